@@ -1,0 +1,1 @@
+//! Delivery receipts. (Being written: see issue 2.)

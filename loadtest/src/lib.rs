@@ -1,0 +1,1 @@
+//! SMSC simulator and load generator library. (Being written: see issue 5.)

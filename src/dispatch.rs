@@ -1,0 +1,123 @@
+//! The seam between the OTP core and the SMPP engine: what the core hands over to be sent, and
+//! what the engine reports back. Neither side knows how the other works: the HTTP front and the
+//! OTP core never see a PDU, the engine never sees a PIN hash or an HTTP request.
+
+use std::time::{Duration, SystemTime};
+
+/// One OTP SMS to send. `text` holds the rendered message, PIN included: it must never be
+/// logged, put into a metric or returned anywhere.
+#[derive(Clone)]
+pub struct OutboundSms {
+    /// The OTP this SMS belongs to (lowercase UUID text).
+    pub otp_id: String,
+    /// The tenant that created it (for metrics labels and routing policy).
+    pub tenant: String,
+    /// Destination in E.164, with the leading `+`.
+    pub destination: String,
+    /// Sender ID as the client gave it (alphanumeric, short code or long number).
+    pub sender: String,
+    /// Rendered message text, PIN included.
+    pub text: String,
+    /// When the OTP expires: the SMS's validity_period, and the deadline for routing it.
+    pub expires_at: SystemTime,
+}
+
+impl std::fmt::Debug for OutboundSms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboundSms")
+            .field("otp_id", &self.otp_id)
+            .field("tenant", &self.tenant)
+            .field("sender", &self.sender)
+            .field("text", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the engine could not take an SMS right now. The HTTP front answers 503 with
+/// `Retry-After: retry_after` for both.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchError {
+    #[error("the send queue is full")]
+    QueueFull { retry_after: Duration },
+    #[error("no SMSC can take a message to this destination now")]
+    NoRoute { retry_after: Duration },
+    #[error("the engine is shutting down")]
+    ShuttingDown { retry_after: Duration },
+}
+
+impl DispatchError {
+    pub fn retry_after(&self) -> Duration {
+        match self {
+            DispatchError::QueueFull { retry_after }
+            | DispatchError::NoRoute { retry_after }
+            | DispatchError::ShuttingDown { retry_after } => *retry_after,
+        }
+    }
+}
+
+/// Takes SMS for sending. Implemented by the SMPP engine; `try_dispatch` never waits: the
+/// message is either queued (the engine then owns it and reports its fate through a
+/// [`DeliverySink`]) or refused at once.
+pub trait Dispatcher: Send + Sync + 'static {
+    fn try_dispatch(&self, sms: OutboundSms) -> Result<(), DispatchError>;
+    /// At least one bind is up and the queue is not full (for `/readyz`).
+    fn readiness(&self) -> Readiness;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Readiness {
+    pub ready: bool,
+    pub binds_up: usize,
+    pub queue_depth: usize,
+    pub queue_capacity: usize,
+    /// Why not ready, for the `/readyz` body; empty when ready.
+    pub reasons: Vec<String>,
+}
+
+/// Final state of a delivery receipt, as the OTP's deliveryStatus understands it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptOutcome {
+    Delivered,
+    Undelivered,
+    Expired,
+    Rejected,
+    /// ENROUTE / ACCEPTED / UNKNOWN: not final, recorded but the status stays SENT.
+    Pending,
+}
+
+/// What the engine reports about an SMS. Calls are synchronous and cheap (the OTP core only
+/// updates maps and queues callbacks), so the engine can acknowledge a deliver_sm only after
+/// its receipt has been recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryUpdate {
+    /// Every part was accepted by an SMSC (deliveryStatus SENT). `message_ids` are the ids of
+    /// the parts as the SMSC returned them in submit_sm_resp, raw.
+    Submitted {
+        otp_id: String,
+        smsc: String,
+        message_ids: Vec<String>,
+    },
+    /// An SMSC refused it permanently (deliveryStatus REJECTED).
+    Rejected {
+        otp_id: String,
+        smsc: String,
+        command_status: u32,
+        reason: String,
+    },
+    /// It could not be sent before its deadline, or the engine gave up (deliveryStatus FAILED).
+    Failed { otp_id: String, reason: String },
+    /// A delivery receipt for one part, matched by the SMSC message id (raw, as the receipt
+    /// carried it; the receiver tries hex/decimal variants, see
+    /// `otpgate_codec::dlr::message_id_variants`).
+    Receipt {
+        message_id: String,
+        outcome: ReceiptOutcome,
+        /// The receipt's `err:` field or network_error_code, when not zero.
+        error: Option<String>,
+    },
+}
+
+/// Receives the engine's reports. Implemented by the OTP core.
+pub trait DeliverySink: Send + Sync + 'static {
+    fn on_update(&self, update: DeliveryUpdate);
+}

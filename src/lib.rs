@@ -1,0 +1,20 @@
+//! otpgate: an SMS one-time-PIN engine that speaks SMPP.
+//!
+//! Layout (one job per module):
+//! - [`config`]: the TOML configuration, its defaults, environment overrides and validation.
+//! - [`otp`]: the OTP core: PIN generation and hashing, the `Store` trait and its sharded
+//!   in-memory implementation, expiry, limits.
+//! - [`http`]: the HTTP front (sms.cx OTP API v1 compatible), errors, auth, OpenAPI.
+//! - [`dispatch`]: the seam between the OTP core and the SMPP engine.
+//! - [`smpp`]: the SMPP client engine (binds, windows, throttles, routing, receipts).
+//! - [`cli`]: the `otpgate` command line.
+//!
+//! The SMPP wire format lives in the `otpgate-codec` crate; the SMSC simulator in
+//! `otpgate-loadtest`.
+
+pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod http;
+pub mod otp;
+pub mod smpp;

@@ -1,0 +1,2 @@
+//! The `otpgate` binary. (Being written: see issue 3.)
+fn main() {}
