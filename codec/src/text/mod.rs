@@ -2,7 +2,7 @@
 //! cheapest encoding and the segmentation of a text into the short messages that carry it.
 //!
 //! Layout:
-//! - [`gsm7`](self) default alphabet and extension table; `national`: Turkish, Spanish and
+//! - `gsm7`: default alphabet and extension table; `national`: Turkish, Spanish and
 //!   Portuguese shift tables ([`NationalLanguage`]).
 //! - `ucs2`, `latin1`: the octet encodings; `packing`: septets packed into octets.
 //! - `udh`: User Data Header information elements (concatenation 0x00/0x08, shifts 0x24/0x25).
