@@ -47,11 +47,17 @@ impl PhoneIndex {
         }
     }
 
-    /// Makes `id` the latest OTP of `phone`; the entry lives at least until `until`.
-    pub fn set_latest(&self, phone: u64, id: OtpId, until: u32) {
-        let mut e = self.map.entry(phone).or_insert_with(|| Self::blank(until));
+    /// Makes `id` the latest OTP of `phone`; the entry lives at least until `until`. True when
+    /// the entry is new (its expiry must then be queued; later extensions re-queue themselves).
+    pub fn set_latest(&self, phone: u64, id: OtpId, until: u32) -> bool {
+        let mut created = false;
+        let mut e = self.map.entry(phone).or_insert_with(|| {
+            created = true;
+            Self::blank(until)
+        });
         e.latest = id;
         e.keep_until = e.keep_until.max(until);
+        created
     }
 
     pub fn latest(&self, phone: u64) -> Option<OtpId> {
@@ -83,11 +89,21 @@ impl PhoneIndex {
     }
 
     /// Counts a create unless the sliding window is full. Returns the verdict and, when the
-    /// entry was created or extended, the time it may be dropped.
-    pub fn hit(&self, phone: u64, limit: u32, window_s: u32, now: u32) -> (NumberLimit, u32) {
+    /// entry is new, the time it may be dropped (for the expiry queue).
+    pub fn hit(
+        &self,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> (NumberLimit, Option<u32>) {
         let w = window_s.max(1);
         let start = now - now % w;
-        let mut e = self.map.entry(phone).or_insert_with(|| Self::blank(now));
+        let mut created = false;
+        let mut e = self.map.entry(phone).or_insert_with(|| {
+            created = true;
+            Self::blank(now)
+        });
         if e.window_start != start {
             e.prev = if e.window_start.saturating_add(w) == start {
                 e.cur
@@ -117,18 +133,17 @@ impl PhoneIndex {
                 f64::from(w - elapsed) + e_needed.max(0.0)
             };
             let secs = wait.ceil().clamp(1.0, f64::from(2 * w)) as u64;
-            let until = e.keep_until;
             return (
                 NumberLimit::Limited {
                     retry_after: Duration::from_secs(secs),
                 },
-                until,
+                created.then_some(e.keep_until),
             );
         }
         e.cur = e.cur.saturating_add(1);
         // the counter matters until the end of the next window
         e.keep_until = e.keep_until.max(start.saturating_add(2 * w));
-        (NumberLimit::Allowed, e.keep_until)
+        (NumberLimit::Allowed, created.then_some(e.keep_until))
     }
 }
 
@@ -136,7 +151,7 @@ impl PhoneIndex {
 mod tests {
     use super::*;
 
-    fn allowed(v: (NumberLimit, u32)) -> bool {
+    fn allowed(v: (NumberLimit, Option<u32>)) -> bool {
         v.0 == NumberLimit::Allowed
     }
 
@@ -166,7 +181,8 @@ mod tests {
     fn latest_and_expiry() {
         let idx = PhoneIndex::default();
         let id = OtpId([1; 16]);
-        idx.set_latest(7, id, 100);
+        assert!(idx.set_latest(7, id, 100));
+        assert!(!idx.set_latest(7, id, 100));
         assert_eq!(idx.latest(7), Some(id));
         assert_eq!(idx.expire(7, 200), Some(200 + 1)); // still points at an OTP
         idx.clear_latest(7, &OtpId([2; 16]));

@@ -169,9 +169,10 @@ impl Store for MemoryStore {
             self.pending.fetch_add(1, Ordering::Relaxed);
         }
         let keep = expires.saturating_add(self.retain_s);
-        self.phones.set_latest(phone, id, keep);
+        if self.phones.set_latest(phone, id, keep) {
+            self.queue.push_phone(keep, phone);
+        }
         self.queue.push_otp(expires, id);
-        self.queue.push_phone(keep, phone);
         metrics::gauge!("otpgate_otps_live").set(self.pending() as f64);
         Ok(())
     }
@@ -292,9 +293,9 @@ impl Store for MemoryStore {
         if limit == 0 {
             return NumberLimit::Allowed;
         }
-        let (verdict, keep_until) = self.phones.hit(phone, limit, window_s, now);
-        if verdict == NumberLimit::Allowed {
-            self.queue.push_phone(keep_until, phone);
+        let (verdict, new_entry_until) = self.phones.hit(phone, limit, window_s, now);
+        if let Some(at) = new_entry_until {
+            self.queue.push_phone(at, phone);
         }
         verdict
     }

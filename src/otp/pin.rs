@@ -159,6 +159,68 @@ mod tests {
         assert!(!a.matches(&PinHasher::new(b"another-secret!!").hash(&id, "AB12")));
     }
 
+    /// Chi-square goodness of fit of 100 000 PINs of each type against the uniform
+    /// distribution over the alphabet, per character position and pooled. The critical values
+    /// are the 0.999 quantiles of chi-square with k-1 degrees of freedom (alpha = 0.001:
+    /// k=10 -> 27.877, k=26 -> 52.620, k=36 -> 66.619); a modulo bias (for example `byte % 36`,
+    /// which favours the first 4 characters by 1/7) exceeds them by far at this sample size.
+    #[test]
+    fn pins_are_uniform_chi_square() {
+        const N: usize = 100_000;
+        const LEN: u8 = 6;
+        for (kind, critical) in [
+            (PinType::Numbers, 27.877),
+            (PinType::Letters, 52.620),
+            (PinType::Alphanumeric, 66.619),
+        ] {
+            let alphabet = kind.alphabet();
+            let k = alphabet.len();
+            let mut per_pos = vec![vec![0u64; k]; usize::from(LEN)];
+            for _ in 0..N {
+                for (pos, b) in generate(kind, LEN).bytes().enumerate() {
+                    let idx = alphabet.iter().position(|a| *a == b).unwrap();
+                    per_pos[pos][idx] += 1;
+                }
+            }
+            let chi = |counts: &[u64], total: f64| -> f64 {
+                let expected = total / k as f64;
+                counts
+                    .iter()
+                    .map(|&c| (c as f64 - expected).powi(2) / expected)
+                    .sum()
+            };
+            // pooled over every position (600 000 characters)
+            let pooled: Vec<u64> = (0..k).map(|i| per_pos.iter().map(|p| p[i]).sum()).collect();
+            let x = chi(&pooled, (N * usize::from(LEN)) as f64);
+            assert!(x < critical, "{kind:?} pooled chi2 = {x:.2} >= {critical}");
+            // the first position alone (100 000 characters)
+            let x0 = chi(&per_pos[0], N as f64);
+            assert!(
+                x0 < critical,
+                "{kind:?} first-position chi2 = {x0:.2} >= {critical}"
+            );
+        }
+    }
+
+    #[test]
+    fn chi_square_detects_modulo_bias() {
+        // the same statistic on a biased generator (byte % 36) must fail, or the test above
+        // could not fail either
+        use rand::RngCore;
+        let mut rng = rand::rng();
+        let mut counts = [0u64; 36];
+        for _ in 0..100_000 {
+            let b = (rng.next_u32() & 0xff) as usize;
+            counts[b % 36] += 1;
+        }
+        let expected = 100_000.0 / 36.0;
+        let x: f64 = counts
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum();
+        assert!(x > 66.619, "biased generator passed: {x}");
+    }
+
     #[test]
     fn entropy() {
         assert!(PinType::Numbers.entropy_bits(4) < WEAK_PIN_BITS);

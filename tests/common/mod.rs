@@ -90,8 +90,10 @@ pub fn tenant(name: &str, token: &str) -> TenantConfig {
 
 /// Two tenants, a fixed PIN secret, callbacks to loopback allowed.
 pub fn test_config() -> Config {
-    let mut c = Config::default();
-    c.tenants = vec![tenant("one", TOKEN), tenant("two", TOKEN2)];
+    let mut c = Config {
+        tenants: vec![tenant("one", TOKEN), tenant("two", TOKEN2)],
+        ..Config::default()
+    };
     c.security.pin_secret = Some("test-secret-0123456789".into());
     c.callbacks.allow_private = true;
     c.limits.per_number = 1000;
