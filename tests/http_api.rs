@@ -151,7 +151,12 @@ async fn attempts_then_failed() {
 async fn missing_pin_is_2022() {
     let s = Server::start(test_config()).await;
     let id = s.create_ok("+33612345671").await;
-    for body in [json!({}), json!({"pin": 1234}), json!({"pin": ""})] {
+    for body in [
+        json!({}),
+        json!({"pin": true}),
+        json!({"pin": ""}),
+        json!({"pin": -5}),
+    ] {
         let res = s
             .post(&format!("/otp/{id}"))
             .json(&body)

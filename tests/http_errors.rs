@@ -18,14 +18,15 @@ async fn every_create_parameter_error() {
     let cases = [
         (json!({}), 2001, "phoneNumber"),
         (json!({"phoneNumber": 33612345678u64}), 2001, "phoneNumber"),
+        (json!({"phoneNumber": "0612345678"}), 2002, "countryIso"),
         (
             json!({"phoneNumber": "0612345678", "countryIso": "F"}),
-            2002,
+            2003,
             "countryIso",
         ),
         (
             json!({"phoneNumber": "0612345678", "countryIso": 33}),
-            2002,
+            2003,
             "countryIso",
         ),
         (
@@ -33,9 +34,10 @@ async fn every_create_parameter_error() {
             2003,
             "countryIso",
         ),
-        (json!({"phoneNumber": ok, "from": "ab"}), 2004, "from"),
-        (json!({"phoneNumber": ok, "from": 12345}), 2004, "from"),
-        (json!({"phoneNumber": ok, "from": "Ünïcødé€"}), 2004, "from"),
+        (json!({"phoneNumber": ok, "from": ""}), 2004, "from"),
+        (json!({"phoneNumber": ok, "from": "ab"}), 2005, "from"),
+        (json!({"phoneNumber": ok, "from": 12345}), 2005, "from"),
+        (json!({"phoneNumber": ok, "from": "Ünïcødé€"}), 2005, "from"),
         (
             json!({"phoneNumber": ok, "template": "no placeholder"}),
             2006,
@@ -116,7 +118,6 @@ async fn every_create_parameter_error() {
             "otpCallbackUrl",
         ),
         (json!({"phoneNumber": "+33123"}), 2020, "phoneNumber"),
-        (json!({"phoneNumber": "0612345678"}), 2020, "phoneNumber"),
         (json!({"phoneNumber": "hello"}), 2020, "phoneNumber"),
     ];
     for (body, code, field) in cases {

@@ -233,7 +233,7 @@ impl From<OtpError> for ApiError {
                 ApiError::new(bad, "invalid_pin", 2029, msg).with_field("pin")
             }
             OtpError::AlreadyCancelled => {
-                ApiError::new(StatusCode::FORBIDDEN, "otp_cancelled", 2030, msg)
+                ApiError::new(StatusCode::FORBIDDEN, "access_denied", 2030, msg)
             }
             OtpError::NotPending => {
                 ApiError::new(StatusCode::FORBIDDEN, "access_denied", 2031, msg)

@@ -206,12 +206,14 @@ pub async fn verify(
     if !value.is_object() && !value.is_null() {
         return Err(ApiError::invalid_body("the body must be a JSON object"));
     }
+    // sms.cx clients may send the PIN as a JSON number
     let pin = match value.get("pin") {
-        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) if n.is_u64() => Some(n.to_string()),
         Some(Value::Null) | None => None,
         Some(_) => return Err(OtpError::PinMissing.into()),
     };
-    app.service.verify(tenant, &id, pin)?;
+    app.service.verify(tenant, &id, pin.as_deref())?;
     Ok(json_reply(
         StatusCode::OK,
         json!({"status": "VERIFIED"}).to_string(),

@@ -47,7 +47,11 @@ pub fn parse_country(iso: &str) -> Result<Id, PhoneError> {
 /// Validates `number` (E.164, or national format with `country_iso`).
 pub fn parse_phone(number: &str, country_iso: Option<&str>) -> Result<Phone, PhoneError> {
     let number = number.trim();
-    if number.is_empty() || number.len() > 32 {
+    let dialable = number
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    if number.len() > 32 || !dialable || digits < 3 {
         return Err(PhoneError::Invalid);
     }
     let international = number.starts_with('+') || number.starts_with("00");
@@ -125,5 +129,6 @@ mod tests {
         assert_eq!(parse_phone("+3361234", None), Err(PhoneError::Invalid));
         assert_eq!(parse_phone("hello", Some("FR")), Err(PhoneError::Invalid));
         assert_eq!(parse_phone("", None), Err(PhoneError::Invalid));
+        assert_eq!(parse_phone("hello", None), Err(PhoneError::Invalid));
     }
 }

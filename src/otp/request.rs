@@ -127,18 +127,23 @@ impl CreateRequest {
         ))?;
         let number = string(obj, "phoneNumber", 2001)?
             .ok_or_else(|| bad(2001, "phoneNumber", "phoneNumber is required"))?;
-        let country = string(obj, "countryIso", 2002)?;
+        // sms.cx: 2002 countryIso missing (a national number needs it), 2003 invalid
+        let country = string(obj, "countryIso", 2003)?.filter(|c| !c.is_empty());
         let phone = parse_phone(number, country).map_err(|e| match e {
-            PhoneError::CountryFormat => bad(2002, "countryIso", e.to_string()),
-            PhoneError::CountryUnknown => bad(2003, "countryIso", e.to_string()),
-            PhoneError::NeedsCountry | PhoneError::Invalid => {
-                bad(2020, "phoneNumber", e.to_string())
+            PhoneError::NeedsCountry => bad(2002, "countryIso", e.to_string()),
+            PhoneError::CountryFormat | PhoneError::CountryUnknown => {
+                bad(2003, "countryIso", e.to_string())
             }
+            PhoneError::Invalid => bad(2020, "phoneNumber", e.to_string()),
         })?;
 
-        let sender = string(obj, "from", 2004)?;
+        // sms.cx: 2004 from empty, 2005 from not valid
+        let sender = string(obj, "from", 2005)?;
         if let Some(s) = sender {
-            parse_sender(s).map_err(|e| bad(2004, "from", e.to_string()))?;
+            if s.is_empty() {
+                return Err(bad(2004, "from", "from is empty"));
+            }
+            parse_sender(s).map_err(|e| bad(2005, "from", e.to_string()))?;
         }
 
         let template = string(obj, "template", 2006)?;
