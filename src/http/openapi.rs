@@ -85,7 +85,7 @@ pub fn document() -> Value {
                     "responses": {
                         "200": {"description": "Cancelled", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CancelOtpResponse"}}}},
                         "401": error_response("invalid_api_key"),
-                        "403": error_response("2030 already cancelled, 2031 not pending"),
+                        "403": error_response("access_denied: 2030 already cancelled, 2031 not pending"),
                         "404": error_response("2021 not_found")
                     }
                 }
