@@ -1,2 +1,90 @@
-//! The `otpgate` binary. (Being written: see issue 3.)
-fn main() {}
+//! The `otpgate` binary: parses the command line, loads the configuration, sets up logging and
+//! runs the chosen command. Everything else lives in the library.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use otpgate::cli::{Cli, Command, ServeArgs};
+use otpgate::config::{self, Config};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command() {
+        Command::CheckConfig { file } => check_config(&file),
+        Command::Serve(args) => match serve(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("otpgate: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    match config::load_file(file) {
+        Ok(c) => {
+            println!("{}: OK", file.display());
+            print!("{}", c.summary());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(c: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&c.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if c.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = match &args.config {
+        Some(path) => config::load_file(path)?,
+        None => config::load_str("", std::env::vars())?,
+    };
+    init_logging(&config);
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async move {
+        let _listener = tokio::net::TcpListener::bind(config.listen_addr()?)
+            .await
+            .with_context(|| format!("binding {}", config.http.listen))?;
+        let _prepared = otpgate::http::prepare(&config);
+        anyhow::bail!("no SMPP engine in this build yet")
+    })
+}
+
+/// Completes on SIGTERM or SIGINT.
+#[allow(dead_code)]
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown signal received");
+}

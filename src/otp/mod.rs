@@ -1,1 +1,28 @@
-//! (Being written: see issue 3.)
+//! The OTP core: PIN generation and keyed hashing, the compact OTP record, the `Store` trait
+//! and its sharded in-memory implementation, expiry, abuse limits, languages, the create /
+//! verify / cancel logic, and the delivery sink the SMPP engine reports to.
+
+pub mod clock;
+pub mod delivery;
+pub mod expiry;
+pub mod idempotency;
+pub mod language;
+pub mod limits;
+pub mod memory;
+pub mod model;
+pub mod phone;
+pub mod pin;
+pub mod request;
+pub mod sender;
+pub mod service;
+pub mod store;
+pub mod tenant;
+pub mod text;
+
+pub use clock::Clock;
+pub use delivery::StoreSink;
+pub use memory::MemoryStore;
+pub use model::{DeliveryStatus, OtpId, OtpStatus, OtpView, Record};
+pub use request::CreateRequest;
+pub use service::{OtpError, OtpService};
+pub use store::Store;

@@ -1,0 +1,100 @@
+//! Measures the memory of the in-memory store per live OTP, indexes included: a counting
+//! global allocator tracks the bytes held after inserting N OTPs (default 1 000 000; pass
+//! another count as the first argument), then after their SMS was submitted (one SMSC message
+//! id indexed per OTP).
+//!
+//! Run: `cargo run --example otp_memory -- 1000000`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus, Record};
+use otpgate::otp::pin::PinHash;
+use otpgate::otp::store::{DeliveryChange, Store};
+use otpgate::otp::text::Encoding;
+use otpgate::otp::{Clock, MemoryStore};
+
+struct Counting;
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HELD.fetch_add(new_size, Ordering::Relaxed);
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let clock = Arc::new(Clock::new());
+    let now = clock.unix_secs();
+    let store = MemoryStore::new(clock, n + 1, 300);
+    let before = HELD.load(Ordering::Relaxed);
+    let mut ids = Vec::with_capacity(n);
+    let ids_bytes = HELD.load(Ordering::Relaxed) - before;
+    for i in 0..n {
+        let id = OtpId::random();
+        let phone = 33_600_000_000 + i as u64;
+        store.hit_number_limit(phone, 5, 600, now);
+        let record = Record {
+            pin_hash: PinHash([7; 16]),
+            phone,
+            extra: None,
+            created: now,
+            ttl: 600,
+            status_at: 0,
+            delivery_at: 0,
+            tenant: 0,
+            country: *b"FR",
+            language: Record::pack_language(Some("fr")),
+            max_attempts: 5,
+            attempts: 0,
+            parts: 1,
+            status: OtpStatus::Pending,
+            delivery: DeliveryStatus::Queued,
+            encoding: Encoding::Gsm7,
+        };
+        store.insert(id, record).expect("insert");
+        ids.push(id);
+    }
+    let queued = HELD.load(Ordering::Relaxed) - before - ids_bytes;
+    for (i, id) in ids.iter().enumerate() {
+        let change = DeliveryChange::Submitted {
+            smsc: "sim".into(),
+            message_ids: vec![format!("{:08x}", 0x1000_0000 + i)],
+        };
+        store.apply_delivery(id, change, now);
+    }
+    let submitted = HELD.load(Ordering::Relaxed) - before - ids_bytes;
+    let (otps, phones, msgids, idem, queue) = store.sizes();
+    println!("live OTPs: {otps} (phone entries {phones}, message ids {msgids}, idempotency {idem}, queued deadlines {queue})");
+    println!("record size: {} bytes", std::mem::size_of::<Record>());
+    println!(
+        "queued (otp map + phone index and limiter + expiry queues): {:.1} bytes per OTP",
+        queued as f64 / n as f64
+    );
+    println!(
+        "submitted (plus SMSC name and one 8-character message id indexed): {:.1} bytes per OTP",
+        submitted as f64 / n as f64
+    );
+}

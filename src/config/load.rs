@@ -1,0 +1,381 @@
+//! Loading the configuration: TOML text, then `OTPGATE_SECTION__KEY` environment overrides,
+//! then typed deserialization and validation, every error naming the field at fault.
+
+use std::path::Path;
+
+use super::{Config, StoreKind};
+use crate::otp::{language, pin::PinType, sender};
+
+/// Why a configuration cannot be used. `field` is the dotted path (`http.listen`,
+/// `tenants[0].token`).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("TOML syntax: {0}")]
+    Syntax(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+}
+
+impl ConfigError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads `path`, applies the process environment, validates.
+pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    load_str(&text, std::env::vars())
+}
+
+/// Parses `text`, applies the `OTPGATE_*` variables of `env`, validates.
+pub fn load_str(
+    text: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigError> {
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Syntax(e.to_string()))?;
+    apply_env_overrides(&mut table, env)?;
+    let value = toml::Value::Table(table);
+    let config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        ConfigError::invalid(field, e.into_inner().to_string())
+    })?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// `OTPGATE_HTTP__LISTEN=0.0.0.0:80` sets `http.listen`; `OTPGATE_TENANTS__0__TOKEN` sets
+/// the first tenant's token. The value keeps the type of the value it replaces (a string stays
+/// a string); a new key is read as a TOML literal, or as a string when it is not one.
+pub fn apply_env_overrides(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix("OTPGATE_") else {
+            continue;
+        };
+        if !rest.contains("__") {
+            continue; // OTPGATE_CONFIG and friends belong to the command line
+        }
+        let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+        set_path(table, &path, &raw).map_err(|m| ConfigError::invalid(name.clone(), m))?;
+    }
+    Ok(())
+}
+
+fn literal(raw: &str, old: Option<&toml::Value>) -> toml::Value {
+    if let Some(toml::Value::String(_)) = old {
+        return toml::Value::String(raw.to_owned());
+    }
+    let parsed: Result<toml::Table, _> = format!("v = {raw}").parse();
+    match parsed.ok().and_then(|mut t| t.remove("v")) {
+        Some(v) => v,
+        None => toml::Value::String(raw.to_owned()),
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], raw: &str) -> Result<(), String> {
+    let Some((head, tail)) = path.split_first() else {
+        return Err("empty key".into());
+    };
+    if tail.is_empty() {
+        let v = literal(raw, table.get(head));
+        table.insert(head.clone(), v);
+        return Ok(());
+    }
+    let entry = table
+        .entry(head.clone())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    match entry {
+        toml::Value::Table(t) => set_path(t, tail, raw),
+        toml::Value::Array(items) => {
+            let (idx, tail2) = tail.split_first().ok_or("missing array index")?;
+            let i: usize = idx
+                .parse()
+                .map_err(|_| format!("`{idx}` is not an index"))?;
+            if i > items.len() {
+                return Err(format!(
+                    "index {i} skips entries (array has {})",
+                    items.len()
+                ));
+            }
+            if i == items.len() {
+                items.push(toml::Value::Table(toml::Table::new()));
+            }
+            match items.get_mut(i) {
+                Some(toml::Value::Table(t)) if !tail2.is_empty() => set_path(t, tail2, raw),
+                _ => Err("not a table of an array of tables".into()),
+            }
+        }
+        _ => Err(format!("`{head}` is not a table")),
+    }
+}
+
+fn check(ok: bool, field: impl Into<String>, message: &str) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(field, message))
+    }
+}
+
+fn valid_country(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && code.parse::<phonenumber::country::Id>().is_ok()
+}
+
+pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
+    c.listen_addr()?;
+    let h = &c.http;
+    check(
+        (256..=16 * 1024 * 1024).contains(&h.body_limit_bytes),
+        "http.body_limit_bytes",
+        "must be 256..=16777216",
+    )?;
+    check(
+        h.request_timeout_ms > 0,
+        "http.request_timeout_ms",
+        "must be > 0",
+    )?;
+    check(h.max_in_flight > 0, "http.max_in_flight", "must be > 0")?;
+    check(h.retry_after_s > 0, "http.retry_after_s", "must be > 0")?;
+
+    let mut names = std::collections::HashSet::new();
+    let mut tokens = std::collections::HashSet::new();
+    for (i, t) in c.tenants.iter().enumerate() {
+        let f = |k: &str| format!("tenants[{i}].{k}");
+        check(!t.name.is_empty(), f("name"), "must not be empty")?;
+        check(names.insert(&t.name), f("name"), "duplicate tenant name")?;
+        check(
+            t.token.len() >= 8,
+            f("token"),
+            "must be at least 8 characters",
+        )?;
+        check(
+            t.token.bytes().all(|b| b.is_ascii_graphic()),
+            f("token"),
+            "must be printable ASCII without spaces",
+        )?;
+        check(
+            tokens.insert(&t.token),
+            f("token"),
+            "token used by two tenants",
+        )?;
+        for (j, s) in t.allowed_senders.iter().enumerate() {
+            check(
+                sender::parse_sender(s).is_ok(),
+                f(&format!("allowed_senders[{j}]")),
+                "not a valid sender ID",
+            )?;
+        }
+        if !t.default_sender.is_empty() {
+            check(
+                sender::parse_sender(&t.default_sender).is_ok(),
+                f("default_sender"),
+                "not a valid sender ID",
+            )?;
+        }
+        for (j, cc) in t.allowed_countries.iter().enumerate() {
+            check(
+                valid_country(cc),
+                f(&format!("allowed_countries[{j}]")),
+                "not an ISO 3166 alpha-2 code (upper case)",
+            )?;
+        }
+        for (j, cc) in t.denied_countries.iter().enumerate() {
+            check(
+                valid_country(cc),
+                f(&format!("denied_countries[{j}]")),
+                "not an ISO 3166 alpha-2 code (upper case)",
+            )?;
+        }
+        if let Some(s) = &t.callback_secret {
+            check(
+                s.len() >= 16,
+                f("callback_secret"),
+                "must be at least 16 bytes",
+            )?;
+        }
+    }
+
+    let o = &c.otp;
+    check(
+        o.default_template.contains("{{pin}}"),
+        "otp.default_template",
+        "must contain {{pin}}",
+    )?;
+    for (lang, tpl) in &o.templates {
+        let f = format!("otp.templates.{lang}");
+        check(language::valid_code(lang), f.clone(), "not a language code")?;
+        check(tpl.contains("{{pin}}"), f, "must contain {{pin}}")?;
+    }
+    check(
+        sender::parse_sender(&o.default_sender).is_ok(),
+        "otp.default_sender",
+        "not a valid sender ID (3-11 GSM characters, or up to 15 digits)",
+    )?;
+    check(
+        (60..=1800).contains(&o.default_ttl_s),
+        "otp.default_ttl_s",
+        "must be 60..=1800",
+    )?;
+    check(
+        (1..=10).contains(&o.default_max_attempts),
+        "otp.default_max_attempts",
+        "must be 1..=10",
+    )?;
+    check(
+        PinType::parse(&o.default_pin_type).is_some(),
+        "otp.default_pin_type",
+        "must be numbers, letters or alphanumeric",
+    )?;
+    check(
+        (4..=10).contains(&o.default_pin_length),
+        "otp.default_pin_length",
+        "must be 4..=10",
+    )?;
+    check(o.max_segments >= 1, "otp.max_segments", "must be >= 1")?;
+    check(
+        o.price_per_part.is_finite() && o.price_per_part >= 0.0,
+        "otp.price_per_part",
+        "must be a number >= 0",
+    )?;
+    check(o.max_live >= 1, "otp.max_live", "must be >= 1")?;
+
+    let l = &c.limits;
+    check(
+        l.per_number == 0 || l.per_number_window_s > 0,
+        "limits.per_number_window_s",
+        "must be > 0",
+    )?;
+    check(
+        l.idempotency_ttl_s > 0,
+        "limits.idempotency_ttl_s",
+        "must be > 0",
+    )?;
+    check(
+        c.callbacks.timeout_ms > 0,
+        "callbacks.timeout_ms",
+        "must be > 0",
+    )?;
+    check(
+        (1..=200).contains(&c.callbacks.batch_max),
+        "callbacks.batch_max",
+        "must be 1..=200",
+    )?;
+    if c.store.kind == StoreKind::Redis {
+        let ok = url::Url::parse(&c.store.url)
+            .map(|u| matches!(u.scheme(), "redis" | "rediss"))
+            .unwrap_or(false);
+        check(ok, "store.url", "must be a redis:// or rediss:// URL")?;
+    }
+    if let Some(s) = &c.security.pin_secret {
+        check(
+            s.len() >= 16,
+            "security.pin_secret",
+            "must be at least 16 bytes",
+        )?;
+    }
+    check(
+        matches!(c.log.format.as_str(), "text" | "json"),
+        "log.format",
+        "must be text or json",
+    )?;
+
+    let mut smsc_names = std::collections::HashSet::new();
+    for (i, s) in c.smsc.iter().enumerate() {
+        let f = |k: &str| format!("smsc[{i}].{k}");
+        check(!s.name.is_empty(), f("name"), "must not be empty")?;
+        check(smsc_names.insert(&s.name), f("name"), "duplicate SMSC name")?;
+        check(!s.host.is_empty(), f("host"), "must not be empty")?;
+        check(s.port > 0, f("port"), "must be > 0")?;
+        check(
+            s.system_id.len() <= 15,
+            f("system_id"),
+            "at most 15 characters",
+        )?;
+        check(
+            s.password.len() <= 8,
+            f("password"),
+            "at most 8 characters (SMPP 3.4)",
+        )?;
+        check(s.binds >= 1, f("binds"), "must be >= 1")?;
+        check(s.window >= 1, f("window"), "must be >= 1")?;
+        check(
+            !s.routes.is_empty(),
+            f("routes"),
+            "must list at least one prefix",
+        )?;
+        for (j, r) in s.routes.iter().enumerate() {
+            let ok = r
+                .strip_prefix('+')
+                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
+            check(
+                ok,
+                f(&format!("routes[{j}]")),
+                "must be + followed by digits",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn summary(c: &Config) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "http.listen = {}", c.http.listen);
+    let _ = writeln!(s, "tenants ({}):", c.tenants.len());
+    for t in &c.tenants {
+        let _ = writeln!(
+            s,
+            "  {} token=<redacted> rate={}/s senders={:?} allow={:?} deny={:?}",
+            t.name, t.rate_limit_per_s, t.allowed_senders, t.allowed_countries, t.denied_countries
+        );
+    }
+    let _ = writeln!(
+        s,
+        "otp: sender={} ttl={}s attempts={} pin={}x{} max_segments={}",
+        c.otp.default_sender,
+        c.otp.default_ttl_s,
+        c.otp.default_max_attempts,
+        c.otp.default_pin_type,
+        c.otp.default_pin_length,
+        c.otp.max_segments
+    );
+    let _ = writeln!(s, "smsc ({}):", c.smsc.len());
+    for m in &c.smsc {
+        let _ = writeln!(
+            s,
+            "  {} {}:{} system_id={} password=<redacted> binds={} window={} tps={} routes={:?}",
+            m.name, m.host, m.port, m.system_id, m.binds, m.window, m.tps, m.routes
+        );
+    }
+    let _ = writeln!(
+        s,
+        "limits: {} per number per {}s",
+        c.limits.per_number, c.limits.per_number_window_s
+    );
+    let _ = writeln!(s, "store: {:?}", c.store.kind);
+    let secret = if c.security.pin_secret.is_some() {
+        "<redacted>"
+    } else {
+        "<unset: generated at start>"
+    };
+    let _ = writeln!(s, "security.pin_secret = {secret}");
+    s
+}

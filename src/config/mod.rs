@@ -1,0 +1,261 @@
+//! The configuration: one TOML file, every field defaulted, overridable by `OTPGATE_*`
+//! environment variables (see [`load`]), checked by [`Config::validate`].
+
+mod load;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::smpp::SmscConfig;
+
+pub use load::{apply_env_overrides, load_file, load_str, ConfigError};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub tenants: Vec<TenantConfig>,
+    pub otp: OtpConfig,
+    pub smsc: Vec<SmscConfig>,
+    pub limits: LimitsConfig,
+    pub callbacks: CallbacksConfig,
+    pub store: StoreConfig,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+}
+
+/// `[http]`: the listening socket and request hygiene.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: String,
+    /// Largest accepted request body, in bytes (413 above).
+    pub body_limit_bytes: usize,
+    /// Every request is answered within this time (503 when exceeded).
+    pub request_timeout_ms: u64,
+    /// At most this many requests are handled at once (503 beyond).
+    pub max_in_flight: usize,
+    /// `Retry-After` (seconds) on a 503 caused by an overloaded server.
+    pub retry_after_s: u64,
+    /// Base of the `uri` field of error replies.
+    pub error_doc_url: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            body_limit_bytes: 16 * 1024,
+            request_timeout_ms: 10_000,
+            max_in_flight: 10_000,
+            retry_after_s: 1,
+            error_doc_url: "https://sms.cx/docs/errors".into(),
+        }
+    }
+}
+
+/// `[[tenants]]`: one API client.
+#[derive(Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenantConfig {
+    pub name: String,
+    /// Bearer / X-API-KEY token.
+    pub token: String,
+    /// Sender IDs this tenant may use in `from`; empty = any valid sender ID.
+    pub allowed_senders: Vec<String>,
+    /// Sender used when the request has no `from`; empty = `[otp] default_sender`.
+    pub default_sender: String,
+    /// Creates per second (token bucket rate); 0 = unlimited.
+    pub rate_limit_per_s: u32,
+    /// Token bucket size; 0 = same as the rate.
+    pub rate_limit_burst: u32,
+    /// ISO 3166 alpha-2 destinations allowed; empty = every country.
+    pub allowed_countries: Vec<String>,
+    /// ISO 3166 alpha-2 destinations refused (applied after `allowed_countries`).
+    pub denied_countries: Vec<String>,
+    /// HMAC-SHA256 key of this tenant's callback signatures.
+    pub callback_secret: Option<String>,
+}
+
+impl std::fmt::Debug for TenantConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantConfig")
+            .field("name", &self.name)
+            .field("token", &"<redacted>")
+            .field("allowed_senders", &self.allowed_senders)
+            .field("rate_limit_per_s", &self.rate_limit_per_s)
+            .field("allowed_countries", &self.allowed_countries)
+            .field("denied_countries", &self.denied_countries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[otp]`: defaults of a created OTP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OtpConfig {
+    pub default_template: String,
+    /// Default templates per language (`fr = "Votre code est {{pin}}"`), used when the request
+    /// brings no template for the chosen language.
+    pub templates: BTreeMap<String, String>,
+    pub default_sender: String,
+    pub default_ttl_s: u32,
+    pub default_max_attempts: u8,
+    pub default_pin_type: String,
+    pub default_pin_length: u8,
+    /// Longest rendered text, in SMS segments.
+    pub max_segments: u8,
+    /// Price of one SMS part, for `cost` (0.0 = unpriced).
+    pub price_per_part: f64,
+    /// How long a finished (verified, cancelled, failed, expired) OTP stays readable by
+    /// `GET /otp/{id}` after its expiry time, in seconds.
+    pub retain_after_expiry_s: u32,
+    /// Live OTPs kept at most; creates beyond answer 503.
+    pub max_live: usize,
+}
+
+impl Default for OtpConfig {
+    fn default() -> Self {
+        Self {
+            default_template: "Your verification code is {{pin}}".into(),
+            templates: BTreeMap::new(),
+            default_sender: "Verify".into(),
+            default_ttl_s: 600,
+            default_max_attempts: 5,
+            default_pin_type: "numbers".into(),
+            default_pin_length: 6,
+            max_segments: 6,
+            price_per_part: 0.0,
+            retain_after_expiry_s: 300,
+            max_live: 5_000_000,
+        }
+    }
+}
+
+/// `[limits]`: abuse limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Creates per phone number per window; 0 = unlimited.
+    pub per_number: u32,
+    pub per_number_window_s: u32,
+    /// How long an `Idempotency-Key` is remembered, in seconds.
+    pub idempotency_ttl_s: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            per_number: 5,
+            per_number_window_s: 600,
+            idempotency_ttl_s: 86_400,
+        }
+    }
+}
+
+/// `[callbacks]`: status-change callbacks to `otpCallbackUrl`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallbacksConfig {
+    /// Accept callback URLs on loopback / private networks.
+    pub allow_private: bool,
+    pub timeout_ms: u64,
+    pub max_retries: u32,
+    /// At most this many OTP objects per callback request.
+    pub batch_max: usize,
+}
+
+impl Default for CallbacksConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            timeout_ms: 5_000,
+            max_retries: 5,
+            batch_max: 200,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    #[default]
+    Memory,
+    Redis,
+}
+
+/// `[store]`: where OTP state lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    pub kind: StoreKind,
+    pub url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            kind: StoreKind::Memory,
+            url: "redis://127.0.0.1:6379".into(),
+        }
+    }
+}
+
+/// `[security]`.
+#[derive(Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// HMAC key of stored PINs; generated at start (with a warning) when absent.
+    pub pin_secret: Option<String>,
+}
+
+impl std::fmt::Debug for SecurityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.pin_secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("SecurityConfig")
+            .field("pin_secret", &shown)
+            .finish()
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter (`info`, `otpgate=debug`...); `RUST_LOG` wins when set.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+impl Config {
+    /// The listening address (validated by [`Config::validate`]).
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.http
+            .listen
+            .parse()
+            .map_err(|_| ConfigError::invalid("http.listen", "not an IP:port socket address"))
+    }
+
+    /// Checks everything serde cannot: ranges, uniqueness, formats. The error names the field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        load::validate(self)
+    }
+
+    /// A human summary with every secret redacted (for `check-config`).
+    pub fn summary(&self) -> String {
+        load::summary(self)
+    }
+}

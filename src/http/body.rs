@@ -1,0 +1,57 @@
+//! Request bodies: size limit (413), content type (415) and JSON syntax (400), every refusal
+//! with the JSON error body.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde_json::Value;
+
+use super::error::ApiError;
+
+fn json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(()); // curl -d without -H: read it as JSON
+    };
+    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
+        Ok(())
+    } else {
+        Err(ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE))
+    }
+}
+
+/// Reads at most `limit` bytes of `body` and parses them as JSON. An empty body reads as
+/// `null` when `allow_empty`.
+pub async fn read_json(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    allow_empty: bool,
+) -> Result<(Value, bytes::Bytes), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE));
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large || e.to_string().contains("length limit") {
+            ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE)
+        } else {
+            ApiError::invalid_body("the request body could not be read")
+        }
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        if allow_empty {
+            return Ok((Value::Null, bytes));
+        }
+        return Err(ApiError::invalid_body("the request body is empty"));
+    }
+    json_content_type(headers)?;
+    let value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid_body(format!("malformed JSON: {e}")))?;
+    Ok((value, bytes))
+}

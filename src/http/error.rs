@@ -1,0 +1,257 @@
+//! The one error shape of the API, `{"error":{"type","code","message","uri","field"}}`, with
+//! the status, type and code of every failure (sms.cx's where they exist).
+
+use std::time::Duration;
+
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::otp::tenant::RateInfo;
+use crate::otp::OtpError;
+
+/// Codes of the errors sms.cx does not number (its own are 2001-2031).
+pub mod codes {
+    pub const INVALID_API_KEY: u16 = 1001;
+    pub const INVALID_BODY: u16 = 1002;
+    pub const BODY_TOO_LARGE: u16 = 1003;
+    pub const UNSUPPORTED_MEDIA_TYPE: u16 = 1004;
+    pub const ROUTE_NOT_FOUND: u16 = 1005;
+    pub const METHOD_NOT_ALLOWED: u16 = 1006;
+    pub const TENANT_RATE_LIMIT: u16 = 1007;
+    pub const NUMBER_RATE_LIMIT: u16 = 1008;
+    pub const UNAVAILABLE: u16 = 1009;
+    pub const STORE_FULL: u16 = 1010;
+    pub const DUPLICATE_ID: u16 = 1011;
+    pub const COUNTRY_NOT_ALLOWED: u16 = 1012;
+    pub const TIMEOUT: u16 = 1013;
+    pub const OVERLOADED: u16 = 1014;
+    pub const INVALID_IDEMPOTENCY_KEY: u16 = 1015;
+}
+
+/// An error reply.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub code: u16,
+    pub message: String,
+    pub field: Option<String>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    code: u16,
+    message: &'a str,
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+/// Base of the `uri` field; set once at start from `[http] error_doc_url`.
+static DOC_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub fn set_doc_url(url: &str) {
+    let _ = DOC_URL.set(url.to_owned());
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        kind: &'static str,
+        code: u16,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            code,
+            message: message.into(),
+            field: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    pub fn retry_after(self, d: Duration) -> Self {
+        let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+        self.with_header("retry-after", secs.max(1))
+    }
+
+    pub fn rate_headers(self, info: &RateInfo) -> Self {
+        self.with_header("x-rate-limit-limit", info.limit)
+            .with_header("x-rate-limit-remaining", info.remaining)
+            .with_header("x-rate-limit-reset", info.reset_s)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            codes::INVALID_API_KEY,
+            "missing or invalid API key (Authorization: Bearer or X-API-KEY)",
+        )
+    }
+
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            codes::INVALID_BODY,
+            message,
+        )
+    }
+
+    /// The JSON body of this error.
+    pub fn body(&self) -> String {
+        let doc = DOC_URL
+            .get()
+            .map(String::as_str)
+            .unwrap_or("https://sms.cx/docs/errors");
+        let body = Body {
+            error: Inner {
+                kind: self.kind,
+                code: self.code,
+                message: &self.message,
+                uri: format!("{doc}#{}", self.kind),
+                field: self.field.as_deref(),
+            },
+        };
+        serde_json::to_string(&body).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The error for a bare status that a layer produced without a body.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => {
+                Self::new(status, "not_found", codes::ROUTE_NOT_FOUND, "no such route")
+            }
+            StatusCode::METHOD_NOT_ALLOWED => Self::new(
+                status,
+                "invalid_method",
+                codes::METHOD_NOT_ALLOWED,
+                "method not allowed on this route",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::new(
+                status,
+                "invalid_body",
+                codes::BODY_TOO_LARGE,
+                "the request body is too large",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::new(
+                status,
+                "invalid_request",
+                codes::UNSUPPORTED_MEDIA_TYPE,
+                "the body must be application/json",
+            ),
+            s if s.is_client_error() => {
+                Self::new(s, "invalid_request", codes::INVALID_BODY, "invalid request")
+            }
+            s => Self::new(
+                s,
+                "server_error",
+                codes::UNAVAILABLE,
+                "the server cannot answer now",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.body();
+        let mut res = (self.status, body).into_response();
+        res.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        for (k, v) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                res.headers_mut().insert(HeaderName::from_static(k), v);
+            }
+        }
+        res
+    }
+}
+
+impl From<OtpError> for ApiError {
+    fn from(e: OtpError) -> Self {
+        let msg = e.to_string();
+        let bad = StatusCode::BAD_REQUEST;
+        match e {
+            OtpError::InvalidParam { code, field, .. } => {
+                ApiError::new(bad, "invalid_param", code, msg).with_field(field)
+            }
+            OtpError::InvalidBody(_) => ApiError::invalid_body(msg),
+            OtpError::CountryNotAllowed(_) => {
+                ApiError::new(bad, "no_coverage", codes::COUNTRY_NOT_ALLOWED, msg)
+                    .with_field("phoneNumber")
+            }
+            OtpError::NumberLimited { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit",
+                codes::NUMBER_RATE_LIMIT,
+                msg,
+            )
+            .with_field("phoneNumber")
+            .retry_after(retry_after),
+            OtpError::TenantLimited { info, retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit",
+                codes::TENANT_RATE_LIMIT,
+                msg,
+            )
+            .rate_headers(&info)
+            .retry_after(retry_after),
+            OtpError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", 2021, msg),
+            OtpError::PinMissing => {
+                ApiError::new(bad, "invalid_param", 2022, msg).with_field("pin")
+            }
+            OtpError::AlreadyVerified => ApiError::new(bad, "otp_verified", 2023, msg),
+            OtpError::Cancelled => ApiError::new(bad, "otp_cancelled", 2024, msg),
+            OtpError::Expired => ApiError::new(bad, "otp_expired", 2025, msg),
+            OtpError::AlreadyFailed => ApiError::new(bad, "otp_failed", 2026, msg),
+            OtpError::LastAttemptFailed => ApiError::new(bad, "otp_failed", 2027, msg),
+            OtpError::WrongPin { .. } => {
+                ApiError::new(bad, "invalid_pin", 2029, msg).with_field("pin")
+            }
+            OtpError::AlreadyCancelled => {
+                ApiError::new(StatusCode::FORBIDDEN, "access_denied", 2030, msg)
+            }
+            OtpError::NotPending => {
+                ApiError::new(StatusCode::FORBIDDEN, "access_denied", 2031, msg)
+            }
+            OtpError::StoreFull => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                codes::STORE_FULL,
+                msg,
+            )
+            .retry_after(Duration::from_secs(5)),
+            OtpError::Unavailable { retry_after, .. } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                codes::UNAVAILABLE,
+                msg,
+            )
+            .retry_after(retry_after),
+        }
+    }
+}

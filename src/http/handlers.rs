@@ -1,0 +1,235 @@
+//! The OTP endpoints: create (with idempotency keys and rate limits), read, verify, cancel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::auth;
+use super::body::read_json;
+use super::error::{codes, ApiError};
+use super::App;
+use crate::otp::store::{IdemKey, IdemReserve, StoredReply};
+use crate::otp::tenant::{RateInfo, Tenant};
+use crate::otp::{CreateRequest, OtpError};
+
+type Reply = Result<Response, ApiError>;
+
+fn json_reply(status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+fn add_rate_headers(res: &mut Response, info: Option<RateInfo>) {
+    if let Some(info) = info {
+        let h = res.headers_mut();
+        for (name, v) in [
+            ("x-rate-limit-limit", u64::from(info.limit)),
+            ("x-rate-limit-remaining", u64::from(info.remaining)),
+            ("x-rate-limit-reset", info.reset_s),
+        ] {
+            h.insert(name, HeaderValue::from(v));
+        }
+    }
+}
+
+/// The `Idempotency-Key` header: 1-255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let s = v.to_str().unwrap_or("");
+    if s.is_empty() || s.len() > 255 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            codes::INVALID_IDEMPOTENCY_KEY,
+            "Idempotency-Key must be 1-255 visible ASCII characters",
+        ));
+    }
+    Ok(Some(s.to_owned()))
+}
+
+/// Releases an idempotency reservation unless the reply was stored.
+struct IdemGuard<'a> {
+    app: &'a App,
+    key: IdemKey,
+    done: bool,
+}
+
+impl Drop for IdemGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.app.service.store().idempotency_release(&self.key);
+        }
+        self.app.idem_changed.notify_waiters();
+    }
+}
+
+/// `POST /otp`.
+pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Reply {
+    let tenant = auth::tenant(&app.tenants, &headers)?;
+    let rate = tenant
+        .take(app.service.clock().instant())
+        .map_err(|(info, retry_after)| {
+            ApiError::from(OtpError::TenantLimited { info, retry_after })
+        })?;
+    let (value, _) = read_json(&headers, body, app.config.http.body_limit_bytes, false).await?;
+    let key = idempotency_key(&headers)?;
+    let Some(key) = key else {
+        let mut res = create_reply(&app, tenant, &value);
+        add_rate_headers(&mut res, rate);
+        return Ok(res);
+    };
+    // Canonical form of the body (serde_json sorts object keys): whitespace and key order do
+    // not make two bodies different.
+    let fingerprint: [u8; 32] = Sha256::digest(value.to_string().as_bytes()).into();
+    let idem = IdemKey {
+        tenant: tenant.index,
+        key: key.into(),
+    };
+    let store = app.service.store();
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(app.config.http.request_timeout_ms);
+    loop {
+        let changed = app.idem_changed.notified();
+        match store.idempotency_reserve(&idem, fingerprint, app.service.clock().unix_secs()) {
+            IdemReserve::Reserved => break,
+            IdemReserve::Replay(stored) => {
+                let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
+                let body = String::from_utf8_lossy(&stored.body).into_owned();
+                let mut res = json_reply(status, body);
+                res.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                add_rate_headers(&mut res, rate);
+                return Ok(res);
+            }
+            IdemReserve::Conflict => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "duplicate_id",
+                    codes::DUPLICATE_ID,
+                    "this Idempotency-Key was used with another request body",
+                ))
+            }
+            IdemReserve::InFlight => {
+                // Wait for the first request; poll too, in case its store lives elsewhere.
+                let wait = tokio::time::sleep(Duration::from_millis(50));
+                tokio::select! {
+                    _ = changed => {}
+                    _ = wait => {}
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "duplicate_id",
+                        codes::DUPLICATE_ID,
+                        "a request with this Idempotency-Key is still being handled",
+                    ));
+                }
+            }
+        }
+    }
+    let mut guard = IdemGuard {
+        app: &app,
+        key: idem,
+        done: false,
+    };
+    let mut res = create_reply(&app, tenant, &value);
+    if res.status() == StatusCode::CREATED {
+        let (parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let stored = StoredReply {
+            status: parts.status.as_u16(),
+            body: bytes.clone(),
+        };
+        store.idempotency_complete(
+            &guard.key,
+            stored,
+            app.service.clock().unix_secs(),
+            app.config.limits.idempotency_ttl_s,
+        );
+        guard.done = true;
+        res = Response::from_parts(parts, Body::from(bytes));
+    }
+    drop(guard);
+    add_rate_headers(&mut res, rate);
+    Ok(res)
+}
+
+fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
+    let result = CreateRequest::from_json(
+        value,
+        app.service.otp_config(),
+        app.config.callbacks.allow_private,
+    )
+    .and_then(|req| app.service.create(tenant, req));
+    match result {
+        Ok(view) => json_reply(
+            StatusCode::CREATED,
+            serde_json::to_string(&view).unwrap_or_default(),
+        ),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// `GET /otp/{otpId}`.
+pub async fn get(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
+    let tenant = auth::tenant(&app.tenants, &headers)?;
+    let view = app.service.get(tenant, &id)?;
+    Ok(json_reply(
+        StatusCode::OK,
+        serde_json::to_string(&view).unwrap_or_default(),
+    ))
+}
+
+/// `POST /otp/{otpId}` and `POST /otp/{otpId}/verify`.
+pub async fn verify(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Reply {
+    let tenant = auth::tenant(&app.tenants, &headers)?;
+    let (value, _) = read_json(&headers, body, app.config.http.body_limit_bytes, true).await?;
+    if !value.is_object() && !value.is_null() {
+        return Err(ApiError::invalid_body("the body must be a JSON object"));
+    }
+    // sms.cx clients may send the PIN as a JSON number
+    let pin = match value.get("pin") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) if n.is_u64() => Some(n.to_string()),
+        Some(Value::Null) | None => None,
+        Some(_) => return Err(OtpError::PinMissing.into()),
+    };
+    app.service.verify(tenant, &id, pin.as_deref())?;
+    Ok(json_reply(
+        StatusCode::OK,
+        json!({"status": "VERIFIED"}).to_string(),
+    ))
+}
+
+/// `DELETE /otp/{otpId}`.
+pub async fn cancel(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    let tenant = auth::tenant(&app.tenants, &headers)?;
+    let view = app.service.cancel(tenant, &id)?;
+    Ok(json_reply(
+        StatusCode::OK,
+        json!({"info": {"id": view.otp_id}}).to_string(),
+    ))
+}

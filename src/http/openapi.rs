@@ -1,0 +1,173 @@
+//! The OpenAPI 3 document of the API, served at `/openapi.json`. It describes what the
+//! handlers really do; a test checks it against the router and the replies.
+
+use serde_json::{json, Value};
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn otp_id_param() -> Value {
+    json!({"name": "otpId", "in": "path", "required": true,
+           "schema": {"type": "string", "format": "uuid", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}})
+}
+
+fn verify_op() -> Value {
+    json!({
+        "operationId": "verify_otp", "summary": "Verify a PIN", "tags": ["OTP"],
+        "parameters": [otp_id_param()],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyPinRequest"}}}},
+        "responses": {
+            "200": {"description": "The PIN is right", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyPinResponse"}}}},
+            "400": error_response("2022 pin missing, 2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed (already), 2027 otp_failed (last attempt used), 2029 invalid_pin, invalid_body"),
+            "401": error_response("invalid_api_key"),
+            "404": error_response("2021 not_found"),
+            "413": error_response("body too large"),
+            "415": error_response("body is not JSON")
+        }
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let uuid_pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+    let date = json!({"type": "string", "format": "date-time"});
+    let mut alias = verify_op();
+    if let Some(o) = alias.as_object_mut() {
+        o.insert("operationId".into(), json!("verify_otp_alias"));
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "otpgate OTP API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "SMS one-time PINs over SMPP; wire-compatible with the sms.cx OTP API v1."
+        },
+        "security": [{"BearerAuth": []}, {"ApiKeyAuth": []}],
+        "paths": {
+            "/otp": {"post": {
+                "operationId": "new_otp", "summary": "Create an OTP and send it by SMS", "tags": ["OTP"],
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false,
+                    "description": "Same key and body within the retention time: the first reply again, no second SMS; same key, other body: 409 duplicate_id.",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewOtpRequest"}}}},
+                "responses": {
+                    "201": {"description": "Created and queued for sending",
+                        "headers": {"X-Rate-Limit-Limit": {"schema": {"type": "integer"}}, "X-Rate-Limit-Remaining": {"schema": {"type": "integer"}}, "X-Rate-Limit-Reset": {"schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}}},
+                    "400": error_response("invalid_param 2001-2020, invalid_body, no_coverage (destination country not allowed)"),
+                    "401": error_response("invalid_api_key"),
+                    "409": error_response("duplicate_id: Idempotency-Key reused with another body"),
+                    "413": error_response("body too large"),
+                    "415": error_response("body is not JSON"),
+                    "429": {"description": "rate_limit (per tenant or per phone number); see Retry-After",
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    "503": {"description": "No SMSC can take the message now; see Retry-After. No OTP was kept.",
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                }
+            }},
+            "/otp/{otpId}": {
+                "get": {
+                    "operationId": "get_otp_status", "summary": "Read an OTP", "tags": ["OTP"],
+                    "parameters": [otp_id_param()],
+                    "responses": {
+                        "200": {"description": "The OTP", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}}},
+                        "401": error_response("invalid_api_key"),
+                        "404": error_response("2021 not_found")
+                    }
+                },
+                "post": verify_op(),
+                "delete": {
+                    "operationId": "cancel_otp", "summary": "Cancel a pending OTP", "tags": ["OTP"],
+                    "parameters": [otp_id_param()],
+                    "responses": {
+                        "200": {"description": "Cancelled", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CancelOtpResponse"}}}},
+                        "401": error_response("invalid_api_key"),
+                        "403": error_response("access_denied: 2030 already cancelled, 2031 not pending"),
+                        "404": error_response("2021 not_found")
+                    }
+                }
+            },
+            "/otp/{otpId}/verify": {"post": alias},
+            "/healthz": {"get": {"operationId": "healthz", "summary": "The process is up", "security": [],
+                "responses": {"200": {"description": "up", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}}},
+            "/readyz": {"get": {"operationId": "readyz", "summary": "At least one SMSC bind is up and the queue has room", "security": [],
+                "responses": {
+                    "200": {"description": "ready", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}},
+                    "503": {"description": "not ready; reasons listed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}}}}},
+            "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics", "security": [],
+                "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document", "security": [],
+                "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+        },
+        "components": {
+            "securitySchemes": {
+                "BearerAuth": {"type": "http", "scheme": "bearer"},
+                "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-KEY"}
+            },
+            "schemas": {
+                "NewOtpRequest": {
+                    "type": "object", "required": ["phoneNumber"],
+                    "description": "Also accepts template_XX fields (template_fr, template_pt-BR...): a template per language, each containing {{pin}}.",
+                    "additionalProperties": {"type": "string"},
+                    "properties": {
+                        "phoneNumber": {"type": "string", "description": "E.164, or national format with countryIso"},
+                        "countryIso": {"type": "string", "minLength": 2, "maxLength": 2},
+                        "from": {"type": "string", "minLength": 3, "maxLength": 15, "description": "alphanumeric 3-11 GSM characters, or up to 15 digits"},
+                        "template": {"type": "string", "description": "must contain {{pin}}"},
+                        "language": {"type": "string", "description": "language of the template to use; default: from the phone number's country"},
+                        "trackId": {"type": "string", "pattern": uuid_pattern},
+                        "ttl": {"type": "integer", "minimum": 60, "maximum": 1800, "default": 600},
+                        "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
+                        "pinType": {"type": "string", "enum": ["numbers", "letters", "alphanumeric"], "default": "numbers"},
+                        "pinLength": {"type": "integer", "minimum": 4, "maximum": 10, "default": 6},
+                        "otpCallbackUrl": {"type": "string", "format": "uri"}
+                    }
+                },
+                "Otp": {
+                    "type": "object",
+                    "required": ["otpId", "trackId", "phoneNumber", "countryIso", "status", "cost", "parts", "maxAttempts", "attempts", "ttl", "otpCallbackUrl", "dateCreated", "dateExpires", "language", "encoding", "deliveryStatus", "dateStatusChanged", "dateDeliveryStatusChanged", "smppError"],
+                    "properties": {
+                        "otpId": {"type": "string", "pattern": uuid_pattern},
+                        "trackId": {"type": "string", "nullable": true},
+                        "phoneNumber": {"type": "string", "description": "E.164"},
+                        "countryIso": {"type": "string", "minLength": 2, "maxLength": 2},
+                        "status": {"type": "string", "enum": ["PENDING", "VERIFIED", "EXPIRED", "CANCELLED", "FAILED"]},
+                        "cost": {"type": "number"},
+                        "parts": {"type": "integer", "minimum": 1},
+                        "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 10},
+                        "attempts": {"type": "integer", "minimum": 0, "maximum": 10, "description": "wrong tries so far"},
+                        "ttl": {"type": "integer", "minimum": 60, "maximum": 1800},
+                        "otpCallbackUrl": {"type": "string", "nullable": true},
+                        "dateCreated": date.clone(),
+                        "dateExpires": date.clone(),
+                        "language": {"type": "string", "nullable": true, "description": "language of the template used; null for the generic template"},
+                        "encoding": {"type": "string", "enum": ["GSM7", "UCS2"]},
+                        "deliveryStatus": {"type": "string", "enum": ["QUEUED", "SENT", "DELIVERED", "UNDELIVERED", "REJECTED", "FAILED"]},
+                        "dateStatusChanged": date.clone(),
+                        "dateDeliveryStatusChanged": date,
+                        "smppError": {"type": "string", "nullable": true},
+                        "warnings": {"type": "array", "items": {"type": "string"}, "description": "create only, when the PIN has under 20 bits of entropy"}
+                    }
+                },
+                "VerifyPinRequest": {"type": "object", "required": ["pin"], "properties": {"pin": {"type": "string"}}},
+                "VerifyPinResponse": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["VERIFIED"]}}},
+                "CancelOtpResponse": {"type": "object", "required": ["info"], "properties": {"info": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "pattern": uuid_pattern}}}}},
+                "Readiness": {"type": "object", "properties": {
+                    "ready": {"type": "boolean"}, "bindsUp": {"type": "integer"}, "queueDepth": {"type": "integer"},
+                    "queueCapacity": {"type": "integer"}, "reasons": {"type": "array", "items": {"type": "string"}}, "otpsPending": {"type": "integer"}}},
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["type", "code", "message", "uri"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["invalid_api_key", "invalid_body", "invalid_request", "invalid_method", "invalid_param", "not_found", "rate_limit", "server_error", "duplicate_id", "no_coverage", "access_denied", "invalid_pin", "otp_expired", "otp_failed", "otp_cancelled", "otp_verified"]},
+                        "code": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "uri": {"type": "string"},
+                        "field": {"type": "string", "description": "the request field at fault, when there is one"}
+                    }}}}
+            }
+        }
+    })
+}

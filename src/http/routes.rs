@@ -1,0 +1,124 @@
+//! The router and the middleware every request passes: request id, in-flight limit, timeout,
+//! metrics, and JSON bodies for the errors a layer produces bare (404, 405...).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::error::{codes, ApiError};
+use super::{handlers, ops, App};
+
+/// All routes of the API on `app`.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/otp", post(handlers::create))
+        .route(
+            "/otp/{otpId}",
+            get(handlers::get)
+                .post(handlers::verify)
+                .delete(handlers::cancel),
+        )
+        .route("/otp/{otpId}/verify", post(handlers::verify))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), envelope))
+        .with_state(app)
+}
+
+async fn not_found() -> Response {
+    ApiError::for_status(StatusCode::NOT_FOUND).into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::for_status(StatusCode::METHOD_NOT_ALLOWED).into_response()
+}
+
+/// A client's `X-Request-Id` is kept when it is 1-128 characters of `[A-Za-z0-9._:-]`.
+fn sane_request_id(v: &HeaderValue) -> Option<HeaderValue> {
+    let s = v.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    ok.then(|| v.clone())
+}
+
+/// The route template of `path`, for metric labels (never the id itself).
+fn route_label(path: &str) -> &'static str {
+    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    match segs.as_slice() {
+        ["otp"] => "/otp",
+        ["otp", _] => "/otp/{otpId}",
+        ["otp", _, "verify"] => "/otp/{otpId}/verify",
+        ["healthz"] => "/healthz",
+        ["readyz"] => "/readyz",
+        ["metrics"] => "/metrics",
+        ["openapi.json"] => "/openapi.json",
+        _ => "unmatched",
+    }
+}
+
+async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(sane_request_id)
+        .unwrap_or_else(|| {
+            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+                .unwrap_or(HeaderValue::from_static("-"))
+        });
+    let route = route_label(req.uri().path());
+    let method = req.method().as_str().to_owned();
+    let span = tracing::info_span!("http", request_id = %request_id.to_str().unwrap_or("-"), %method, %route);
+    let _permit = app.in_flight.try_acquire().ok();
+    let mut res = if _permit.is_none() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            codes::OVERLOADED,
+            "too many requests in progress",
+        )
+        .retry_after(Duration::from_secs(app.config.http.retry_after_s))
+        .into_response()
+    } else {
+        let timeout = Duration::from_millis(app.config.http.request_timeout_ms);
+        let fut = tracing::Instrument::instrument(next.run(req), span.clone());
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(res) => res,
+            Err(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                codes::TIMEOUT,
+                "the request took too long",
+            )
+            .retry_after(Duration::from_secs(app.config.http.retry_after_s))
+            .into_response(),
+        }
+    };
+    // Errors produced by a layer without a body get the JSON error shape.
+    if (res.status().is_client_error() || res.status().is_server_error())
+        && !res.headers().contains_key(header::CONTENT_TYPE)
+    {
+        let allow = res.headers().get(header::ALLOW).cloned();
+        res = ApiError::for_status(res.status()).into_response();
+        if let Some(a) = allow {
+            res.headers_mut().insert(header::ALLOW, a);
+        }
+    }
+    res.headers_mut().insert("x-request-id", request_id);
+    let status = res.status().as_u16();
+    super::metrics::record_request(route, &method, status, started.elapsed().as_secs_f64());
+    span.in_scope(|| tracing::debug!(status, "request answered"));
+    res
+}

@@ -1,0 +1,327 @@
+//! The in-memory `Store`: sharded maps (`dashmap`) by otpId, by phone number and by SMSC
+//! message id, plus idempotency keys, all expired by the [`ExpiryTask`](super::expiry).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+use super::clock::Clock;
+use super::expiry::ExpiryQueue;
+use super::idempotency::IdempotencyTable;
+use super::limits::PhoneIndex;
+use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
+use super::pin::PinHash;
+use super::store::{
+    CancelError, DeliveryChange, IdemKey, IdemReserve, NumberLimit, Store, StoreError, StoredReply,
+    VerifyError,
+};
+
+#[derive(Debug)]
+pub struct MemoryStore {
+    otps: DashMap<OtpId, Record>,
+    phones: PhoneIndex,
+    message_ids: DashMap<Box<str>, OtpId>,
+    idem: IdempotencyTable,
+    queue: ExpiryQueue,
+    pending: AtomicUsize,
+    max_live: usize,
+    retain_s: u32,
+    clock: Arc<Clock>,
+}
+
+fn leave_pending(pending: &AtomicUsize) {
+    let _ = pending.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+}
+
+/// The keys a submitted message id is indexed under: as returned, and canonical (lowercase,
+/// without leading zeros), so a receipt's hex/decimal variants find it.
+fn index_forms(raw: &str) -> Vec<String> {
+    let lower = raw.trim().to_ascii_lowercase();
+    let stripped = lower.trim_start_matches('0');
+    let canonical = if stripped.is_empty() { "0" } else { stripped };
+    if canonical == raw {
+        vec![raw.to_owned()]
+    } else {
+        vec![raw.to_owned(), canonical.to_owned()]
+    }
+}
+
+impl MemoryStore {
+    /// `max_live`: OTPs stored at most; `retain_s`: how long a finished OTP stays readable
+    /// after its expiry time.
+    pub fn new(clock: Arc<Clock>, max_live: usize, retain_s: u32) -> Self {
+        Self {
+            otps: DashMap::new(),
+            phones: PhoneIndex::default(),
+            message_ids: DashMap::new(),
+            idem: IdempotencyTable::default(),
+            queue: ExpiryQueue::default(),
+            pending: AtomicUsize::new(0),
+            max_live,
+            retain_s,
+            clock,
+        }
+    }
+
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    pub(crate) fn expiry_queue(&self) -> &ExpiryQueue {
+        &self.queue
+    }
+
+    /// Entries of each index: (otps, phones, message ids, idempotency keys, queued deadlines).
+    pub fn sizes(&self) -> (usize, usize, usize, usize, usize) {
+        (
+            self.otps.len(),
+            self.phones.len(),
+            self.message_ids.len(),
+            self.idem.len(),
+            self.queue.len(),
+        )
+    }
+
+    fn set_status(pending: &AtomicUsize, r: &mut Record, status: OtpStatus, now: u32) {
+        if r.status == OtpStatus::Pending && status != OtpStatus::Pending {
+            leave_pending(pending);
+            if status == OtpStatus::Expired {
+                metrics::counter!("otpgate_otps_expired_total").increment(1);
+            }
+        }
+        r.status = status;
+        r.status_at = r.since_created(now);
+    }
+
+    fn drop_otp(&self, id: &OtpId) {
+        if let Some((_, r)) = self.otps.remove(id) {
+            if r.status == OtpStatus::Pending {
+                leave_pending(&self.pending);
+            }
+            self.phones.clear_latest(r.phone, id);
+            if let Some(extra) = r.extra {
+                for m in extra.message_ids.iter() {
+                    for form in index_forms(m) {
+                        self.message_ids.remove_if(form.as_str(), |_, v| v == id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles the deadlines due at `now`; returns how many it handled.
+    pub fn expire_due(&self, now: u32) -> usize {
+        let due = self.queue.pop_due(now);
+        let handled = due.otps.len().max(due.phones.len()).max(due.idem.len());
+        for id in due.otps {
+            let next = match self.otps.get_mut(&id) {
+                None => None,
+                Some(mut r) => {
+                    if r.status == OtpStatus::Pending && now >= r.expires() {
+                        Self::set_status(&self.pending, &mut r, OtpStatus::Expired, now);
+                    }
+                    let gone_at = r.expires().saturating_add(self.retain_s);
+                    if now >= gone_at {
+                        Some(None)
+                    } else if now >= r.expires() {
+                        Some(Some(gone_at))
+                    } else {
+                        Some(Some(r.expires()))
+                    }
+                }
+            };
+            match next {
+                Some(None) => self.drop_otp(&id),
+                Some(Some(at)) => self.queue.push_otp(at, id),
+                None => {}
+            }
+        }
+        for phone in due.phones {
+            if let Some(at) = self.phones.expire(phone, now) {
+                self.queue.push_phone(at, phone);
+            }
+        }
+        for key in due.idem {
+            if let Some(at) = self.idem.expire(&key, now) {
+                self.queue.push_idem(at, key);
+            }
+        }
+        metrics::gauge!("otpgate_otps_live").set(self.pending() as f64);
+        handled
+    }
+}
+
+impl Store for MemoryStore {
+    fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
+        if self.otps.len() >= self.max_live {
+            return Err(StoreError::Full(self.max_live));
+        }
+        let (phone, expires) = (record.phone, record.expires());
+        let pending = record.status == OtpStatus::Pending;
+        match self.otps.entry(id) {
+            dashmap::Entry::Occupied(_) => return Err(StoreError::Duplicate),
+            dashmap::Entry::Vacant(v) => {
+                v.insert(record);
+            }
+        }
+        if pending {
+            self.pending.fetch_add(1, Ordering::Relaxed);
+        }
+        let keep = expires.saturating_add(self.retain_s);
+        if self.phones.set_latest(phone, id, keep) {
+            self.queue.push_phone(keep, phone);
+        }
+        self.queue.push_otp(expires, id);
+        metrics::gauge!("otpgate_otps_live").set(self.pending() as f64);
+        Ok(())
+    }
+
+    fn remove(&self, id: &OtpId) -> Option<Record> {
+        let r = self.otps.get(id).map(|r| r.clone());
+        self.drop_otp(id);
+        r
+    }
+
+    fn get(&self, id: &OtpId) -> Option<Record> {
+        self.otps.get(id).map(|r| r.clone())
+    }
+
+    fn verify(&self, id: &OtpId, candidate: &PinHash, now: u32) -> Result<Record, VerifyError> {
+        let mut r = self.otps.get_mut(id).ok_or(VerifyError::NotFound)?;
+        match r.status_at_time(now) {
+            OtpStatus::Verified => return Err(VerifyError::AlreadyVerified),
+            OtpStatus::Cancelled => return Err(VerifyError::Cancelled),
+            OtpStatus::Failed => return Err(VerifyError::AlreadyFailed),
+            OtpStatus::Expired => {
+                Self::set_status(&self.pending, &mut r, OtpStatus::Expired, now);
+                return Err(VerifyError::Expired);
+            }
+            OtpStatus::Pending => {}
+        }
+        if r.attempts >= r.max_attempts {
+            Self::set_status(&self.pending, &mut r, OtpStatus::Failed, now);
+            return Err(VerifyError::AlreadyFailed);
+        }
+        if r.pin_hash.matches(candidate) {
+            Self::set_status(&self.pending, &mut r, OtpStatus::Verified, now);
+            return Ok(r.clone());
+        }
+        r.attempts = r.attempts.saturating_add(1);
+        if r.attempts >= r.max_attempts {
+            Self::set_status(&self.pending, &mut r, OtpStatus::Failed, now);
+            return Err(VerifyError::LastAttemptFailed);
+        }
+        Err(VerifyError::WrongPin {
+            remaining: r.max_attempts - r.attempts,
+        })
+    }
+
+    fn cancel(&self, id: &OtpId, now: u32) -> Result<Record, CancelError> {
+        let mut r = self.otps.get_mut(id).ok_or(CancelError::NotFound)?;
+        match r.status_at_time(now) {
+            OtpStatus::Cancelled => Err(CancelError::AlreadyCancelled),
+            OtpStatus::Pending => {
+                Self::set_status(&self.pending, &mut r, OtpStatus::Cancelled, now);
+                Ok(r.clone())
+            }
+            _ => Err(CancelError::NotPending),
+        }
+    }
+
+    fn apply_delivery(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record> {
+        let mut r = self.otps.get_mut(id)?;
+        let at = r.since_created(now);
+        match change {
+            DeliveryChange::Submitted { smsc, message_ids } => {
+                if r.delivery == DeliveryStatus::Queued {
+                    r.delivery = DeliveryStatus::Sent;
+                    r.delivery_at = at;
+                }
+                let extra = r.extra_mut();
+                extra.smsc = Some(smsc.into());
+                for m in &message_ids {
+                    extra.message_ids.push(m.as_str().into());
+                }
+                let out = r.clone();
+                drop(r);
+                for m in message_ids {
+                    for form in index_forms(&m) {
+                        self.message_ids.insert(form.into(), *id);
+                    }
+                }
+                Some(out)
+            }
+            DeliveryChange::Status {
+                status,
+                smsc,
+                error,
+            } => {
+                // a later "delivered" receipt of one part does not hide another part's failure
+                let keep_failure = status == DeliveryStatus::Delivered
+                    && matches!(
+                        r.delivery,
+                        DeliveryStatus::Undelivered | DeliveryStatus::Rejected
+                    );
+                if !keep_failure {
+                    r.delivery = status;
+                    r.delivery_at = at;
+                }
+                if smsc.is_some() || error.is_some() {
+                    let extra = r.extra_mut();
+                    if let Some(s) = smsc {
+                        extra.smsc = Some(s.into());
+                    }
+                    if let Some(e) = error {
+                        extra.smpp_error = Some(e.into());
+                    }
+                }
+                Some(r.clone())
+            }
+        }
+    }
+
+    fn find_by_message_id(&self, message_id: &str) -> Option<OtpId> {
+        self.message_ids.get(message_id).map(|v| *v)
+    }
+
+    fn latest_for_phone(&self, phone: u64) -> Option<OtpId> {
+        self.phones.latest(phone)
+    }
+
+    fn hit_number_limit(&self, phone: u64, limit: u32, window_s: u32, now: u32) -> NumberLimit {
+        if limit == 0 {
+            return NumberLimit::Allowed;
+        }
+        let (verdict, new_entry_until) = self.phones.hit(phone, limit, window_s, now);
+        if let Some(at) = new_entry_until {
+            self.queue.push_phone(at, phone);
+        }
+        verdict
+    }
+
+    fn idempotency_reserve(&self, key: &IdemKey, fingerprint: [u8; 32], now: u32) -> IdemReserve {
+        let (verdict, expires) = self.idem.reserve(key, fingerprint, now);
+        if let Some(at) = expires {
+            self.queue.push_idem(at, key.clone());
+        }
+        verdict
+    }
+
+    fn idempotency_complete(&self, key: &IdemKey, reply: StoredReply, now: u32, ttl_s: u32) {
+        let at = self.idem.complete(key, reply, now, ttl_s);
+        self.queue.push_idem(at, key.clone());
+    }
+
+    fn idempotency_release(&self, key: &IdemKey) {
+        self.idem.release(key);
+    }
+
+    fn len(&self) -> usize {
+        self.otps.len()
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,243 @@
+//! The OTP record (compact, as stored) and the OTP object (as the API shows it).
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+
+use super::pin::PinHash;
+use super::text::Encoding;
+
+/// An OTP's id: a v4 UUID, shown in lowercase hyphenated form.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OtpId(pub [u8; 16]);
+
+impl OtpId {
+    pub fn random() -> Self {
+        OtpId(*uuid::Uuid::new_v4().as_bytes())
+    }
+
+    /// Parses the hyphenated form (any case); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.len() != 36 {
+            return None;
+        }
+        uuid::Uuid::try_parse(s).ok().map(|u| OtpId(*u.as_bytes()))
+    }
+}
+
+impl std::fmt::Display for OtpId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        uuid::Uuid::from_bytes(self.0).hyphenated().fmt(f)
+    }
+}
+
+impl std::fmt::Debug for OtpId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OtpId({self})")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum OtpStatus {
+    Pending,
+    Verified,
+    Expired,
+    Cancelled,
+    Failed,
+}
+
+impl OtpStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtpStatus::Pending => "PENDING",
+            OtpStatus::Verified => "VERIFIED",
+            OtpStatus::Expired => "EXPIRED",
+            OtpStatus::Cancelled => "CANCELLED",
+            OtpStatus::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DeliveryStatus {
+    Queued,
+    Sent,
+    Delivered,
+    Undelivered,
+    Rejected,
+    Failed,
+}
+
+/// The rarely-present fields, boxed so that a plain OTP carries one null pointer for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extra {
+    pub track_id: Option<[u8; 16]>,
+    pub callback_url: Option<Box<str>>,
+    pub smsc: Option<Box<str>>,
+    pub smpp_error: Option<Box<str>>,
+    /// SMSC message ids of the parts (as indexed for receipts).
+    pub message_ids: Vec<Box<str>>,
+}
+
+/// One OTP as stored: 64 bytes plus the optional [`Extra`].
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub pin_hash: PinHash,
+    /// E.164 digits as a number (no leading zeros exist in E.164).
+    pub phone: u64,
+    pub extra: Option<Box<Extra>>,
+    /// UNIX seconds.
+    pub created: u32,
+    pub ttl: u16,
+    /// Seconds after `created` of the last status change / delivery status change.
+    pub status_at: u16,
+    pub delivery_at: u16,
+    pub tenant: u16,
+    pub country: [u8; 2],
+    /// Language tag of the template, zero-padded ASCII (empty = generic template).
+    pub language: [u8; 8],
+    pub max_attempts: u8,
+    pub attempts: u8,
+    pub parts: u8,
+    pub status: OtpStatus,
+    pub delivery: DeliveryStatus,
+    pub encoding: Encoding,
+}
+
+impl Record {
+    pub fn expires(&self) -> u32 {
+        self.created.saturating_add(u32::from(self.ttl))
+    }
+
+    /// The status as of `now` (a pending OTP past its expiry is expired even before the expiry
+    /// task has visited it).
+    pub fn status_at_time(&self, now: u32) -> OtpStatus {
+        if self.status == OtpStatus::Pending && now >= self.expires() {
+            OtpStatus::Expired
+        } else {
+            self.status
+        }
+    }
+
+    pub fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    pub fn language(&self) -> Option<&str> {
+        let end = self.language.iter().position(|b| *b == 0).unwrap_or(8);
+        let s = std::str::from_utf8(self.language.get(..end)?).ok()?;
+        (!s.is_empty()).then_some(s)
+    }
+
+    pub fn pack_language(lang: Option<&str>) -> [u8; 8] {
+        let mut out = [0u8; 8];
+        if let Some(l) = lang {
+            for (o, b) in out.iter_mut().zip(l.bytes()) {
+                *o = b;
+            }
+        }
+        out
+    }
+
+    pub fn since_created(&self, now: u32) -> u16 {
+        u16::try_from(now.saturating_sub(self.created)).unwrap_or(u16::MAX)
+    }
+}
+
+/// The OTP object of the API (sms.cx field names plus otpgate's own).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OtpView {
+    pub otp_id: String,
+    pub track_id: Option<String>,
+    pub phone_number: String,
+    pub country_iso: String,
+    pub status: OtpStatus,
+    pub cost: f64,
+    pub parts: u8,
+    pub max_attempts: u8,
+    pub attempts: u8,
+    pub ttl: u16,
+    pub otp_callback_url: Option<String>,
+    pub date_created: String,
+    pub date_expires: String,
+    pub language: Option<String>,
+    pub encoding: &'static str,
+    pub delivery_status: DeliveryStatus,
+    pub date_status_changed: String,
+    pub date_delivery_status_changed: String,
+    pub smpp_error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+pub fn rfc3339(unix_secs: u32) -> String {
+    time::OffsetDateTime::from_unix_timestamp(i64::from(unix_secs))
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+impl OtpView {
+    pub fn new(id: OtpId, r: &Record, now: u32, price_per_part: f64) -> Self {
+        let extra = r.extra.as_deref();
+        let cc = std::str::from_utf8(&r.country).unwrap_or("ZZ");
+        OtpView {
+            otp_id: id.to_string(),
+            track_id: extra
+                .and_then(|e| e.track_id)
+                .map(|t| uuid::Uuid::from_bytes(t).hyphenated().to_string()),
+            phone_number: format!("+{}", r.phone),
+            country_iso: cc.to_owned(),
+            status: r.status_at_time(now),
+            cost: f64::from(r.parts) * price_per_part,
+            parts: r.parts,
+            max_attempts: r.max_attempts,
+            attempts: r.attempts,
+            ttl: r.ttl,
+            otp_callback_url: extra.and_then(|e| e.callback_url.as_deref().map(str::to_owned)),
+            date_created: rfc3339(r.created),
+            date_expires: rfc3339(r.expires()),
+            language: r.language().map(str::to_owned),
+            encoding: r.encoding.as_str(),
+            delivery_status: r.delivery,
+            date_status_changed: rfc3339(r.created.saturating_add(u32::from(r.status_at))),
+            date_delivery_status_changed: rfc3339(
+                r.created.saturating_add(u32::from(r.delivery_at)),
+            ),
+            smpp_error: extra.and_then(|e| e.smpp_error.as_deref().map(str::to_owned)),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_is_compact() {
+        assert!(
+            std::mem::size_of::<Record>() <= 64,
+            "{}",
+            std::mem::size_of::<Record>()
+        );
+    }
+
+    #[test]
+    fn ids_round_trip_lowercase() {
+        let id = OtpId::random();
+        let s = id.to_string();
+        assert_eq!(s, s.to_lowercase());
+        assert_eq!(OtpId::parse(&s), Some(id));
+        assert_eq!(OtpId::parse(&s.to_uppercase()), Some(id));
+        assert_eq!(OtpId::parse("not-an-id"), None);
+        assert_eq!(OtpId::parse(&s.replace('-', "")), None);
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}

@@ -1,0 +1,134 @@
+//! Phone numbers: parsed and validated with libphonenumber (`phonenumber`), normalised to
+//! E.164 and kept as a number.
+
+use phonenumber::country::Id;
+
+/// A validated destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phone {
+    /// E.164 digits (country code + national number) as a number.
+    pub digits: u64,
+    /// ISO 3166 alpha-2 of the number's region.
+    pub country: [u8; 2],
+}
+
+impl Phone {
+    pub fn e164(&self) -> String {
+        format!("+{}", self.digits)
+    }
+
+    pub fn country_str(&self) -> &str {
+        std::str::from_utf8(&self.country).unwrap_or("ZZ")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("countryIso must be two letters (ISO 3166 alpha-2)")]
+    CountryFormat,
+    #[error("countryIso is not a known country")]
+    CountryUnknown,
+    #[error("a national-format phone number needs countryIso")]
+    NeedsCountry,
+    #[error("not a valid phone number")]
+    Invalid,
+}
+
+/// Parses a country code (`fr` and `FR` are accepted).
+pub fn parse_country(iso: &str) -> Result<Id, PhoneError> {
+    if iso.len() != 2 || !iso.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(PhoneError::CountryFormat);
+    }
+    iso.to_ascii_uppercase()
+        .parse::<Id>()
+        .map_err(|_| PhoneError::CountryUnknown)
+}
+
+/// Validates `number` (E.164, or national format with `country_iso`).
+pub fn parse_phone(number: &str, country_iso: Option<&str>) -> Result<Phone, PhoneError> {
+    let number = number.trim();
+    let dialable = number
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let digits = number.chars().filter(char::is_ascii_digit).count();
+    if number.len() > 32 || !dialable || digits < 3 {
+        return Err(PhoneError::Invalid);
+    }
+    let international = number.starts_with('+') || number.starts_with("00");
+    let country = match country_iso {
+        Some(c) if !international => Some(parse_country(c)?),
+        Some(c) => {
+            // Ignored for an international number, but it must still be well formed.
+            parse_country(c)?;
+            None
+        }
+        None if international => None,
+        None => return Err(PhoneError::NeedsCountry),
+    };
+    let normalised;
+    let input = match number.strip_prefix("00") {
+        Some(rest) if country.is_none() => {
+            normalised = format!("+{rest}");
+            normalised.as_str()
+        }
+        _ => number,
+    };
+    let pn = phonenumber::parse(country, input).map_err(|_| PhoneError::Invalid)?;
+    if !phonenumber::is_valid(&pn) {
+        return Err(PhoneError::Invalid);
+    }
+    let region = pn.country().id().ok_or(PhoneError::Invalid)?;
+    let e164 = pn.format().mode(phonenumber::Mode::E164).to_string();
+    let digits: u64 = e164
+        .strip_prefix('+')
+        .and_then(|d| d.parse().ok())
+        .ok_or(PhoneError::Invalid)?;
+    let code = region.as_ref().as_bytes();
+    let country = [
+        code.first().copied().unwrap_or(b'Z'),
+        code.get(1).copied().unwrap_or(b'Z'),
+    ];
+    Ok(Phone { digits, country })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e164_and_national() {
+        let p = parse_phone("+33612345678", None).ok();
+        assert_eq!(p.map(|p| p.e164()), Some("+33612345678".into()));
+        assert_eq!(p.map(|p| p.country), Some(*b"FR"));
+        let n = parse_phone("06 12 34 56 78", Some("fr")).ok();
+        assert_eq!(n.map(|p| p.e164()), Some("+33612345678".into()));
+        assert_eq!(
+            parse_phone("+447400123456", Some("DE")).map(|p| p.country),
+            Ok(*b"GB")
+        );
+        assert_eq!(
+            parse_phone("0033612345678", None).map(|p| p.digits),
+            Ok(33612345678)
+        );
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            parse_phone("0612345678", None),
+            Err(PhoneError::NeedsCountry)
+        );
+        assert_eq!(
+            parse_phone("0612345678", Some("F")),
+            Err(PhoneError::CountryFormat)
+        );
+        assert_eq!(
+            parse_phone("0612345678", Some("QQ")),
+            Err(PhoneError::CountryUnknown)
+        );
+        assert_eq!(parse_phone("+3361234", None), Err(PhoneError::Invalid));
+        assert_eq!(parse_phone("hello", Some("FR")), Err(PhoneError::Invalid));
+        assert_eq!(parse_phone("", None), Err(PhoneError::Invalid));
+        assert_eq!(parse_phone("hello", None), Err(PhoneError::Invalid));
+    }
+}

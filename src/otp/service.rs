@@ -1,0 +1,327 @@
+//! Create, read, verify and cancel: the OTP core's operations, independent of HTTP. A create
+//! stores the OTP, then hands its SMS to the engine; when the engine refuses, the OTP is
+//! forgotten (no PENDING OTP for an SMS that was never queued).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{LimitsConfig, OtpConfig};
+use crate::dispatch::{Dispatcher, OutboundSms};
+
+use super::clock::Clock;
+use super::language::{self, TemplateSources};
+use super::model::{DeliveryStatus, Extra, OtpId, OtpStatus, OtpView, Record};
+use super::pin::{self, PinHasher, WEAK_PIN_BITS};
+use super::request::CreateRequest;
+use super::store::{CancelError, NumberLimit, Store, StoreError, VerifyError};
+use super::tenant::{RateInfo, Tenant};
+use super::text::{analyze_text, render};
+
+/// Every way an OTP operation can fail; the HTTP layer maps each to its status and code.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OtpError {
+    #[error("{message}")]
+    InvalidParam {
+        code: u16,
+        field: String,
+        message: String,
+    },
+    #[error("{0}")]
+    InvalidBody(String),
+    #[error("the destination country {0} is not allowed")]
+    CountryNotAllowed(String),
+    #[error("too many OTPs for this phone number")]
+    NumberLimited { retry_after: Duration },
+    #[error("too many requests")]
+    TenantLimited {
+        info: RateInfo,
+        retry_after: Duration,
+    },
+    #[error("OTP not found")]
+    NotFound,
+    #[error("pin is required")]
+    PinMissing,
+    #[error("the OTP was already verified")]
+    AlreadyVerified,
+    #[error("the OTP was cancelled")]
+    Cancelled,
+    #[error("the OTP has expired")]
+    Expired,
+    #[error("the OTP failed: too many wrong attempts")]
+    AlreadyFailed,
+    #[error("wrong PIN: that was the last attempt, the OTP has failed")]
+    LastAttemptFailed,
+    #[error("wrong PIN ({remaining} attempts left)")]
+    WrongPin { remaining: u8 },
+    #[error("the OTP is already cancelled")]
+    AlreadyCancelled,
+    #[error("only a pending OTP can be cancelled")]
+    NotPending,
+    #[error("the OTP store is full")]
+    StoreFull,
+    #[error("{reason}")]
+    Unavailable {
+        reason: String,
+        retry_after: Duration,
+    },
+}
+
+/// Longest PIN input worth hashing; anything longer is simply wrong.
+const MAX_PIN_INPUT: usize = 64;
+
+pub struct OtpService {
+    store: Arc<dyn Store>,
+    dispatcher: Arc<dyn Dispatcher>,
+    hasher: PinHasher,
+    clock: Arc<Clock>,
+    otp: OtpConfig,
+    limits: LimitsConfig,
+}
+
+impl OtpService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        dispatcher: Arc<dyn Dispatcher>,
+        hasher: PinHasher,
+        clock: Arc<Clock>,
+        otp: OtpConfig,
+        limits: LimitsConfig,
+    ) -> Self {
+        let mut otp = otp;
+        otp.templates = otp
+            .templates
+            .into_iter()
+            .map(|(k, v)| (language::normalize(&k), v))
+            .collect();
+        Self {
+            store,
+            dispatcher,
+            hasher,
+            clock,
+            otp,
+            limits,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    pub fn limits(&self) -> &LimitsConfig {
+        &self.limits
+    }
+
+    pub fn otp_config(&self) -> &OtpConfig {
+        &self.otp
+    }
+
+    pub fn dispatcher(&self) -> &Arc<dyn Dispatcher> {
+        &self.dispatcher
+    }
+
+    fn view(&self, id: OtpId, r: &Record) -> OtpView {
+        OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part)
+    }
+
+    /// Creates an OTP for `tenant` and queues its SMS.
+    pub fn create(&self, tenant: &Tenant, req: CreateRequest) -> Result<OtpView, OtpError> {
+        let country = req.phone.country_str().to_owned();
+        let blocked = |reason: &'static str| {
+            metrics::counter!("otpgate_otps_blocked_total", "reason" => reason).increment(1);
+        };
+        if !tenant.country_allowed(&country) {
+            blocked("country");
+            return Err(OtpError::CountryNotAllowed(country));
+        }
+        let default_sender = if tenant.config.default_sender.is_empty() {
+            &self.otp.default_sender
+        } else {
+            &tenant.config.default_sender
+        };
+        let sender = req.sender.clone().unwrap_or_else(|| default_sender.clone());
+        if !tenant.sender_allowed(&sender) {
+            return Err(OtpError::InvalidParam {
+                code: 2005,
+                field: "from".into(),
+                message: format!("sender ID `{sender}` is not allowed for this API key"),
+            });
+        }
+        let chosen = language::choose(
+            &TemplateSources {
+                request_by_language: &req.templates,
+                request_generic: req.template.as_deref(),
+                config_by_language: &self.otp.templates,
+                config_generic: &self.otp.default_template,
+            },
+            req.language.as_deref(),
+            &country,
+        );
+        // Size the message with a PIN of the requested length before drawing the real one.
+        let (_, worst_parts) = analyze_text(&render(
+            &chosen.template,
+            &"0".repeat(req.pin_length.into()),
+        ));
+        if worst_parts > usize::from(self.otp.max_segments) {
+            return Err(OtpError::InvalidParam {
+                code: 2006,
+                field: "template".into(),
+                message: format!(
+                    "the rendered message needs {worst_parts} SMS parts, at most {} are allowed",
+                    self.otp.max_segments
+                ),
+            });
+        }
+
+        let now = self.clock.unix_secs();
+        if let NumberLimit::Limited { retry_after } = self.store.hit_number_limit(
+            req.phone.digits,
+            self.limits.per_number,
+            self.limits.per_number_window_s,
+            now,
+        ) {
+            blocked("number_limit");
+            return Err(OtpError::NumberLimited { retry_after });
+        }
+
+        let id = OtpId::random();
+        let pin = pin::generate(req.pin_type, req.pin_length);
+        let text = render(&chosen.template, &pin);
+        let (encoding, parts) = analyze_text(&text);
+        let extra = (req.track_id.is_some() || req.callback_url.is_some()).then(|| {
+            Box::new(Extra {
+                track_id: req.track_id,
+                callback_url: req.callback_url.as_deref().map(Into::into),
+                ..Extra::default()
+            })
+        });
+        let record = Record {
+            pin_hash: self.hasher.hash(&id.0, &pin),
+            phone: req.phone.digits,
+            extra,
+            created: now,
+            ttl: req.ttl,
+            status_at: 0,
+            delivery_at: 0,
+            tenant: tenant.index,
+            country: req.phone.country,
+            language: Record::pack_language(chosen.language.as_deref()),
+            max_attempts: req.max_attempts,
+            attempts: 0,
+            parts: u8::try_from(parts).unwrap_or(u8::MAX),
+            status: OtpStatus::Pending,
+            delivery: DeliveryStatus::Queued,
+            encoding,
+        };
+        let mut view = self.view(id, &record);
+        self.store.insert(id, record).map_err(|e| match e {
+            StoreError::Full(_) => OtpError::StoreFull,
+            StoreError::Duplicate => OtpError::Unavailable {
+                reason: "id collision, retry".into(),
+                retry_after: Duration::from_secs(1),
+            },
+        })?;
+        let sms = OutboundSms {
+            otp_id: view.otp_id.clone(),
+            tenant: tenant.name().to_owned(),
+            destination: req.phone.e164(),
+            sender,
+            text,
+            expires_at: self.clock.system_time() + Duration::from_secs(req.ttl.into()),
+        };
+        if let Err(e) = self.dispatcher.try_dispatch(sms) {
+            self.store.remove(&id);
+            blocked("dispatch");
+            return Err(OtpError::Unavailable {
+                reason: e.to_string(),
+                retry_after: e.retry_after(),
+            });
+        }
+        metrics::counter!("otpgate_otps_created_total", "tenant" => tenant.name().to_owned())
+            .increment(1);
+        metrics::counter!("otpgate_sms_parts_total", "encoding" => encoding.as_str())
+            .increment(u64::from(view.parts));
+        let bits = req.pin_type.entropy_bits(req.pin_length);
+        if bits < WEAK_PIN_BITS {
+            view.warnings.push(format!(
+                "the PIN has {bits:.1} bits of entropy (under {WEAK_PIN_BITS}): use a longer PIN or a larger pinType"
+            ));
+        }
+        tracing::info!(otp_id = %view.otp_id, tenant = tenant.name(), country = %country, parts, "otp created");
+        Ok(view)
+    }
+
+    fn owned(&self, tenant: &Tenant, id: &str) -> Result<(OtpId, Record), OtpError> {
+        let id = OtpId::parse(id).ok_or(OtpError::NotFound)?;
+        let r = self.store.get(&id).ok_or(OtpError::NotFound)?;
+        if r.tenant != tenant.index {
+            return Err(OtpError::NotFound);
+        }
+        Ok((id, r))
+    }
+
+    pub fn get(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
+        let (id, r) = self.owned(tenant, id)?;
+        Ok(self.view(id, &r))
+    }
+
+    /// Checks `pin`; `None` when the request had no usable `pin`.
+    pub fn verify(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        pin: Option<&str>,
+    ) -> Result<OtpView, OtpError> {
+        let (id, _) = self.owned(tenant, id)?;
+        let pin = pin
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .ok_or(OtpError::PinMissing)?;
+        let candidate = if pin.len() > MAX_PIN_INPUT {
+            self.hasher.hash(&id.0, "") // never matches a generated PIN
+        } else {
+            self.hasher.hash(&id.0, pin)
+        };
+        let result = self.store.verify(&id, &candidate, self.clock.unix_secs());
+        let label = match &result {
+            Ok(_) => "verified",
+            Err(VerifyError::WrongPin { .. }) => "wrong_pin",
+            Err(VerifyError::LastAttemptFailed) => "failed",
+            Err(VerifyError::AlreadyFailed) => "already_failed",
+            Err(VerifyError::Expired) => "expired",
+            Err(VerifyError::AlreadyVerified) => "already_verified",
+            Err(VerifyError::Cancelled) => "cancelled",
+            Err(VerifyError::NotFound) => "not_found",
+        };
+        metrics::counter!("otpgate_otps_verified_total", "result" => label).increment(1);
+        tracing::info!(otp_id = %id, result = label, "otp verification");
+        match result {
+            Ok(r) => Ok(self.view(id, &r)),
+            Err(VerifyError::NotFound) => Err(OtpError::NotFound),
+            Err(VerifyError::AlreadyVerified) => Err(OtpError::AlreadyVerified),
+            Err(VerifyError::Cancelled) => Err(OtpError::Cancelled),
+            Err(VerifyError::Expired) => Err(OtpError::Expired),
+            Err(VerifyError::AlreadyFailed) => Err(OtpError::AlreadyFailed),
+            Err(VerifyError::LastAttemptFailed) => Err(OtpError::LastAttemptFailed),
+            Err(VerifyError::WrongPin { remaining }) => Err(OtpError::WrongPin { remaining }),
+        }
+    }
+
+    pub fn cancel(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
+        let (id, _) = self.owned(tenant, id)?;
+        let r = self
+            .store
+            .cancel(&id, self.clock.unix_secs())
+            .map_err(|e| match e {
+                CancelError::NotFound => OtpError::NotFound,
+                CancelError::AlreadyCancelled => OtpError::AlreadyCancelled,
+                CancelError::NotPending => OtpError::NotPending,
+            })?;
+        metrics::counter!("otpgate_otps_cancelled_total").increment(1);
+        tracing::info!(otp_id = %id, "otp cancelled");
+        Ok(self.view(id, &r))
+    }
+}

@@ -1,0 +1,121 @@
+//! The `Store` trait: every OTP state change as one atomic operation, so that the in-memory
+//! store (the default) and a shared store (Redis, for several nodes) can both implement it.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::model::{DeliveryStatus, OtpId, Record};
+use super::pin::PinHash;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store holds its maximum of {0} OTPs")]
+    Full(usize),
+    #[error("an OTP with this id exists already")]
+    Duplicate,
+}
+
+/// Why a verification failed (the store has already counted the attempt where one was used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyError {
+    NotFound,
+    AlreadyVerified,
+    Cancelled,
+    Expired,
+    /// maxAttempts wrong tries were used before this one.
+    AlreadyFailed,
+    /// This wrong try used the last attempt: the OTP is now FAILED.
+    LastAttemptFailed,
+    /// Wrong PIN; `remaining` attempts left.
+    WrongPin {
+        remaining: u8,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelError {
+    NotFound,
+    AlreadyCancelled,
+    NotPending,
+}
+
+/// A delivery event, as the store records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryChange {
+    /// Accepted by `smsc`; `message_ids` get indexed for receipts.
+    Submitted {
+        smsc: String,
+        message_ids: Vec<String>,
+    },
+    /// Refused, failed, or a final receipt: the new delivery status and an error text.
+    Status {
+        status: DeliveryStatus,
+        smsc: Option<String>,
+        error: Option<String>,
+    },
+}
+
+/// An `Idempotency-Key` as scoped to its tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IdemKey {
+    pub tenant: u16,
+    pub key: Box<str>,
+}
+
+/// The reply remembered for an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReply {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdemReserve {
+    /// The caller owns the key: it must `complete` or `release` it.
+    Reserved,
+    /// Another request with the same key and body is being handled: wait and ask again.
+    InFlight,
+    /// A request with the same key and body was answered: send this reply again.
+    Replay(StoredReply),
+    /// The key was used with another body.
+    Conflict,
+}
+
+/// Per-phone-number create limit verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberLimit {
+    Allowed,
+    Limited { retry_after: Duration },
+}
+
+/// OTP state. Every method is one atomic step; none blocks for long.
+pub trait Store: Send + Sync + 'static {
+    /// Stores a new OTP and makes it its phone number's latest.
+    fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError>;
+    /// Forgets an OTP whose SMS was never queued.
+    fn remove(&self, id: &OtpId) -> Option<Record>;
+    fn get(&self, id: &OtpId) -> Option<Record>;
+    /// Checks `candidate` against the stored hash (constant time), counting a wrong try and
+    /// changing the status, all at once. `now` in UNIX seconds.
+    fn verify(&self, id: &OtpId, candidate: &PinHash, now: u32) -> Result<Record, VerifyError>;
+    fn cancel(&self, id: &OtpId, now: u32) -> Result<Record, CancelError>;
+    /// Records a delivery event; `None` when the OTP is gone.
+    fn apply_delivery(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record>;
+    /// The OTP whose part had this SMSC message id (exact, as indexed).
+    fn find_by_message_id(&self, message_id: &str) -> Option<OtpId>;
+    /// The latest OTP created for this number that is still stored.
+    fn latest_for_phone(&self, phone: u64) -> Option<OtpId>;
+    /// Counts one create for `phone` unless `limit` creates happened in the sliding window.
+    fn hit_number_limit(&self, phone: u64, limit: u32, window_s: u32, now: u32) -> NumberLimit;
+    fn idempotency_reserve(&self, key: &IdemKey, fingerprint: [u8; 32], now: u32) -> IdemReserve;
+    fn idempotency_complete(&self, key: &IdemKey, reply: StoredReply, now: u32, ttl_s: u32);
+    fn idempotency_release(&self, key: &IdemKey);
+    /// OTPs stored (any status).
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// OTPs in status PENDING.
+    fn pending(&self) -> usize;
+}

@@ -1,0 +1,133 @@
+//! Tenants (API clients from the configuration): lookup by token in constant time, and each
+//! tenant's create rate limit (a token bucket).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use subtle::ConstantTimeEq;
+use tokio::time::Instant;
+
+use crate::config::TenantConfig;
+
+/// The rate-limit state reported in `X-Rate-Limit-*` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateInfo {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the bucket is full again.
+    pub reset_s: u64,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+#[derive(Debug)]
+pub struct Tenant {
+    pub index: u16,
+    pub config: TenantConfig,
+    bucket: Mutex<Bucket>,
+}
+
+impl Tenant {
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn burst(&self) -> f64 {
+        let c = &self.config;
+        f64::from(if c.rate_limit_burst == 0 {
+            c.rate_limit_per_s
+        } else {
+            c.rate_limit_burst
+        })
+    }
+
+    /// Takes one create token; `Err` carries the wait before the next one.
+    pub fn take(&self, now: Instant) -> Result<Option<RateInfo>, (RateInfo, Duration)> {
+        let rate = f64::from(self.config.rate_limit_per_s);
+        if rate <= 0.0 {
+            return Ok(None);
+        }
+        let burst = self.burst().max(1.0);
+        let mut b = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * rate).min(burst);
+        b.last = now;
+        let info = |tokens: f64| RateInfo {
+            limit: burst as u32,
+            remaining: tokens.max(0.0).floor() as u32,
+            reset_s: ((burst - tokens) / rate).max(0.0).ceil() as u64,
+        };
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(Some(info(b.tokens)))
+        } else {
+            let wait = Duration::from_secs_f64(((1.0 - b.tokens) / rate).max(0.001));
+            Err((info(b.tokens), wait))
+        }
+    }
+
+    pub fn country_allowed(&self, country: &str) -> bool {
+        let c = &self.config;
+        let allowed =
+            c.allowed_countries.is_empty() || c.allowed_countries.iter().any(|a| a == country);
+        allowed && !c.denied_countries.iter().any(|d| d == country)
+    }
+
+    pub fn sender_allowed(&self, sender: &str) -> bool {
+        let list = &self.config.allowed_senders;
+        list.is_empty() || list.iter().any(|s| s == sender)
+    }
+}
+
+/// All tenants of the configuration.
+#[derive(Debug, Default)]
+pub struct Tenants {
+    list: Vec<Tenant>,
+}
+
+impl Tenants {
+    pub fn new(configs: &[TenantConfig], now: Instant) -> Self {
+        let list = configs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut t = Tenant {
+                    index: u16::try_from(i).unwrap_or(u16::MAX),
+                    config: c.clone(),
+                    bucket: Mutex::new(Bucket {
+                        tokens: 0.0,
+                        last: now,
+                    }),
+                };
+                let full = t.burst();
+                t.bucket.get_mut().unwrap_or_else(|p| p.into_inner()).tokens = full;
+                t
+            })
+            .collect();
+        Self { list }
+    }
+
+    /// The tenant owning `token`; every token is compared in constant time.
+    pub fn by_token(&self, token: &str) -> Option<&Tenant> {
+        let mut found = None;
+        for t in &self.list {
+            let same: bool = t.config.token.as_bytes().ct_eq(token.as_bytes()).into();
+            if same && found.is_none() {
+                found = Some(t);
+            }
+        }
+        found
+    }
+
+    pub fn get(&self, index: u16) -> Option<&Tenant> {
+        self.list.get(usize::from(index))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
