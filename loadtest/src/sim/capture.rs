@@ -7,44 +7,66 @@ use bytes::BytesMut;
 use otpgate_codec::pdu::{encode_pdu, Body, Pdu};
 use serde_json::json;
 use tokio::io::{AsyncWriteExt, BufWriter};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::ids::unix_ms;
 use super::messages::ReceivedMessage;
 
+enum Item {
+    Line(String),
+    Flush(oneshot::Sender<()>),
+}
+
 /// Sender side of the capture file.
 #[derive(Clone)]
 pub struct Capture {
-    tx: mpsc::Sender<String>,
+    tx: mpsc::Sender<Item>,
 }
 
 impl Capture {
-    /// Creates (truncates) `path` and starts its writer; the writer ends when every `Capture`
-    /// clone is dropped, after flushing.
-    pub async fn open(path: &Path) -> std::io::Result<(Self, tokio::task::JoinHandle<()>)> {
+    /// Creates (truncates) `path` and starts its writer, which flushes whenever its queue is
+    /// empty and ends when every `Capture` clone is dropped.
+    pub async fn open(path: &Path) -> std::io::Result<Self> {
         let file = tokio::fs::File::create(path).await?;
-        let (tx, mut rx) = mpsc::channel::<String>(4096);
-        let writer = tokio::spawn(async move {
+        let (tx, mut rx) = mpsc::channel::<Item>(4096);
+        tokio::spawn(async move {
             let mut out = BufWriter::new(file);
-            while let Some(line) = rx.recv().await {
-                let mut ok = out.write_all(line.as_bytes()).await.is_ok();
-                while let Ok(more) = rx.try_recv() {
-                    ok &= out.write_all(more.as_bytes()).await.is_ok();
+            let mut acks = Vec::new();
+            while let Some(first) = rx.recv().await {
+                let mut ok = true;
+                let mut next = Some(first);
+                while let Some(item) = next {
+                    match item {
+                        Item::Line(l) => ok &= out.write_all(l.as_bytes()).await.is_ok(),
+                        Item::Flush(ack) => acks.push(ack),
+                    }
+                    next = rx.try_recv().ok();
                 }
                 ok &= out.flush().await.is_ok();
+                for ack in acks.drain(..) {
+                    let _ = ack.send(());
+                }
                 if !ok {
                     tracing::error!("capture file write failed; capture stopped");
                     return;
                 }
             }
         });
-        Ok((Self { tx }, writer))
+        Ok(Self { tx })
     }
 
     async fn write(&self, value: serde_json::Value) {
         let mut line = value.to_string();
         line.push('\n');
-        let _ = self.tx.send(line).await;
+        let _ = self.tx.send(Item::Line(line)).await;
+    }
+
+    /// Returns once everything written so far is on disk.
+    pub async fn flush(&self) {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Item::Flush(ack)).await.is_ok() {
+            let _ = done.await;
+        }
     }
 
     /// One received PDU: its header fields, its full wire form in hex and, for submit_sm,

@@ -188,7 +188,9 @@ impl FromStr for MessageIdFormat {
             "hex" => Ok(Self::Hex),
             "decimal" | "dec" => Ok(Self::Decimal),
             "mixed" => Ok(Self::Mixed),
-            _ => Err(format!("message id format {s:?}: expected hex, decimal or mixed")),
+            _ => Err(format!(
+                "message id format {s:?}: expected hex, decimal or mixed"
+            )),
         }
     }
 }

@@ -134,10 +134,12 @@ impl MessageLog {
             None if dests < MAX_DESTINATIONS => {
                 inner.per_destination.insert(part.destination.clone(), 1);
             }
-            None => *inner
-                .per_destination
-                .entry(OTHER_DESTINATIONS.into())
-                .or_default() += 1,
+            None => {
+                *inner
+                    .per_destination
+                    .entry(OTHER_DESTINATIONS.into())
+                    .or_default() += 1
+            }
         }
         inner.next_seq += 1;
         let msg = Arc::new(ReceivedMessage {

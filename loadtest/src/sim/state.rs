@@ -45,7 +45,10 @@ impl Account {
     pub fn take_token(&self) -> bool {
         match &self.bucket {
             None => true,
-            Some(b) => b.lock().unwrap_or_else(|e| e.into_inner()).take(Instant::now()),
+            Some(b) => b
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(Instant::now()),
         }
     }
 }
@@ -93,7 +96,9 @@ pub struct Registry {
 }
 
 impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, mpsc::Sender<Outbound>)>>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, mpsc::Sender<Outbound>)>>> {
         self.receivers.lock().unwrap_or_else(|e| e.into_inner())
     }
     pub fn add(&self, system_id: &str, session: u64, tx: mpsc::Sender<Outbound>) {
@@ -198,7 +203,11 @@ impl Shared {
 
     /// Replaces every account (sessions already bound stay bound).
     pub fn set_accounts(&self, accounts: &[AccountConfig]) {
-        let default = self.default_behaviour.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let default = self
+            .default_behaviour
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         *self.accounts.write().unwrap_or_else(|e| e.into_inner()) =
             build_accounts(accounts, &default);
         self.generation.fetch_add(1, Relaxed);
@@ -206,7 +215,10 @@ impl Shared {
 
     /// Applies `f` to the default behaviour and to every account's own behaviour.
     pub fn update_behaviour(&self, f: impl Fn(&mut Behaviour)) {
-        let mut default = self.default_behaviour.write().unwrap_or_else(|e| e.into_inner());
+        let mut default = self
+            .default_behaviour
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         f(&mut default);
         let mut accounts = self.accounts.write().unwrap_or_else(|e| e.into_inner());
         let configs: Vec<AccountConfig> = accounts
@@ -238,7 +250,10 @@ impl Shared {
             max_binds: a.max_binds,
             behaviour: Some((*a.behaviour).clone()),
         };
-        let default = self.default_behaviour.read().unwrap_or_else(|e| e.into_inner());
+        let default = self
+            .default_behaviour
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         accounts.insert(system_id.to_owned(), Arc::new(Account::new(&cfg, &default)));
         self.generation.fetch_add(1, Relaxed);
         true
