@@ -1,6 +1,7 @@
 //! The simulator's configuration: accounts, per-account behaviour (latency, window, TPS,
 //! error/disconnect injection, receipts, message-id format), all serde so it loads from a file.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -352,7 +353,10 @@ impl FromStr for ReceiptStat {
 
 /// Weighted receipt outcomes, e.g. `DELIVRD=90,UNDELIV=8,EXPIRED=2`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "Vec<(ReceiptStat, u32)>", into = "Vec<(ReceiptStat, u32)>")]
+#[serde(
+    try_from = "BTreeMap<ReceiptStat, u32>",
+    into = "BTreeMap<ReceiptStat, u32>"
+)]
 pub struct ReceiptMix {
     weights: Vec<(ReceiptStat, u32)>,
     total: u32,
@@ -399,15 +403,15 @@ impl Default for ReceiptMix {
     }
 }
 
-impl TryFrom<Vec<(ReceiptStat, u32)>> for ReceiptMix {
+impl TryFrom<BTreeMap<ReceiptStat, u32>> for ReceiptMix {
     type Error = String;
-    fn try_from(v: Vec<(ReceiptStat, u32)>) -> Result<Self, String> {
-        Self::new(v)
+    fn try_from(v: BTreeMap<ReceiptStat, u32>) -> Result<Self, String> {
+        Self::new(v.into_iter().collect())
     }
 }
-impl From<ReceiptMix> for Vec<(ReceiptStat, u32)> {
+impl From<ReceiptMix> for BTreeMap<ReceiptStat, u32> {
     fn from(m: ReceiptMix) -> Self {
-        m.weights
+        m.weights.into_iter().collect()
     }
 }
 
@@ -475,7 +479,7 @@ mod tests {
         c.behaviour.latency = Latency::Exponential {
             mean: Duration::from_millis(3),
         };
-        c.behaviour.receipts.mix = "DELIVRD=1,REJECTD=1".parse().unwrap();
+        c.behaviour.receipts.mix = "DELIVRD=3,REJECTD=1".parse().unwrap();
         c.enquire_interval = Some(Duration::from_secs(30));
         let json = serde_json::to_string(&c).unwrap();
         let back: SimConfig = serde_json::from_str(&json).unwrap();

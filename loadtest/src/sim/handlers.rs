@@ -228,6 +228,7 @@ impl Session {
             system_id: system_id.to_owned(),
             source: sm.source.addr.to_str_lossy().into_owned(),
             destination: sm.destination.addr.to_str_lossy().into_owned(),
+            destination_ton: sm.destination.ton,
             data_coding: sm.data_coding,
             message_id: String::from_utf8_lossy(message_id).into_owned(),
             text: decode_part(sm),

@@ -21,6 +21,8 @@ pub struct ReceivedMessage {
     pub system_id: String,
     pub source: String,
     pub destination: String,
+    /// Type of number of the destination (1: international, shown with a `+`).
+    pub destination_ton: u8,
     pub text: String,
     pub parts: usize,
     /// data_coding of the first part.
@@ -37,6 +39,7 @@ pub struct Part {
     pub system_id: String,
     pub source: String,
     pub destination: String,
+    pub destination_ton: u8,
     pub data_coding: u8,
     pub message_id: String,
     pub text: PartText,
@@ -78,6 +81,17 @@ pub struct MessageLog {
     capacity: usize,
     inner: Mutex<Inner>,
     tx: broadcast::Sender<Arc<ReceivedMessage>>,
+}
+
+impl ReceivedMessage {
+    /// The destination as a handset owner would write it (`+` for an international number).
+    pub fn display_destination(&self) -> String {
+        if self.destination_ton == 1 && !self.destination.starts_with('+') {
+            format!("+{}", self.destination)
+        } else {
+            self.destination.clone()
+        }
+    }
 }
 
 impl MessageLog {
@@ -147,6 +161,7 @@ impl MessageLog {
             system_id: part.system_id,
             source: part.source,
             destination: part.destination,
+            destination_ton: part.destination_ton,
             text,
             parts,
             data_coding,

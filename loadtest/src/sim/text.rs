@@ -2,6 +2,7 @@
 //! Latin-1 or IA5) and its place in a concatenated message (UDH or SAR TLVs).
 
 use otpgate_codec::pdu::{SubmitSm, Tlv, TlvList};
+use otpgate_codec::text::decode_short_message;
 
 /// Where a part sits in a concatenated message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -160,18 +161,28 @@ pub fn decode_part(sm: &SubmitSm) -> PartText {
     } else {
         &sm.short_message
     };
-    let (udh_concat, payload) = if sm.esm_class & 0x40 != 0 {
-        split_udh(raw)
-    } else {
-        (None, raw)
+    let (udh_concat, text) = match decode_short_message(sm.data_coding, sm.esm_class, raw) {
+        Ok(d) => {
+            let concat = d.concat.map(|c| Concat {
+                reference: c.reference,
+                total: c.total,
+                seq: c.seq,
+            });
+            (concat, d.text)
+        }
+        Err(_) => {
+            let (concat, payload) = if sm.esm_class & 0x40 != 0 {
+                split_udh(raw)
+            } else {
+                (None, raw)
+            };
+            (concat, decode_text(sm.data_coding, payload))
+        }
     };
     let concat = udh_concat
         .or_else(|| sar_concat(&sm.tlvs))
         .filter(|c| c.total > 1 && c.seq >= 1 && c.seq <= c.total);
-    PartText {
-        text: decode_text(sm.data_coding, payload),
-        concat,
-    }
+    PartText { text, concat }
 }
 
 #[cfg(test)]
