@@ -158,13 +158,13 @@ impl Scheduler {
         match self
             .shared
             .registry
-            .offer(&system_id, Outbound::Receipt(deliver))
+            .offer(&system_id, Outbound::Receipt(Box::new(deliver)))
         {
             Ok(()) => None,
             Err(Outbound::Receipt(deliver)) => Some(ScheduledReceipt {
                 due: now + RETRY_AFTER,
                 system_id,
-                deliver,
+                deliver: *deliver,
             }),
         }
     }
