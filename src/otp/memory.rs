@@ -1,6 +1,7 @@
 //! The in-memory `Store`: sharded maps (`dashmap`) by otpId, by phone number and by SMSC
 //! message id, plus idempotency keys, all expired by the [`ExpiryTask`](super::expiry).
 
+use otpgate_codec::dlr::message_id_variants;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -34,17 +35,11 @@ fn leave_pending(pending: &AtomicUsize) {
     let _ = pending.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
 }
 
-/// The keys a submitted message id is indexed under: as returned, and canonical (lowercase,
-/// without leading zeros), so a receipt's hex/decimal variants find it.
-fn index_forms(raw: &str) -> Vec<String> {
-    let lower = raw.trim().to_ascii_lowercase();
-    let stripped = lower.trim_start_matches('0');
-    let canonical = if stripped.is_empty() { "0" } else { stripped };
-    if canonical == raw {
-        vec![raw.to_owned()]
-    } else {
-        vec![raw.to_owned(), canonical.to_owned()]
-    }
+/// The key a submitted message id is indexed under: its canonical form (lowercase, without
+/// leading zeros). A receipt is looked up by each of its `message_id_variants`, the first of
+/// which is this same canonical form, so hex/decimal disagreements still match.
+fn index_key(raw: &str) -> String {
+    message_id_variants(raw).next().unwrap_or_default()
 }
 
 impl MemoryStore {
@@ -102,9 +97,8 @@ impl MemoryStore {
             self.phones.clear_latest(r.phone, id);
             if let Some(extra) = r.extra {
                 for m in extra.message_ids.iter() {
-                    for form in index_forms(m) {
-                        self.message_ids.remove_if(form.as_str(), |_, v| v == id);
-                    }
+                    self.message_ids
+                        .remove_if(index_key(m).as_str(), |_, v| v == id);
                 }
             }
         }
@@ -246,9 +240,7 @@ impl Store for MemoryStore {
                 let out = r.clone();
                 drop(r);
                 for m in message_ids {
-                    for form in index_forms(&m) {
-                        self.message_ids.insert(form.into(), *id);
-                    }
+                    self.message_ids.insert(index_key(&m).into(), *id);
                 }
                 Some(out)
             }

@@ -1,10 +1,6 @@
 //! The rendered SMS text: template rendering, and its encoding and number of parts.
 
-/// GSM 03.38 default alphabet (basic table), as Unicode.
-const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
-¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-/// GSM 03.38 extension table: each costs two septets (escape + character).
-const GSM_EXTENDED: &str = "^{}\\[~]|€\u{000C}";
+use otpgate_codec::text::{analyze, SplitOptions, TextError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -21,53 +17,34 @@ impl Encoding {
     }
 }
 
-/// Whether `c` is in the GSM 03.38 basic table.
+/// Whether `c` is in the GSM 03.38 default alphabet's basic table (sender IDs must be).
 pub fn is_gsm_basic(c: char) -> bool {
-    GSM_BASIC.contains(c)
+    otpgate_codec::text::gsm7_basic_septet(c).is_some()
 }
 
-/// Septets `c` costs in GSM-7, or `None` when it needs UCS-2.
-fn gsm_septets(c: char) -> Option<usize> {
-    if is_gsm_basic(c) {
-        Some(1)
-    } else if GSM_EXTENDED.contains(c) {
-        Some(2)
-    } else {
-        None
-    }
-}
-
-// replace with otpgate_codec::text::analyze
-/// Encoding and number of SMS parts of `text`: GSM-7 when every character is in the default
-/// alphabet (160 septets in one part, 153 per part when concatenated, an escape pair never
-/// split), otherwise UCS-2 (70 units, 67 per part, a surrogate pair never split).
+/// Encoding and number of SMS parts of `text` as the codec will send it with the default
+/// concatenation (8-bit UDH): GSM-7 when every character is in the default alphabet and its
+/// extension table, otherwise UCS-2. The SMSC's own settings may change the count slightly
+/// (16-bit UDH, national tables); the reply states what the default gives.
 pub fn analyze_text(text: &str) -> (Encoding, usize) {
-    let septets: Option<Vec<usize>> = text.chars().map(gsm_septets).collect();
-    match septets {
-        Some(units) => (Encoding::Gsm7, count_parts(&units, 160, 153)),
-        None => {
-            let units: Vec<usize> = text.chars().map(char::len_utf16).collect();
-            (Encoding::Ucs2, count_parts(&units, 70, 67))
+    let options = SplitOptions {
+        max_parts: usize::MAX,
+        ..SplitOptions::default()
+    };
+    let (encoding, parts) = match analyze(text, &options) {
+        Ok((encoding, parts)) => (encoding, parts),
+        // More than 255 parts: the count still tells the caller it is far over its limit.
+        Err(TextError::TooManyParts { parts, .. }) => {
+            (otpgate_codec::text::Encoding::Ucs2, parts)
         }
-    }
-}
-
-/// Parts needed for characters costing `units` each, never splitting one character.
-fn count_parts(units: &[usize], single: usize, multi: usize) -> usize {
-    let total: usize = units.iter().sum();
-    if total <= single {
-        return 1;
-    }
-    let mut parts = 1;
-    let mut used = 0;
-    for &u in units {
-        if used + u > multi {
-            parts += 1;
-            used = 0;
-        }
-        used += u;
-    }
-    parts
+        Err(_) => (otpgate_codec::text::Encoding::Ucs2, usize::MAX),
+    };
+    let encoding = if encoding.is_gsm7() {
+        Encoding::Gsm7
+    } else {
+        Encoding::Ucs2
+    };
+    (encoding, parts)
 }
 
 /// `template` with every `{{pin}}` replaced by `pin`.

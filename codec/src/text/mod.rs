@@ -46,6 +46,12 @@ pub use national::NationalLanguage;
 pub use split::{analyze, split};
 pub use udh::{parse_udh, Udh};
 
+/// The septet of `ch` in the GSM 7-bit default alphabet's basic table (no escape), or `None`.
+/// Sender IDs must be written with these characters only.
+pub fn gsm7_basic_septet(ch: char) -> Option<u8> {
+    gsm7::Charset::default_tables().locking.septet(ch)
+}
+
 use bytes::{Bytes, BytesMut};
 
 /// What the caller asks for.
