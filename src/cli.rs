@@ -24,6 +24,42 @@ pub enum Command {
         /// The TOML file to check.
         file: PathBuf,
     },
+    /// SMPP PDU tools.
+    #[command(subcommand)]
+    Pdu(PduCommand),
+    /// SMS text tools.
+    #[command(subcommand)]
+    Sms(SmsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PduCommand {
+    /// Decode one PDU given in hex (spaces allowed) and print it as JSON.
+    Decode {
+        /// The whole PDU, header included, as hex digits.
+        hex: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmsCommand {
+    /// Encode and segment a text as otpgate would send it, and print the parts as JSON.
+    Split {
+        /// auto (cheapest exact encoding), gsm7, ucs2 or latin1.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// How parts are tied together: udh8, udh16, sar or payload.
+        #[arg(long, default_value = "udh8")]
+        concat: String,
+        /// National language shift tables allowed (turkish, spanish, portuguese), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        national: Vec<String>,
+        /// Most parts allowed; a longer text is an error.
+        #[arg(long, default_value_t = 10)]
+        max_parts: usize,
+        /// The text.
+        text: String,
+    },
 }
 
 #[derive(Debug, Default, clap::Args)]

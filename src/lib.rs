@@ -18,3 +18,4 @@ pub mod dispatch;
 pub mod http;
 pub mod otp;
 pub mod smpp;
+pub mod tools;

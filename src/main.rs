@@ -5,13 +5,25 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use otpgate::cli::{Cli, Command, ServeArgs};
+use otpgate::cli::{Cli, Command, PduCommand, ServeArgs, SmsCommand};
 use otpgate::config::{self, Config};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command() {
         Command::CheckConfig { file } => check_config(&file),
+        Command::Pdu(PduCommand::Decode { hex }) => {
+            print_json(otpgate::tools::pdu_decode(&hex.concat()))
+        }
+        Command::Sms(SmsCommand::Split {
+            encoding,
+            concat,
+            national,
+            max_parts,
+            text,
+        }) => print_json(otpgate::tools::sms_split(
+            &text, &encoding, &concat, &national, max_parts,
+        )),
         Command::Serve(args) => match serve(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -19,6 +31,19 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+fn print_json(result: Result<serde_json::Value, String>) -> ExitCode {
+    match result {
+        Ok(json) => {
+            println!("{json:#}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("otpgate: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -34,9 +34,7 @@ pub fn analyze_text(text: &str) -> (Encoding, usize) {
     let (encoding, parts) = match analyze(text, &options) {
         Ok((encoding, parts)) => (encoding, parts),
         // More than 255 parts: the count still tells the caller it is far over its limit.
-        Err(TextError::TooManyParts { parts, .. }) => {
-            (otpgate_codec::text::Encoding::Ucs2, parts)
-        }
+        Err(TextError::TooManyParts { parts, .. }) => (otpgate_codec::text::Encoding::Ucs2, parts),
         Err(_) => (otpgate_codec::text::Encoding::Ucs2, usize::MAX),
     };
     let encoding = if encoding.is_gsm7() {
