@@ -114,7 +114,14 @@ async fn every_transition_arrives_in_order_and_signed() {
     assert_eq!(s.verify(&a, &pin).await.0, 200);
     // CANCELLED
     let b = create_with_hook(&s, "+33612340002", &rx.url, 600).await;
-    assert_eq!(s.delete(&format!("/otp/{b}")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        s.delete(&format!("/otp/{b}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     // REJECTED with the SMPP error, then FAILED after the last wrong attempt
     let c = create_with_hook(&s, "+33612340003", &rx.url, 600).await;
     s.sink.on_update(DeliveryUpdate::Rejected {
@@ -132,21 +139,38 @@ async fn every_transition_arrives_in_order_and_signed() {
 
     let got = rx
         .wait_until(WAIT, |u| {
-            of(u, &a).len() >= 3 && !of(u, &b).is_empty() && of(u, &c).len() >= 2 && !of(u, &d).is_empty()
+            of(u, &a).len() >= 3
+                && !of(u, &b).is_empty()
+                && of(u, &c).len() >= 2
+                && !of(u, &d).is_empty()
         })
         .await;
     assert_eq!(
         of(&got, &a),
-        pairs(&[("PENDING", "SENT"), ("PENDING", "DELIVERED"), ("VERIFIED", "DELIVERED")]),
+        pairs(&[
+            ("PENDING", "SENT"),
+            ("PENDING", "DELIVERED"),
+            ("VERIFIED", "DELIVERED")
+        ]),
         "create -> QUEUED is not a change"
     );
     assert_eq!(of(&got, &b), pairs(&[("CANCELLED", "QUEUED")]));
-    assert_eq!(of(&got, &c), pairs(&[("PENDING", "REJECTED"), ("FAILED", "REJECTED")]));
+    assert_eq!(
+        of(&got, &c),
+        pairs(&[("PENDING", "REJECTED"), ("FAILED", "REJECTED")])
+    );
     assert_eq!(of(&got, &d), pairs(&[("EXPIRED", "QUEUED")]));
 
     // the objects are the OTP object as GET returns it, with the dates of each change
     let last_a = got.iter().rev().find(|u| u["otpId"] == a).unwrap();
-    let get: Value = s.get(&format!("/otp/{a}")).send().await.unwrap().json().await.unwrap();
+    let get: Value = s
+        .get(&format!("/otp/{a}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(last_a, &get);
     for f in ["dateSent", "dateDelivered", "dateVerified"] {
         assert!(last_a[f].is_string(), "{f}: {last_a}");
@@ -233,11 +257,26 @@ async fn a_receiver_that_fails_three_times_then_recovers_gets_the_update() {
     let rx = Receiver::start(3, false).await;
     let s = Server::start(config()).await;
     let id = create_with_hook(&s, "+33612340010", &rx.url, 600).await;
-    assert_eq!(s.delete(&format!("/otp/{id}")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        s.delete(&format!("/otp/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let got = rx.wait_until(WAIT, |u| !u.is_empty()).await;
     assert_eq!(of(&got, &id), pairs(&[("CANCELLED", "QUEUED")]));
     assert_eq!(rx.shared.hits.load(std::sync::atomic::Ordering::SeqCst), 4);
-    let metrics = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("otpgate_callback_deliveries_total{outcome=\"failed_retrying\"}"));
     assert!(metrics.contains("otpgate_callback_deliveries_total{outcome=\"delivered\"}"));
     assert!(metrics.contains("otpgate_callback_duration_seconds"));
@@ -252,20 +291,42 @@ async fn a_hanging_receiver_slows_neither_creates_nor_shutdown() {
     c.callbacks.shutdown_grace_ms = 200;
     let s = Server::start(c).await;
     let first = create_with_hook(&s, "+33612340020", &rx.url, 600).await;
-    assert_eq!(s.delete(&format!("/otp/{first}")).send().await.unwrap().status(), 200);
-    assert_eq!(rx.wait_hits(1, WAIT).await, 1, "the receiver got the first callback");
+    assert_eq!(
+        s.delete(&format!("/otp/{first}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        rx.wait_hits(1, WAIT).await,
+        1,
+        "the receiver got the first callback"
+    );
     // the callback task is now stuck on the receiver; creates and changes go on
     let started = std::time::Instant::now();
     for i in 0..100 {
         let id = create_with_hook(&s, &format!("+336123{:05}", 20_000 + i), &rx.url, 600).await;
-        assert_eq!(s.delete(&format!("/otp/{id}")).send().await.unwrap().status(), 200);
+        assert_eq!(
+            s.delete(&format!("/otp/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
     let took = started.elapsed();
     assert!(
         took < Duration::from_secs(20),
         "100 creates + cancels took {took:?} while the receiver hung"
     );
-    assert_eq!(rx.shared.hits.load(std::sync::atomic::Ordering::SeqCst), 1, "one batch at a time per URL");
+    assert_eq!(
+        rx.shared.hits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one batch at a time per URL"
+    );
     let stopping = std::time::Instant::now();
     tokio::time::timeout(Duration::from_secs(20), s.stop())
         .await
@@ -299,8 +360,14 @@ async fn the_delivery_resolver_filters_private_addresses() {
         timeout: Duration::from_secs(5),
     };
     // a name whose answer is a loopback address is refused at connection time
-    assert!(strict.resolve(Name::from_str("127.0.0.1").unwrap()).await.is_err());
-    assert!(strict.resolve(Name::from_str("localhost").unwrap()).await.is_err());
+    assert!(strict
+        .resolve(Name::from_str("127.0.0.1").unwrap())
+        .await
+        .is_err());
+    assert!(strict
+        .resolve(Name::from_str("localhost").unwrap())
+        .await
+        .is_err());
     let open = GuardedResolver {
         allow_private: true,
         timeout: Duration::from_secs(5),
