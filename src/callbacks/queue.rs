@@ -188,3 +188,87 @@ fn shed_oldest(s: &mut State) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::model::{DeliveryStatus, OtpStatus};
+
+    fn view(n: u32) -> OtpView {
+        OtpView {
+            otp_id: n.to_string(),
+            track_id: None,
+            phone_number: String::new(),
+            country_iso: "FR".into(),
+            status: OtpStatus::Pending,
+            cost: 0.0,
+            parts: 1,
+            max_attempts: 5,
+            attempts: 0,
+            ttl: 600,
+            otp_callback_url: None,
+            date_created: String::new(),
+            date_expires: String::new(),
+            language: None,
+            encoding: "GSM7",
+            delivery_status: DeliveryStatus::Sent,
+            date_status_changed: String::new(),
+            date_delivery_status_changed: String::new(),
+            smpp_error: None,
+            date_verified: None,
+            date_cancelled: None,
+            date_sent: None,
+            date_delivered: None,
+            resends: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn dest(url: &str) -> Dest {
+        Dest {
+            tenant: 0,
+            url: url.into(),
+        }
+    }
+
+    #[test]
+    fn sheds_the_oldest_when_full() {
+        let q = CallbackQueue::new(3);
+        q.push(dest("a"), view(1));
+        q.push(dest("b"), view(2));
+        q.push(dest("a"), view(3));
+        q.push(dest("b"), view(4));
+        assert_eq!((q.depth(), q.shed()), (3, 1));
+        let ready = q.take_ready(Instant::now(), 10, Duration::ZERO, 10, true);
+        let mut ids: Vec<String> = ready
+            .batches
+            .iter()
+            .flat_map(|(_, v)| v.iter().map(|v| v.otp_id.clone()))
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["2", "3", "4"], "update 1 was the oldest");
+    }
+
+    #[test]
+    fn one_batch_per_lane_at_a_time_and_at_most_batch_max() {
+        let q = CallbackQueue::new(100);
+        for i in 0..5 {
+            q.push(dest("a"), view(i));
+        }
+        let now = Instant::now();
+        // not full and not old enough: nothing yet, but a deadline
+        let r = q.take_ready(now, 10, Duration::from_secs(60), 10, false);
+        assert!(r.batches.is_empty() && r.next.is_some());
+        let r = q.take_ready(now, 2, Duration::from_secs(60), 10, false);
+        assert_eq!(r.batches.len(), 1);
+        assert_eq!(r.batches[0].1.len(), 2);
+        // the lane is busy until released, whatever is waiting
+        let r = q.take_ready(now, 2, Duration::ZERO, 10, true);
+        assert!(r.batches.is_empty());
+        q.release(&dest("a"));
+        let r = q.take_ready(now, 2, Duration::ZERO, 10, true);
+        let ids: Vec<&str> = r.batches[0].1.iter().map(|v| v.otp_id.as_str()).collect();
+        assert_eq!(ids, ["2", "3"], "in order");
+        assert_eq!(q.depth(), 1);
+    }
+}
