@@ -120,7 +120,7 @@ impl CallbackQueue {
             let due = front.at + flush;
             if all || lane.items.len() >= batch_max || due <= now {
                 if out.batches.len() >= slots {
-                    out.next = Some(now);
+                    // every slot is taken: a finished batch wakes the task
                     continue;
                 }
                 let n = lane.items.len().min(batch_max.max(1));
