@@ -5,6 +5,7 @@
 //! - [`otp`]: the OTP core: PIN generation and hashing, the `Store` trait and its sharded
 //!   in-memory implementation, expiry, limits.
 //! - [`http`]: the HTTP front (sms.cx OTP API v1 compatible), errors, auth, OpenAPI.
+//! - [`callbacks`]: status callbacks to `otpCallbackUrl`: queue, signature, SSRF guard, delivery.
 //! - [`dispatch`]: the seam between the OTP core and the SMPP engine.
 //! - [`smpp`]: the SMPP client engine (binds, windows, throttles, routing, receipts).
 //! - [`cli`]: the `otpgate` command line.
@@ -12,6 +13,7 @@
 //! The SMPP wire format lives in the `otpgate-codec` crate; the SMSC simulator in
 //! `otpgate-loadtest`.
 
+pub mod callbacks;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
