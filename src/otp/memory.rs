@@ -289,9 +289,8 @@ impl Store for MemoryStore {
         let out = r.clone();
         drop(r);
         for m in old_ids.iter() {
-            for form in index_forms(m) {
-                self.message_ids.remove_if(form.as_str(), |_, v| v == id);
-            }
+            self.message_ids
+                .remove_if(index_key(m).as_str(), |_, v| v == id);
         }
         Ok(out)
     }
