@@ -27,3 +27,6 @@ pub mod dlr;
 pub mod framing;
 pub mod pdu;
 pub mod text;
+
+pub use framing::{Frame, FramingError, InvalidPdu, SmppCodec};
+pub use pdu::{decode_pdu, encode_pdu, DecodeError, EncodeError, Pdu};

@@ -1,24 +1,386 @@
-//! Wire bytes to typed PDUs. (Being written: see issue 2.)
+//! Wire bytes to typed PDUs: [`decode_pdu`] over one whole frame, zero-copy (strings,
+//! short_message and TLV values are slices of the frame).
+//!
+//! Strict where the specification is: every C-Octet string has its NUL within its maximum
+//! size, sm_length fits the body, TLVs do not run past the end, requests without optional
+//! parameters carry nothing after their last field. Forgiving where real SMSCs are sloppy:
+//! a response with an empty body (error statuses) decodes as the empty response, a response
+//! message_id may lack its NUL at the very end of the body, responses without a TLV list
+//! ignore trailing octets (SMPP v5 TLVs), and empty-bodied PDUs ignore trailing garbage.
 
 use bytes::Bytes;
 
-use super::types::{CommandStatus, Pdu};
+use super::field::{max_len, Field};
+use super::reader::Reader;
+use super::tlv_wire::decode_tlvs;
+use super::types::*;
+use super::HEADER_LEN;
 
-/// Why a PDU body could not be decoded under a sound header.
+/// Why a frame could not be decoded. Offsets count from the first octet of the frame.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    #[error("PDU body could not be decoded")]
-    Unimplemented,
+    #[error("frame of {len} octets is shorter than the 16-octet header")]
+    FrameTooShort { len: usize },
+    #[error("command_length {command_length} does not match the frame's {frame_len} octets")]
+    LengthMismatch {
+        command_length: u32,
+        frame_len: usize,
+    },
+    #[error("body ends before {field} at offset {offset}")]
+    Truncated { field: Field, offset: usize },
+    #[error("{field} at offset {offset} has no NUL within its {max} octets")]
+    UnterminatedCString {
+        field: Field,
+        offset: usize,
+        max: usize,
+    },
+    #[error("sm_length {sm_length} at offset {offset} exceeds 254")]
+    InvalidSmLength { sm_length: u8, offset: usize },
+    #[error("short_message of sm_length {sm_length} at offset {offset} runs past the body ({available} octets left)")]
+    ShortMessageOverrun {
+        sm_length: u8,
+        offset: usize,
+        available: usize,
+    },
+    #[error("number_of_dests {number_of_dests} at offset {offset} exceeds 254")]
+    InvalidNumberOfDests { number_of_dests: u8, offset: usize },
+    #[error(
+        "dest_flag {dest_flag} at offset {offset} is neither 1 (SME) nor 2 (distribution list)"
+    )]
+    InvalidDestFlag { dest_flag: u8, offset: usize },
+    #[error("TLV header at offset {offset} is cut short ({available} octets left)")]
+    TlvTruncated { offset: usize, available: usize },
+    #[error(
+        "TLV 0x{tag:04X} at offset {offset} has length {length} but only {available} octets remain"
+    )]
+    TlvOverrun {
+        tag: u16,
+        offset: usize,
+        length: u16,
+        available: usize,
+    },
+    #[error("{count} unexpected octets at offset {offset} after the last field of command 0x{command_id:08X}")]
+    TrailingBytes {
+        command_id: u32,
+        offset: usize,
+        count: usize,
+    },
 }
 
 impl DecodeError {
     /// The command_status a generic_nack (or the command's _resp) should carry.
     pub fn command_status(&self) -> CommandStatus {
-        CommandStatus::ESME_RSYSERR
+        match self {
+            DecodeError::FrameTooShort { .. }
+            | DecodeError::LengthMismatch { .. }
+            | DecodeError::Truncated { .. }
+            | DecodeError::TrailingBytes { .. } => CommandStatus::ESME_RINVCMDLEN,
+            DecodeError::UnterminatedCString { field, .. } => field.invalid_status(),
+            DecodeError::InvalidSmLength { .. } | DecodeError::ShortMessageOverrun { .. } => {
+                CommandStatus::ESME_RINVMSGLEN
+            }
+            DecodeError::InvalidNumberOfDests { .. } => CommandStatus::ESME_RINVNUMDESTS,
+            DecodeError::InvalidDestFlag { .. } => CommandStatus::ESME_RINVDESTFLAG,
+            DecodeError::TlvTruncated { .. } | DecodeError::TlvOverrun { .. } => {
+                CommandStatus::ESME_RINVOPTPARSTREAM
+            }
+        }
     }
 }
 
-/// Decodes one whole PDU, header included.
-pub fn decode_pdu(_frame: Bytes) -> Result<Pdu, DecodeError> {
-    Err(DecodeError::Unimplemented)
+const SOURCE: (Field, Field, Field) = (
+    Field::SourceAddrTon,
+    Field::SourceAddrNpi,
+    Field::SourceAddr,
+);
+const DEST: (Field, Field, Field) = (
+    Field::DestAddrTon,
+    Field::DestAddrNpi,
+    Field::DestinationAddr,
+);
+const ESME: (Field, Field, Field) = (Field::EsmeAddrTon, Field::EsmeAddrNpi, Field::EsmeAddr);
+
+/// The four header fields, read from the first 16 octets of `frame` (which may be incomplete
+/// beyond them). `None` if fewer than 16 octets are given.
+pub fn peek_header(frame: &[u8]) -> Option<(u32, u32, u32, u32)> {
+    let word = |i: usize| -> Option<u32> {
+        let end = i.checked_add(4)?;
+        let b: [u8; 4] = frame.get(i..end)?.try_into().ok()?;
+        Some(u32::from_be_bytes(b))
+    };
+    Some((word(0)?, word(4)?, word(8)?, word(12)?))
+}
+
+/// Decodes one whole PDU, header included; `frame` must be exactly command_length octets.
+pub fn decode_pdu(frame: Bytes) -> Result<Pdu, DecodeError> {
+    let frame_len = frame.len();
+    if frame_len < HEADER_LEN {
+        return Err(DecodeError::FrameTooShort { len: frame_len });
+    }
+    let mut r = Reader::new(frame);
+    let command_length = r.u32(Field::CommandLength)?;
+    if usize::try_from(command_length).ok() != Some(frame_len) {
+        return Err(DecodeError::LengthMismatch {
+            command_length,
+            frame_len,
+        });
+    }
+    let command_id = r.u32(Field::CommandId)?;
+    let command_status = CommandStatus(r.u32(Field::CommandStatus)?);
+    let sequence_number = r.u32(Field::SequenceNumber)?;
+    let body = decode_body(command_id, &mut r)?;
+    Ok(Pdu {
+        command_status,
+        sequence_number,
+        body,
+    })
+}
+
+fn decode_body(command_id: u32, r: &mut Reader) -> Result<Body, DecodeError> {
+    use super::types::command_id as id;
+    let is_response = command_id & id::RESPONSE_BIT != 0;
+    // Sloppy SMSCs answer errors with a bare header: take the empty response.
+    if is_response && r.is_empty() {
+        if let Some(body) = empty_response(command_id) {
+            return Ok(body);
+        }
+    }
+    let body = match command_id {
+        id::BIND_TRANSMITTER => strict(command_id, Body::BindTransmitter(bind(r)?), r)?,
+        id::BIND_RECEIVER => strict(command_id, Body::BindReceiver(bind(r)?), r)?,
+        id::BIND_TRANSCEIVER => strict(command_id, Body::BindTransceiver(bind(r)?), r)?,
+        id::BIND_TRANSMITTER_RESP => Body::BindTransmitterResp(bind_resp(r)?),
+        id::BIND_RECEIVER_RESP => Body::BindReceiverResp(bind_resp(r)?),
+        id::BIND_TRANSCEIVER_RESP => Body::BindTransceiverResp(bind_resp(r)?),
+        id::OUTBIND => {
+            let outbind = Outbind {
+                system_id: r.cstr(Field::SystemId, max_len::SYSTEM_ID)?,
+                password: r.cstr(Field::Password, max_len::PASSWORD)?,
+            };
+            strict(command_id, Body::Outbind(outbind), r)?
+        }
+        // Empty bodies: anything after the header is ignored.
+        id::UNBIND => Body::Unbind,
+        id::UNBIND_RESP => Body::UnbindResp,
+        id::ENQUIRE_LINK => Body::EnquireLink,
+        id::ENQUIRE_LINK_RESP => Body::EnquireLinkResp,
+        id::GENERIC_NACK => Body::GenericNack,
+        id::CANCEL_SM_RESP => Body::CancelSmResp,
+        id::REPLACE_SM_RESP => Body::ReplaceSmResp,
+        id::SUBMIT_SM => Body::SubmitSm(submit_sm(r)?),
+        id::DELIVER_SM => Body::DeliverSm(submit_sm(r)?),
+        id::SUBMIT_SM_RESP => Body::SubmitSmResp(SubmitSmResp {
+            message_id: r.cstr_lenient(Field::MessageId, max_len::MESSAGE_ID)?,
+        }),
+        id::DELIVER_SM_RESP => Body::DeliverSmResp(DeliverSmResp {
+            message_id: r.cstr_lenient(Field::MessageId, max_len::MESSAGE_ID)?,
+        }),
+        id::SUBMIT_MULTI => Body::SubmitMulti(submit_multi(r)?),
+        id::SUBMIT_MULTI_RESP => Body::SubmitMultiResp(submit_multi_resp(r)?),
+        id::DATA_SM => Body::DataSm(DataSm {
+            service_type: r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?,
+            source: r.address(SOURCE, max_len::ADDR_65)?,
+            destination: r.address(DEST, max_len::ADDR_65)?,
+            esm_class: r.u8(Field::EsmClass)?,
+            registered_delivery: r.u8(Field::RegisteredDelivery)?,
+            data_coding: r.u8(Field::DataCoding)?,
+            tlvs: decode_tlvs(r)?,
+        }),
+        id::DATA_SM_RESP => Body::DataSmResp(DataSmResp {
+            message_id: r.cstr_lenient(Field::MessageId, max_len::MESSAGE_ID)?,
+            tlvs: decode_tlvs(r)?,
+        }),
+        id::QUERY_SM => {
+            let query = QuerySm {
+                message_id: r.cstr(Field::MessageId, max_len::MESSAGE_ID)?,
+                source: r.address(SOURCE, max_len::ADDR)?,
+            };
+            strict(command_id, Body::QuerySm(query), r)?
+        }
+        id::QUERY_SM_RESP => Body::QuerySmResp(QuerySmResp {
+            message_id: r.cstr(Field::MessageId, max_len::MESSAGE_ID)?,
+            final_date: r.cstr(Field::FinalDate, max_len::DATE)?,
+            message_state: r.u8(Field::MessageState)?,
+            error_code: r.u8(Field::ErrorCode)?,
+        }),
+        id::CANCEL_SM => {
+            let cancel = CancelSm {
+                service_type: r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?,
+                message_id: r.cstr(Field::MessageId, max_len::MESSAGE_ID)?,
+                source: r.address(SOURCE, max_len::ADDR)?,
+                destination: r.address(DEST, max_len::ADDR)?,
+            };
+            strict(command_id, Body::CancelSm(cancel), r)?
+        }
+        id::REPLACE_SM => strict(command_id, Body::ReplaceSm(replace_sm(r)?), r)?,
+        id::ALERT_NOTIFICATION => Body::AlertNotification(AlertNotification {
+            source: r.address(SOURCE, max_len::ADDR_65)?,
+            esme: r.address(ESME, max_len::ADDR_65)?,
+            tlvs: decode_tlvs(r)?,
+        }),
+        _ => Body::Unknown {
+            command_id,
+            body: r.rest(),
+        },
+    };
+    Ok(body)
+}
+
+/// The response a bare header stands for, for the responses that have a body.
+fn empty_response(command_id: u32) -> Option<Body> {
+    use super::types::command_id as id;
+    Some(match command_id {
+        id::BIND_TRANSMITTER_RESP => Body::BindTransmitterResp(BindResp::default()),
+        id::BIND_RECEIVER_RESP => Body::BindReceiverResp(BindResp::default()),
+        id::BIND_TRANSCEIVER_RESP => Body::BindTransceiverResp(BindResp::default()),
+        id::SUBMIT_SM_RESP => Body::SubmitSmResp(SubmitSmResp::default()),
+        id::DELIVER_SM_RESP => Body::DeliverSmResp(DeliverSmResp::default()),
+        id::SUBMIT_MULTI_RESP => Body::SubmitMultiResp(SubmitMultiResp::default()),
+        id::DATA_SM_RESP => Body::DataSmResp(DataSmResp::default()),
+        id::QUERY_SM_RESP => Body::QuerySmResp(QuerySmResp::default()),
+        _ => return None,
+    })
+}
+
+/// Requests without optional parameters must end with their last mandatory field.
+fn strict(command_id: u32, body: Body, r: &Reader) -> Result<Body, DecodeError> {
+    if r.is_empty() {
+        Ok(body)
+    } else {
+        Err(DecodeError::TrailingBytes {
+            command_id,
+            offset: r.pos(),
+            count: r.remaining(),
+        })
+    }
+}
+
+fn bind(r: &mut Reader) -> Result<Bind, DecodeError> {
+    Ok(Bind {
+        system_id: r.cstr(Field::SystemId, max_len::SYSTEM_ID)?,
+        password: r.cstr(Field::Password, max_len::PASSWORD)?,
+        system_type: r.cstr(Field::SystemType, max_len::SYSTEM_TYPE)?,
+        interface_version: r.u8(Field::InterfaceVersion)?,
+        addr_ton: r.u8(Field::AddrTon)?,
+        addr_npi: r.u8(Field::AddrNpi)?,
+        address_range: r.cstr(Field::AddressRange, max_len::ADDRESS_RANGE)?,
+    })
+}
+
+fn bind_resp(r: &mut Reader) -> Result<BindResp, DecodeError> {
+    Ok(BindResp {
+        system_id: r.cstr_lenient(Field::SystemId, max_len::SYSTEM_ID)?,
+        tlvs: decode_tlvs(r)?,
+    })
+}
+
+/// sm_length and short_message.
+fn short_message(r: &mut Reader) -> Result<Bytes, DecodeError> {
+    let offset = r.pos();
+    let sm_length = r.u8(Field::SmLength)?;
+    if usize::from(sm_length) > max_len::SHORT_MESSAGE {
+        return Err(DecodeError::InvalidSmLength { sm_length, offset });
+    }
+    let available = r.remaining();
+    r.octets(usize::from(sm_length))
+        .ok_or(DecodeError::ShortMessageOverrun {
+            sm_length,
+            offset,
+            available,
+        })
+}
+
+fn submit_sm(r: &mut Reader) -> Result<SubmitSm, DecodeError> {
+    Ok(SubmitSm {
+        service_type: r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?,
+        source: r.address(SOURCE, max_len::ADDR)?,
+        destination: r.address(DEST, max_len::ADDR)?,
+        esm_class: r.u8(Field::EsmClass)?,
+        protocol_id: r.u8(Field::ProtocolId)?,
+        priority_flag: r.u8(Field::PriorityFlag)?,
+        schedule_delivery_time: r.cstr(Field::ScheduleDeliveryTime, max_len::DATE)?,
+        validity_period: r.cstr(Field::ValidityPeriod, max_len::DATE)?,
+        registered_delivery: r.u8(Field::RegisteredDelivery)?,
+        replace_if_present_flag: r.u8(Field::ReplaceIfPresentFlag)?,
+        data_coding: r.u8(Field::DataCoding)?,
+        sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
+        short_message: short_message(r)?,
+        tlvs: decode_tlvs(r)?,
+    })
+}
+
+fn submit_multi(r: &mut Reader) -> Result<SubmitMulti, DecodeError> {
+    let service_type = r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?;
+    let source = r.address(SOURCE, max_len::ADDR)?;
+    let offset = r.pos();
+    let number_of_dests = r.u8(Field::NumberOfDests)?;
+    if usize::from(number_of_dests) > max_len::DESTINATIONS {
+        return Err(DecodeError::InvalidNumberOfDests {
+            number_of_dests,
+            offset,
+        });
+    }
+    // Bounded by 254 and by the frame: each destination takes at least 2 octets.
+    let mut destinations = Vec::with_capacity(usize::from(number_of_dests).min(r.remaining() / 2));
+    for _ in 0..number_of_dests {
+        let offset = r.pos();
+        let dest_flag = r.u8(Field::DestFlag)?;
+        destinations.push(match dest_flag {
+            1 => MultiDestination::Sme(r.address(DEST, max_len::ADDR)?),
+            2 => MultiDestination::DistributionList(r.cstr(Field::DlName, max_len::ADDR)?),
+            _ => return Err(DecodeError::InvalidDestFlag { dest_flag, offset }),
+        });
+    }
+    Ok(SubmitMulti {
+        service_type,
+        source,
+        destinations,
+        esm_class: r.u8(Field::EsmClass)?,
+        protocol_id: r.u8(Field::ProtocolId)?,
+        priority_flag: r.u8(Field::PriorityFlag)?,
+        schedule_delivery_time: r.cstr(Field::ScheduleDeliveryTime, max_len::DATE)?,
+        validity_period: r.cstr(Field::ValidityPeriod, max_len::DATE)?,
+        registered_delivery: r.u8(Field::RegisteredDelivery)?,
+        replace_if_present_flag: r.u8(Field::ReplaceIfPresentFlag)?,
+        data_coding: r.u8(Field::DataCoding)?,
+        sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
+        short_message: short_message(r)?,
+        tlvs: decode_tlvs(r)?,
+    })
+}
+
+fn submit_multi_resp(r: &mut Reader) -> Result<SubmitMultiResp, DecodeError> {
+    let message_id = r.cstr_lenient(Field::MessageId, max_len::MESSAGE_ID)?;
+    // An absent no_unsuccess (sloppy error responses) means none.
+    if r.is_empty() {
+        return Ok(SubmitMultiResp {
+            message_id,
+            unsuccess_smes: Vec::new(),
+        });
+    }
+    let no_unsuccess = r.u8(Field::NoUnsuccess)?;
+    // Each entry takes at least 7 octets.
+    let mut unsuccess_smes = Vec::with_capacity(usize::from(no_unsuccess).min(r.remaining() / 7));
+    for _ in 0..no_unsuccess {
+        unsuccess_smes.push(UnsuccessfulSme {
+            address: r.address(DEST, max_len::ADDR)?,
+            error_status_code: CommandStatus(r.u32(Field::ErrorStatusCode)?),
+        });
+    }
+    Ok(SubmitMultiResp {
+        message_id,
+        unsuccess_smes,
+    })
+}
+
+fn replace_sm(r: &mut Reader) -> Result<ReplaceSm, DecodeError> {
+    Ok(ReplaceSm {
+        message_id: r.cstr(Field::MessageId, max_len::MESSAGE_ID)?,
+        source: r.address(SOURCE, max_len::ADDR)?,
+        schedule_delivery_time: r.cstr(Field::ScheduleDeliveryTime, max_len::DATE)?,
+        validity_period: r.cstr(Field::ValidityPeriod, max_len::DATE)?,
+        registered_delivery: r.u8(Field::RegisteredDelivery)?,
+        sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
+        short_message: short_message(r)?,
+    })
 }

@@ -1,16 +1,363 @@
-//! Typed PDUs to wire bytes. (Being written: see issue 2.)
+//! Typed PDUs to wire bytes: [`encode_pdu`] appends one PDU to a `BytesMut`.
+//!
+//! The layout of every body is written once, generic over a [`Sink`]. It runs twice: a
+//! [`Sizer`] pass checks every value against the specification and counts octets, then the
+//! buffer is reserved once and a [`Writer`] pass puts the octets straight into it, header
+//! first with the length already known. Nothing is allocated besides the buffer, and on error
+//! nothing is written.
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 
-use super::types::Pdu;
+use super::field::{max_len, Field};
+use super::tlv::Tlv;
+use super::tlv_wire::encode_tlv;
+use super::types::*;
+use super::HEADER_LEN;
 
+/// Why a PDU cannot be put on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
-    #[error("not implemented")]
-    Unimplemented,
+    #[error("{field} contains a NUL octet")]
+    CStringContainsNul { field: Field },
+    #[error("{field} is {len} octets; its C-Octet string holds at most {max} octets with the NUL")]
+    CStringTooLong {
+        field: Field,
+        len: usize,
+        max: usize,
+    },
+    #[error("short_message is {len} octets, more than 254 (use the message_payload TLV)")]
+    ShortMessageTooLong { len: usize },
+    #[error("TLV 0x{tag:04X} value is {len} octets, more than 65535")]
+    TlvTooLong { tag: u16, len: usize },
+    #[error("submit_multi has {count} destinations, more than 254")]
+    TooManyDestinations { count: usize },
+    #[error("submit_multi_resp lists {count} unsuccessful SMEs, more than 255")]
+    TooManyUnsuccessSmes { count: usize },
+    #[error("PDU would be {len} octets, more than command_length can say")]
+    PduTooLong { len: usize },
 }
 
-/// Appends the wire form of `pdu` to `dst`.
-pub fn encode_pdu(_pdu: &Pdu, _dst: &mut BytesMut) -> Result<(), EncodeError> {
-    Err(EncodeError::Unimplemented)
+/// Appends the wire form of `pdu` to `dst`. On error `dst` is left as it was.
+pub fn encode_pdu(pdu: &Pdu, dst: &mut BytesMut) -> Result<(), EncodeError> {
+    let mut sizer = Sizer { len: HEADER_LEN };
+    write_body(&mut sizer, &pdu.body)?;
+    let command_length =
+        u32::try_from(sizer.len).map_err(|_| EncodeError::PduTooLong { len: sizer.len })?;
+    let start = dst.len();
+    dst.reserve(sizer.len);
+    dst.put_u32(command_length);
+    dst.put_u32(pdu.body.command_id());
+    dst.put_u32(pdu.command_status.0);
+    dst.put_u32(pdu.sequence_number);
+    // The sizer accepted every value, so the writer cannot fail; undo anyway if it ever did.
+    let written = write_body(&mut Writer { dst: &mut *dst }, &pdu.body);
+    if written.is_err() {
+        dst.truncate(start);
+    }
+    written
+}
+
+/// The octets `pdu` takes on the wire, header included (after the same checks as
+/// [`encode_pdu`]).
+pub fn encoded_len(pdu: &Pdu) -> Result<usize, EncodeError> {
+    let mut sizer = Sizer { len: HEADER_LEN };
+    write_body(&mut sizer, &pdu.body)?;
+    Ok(sizer.len)
+}
+
+/// Where a body's fields go: counted and checked ([`Sizer`]) or written ([`Writer`]).
+pub(crate) trait Sink {
+    fn u8(&mut self, v: u8);
+    fn u16(&mut self, v: u16);
+    fn u32(&mut self, v: u32);
+    fn octets(&mut self, v: &[u8]);
+    /// A C-Octet string of at most `max` octets, NUL included.
+    fn cstr(&mut self, field: Field, max: usize, v: &COctetString) -> Result<(), EncodeError>;
+    /// A TLV's tag and length; the value follows through the other methods.
+    fn tlv_header(&mut self, tag: u16, len: usize) -> Result<(), EncodeError>;
+}
+
+/// Counts octets and checks every value.
+pub(crate) struct Sizer {
+    len: usize,
+}
+
+impl Sizer {
+    fn add(&mut self, n: usize) {
+        self.len = self.len.saturating_add(n);
+    }
+}
+
+impl Sink for Sizer {
+    fn u8(&mut self, _: u8) {
+        self.add(1);
+    }
+    fn u16(&mut self, _: u16) {
+        self.add(2);
+    }
+    fn u32(&mut self, _: u32) {
+        self.add(4);
+    }
+    fn octets(&mut self, v: &[u8]) {
+        self.add(v.len());
+    }
+    fn cstr(&mut self, field: Field, max: usize, v: &COctetString) -> Result<(), EncodeError> {
+        let len = v.len();
+        if len >= max {
+            return Err(EncodeError::CStringTooLong { field, len, max });
+        }
+        if v.as_bytes().contains(&0) {
+            return Err(EncodeError::CStringContainsNul { field });
+        }
+        self.add(len.saturating_add(1));
+        Ok(())
+    }
+    fn tlv_header(&mut self, tag: u16, len: usize) -> Result<(), EncodeError> {
+        if len > usize::from(u16::MAX) {
+            return Err(EncodeError::TlvTooLong { tag, len });
+        }
+        self.add(4);
+        Ok(())
+    }
+}
+
+/// Writes octets; relies on a [`Sizer`] pass having checked the values.
+pub(crate) struct Writer<'a> {
+    dst: &'a mut BytesMut,
+}
+
+impl Sink for Writer<'_> {
+    fn u8(&mut self, v: u8) {
+        self.dst.put_u8(v);
+    }
+    fn u16(&mut self, v: u16) {
+        self.dst.put_u16(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.dst.put_u32(v);
+    }
+    fn octets(&mut self, v: &[u8]) {
+        self.dst.put_slice(v);
+    }
+    fn cstr(&mut self, _: Field, _: usize, v: &COctetString) -> Result<(), EncodeError> {
+        self.dst.put_slice(v.as_bytes());
+        self.dst.put_u8(0);
+        Ok(())
+    }
+    fn tlv_header(&mut self, tag: u16, len: usize) -> Result<(), EncodeError> {
+        let len = u16::try_from(len).map_err(|_| EncodeError::TlvTooLong { tag, len })?;
+        self.dst.put_u16(tag);
+        self.dst.put_u16(len);
+        Ok(())
+    }
+}
+
+fn address<S: Sink>(s: &mut S, a: &Address, field: Field, max: usize) -> Result<(), EncodeError> {
+    s.u8(a.ton);
+    s.u8(a.npi);
+    s.cstr(field, max, &a.addr)
+}
+
+fn short_message<S: Sink>(s: &mut S, sm: &[u8]) -> Result<(), EncodeError> {
+    let sm_length = u8::try_from(sm.len())
+        .ok()
+        .filter(|&n| usize::from(n) <= max_len::SHORT_MESSAGE)
+        .ok_or(EncodeError::ShortMessageTooLong { len: sm.len() })?;
+    s.u8(sm_length);
+    s.octets(sm);
+    Ok(())
+}
+
+fn tlvs<S: Sink>(s: &mut S, tlvs: &[Tlv]) -> Result<(), EncodeError> {
+    tlvs.iter().try_for_each(|t| encode_tlv(s, t))
+}
+
+fn write_body<S: Sink>(s: &mut S, body: &Body) -> Result<(), EncodeError> {
+    match body {
+        Body::BindTransmitter(b) | Body::BindReceiver(b) | Body::BindTransceiver(b) => bind(s, b),
+        Body::BindTransmitterResp(b) | Body::BindReceiverResp(b) | Body::BindTransceiverResp(b) => {
+            s.cstr(Field::SystemId, max_len::SYSTEM_ID, &b.system_id)?;
+            tlvs(s, &b.tlvs)
+        }
+        Body::Outbind(o) => {
+            s.cstr(Field::SystemId, max_len::SYSTEM_ID, &o.system_id)?;
+            s.cstr(Field::Password, max_len::PASSWORD, &o.password)
+        }
+        Body::Unbind
+        | Body::UnbindResp
+        | Body::EnquireLink
+        | Body::EnquireLinkResp
+        | Body::GenericNack
+        | Body::CancelSmResp
+        | Body::ReplaceSmResp => Ok(()),
+        Body::SubmitSm(m) | Body::DeliverSm(m) => submit_sm(s, m),
+        Body::SubmitSmResp(SubmitSmResp { message_id })
+        | Body::DeliverSmResp(DeliverSmResp { message_id }) => {
+            s.cstr(Field::MessageId, max_len::MESSAGE_ID, message_id)
+        }
+        Body::SubmitMulti(m) => submit_multi(s, m),
+        Body::SubmitMultiResp(m) => {
+            s.cstr(Field::MessageId, max_len::MESSAGE_ID, &m.message_id)?;
+            let count = m.unsuccess_smes.len();
+            let n = u8::try_from(count).map_err(|_| EncodeError::TooManyUnsuccessSmes { count })?;
+            s.u8(n);
+            for u in &m.unsuccess_smes {
+                address(s, &u.address, Field::DestinationAddr, max_len::ADDR)?;
+                s.u32(u.error_status_code.0);
+            }
+            Ok(())
+        }
+        Body::DataSm(m) => {
+            s.cstr(Field::ServiceType, max_len::SERVICE_TYPE, &m.service_type)?;
+            address(s, &m.source, Field::SourceAddr, max_len::ADDR_65)?;
+            address(s, &m.destination, Field::DestinationAddr, max_len::ADDR_65)?;
+            s.u8(m.esm_class);
+            s.u8(m.registered_delivery);
+            s.u8(m.data_coding);
+            tlvs(s, &m.tlvs)
+        }
+        Body::DataSmResp(m) => {
+            s.cstr(Field::MessageId, max_len::MESSAGE_ID, &m.message_id)?;
+            tlvs(s, &m.tlvs)
+        }
+        Body::QuerySm(m) => {
+            s.cstr(Field::MessageId, max_len::MESSAGE_ID, &m.message_id)?;
+            address(s, &m.source, Field::SourceAddr, max_len::ADDR)
+        }
+        Body::QuerySmResp(m) => {
+            s.cstr(Field::MessageId, max_len::MESSAGE_ID, &m.message_id)?;
+            s.cstr(Field::FinalDate, max_len::DATE, &m.final_date)?;
+            s.u8(m.message_state);
+            s.u8(m.error_code);
+            Ok(())
+        }
+        Body::CancelSm(m) => {
+            s.cstr(Field::ServiceType, max_len::SERVICE_TYPE, &m.service_type)?;
+            s.cstr(Field::MessageId, max_len::MESSAGE_ID, &m.message_id)?;
+            address(s, &m.source, Field::SourceAddr, max_len::ADDR)?;
+            address(s, &m.destination, Field::DestinationAddr, max_len::ADDR)
+        }
+        Body::ReplaceSm(m) => {
+            s.cstr(Field::MessageId, max_len::MESSAGE_ID, &m.message_id)?;
+            address(s, &m.source, Field::SourceAddr, max_len::ADDR)?;
+            s.cstr(
+                Field::ScheduleDeliveryTime,
+                max_len::DATE,
+                &m.schedule_delivery_time,
+            )?;
+            s.cstr(Field::ValidityPeriod, max_len::DATE, &m.validity_period)?;
+            s.u8(m.registered_delivery);
+            s.u8(m.sm_default_msg_id);
+            short_message(s, &m.short_message)
+        }
+        Body::AlertNotification(m) => {
+            address(s, &m.source, Field::SourceAddr, max_len::ADDR_65)?;
+            address(s, &m.esme, Field::EsmeAddr, max_len::ADDR_65)?;
+            tlvs(s, &m.tlvs)
+        }
+        Body::Unknown { body, .. } => {
+            s.octets(body);
+            Ok(())
+        }
+    }
+}
+
+fn bind<S: Sink>(s: &mut S, b: &Bind) -> Result<(), EncodeError> {
+    s.cstr(Field::SystemId, max_len::SYSTEM_ID, &b.system_id)?;
+    s.cstr(Field::Password, max_len::PASSWORD, &b.password)?;
+    s.cstr(Field::SystemType, max_len::SYSTEM_TYPE, &b.system_type)?;
+    s.u8(b.interface_version);
+    s.u8(b.addr_ton);
+    s.u8(b.addr_npi);
+    s.cstr(
+        Field::AddressRange,
+        max_len::ADDRESS_RANGE,
+        &b.address_range,
+    )
+}
+
+/// The fields submit_sm and submit_multi share after the destination(s).
+#[allow(clippy::too_many_arguments)]
+fn message_tail<S: Sink>(
+    s: &mut S,
+    esm_class: u8,
+    protocol_id: u8,
+    priority_flag: u8,
+    schedule_delivery_time: &COctetString,
+    validity_period: &COctetString,
+    flags: [u8; 4],
+    sm: &[u8],
+) -> Result<(), EncodeError> {
+    s.u8(esm_class);
+    s.u8(protocol_id);
+    s.u8(priority_flag);
+    s.cstr(
+        Field::ScheduleDeliveryTime,
+        max_len::DATE,
+        schedule_delivery_time,
+    )?;
+    s.cstr(Field::ValidityPeriod, max_len::DATE, validity_period)?;
+    s.octets(&flags);
+    short_message(s, sm)
+}
+
+fn submit_sm<S: Sink>(s: &mut S, m: &SubmitSm) -> Result<(), EncodeError> {
+    s.cstr(Field::ServiceType, max_len::SERVICE_TYPE, &m.service_type)?;
+    address(s, &m.source, Field::SourceAddr, max_len::ADDR)?;
+    address(s, &m.destination, Field::DestinationAddr, max_len::ADDR)?;
+    message_tail(
+        s,
+        m.esm_class,
+        m.protocol_id,
+        m.priority_flag,
+        &m.schedule_delivery_time,
+        &m.validity_period,
+        [
+            m.registered_delivery,
+            m.replace_if_present_flag,
+            m.data_coding,
+            m.sm_default_msg_id,
+        ],
+        &m.short_message,
+    )?;
+    tlvs(s, &m.tlvs)
+}
+
+fn submit_multi<S: Sink>(s: &mut S, m: &SubmitMulti) -> Result<(), EncodeError> {
+    s.cstr(Field::ServiceType, max_len::SERVICE_TYPE, &m.service_type)?;
+    address(s, &m.source, Field::SourceAddr, max_len::ADDR)?;
+    let count = m.destinations.len();
+    let n = u8::try_from(count)
+        .ok()
+        .filter(|&n| usize::from(n) <= max_len::DESTINATIONS)
+        .ok_or(EncodeError::TooManyDestinations { count })?;
+    s.u8(n);
+    for d in &m.destinations {
+        match d {
+            MultiDestination::Sme(a) => {
+                s.u8(1);
+                address(s, a, Field::DestinationAddr, max_len::ADDR)?;
+            }
+            MultiDestination::DistributionList(name) => {
+                s.u8(2);
+                s.cstr(Field::DlName, max_len::ADDR, name)?;
+            }
+        }
+    }
+    message_tail(
+        s,
+        m.esm_class,
+        m.protocol_id,
+        m.priority_flag,
+        &m.schedule_delivery_time,
+        &m.validity_period,
+        [
+            m.registered_delivery,
+            m.replace_if_present_flag,
+            m.data_coding,
+            m.sm_default_msg_id,
+        ],
+        &m.short_message,
+    )?;
+    tlvs(s, &m.tlvs)
 }

@@ -3,11 +3,17 @@
 
 pub mod decode;
 pub mod encode;
+pub mod field;
+pub mod json;
+mod reader;
 pub mod tlv;
+mod tlv_wire;
 pub mod types;
 
-pub use decode::{decode_pdu, DecodeError};
-pub use encode::{encode_pdu, EncodeError};
+pub use decode::{decode_pdu, peek_header, DecodeError};
+pub use encode::{encode_pdu, encoded_len, EncodeError};
+pub use field::Field;
+pub use json::{decode_hex_pdu, pdu_to_json, HexDecodeError};
 pub use tlv::{tag, Tlv, TlvList};
 pub use types::*;
 

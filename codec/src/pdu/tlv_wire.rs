@@ -1,0 +1,124 @@
+//! The wire form of TLVs: the optional-parameter list at the end of a body (decode) and one
+//! TLV through an encoder sink (encode). A named tag is typed only when its value has the
+//! length the specification gives it; anything else stays `Tlv::Other`, byte for byte.
+
+use bytes::Bytes;
+
+use super::decode::DecodeError;
+use super::encode::{EncodeError, Sink};
+use super::field::{max_len, Field};
+use super::reader::Reader;
+use super::tlv::{tag, Tlv};
+use super::types::COctetString;
+
+/// Every TLV up to the end of the body.
+pub(crate) fn decode_tlvs(r: &mut Reader) -> Result<Vec<Tlv>, DecodeError> {
+    let mut tlvs = Vec::new();
+    while !r.is_empty() {
+        let offset = r.pos();
+        let available = r.remaining();
+        if available < 4 {
+            return Err(DecodeError::TlvTruncated { offset, available });
+        }
+        let tag = r.u16(Field::TlvValue)?;
+        let length = r.u16(Field::TlvValue)?;
+        let value = r
+            .octets(usize::from(length))
+            .ok_or(DecodeError::TlvOverrun {
+                tag,
+                offset,
+                length,
+                available: r.remaining(),
+            })?;
+        tlvs.push(typed(tag, value));
+    }
+    Ok(tlvs)
+}
+
+/// The typed TLV for `tag` if `value` has the shape the specification gives it.
+fn typed(tag: u16, value: Bytes) -> Tlv {
+    let v: &[u8] = &value;
+    let typed = match (tag, v) {
+        (tag::MESSAGE_PAYLOAD, _) => return Tlv::MessagePayload(value),
+        (tag::SAR_MSG_REF_NUM, &[a, b]) => Some(Tlv::SarMsgRefNum(u16::from_be_bytes([a, b]))),
+        (tag::SAR_TOTAL_SEGMENTS, &[a]) => Some(Tlv::SarTotalSegments(a)),
+        (tag::SAR_SEGMENT_SEQNUM, &[a]) => Some(Tlv::SarSegmentSeqnum(a)),
+        (tag::MESSAGE_STATE, &[a]) => Some(Tlv::MessageState(a)),
+        (tag::NETWORK_ERROR_CODE, &[network_type, a, b]) => Some(Tlv::NetworkErrorCode {
+            network_type,
+            error_code: u16::from_be_bytes([a, b]),
+        }),
+        (tag::USER_MESSAGE_REFERENCE, &[a, b]) => {
+            Some(Tlv::UserMessageReference(u16::from_be_bytes([a, b])))
+        }
+        (tag::SC_INTERFACE_VERSION, &[a]) => Some(Tlv::ScInterfaceVersion(a)),
+        (tag::PAYLOAD_TYPE, &[a]) => Some(Tlv::PayloadType(a)),
+        (tag::DELIVERY_FAILURE_REASON, &[a]) => Some(Tlv::DeliveryFailureReason(a)),
+        (tag::RECEIPTED_MESSAGE_ID, _) => {
+            tlv_cstr(&value, max_len::RECEIPTED_MESSAGE_ID).map(Tlv::ReceiptedMessageId)
+        }
+        (tag::ADDITIONAL_STATUS_INFO_TEXT, _) => {
+            tlv_cstr(&value, max_len::ADDITIONAL_STATUS_INFO_TEXT)
+                .map(Tlv::AdditionalStatusInfoText)
+        }
+        _ => None,
+    };
+    typed.unwrap_or(Tlv::Other { tag, value })
+}
+
+/// A C-Octet string TLV value: at most `max` octets with its NUL as the last one, or, as many
+/// SMSCs send receipted_message_id, at most `max - 1` octets with no NUL at all.
+fn tlv_cstr(value: &Bytes, max: usize) -> Option<COctetString> {
+    if value.is_empty() || value.len() > max {
+        return None;
+    }
+    match value.iter().position(|&b| b == 0) {
+        Some(nul) if nul.saturating_add(1) == value.len() => {
+            Some(COctetString::from_bytes(value.slice(..nul)))
+        }
+        Some(_) => None,
+        None if value.len() < max => Some(COctetString::from_bytes(value.clone())),
+        None => None,
+    }
+}
+
+/// Writes one TLV (tag, length, value) to `s`.
+pub(crate) fn encode_tlv<S: Sink>(s: &mut S, tlv: &Tlv) -> Result<(), EncodeError> {
+    let tag = tlv.tag();
+    match tlv {
+        Tlv::MessagePayload(v) | Tlv::Other { value: v, .. } => {
+            s.tlv_header(tag, v.len())?;
+            s.octets(v);
+        }
+        Tlv::SarMsgRefNum(v) | Tlv::UserMessageReference(v) => {
+            s.tlv_header(tag, 2)?;
+            s.u16(*v);
+        }
+        Tlv::SarTotalSegments(v)
+        | Tlv::SarSegmentSeqnum(v)
+        | Tlv::MessageState(v)
+        | Tlv::ScInterfaceVersion(v)
+        | Tlv::PayloadType(v)
+        | Tlv::DeliveryFailureReason(v) => {
+            s.tlv_header(tag, 1)?;
+            s.u8(*v);
+        }
+        Tlv::NetworkErrorCode {
+            network_type,
+            error_code,
+        } => {
+            s.tlv_header(tag, 3)?;
+            s.u8(*network_type);
+            s.u16(*error_code);
+        }
+        Tlv::ReceiptedMessageId(v) => {
+            s.tlv_header(tag, v.len().saturating_add(1))?;
+            s.cstr(Field::TlvValue, max_len::RECEIPTED_MESSAGE_ID, v)?;
+        }
+        Tlv::AdditionalStatusInfoText(v) => {
+            s.tlv_header(tag, v.len().saturating_add(1))?;
+            s.cstr(Field::TlvValue, max_len::ADDITIONAL_STATUS_INFO_TEXT, v)?;
+        }
+    }
+    Ok(())
+}
