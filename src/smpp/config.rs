@@ -33,6 +33,7 @@ pub enum TextEncoding {
     Auto,
     Gsm7,
     Ucs2,
+    Latin1,
 }
 
 /// How the validity_period of a submit_sm is written.
