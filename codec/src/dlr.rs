@@ -1,1 +1,393 @@
-//! Delivery receipts. (Being written: see issue 2.)
+//! Delivery receipts: the `id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…`
+//! text of SMPP 3.4 appendix B, the receipt TLVs (receipted_message_id, message_state,
+//! network_error_code) that win over it, and message-id normalisation across SMSCs that give
+//! an id in hex in one place and in decimal in another.
+//!
+//! How a message store uses [`message_id_variants`]: index the message_id of each submit_sm_resp
+//! under its first variant (lowercase, no leading zeros); when a receipt arrives, look it up by
+//! each variant of the receipt's id in turn and take the first hit. An SMSC answering `1A2B`
+//! and reporting `6699` (or the reverse, or `00001a2b`) is thus matched without any per-SMSC
+//! setting.
+
+use crate::pdu::{SubmitSm, Tlv, TlvList};
+
+/// SMPP 3.4 5.2.12, esm_class bits 5-2 of a deliver_sm: SMSC delivery receipt.
+const ESM_SMSC_DELIVERY_RECEIPT: u8 = 0x04;
+/// SME delivery acknowledgement.
+const ESM_SME_DELIVERY_ACK: u8 = 0x08;
+/// Intermediate delivery notification.
+const ESM_INTERMEDIATE_NOTIFICATION: u8 = 0x20;
+const ESM_TYPE_MASK: u8 = 0x3C;
+const ESM_UDHI: u8 = 0x40;
+
+/// Ids longer than this yield only their normalised form from [`message_id_variants`].
+const MAX_VARIANT_ID: usize = 64;
+
+/// Final or intermediate state of a submitted message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReceiptState {
+    Delivered,
+    Expired,
+    Deleted,
+    Undeliverable,
+    Accepted,
+    Unknown,
+    Rejected,
+    Enroute,
+}
+
+impl ReceiptState {
+    /// The `stat:` value, any case: the 7-letter codes of appendix B (`DELIVRD`, `UNDELIV`…)
+    /// and the long forms some SMSCs send (`DELIVERED`, `UNDELIVERABLE`…).
+    pub fn from_stat(stat: &str) -> Option<Self> {
+        const NAMES: [(&str, ReceiptState); 15] = [
+            ("DELIVRD", ReceiptState::Delivered),
+            ("DELIVERED", ReceiptState::Delivered),
+            ("EXPIRED", ReceiptState::Expired),
+            ("DELETED", ReceiptState::Deleted),
+            ("UNDELIV", ReceiptState::Undeliverable),
+            ("UNDELIVERABLE", ReceiptState::Undeliverable),
+            ("ACCEPTD", ReceiptState::Accepted),
+            ("ACCEPTED", ReceiptState::Accepted),
+            ("UNKNOWN", ReceiptState::Unknown),
+            ("REJECTD", ReceiptState::Rejected),
+            ("REJECTED", ReceiptState::Rejected),
+            ("ENROUTE", ReceiptState::Enroute),
+            ("EN_ROUTE", ReceiptState::Enroute),
+            ("UNDELIVERED", ReceiptState::Undeliverable),
+            ("ACKED", ReceiptState::Accepted),
+        ];
+        NAMES
+            .iter()
+            .find(|(name, _)| stat.eq_ignore_ascii_case(name))
+            .map(|&(_, state)| state)
+    }
+
+    /// The message_state TLV value (SMPP 3.4 5.2.28): 1 ENROUTE … 8 REJECTED.
+    pub fn from_message_state(state: u8) -> Option<Self> {
+        Some(match state {
+            1 => Self::Enroute,
+            2 => Self::Delivered,
+            3 => Self::Expired,
+            4 => Self::Deleted,
+            5 => Self::Undeliverable,
+            6 => Self::Accepted,
+            7 => Self::Unknown,
+            8 => Self::Rejected,
+            _ => return None,
+        })
+    }
+
+    /// The message_state TLV value of this state.
+    pub fn message_state(self) -> u8 {
+        match self {
+            Self::Enroute => 1,
+            Self::Delivered => 2,
+            Self::Expired => 3,
+            Self::Deleted => 4,
+            Self::Undeliverable => 5,
+            Self::Accepted => 6,
+            Self::Unknown => 7,
+            Self::Rejected => 8,
+        }
+    }
+
+    /// The appendix B `stat:` code.
+    pub fn stat_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "DELIVRD",
+            Self::Expired => "EXPIRED",
+            Self::Deleted => "DELETED",
+            Self::Undeliverable => "UNDELIV",
+            Self::Accepted => "ACCEPTD",
+            Self::Unknown => "UNKNOWN",
+            Self::Rejected => "REJECTD",
+            Self::Enroute => "ENROUTE",
+        }
+    }
+
+    /// Whether no later receipt is expected (everything but ENROUTE).
+    pub fn is_final(self) -> bool {
+        self != Self::Enroute
+    }
+}
+
+/// One delivery receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The SMSC message id, as the SMSC wrote it (see [`message_id_variants`]).
+    pub id: String,
+    pub sub: Option<u32>,
+    pub dlvrd: Option<u32>,
+    /// `YYMMDDhhmm` (some SMSCs add seconds), as written.
+    pub submit_date: Option<String>,
+    pub done_date: Option<String>,
+    pub stat: ReceiptState,
+    pub err: Option<String>,
+    pub text: Option<String>,
+    /// network_error_code TLV: (network type, error code).
+    pub network_error: Option<(u8, u16)>,
+}
+
+/// Why a receipt text could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    #[error("receipt has no `{0}:` field")]
+    MissingField(&'static str),
+    #[error("receipt state {0:?} is not one of SMPP's")]
+    UnknownStat(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Id,
+    Sub,
+    Dlvrd,
+    SubmitDate,
+    DoneDate,
+    Stat,
+    Err,
+    Text,
+}
+
+/// Keys as one or two words; two-word keys accept a space, an underscore or nothing between.
+const KEYS: [(&[u8], &[u8], Key); 8] = [
+    (b"id", b"", Key::Id),
+    (b"sub", b"", Key::Sub),
+    (b"dlvrd", b"", Key::Dlvrd),
+    (b"submit", b"date", Key::SubmitDate),
+    (b"done", b"date", Key::DoneDate),
+    (b"stat", b"", Key::Stat),
+    (b"err", b"", Key::Err),
+    (b"text", b"", Key::Text),
+];
+
+fn starts_with_ci(data: &[u8], word: &[u8]) -> bool {
+    data.get(..word.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(word))
+}
+
+fn skip(data: &[u8], pred: impl Fn(u8) -> bool) -> &[u8] {
+    let n = data.iter().take_while(|&&b| pred(b)).count();
+    data.get(n..).unwrap_or(&[])
+}
+
+/// The key at the start of `data` and what follows its colon.
+fn match_key(data: &[u8]) -> Option<(Key, &[u8])> {
+    KEYS.iter().find_map(|&(first, second, key)| {
+        if !starts_with_ci(data, first) {
+            return None;
+        }
+        let mut rest = data.get(first.len()..)?;
+        if !second.is_empty() {
+            rest = skip(rest, |b| b == b' ' || b == b'_' || b == b'\t');
+            if !starts_with_ci(rest, second) {
+                return None;
+            }
+            rest = rest.get(second.len()..)?;
+        }
+        let rest = skip(rest, |b| b == b' ' || b == b'\t');
+        let (&colon, value) = rest.split_first()?;
+        (colon == b':').then_some((key, value))
+    })
+}
+
+fn is_boundary(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == b',' || b == b';'
+}
+
+/// The first whitespace-delimited token of a value, as text.
+fn token(value: &[u8]) -> Option<String> {
+    let value = skip(value, |b| b.is_ascii_whitespace());
+    let end = value
+        .iter()
+        .position(|b| b.is_ascii_whitespace())
+        .unwrap_or(value.len());
+    let tok = value.get(..end).unwrap_or(&[]);
+    (!tok.is_empty()).then(|| String::from_utf8_lossy(tok).into_owned())
+}
+
+/// Parses a receipt text. Keys are matched in any case and order, at the start or after
+/// whitespace (or `,`/`;`); `text:` takes everything after it, colons included. Missing
+/// optional fields are `None`; `id` and `stat` are required. Never panics on any input.
+pub fn parse_receipt_text(data: &[u8]) -> Result<Receipt, ReceiptError> {
+    // (key, offset of the key, value slice start) for each key, first occurrence wins.
+    let mut found: [Option<(usize, usize)>; 8] = [None; 8];
+    let mut order: Vec<(usize, Key, usize)> = Vec::with_capacity(8);
+    let mut at = 0usize;
+    let mut prev_boundary = true;
+    while let Some(&byte) = data.get(at) {
+        if prev_boundary {
+            if let Some((key, value)) = data.get(at..).and_then(match_key) {
+                let value_start = data.len().saturating_sub(value.len());
+                let slot = found.get_mut(key as usize);
+                if let Some(slot @ None) = slot {
+                    *slot = Some((at, value_start));
+                    order.push((at, key, value_start));
+                }
+                if key == Key::Text {
+                    break;
+                }
+                at = value_start;
+                prev_boundary = true;
+                continue;
+            }
+        }
+        prev_boundary = is_boundary(byte);
+        at = at.saturating_add(1);
+    }
+    let value_of = |key: Key| -> Option<&[u8]> {
+        let i = order.iter().position(|&(_, k, _)| k == key)?;
+        let &(_, _, start) = order.get(i)?;
+        let end = order
+            .get(i.saturating_add(1))
+            .map_or(data.len(), |&(next, _, _)| next);
+        data.get(start..end.max(start))
+    };
+    let id = value_of(Key::Id)
+        .and_then(token)
+        .ok_or(ReceiptError::MissingField("id"))?;
+    let stat_text = value_of(Key::Stat)
+        .and_then(token)
+        .ok_or(ReceiptError::MissingField("stat"))?;
+    let stat = ReceiptState::from_stat(&stat_text).ok_or(ReceiptError::UnknownStat(stat_text))?;
+    let number = |key| value_of(key).and_then(token).and_then(|t| t.parse().ok());
+    let text = value_of(Key::Text).map(|v| String::from_utf8_lossy(v.trim_ascii()).into_owned());
+    Ok(Receipt {
+        id,
+        sub: number(Key::Sub),
+        dlvrd: number(Key::Dlvrd),
+        submit_date: value_of(Key::SubmitDate).and_then(token),
+        done_date: value_of(Key::DoneDate).and_then(token),
+        stat,
+        err: value_of(Key::Err).and_then(token),
+        text,
+        network_error: None,
+    })
+}
+
+/// The receipt a deliver_sm carries, if it is one: esm_class message type SMSC delivery
+/// receipt (0x04), SME delivery acknowledgement (0x08) or intermediate delivery notification
+/// (0x20), or any deliver_sm with a receipted_message_id TLV. The text comes from
+/// message_payload when present, else short_message (UDH skipped, UCS-2 decoded); the
+/// receipted_message_id, message_state and network_error_code TLVs win over it. `None` when
+/// neither text nor TLVs give both an id and a state.
+pub fn receipt_from_deliver_sm(sm: &SubmitSm) -> Option<Receipt> {
+    let tlvs = sm.tlvs.as_slice();
+    let tlv_id = tlvs
+        .receipted_message_id()
+        .map(|id| id.to_str_lossy().trim().to_owned())
+        .filter(|id| !id.is_empty());
+    let is_receipt_type = matches!(
+        sm.esm_class & ESM_TYPE_MASK,
+        ESM_SMSC_DELIVERY_RECEIPT | ESM_SME_DELIVERY_ACK | ESM_INTERMEDIATE_NOTIFICATION
+    );
+    if !is_receipt_type && tlv_id.is_none() {
+        return None;
+    }
+    let mut body: &[u8] = tlvs.message_payload().unwrap_or(&sm.short_message);
+    if sm.esm_class & ESM_UDHI != 0 {
+        if let Ok(udh) = crate::text::parse_udh(body) {
+            body = body.get(udh.len..).unwrap_or(&[]);
+        }
+    }
+    let parsed = if sm.data_coding == 0x08 {
+        crate::text::decode_short_message(0x08, 0, body)
+            .ok()
+            .and_then(|d| parse_receipt_text(d.text.as_bytes()).ok())
+    } else {
+        parse_receipt_text(body).ok()
+    };
+    let tlv_state = tlvs
+        .message_state()
+        .and_then(ReceiptState::from_message_state);
+    let network_error = tlvs.iter().find_map(|t| match *t {
+        Tlv::NetworkErrorCode {
+            network_type,
+            error_code,
+        } => Some((network_type, error_code)),
+        _ => None,
+    });
+    let mut receipt = match parsed {
+        Some(r) => r,
+        None => Receipt {
+            id: String::new(),
+            sub: None,
+            dlvrd: None,
+            submit_date: None,
+            done_date: None,
+            stat: tlv_state?,
+            err: None,
+            text: None,
+            network_error: None,
+        },
+    };
+    if let Some(id) = tlv_id {
+        receipt.id = id;
+    }
+    if receipt.id.is_empty() {
+        return None;
+    }
+    if let Some(state) = tlv_state {
+        receipt.stat = state;
+    }
+    if network_error.is_some() {
+        receipt.network_error = network_error;
+    }
+    Some(receipt)
+}
+
+/// The appendix B layout, as an SMSC (the simulator) writes it. Missing counts are written as
+/// `001` submitted and `001`/`000` delivered after the state, a missing error as `000`.
+pub fn format_receipt_text(r: &Receipt) -> String {
+    let delivered = u32::from(r.stat == ReceiptState::Delivered);
+    format!(
+        "id:{} sub:{:03} dlvrd:{:03} submit date:{} done date:{} stat:{} err:{} text:{}",
+        r.id,
+        r.sub.unwrap_or(1),
+        r.dlvrd.unwrap_or(delivered),
+        r.submit_date.as_deref().unwrap_or(""),
+        r.done_date.as_deref().unwrap_or(""),
+        r.stat.stat_str(),
+        r.err.as_deref().unwrap_or("000"),
+        r.text.as_deref().unwrap_or(""),
+    )
+}
+
+/// Forms under which a message id may be known: first the id trimmed, lowercased, leading
+/// zeros stripped (`0` for all zeros); then, when it reads as hex, its decimal form; then, when
+/// it reads as decimal, its hex form. No duplicates; at most three; an id longer than 64
+/// characters yields only the first. See the module documentation for how a store uses them.
+pub fn message_id_variants(id: &str) -> impl Iterator<Item = String> {
+    let lower = id.trim().to_ascii_lowercase();
+    let stripped = lower.trim_start_matches('0');
+    let first = if stripped.is_empty() && !lower.is_empty() {
+        "0".to_owned()
+    } else {
+        stripped.to_owned()
+    };
+    let mut out = Vec::with_capacity(3);
+    if first.len() <= MAX_VARIANT_ID && !first.is_empty() {
+        let hex_to_dec = first
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| u128::from_str_radix(&first, 16).ok())
+            .flatten()
+            .map(|n| n.to_string());
+        let dec_to_hex = first
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| first.parse::<u128>().ok())
+            .flatten()
+            .map(|n| format!("{n:x}"));
+        out.push(first);
+        for v in [hex_to_dec, dec_to_hex].into_iter().flatten() {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    } else {
+        out.push(first);
+    }
+    out.into_iter()
+}
