@@ -5,15 +5,12 @@
 //! there); when none had, the message has no route.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
-
 use rand::Rng;
-
-use super::health::Health;
 
 /// One prefix's SMSCs, grouped by priority (best group first).
 #[derive(Debug, Clone)]
 pub struct Route {
+    #[cfg_attr(not(test), allow(dead_code))]
     pub prefix: String,
     /// (SMSC index, weight) per priority group.
     pub groups: Vec<Vec<(usize, u32)>>,
@@ -67,6 +64,7 @@ impl Router {
         router
     }
 
+    #[cfg(test)]
     pub fn route(&self, index: usize) -> Option<&Route> {
         self.routes.get(index)
     }
@@ -129,19 +127,6 @@ fn weighted(members: &[(usize, u32)]) -> Option<usize> {
         x -= w;
     }
     members.last().map(|(i, _)| *i)
-}
-
-/// `healthy` / `recent` closures over the SMSCs' health.
-pub fn health_probes<'a>(
-    health: &'a [&'a Health],
-    now: Instant,
-    failover_after: Duration,
-    no_route_after: Duration,
-) -> (impl Fn(usize) -> bool + 'a, impl Fn(usize) -> bool + 'a) {
-    (
-        move |i: usize| health.get(i).is_some_and(|h| h.healthy(now, failover_after)),
-        move |i: usize| health.get(i).is_some_and(|h| h.recently_up(now, no_route_after)),
-    )
 }
 
 #[cfg(test)]

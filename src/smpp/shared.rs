@@ -76,7 +76,6 @@ pub struct Shared {
     pub delayed: Delayed,
     pub references: References,
     pub receipt_clock: ReceiptClock,
-    pub epoch: Instant,
     order: AtomicU64,
     pub shutting_down: AtomicBool,
     /// When the windows must have drained, set once at shutdown.
@@ -117,7 +116,6 @@ impl Shared {
             depth,
             delayed: Delayed::default(),
             references: References::default(),
-            epoch,
             order: AtomicU64::new(0),
             shutting_down: AtomicBool::new(false),
             drain_deadline: OnceLock::new(),

@@ -40,6 +40,7 @@ impl Throttle {
         }
     }
 
+    #[cfg(test)]
     pub fn rate(&self) -> Option<f64> {
         self.rate
     }

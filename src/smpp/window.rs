@@ -26,6 +26,7 @@ impl Default for Sequencer {
 }
 
 impl Sequencer {
+    #[cfg(test)]
     pub fn starting_at(next: u32) -> Self {
         Self {
             next: next.clamp(1, MAX_SEQUENCE),
