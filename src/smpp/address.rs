@@ -101,7 +101,13 @@ pub fn mask(number: &str) -> String {
     number
         .chars()
         .enumerate()
-        .map(|(i, c)| if i + 3 < n && c.is_ascii_alphanumeric() { '*' } else { c })
+        .map(|(i, c)| {
+            if i + 3 < n && c.is_ascii_alphanumeric() {
+                '*'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -117,7 +123,10 @@ mod tests {
         let s = source_address("12345", &t);
         assert_eq!((s.ton, s.npi), (3, 0));
         let i = source_address("+447700900123", &t);
-        assert_eq!((i.ton, i.npi, i.addr.to_string()), (1, 1, "447700900123".into()));
+        assert_eq!(
+            (i.ton, i.npi, i.addr.to_string()),
+            (1, 1, "447700900123".into())
+        );
         let long = source_address("447700900123", &t);
         assert_eq!((long.ton, long.npi), (1, 1));
         let custom = TonNpiConfig {

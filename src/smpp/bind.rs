@@ -174,7 +174,8 @@ impl BindTask {
             addr_npi: 0,
             address_range: cfg.address_range.as_str().into(),
         };
-        link.send(Pdu::new(bind_seq, self.role.request(bind))).await?;
+        link.send(Pdu::new(bind_seq, self.role.request(bind)))
+            .await?;
         let timeout = ms(s.bind_timeout_ms);
         let resp = tokio::time::timeout(timeout, async {
             loop {

@@ -56,7 +56,8 @@ impl SmppEngine {
                     ],
                 };
                 for (role, slot, label) in roles.iter().cloned() {
-                    let span = tracing::info_span!("smpp_bind", smsc = %smsc.cfg.name, bind = %label);
+                    let span =
+                        tracing::info_span!("smpp_bind", smsc = %smsc.cfg.name, bind = %label);
                     let task = BindTask {
                         shared: shared.clone(),
                         smsc: smsc.clone(),
@@ -73,8 +74,11 @@ impl SmppEngine {
             shared: shared.clone(),
             stop: stop.clone(),
         };
-        let supervisor =
-            runtime.spawn(supervisor.run().instrument(tracing::info_span!("smpp_supervisor")));
+        let supervisor = runtime.spawn(
+            supervisor
+                .run()
+                .instrument(tracing::info_span!("smpp_supervisor")),
+        );
         Ok(EngineHandle {
             inner: Arc::new(Inner {
                 shared,
@@ -110,13 +114,17 @@ fn validate(smscs: &[SmscConfig], settings: &EngineSettings) -> Result<(), Engin
             return Err(err(i, "window", "must be 1 to 10000"));
         }
         if c.routes.is_empty() {
-            return Err(err(i, "routes", "must name at least one prefix (\"+\" for all)"));
+            return Err(err(
+                i,
+                "routes",
+                "must name at least one prefix (\"+\" for all)",
+            ));
         }
-        if let Some(r) = c
-            .routes
-            .iter()
-            .find(|r| !r.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit()))
-        {
+        if let Some(r) = c.routes.iter().find(|r| {
+            !r.trim_start_matches('+')
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        }) {
             return Err(err(i, "routes", &format!("{r:?} is not a digit prefix")));
         }
         if c.max_parts == 0 || c.max_parts > 255 {
@@ -129,7 +137,13 @@ fn validate(smscs: &[SmscConfig], settings: &EngineSettings) -> Result<(), Engin
             ("password", &c.password),
             ("system_type", &c.system_type),
         ] {
-            let max = if field == "system_id" { 15 } else if field == "password" { 8 } else { 12 };
+            let max = if field == "system_id" {
+                15
+            } else if field == "password" {
+                8
+            } else {
+                12
+            };
             if v.len() > max {
                 return Err(err(i, field, &format!("at most {max} characters")));
             }
@@ -155,11 +169,14 @@ fn validate(smscs: &[SmscConfig], settings: &EngineSettings) -> Result<(), Engin
     Ok(())
 }
 
+/// The bind tasks and the supervisor.
+type Tasks = (Vec<JoinHandle<()>>, JoinHandle<()>);
+
 struct Inner {
     shared: Arc<Shared>,
     drain: CancellationToken,
     stop: CancellationToken,
-    tasks: Mutex<Option<(Vec<JoinHandle<()>>, JoinHandle<()>)>>,
+    tasks: Mutex<Option<Tasks>>,
     done: tokio::sync::Mutex<bool>,
 }
 
@@ -234,7 +251,11 @@ impl EngineHandle {
         for s in &shared.smscs {
             s.queue.drain().into_iter().for_each(&mut fail);
         }
-        shared.delayed.drain().into_iter().for_each(|(_, w)| fail(w));
+        shared
+            .delayed
+            .drain()
+            .into_iter()
+            .for_each(|(_, w)| fail(w));
         if failed > 0 {
             tracing::warn!(failed, "messages still queued at shutdown reported failed");
         }

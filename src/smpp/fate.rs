@@ -73,7 +73,10 @@ impl Shared {
             s.attempts
         };
         if attempts >= self.settings.max_attempts {
-            self.report_failed(&msg, &format!("gave up after {attempts} attempts: {detail}"));
+            self.report_failed(
+                &msg,
+                &format!("gave up after {attempts} attempts: {detail}"),
+            );
             return;
         }
         if msg.is_expired(SystemTime::now()) {

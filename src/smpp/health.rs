@@ -62,7 +62,9 @@ impl Health {
         let limit = self.ms(now + bound);
         self.slots
             .iter()
-            .filter(|s| s.up.load(Ordering::Acquire) && s.paused_until.load(Ordering::Acquire) <= limit)
+            .filter(|s| {
+                s.up.load(Ordering::Acquire) && s.paused_until.load(Ordering::Acquire) <= limit
+            })
             .count()
     }
 

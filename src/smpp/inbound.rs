@@ -52,9 +52,7 @@ impl Session {
                 }
             }
             Body::EnquireLink => {
-                self.link
-                    .send(Pdu::new(seq, Body::EnquireLinkResp))
-                    .await?;
+                self.link.send(Pdu::new(seq, Body::EnquireLinkResp)).await?;
             }
             Body::EnquireLinkResp => {
                 if self.enquire.is_some_and(|(s, _)| s == seq) {
@@ -78,7 +76,10 @@ impl Session {
             Body::Unbind => {
                 tracing::info!(smsc = self.name(), bind = %self.label, "SMSC unbinds");
                 let _ = self.link.send(Pdu::new(seq, Body::UnbindResp)).await;
-                return Err(SessionEnd::Lost("smsc_unbind", "unbind from the SMSC".into()));
+                return Err(SessionEnd::Lost(
+                    "smsc_unbind",
+                    "unbind from the SMSC".into(),
+                ));
             }
             Body::AlertNotification(_) | Body::UnbindResp => {}
             body if body.is_response() => {
@@ -165,17 +166,21 @@ impl Session {
                     }
                 }
                 if !msg.is_finished() && msg.state().generation == generation {
-                    self.smsc.queue.push(super::message::Work::parts(
-                        msg,
-                        generation,
-                        vec![part],
-                    ));
+                    self.smsc
+                        .queue
+                        .push(super::message::Work::parts(msg, generation, vec![part]));
                 }
             }
             StatusClass::Transient => {
                 tracing::warn!(smsc = %name, bind = %self.label, %status, "transient submit error");
-                self.shared
-                    .retry_later(msg, generation, part, me, "transient", &status.to_string());
+                self.shared.retry_later(
+                    msg,
+                    generation,
+                    part,
+                    me,
+                    "transient",
+                    &status.to_string(),
+                );
             }
             StatusClass::Permanent => {
                 if msg.state().generation == generation {

@@ -36,8 +36,11 @@ pub fn window(smsc: &str, bind: &str, in_use: usize, size: usize) {
 }
 
 pub fn bind_up(smsc: &str, bind: &str, up: bool) {
-    gauge!(BIND_UP, "smsc" => smsc.to_string(), "bind" => bind.to_string())
-        .set(if up { 1.0 } else { 0.0 });
+    gauge!(BIND_UP, "smsc" => smsc.to_string(), "bind" => bind.to_string()).set(if up {
+        1.0
+    } else {
+        0.0
+    });
 }
 
 pub fn reconnect(smsc: &str) {

@@ -41,9 +41,9 @@ mod tls;
 mod transport;
 mod window;
 
+pub use address::mask as mask_number;
 pub use config::{
     BindMode, ConcatMethod, EngineSettings, SmscConfig, TextEncoding, TimeoutPolicy, TlsConfig,
     TonNpiConfig, ValidityFormat,
 };
 pub use engine::{EngineError, EngineHandle, SmppEngine};
-pub use address::mask as mask_number;

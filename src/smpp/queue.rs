@@ -78,7 +78,10 @@ impl SmscQueue {
 
     /// A new message whose room `Depth::try_reserve` already took.
     pub fn push_reserved(&self, work: Work) {
-        let key = (work.msg.order, self.tiebreak.fetch_add(1, Ordering::Relaxed));
+        let key = (
+            work.msg.order,
+            self.tiebreak.fetch_add(1, Ordering::Relaxed),
+        );
         self.items().insert(key, work);
         self.notify.notify_waiters();
     }
@@ -184,7 +187,9 @@ mod tests {
         q.push(Work::parts(m1.clone(), 0, vec![1]));
         q.push(Work::parts(m1.clone(), 0, vec![0]));
         assert_eq!(depth.get(), 3);
-        let order: Vec<u64> = std::iter::from_fn(|| q.pop()).map(|w| w.msg.order).collect();
+        let order: Vec<u64> = std::iter::from_fn(|| q.pop())
+            .map(|w| w.msg.order)
+            .collect();
         assert_eq!(order, vec![1, 2, 3]);
         assert_eq!(depth.get(), 0);
     }

@@ -15,8 +15,11 @@ use crate::dispatch::{DeliveryUpdate, ReceiptOutcome};
 
 /// Message ids accepted recently, with when: at most `capacity`, oldest forgotten first, none
 /// older than a day.
+/// Id to acceptance time, and the ids in acceptance order (for eviction).
+type Clock = (HashMap<String, Instant>, VecDeque<(Instant, String)>);
+
 pub struct ReceiptClock {
-    inner: Mutex<(HashMap<String, Instant>, VecDeque<(Instant, String)>)>,
+    inner: Mutex<Clock>,
     capacity: usize,
 }
 

@@ -4,8 +4,8 @@
 //! when none is healthy, the first that had a bind up recently queues it (it fails over from
 //! there); when none had, the message has no route.
 
-use std::collections::HashMap;
 use rand::Rng;
+use std::collections::HashMap;
 
 /// One prefix's SMSCs, grouped by priority (best group first).
 #[derive(Debug, Clone)]
@@ -145,7 +145,10 @@ mod tests {
         let r = Router::new([(&a[..], 0, 1), (&b[..], 0, 1), (&c[..], 1, 1)]);
         let uk = r.lookup("+447700900123").unwrap();
         assert_eq!(r.route(uk).unwrap().prefix, "44");
-        assert_eq!(r.route(uk).unwrap().groups, vec![vec![(1, 1)], vec![(2, 1)]]);
+        assert_eq!(
+            r.route(uk).unwrap().groups,
+            vec![vec![(1, 1)], vec![(2, 1)]]
+        );
         let london = r.lookup("+442071234567").unwrap();
         assert_eq!(r.route(london).unwrap().groups, vec![vec![(1, 1)]]);
         let fr = r.lookup("+33612345678").unwrap();

@@ -270,9 +270,11 @@ impl Session {
         let Some(mut sm) = template else {
             return Ok(());
         };
-        let Some(validity) =
-            validity_period(self.smsc.cfg.validity, msg.sms.expires_at, SystemTime::now())
-        else {
+        let Some(validity) = validity_period(
+            self.smsc.cfg.validity,
+            msg.sms.expires_at,
+            SystemTime::now(),
+        ) else {
             self.shared
                 .report_failed(&msg, "expired before it could be sent");
             self.current = None;
@@ -295,7 +297,12 @@ impl Session {
                 permit,
             },
         );
-        metrics::window(self.name(), &self.label, self.window.in_use(), self.window.size());
+        metrics::window(
+            self.name(),
+            &self.label,
+            self.window.in_use(),
+            self.window.size(),
+        );
         self.link
             .send(Pdu::new(sequence, Body::SubmitSm(sm)))
             .await?;
@@ -359,8 +366,7 @@ impl Session {
                 ),
                 TimeoutPolicy::Fail => {
                     if msg.state().generation == generation {
-                        self.shared
-                            .report_failed(&msg, "no submit_sm_resp in time");
+                        self.shared.report_failed(&msg, "no submit_sm_resp in time");
                     }
                 }
             }

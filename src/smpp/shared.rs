@@ -135,7 +135,10 @@ impl Shared {
     }
 
     pub fn smsc_name(&self, index: usize) -> &str {
-        self.smscs.get(index).map(|s| s.cfg.name.as_str()).unwrap_or("?")
+        self.smscs
+            .get(index)
+            .map(|s| s.cfg.name.as_str())
+            .unwrap_or("?")
     }
 
     pub fn failover_after(&self) -> Duration {
@@ -153,9 +156,10 @@ impl Shared {
     }
 
     pub fn recently_up(&self, index: usize, now: Instant) -> bool {
-        self.smscs
-            .get(index)
-            .is_some_and(|s| s.health.recently_up(now, ms(self.settings.no_route_after_ms)))
+        self.smscs.get(index).is_some_and(|s| {
+            s.health
+                .recently_up(now, ms(self.settings.no_route_after_ms))
+        })
     }
 
     /// An SMSC of `route` for a message, other than `exclude`; only a healthy one when

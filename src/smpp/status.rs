@@ -57,6 +57,9 @@ mod tests {
         assert_eq!(classify(CommandStatus(0x0400)), StatusClass::Permanent);
         assert_eq!(status_label(CommandStatus(0x0400)), "vendor");
         assert_eq!(status_label(CommandStatus(0x58)), "ESME_RTHROTTLED");
-        assert_eq!(status_reason(CommandStatus(0x0B)), "ESME_RINVDSTADR(0x0000000B)");
+        assert_eq!(
+            status_reason(CommandStatus(0x0B)),
+            "ESME_RINVDSTADR(0x0000000B)"
+        );
     }
 }

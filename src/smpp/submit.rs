@@ -2,7 +2,7 @@
 //! codec's split (encoding, concatenation method, national tables), TON/NPI from the
 //! addresses, a delivery receipt requested, and a concatenation reference per destination.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU16, Ordering};
 
 use otpgate_codec::pdu::{COctetString, SubmitSm, Tlv};
@@ -49,9 +49,7 @@ impl Default for References {
 
 impl References {
     pub fn next(&self, destination: &str) -> u16 {
-        let mut h = self.hasher.build_hasher();
-        destination.hash(&mut h);
-        let i = (h.finish() as usize) % REFERENCE_BUCKETS;
+        let i = (self.hasher.hash_one(destination) as usize) % REFERENCE_BUCKETS;
         self.counters
             .get(i)
             .map(|c| c.fetch_add(1, Ordering::Relaxed))

@@ -61,7 +61,10 @@ impl Supervisor {
                 if work.msg.is_finished() {
                     continue;
                 }
-                match self.shared.pick(work.msg.route, Some(smsc.index), now, true) {
+                match self
+                    .shared
+                    .pick(work.msg.route, Some(smsc.index), now, true)
+                {
                     Some(next) => {
                         self.shared.move_to(work.msg, next, "SMSC down");
                         moved += 1;

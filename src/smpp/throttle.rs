@@ -72,7 +72,8 @@ impl Throttle {
     /// of throttled responses to one window counts once) and empty the bucket.
     pub fn decrease(&mut self, now: Instant) {
         self.refill(now);
-        if now.duration_since(self.last_decrease) < Duration::from_millis(100) && self.rate.is_some()
+        if now.duration_since(self.last_decrease) < Duration::from_millis(100)
+            && self.rate.is_some()
         {
             self.tokens = self.tokens.min(0.0);
             return;
@@ -88,7 +89,9 @@ impl Throttle {
     }
 
     fn refill(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.last_refill).as_secs_f64();
+        let elapsed = now
+            .saturating_duration_since(self.last_refill)
+            .as_secs_f64();
         self.last_refill = now;
         let Some(rate) = self.rate else { return };
         // Additive recovery towards the ceiling (or towards unthrottled).
@@ -174,7 +177,8 @@ mod tests {
         assert_eq!(t.rate(), Some(50.0));
         // A second response of the same burst does not halve again.
         t.decrease(start + Duration::from_millis(250));
-        assert_eq!(t.rate(), Some(50.0));
+        let r = t.rate().unwrap();
+        assert!((50.0..51.0).contains(&r), "rate {r}");
         // 10 % of the ceiling per second: back to 100 after 5 s.
         let _ = t.ready_at(start + Duration::from_millis(2_250));
         let r = t.rate().unwrap();

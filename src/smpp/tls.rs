@@ -38,7 +38,11 @@ fn client_config(cfg: &SmscConfig) -> Result<ClientConfig, LinkError> {
 
 pub async fn connect(cfg: &SmscConfig, tcp: TcpStream) -> Result<TlsStream<TcpStream>, LinkError> {
     let config = client_config(cfg)?;
-    let name = cfg.tls.server_name.clone().unwrap_or_else(|| cfg.host.clone());
+    let name = cfg
+        .tls
+        .server_name
+        .clone()
+        .unwrap_or_else(|| cfg.host.clone());
     let server_name =
         ServerName::try_from(name).map_err(|e| LinkError::Tls(format!("server name: {e}")))?;
     TlsConnector::from(Arc::new(config))

@@ -169,7 +169,7 @@ mod tests {
         let mut w = Window::new(2);
         let msg = Arc::new(Message::new(1, test_sms(1), 0, 0));
         let now = Instant::now();
-        let mut send = |w: &mut Window, seq, after_ms| {
+        let send = |w: &mut Window, seq, after_ms| {
             let permit = w.semaphore().try_acquire_owned().ok()?;
             w.insert(
                 seq,
