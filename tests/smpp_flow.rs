@@ -58,11 +58,17 @@ async fn throttle_holds_the_configured_rate() {
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let sent = sim.counters().submit_sm as f64;
     let elapsed = start.elapsed().as_secs_f64();
-    assert!(sent <= 40.0 * elapsed + 10.0, "{sent} sent in {elapsed:.2}s at 40/s");
+    assert!(
+        sent <= 40.0 * elapsed + 10.0,
+        "{sent} sent in {elapsed:.2}s at 40/s"
+    );
     assert!(sent >= 10.0, "only {sent} sent in {elapsed:.2}s");
     sink.wait_final(n as usize).await;
     let elapsed = start.elapsed().as_secs_f64();
-    assert!(elapsed >= (f64::from(n) - 10.0) / 40.0, "{n} in {elapsed:.2}s");
+    assert!(
+        elapsed >= (f64::from(n) - 10.0) / 40.0,
+        "{n} in {elapsed:.2}s"
+    );
     assert_eq!(sim.counters().messages, u64::from(n));
     engine.shutdown(Duration::from_secs(5)).await;
 }
@@ -95,8 +101,12 @@ async fn permanent_error_is_rejected_with_its_status() {
     let sim = start_sim(SimConfig::default()).await;
     sim.set_error_injection(1.0, 0x0B);
     let sink = sink();
-    let engine =
-        SmppEngine::start(vec![smsc("sim", sim.local_addr())], settings(), sink.clone()).unwrap();
+    let engine = SmppEngine::start(
+        vec![smsc("sim", sim.local_addr())],
+        settings(),
+        sink.clone(),
+    )
+    .unwrap();
     for i in 0..3 {
         engine.try_dispatch(sms(i)).unwrap();
     }
@@ -116,7 +126,11 @@ async fn permanent_error_is_rejected_with_its_status() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(sim.counters().submit_sm, 3, "a permanent error is not retried");
+    assert_eq!(
+        sim.counters().submit_sm,
+        3,
+        "a permanent error is not retried"
+    );
     engine.shutdown(Duration::from_secs(5)).await;
 }
 
@@ -146,8 +160,7 @@ async fn transient_errors_are_retried_then_fail() {
         ..settings()
     };
     let sink2 = smpp_support::sink();
-    let engine2 =
-        SmppEngine::start(vec![smsc("sim", sim.local_addr())], s, sink2.clone()).unwrap();
+    let engine2 = SmppEngine::start(vec![smsc("sim", sim.local_addr())], s, sink2.clone()).unwrap();
     for i in 10..60 {
         engine2.try_dispatch(sms(i)).unwrap();
     }
@@ -161,8 +174,12 @@ async fn transient_errors_are_retried_then_fail() {
 async fn long_unicode_message_goes_out_whole_with_its_addresses() {
     let sim = start_sim(SimConfig::default()).await;
     let sink = sink();
-    let engine =
-        SmppEngine::start(vec![smsc("sim", sim.local_addr())], settings(), sink.clone()).unwrap();
+    let engine = SmppEngine::start(
+        vec![smsc("sim", sim.local_addr())],
+        settings(),
+        sink.clone(),
+    )
+    .unwrap();
     let mut m = sms(7);
     m.text = "Ваш код подтверждения: 123456. Никому его не сообщайте. ".repeat(3);
     let text = m.text.clone();
@@ -230,4 +247,31 @@ async fn no_route_and_queue_full_are_refused_at_once() {
         engine.try_dispatch(sms(4)),
         Err(otpgate::dispatch::DispatchError::ShuttingDown { .. })
     ));
+}
+
+#[tokio::test]
+async fn smsc_queue_full_pauses_and_retries_without_loss() {
+    let sim = start_sim(SimConfig::default()).await;
+    // The SMSC takes 4 at a time and answers ESME_RMSGQFUL beyond.
+    sim.set_window(Some(4));
+    sim.set_latency(Latency::Fixed {
+        value: Duration::from_millis(20),
+    });
+    let sink = sink();
+    let cfg = SmscConfig {
+        window: 16,
+        ..smsc("sim", sim.local_addr())
+    };
+    let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
+    let n = 60;
+    for i in 0..n {
+        engine.try_dispatch(sms(i)).unwrap();
+    }
+    sink.wait_final(n as usize).await;
+    assert_eq!(sink.submitted().len(), n as usize, "{:?}", sink.all());
+    let c = sim.counters();
+    assert!(c.window_violations > 0, "ESME_RMSGQFUL never answered");
+    assert_eq!(c.messages, u64::from(n));
+    assert_eq!(c.duplicates, 0);
+    engine.shutdown(Duration::from_secs(5)).await;
 }

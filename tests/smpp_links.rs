@@ -133,7 +133,8 @@ async fn graceful_shutdown_drains_and_unbinds() {
     let submitted = sink.submitted().len() as u64;
     assert!(submitted >= 5);
     assert_eq!(c.parts, submitted);
-    let failed = sink.count(|u| matches!(u, DeliveryUpdate::Failed { reason, .. } if reason == "shutdown"));
+    let failed =
+        sink.count(|u| matches!(u, DeliveryUpdate::Failed { reason, .. } if reason == "shutdown"));
     assert_eq!(submitted as usize + failed, 20);
     assert_eq!(engine.binds_up(), 0);
 }
@@ -188,4 +189,36 @@ async fn transmitter_receiver_pair_carries_receipts() {
     assert_eq!((c.binds_transmitter, c.binds_receiver), (1, 1));
     engine.shutdown(Duration::from_secs(5)).await;
     assert_eq!(sim.counters().unbinds, 2);
+}
+
+#[tokio::test]
+async fn response_timeouts_retry_and_recycle_the_bind() {
+    let sim = start_sim(SimConfig::default()).await;
+    let sink = sink();
+    let s = EngineSettings {
+        response_timeout_ms: 300,
+        max_consecutive_timeouts: 3,
+        enquire_link_interval_ms: 60_000,
+        max_attempts: 50,
+        ..settings()
+    };
+    let engine = SmppEngine::start(vec![smsc("sim", sim.local_addr())], s, sink.clone()).unwrap();
+    eventually("bind up", || engine.binds_up() == 1).await;
+    let connections = sim.counters().connections;
+    sim.set_hang(true);
+    for i in 0..5 {
+        engine.try_dispatch(sms(i)).unwrap();
+    }
+    // Three timeouts in a row recycle the bind (enquire_link is far off).
+    eventually("a new connection", || {
+        sim.counters().connections > connections
+    })
+    .await;
+    sim.set_hang(false);
+    sink.wait_final(5).await;
+    assert_eq!(sink.submitted().len(), 5, "{:?}", sink.all());
+    for i in 0..5 {
+        assert!(!sim.messages_to(&destination(i)).is_empty());
+    }
+    engine.shutdown(Duration::from_secs(5)).await;
 }

@@ -31,7 +31,10 @@ async fn next_pdu(c: &mut Conn) -> Pdu {
 
 /// Accepts a connection and answers its bind; returns it with the bind request.
 async fn accept_bound(l: &TcpListener) -> (Conn, Pdu) {
-    let (s, _) = tokio::time::timeout(WAIT, l.accept()).await.unwrap().unwrap();
+    let (s, _) = tokio::time::timeout(WAIT, l.accept())
+        .await
+        .unwrap()
+        .unwrap();
     let mut c = Framed::new(s, SmppCodec::default());
     let bind = next_pdu(&mut c).await;
     let resp = Pdu::new(
@@ -77,7 +80,10 @@ async fn wire_behaviour_against_a_scripted_smsc() {
     assert!(v.starts_with("0000000009"), "about 10 minutes: {v}");
     assert_eq!((sm.source.ton, sm.source.npi), (5, 0));
     assert_eq!((sm.destination.ton, sm.destination.npi), (1, 1));
-    assert_eq!(sm.destination.addr.to_string(), destination(1).trim_start_matches('+'));
+    assert_eq!(
+        sm.destination.addr.to_string(),
+        destination(1).trim_start_matches('+')
+    );
     assert_ne!(submit.sequence_number, bind.sequence_number);
     let resp = Pdu::new(
         submit.sequence_number,
@@ -135,7 +141,9 @@ async fn wire_behaviour_against_a_scripted_smsc() {
         ),
         ..DeliverSm::default()
     };
-    c.send(Pdu::new(903, Body::DeliverSm(receipt))).await.unwrap();
+    c.send(Pdu::new(903, Body::DeliverSm(receipt)))
+        .await
+        .unwrap();
     let p = next_pdu(&mut c).await;
     assert_eq!(p.sequence_number, 903);
     match &p.body {

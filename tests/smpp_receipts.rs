@@ -18,8 +18,12 @@ async fn receipts_match(format: MessageIdFormat, carrier: ReceiptCarrier) {
         b.receipts.carrier = carrier;
     });
     let sink = sink();
-    let engine =
-        SmppEngine::start(vec![smsc("sim", sim.local_addr())], settings(), sink.clone()).unwrap();
+    let engine = SmppEngine::start(
+        vec![smsc("sim", sim.local_addr())],
+        settings(),
+        sink.clone(),
+    )
+    .unwrap();
     let n = 10;
     for i in 0..n {
         engine.try_dispatch(sms(i)).unwrap();
@@ -49,7 +53,10 @@ async fn receipts_match(format: MessageIdFormat, carrier: ReceiptCarrier) {
                 "receipt id {message_id} matches no submitted id {ids:?}"
             );
             if carrier != ReceiptCarrier::Text || format != MessageIdFormat::Mixed {
-                assert!(ids.contains(&message_id), "{message_id} not verbatim in {ids:?}");
+                assert!(
+                    ids.contains(&message_id),
+                    "{message_id} not verbatim in {ids:?}"
+                );
             }
         }
     }

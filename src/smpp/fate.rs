@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use otpgate_codec::pdu::CommandStatus;
 
+use super::address::mask;
 use super::backoff::retry_delay;
 use super::config::ms;
 use super::message::{Message, Work};
@@ -32,7 +33,7 @@ impl Shared {
             return;
         }
         let name = self.smsc_name(smsc);
-        tracing::warn!(smsc = name, otp_id = %msg.sms.otp_id, %status, "message rejected");
+        tracing::warn!(smsc = name, otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), %status, "message rejected");
         self.sink.on_update(DeliveryUpdate::Rejected {
             otp_id: msg.sms.otp_id.clone(),
             smsc: name.to_string(),
@@ -45,7 +46,7 @@ impl Shared {
         if !msg.finish() {
             return;
         }
-        tracing::warn!(otp_id = %msg.sms.otp_id, reason, "message failed");
+        tracing::warn!(otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), reason, "message failed");
         self.sink.on_update(DeliveryUpdate::Failed {
             otp_id: msg.sms.otp_id.clone(),
             reason: reason.to_string(),

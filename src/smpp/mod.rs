@@ -41,7 +41,6 @@ mod tls;
 mod transport;
 mod window;
 
-pub use address::mask as mask_number;
 pub use config::{
     BindMode, ConcatMethod, EngineSettings, SmscConfig, TextEncoding, TimeoutPolicy, TlsConfig,
     TonNpiConfig, ValidityFormat,
