@@ -92,8 +92,8 @@ pub struct TlsConfig {
     pub server_name: Option<String>,
 }
 
-/// One `[[smsc]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+/// One `[[smsc]]` entry. Its `Debug` never shows the password.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmscConfig {
     pub name: String,
@@ -170,6 +170,28 @@ impl Default for SmscConfig {
             response_timeout_ms: None,
             enquire_link_interval_ms: None,
         }
+    }
+}
+
+impl std::fmt::Debug for SmscConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmscConfig")
+            .field("name", &self.name)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("system_id", &self.system_id)
+            .field("password", &"<redacted>")
+            .field("system_type", &self.system_type)
+            .field("bind_mode", &self.bind_mode)
+            .field("binds", &self.binds)
+            .field("window", &self.window)
+            .field("tps", &self.tps)
+            .field("concat", &self.concat)
+            .field("routes", &self.routes)
+            .field("priority", &self.priority)
+            .field("weight", &self.weight)
+            .field("tls", &self.tls.enabled)
+            .finish_non_exhaustive()
     }
 }
 
@@ -289,6 +311,15 @@ mod tests {
         let e: EngineSettings = toml::from_str("queue_capacity = 5\n").unwrap();
         assert_eq!(e.queue_capacity, 5);
         assert_eq!(e.timeout_policy, TimeoutPolicy::Retry);
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let c = SmscConfig {
+            password: "hunter2".into(),
+            ..SmscConfig::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]

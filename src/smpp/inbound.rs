@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use otpgate_codec::framing::Frame;
-use otpgate_codec::pdu::{Body, CommandStatus, DeliverSmResp, Pdu};
+use otpgate_codec::pdu::{Body, CommandStatus, DeliverSm, DeliverSmResp, Pdu};
 
 use super::config::ms;
 use super::metrics;
@@ -67,8 +67,19 @@ impl Session {
                     .send(Pdu::new(seq, Body::DeliverSmResp(DeliverSmResp::default())))
                     .await?;
             }
-            Body::DataSm(_) => {
-                metrics::mo(self.name());
+            Body::DataSm(d) => {
+                // Some SMSCs carry receipts in data_sm (TLVs only): same handling.
+                let as_deliver = DeliverSm {
+                    service_type: d.service_type,
+                    source: d.source,
+                    destination: d.destination,
+                    esm_class: d.esm_class,
+                    registered_delivery: d.registered_delivery,
+                    data_coding: d.data_coding,
+                    tlvs: d.tlvs,
+                    ..DeliverSm::default()
+                };
+                on_deliver_sm(&self.shared, self.smsc.index, &as_deliver);
                 self.link
                     .send(Pdu::new(seq, Body::DataSmResp(Default::default())))
                     .await?;
