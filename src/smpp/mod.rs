@@ -17,6 +17,25 @@
 //! - `receipts`: deliver_sm receipts and MO; `status`: command_status classes.
 //! - `backoff`: exponential backoff with jitter; `metrics`: metric names and helpers.
 //! - `transport`, `tls`: TCP / TLS links framed by the codec.
+//!
+//! Behaviour worth knowing:
+//! - Delivery is at-least-once: a submit_sm in flight when its link dies, or unanswered
+//!   within `response_timeout_ms` (with `timeout_policy = "retry"`), is sent again, so the
+//!   SMSC may see it twice. Everything else is sent once.
+//! - Queues are ordered by dispatch order: a message sent back (throttled, queue full, lost
+//!   link) goes ahead of newer ones; the parts of one message go out in order on one bind.
+//! - validity_period is relative (`...R`) by default, computed at each send from the OTP's
+//!   expiry, so clock skew with the SMSC does not matter; `validity = "absolute"` writes UTC.
+//! - Routing: the longest prefix matching the destination, over the `routes` of every SMSC,
+//!   names the SMSCs that may carry it (ordered by `priority`, shared by `weight`).
+//!   `try_dispatch` answers `NoRoute` when no prefix matches or when none of those SMSCs has
+//!   had a bind up within `no_route_after_ms` (the engine start counts as "up", so messages
+//!   are taken while the first binds come up). A queued message moves to the next SMSC of
+//!   its route when its SMSC has had no usable bind for `failover_after_ms`, or after
+//!   `failover_after_attempts` transient failures there; it ends `Failed` when it expires
+//!   first.
+//! - A message moved to another SMSC is prepared again for it and sent whole; parts still in
+//!   flight at the old one no longer count.
 
 mod address;
 mod backoff;
