@@ -9,7 +9,8 @@
 //! - `queue`: per-SMSC queue in dispatch order; `message`: a message and its parts' state.
 //! - `supervisor`: delayed retries, failover of a down SMSC's queue, expiry.
 //! - `bind`: one bind's connect / bind / reconnect loop; `session`: a bound link (window,
-//!   throttle, enquire_link, timeouts, drain and unbind); `inbound`: PDUs from the SMSC.
+//!   throttle, enquire_link, timeouts, drain and unbind); `outbound`: what it sends;
+//!   `inbound`: PDUs from the SMSC.
 //! - `window`: the W-permit semaphore, pending requests, sequence numbers.
 //! - `throttle`: token bucket counting segments, AIMD on ESME_RTHROTTLED.
 //! - `submit`: an `OutboundSms` to the submit_sm of its parts; `address`: TON/NPI, validity
@@ -47,6 +48,7 @@ mod health;
 mod inbound;
 mod message;
 pub mod metrics;
+mod outbound;
 mod queue;
 mod receipts;
 mod router;

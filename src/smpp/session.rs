@@ -5,20 +5,18 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use otpgate_codec::pdu::{Body, Pdu};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::sleep_until;
 use tokio_util::sync::CancellationToken;
 
-use super::address::validity_period;
 use super::bind::{BindTask, Role};
 use super::config::{ms, TimeoutPolicy};
-use super::message::{Message, PartSel, Prepared, Work};
+use super::message::{Message, Prepared, Work};
 use super::metrics;
 use super::shared::{Shared, Smsc};
-use super::submit::prepare;
 use super::throttle::Throttle;
 use super::transport::{Link, LinkError};
 use super::window::{Pending, Sequencer, Window};
@@ -40,10 +38,10 @@ impl From<LinkError> for SessionEnd {
 
 /// The message being sent: its parts go out in order on this bind.
 pub(super) struct Current {
-    msg: Arc<Message>,
-    generation: u32,
-    prepared: Arc<Prepared>,
-    remaining: VecDeque<u16>,
+    pub(super) msg: Arc<Message>,
+    pub(super) generation: u32,
+    pub(super) prepared: Arc<Prepared>,
+    pub(super) remaining: VecDeque<u16>,
 }
 
 /// What the submit side waits for.
@@ -75,7 +73,7 @@ pub struct Session {
     pub(super) consecutive_timeouts: u32,
     drain: CancellationToken,
     draining: Option<Instant>,
-    response_timeout: Duration,
+    pub(super) response_timeout: Duration,
     enquire_interval: Duration,
 }
 
@@ -181,132 +179,6 @@ impl Session {
             return Step::Until(at);
         }
         Step::SendNow
-    }
-
-    /// The next message (or parts of one) from the queue that still needs sending here.
-    fn take_work(&mut self, now: Instant) -> Option<Current> {
-        let me = self.smsc.index;
-        while let Some(work) = self.smsc.queue.pop() {
-            let msg = work.msg;
-            if msg.is_expired(SystemTime::now()) {
-                self.shared
-                    .report_failed(&msg, "expired before it could be sent");
-                continue;
-            }
-            let mut st = msg.state();
-            if st.finished {
-                continue;
-            }
-            if st.smsc != me {
-                // Moved elsewhere while queued here.
-                continue;
-            }
-            let fresh = matches!(work.sel, PartSel::Fresh)
-                || st.prepared.as_ref().is_none_or(|p| p.smsc != me);
-            if fresh {
-                let reference = self.shared.references.next(&msg.sms.destination);
-                match prepare(&msg.sms, &self.smsc.cfg, me, reference) {
-                    Ok(p) => {
-                        metrics::sms_parts(p.encoding, p.parts.len());
-                        st.generation = st.generation.wrapping_add(1);
-                        st.ids = vec![None; p.parts.len()];
-                        st.prepared = Some(Arc::new(p));
-                    }
-                    Err(e) => {
-                        drop(st);
-                        self.shared.report_failed(&msg, &e.to_string());
-                        continue;
-                    }
-                }
-            }
-            let Some(prepared) = st.prepared.clone() else {
-                continue;
-            };
-            let wanted: Vec<u16> = match &work.sel {
-                PartSel::Parts { generation, parts } if !fresh => {
-                    if *generation != st.generation {
-                        continue;
-                    }
-                    parts.clone()
-                }
-                _ => (0..prepared.parts.len())
-                    .filter_map(|i| u16::try_from(i).ok())
-                    .collect(),
-            };
-            let remaining: VecDeque<u16> = wanted
-                .into_iter()
-                .filter(|&i| st.ids.get(usize::from(i)).is_some_and(|id| id.is_none()))
-                .collect();
-            if remaining.is_empty() {
-                continue;
-            }
-            st.first_sent.get_or_insert(now);
-            let generation = st.generation;
-            drop(st);
-            return Some(Current {
-                msg,
-                generation,
-                prepared,
-                remaining,
-            });
-        }
-        None
-    }
-
-    async fn send_next_part(&mut self, now: Instant) -> Result<(), SessionEnd> {
-        let Some(cur) = self.current.as_mut() else {
-            return Ok(());
-        };
-        let Some(part) = cur.remaining.pop_front() else {
-            self.current = None;
-            return Ok(());
-        };
-        let msg = cur.msg.clone();
-        let generation = cur.generation;
-        let template = cur.prepared.parts.get(usize::from(part)).cloned();
-        if cur.remaining.is_empty() {
-            self.current = None;
-        }
-        let Some(mut sm) = template else {
-            return Ok(());
-        };
-        let Some(validity) = validity_period(
-            self.smsc.cfg.validity,
-            msg.sms.expires_at,
-            SystemTime::now(),
-        ) else {
-            self.shared
-                .report_failed(&msg, "expired before it could be sent");
-            self.current = None;
-            return Ok(());
-        };
-        sm.validity_period = validity.into();
-        let Some(permit) = self.permit.take() else {
-            return Ok(());
-        };
-        let sequence = self.seq.next_sequence();
-        self.throttle.take(now);
-        self.window.insert(
-            sequence,
-            Pending {
-                msg,
-                generation,
-                part,
-                sent_at: now,
-                deadline: now + self.response_timeout,
-                permit,
-            },
-        );
-        metrics::window(
-            self.name(),
-            &self.label,
-            self.window.in_use(),
-            self.window.size(),
-        );
-        self.link
-            .send(Pdu::new(sequence, Body::SubmitSm(sm)))
-            .await?;
-        Ok(())
     }
 
     fn next_timer(&self, now: Instant) -> Instant {
