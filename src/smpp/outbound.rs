@@ -137,7 +137,7 @@ impl Session {
             self.window.size(),
         );
         self.link
-            .send(Pdu::new(sequence, Body::SubmitSm(sm)))
+            .feed(Pdu::new(sequence, Body::SubmitSm(sm)))
             .await?;
         Ok(())
     }

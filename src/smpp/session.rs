@@ -21,6 +21,9 @@ use super::throttle::Throttle;
 use super::transport::{Link, LinkError};
 use super::window::{Pending, Sequencer, Window};
 
+/// Frames handled in one go when they are already buffered.
+const MAX_FRAMES_AT_ONCE: usize = 256;
+
 /// How a session ended.
 #[derive(Debug)]
 pub enum SessionEnd {
@@ -135,15 +138,21 @@ impl Session {
                 self.send_next_part(now).await?;
                 continue;
             }
+            // Nothing more to send at once: what was fed goes out in one write.
+            self.link.flush().await?;
             let timer = self.next_timer(now);
             let semaphore = self.window.semaphore();
             let queue = &self.smsc.queue;
             tokio::select! {
                 _ = self.drain.cancelled(), if self.draining.is_none() => self.start_drain(),
                 frame = self.link.recv() => {
-                    let frame = frame?;
                     self.last_rx = Instant::now();
-                    self.on_frame(frame).await?;
+                    self.on_frame(frame?).await?;
+                    // Responses come in bursts: take what is already there before sending.
+                    for _ in 0..MAX_FRAMES_AT_ONCE {
+                        let Some(frame) = self.link.try_recv() else { break };
+                        self.on_frame(frame?).await?;
+                    }
                 }
                 permit = semaphore.acquire_owned(), if step == Step::NeedPermit => {
                     self.permit = permit.ok();
@@ -166,7 +175,10 @@ impl Session {
             self.paused_until = None;
         }
         if self.permit.is_none() {
-            return Step::NeedPermit;
+            self.permit = self.window.semaphore().try_acquire_owned().ok();
+            if self.permit.is_none() {
+                return Step::NeedPermit;
+            }
         }
         if self.current.is_none() {
             self.current = self.take_work(now);

@@ -4,7 +4,7 @@
 use std::pin::Pin;
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use otpgate_codec::framing::{Frame, FramingError, SmppCodec};
 use otpgate_codec::pdu::Pdu;
 use tokio::io::{AsyncRead, AsyncWrite, ReadHalf, WriteHalf};
@@ -96,6 +96,27 @@ impl Link {
             .await
             .map_err(|_| LinkError::WriteTimeout)?
             .map_err(LinkError::from)
+    }
+
+    /// Queues `pdu` for writing without flushing (the buffer is flushed when it fills, and by
+    /// [`Link::flush`]): consecutive submit_sm leave in few writes.
+    pub async fn feed(&mut self, pdu: Pdu) -> Result<(), LinkError> {
+        tokio::time::timeout(self.write_timeout, self.writer.feed(pdu))
+            .await
+            .map_err(|_| LinkError::WriteTimeout)?
+            .map_err(LinkError::from)
+    }
+
+    pub async fn flush(&mut self) -> Result<(), LinkError> {
+        tokio::time::timeout(self.write_timeout, SinkExt::<&Pdu>::flush(&mut self.writer))
+            .await
+            .map_err(|_| LinkError::WriteTimeout)?
+            .map_err(LinkError::from)
+    }
+
+    /// A frame already buffered or readable without waiting, if any.
+    pub fn try_recv(&mut self) -> Option<Result<Frame, LinkError>> {
+        self.recv().now_or_never()
     }
 
     /// The next frame; `Closed` at end of stream.
