@@ -13,7 +13,9 @@ use super::types::COctetString;
 
 /// Every TLV up to the end of the body.
 pub(crate) fn decode_tlvs(r: &mut Reader) -> Result<Vec<Tlv>, DecodeError> {
-    let mut tlvs = Vec::new();
+    // One allocation for the usual handful of TLVs (each takes at least 4 octets); none if
+    // the body has no optional part.
+    let mut tlvs = Vec::with_capacity((r.remaining() / 4).min(8));
     while !r.is_empty() {
         let offset = r.pos();
         let available = r.remaining();
