@@ -79,6 +79,12 @@ impl Alphabet {
             .map(|&(_, s)| s)
     }
 
+    /// The septet for the character U+0000..U+00FF whose code is `byte`, or 0xFF if absent.
+    #[inline]
+    pub(crate) fn septet_of_byte(&self, byte: u8) -> u8 {
+        self.low.get(usize::from(byte)).copied().unwrap_or(ABSENT)
+    }
+
     /// The character a septet stands for, if any (the top bit of `septet` is ignored).
     #[inline]
     pub(crate) fn char_of(&self, septet: u8) -> Option<char> {
@@ -191,6 +197,18 @@ impl Charset {
             return Some(Code::One(s));
         }
         self.single.septet(ch).map(Code::Escaped)
+    }
+
+    /// Septets an ASCII character takes (1 or 2), 0 when the tables lack it.
+    #[inline]
+    pub(crate) fn ascii_cost(&self, byte: u8) -> usize {
+        if self.locking.septet_of_byte(byte) != ABSENT {
+            1
+        } else if self.single.septet_of_byte(byte) != ABSENT {
+            2
+        } else {
+            0
+        }
     }
 
     /// Decodes unpacked septets (one per octet) into `out`. An escape followed by a septet the

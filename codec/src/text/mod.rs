@@ -21,9 +21,9 @@
 //! | `Sar` (TLVs, no UDH) | 160 / 140 / 70 | 153 / 134 / 67 |
 //! | `Payload` (message_payload) | the whole text | (no split) |
 //!
-//! SAR parts are sized like `Udh8` because the SMSC turns the SAR TLVs into an 8-bit-reference
-//! concatenation UDH on the air interface and that header takes room in the same 140 octets
-//! (the practice of Kannel and of the SMPP 3.4 description of sar_msg_ref_num). A national
+//! SAR parts are sized like `Udh8` because the SMSC turns the SAR TLVs into a concatenation
+//! UDH on the air interface (SMPP 3.4 5.3.2.22-24 describe them as the same information) and
+//! that header takes room in the same 140 octets. A national
 //! shift table adds a 3-octet information element per table, in a single part too, and the
 //! capacity shrinks accordingly: with GSM-7, a UDH of `n` octets costs `ceil(8n / 7)` septets.
 

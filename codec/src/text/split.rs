@@ -94,61 +94,99 @@ impl Layout {
     }
 }
 
-/// Greedy packing of characters into parts: a character (an escape pair, a surrogate pair)
-/// that does not fit whole opens the next part.
-struct Chunker {
-    cap: usize,
-    fill: usize,
-    parts: usize,
-}
-
-impl Chunker {
-    fn new(cap: usize) -> Self {
-        Self {
-            cap,
-            fill: 0,
-            parts: 1,
-        }
-    }
-    /// Adds a character of `cost` units; true when it opens a new part.
-    #[inline]
-    fn add(&mut self, cost: usize) -> bool {
-        let filled = self.fill.saturating_add(cost);
-        if filled > self.cap && self.fill > 0 {
-            self.parts = self.parts.saturating_add(1);
-            self.fill = cost;
-            true
-        } else {
-            self.fill = filled;
-            false
-        }
-    }
-}
-
 /// Result of one pass over the text.
 #[derive(Clone, Copy, Debug)]
 struct Measure {
     total: usize,
     segments: usize,
+    /// Whether some character takes two units (escape pair, surrogate pair).
+    doubles: bool,
+}
+
+/// The first character `coder` cannot write, and its position.
+fn first_missing(text: &str, coder: &Coder) -> (char, usize) {
+    text.chars()
+        .enumerate()
+        .find(|&(_, ch)| coder.cost(ch).is_none())
+        .map_or(('\0', 0), |(position, ch)| (ch, position))
+}
+
+/// Total units and whether any character takes two. Branch-light loops with no carried
+/// state but the sums; the sums cannot wrap (at most two units per UTF-8 byte).
+fn total_cost(text: &str, coder: &Coder) -> Result<(usize, bool), (char, usize)> {
+    let mut total = 0usize;
+    let mut doubles = false;
+    let mut missing = false;
+    match coder {
+        Coder::Gsm(cs) if text.is_ascii() => {
+            for &b in text.as_bytes() {
+                let c = cs.ascii_cost(b);
+                total = total.wrapping_add(c);
+                doubles |= c == 2;
+                missing |= c == 0;
+            }
+        }
+        Coder::Ucs2 => {
+            for ch in text.chars() {
+                let c = ch.len_utf16();
+                total = total.wrapping_add(c);
+                doubles |= c == 2;
+            }
+        }
+        _ => {
+            // Stops at the first character missing: auto-selection tries GSM-7 first and
+            // most non-GSM texts fail on their first letters.
+            for (position, ch) in text.chars().enumerate() {
+                let c = coder.cost(ch).ok_or((ch, position))?;
+                total = total.wrapping_add(c);
+                doubles |= c == 2;
+            }
+        }
+    }
+    if missing {
+        return Err(first_missing(text, coder));
+    }
+    Ok((total, doubles))
+}
+
+/// Greedy packing of characters into parts of `cap` units: a character (escape pair,
+/// surrogate pair) that does not fit whole opens the next part. Calls `cut(byte, units)` at
+/// the end of each part but the last and returns the units of the last.
+fn greedy(text: &str, coder: &Coder, cap: usize, mut cut: impl FnMut(usize, usize)) -> usize {
+    let mut fill = 0usize;
+    for (at, ch) in text.char_indices() {
+        let c = coder.cost(ch).unwrap_or(0);
+        if fill.saturating_add(c) > cap && fill > 0 {
+            cut(at, fill);
+            fill = 0;
+        }
+        fill = fill.saturating_add(c);
+    }
+    fill
 }
 
 /// Measures `text` in `enc`; the error is the first character it lacks and its position.
 fn measure(text: &str, enc: &Encoding, concat: Concat) -> Result<Measure, (char, usize)> {
     let coder = Coder::of(enc);
     let layout = Layout::of(enc, concat);
-    let mut chunker = Chunker::new(layout.multi);
-    let mut total = 0usize;
-    for (position, ch) in text.chars().enumerate() {
-        let cost = coder.cost(ch).ok_or((ch, position))?;
-        total = total.saturating_add(cost);
-        chunker.add(cost);
-    }
+    let (total, doubles) = total_cost(text, &coder)?;
     let segments = if total <= layout.single {
         1
+    } else if !doubles {
+        // One unit per character: the greedy cut is plain division.
+        total.div_ceil(layout.multi.max(1))
     } else {
-        chunker.parts
+        let mut parts = 1usize;
+        greedy(text, &coder, layout.multi, |_, _| {
+            parts = parts.saturating_add(1)
+        });
+        parts
     };
-    Ok(Measure { total, segments })
+    Ok(Measure {
+        total,
+        segments,
+        doubles,
+    })
 }
 
 /// National candidates in order of preference: single shift, locking shift, both.
@@ -259,15 +297,11 @@ pub fn analyze(text: &str, opts: &SplitOptions) -> Result<(Encoding, usize), Tex
 pub fn split(text: &str, opts: &SplitOptions) -> Result<SplitMessage, TextError> {
     let (enc, m) = choose(text, opts)?;
     check_limits(&enc, m, opts)?;
-    let single = m.segments == 1 || opts.concat == Concat::Payload;
-    let parts = if single {
-        build(text, &enc, opts, 1, usize::MAX)?
+    let parts = if opts.concat == Concat::Payload {
+        let whole = Measure { segments: 1, ..m };
+        build(text, &enc, opts, &whole, usize::MAX)?
     } else {
-        let total = u8::try_from(m.segments).map_err(|_| TextError::TooManyParts {
-            parts: m.segments,
-            max: MAX_PARTS,
-        })?;
-        build(text, &enc, opts, total, Layout::of(&enc, opts.concat).multi)?
+        build(text, &enc, opts, &m, Layout::of(&enc, opts.concat).multi)?
     };
     Ok(SplitMessage {
         encoding: enc,
@@ -277,12 +311,45 @@ pub fn split(text: &str, opts: &SplitOptions) -> Result<SplitMessage, TextError>
     })
 }
 
-/// One part's place in the shared buffer.
-struct Span {
-    start: usize,
-    udh_end: usize,
-    end: usize,
-    units: usize,
+/// Byte ranges of `text` (start, end, units) for each part.
+fn cut(text: &str, coder: &Coder, cap: usize, m: &Measure) -> Vec<(usize, usize, usize)> {
+    let one_byte_units = text.is_ascii() && !m.doubles && !matches!(coder, Coder::Ucs2);
+    if m.segments <= 1 {
+        return vec![(0, text.len(), m.total)];
+    }
+    let mut out = Vec::with_capacity(m.segments);
+    if one_byte_units {
+        let mut start = 0usize;
+        while start < text.len() {
+            let end = start.saturating_add(cap).min(text.len());
+            out.push((start, end, end.saturating_sub(start)));
+            start = end;
+        }
+        return out;
+    }
+    if !m.doubles {
+        // One unit per character: a part starts every `cap` characters.
+        let mut starts = text
+            .char_indices()
+            .step_by(cap.max(1))
+            .map(|(at, _)| at)
+            .peekable();
+        let mut left = m.total;
+        while let Some(start) = starts.next() {
+            let end = starts.peek().copied().unwrap_or(text.len());
+            let units = left.min(cap);
+            left = left.saturating_sub(units);
+            out.push((start, end, units));
+        }
+        return out;
+    }
+    let mut start = 0usize;
+    let last = greedy(text, coder, cap, |at, units| {
+        out.push((start, at, units));
+        start = at;
+    });
+    out.push((start, text.len(), last));
+    out
 }
 
 /// Writes every part into one buffer (UDH then payload, part after part) and slices it.
@@ -290,10 +357,15 @@ fn build(
     text: &str,
     enc: &Encoding,
     opts: &SplitOptions,
-    total: u8,
+    m: &Measure,
     cap: usize,
 ) -> Result<Vec<Part>, TextError> {
     let coder = Coder::of(enc);
+    let ranges = cut(text, &coder, cap, m);
+    let total = u8::try_from(ranges.len()).map_err(|_| TextError::TooManyParts {
+        parts: ranges.len(),
+        max: MAX_PARTS,
+    })?;
     let (single_shift, locking_shift) = match *enc {
         Encoding::Gsm7National {
             language,
@@ -305,86 +377,80 @@ fn build(
         ),
         _ => (None, None),
     };
-    let udh_concat = |seq: u8| match opts.concat {
+    let concat_ie = |seq: u8| match opts.concat {
         _ if total <= 1 => None,
         Concat::Udh8 => Some((opts.reference & 0xFF, total, seq, false)),
         Concat::Udh16 => Some((opts.reference, total, seq, true)),
         Concat::Sar | Concat::Payload => None,
     };
-    let packed = opts.packed_gsm7 && matches!(coder, Coder::Gsm(_));
-    let mut buf = Vec::with_capacity(text.len().saturating_mul(2).saturating_add(16));
-    let mut septets: Vec<u8> = Vec::new();
-    let mut spans: Vec<Span> = Vec::with_capacity(usize::from(total));
-    let mut chunker = Chunker::new(cap);
-
-    let open = |buf: &mut Vec<u8>, seq: u8| -> Span {
-        let start = buf.len();
-        UdhSpec {
-            concat: udh_concat(seq),
-            single_shift,
-            locking_shift,
-        }
-        .write(buf);
-        Span {
-            start,
-            udh_end: buf.len(),
-            end: 0,
-            units: 0,
-        }
-    };
-    let close = |buf: &mut Vec<u8>, septets: &mut Vec<u8>, mut span: Span, units: usize| {
-        if packed {
-            let fill = packing::fill_bits(span.udh_end.saturating_sub(span.start));
-            packing::pack_into(septets, fill, buf);
-            septets.clear();
-        }
-        span.end = buf.len();
-        span.units = units;
-        span
-    };
-
-    let mut seq: u8 = 1;
-    let mut current = open(&mut buf, seq);
-    for (position, ch) in text.chars().enumerate() {
-        let bad = || TextError::Unrepresentable {
+    let bad = || {
+        let (ch, position) = first_missing(text, &coder);
+        TextError::Unrepresentable {
             ch,
             position,
             encoding: enc.name(),
-        };
-        let cost = coder.cost(ch).ok_or_else(bad)?;
-        let units_before = chunker.fill;
-        if chunker.add(cost) {
-            let done = close(&mut buf, &mut septets, current, units_before);
-            spans.push(done);
-            seq = seq.saturating_add(1);
-            current = open(&mut buf, seq);
         }
+    };
+    let packed = opts.packed_gsm7 && matches!(coder, Coder::Gsm(_));
+    let per_unit = if matches!(coder, Coder::Ucs2) { 2 } else { 1 };
+    let mut buf = Vec::with_capacity(
+        m.total
+            .saturating_mul(per_unit)
+            .saturating_add(usize::from(total).saturating_mul(16)),
+    );
+    let mut septets: Vec<u8> = Vec::new();
+    // (start, udh_end, end, units) of each part in `buf`.
+    let mut spans = Vec::with_capacity(ranges.len());
+
+    for ((from, to, units), seq) in ranges.into_iter().zip(1u8..) {
+        let start = buf.len();
+        UdhSpec {
+            concat: concat_ie(seq),
+            single_shift,
+            locking_shift,
+        }
+        .write(&mut buf);
+        let udh_end = buf.len();
+        let sub = text.get(from..to).ok_or_else(bad)?;
         match coder {
             Coder::Gsm(cs) => {
-                let code = cs.code(ch).ok_or_else(bad)?;
-                code.push_to(if packed { &mut septets } else { &mut buf });
+                let target = if packed { &mut septets } else { &mut buf };
+                if sub.is_ascii() && !m.doubles {
+                    target.extend(sub.bytes().map(|b| cs.locking.septet_of_byte(b)));
+                } else {
+                    for ch in sub.chars() {
+                        cs.code(ch).ok_or_else(bad)?.push_to(target);
+                    }
+                }
+                if packed {
+                    let fill = packing::fill_bits(udh_end.saturating_sub(start));
+                    packing::pack_into(&septets, fill, &mut buf);
+                    septets.clear();
+                }
             }
-            Coder::Ucs2 => ucs2::push_char(ch, &mut buf),
-            Coder::Latin1 => buf.push(latin1::octet(ch).ok_or_else(bad)?),
+            Coder::Ucs2 => ucs2::push_str(sub, &mut buf),
+            Coder::Latin1 => {
+                for ch in sub.chars() {
+                    buf.push(latin1::octet(ch).ok_or_else(bad)?);
+                }
+            }
         }
+        spans.push((start, udh_end, buf.len(), units));
     }
-    let last = close(&mut buf, &mut septets, current, chunker.fill);
-    spans.push(last);
 
     let all = Bytes::from(buf);
-    let sar_total = total;
     Ok(spans
         .into_iter()
         .zip(1u8..)
-        .map(|(span, seqnum)| Part {
-            udh: (span.udh_end > span.start).then(|| all.slice(span.start..span.udh_end)),
-            payload: all.slice(span.udh_end..span.end),
-            sar: (opts.concat == Concat::Sar && sar_total > 1).then_some(SarInfo {
+        .map(|((start, udh_end, end, units), seqnum)| Part {
+            udh: (udh_end > start).then(|| all.slice(start..udh_end)),
+            payload: all.slice(udh_end..end),
+            sar: (opts.concat == Concat::Sar && total > 1).then_some(SarInfo {
                 reference: opts.reference,
-                total: sar_total,
+                total,
                 seqnum,
             }),
-            units: span.units,
+            units,
         })
         .collect())
 }

@@ -3,11 +3,10 @@
 
 use super::TextError;
 
-/// Appends `ch` as one or two big-endian UTF-16 units.
+/// Appends `text` as big-endian UTF-16 units.
 #[inline]
-pub(crate) fn push_char(ch: char, out: &mut Vec<u8>) {
-    let mut units = [0u16; 2];
-    for unit in ch.encode_utf16(&mut units).iter() {
+pub(crate) fn push_str(text: &str, out: &mut Vec<u8>) {
+    for unit in text.encode_utf16() {
         out.extend_from_slice(&unit.to_be_bytes());
     }
 }
@@ -48,7 +47,7 @@ mod tests {
     fn round_trip_with_surrogates() {
         let text = "Код 1234 😀";
         let mut enc = Vec::new();
-        text.chars().for_each(|c| push_char(c, &mut enc));
+        push_str(text, &mut enc);
         assert_eq!(enc.len(), text.encode_utf16().count() * 2);
         assert_eq!(&enc[enc.len() - 4..], &[0xD8, 0x3D, 0xDE, 0x00]);
         let mut back = String::new();
