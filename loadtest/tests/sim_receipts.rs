@@ -158,8 +158,10 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
 #[tokio::test]
 async fn counters_and_messages_over_http_and_capture_file() {
     let dir = std::env::temp_dir().join(format!("otpgate-sim-capture-{}", std::process::id()));
-    let mut config = SimConfig::default();
-    config.capture = Some(dir.clone());
+    let config = SimConfig {
+        capture: Some(dir.clone()),
+        ..Default::default()
+    };
     let sim = start(config).await;
     let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http_addr = http.local_addr().unwrap();

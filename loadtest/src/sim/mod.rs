@@ -20,6 +20,7 @@ mod handlers;
 mod http;
 mod ids;
 mod listener;
+mod receipt_mix;
 mod receipts;
 mod session;
 mod state;

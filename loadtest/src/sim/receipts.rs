@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use otpgate_codec::dlr::{format_receipt_text, Receipt, ReceiptState};
 use otpgate_codec::pdu::{Address, COctetString, DeliverSm, SubmitSm, Tlv};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -55,22 +56,23 @@ pub fn build(
     let mut tlvs = Vec::new();
     let mut short_message = Bytes::new();
     if matches!(carrier, ReceiptCarrier::Text | ReceiptCarrier::Both) {
-        let dlvrd = u8::from(stat.is_success());
         let excerpt: String = String::from_utf8_lossy(&sm.short_message)
             .chars()
             .filter(|c| !c.is_control())
             .take(20)
             .collect();
-        let text = format!(
-            "id:{} sub:001 dlvrd:{:03} submit date:{} done date:{} stat:{} err:{:03} text:{}",
-            String::from_utf8_lossy(&text_id),
-            dlvrd,
-            submit_date,
-            receipt_date_now(),
-            stat.as_str(),
-            stat.error_code(),
-            excerpt,
-        );
+        let receipt = Receipt {
+            id: String::from_utf8_lossy(&text_id).into_owned(),
+            sub: Some(1),
+            dlvrd: Some(u32::from(stat.is_success())),
+            submit_date: Some(submit_date.to_owned()),
+            done_date: Some(receipt_date_now()),
+            stat: ReceiptState::from_stat(stat.as_str()).unwrap_or(ReceiptState::Unknown),
+            err: Some(format!("{:03}", stat.error_code())),
+            text: Some(excerpt),
+            network_error: None,
+        };
+        let text = format_receipt_text(&receipt);
         short_message = Bytes::from(text);
     }
     if matches!(carrier, ReceiptCarrier::Tlv | ReceiptCarrier::Both) {
@@ -158,13 +160,13 @@ impl Scheduler {
         match self
             .shared
             .registry
-            .offer(&system_id, Outbound::Receipt(deliver))
+            .offer(&system_id, Outbound::Receipt(Box::new(deliver)))
         {
             Ok(()) => None,
             Err(Outbound::Receipt(deliver)) => Some(ScheduledReceipt {
                 due: now + RETRY_AFTER,
                 system_id,
-                deliver,
+                deliver: *deliver,
             }),
         }
     }
@@ -217,5 +219,7 @@ mod tests {
         assert_eq!(d.destination.addr.as_bytes(), b"Verify");
         assert!(d.tlvs.contains(&Tlv::ReceiptedMessageId("ff".into())));
         assert!(d.tlvs.contains(&Tlv::MessageState(5)));
+        let parsed = otpgate_codec::dlr::receipt_from_deliver_sm(&d).unwrap();
+        assert_eq!(parsed.stat, ReceiptState::Undeliverable);
     }
 }

@@ -197,7 +197,7 @@ impl Session {
                     let mut next = Some(out);
                     while let Some(Outbound::Receipt(d)) = next {
                         let seq = self.next_sequence();
-                        if self.framed.feed(Pdu::new(seq, Body::DeliverSm(d))).await.is_err() {
+                        if self.framed.feed(Pdu::new(seq, Body::DeliverSm(*d))).await.is_err() {
                             break;
                         }
                         Counters::inc(&self.shared.counters.receipts_sent);

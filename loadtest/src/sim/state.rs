@@ -85,20 +85,21 @@ impl TokenBucket {
 /// Something the scheduler hands a session to write.
 #[derive(Debug)]
 pub enum Outbound {
-    Receipt(DeliverSm),
+    Receipt(Box<DeliverSm>),
 }
+
+/// Receiving sessions of one account: (session id, its outbound queue).
+type Receivers = HashMap<String, Vec<(u64, mpsc::Sender<Outbound>)>>;
 
 /// Sessions able to receive deliver_sm, by system_id.
 #[derive(Default)]
 pub struct Registry {
-    receivers: Mutex<HashMap<String, Vec<(u64, mpsc::Sender<Outbound>)>>>,
+    receivers: Mutex<Receivers>,
     next: AtomicUsize,
 }
 
 impl Registry {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, mpsc::Sender<Outbound>)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Receivers> {
         self.receivers.lock().unwrap_or_else(|e| e.into_inner())
     }
     pub fn add(&self, system_id: &str, session: u64, tx: mpsc::Sender<Outbound>) {
