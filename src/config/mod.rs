@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::smpp::SmscConfig;
+use crate::smpp::{EngineSettings, SmscConfig};
 
 pub use load::{apply_env_overrides, load_file, load_str, ConfigError};
 
@@ -20,6 +20,7 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
     pub otp: OtpConfig,
     pub smsc: Vec<SmscConfig>,
+    pub engine: EngineSettings,
     pub limits: LimitsConfig,
     pub abuse: AbuseConfig,
     pub callbacks: CallbacksConfig,
