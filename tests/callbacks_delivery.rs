@@ -268,15 +268,23 @@ async fn a_receiver_that_fails_three_times_then_recovers_gets_the_update() {
     let got = rx.wait_until(WAIT, |u| !u.is_empty()).await;
     assert_eq!(of(&got, &id), pairs(&[("CANCELLED", "QUEUED")]));
     assert_eq!(rx.shared.hits.load(std::sync::atomic::Ordering::SeqCst), 4);
-    let metrics = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The task counts a delivery after the receiver has answered: poll, bounded.
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = s
+            .client
+            .get(s.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("otpgate_callback_deliveries_total{outcome=\"delivered\"}") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(metrics.contains("otpgate_callback_deliveries_total{outcome=\"failed_retrying\"}"));
     assert!(metrics.contains("otpgate_callback_deliveries_total{outcome=\"delivered\"}"));
     assert!(metrics.contains("otpgate_callback_duration_seconds"));
