@@ -73,6 +73,7 @@ fn main() {
             status: OtpStatus::Pending,
             delivery: DeliveryStatus::Queued,
             encoding: Encoding::Gsm7,
+            pin_spec: 6,
         };
         store.insert(id, record).expect("insert");
         ids.push(id);

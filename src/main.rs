@@ -82,16 +82,41 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&config);
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async move {
-        let _listener = tokio::net::TcpListener::bind(config.listen_addr()?)
+        let listener = tokio::net::TcpListener::bind(config.listen_addr()?)
             .await
             .with_context(|| format!("binding {}", config.http.listen))?;
-        let _prepared = otpgate::http::prepare(&config);
-        anyhow::bail!("no SMPP engine in this build yet")
+        otpgate::serve::run(config, listener, shutdown_signal(), announce).await?;
+        Ok(())
     })
 }
 
+/// Tells a newcomer where things are, and how to send a first OTP.
+fn announce(started: &otpgate::serve::Started) {
+    let addr = started.http_addr;
+    tracing::info!(%addr, "otpgate listening");
+    if let Some(sim) = &started.simulator {
+        tracing::info!(
+            smsc = %sim.local_addr(),
+            "no [[smsc]] configured: started the embedded SMSC simulator on loopback; \
+             sent SMS appear in this log"
+        );
+    }
+    let token = started
+        .demo_token
+        .as_deref()
+        .unwrap_or("<your tenant token>");
+    if started.demo_token.is_some() {
+        tracing::warn!(
+            "no [[tenants]] configured: created tenant `demo` with a random token for this run"
+        );
+    }
+    println!(
+        "\nSend an OTP:\n  curl -s -X POST http://{addr}/otp -H 'Authorization: Bearer {token}' \\\n    -H 'Content-Type: application/json' -d '{{\"phoneNumber\": \"+447400123456\"}}'\n\
+         Verify it (PIN from the SMS in this log, otpId from the reply):\n  curl -s -X POST http://{addr}/otp/OTP_ID/verify -H 'Authorization: Bearer {token}' \\\n    -H 'Content-Type: application/json' -d '{{\"pin\": \"PIN\"}}'\n"
+    );
+}
+
 /// Completes on SIGTERM or SIGINT.
-#[allow(dead_code)]
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -208,3 +208,82 @@ async fn concurrent_duplicates_send_one_sms() {
     assert_eq!(ids.len(), 1, "every duplicate got the same OTP");
     assert_eq!(s.dispatcher.count(), 1, "exactly one SMS");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_same_key_different_bodies_one_sms_and_conflicts() {
+    let s = std::sync::Arc::new(Server::start(test_config()).await);
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            // two bodies race for the same key
+            let phone = if i % 2 == 0 {
+                "+33612345678"
+            } else {
+                "+33612345679"
+            };
+            let res = s
+                .post("/otp")
+                .header("idempotency-key", "raced-key")
+                .json(&json!({"phoneNumber": phone}))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let body: serde_json::Value = res.json().await.unwrap();
+            (status, phone, body)
+        }));
+    }
+    let mut created = std::collections::HashSet::new();
+    let mut winner_phone = None;
+    for t in tasks {
+        let (status, phone, body) = t.await.unwrap();
+        match status {
+            201 => {
+                created.insert(body["otpId"].as_str().unwrap().to_owned());
+                assert!(
+                    winner_phone.is_none_or(|p| p == phone),
+                    "both bodies got a 201"
+                );
+                winner_phone = Some(phone);
+            }
+            409 => assert_eq!(error_of(&body), ("duplicate_id".into(), 1011)),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "one OTP for the key");
+    assert_eq!(s.dispatcher.count(), 1, "exactly one SMS");
+}
+
+#[tokio::test]
+async fn idempotency_keys_last_a_day() {
+    let s = Server::start(test_config()).await;
+    let body = json!({"phoneNumber": "+33612345678"});
+    let send = || {
+        s.post("/otp")
+            .header("idempotency-key", "day-key")
+            .json(&body)
+            .send()
+    };
+    let first: serde_json::Value = send().await.unwrap().json().await.unwrap();
+    s.clock.advance(Duration::from_secs(23 * 3600));
+    let again = send().await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["otpId"], first["otpId"]);
+    assert_eq!(s.dispatcher.count(), 1);
+    // past 24 h the key is forgotten: a new OTP
+    s.clock.advance(Duration::from_secs(2 * 3600));
+    let mut fresh = None;
+    for _ in 0..200 {
+        let res = send().await.unwrap();
+        if !res.headers().contains_key("idempotent-replayed") {
+            fresh = Some(res.status());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(fresh, Some(reqwest::StatusCode::CREATED));
+    assert_eq!(s.dispatcher.count(), 2);
+    s.stop().await;
+}

@@ -268,9 +268,61 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "limits.idempotency_ttl_s",
         "must be > 0",
     )?;
+    let a = &c.abuse;
     check(
-        c.callbacks.timeout_ms > 0,
-        "callbacks.timeout_ms",
+        a.prefix_digits <= 12,
+        "abuse.prefix_digits",
+        "must be 0..=12",
+    )?;
+    check(
+        a.prefix_window_s > 0,
+        "abuse.prefix_window_s",
+        "must be > 0",
+    )?;
+    for cc in a.country_daily_caps.keys() {
+        check(
+            valid_country(cc),
+            format!("abuse.country_daily_caps.{cc}"),
+            "not an ISO 3166 alpha-2 code (upper case)",
+        )?;
+    }
+    check(
+        (0.0..=1.0).contains(&a.conversion_min_ratio),
+        "abuse.conversion_min_ratio",
+        "must be 0.0..=1.0",
+    )?;
+    check(
+        a.conversion_min_sample >= 1,
+        "abuse.conversion_min_sample",
+        "must be >= 1",
+    )?;
+    check(
+        a.conversion_window_s > 0,
+        "abuse.conversion_window_s",
+        "must be > 0",
+    )?;
+    check(
+        a.max_tracked_prefixes >= 1,
+        "abuse.max_tracked_prefixes",
+        "must be >= 1",
+    )?;
+    let cb = &c.callbacks;
+    check(cb.timeout_ms > 0, "callbacks.timeout_ms", "must be > 0")?;
+    check(cb.flush_ms > 0, "callbacks.flush_ms", "must be > 0")?;
+    check(
+        cb.queue_capacity >= 1,
+        "callbacks.queue_capacity",
+        "must be >= 1",
+    )?;
+    check(cb.concurrency >= 1, "callbacks.concurrency", "must be >= 1")?;
+    check(
+        cb.retry_base_ms > 0 && cb.retry_base_ms <= cb.retry_max_ms,
+        "callbacks.retry_base_ms",
+        "must be > 0 and <= retry_max_ms",
+    )?;
+    check(
+        cb.resolve_timeout_ms > 0,
+        "callbacks.resolve_timeout_ms",
         "must be > 0",
     )?;
     check(

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::smpp::SmscConfig;
+use crate::smpp::{EngineSettings, SmscConfig};
 
 pub use load::{apply_env_overrides, load_file, load_str, ConfigError};
 
@@ -20,7 +20,9 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
     pub otp: OtpConfig,
     pub smsc: Vec<SmscConfig>,
+    pub engine: EngineSettings,
     pub limits: LimitsConfig,
+    pub abuse: AbuseConfig,
     pub callbacks: CallbacksConfig,
     pub store: StoreConfig,
     pub security: SecurityConfig,
@@ -144,6 +146,8 @@ pub struct LimitsConfig {
     pub per_number_window_s: u32,
     /// How long an `Idempotency-Key` is remembered, in seconds.
     pub idempotency_ttl_s: u32,
+    /// Resends (`POST /otp/{otpId}/resend`) allowed per OTP.
+    pub max_resends: u8,
 }
 
 impl Default for LimitsConfig {
@@ -152,6 +156,46 @@ impl Default for LimitsConfig {
             per_number: 5,
             per_number_window_s: 600,
             idempotency_ttl_s: 86_400,
+            max_resends: 3,
+        }
+    }
+}
+
+/// `[abuse]`: SMS-pumping protection beyond the per-number limit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AbuseConfig {
+    /// A prefix is the country calling code plus this many digits of the national number.
+    pub prefix_digits: u8,
+    /// Creates per prefix per `prefix_window_s` (sliding); 0 = unlimited.
+    pub prefix_limit: u32,
+    pub prefix_window_s: u32,
+    /// Creates per destination country per UTC day, by ISO 3166 alpha-2 code.
+    pub country_daily_caps: BTreeMap<String, u32>,
+    /// Daily cap of every country not listed; 0 = unlimited.
+    pub country_daily_default: u32,
+    /// Conversion guard: a prefix whose verified / created ratio over the sliding window falls
+    /// under `conversion_min_ratio`, with at least `conversion_min_sample` creates, is refused
+    /// until the ratio recovers or the window slides past. 0.0 = off.
+    pub conversion_min_ratio: f64,
+    pub conversion_min_sample: u32,
+    pub conversion_window_s: u32,
+    /// Prefixes tracked at most (the idle ones are forgotten first).
+    pub max_tracked_prefixes: usize,
+}
+
+impl Default for AbuseConfig {
+    fn default() -> Self {
+        Self {
+            prefix_digits: 4,
+            prefix_limit: 0,
+            prefix_window_s: 60,
+            country_daily_caps: BTreeMap::new(),
+            country_daily_default: 0,
+            conversion_min_ratio: 0.0,
+            conversion_min_sample: 50,
+            conversion_window_s: 3_600,
+            max_tracked_prefixes: 1_000_000,
         }
     }
 }
@@ -166,6 +210,19 @@ pub struct CallbacksConfig {
     pub max_retries: u32,
     /// At most this many OTP objects per callback request.
     pub batch_max: usize,
+    /// An update waits at most this long for others to the same URL before it is sent.
+    pub flush_ms: u64,
+    /// Updates waiting to be sent, at most; beyond, the oldest is shed (and counted).
+    pub queue_capacity: usize,
+    /// Callback requests in flight at once (one per URL at a time, to keep the order).
+    pub concurrency: usize,
+    /// First retry delay; doubled on each failure up to `retry_max_ms`, with jitter.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// DNS lookups of callback hosts (at create and at delivery) time out after this.
+    pub resolve_timeout_ms: u64,
+    /// At shutdown, requests in flight get this long to finish.
+    pub shutdown_grace_ms: u64,
 }
 
 impl Default for CallbacksConfig {
@@ -175,6 +232,13 @@ impl Default for CallbacksConfig {
             timeout_ms: 5_000,
             max_retries: 5,
             batch_max: 200,
+            flush_ms: 200,
+            queue_capacity: 100_000,
+            concurrency: 32,
+            retry_base_ms: 500,
+            retry_max_ms: 60_000,
+            resolve_timeout_ms: 1_000,
+            shutdown_grace_ms: 2_000,
         }
     }
 }

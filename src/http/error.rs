@@ -7,6 +7,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::otp::abuse::Blocked;
 use crate::otp::tenant::RateInfo;
 use crate::otp::OtpError;
 
@@ -27,6 +28,10 @@ pub mod codes {
     pub const TIMEOUT: u16 = 1013;
     pub const OVERLOADED: u16 = 1014;
     pub const INVALID_IDEMPOTENCY_KEY: u16 = 1015;
+    pub const RESEND_LIMIT: u16 = 1016;
+    pub const PREFIX_VELOCITY: u16 = 1017;
+    pub const COUNTRY_DAILY_CAP: u16 = 1018;
+    pub const LOW_CONVERSION: u16 = 1019;
 }
 
 /// An error reply.
@@ -37,6 +42,8 @@ pub struct ApiError {
     pub code: u16,
     pub message: String,
     pub field: Option<String>,
+    /// Why an abuse limit refused the request (`number_limit`, `prefix_velocity`...).
+    pub reason: Option<&'static str>,
     pub headers: Vec<(&'static str, String)>,
 }
 
@@ -54,6 +61,8 @@ struct Inner<'a> {
     uri: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 /// Base of the `uri` field; set once at start from `[http] error_doc_url`.
@@ -76,12 +85,18 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            reason: None,
             headers: Vec::new(),
         }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = Some(reason);
         self
     }
 
@@ -132,6 +147,7 @@ impl ApiError {
                 message: &self.message,
                 uri: format!("{doc}#{}", self.kind),
                 field: self.field.as_deref(),
+                reason: self.reason,
             },
         };
         serde_json::to_string(&body).unwrap_or_else(|_| "{}".into())
@@ -203,7 +219,38 @@ impl From<OtpError> for ApiError {
             OtpError::CountryNotAllowed(_) => {
                 ApiError::new(bad, "no_coverage", codes::COUNTRY_NOT_ALLOWED, msg)
                     .with_field("phoneNumber")
+                    .with_reason("country_not_allowed")
             }
+            OtpError::Blocked(b) => {
+                let (status, kind, code) = match b {
+                    Blocked::PrefixVelocity { .. } => (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limit",
+                        codes::PREFIX_VELOCITY,
+                    ),
+                    Blocked::CountryDailyCap { .. } => (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limit",
+                        codes::COUNTRY_DAILY_CAP,
+                    ),
+                    Blocked::LowConversion { .. } => (
+                        StatusCode::FORBIDDEN,
+                        "access_denied",
+                        codes::LOW_CONVERSION,
+                    ),
+                };
+                ApiError::new(status, kind, code, msg)
+                    .with_field("phoneNumber")
+                    .with_reason(b.reason())
+                    .retry_after(b.retry_after())
+            }
+            OtpError::ResendLimit { .. } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit",
+                codes::RESEND_LIMIT,
+                msg,
+            )
+            .with_reason("resend_limit"),
             OtpError::NumberLimited { retry_after } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit",
@@ -211,6 +258,7 @@ impl From<OtpError> for ApiError {
                 msg,
             )
             .with_field("phoneNumber")
+            .with_reason("number_limit")
             .retry_after(retry_after),
             OtpError::TenantLimited { info, retry_after } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -219,6 +267,7 @@ impl From<OtpError> for ApiError {
                 msg,
             )
             .rate_headers(&info)
+            .with_reason("tenant_rate")
             .retry_after(retry_after),
             OtpError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", 2021, msg),
             OtpError::PinMissing => {

@@ -14,6 +14,7 @@ use super::auth;
 use super::body::read_json;
 use super::error::{codes, ApiError};
 use super::App;
+use crate::callbacks::ssrf;
 use crate::otp::store::{IdemKey, IdemReserve, StoredReply};
 use crate::otp::tenant::{RateInfo, Tenant};
 use crate::otp::{CreateRequest, OtpError};
@@ -86,7 +87,7 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     let (value, _) = read_json(&headers, body, app.config.http.body_limit_bytes, false).await?;
     let key = idempotency_key(&headers)?;
     let Some(key) = key else {
-        let mut res = create_reply(&app, tenant, &value);
+        let mut res = create_reply(&app, tenant, &value).await;
         add_rate_headers(&mut res, rate);
         return Ok(res);
     };
@@ -144,7 +145,7 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         key: idem,
         done: false,
     };
-    let mut res = create_reply(&app, tenant, &value);
+    let mut res = create_reply(&app, tenant, &value).await;
     if res.status() == StatusCode::CREATED {
         let (parts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX)
@@ -168,13 +169,26 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     Ok(res)
 }
 
-fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
-    let result = CreateRequest::from_json(
-        value,
-        app.service.otp_config(),
-        app.config.callbacks.allow_private,
-    )
-    .and_then(|req| app.service.create(tenant, req));
+async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
+    let cb = &app.config.callbacks;
+    let result = match CreateRequest::from_json(value, app.service.otp_config(), cb.allow_private) {
+        Ok(req) => match &req.callback_url {
+            // the host's addresses, not only its name (checked again at each delivery)
+            Some(url) if !cb.allow_private => {
+                let timeout = Duration::from_millis(cb.resolve_timeout_ms);
+                match ssrf::check_url(url, false, timeout).await {
+                    Ok(()) => app.service.create(tenant, req),
+                    Err(e) => Err(OtpError::InvalidParam {
+                        code: 2019,
+                        field: "otpCallbackUrl".into(),
+                        message: e.to_string(),
+                    }),
+                }
+            }
+            _ => app.service.create(tenant, req),
+        },
+        Err(e) => Err(e),
+    };
     match result {
         Ok(view) => json_reply(
             StatusCode::CREATED,
@@ -217,6 +231,20 @@ pub async fn verify(
     Ok(json_reply(
         StatusCode::OK,
         json!({"status": "VERIFIED"}).to_string(),
+    ))
+}
+
+/// `POST /otp/{otpId}/resend`: a new PIN, sent again; the OTP object.
+pub async fn resend(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply {
+    let tenant = auth::tenant(&app.tenants, &headers)?;
+    let view = app.service.resend(tenant, &id)?;
+    Ok(json_reply(
+        StatusCode::OK,
+        serde_json::to_string(&view).unwrap_or_default(),
     ))
 }
 

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::callbacks::{CallbackObserver, CallbackQueue, CallbackTask};
 use crate::config::Config;
 use crate::dispatch::{DeliverySink, Dispatcher};
 use crate::otp::expiry::ExpiryTask;
@@ -33,6 +34,8 @@ pub use routes::router;
 pub enum HttpError {
     #[error("HTTP server: {0}")]
     Serve(#[from] std::io::Error),
+    #[error(transparent)]
+    Callbacks(#[from] crate::callbacks::CallbackError),
 }
 
 /// The OTP core before the engine exists: clock, store and the sink for the engine.
@@ -41,6 +44,8 @@ pub struct Prepared {
     pub store: Arc<MemoryStore>,
     pub sink: Arc<StoreSink>,
     pub hasher: PinHasher,
+    /// Status changes waiting to be POSTed to their `otpCallbackUrl`.
+    pub callbacks: Arc<CallbackQueue>,
 }
 
 impl Prepared {
@@ -59,6 +64,12 @@ pub fn prepare(config: &Config) -> Prepared {
         config.otp.max_live,
         config.otp.retain_after_expiry_s,
     ));
+    let callbacks = Arc::new(CallbackQueue::new(config.callbacks.queue_capacity));
+    store.set_observer(Arc::new(CallbackObserver::new(
+        callbacks.clone(),
+        clock.clone(),
+        config.otp.price_per_part,
+    )));
     let sink = Arc::new(StoreSink::new(store.clone(), clock.clone()));
     let hasher = match &config.security.pin_secret {
         Some(s) => PinHasher::new(s.as_bytes()),
@@ -75,6 +86,7 @@ pub fn prepare(config: &Config) -> Prepared {
         store,
         sink,
         hasher,
+        callbacks,
     }
 }
 
@@ -98,6 +110,7 @@ pub fn app(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatcher>
         prepared.clock.clone(),
         config.otp.clone(),
         config.limits.clone(),
+        config.abuse.clone(),
     );
     Arc::new(App {
         service,
@@ -109,7 +122,8 @@ pub fn app(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatcher>
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes the requests in
-/// progress. Runs the expiry task for the same time.
+/// progress. Runs the expiry task and the callback task for the same time; the callback task
+/// then gets `[callbacks] shutdown_grace_ms` for the requests it has in flight.
 pub async fn run_server(
     config: Config,
     listener: TcpListener,
@@ -124,6 +138,16 @@ pub async fn run_server(
     let state = app(&config, &prepared, dispatcher);
     let router = routes::router(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let callbacks = CallbackTask::new(
+        prepared.callbacks.clone(),
+        &config.callbacks,
+        &config.tenants,
+        stop_rx.clone(),
+    )?;
+    let callbacks_handle = tokio::spawn(tracing::Instrument::instrument(
+        callbacks.run(),
+        tracing::info_span!("callbacks"),
+    ));
     let expiry = ExpiryTask::new(prepared.store.clone());
     let mut expiry_stop = stop_rx.clone();
     let expiry_handle = tokio::spawn(async move {
@@ -141,6 +165,7 @@ pub async fn run_server(
         .await;
     let _ = stop_tx.send(true);
     let _ = expiry_handle.await;
+    let _ = callbacks_handle.await;
     tracing::info!("HTTP API stopped");
     result.map_err(HttpError::from)
 }

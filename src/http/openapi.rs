@@ -28,10 +28,68 @@ fn verify_op() -> Value {
     })
 }
 
+fn resend_op() -> Value {
+    json!({
+        "operationId": "resend_otp", "summary": "Send a new PIN for a pending OTP (the old PIN stops verifying)", "tags": ["OTP"],
+        "parameters": [otp_id_param()],
+        "responses": {
+            "200": {"description": "Resent: the OTP (deliveryStatus back to QUEUED)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}}},
+            "400": error_response("2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed"),
+            "401": error_response("invalid_api_key"),
+            "404": error_response("2021 not_found"),
+            "429": {"description": "rate_limit: 1016 resends per OTP ([limits] max_resends), 1008 creates per phone number; see Retry-After",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "503": error_response("the SMPP engine cannot take the SMS now (deliveryStatus FAILED; resend again later)")
+        }
+    })
+}
+
+fn callback_event() -> Value {
+    json!({"type": "object", "required": ["event", "data"],
+                    "description": "POSTed to otpCallbackUrl on every status or deliveryStatus change, batched per URL; header X-Otpgate-Signature: t=<unix>,v1=<hex HMAC-SHA256(callback_secret, \"<t>.<body>\")>",
+                    "properties": {"event": {"type": "string", "enum": ["otp_update"]}, "data": {"type": "array", "maxItems": 200, "items": {"$ref": "#/components/schemas/Otp"}}}})
+}
+
+fn otp_schema() -> Value {
+    let uuid_pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
+    let date = json!({"type": "string", "format": "date-time"});
+    json!({
+        "type": "object",
+        "required": ["otpId", "trackId", "phoneNumber", "countryIso", "status", "cost", "parts", "maxAttempts", "attempts", "ttl", "otpCallbackUrl", "dateCreated", "dateExpires", "language", "encoding", "deliveryStatus", "dateStatusChanged", "dateDeliveryStatusChanged", "smppError", "dateVerified", "dateCancelled", "dateSent", "dateDelivered", "resends"],
+        "properties": {
+            "otpId": {"type": "string", "pattern": uuid_pattern},
+            "trackId": {"type": "string", "nullable": true},
+            "phoneNumber": {"type": "string", "description": "E.164"},
+            "countryIso": {"type": "string", "minLength": 2, "maxLength": 2},
+            "status": {"type": "string", "enum": ["PENDING", "VERIFIED", "EXPIRED", "CANCELLED", "FAILED"]},
+            "cost": {"type": "number"},
+            "parts": {"type": "integer", "minimum": 1},
+            "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 10},
+            "attempts": {"type": "integer", "minimum": 0, "maximum": 10, "description": "wrong tries so far"},
+            "ttl": {"type": "integer", "minimum": 60, "maximum": 1800},
+            "otpCallbackUrl": {"type": "string", "nullable": true},
+            "dateCreated": date.clone(),
+            "dateExpires": date.clone(),
+            "language": {"type": "string", "nullable": true, "description": "language of the template used; null for the generic template"},
+            "encoding": {"type": "string", "enum": ["GSM7", "UCS2"]},
+            "deliveryStatus": {"type": "string", "enum": ["QUEUED", "SENT", "DELIVERED", "UNDELIVERED", "REJECTED", "FAILED"]},
+            "dateStatusChanged": date.clone(),
+            "dateDeliveryStatusChanged": date.clone(),
+            "smppError": {"type": "string", "nullable": true},
+            "dateVerified": {"type": "string", "format": "date-time", "nullable": true},
+            "dateCancelled": {"type": "string", "format": "date-time", "nullable": true},
+            "dateSent": {"type": "string", "format": "date-time", "nullable": true, "description": "when an SMSC first accepted the SMS"},
+            "dateDelivered": {"type": "string", "format": "date-time", "nullable": true, "description": "when a receipt said DELIVERED"},
+            "resends": {"type": "integer", "minimum": 0},
+            "warnings": {"type": "array", "items": {"type": "string"}, "description": "create only, when the PIN has under 20 bits of entropy"}
+        }
+    })
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let uuid_pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
-    let date = json!({"type": "string", "format": "date-time"});
     let mut alias = verify_op();
     if let Some(o) = alias.as_object_mut() {
         o.insert("operationId".into(), json!("verify_otp_alias"));
@@ -56,11 +114,12 @@ pub fn document() -> Value {
                         "headers": {"X-Rate-Limit-Limit": {"schema": {"type": "integer"}}, "X-Rate-Limit-Remaining": {"schema": {"type": "integer"}}, "X-Rate-Limit-Reset": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}}},
                     "400": error_response("invalid_param 2001-2020, invalid_body, no_coverage (destination country not allowed)"),
+                    "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified"),
                     "401": error_response("invalid_api_key"),
                     "409": error_response("duplicate_id: Idempotency-Key reused with another body"),
                     "413": error_response("body too large"),
                     "415": error_response("body is not JSON"),
-                    "429": {"description": "rate_limit (per tenant or per phone number); see Retry-After",
+                    "429": {"description": "rate_limit; see Retry-After and the error's reason: 1007 tenant_rate, 1008 number_limit, 1017 prefix_velocity, 1018 country_daily_cap",
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                     "503": {"description": "No SMSC can take the message now; see Retry-After. No OTP was kept.",
@@ -91,6 +150,7 @@ pub fn document() -> Value {
                 }
             },
             "/otp/{otpId}/verify": {"post": alias},
+            "/otp/{otpId}/resend": {"post": resend_op()},
             "/healthz": {"get": {"operationId": "healthz", "summary": "The process is up", "security": [],
                 "responses": {"200": {"description": "up", "content": {"application/json": {"schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}}},
             "/readyz": {"get": {"operationId": "readyz", "summary": "At least one SMSC bind is up and the queue has room", "security": [],
@@ -126,32 +186,8 @@ pub fn document() -> Value {
                         "otpCallbackUrl": {"type": "string", "format": "uri"}
                     }
                 },
-                "Otp": {
-                    "type": "object",
-                    "required": ["otpId", "trackId", "phoneNumber", "countryIso", "status", "cost", "parts", "maxAttempts", "attempts", "ttl", "otpCallbackUrl", "dateCreated", "dateExpires", "language", "encoding", "deliveryStatus", "dateStatusChanged", "dateDeliveryStatusChanged", "smppError"],
-                    "properties": {
-                        "otpId": {"type": "string", "pattern": uuid_pattern},
-                        "trackId": {"type": "string", "nullable": true},
-                        "phoneNumber": {"type": "string", "description": "E.164"},
-                        "countryIso": {"type": "string", "minLength": 2, "maxLength": 2},
-                        "status": {"type": "string", "enum": ["PENDING", "VERIFIED", "EXPIRED", "CANCELLED", "FAILED"]},
-                        "cost": {"type": "number"},
-                        "parts": {"type": "integer", "minimum": 1},
-                        "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 10},
-                        "attempts": {"type": "integer", "minimum": 0, "maximum": 10, "description": "wrong tries so far"},
-                        "ttl": {"type": "integer", "minimum": 60, "maximum": 1800},
-                        "otpCallbackUrl": {"type": "string", "nullable": true},
-                        "dateCreated": date.clone(),
-                        "dateExpires": date.clone(),
-                        "language": {"type": "string", "nullable": true, "description": "language of the template used; null for the generic template"},
-                        "encoding": {"type": "string", "enum": ["GSM7", "UCS2"]},
-                        "deliveryStatus": {"type": "string", "enum": ["QUEUED", "SENT", "DELIVERED", "UNDELIVERED", "REJECTED", "FAILED"]},
-                        "dateStatusChanged": date.clone(),
-                        "dateDeliveryStatusChanged": date,
-                        "smppError": {"type": "string", "nullable": true},
-                        "warnings": {"type": "array", "items": {"type": "string"}, "description": "create only, when the PIN has under 20 bits of entropy"}
-                    }
-                },
+                "Otp": otp_schema(),
+                "CallbackEvent": callback_event(),
                 "VerifyPinRequest": {"type": "object", "required": ["pin"], "properties": {"pin": {"type": "string"}}},
                 "VerifyPinResponse": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["VERIFIED"]}}},
                 "CancelOtpResponse": {"type": "object", "required": ["info"], "properties": {"info": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "pattern": uuid_pattern}}}}},
@@ -165,7 +201,8 @@ pub fn document() -> Value {
                         "code": {"type": "integer"},
                         "message": {"type": "string"},
                         "uri": {"type": "string"},
-                        "field": {"type": "string", "description": "the request field at fault, when there is one"}
+                        "field": {"type": "string", "description": "the request field at fault, when there is one"},
+                        "reason": {"type": "string", "enum": ["tenant_rate", "number_limit", "prefix_velocity", "country_daily_cap", "low_conversion", "resend_limit", "country_not_allowed"], "description": "which abuse limit refused the request"}
                     }}}}
             }
         }

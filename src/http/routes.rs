@@ -25,6 +25,7 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(handlers::cancel),
         )
         .route("/otp/{otpId}/verify", post(handlers::verify))
+        .route("/otp/{otpId}/resend", post(handlers::resend))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -60,6 +61,7 @@ fn route_label(path: &str) -> &'static str {
         ["otp"] => "/otp",
         ["otp", _] => "/otp/{otpId}",
         ["otp", _, "verify"] => "/otp/{otpId}/verify",
+        ["otp", _, "resend"] => "/otp/{otpId}/resend",
         ["healthz"] => "/healthz",
         ["readyz"] => "/readyz",
         ["metrics"] => "/metrics",

@@ -14,8 +14,8 @@ use super::limits::PhoneIndex;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
 use super::store::{
-    CancelError, DeliveryChange, IdemKey, IdemReserve, NumberLimit, Store, StoreError, StoredReply,
-    VerifyError,
+    CancelError, ChangeObserver, DeliveryChange, IdemKey, IdemReserve, NumberLimit, ResendError,
+    Store, StoreError, StoredReply, VerifyError,
 };
 
 #[derive(Debug)]
@@ -29,6 +29,13 @@ pub struct MemoryStore {
     max_live: usize,
     retain_s: u32,
     clock: Arc<Clock>,
+    observer: std::sync::OnceLock<Arc<dyn ChangeObserver>>,
+}
+
+impl std::fmt::Debug for dyn ChangeObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangeObserver")
+    }
 }
 
 fn leave_pending(pending: &AtomicUsize) {
@@ -56,6 +63,19 @@ impl MemoryStore {
             max_live,
             retain_s,
             clock,
+            observer: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Sets who is told of every status / deliveryStatus change (once; later calls are
+    /// ignored and return false).
+    pub fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    fn notify(&self, id: &OtpId, r: &Record) {
+        if let Some(o) = self.observer.get() {
+            o.changed(*id, r);
         }
     }
 
@@ -78,8 +98,12 @@ impl MemoryStore {
         )
     }
 
-    fn set_status(pending: &AtomicUsize, r: &mut Record, status: OtpStatus, now: u32) {
-        if r.status == OtpStatus::Pending && status != OtpStatus::Pending {
+    /// Sets the status; false (and nothing touched) when it is already `status`.
+    fn set_status(pending: &AtomicUsize, r: &mut Record, status: OtpStatus, now: u32) -> bool {
+        if r.status == status {
+            return false;
+        }
+        if r.status == OtpStatus::Pending {
             leave_pending(pending);
             if status == OtpStatus::Expired {
                 metrics::counter!("otpgate_otps_expired_total").increment(1);
@@ -87,6 +111,7 @@ impl MemoryStore {
         }
         r.status = status;
         r.status_at = r.since_created(now);
+        true
     }
 
     fn drop_otp(&self, id: &OtpId) {
@@ -112,8 +137,11 @@ impl MemoryStore {
             let next = match self.otps.get_mut(&id) {
                 None => None,
                 Some(mut r) => {
-                    if r.status == OtpStatus::Pending && now >= r.expires() {
-                        Self::set_status(&self.pending, &mut r, OtpStatus::Expired, now);
+                    if r.status == OtpStatus::Pending
+                        && now >= r.expires()
+                        && Self::set_status(&self.pending, &mut r, OtpStatus::Expired, now)
+                    {
+                        self.notify(&id, &r);
                     }
                     let gone_at = r.expires().saturating_add(self.retain_s);
                     if now >= gone_at {
@@ -188,22 +216,28 @@ impl Store for MemoryStore {
             OtpStatus::Cancelled => return Err(VerifyError::Cancelled),
             OtpStatus::Failed => return Err(VerifyError::AlreadyFailed),
             OtpStatus::Expired => {
-                Self::set_status(&self.pending, &mut r, OtpStatus::Expired, now);
+                if Self::set_status(&self.pending, &mut r, OtpStatus::Expired, now) {
+                    self.notify(id, &r);
+                }
                 return Err(VerifyError::Expired);
             }
             OtpStatus::Pending => {}
         }
         if r.attempts >= r.max_attempts {
-            Self::set_status(&self.pending, &mut r, OtpStatus::Failed, now);
+            if Self::set_status(&self.pending, &mut r, OtpStatus::Failed, now) {
+                self.notify(id, &r);
+            }
             return Err(VerifyError::AlreadyFailed);
         }
         if r.pin_hash.matches(candidate) {
             Self::set_status(&self.pending, &mut r, OtpStatus::Verified, now);
+            self.notify(id, &r);
             return Ok(r.clone());
         }
         r.attempts = r.attempts.saturating_add(1);
         if r.attempts >= r.max_attempts {
             Self::set_status(&self.pending, &mut r, OtpStatus::Failed, now);
+            self.notify(id, &r);
             return Err(VerifyError::LastAttemptFailed);
         }
         Err(VerifyError::WrongPin {
@@ -217,10 +251,48 @@ impl Store for MemoryStore {
             OtpStatus::Cancelled => Err(CancelError::AlreadyCancelled),
             OtpStatus::Pending => {
                 Self::set_status(&self.pending, &mut r, OtpStatus::Cancelled, now);
+                self.notify(id, &r);
                 Ok(r.clone())
             }
             _ => Err(CancelError::NotPending),
         }
+    }
+
+    fn resend(
+        &self,
+        id: &OtpId,
+        pin_hash: PinHash,
+        max_resends: u8,
+        now: u32,
+    ) -> Result<Record, ResendError> {
+        let mut r = self.otps.get_mut(id).ok_or(ResendError::NotFound)?;
+        let status = r.status_at_time(now);
+        if status != OtpStatus::Pending {
+            return Err(ResendError::NotPending(status));
+        }
+        if r.extra.as_ref().map_or(0, |e| e.resends) >= max_resends {
+            return Err(ResendError::Limit);
+        }
+        r.pin_hash = pin_hash;
+        let at = r.since_created(now);
+        let extra = r.extra_mut();
+        extra.resends = extra.resends.saturating_add(1);
+        extra.smpp_error = None;
+        extra.sent_at = None;
+        let old_ids = std::mem::take(&mut extra.message_ids);
+        let changed = r.delivery != DeliveryStatus::Queued;
+        r.delivery = DeliveryStatus::Queued;
+        r.delivery_at = at;
+        if changed {
+            self.notify(id, &r);
+        }
+        let out = r.clone();
+        drop(r);
+        for m in old_ids.iter() {
+            self.message_ids
+                .remove_if(index_key(m).as_str(), |_, v| v == id);
+        }
+        Ok(out)
     }
 
     fn apply_delivery(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record> {
@@ -228,14 +300,21 @@ impl Store for MemoryStore {
         let at = r.since_created(now);
         match change {
             DeliveryChange::Submitted { smsc, message_ids } => {
-                if r.delivery == DeliveryStatus::Queued {
+                let changed = r.delivery == DeliveryStatus::Queued;
+                if changed {
                     r.delivery = DeliveryStatus::Sent;
                     r.delivery_at = at;
                 }
                 let extra = r.extra_mut();
                 extra.smsc = Some(smsc.into());
+                if extra.sent_at.is_none() {
+                    extra.sent_at = Some(at);
+                }
                 for m in &message_ids {
                     extra.message_ids.push(m.as_str().into());
+                }
+                if changed {
+                    self.notify(id, &r);
                 }
                 let out = r.clone();
                 drop(r);
@@ -255,7 +334,8 @@ impl Store for MemoryStore {
                         r.delivery,
                         DeliveryStatus::Undelivered | DeliveryStatus::Rejected
                     );
-                if !keep_failure {
+                let changed = !keep_failure && r.delivery != status;
+                if changed {
                     r.delivery = status;
                     r.delivery_at = at;
                 }
@@ -267,6 +347,9 @@ impl Store for MemoryStore {
                     if let Some(e) = error {
                         extra.smpp_error = Some(e.into());
                     }
+                }
+                if changed {
+                    self.notify(id, &r);
                 }
                 Some(r.clone())
             }

@@ -2,6 +2,7 @@
 //! and its sharded in-memory implementation, expiry, abuse limits, languages, the create /
 //! verify / cancel logic, and the delivery sink the SMPP engine reports to.
 
+pub mod abuse;
 pub mod clock;
 pub mod delivery;
 pub mod expiry;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod phone;
 pub mod pin;
 pub mod request;
+pub mod resend;
 pub mod sender;
 pub mod service;
 pub mod store;

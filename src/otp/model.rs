@@ -3,7 +3,7 @@
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
-use super::pin::PinHash;
+use super::pin::{PinHash, PinType};
 use super::text::Encoding;
 
 /// An OTP's id: a v4 UUID, shown in lowercase hyphenated form.
@@ -78,6 +78,14 @@ pub struct Extra {
     pub smpp_error: Option<Box<str>>,
     /// SMSC message ids of the parts (as indexed for receipts).
     pub message_ids: Vec<Box<str>>,
+    /// Seconds after `created` when every part was first accepted by an SMSC.
+    pub sent_at: Option<u16>,
+    /// The request's own template (kept for a resend; `None` = the configuration's).
+    pub template: Option<Box<str>>,
+    /// The sender ID when it is not the default (kept for a resend).
+    pub sender: Option<Box<str>>,
+    /// Resends so far.
+    pub resends: u8,
 }
 
 /// One OTP as stored: 64 bytes plus the optional [`Extra`].
@@ -103,6 +111,8 @@ pub struct Record {
     pub status: OtpStatus,
     pub delivery: DeliveryStatus,
     pub encoding: Encoding,
+    /// The PIN's type and length, for a resend (see [`Record::pack_pin`]).
+    pub pin_spec: u8,
 }
 
 impl Record {
@@ -140,6 +150,26 @@ impl Record {
         out
     }
 
+    /// `pin_spec` of a PIN type and length (4-10).
+    pub fn pack_pin(kind: PinType, len: u8) -> u8 {
+        let k = match kind {
+            PinType::Numbers => 0,
+            PinType::Letters => 1,
+            PinType::Alphanumeric => 2,
+        };
+        (k << 4) | (len & 0x0f)
+    }
+
+    pub fn pin(&self) -> (PinType, u8) {
+        let kind = match self.pin_spec >> 4 {
+            1 => PinType::Letters,
+            2 => PinType::Alphanumeric,
+            _ => PinType::Numbers,
+        };
+        let len = self.pin_spec & 0x0f;
+        (kind, if (4..=10).contains(&len) { len } else { 6 })
+    }
+
     pub fn since_created(&self, now: u32) -> u16 {
         u16::try_from(now.saturating_sub(self.created)).unwrap_or(u16::MAX)
     }
@@ -168,6 +198,14 @@ pub struct OtpView {
     pub date_status_changed: String,
     pub date_delivery_status_changed: String,
     pub smpp_error: Option<String>,
+    /// When the status became VERIFIED / CANCELLED (null otherwise).
+    pub date_verified: Option<String>,
+    pub date_cancelled: Option<String>,
+    /// When an SMSC first accepted the SMS, and when its receipt said DELIVERED.
+    pub date_sent: Option<String>,
+    pub date_delivered: Option<String>,
+    /// Resends so far (`POST /otp/{otpId}/resend`).
+    pub resends: u8,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -183,6 +221,15 @@ impl OtpView {
     pub fn new(id: OtpId, r: &Record, now: u32, price_per_part: f64) -> Self {
         let extra = r.extra.as_deref();
         let cc = std::str::from_utf8(&r.country).unwrap_or("ZZ");
+        let status = r.status_at_time(now);
+        let at = |secs: u16| rfc3339(r.created.saturating_add(u32::from(secs)));
+        // a pending OTP past its expiry has been expired since its expiry time
+        let status_changed = if status != r.status {
+            rfc3339(r.expires())
+        } else {
+            at(r.status_at)
+        };
+        let when = |s: OtpStatus| (status == s).then(|| at(r.status_at));
         OtpView {
             otp_id: id.to_string(),
             track_id: extra
@@ -190,7 +237,7 @@ impl OtpView {
                 .map(|t| uuid::Uuid::from_bytes(t).hyphenated().to_string()),
             phone_number: format!("+{}", r.phone),
             country_iso: cc.to_owned(),
-            status: r.status_at_time(now),
+            status,
             cost: f64::from(r.parts) * price_per_part,
             parts: r.parts,
             max_attempts: r.max_attempts,
@@ -202,11 +249,14 @@ impl OtpView {
             language: r.language().map(str::to_owned),
             encoding: r.encoding.as_str(),
             delivery_status: r.delivery,
-            date_status_changed: rfc3339(r.created.saturating_add(u32::from(r.status_at))),
-            date_delivery_status_changed: rfc3339(
-                r.created.saturating_add(u32::from(r.delivery_at)),
-            ),
+            date_status_changed: status_changed,
+            date_delivery_status_changed: at(r.delivery_at),
             smpp_error: extra.and_then(|e| e.smpp_error.as_deref().map(str::to_owned)),
+            date_verified: when(OtpStatus::Verified),
+            date_cancelled: when(OtpStatus::Cancelled),
+            date_sent: extra.and_then(|e| e.sent_at).map(at),
+            date_delivered: (r.delivery == DeliveryStatus::Delivered).then(|| at(r.delivery_at)),
+            resends: extra.map_or(0, |e| e.resends),
             warnings: Vec::new(),
         }
     }

@@ -10,6 +10,8 @@ pub struct Phone {
     pub digits: u64,
     /// ISO 3166 alpha-2 of the number's region.
     pub country: [u8; 2],
+    /// The country calling code (33 for France, 1 for NANP).
+    pub calling_code: u16,
 }
 
 impl Phone {
@@ -20,6 +22,42 @@ impl Phone {
     pub fn country_str(&self) -> &str {
         std::str::from_utf8(&self.country).unwrap_or("ZZ")
     }
+
+    /// The number's prefix: its country calling code followed by the first `n` digits of the
+    /// national number (as a number; `+33 6 12...` with n = 2 gives 3361).
+    pub fn prefix(&self, n: u8) -> u64 {
+        let total = digit_count(self.digits);
+        let keep = (digit_count(u64::from(self.calling_code)) + u32::from(n)).min(total);
+        self.digits / 10u64.pow(total - keep)
+    }
+}
+
+/// The country calling code of an ISO 3166 alpha-2 region (0 when unknown).
+pub fn calling_code_of(country: &str) -> u16 {
+    phonenumber::metadata::DATABASE
+        .by_id(country)
+        .map_or(0, |m| m.country_code())
+}
+
+impl Phone {
+    /// A stored number (E.164 digits and region) as a `Phone` again.
+    pub fn stored(digits: u64, country: [u8; 2]) -> Phone {
+        let cc = std::str::from_utf8(&country).unwrap_or("ZZ");
+        Phone {
+            digits,
+            country,
+            calling_code: calling_code_of(cc),
+        }
+    }
+}
+
+fn digit_count(mut n: u64) -> u32 {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -88,7 +126,11 @@ pub fn parse_phone(number: &str, country_iso: Option<&str>) -> Result<Phone, Pho
         code.first().copied().unwrap_or(b'Z'),
         code.get(1).copied().unwrap_or(b'Z'),
     ];
-    Ok(Phone { digits, country })
+    Ok(Phone {
+        digits,
+        country,
+        calling_code: pn.code().value(),
+    })
 }
 
 #[cfg(test)]
@@ -100,6 +142,12 @@ mod tests {
         let p = parse_phone("+33612345678", None).ok();
         assert_eq!(p.map(|p| p.e164()), Some("+33612345678".into()));
         assert_eq!(p.map(|p| p.country), Some(*b"FR"));
+        assert_eq!(p.map(|p| p.prefix(2)), Some(3361));
+        assert_eq!(p.map(|p| p.prefix(0)), Some(33));
+        assert_eq!(p.map(|p| p.prefix(40)), Some(33612345678));
+        let us = parse_phone("+12025550123", None).ok();
+        assert_eq!(us.map(|p| p.prefix(3)), Some(1202));
+        assert_eq!(Phone::stored(33612345678, *b"FR").prefix(2), 3361);
         let n = parse_phone("06 12 34 56 78", Some("fr")).ok();
         assert_eq!(n.map(|p| p.e164()), Some("+33612345678".into()));
         assert_eq!(

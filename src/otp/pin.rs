@@ -69,8 +69,10 @@ impl PinType {
     }
 }
 
-/// Below this many bits of entropy the create reply carries a warning.
-pub const WEAK_PIN_BITS: f64 = 20.0;
+/// Below this many bits of entropy the create reply carries a warning: 20 bits as the industry
+/// rounds it, so that a 6-digit PIN (19.93 bits, the usual minimum) passes and 4 or 5 digits
+/// (13.3 / 16.6 bits) are flagged.
+pub const WEAK_PIN_BITS: f64 = 19.9;
 
 /// Draws a PIN from the thread-local CSPRNG (ChaCha, seeded from the OS), each character
 /// uniform over the alphabet (Lemire's rejection method: no modulo bias).
@@ -224,7 +226,8 @@ mod tests {
     #[test]
     fn entropy() {
         assert!(PinType::Numbers.entropy_bits(4) < WEAK_PIN_BITS);
-        assert!(PinType::Numbers.entropy_bits(6) < WEAK_PIN_BITS);
+        assert!(PinType::Numbers.entropy_bits(5) < WEAK_PIN_BITS);
+        assert!(PinType::Numbers.entropy_bits(6) > WEAK_PIN_BITS);
         assert!(PinType::Numbers.entropy_bits(7) > WEAK_PIN_BITS);
         assert!(PinType::Letters.entropy_bits(5) > WEAK_PIN_BITS);
     }

@@ -99,26 +99,6 @@ fn check_template(t: &str, field: &str) -> Result<(), OtpError> {
     Ok(())
 }
 
-/// Whether `host` names a loopback, private, link-local or otherwise internal address.
-fn private_host(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_private() || ip.is_loopback() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-        }
-        Some(url::Host::Domain(d)) => {
-            let d = d.to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost") || d.ends_with(".internal")
-        }
-        None => true,
-    }
-}
-
 impl CreateRequest {
     /// Reads and checks a create body against the defaults of `cfg`.
     pub fn from_json(v: &Value, cfg: &OtpConfig, allow_private: bool) -> Result<Self, OtpError> {
@@ -233,12 +213,8 @@ impl CreateRequest {
                             "otpCallbackUrl must be an http(s) URL",
                         )
                     })?;
-                if !allow_private && private_host(&parsed) {
-                    return Err(bad(
-                        2019,
-                        "otpCallbackUrl",
-                        "otpCallbackUrl must not point to a private or loopback address",
-                    ));
+                if let Err(e) = crate::callbacks::ssrf::check_static(&parsed, allow_private) {
+                    return Err(bad(2019, "otpCallbackUrl", e.to_string()));
                 }
                 Some(u.to_owned())
             }

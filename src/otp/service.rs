@@ -5,12 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{LimitsConfig, OtpConfig};
+use crate::config::{AbuseConfig, LimitsConfig, OtpConfig};
 use crate::dispatch::{Dispatcher, OutboundSms};
 
+use super::abuse::{AbuseGuard, Blocked};
 use super::clock::Clock;
 use super::language::{self, TemplateSources};
 use super::model::{DeliveryStatus, Extra, OtpId, OtpStatus, OtpView, Record};
+use super::phone::Phone;
 use super::pin::{self, PinHasher, WEAK_PIN_BITS};
 use super::request::CreateRequest;
 use super::store::{CancelError, NumberLimit, Store, StoreError, VerifyError};
@@ -32,6 +34,10 @@ pub enum OtpError {
     CountryNotAllowed(String),
     #[error("too many OTPs for this phone number")]
     NumberLimited { retry_after: Duration },
+    #[error("{0}")]
+    Blocked(Blocked),
+    #[error("this OTP was resent {max} times already")]
+    ResendLimit { max: u8 },
     #[error("too many requests")]
     TenantLimited {
         info: RateInfo,
@@ -70,12 +76,17 @@ pub enum OtpError {
 const MAX_PIN_INPUT: usize = 64;
 
 pub struct OtpService {
-    store: Arc<dyn Store>,
-    dispatcher: Arc<dyn Dispatcher>,
-    hasher: PinHasher,
-    clock: Arc<Clock>,
-    otp: OtpConfig,
-    limits: LimitsConfig,
+    pub(super) store: Arc<dyn Store>,
+    pub(super) dispatcher: Arc<dyn Dispatcher>,
+    pub(super) hasher: PinHasher,
+    pub(super) clock: Arc<Clock>,
+    pub(super) otp: OtpConfig,
+    pub(super) limits: LimitsConfig,
+    pub(super) abuse: AbuseGuard,
+}
+
+pub(super) fn blocked(reason: &'static str) {
+    metrics::counter!("otpgate_blocked_total", "reason" => reason).increment(1);
 }
 
 impl OtpService {
@@ -86,6 +97,7 @@ impl OtpService {
         clock: Arc<Clock>,
         otp: OtpConfig,
         limits: LimitsConfig,
+        abuse: AbuseConfig,
     ) -> Self {
         let mut otp = otp;
         otp.templates = otp
@@ -100,7 +112,12 @@ impl OtpService {
             clock,
             otp,
             limits,
+            abuse: AbuseGuard::new(abuse),
         }
+    }
+
+    pub fn abuse(&self) -> &AbuseGuard {
+        &self.abuse
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -123,16 +140,20 @@ impl OtpService {
         &self.dispatcher
     }
 
-    fn view(&self, id: OtpId, r: &Record) -> OtpView {
+    /// The configuration's template for `language` (`None`: the generic one).
+    pub(super) fn config_template(&self, language: Option<&str>) -> &str {
+        language
+            .and_then(|l| self.otp.templates.get(l))
+            .map_or(self.otp.default_template.as_str(), String::as_str)
+    }
+
+    pub(super) fn view(&self, id: OtpId, r: &Record) -> OtpView {
         OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part)
     }
 
     /// Creates an OTP for `tenant` and queues its SMS.
     pub fn create(&self, tenant: &Tenant, req: CreateRequest) -> Result<OtpView, OtpError> {
         let country = req.phone.country_str().to_owned();
-        let blocked = |reason: &'static str| {
-            metrics::counter!("otpgate_otps_blocked_total", "reason" => reason).increment(1);
-        };
         if !tenant.country_allowed(&country) {
             blocked("country");
             return Err(OtpError::CountryNotAllowed(country));
@@ -177,6 +198,11 @@ impl OtpService {
         }
 
         let now = self.clock.unix_secs();
+        if let Err(b) = self.abuse.admit(&req.phone, now) {
+            blocked(b.reason());
+            tracing::info!(tenant = tenant.name(), country = %country, reason = b.reason(), "otp create blocked");
+            return Err(OtpError::Blocked(b));
+        }
         if let NumberLimit::Limited { retry_after } = self.store.hit_number_limit(
             req.phone.digits,
             self.limits.per_number,
@@ -191,10 +217,20 @@ impl OtpService {
         let pin = pin::generate(req.pin_type, req.pin_length);
         let text = render(&chosen.template, &pin);
         let (encoding, parts) = analyze_text(&text);
-        let extra = (req.track_id.is_some() || req.callback_url.is_some()).then(|| {
+        // what a resend needs and cannot find in the configuration
+        let own_template = (chosen.template != self.config_template(chosen.language.as_deref()))
+            .then(|| chosen.template.as_str().into());
+        let own_sender = (sender != *default_sender).then(|| sender.as_str().into());
+        let extra = (req.track_id.is_some()
+            || req.callback_url.is_some()
+            || own_template.is_some()
+            || own_sender.is_some())
+        .then(|| {
             Box::new(Extra {
                 track_id: req.track_id,
                 callback_url: req.callback_url.as_deref().map(Into::into),
+                template: own_template,
+                sender: own_sender,
                 ..Extra::default()
             })
         });
@@ -215,6 +251,7 @@ impl OtpService {
             status: OtpStatus::Pending,
             delivery: DeliveryStatus::Queued,
             encoding,
+            pin_spec: Record::pack_pin(req.pin_type, req.pin_length),
         };
         let mut view = self.view(id, &record);
         self.store.insert(id, record).map_err(|e| match e {
@@ -254,7 +291,7 @@ impl OtpService {
         Ok(view)
     }
 
-    fn owned(&self, tenant: &Tenant, id: &str) -> Result<(OtpId, Record), OtpError> {
+    pub(super) fn owned(&self, tenant: &Tenant, id: &str) -> Result<(OtpId, Record), OtpError> {
         let id = OtpId::parse(id).ok_or(OtpError::NotFound)?;
         let r = self.store.get(&id).ok_or(OtpError::NotFound)?;
         if r.tenant != tenant.index {
@@ -285,7 +322,11 @@ impl OtpService {
         } else {
             self.hasher.hash(&id.0, pin)
         };
-        let result = self.store.verify(&id, &candidate, self.clock.unix_secs());
+        let now = self.clock.unix_secs();
+        let result = self.store.verify(&id, &candidate, now);
+        if let Ok(r) = &result {
+            self.abuse.verified(&Phone::stored(r.phone, r.country), now);
+        }
         let label = match &result {
             Ok(_) => "verified",
             Err(VerifyError::WrongPin { .. }) => "wrong_pin",

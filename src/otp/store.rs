@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::model::{DeliveryStatus, OtpId, Record};
+use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +31,22 @@ pub enum VerifyError {
     WrongPin {
         remaining: u8,
     },
+}
+
+/// Why a resend was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendError {
+    NotFound,
+    /// The OTP is no longer pending (its status as of now).
+    NotPending(OtpStatus),
+    /// The OTP was resent its maximum number of times already.
+    Limit,
+}
+
+/// Told of every status or deliveryStatus change, in order per OTP, while the change is being
+/// made: it must not block (the callback queue only enqueues).
+pub trait ChangeObserver: Send + Sync + 'static {
+    fn changed(&self, id: OtpId, record: &Record);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +116,16 @@ pub trait Store: Send + Sync + 'static {
     /// changing the status, all at once. `now` in UNIX seconds.
     fn verify(&self, id: &OtpId, candidate: &PinHash, now: u32) -> Result<Record, VerifyError>;
     fn cancel(&self, id: &OtpId, now: u32) -> Result<Record, CancelError>;
+    /// Replaces the PIN of a pending OTP (the old one stops verifying), counts the resend
+    /// unless `max_resends` were made, and puts its delivery back to QUEUED (the old SMS's
+    /// message ids are forgotten). Returns the updated record.
+    fn resend(
+        &self,
+        id: &OtpId,
+        pin_hash: PinHash,
+        max_resends: u8,
+        now: u32,
+    ) -> Result<Record, ResendError>;
     /// Records a delivery event; `None` when the OTP is gone.
     fn apply_delivery(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record>;
     /// The OTP whose part had this SMSC message id (exact, as indexed).

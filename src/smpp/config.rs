@@ -1,4 +1,8 @@
-//! Configuration of one SMSC connection (`[[smsc]]` in the TOML file).
+//! Configuration of the SMPP engine: one SMSC connection (`[[smsc]]` in the TOML file) and the
+//! engine-wide settings (`[engine]`). Every field has a default so that a minimal entry names
+//! only what differs.
+
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -20,9 +24,76 @@ pub enum ConcatMethod {
     Payload,
 }
 
-/// One `[[smsc]]` entry. Every field has a default so that a minimal entry names only what
-/// differs.
-#[derive(Debug, Clone, Deserialize)]
+/// Which alphabet to put the text in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TextEncoding {
+    /// GSM 03.38 when the text fits it (national shift tables included), UCS-2 otherwise.
+    #[default]
+    Auto,
+    Gsm7,
+    Ucs2,
+    Latin1,
+}
+
+/// How the validity_period of a submit_sm is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ValidityFormat {
+    /// `YYMMDDhhmmss000R`, the time left until the OTP expires, computed at each (re)send.
+    /// Immune to clock skew between otpgate and the SMSC: the default.
+    #[default]
+    Relative,
+    /// `YYMMDDhhmmsst00+`, the OTP's expiry in UTC.
+    Absolute,
+}
+
+/// What happens to a submit_sm whose response does not come within `response_timeout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeoutPolicy {
+    /// Send it again (at-least-once: the SMSC may have taken the first copy).
+    #[default]
+    Retry,
+    /// Report it FAILED (at-most-once).
+    Fail,
+}
+
+/// TON/NPI pairs written into submit_sm addresses, by kind of address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TonNpiConfig {
+    /// Alphanumeric sender ID (default 5/0).
+    pub alphanumeric: [u8; 2],
+    /// International number, sender or destination (default 1/1).
+    pub international: [u8; 2],
+    /// Short code, at most 8 digits (default 3/0).
+    pub short_code: [u8; 2],
+}
+
+impl Default for TonNpiConfig {
+    fn default() -> Self {
+        Self {
+            alphanumeric: [5, 0],
+            international: [1, 1],
+            short_code: [3, 0],
+        }
+    }
+}
+
+/// SMPP over TLS for SMSCs that offer it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    pub enabled: bool,
+    /// PEM file of the CA certificates to trust; the web PKI roots when absent.
+    pub ca_file: Option<String>,
+    /// Name to verify the SMSC's certificate against; `host` when absent.
+    pub server_name: Option<String>,
+}
+
+/// One `[[smsc]]` entry. Its `Debug` never shows the password.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmscConfig {
     pub name: String,
@@ -31,6 +102,8 @@ pub struct SmscConfig {
     pub system_id: String,
     pub password: String,
     pub system_type: String,
+    /// address_range of the bind (empty: whatever the SMSC decides).
+    pub address_range: String,
     pub bind_mode: BindMode,
     /// Number of binds (transceivers, or transmitter+receiver pairs).
     pub binds: usize,
@@ -41,6 +114,29 @@ pub struct SmscConfig {
     pub concat: ConcatMethod,
     /// Destination prefixes this SMSC serves ("+" = everything).
     pub routes: Vec<String>,
+    /// Among the SMSCs of one route, lower is tried first.
+    pub priority: u32,
+    /// Among SMSCs of equal priority, the share of new traffic (0 = only as a fallback).
+    pub weight: u32,
+    pub encoding: TextEncoding,
+    /// data_coding written for GSM 03.38 text (0 = SMSC default alphabet, some SMSCs want 1).
+    pub gsm7_data_coding: u8,
+    /// National language shift tables the text may use (e.g. "turkish", "spanish",
+    /// "portuguese"), as the codec names them.
+    pub national_languages: Vec<String>,
+    /// Pack GSM 03.38 septets (most SMSCs want one septet per octet: false).
+    pub packed_gsm7: bool,
+    /// Most segments one message may take.
+    pub max_parts: usize,
+    pub ton_npi: TonNpiConfig,
+    /// TON/NPI of the destination (an E.164 number); the international pair when absent.
+    pub destination_ton_npi: Option<[u8; 2]>,
+    pub validity: ValidityFormat,
+    pub service_type: String,
+    pub tls: TlsConfig,
+    /// Overrides of the engine-wide values for this SMSC.
+    pub response_timeout_ms: Option<u64>,
+    pub enquire_link_interval_ms: Option<u64>,
 }
 
 impl Default for SmscConfig {
@@ -52,12 +148,183 @@ impl Default for SmscConfig {
             system_id: "test".into(),
             password: "secret".into(),
             system_type: String::new(),
+            address_range: String::new(),
             bind_mode: BindMode::Transceiver,
             binds: 1,
             window: 64,
             tps: 0,
             concat: ConcatMethod::Udh8,
             routes: vec!["+".into()],
+            priority: 0,
+            weight: 1,
+            encoding: TextEncoding::Auto,
+            gsm7_data_coding: 0,
+            national_languages: Vec::new(),
+            packed_gsm7: false,
+            max_parts: 10,
+            ton_npi: TonNpiConfig::default(),
+            destination_ton_npi: None,
+            validity: ValidityFormat::Relative,
+            service_type: String::new(),
+            tls: TlsConfig::default(),
+            response_timeout_ms: None,
+            enquire_link_interval_ms: None,
         }
+    }
+}
+
+impl std::fmt::Debug for SmscConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmscConfig")
+            .field("name", &self.name)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("system_id", &self.system_id)
+            .field("password", &"<redacted>")
+            .field("system_type", &self.system_type)
+            .field("bind_mode", &self.bind_mode)
+            .field("binds", &self.binds)
+            .field("window", &self.window)
+            .field("tps", &self.tps)
+            .field("concat", &self.concat)
+            .field("routes", &self.routes)
+            .field("priority", &self.priority)
+            .field("weight", &self.weight)
+            .field("tls", &self.tls.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmscConfig {
+    pub fn response_timeout(&self, engine: &EngineSettings) -> Duration {
+        Duration::from_millis(
+            self.response_timeout_ms
+                .unwrap_or(engine.response_timeout_ms)
+                .max(1),
+        )
+    }
+    pub fn enquire_link_interval(&self, engine: &EngineSettings) -> Duration {
+        Duration::from_millis(
+            self.enquire_link_interval_ms
+                .unwrap_or(engine.enquire_link_interval_ms)
+                .max(1),
+        )
+    }
+}
+
+/// Engine-wide settings (`[engine]`). Durations are in milliseconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    /// Messages waiting to be sent, across every SMSC, before `QueueFull`.
+    pub queue_capacity: usize,
+    /// Retry-After given with `QueueFull` / `NoRoute` / `ShuttingDown`.
+    pub retry_after_ms: u64,
+    pub connect_timeout_ms: u64,
+    /// Wait for bind_*_resp, unbind_resp.
+    pub bind_timeout_ms: u64,
+    /// Wait for a submit_sm_resp.
+    pub response_timeout_ms: u64,
+    pub timeout_policy: TimeoutPolicy,
+    /// Recycle a bind after this many submit_sm timeouts in a row.
+    pub max_consecutive_timeouts: u32,
+    /// enquire_link after this long without a PDU from the SMSC.
+    pub enquire_link_interval_ms: u64,
+    /// The link is dead when enquire_link_resp does not come within this.
+    pub enquire_link_timeout_ms: u64,
+    /// A write to the socket taking longer than this kills the link.
+    pub write_timeout_ms: u64,
+    /// Reconnect backoff: exponential from min to max, full jitter.
+    pub reconnect_min_ms: u64,
+    pub reconnect_max_ms: u64,
+    /// Backoff after a bind refused for its credentials (system_id / password).
+    pub auth_failure_min_ms: u64,
+    pub auth_failure_max_ms: u64,
+    /// Pause of a bind after ESME_RTHROTTLED.
+    pub throttle_pause_ms: u64,
+    /// Pause of a bind after ESME_RMSGQFUL.
+    pub queue_full_pause_ms: u64,
+    /// Transient errors and timeouts: attempts per message before FAILED.
+    pub max_attempts: u32,
+    /// Transient errors and timeouts: first retry delay (doubles, full jitter).
+    pub retry_min_ms: u64,
+    pub retry_max_ms: u64,
+    /// After this many transient failures on one SMSC, a message tries the next of its route.
+    pub failover_after_attempts: u32,
+    /// An SMSC with no bind up (or every bind paused) this long hands its queue to the next
+    /// SMSC of each message's route.
+    pub failover_after_ms: u64,
+    /// `NoRoute` when no SMSC of the route has had a bind up within this (engine start counts
+    /// as up, so messages are taken while the first binds come up).
+    pub no_route_after_ms: u64,
+    /// Largest PDU accepted from an SMSC.
+    pub max_pdu_len: usize,
+    /// Submit-to-receipt latency is measured for at most this many outstanding message ids.
+    pub receipt_clock_capacity: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 10_000,
+            retry_after_ms: 5_000,
+            connect_timeout_ms: 5_000,
+            bind_timeout_ms: 5_000,
+            response_timeout_ms: 10_000,
+            timeout_policy: TimeoutPolicy::Retry,
+            max_consecutive_timeouts: 10,
+            enquire_link_interval_ms: 30_000,
+            enquire_link_timeout_ms: 10_000,
+            write_timeout_ms: 5_000,
+            reconnect_min_ms: 500,
+            reconnect_max_ms: 30_000,
+            auth_failure_min_ms: 30_000,
+            auth_failure_max_ms: 300_000,
+            throttle_pause_ms: 1_000,
+            queue_full_pause_ms: 5_000,
+            max_attempts: 5,
+            retry_min_ms: 500,
+            retry_max_ms: 10_000,
+            failover_after_attempts: 2,
+            failover_after_ms: 10_000,
+            no_route_after_ms: 60_000,
+            max_pdu_len: 4096,
+            receipt_clock_capacity: 100_000,
+        }
+    }
+}
+
+pub(crate) fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_smsc_takes_defaults() {
+        let c: SmscConfig = toml::from_str("name = \"a\"\nport = 2776\n").unwrap();
+        assert_eq!(c.window, 64);
+        assert_eq!(c.ton_npi.alphanumeric, [5, 0]);
+        assert_eq!(c.routes, vec!["+".to_string()]);
+        let e: EngineSettings = toml::from_str("queue_capacity = 5\n").unwrap();
+        assert_eq!(e.queue_capacity, 5);
+        assert_eq!(e.timeout_policy, TimeoutPolicy::Retry);
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let c = SmscConfig {
+            password: "hunter2".into(),
+            ..SmscConfig::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_field_is_refused() {
+        assert!(toml::from_str::<SmscConfig>("nmae = \"a\"\n").is_err());
+        assert!(toml::from_str::<EngineSettings>("queue = 1\n").is_err());
     }
 }

@@ -1,4 +1,69 @@
-//! The SMPP client engine. (Being written: see issue 4.)
+//! The SMPP client engine (ESME): binds to SMSCs, windows, throttles, routing, receipts.
+//!
+//! Layout (one job per module):
+//! - [`config`]: `[[smsc]]` entries ([`SmscConfig`]) and `[engine]` settings
+//!   ([`EngineSettings`]).
+//! - [`engine`]: [`SmppEngine::start`] and [`EngineHandle`] (the `Dispatcher`, shutdown).
+//! - `shared`: state shared by the tasks; `fate`: reports to the sink and retries.
+//! - `router`: destination prefix to an ordered list of SMSCs; `health`: which binds are up.
+//! - `queue`: per-SMSC queue in dispatch order; `message`: a message and its parts' state.
+//! - `supervisor`: delayed retries, failover of a down SMSC's queue, expiry.
+//! - `bind`: one bind's connect / bind / reconnect loop; `session`: a bound link (window,
+//!   throttle, enquire_link, timeouts, drain and unbind); `outbound`: what it sends;
+//!   `inbound`: PDUs from the SMSC.
+//! - `window`: the W-permit semaphore, pending requests, sequence numbers.
+//! - `throttle`: token bucket counting segments, AIMD on ESME_RTHROTTLED.
+//! - `submit`: an `OutboundSms` to the submit_sm of its parts; `address`: TON/NPI, validity
+//!   period, masking.
+//! - `receipts`: deliver_sm receipts and MO; `status`: command_status classes.
+//! - `backoff`: exponential backoff with jitter; `metrics`: metric names and helpers.
+//! - `transport`, `tls`: TCP / TLS links framed by the codec.
+//!
+//! Behaviour worth knowing:
+//! - Delivery is at-least-once: a submit_sm in flight when its link dies, or unanswered
+//!   within `response_timeout_ms` (with `timeout_policy = "retry"`), is sent again, so the
+//!   SMSC may see it twice. Everything else is sent once.
+//! - Queues are ordered by dispatch order: a message sent back (throttled, queue full, lost
+//!   link) goes ahead of newer ones; the parts of one message go out in order on one bind.
+//! - validity_period is relative (`...R`) by default, computed at each send from the OTP's
+//!   expiry, so clock skew with the SMSC does not matter; `validity = "absolute"` writes UTC.
+//! - Routing: the longest prefix matching the destination, over the `routes` of every SMSC,
+//!   names the SMSCs that may carry it (ordered by `priority`, shared by `weight`).
+//!   `try_dispatch` answers `NoRoute` when no prefix matches or when none of those SMSCs has
+//!   had a bind up within `no_route_after_ms` (the engine start counts as "up", so messages
+//!   are taken while the first binds come up). A queued message moves to the next SMSC of
+//!   its route when its SMSC has had no usable bind for `failover_after_ms`, or after
+//!   `failover_after_attempts` transient failures there; it ends `Failed` when it expires
+//!   first.
+//! - A message moved to another SMSC is prepared again for it and sent whole; parts still in
+//!   flight at the old one no longer count.
 
+mod address;
+mod backoff;
+mod bind;
 pub mod config;
-pub use config::{BindMode, ConcatMethod, SmscConfig};
+pub mod engine;
+mod fate;
+mod health;
+mod inbound;
+mod message;
+pub mod metrics;
+mod outbound;
+mod queue;
+mod receipts;
+mod router;
+mod session;
+mod shared;
+mod status;
+mod submit;
+mod supervisor;
+mod throttle;
+mod tls;
+mod transport;
+mod window;
+
+pub use config::{
+    BindMode, ConcatMethod, EngineSettings, SmscConfig, TextEncoding, TimeoutPolicy, TlsConfig,
+    TonNpiConfig, ValidityFormat,
+};
+pub use engine::{EngineError, EngineHandle, SmppEngine};

@@ -9,6 +9,8 @@ use otpgate::config::{Config, TenantConfig};
 use otpgate::dispatch::{DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness};
 use otpgate::otp::Clock;
 
+pub mod receiver;
+
 /// Keeps every SMS it is given; refuses while `refuse` holds an error.
 #[derive(Default)]
 pub struct RecordingDispatcher {

@@ -14,7 +14,6 @@ use otpgate_loadtest::sim::{
     self, AccountConfig, Latency, MessageIdFormat, ReceiptCarrier, ReceiptMix, SimConfig,
 };
 use tokio::net::TcpListener;
-use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Parser, Debug)]
 #[command(name = "smsc-sim", version, about = "SMPP 3.4 SMSC simulator")]
@@ -201,23 +200,7 @@ async fn main() -> Result<()> {
         handle.serve_http(l);
     }
     if !args.quiet {
-        let mut rx = handle.subscribe();
-        tokio::spawn(async move {
-            loop {
-                match rx.recv().await {
-                    Ok(m) => tracing::info!(
-                        target: "smsc_sim::sms",
-                        "SMS to {}: {:?}",
-                        m.display_destination(),
-                        m.text
-                    ),
-                    Err(RecvError::Lagged(n)) => {
-                        tracing::info!(target: "smsc_sim::sms", "{n} messages not logged (too many)")
-                    }
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        });
+        handle.log_messages();
     }
     wait_for_signal().await?;
     tracing::info!("stopping: unbinding clients");

@@ -133,6 +133,30 @@ impl SimHandle {
         self.shared.messages.subscribe()
     }
 
+    /// Logs every reassembled message at info level (target `smsc_sim::sms`), as the handset
+    /// would show it: `SMS to +44...: "text"`. The simulator plays the phone, so showing the
+    /// text is its job. Ends when the simulator shuts down.
+    pub fn log_messages(&self) -> tokio::task::JoinHandle<()> {
+        use tokio::sync::broadcast::error::RecvError;
+        let mut rx = self.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(m) => tracing::info!(
+                        target: "smsc_sim::sms",
+                        "SMS to {}: {:?}",
+                        m.display_destination(),
+                        m.text
+                    ),
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::info!(target: "smsc_sim::sms", "{n} messages not logged (too many)")
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        })
+    }
+
     /// Waits for a message to `destination` (with or without `+`) received after `after_seq`
     /// (0: any), at most `wait`.
     pub async fn wait_for_message(

@@ -1,0 +1,66 @@
+//! Status callbacks: every status or deliveryStatus change of an OTP that has an
+//! `otpCallbackUrl` is queued (by the store, while it makes the change: never on the
+//! request path), batched per URL (at most `batch_max` OTP objects, flushed within
+//! `flush_ms`), signed (`X-Otpgate-Signature`, see [`sign`]), POSTed as
+//! `{"event":"otp_update","data":[...]}` and retried with backoff by the [`CallbackTask`].
+//!
+//! - [`queue`]: the bounded per-URL queue (sheds the oldest when full).
+//! - [`task`]: the delivery task.
+//! - [`sign`]: the signature.
+//! - [`ssrf`]: the guard against callbacks to internal addresses.
+
+pub mod queue;
+pub mod sign;
+pub mod ssrf;
+pub mod task;
+
+use std::sync::Arc;
+
+use crate::otp::clock::Clock;
+use crate::otp::model::{OtpId, OtpView, Record};
+use crate::otp::store::ChangeObserver;
+
+pub use queue::{CallbackQueue, Dest};
+pub use task::CallbackTask;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error("cannot build the callback HTTP client: {0}")]
+    Client(String),
+}
+
+/// Turns store changes into queued updates: the OTP object as `GET /otp/{otpId}` shows it
+/// at the moment of the change.
+pub struct CallbackObserver {
+    queue: Arc<CallbackQueue>,
+    clock: Arc<Clock>,
+    price_per_part: f64,
+}
+
+impl CallbackObserver {
+    pub fn new(queue: Arc<CallbackQueue>, clock: Arc<Clock>, price_per_part: f64) -> Self {
+        Self {
+            queue,
+            clock,
+            price_per_part,
+        }
+    }
+}
+
+impl ChangeObserver for CallbackObserver {
+    fn changed(&self, id: OtpId, record: &Record) {
+        let Some(url) = record
+            .extra
+            .as_deref()
+            .and_then(|e| e.callback_url.as_deref())
+        else {
+            return;
+        };
+        let view = OtpView::new(id, record, self.clock.unix_secs(), self.price_per_part);
+        let dest = Dest {
+            tenant: record.tenant,
+            url: url.into(),
+        };
+        self.queue.push(dest, view);
+    }
+}

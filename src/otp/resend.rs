@@ -1,0 +1,103 @@
+//! Resend: a new PIN for a pending OTP, sent again. The old PIN stops verifying at once; the
+//! resend is limited per OTP (`[limits] max_resends`) and counts against the per-number
+//! create limit like a create. The wrong tries already made still count (maxAttempts bounds
+//! guessing over the whole life of the OTP).
+
+use std::time::Duration;
+
+use crate::dispatch::OutboundSms;
+
+use super::model::DeliveryStatus;
+use super::model::{OtpStatus, OtpView};
+use super::phone::Phone;
+use super::pin;
+use super::service::{blocked, OtpError, OtpService};
+use super::store::{DeliveryChange, NumberLimit, ResendError};
+use super::tenant::Tenant;
+use super::text::render;
+
+impl OtpService {
+    /// `POST /otp/{otpId}/resend`.
+    pub fn resend(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
+        let (id, current) = self.owned(tenant, id)?;
+        let now = self.clock.unix_secs();
+        match current.status_at_time(now) {
+            OtpStatus::Pending => {}
+            other => return Err(not_pending(other)),
+        }
+        let max = self.limits.max_resends;
+        if current.extra.as_ref().map_or(0, |e| e.resends) >= max {
+            blocked("resend_limit");
+            return Err(OtpError::ResendLimit { max });
+        }
+        if let NumberLimit::Limited { retry_after } = self.store.hit_number_limit(
+            current.phone,
+            self.limits.per_number,
+            self.limits.per_number_window_s,
+            now,
+        ) {
+            blocked("number_limit");
+            return Err(OtpError::NumberLimited { retry_after });
+        }
+        let (kind, len) = current.pin();
+        let new_pin = pin::generate(kind, len);
+        let record = self
+            .store
+            .resend(&id, self.hasher.hash(&id.0, &new_pin), max, now)
+            .map_err(|e| match e {
+                ResendError::NotFound => OtpError::NotFound,
+                ResendError::NotPending(s) => not_pending(s),
+                ResendError::Limit => OtpError::ResendLimit { max },
+            })?;
+        let extra = record.extra.as_deref();
+        let template = match extra.and_then(|e| e.template.as_deref()) {
+            Some(t) => t,
+            None => self.config_template(record.language()),
+        };
+        let default_sender = if tenant.config.default_sender.is_empty() {
+            &self.otp.default_sender
+        } else {
+            &tenant.config.default_sender
+        };
+        let sender = extra
+            .and_then(|e| e.sender.as_deref())
+            .unwrap_or(default_sender);
+        let phone = Phone::stored(record.phone, record.country);
+        let sms = OutboundSms {
+            otp_id: id.to_string(),
+            tenant: tenant.name().to_owned(),
+            destination: phone.e164(),
+            sender: sender.to_owned(),
+            text: render(template, &new_pin),
+            expires_at: self.clock.system_time()
+                + Duration::from_secs(u64::from(record.expires().saturating_sub(now))),
+        };
+        if let Err(e) = self.dispatcher.try_dispatch(sms) {
+            // the new PIN was never sent: say so on the OTP; the client may resend again
+            let change = DeliveryChange::Status {
+                status: DeliveryStatus::Failed,
+                smsc: None,
+                error: Some(format!("resend not queued: {e}")),
+            };
+            self.store.apply_delivery(&id, change, now);
+            blocked("dispatch");
+            return Err(OtpError::Unavailable {
+                reason: e.to_string(),
+                retry_after: e.retry_after(),
+            });
+        }
+        metrics::counter!("otpgate_otps_resent_total", "tenant" => tenant.name().to_owned())
+            .increment(1);
+        tracing::info!(otp_id = %id, tenant = tenant.name(), "otp resent");
+        Ok(self.view(id, &record))
+    }
+}
+
+fn not_pending(status: OtpStatus) -> OtpError {
+    match status {
+        OtpStatus::Verified => OtpError::AlreadyVerified,
+        OtpStatus::Cancelled => OtpError::Cancelled,
+        OtpStatus::Expired => OtpError::Expired,
+        OtpStatus::Failed | OtpStatus::Pending => OtpError::AlreadyFailed,
+    }
+}

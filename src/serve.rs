@@ -1,0 +1,107 @@
+//! Starting and stopping the whole engine in order: the OTP core, the SMPP engine (with the
+//! embedded SMSC simulator when no `[[smsc]]` is configured), the HTTP front; on shutdown the
+//! HTTP front stops taking requests first, then the SMPP windows drain and the binds unbind,
+//! then the simulator stops.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use otpgate_loadtest::sim::{self, SimConfig, SimHandle};
+use rand::RngCore;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, TenantConfig};
+use crate::dispatch::Dispatcher;
+use crate::http::{self, HttpError};
+use crate::smpp::{EngineError, SmppEngine, SmscConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("embedded SMSC simulator: {0}")]
+    Simulator(String),
+    #[error("SMPP engine: {0}")]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What was started, for the caller to announce (and for tests to use).
+#[derive(Clone)]
+pub struct Started {
+    pub http_addr: SocketAddr,
+    /// The in-process SMSC simulator, when no SMSC was configured.
+    pub simulator: Option<SimHandle>,
+    /// The token of the temporary `demo` tenant, when no tenant was configured.
+    pub demo_token: Option<String>,
+}
+
+/// How long the SMPP engine may take to drain its windows and unbind at shutdown.
+const ENGINE_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs otpgate on `listener` until `shutdown` completes. `on_started` is called once every
+/// part is up.
+pub async fn run(
+    mut config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_started: impl FnOnce(&Started),
+) -> Result<(), ServeError> {
+    let demo_token = config.tenants.is_empty().then(|| {
+        let token = random_token();
+        config.tenants.push(TenantConfig {
+            name: "demo".into(),
+            token: token.clone(),
+            ..TenantConfig::default()
+        });
+        token
+    });
+    let simulator = if config.smsc.is_empty() {
+        let sim_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let handle = sim::spawn(sim_listener, SimConfig::default())
+            .await
+            .map_err(|e| ServeError::Simulator(e.to_string()))?;
+        let defaults = SmscConfig::default();
+        config.smsc.push(SmscConfig {
+            name: "embedded-sim".into(),
+            host: handle.local_addr().ip().to_string(),
+            port: handle.local_addr().port(),
+            ..defaults
+        });
+        handle.log_messages();
+        Some(handle)
+    } else {
+        None
+    };
+
+    let prepared = http::prepare(&config);
+    let engine = SmppEngine::start(
+        config.smsc.clone(),
+        config.engine.clone(),
+        prepared.delivery_sink(),
+    )?;
+    let started = Started {
+        http_addr: listener.local_addr()?,
+        simulator: simulator.clone(),
+        demo_token,
+    };
+    on_started(&started);
+
+    let dispatcher: Arc<dyn Dispatcher> = Arc::new(engine.clone());
+    let served = http::run_server(config, listener, prepared, dispatcher, shutdown).await;
+    engine.shutdown(ENGINE_SHUTDOWN_DEADLINE).await;
+    if let Some(sim) = simulator {
+        sim.shutdown().await;
+    }
+    served.map_err(ServeError::from)
+}
+
+/// A fresh 128-bit token from the OS CSPRNG, as hex.
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}

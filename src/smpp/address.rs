@@ -1,0 +1,170 @@
+//! Addresses and times of a submit_sm: TON/NPI derived from what a sender or destination looks
+//! like, the validity_period in SMPP time format, and phone numbers masked for logs.
+
+use std::time::{Duration, SystemTime};
+
+use otpgate_codec::pdu::{Address, COctetString};
+
+use super::config::{TonNpiConfig, ValidityFormat};
+
+/// What kind of address a sender ID is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressKind {
+    Alphanumeric,
+    ShortCode,
+    International,
+}
+
+/// Longest number treated as a short code.
+const SHORT_CODE_MAX_DIGITS: usize = 8;
+
+pub fn kind_of(addr: &str) -> AddressKind {
+    let digits = addr.strip_prefix('+').unwrap_or(addr);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        AddressKind::Alphanumeric
+    } else if !addr.starts_with('+') && digits.len() <= SHORT_CODE_MAX_DIGITS {
+        AddressKind::ShortCode
+    } else {
+        AddressKind::International
+    }
+}
+
+/// The source address of a submit_sm for `sender`.
+pub fn source_address(sender: &str, ton_npi: &TonNpiConfig) -> Address {
+    let (pair, text) = match kind_of(sender) {
+        AddressKind::Alphanumeric => (ton_npi.alphanumeric, sender),
+        AddressKind::ShortCode => (ton_npi.short_code, sender),
+        AddressKind::International => (
+            ton_npi.international,
+            sender.strip_prefix('+').unwrap_or(sender),
+        ),
+    };
+    Address {
+        ton: pair[0],
+        npi: pair[1],
+        addr: COctetString::from(text),
+    }
+}
+
+/// The destination address of a submit_sm for an E.164 number.
+pub fn destination_address(e164: &str, pair: [u8; 2]) -> Address {
+    Address {
+        ton: pair[0],
+        npi: pair[1],
+        addr: COctetString::from(e164.strip_prefix('+').unwrap_or(e164)),
+    }
+}
+
+/// The validity_period for a message expiring at `expires_at`, or `None` when it already has.
+pub fn validity_period(
+    format: ValidityFormat,
+    expires_at: SystemTime,
+    now: SystemTime,
+) -> Option<String> {
+    let left = expires_at.duration_since(now).ok()?;
+    if left < Duration::from_secs(1) {
+        return None;
+    }
+    Some(match format {
+        ValidityFormat::Relative => relative(left),
+        ValidityFormat::Absolute => absolute(expires_at),
+    })
+}
+
+/// `YYMMDDhhmmss000R`: years and months 0, days up to 99, whole seconds rounded down.
+fn relative(left: Duration) -> String {
+    let secs = left.as_secs().min(99 * 86_400 + 86_399);
+    let (d, rest) = (secs / 86_400, secs % 86_400);
+    let (h, rest) = (rest / 3_600, rest % 3_600);
+    let (m, s) = (rest / 60, rest % 60);
+    format!("0000{d:02}{h:02}{m:02}{s:02}000R")
+}
+
+/// `YYMMDDhhmmsst00+` in UTC.
+fn absolute(at: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(at);
+    format!(
+        "{:02}{:02}{:02}{:02}{:02}{:02}{}00+",
+        t.year().rem_euclid(100),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond() / 100
+    )
+}
+
+/// A phone number for logs: everything but the last 3 digits masked.
+pub fn mask(number: &str) -> String {
+    let n = number.chars().count();
+    number
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i + 3 < n && c.is_ascii_alphanumeric() {
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ton_npi_follow_the_sender() {
+        let t = TonNpiConfig::default();
+        let a = source_address("Verify", &t);
+        assert_eq!((a.ton, a.npi, a.addr.to_string()), (5, 0, "Verify".into()));
+        let s = source_address("12345", &t);
+        assert_eq!((s.ton, s.npi), (3, 0));
+        let i = source_address("+447700900123", &t);
+        assert_eq!(
+            (i.ton, i.npi, i.addr.to_string()),
+            (1, 1, "447700900123".into())
+        );
+        let long = source_address("447700900123", &t);
+        assert_eq!((long.ton, long.npi), (1, 1));
+        let custom = TonNpiConfig {
+            alphanumeric: [5, 9],
+            ..t
+        };
+        assert_eq!(source_address("ACME", &custom).npi, 9);
+        let d = destination_address("+33612345678", [1, 1]);
+        assert_eq!(d.addr.to_string(), "33612345678");
+    }
+
+    #[test]
+    fn relative_validity() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let v = |s| validity_period(ValidityFormat::Relative, now + Duration::from_secs(s), now);
+        assert_eq!(v(600).unwrap(), "000000001000000R");
+        assert_eq!(v(90_061).unwrap(), "000001010101000R");
+        assert_eq!(v(0), None);
+        assert_eq!(
+            validity_period(ValidityFormat::Relative, now, now + Duration::from_secs(5)),
+            None
+        );
+    }
+
+    #[test]
+    fn absolute_validity_is_utc() {
+        // 2024-03-05 14:07:09.3 UTC
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_709_647_629_300);
+        let now = at - Duration::from_secs(300);
+        assert_eq!(
+            validity_period(ValidityFormat::Absolute, at, now).unwrap(),
+            "240305140709300+"
+        );
+    }
+
+    #[test]
+    fn masking_keeps_the_last_three_digits() {
+        assert_eq!(mask("+447700900123"), "+*********123");
+        assert_eq!(mask("123"), "123");
+    }
+}

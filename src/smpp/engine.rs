@@ -1,0 +1,319 @@
+//! The engine's public face: [`SmppEngine::start`] spawns a bind task per bind of every SMSC
+//! and the supervisor; [`EngineHandle`] takes messages (`Dispatcher`), reports readiness and
+//! shuts the whole down gracefully.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::bind::{BindTask, Role};
+use super::config::{BindMode, EngineSettings, SmscConfig};
+use super::message::{Message, Work};
+use super::shared::Shared;
+use super::supervisor::Supervisor;
+use crate::dispatch::{DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("smsc[{index}].{field}: {reason}")]
+    Smsc {
+        index: usize,
+        field: &'static str,
+        reason: String,
+    },
+    #[error("engine.{field}: {reason}")]
+    Settings { field: &'static str, reason: String },
+    #[error("the SMPP engine must be started inside a tokio runtime")]
+    NoRuntime,
+}
+
+pub struct SmppEngine;
+
+impl SmppEngine {
+    /// Validates the configuration and starts every bind. Must run inside a tokio runtime.
+    pub fn start(
+        smscs: Vec<SmscConfig>,
+        settings: EngineSettings,
+        sink: Arc<dyn DeliverySink>,
+    ) -> Result<EngineHandle, EngineError> {
+        validate(&smscs, &settings)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
+        let shared = Arc::new(Shared::new(smscs, settings, sink));
+        let drain = CancellationToken::new();
+        let stop = CancellationToken::new();
+        let mut binds = Vec::new();
+        for smsc in &shared.smscs {
+            for i in 0..smsc.cfg.binds {
+                let roles: &[(Role, Option<usize>, String)] = &match smsc.cfg.bind_mode {
+                    BindMode::Transceiver => vec![(Role::Transceiver, Some(i), i.to_string())],
+                    BindMode::TransmitterReceiver => vec![
+                        (Role::Transmitter, Some(i), format!("{i}tx")),
+                        (Role::Receiver, None, format!("{i}rx")),
+                    ],
+                };
+                for (role, slot, label) in roles.iter().cloned() {
+                    let span =
+                        tracing::info_span!("smpp_bind", smsc = %smsc.cfg.name, bind = %label);
+                    let task = BindTask {
+                        shared: shared.clone(),
+                        smsc: smsc.clone(),
+                        role,
+                        slot,
+                        label,
+                        drain: drain.clone(),
+                    };
+                    binds.push(runtime.spawn(task.run().instrument(span)));
+                }
+            }
+        }
+        let supervisor = Supervisor {
+            shared: shared.clone(),
+            stop: stop.clone(),
+        };
+        let supervisor = runtime.spawn(
+            supervisor
+                .run()
+                .instrument(tracing::info_span!("smpp_supervisor")),
+        );
+        Ok(EngineHandle {
+            inner: Arc::new(Inner {
+                shared,
+                drain,
+                stop,
+                tasks: Mutex::new(Some((binds, supervisor))),
+                done: tokio::sync::Mutex::new(false),
+            }),
+        })
+    }
+}
+
+fn validate(smscs: &[SmscConfig], settings: &EngineSettings) -> Result<(), EngineError> {
+    let err = |index, field, reason: &str| EngineError::Smsc {
+        index,
+        field,
+        reason: reason.to_string(),
+    };
+    for (i, c) in smscs.iter().enumerate() {
+        if c.name.trim().is_empty() {
+            return Err(err(i, "name", "must not be empty"));
+        }
+        if smscs.iter().take(i).any(|o| o.name == c.name) {
+            return Err(err(i, "name", "two SMSCs have this name"));
+        }
+        if c.host.trim().is_empty() {
+            return Err(err(i, "host", "must not be empty"));
+        }
+        if c.binds == 0 || c.binds > 64 {
+            return Err(err(i, "binds", "must be 1 to 64"));
+        }
+        if c.window == 0 || c.window > 10_000 {
+            return Err(err(i, "window", "must be 1 to 10000"));
+        }
+        if c.routes.is_empty() {
+            return Err(err(
+                i,
+                "routes",
+                "must name at least one prefix (\"+\" for all)",
+            ));
+        }
+        if let Some(r) = c.routes.iter().find(|r| {
+            !r.trim_start_matches('+')
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        }) {
+            return Err(err(i, "routes", &format!("{r:?} is not a digit prefix")));
+        }
+        if c.max_parts == 0 || c.max_parts > 255 {
+            return Err(err(i, "max_parts", "must be 1 to 255"));
+        }
+        super::submit::split_options(c, 0)
+            .map_err(|e| err(i, "national_languages", &e.to_string()))?;
+        for (field, v) in [
+            ("system_id", &c.system_id),
+            ("password", &c.password),
+            ("system_type", &c.system_type),
+        ] {
+            let max = if field == "system_id" {
+                15
+            } else if field == "password" {
+                8
+            } else {
+                12
+            };
+            if v.len() > max {
+                return Err(err(i, field, &format!("at most {max} characters")));
+            }
+        }
+    }
+    let s = settings;
+    let serr = |field, reason: &str| EngineError::Settings {
+        field,
+        reason: reason.to_string(),
+    };
+    if s.queue_capacity == 0 {
+        return Err(serr("queue_capacity", "must be at least 1"));
+    }
+    if s.max_attempts == 0 {
+        return Err(serr("max_attempts", "must be at least 1"));
+    }
+    if s.max_pdu_len < 64 {
+        return Err(serr("max_pdu_len", "must be at least 64"));
+    }
+    if s.enquire_link_timeout_ms == 0 || s.response_timeout_ms == 0 || s.bind_timeout_ms == 0 {
+        return Err(serr("*_timeout_ms", "timeouts must be above 0"));
+    }
+    Ok(())
+}
+
+/// The bind tasks and the supervisor.
+type Tasks = (Vec<JoinHandle<()>>, JoinHandle<()>);
+
+struct Inner {
+    shared: Arc<Shared>,
+    drain: CancellationToken,
+    stop: CancellationToken,
+    tasks: Mutex<Option<Tasks>>,
+    done: tokio::sync::Mutex<bool>,
+}
+
+/// The running engine. Cheap to clone; `try_dispatch` never waits.
+#[derive(Clone)]
+pub struct EngineHandle {
+    inner: Arc<Inner>,
+}
+
+impl EngineHandle {
+    /// Submit-capable binds up, across every SMSC.
+    pub fn binds_up(&self) -> usize {
+        self.inner.shared.binds_up()
+    }
+
+    /// Submit-capable binds up of the SMSC called `smsc`.
+    pub fn smsc_binds_up(&self, smsc: &str) -> usize {
+        self.inner
+            .shared
+            .smscs
+            .iter()
+            .find(|s| s.cfg.name == smsc)
+            .map_or(0, |s| s.health.binds_up())
+    }
+
+    /// Stops taking messages, lets the windows drain, unbinds every bind and reports whatever
+    /// is still queued as `Failed("shutdown")`, all within about `deadline`. Idempotent.
+    pub async fn shutdown(&self, deadline: Duration) {
+        let mut done = self.inner.done.lock().await;
+        if *done {
+            return;
+        }
+        let shared = &self.inner.shared;
+        let start = Instant::now();
+        shared.shutting_down.store(true, Ordering::Release);
+        // Windows drain in the first half; unbinds fit in the rest.
+        let _ = shared.drain_deadline.set(start + deadline / 2);
+        self.inner.drain.cancel();
+        for s in &shared.smscs {
+            s.queue.wake();
+        }
+        let tasks = self
+            .inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((binds, supervisor)) = tasks {
+            let aborts: Vec<_> = binds.iter().map(|b| b.abort_handle()).collect();
+            let all = futures::future::join_all(binds);
+            if tokio::time::timeout(deadline, all).await.is_err() {
+                tracing::warn!("binds did not close within the shutdown deadline");
+                aborts.iter().for_each(|a| a.abort());
+            }
+            self.inner.stop.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(1), supervisor).await;
+        }
+        self.fail_leftovers();
+        tracing::info!(elapsed = ?start.elapsed(), "SMPP engine stopped");
+        *done = true;
+    }
+
+    fn fail_leftovers(&self) {
+        let shared = &self.inner.shared;
+        let mut failed = 0usize;
+        let mut fail = |w: Work| {
+            if !w.msg.is_finished() {
+                shared.report_failed(&w.msg, "shutdown");
+                failed += 1;
+            }
+        };
+        for s in &shared.smscs {
+            s.queue.drain().into_iter().for_each(&mut fail);
+        }
+        shared
+            .delayed
+            .drain()
+            .into_iter()
+            .for_each(|(_, w)| fail(w));
+        if failed > 0 {
+            tracing::warn!(failed, "messages still queued at shutdown reported failed");
+        }
+    }
+}
+
+impl Dispatcher for EngineHandle {
+    fn try_dispatch(&self, sms: OutboundSms) -> Result<(), DispatchError> {
+        let shared = &self.inner.shared;
+        let retry_after = shared.retry_after();
+        if shared.is_shutting_down() {
+            return Err(DispatchError::ShuttingDown { retry_after });
+        }
+        let now = Instant::now();
+        let route = shared
+            .router
+            .lookup(&sms.destination)
+            .ok_or(DispatchError::NoRoute { retry_after })?;
+        let smsc = shared
+            .pick(route, None, now, false)
+            .ok_or(DispatchError::NoRoute { retry_after })?;
+        if !shared.depth.try_reserve() {
+            return Err(DispatchError::QueueFull { retry_after });
+        }
+        let msg = Arc::new(Message::new(shared.next_order(), sms, route, smsc));
+        if msg.is_expired(SystemTime::now()) {
+            shared.depth.release_reserved();
+            shared.report_failed(&msg, "expired before it could be sent");
+            return Ok(());
+        }
+        match shared.smsc(smsc) {
+            Some(s) => s.queue.push_reserved(Work::fresh(msg)),
+            None => shared.depth.release_reserved(),
+        }
+        Ok(())
+    }
+
+    fn readiness(&self) -> Readiness {
+        let shared = &self.inner.shared;
+        let binds_up = shared.binds_up();
+        let queue_depth = shared.depth.get();
+        let queue_capacity = shared.depth.capacity();
+        let mut reasons = Vec::new();
+        if shared.is_shutting_down() {
+            reasons.push("shutting down".to_string());
+        }
+        if binds_up == 0 {
+            reasons.push("no SMSC bind is up".to_string());
+        }
+        if queue_depth >= queue_capacity {
+            reasons.push(format!("send queue full ({queue_depth}/{queue_capacity})"));
+        }
+        Readiness {
+            ready: reasons.is_empty(),
+            binds_up,
+            queue_depth,
+            queue_capacity,
+            reasons,
+        }
+    }
+}

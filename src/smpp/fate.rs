@@ -1,0 +1,137 @@
+//! How a message ends or goes round again: the reports to the `DeliverySink` (each message's
+//! fate reported exactly once) and the retry of a part after a transient error or a timeout
+//! (backoff, a bounded number of attempts, failover to another SMSC of the route).
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use otpgate_codec::pdu::CommandStatus;
+
+use super::address::mask;
+use super::backoff::retry_delay;
+use super::config::ms;
+use super::message::{Message, Work};
+use super::metrics;
+use super::shared::Shared;
+use super::status::status_reason;
+use crate::dispatch::DeliveryUpdate;
+
+impl Shared {
+    pub fn report_submitted(&self, msg: &Message, smsc: usize, message_ids: Vec<String>) {
+        if !msg.finish() {
+            return;
+        }
+        self.sink.on_update(DeliveryUpdate::Submitted {
+            otp_id: msg.sms.otp_id.clone(),
+            smsc: self.smsc_name(smsc).to_string(),
+            message_ids,
+        });
+    }
+
+    pub fn report_rejected(&self, msg: &Message, smsc: usize, status: CommandStatus) {
+        if !msg.finish() {
+            return;
+        }
+        let name = self.smsc_name(smsc);
+        tracing::warn!(smsc = name, otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), %status, "message rejected");
+        self.sink.on_update(DeliveryUpdate::Rejected {
+            otp_id: msg.sms.otp_id.clone(),
+            smsc: name.to_string(),
+            command_status: status.0,
+            reason: status_reason(status),
+        });
+    }
+
+    pub fn report_failed(&self, msg: &Message, reason: &str) {
+        if !msg.finish() {
+            return;
+        }
+        tracing::warn!(otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), reason, "message failed");
+        self.sink.on_update(DeliveryUpdate::Failed {
+            otp_id: msg.sms.otp_id.clone(),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// A part failed transiently (`reason`: a bounded label) on `smsc`: send it again after a
+    /// backoff, or give up after `max_attempts`.
+    pub fn retry_later(
+        &self,
+        msg: Arc<Message>,
+        generation: u32,
+        part: u16,
+        smsc: usize,
+        reason: &'static str,
+        detail: &str,
+    ) {
+        let attempts = {
+            let mut s = msg.state();
+            if s.finished || s.generation != generation {
+                return;
+            }
+            s.attempts = s.attempts.saturating_add(1);
+            s.attempts_here = s.attempts_here.saturating_add(1);
+            s.attempts
+        };
+        if attempts >= self.settings.max_attempts {
+            self.report_failed(
+                &msg,
+                &format!("gave up after {attempts} attempts: {detail}"),
+            );
+            return;
+        }
+        if msg.is_expired(SystemTime::now()) {
+            self.report_failed(&msg, "expired before an SMSC accepted it");
+            return;
+        }
+        metrics::retry(self.smsc_name(smsc), reason);
+        let delay = retry_delay(
+            ms(self.settings.retry_min_ms),
+            ms(self.settings.retry_max_ms),
+            attempts,
+        );
+        self.delayed.push(
+            Instant::now() + delay,
+            smsc,
+            Work::parts(msg, generation, vec![part]),
+        );
+    }
+
+    /// A delayed retry is due: back into its SMSC's queue, or to another SMSC of its route
+    /// when it failed there often enough and another one is healthy.
+    pub fn requeue_due(&self, smsc: usize, work: Work, now: Instant) {
+        let (finished, attempts_here, current) = {
+            let s = work.msg.state();
+            (s.finished, s.attempts_here, s.smsc)
+        };
+        if finished {
+            return;
+        }
+        if attempts_here >= self.settings.failover_after_attempts {
+            if let Some(next) = self.pick(work.msg.route, Some(current), now, true) {
+                self.move_to(work.msg, next, "transient errors");
+                return;
+            }
+        }
+        if let Some(s) = self.smsc(smsc) {
+            s.queue.push(work);
+        }
+    }
+
+    /// Hands a message to another SMSC: prepared again there, sent whole.
+    pub fn move_to(&self, msg: Arc<Message>, to: usize, why: &str) {
+        let from = msg.state().smsc;
+        tracing::info!(
+            otp_id = %msg.sms.otp_id,
+            from = self.smsc_name(from),
+            to = self.smsc_name(to),
+            why,
+            "message fails over"
+        );
+        metrics::retry(self.smsc_name(from), "failover");
+        msg.move_to(to);
+        if let Some(s) = self.smsc(to) {
+            s.queue.push(Work::fresh(msg));
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! What a session does with each PDU from the SMSC: submit_sm_resp and generic_nack matched to
+//! the window, enquire_link answered, deliver_sm answered once its receipt is recorded,
+//! unbind answered, malformed PDUs answered with generic_nack.
+
+use std::time::Instant;
+
+use otpgate_codec::framing::Frame;
+use otpgate_codec::pdu::{Body, CommandStatus, DeliverSm, DeliverSmResp, Pdu};
+
+use super::config::ms;
+use super::metrics;
+use super::receipts::on_deliver_sm;
+use super::session::{Session, SessionEnd};
+use super::status::{classify, status_label, StatusClass};
+use super::window::Pending;
+
+impl Session {
+    pub(super) async fn on_frame(&mut self, frame: Frame) -> Result<(), SessionEnd> {
+        let pdu = match frame {
+            Frame::Pdu(pdu) => pdu,
+            Frame::Invalid(invalid) => {
+                tracing::warn!(
+                    smsc = self.name(),
+                    bind = %self.label,
+                    command_id = format_args!("0x{:08X}", invalid.command_id),
+                    error = %invalid.error,
+                    "malformed PDU from the SMSC"
+                );
+                self.link.send(invalid.generic_nack()).await?;
+                return Ok(());
+            }
+        };
+        let seq = pdu.sequence_number;
+        match pdu.body {
+            Body::SubmitSmResp(resp) => {
+                let id = resp.message_id.to_str_lossy().into_owned();
+                self.on_submit_resp(seq, pdu.command_status, id);
+            }
+            Body::GenericNack => {
+                if self.window.is_pending(seq) {
+                    let status = if pdu.command_status.is_ok() {
+                        CommandStatus::ESME_RUNKNOWNERR
+                    } else {
+                        pdu.command_status
+                    };
+                    self.on_submit_resp(seq, status, String::new());
+                } else if self.enquire.is_some_and(|(s, _)| s == seq) {
+                    // The SMSC answered, if not the way it should: the link is alive.
+                    self.enquire = None;
+                } else {
+                    tracing::warn!(smsc = self.name(), bind = %self.label, status = %pdu.command_status, "generic_nack");
+                }
+            }
+            Body::EnquireLink => {
+                self.link.send(Pdu::new(seq, Body::EnquireLinkResp)).await?;
+            }
+            Body::EnquireLinkResp => {
+                if self.enquire.is_some_and(|(s, _)| s == seq) {
+                    self.enquire = None;
+                }
+            }
+            Body::DeliverSm(sm) => {
+                // Recorded first, acknowledged after: a receipt is never lost to a crash
+                // between the two.
+                on_deliver_sm(&self.shared, self.smsc.index, &sm);
+                self.link
+                    .send(Pdu::new(seq, Body::DeliverSmResp(DeliverSmResp::default())))
+                    .await?;
+            }
+            Body::DataSm(d) => {
+                // Some SMSCs carry receipts in data_sm (TLVs only): same handling.
+                let as_deliver = DeliverSm {
+                    service_type: d.service_type,
+                    source: d.source,
+                    destination: d.destination,
+                    esm_class: d.esm_class,
+                    registered_delivery: d.registered_delivery,
+                    data_coding: d.data_coding,
+                    tlvs: d.tlvs,
+                    ..DeliverSm::default()
+                };
+                on_deliver_sm(&self.shared, self.smsc.index, &as_deliver);
+                self.link
+                    .send(Pdu::new(seq, Body::DataSmResp(Default::default())))
+                    .await?;
+            }
+            Body::Unbind => {
+                tracing::info!(smsc = self.name(), bind = %self.label, "SMSC unbinds");
+                let _ = self.link.send(Pdu::new(seq, Body::UnbindResp)).await;
+                return Err(SessionEnd::Lost(
+                    "smsc_unbind",
+                    "unbind from the SMSC".into(),
+                ));
+            }
+            Body::AlertNotification(_) | Body::UnbindResp => {}
+            body if body.is_response() => {
+                tracing::debug!(smsc = self.name(), bind = %self.label, command_id = body.command_id(), "unexpected response");
+            }
+            _ => {
+                let nack = Pdu {
+                    command_status: CommandStatus::ESME_RINVCMDID,
+                    sequence_number: seq,
+                    body: Body::GenericNack,
+                };
+                self.link.send(nack).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_submit_resp(&mut self, seq: u32, status: CommandStatus, message_id: String) {
+        let Some(p) = self.window.complete(seq) else {
+            tracing::debug!(smsc = self.name(), bind = %self.label, seq, "response to no pending submit_sm");
+            return;
+        };
+        let now = Instant::now();
+        let Pending {
+            msg,
+            generation,
+            part,
+            sent_at,
+            permit,
+            ..
+        } = p;
+        drop(permit);
+        self.consecutive_timeouts = 0;
+        let name = self.smsc.cfg.name.clone();
+        metrics::submit(&name, status_label(status));
+        metrics::submit_duration(&name, now.saturating_duration_since(sent_at).as_secs_f64());
+        metrics::window(&name, &self.label, self.window.in_use(), self.window.size());
+        let me = self.smsc.index;
+        let settings = &self.shared.settings;
+        match classify(status) {
+            StatusClass::Ok => {
+                let done = {
+                    let mut st = msg.state();
+                    if st.finished || st.generation != generation {
+                        return;
+                    }
+                    if let Some(slot) = st.ids.get_mut(usize::from(part)) {
+                        *slot = Some(message_id.clone());
+                    }
+                    if st.ids.iter().all(|i| i.is_some()) {
+                        Some(st.ids.iter().flatten().cloned().collect::<Vec<_>>())
+                    } else {
+                        None
+                    }
+                };
+                self.shared.receipt_clock.record(&message_id, me, now);
+                if let Some(ids) = done {
+                    self.shared.report_submitted(&msg, me, ids);
+                }
+            }
+            StatusClass::Throttled | StatusClass::QueueFull => {
+                let throttled = classify(status) == StatusClass::Throttled;
+                let pause = if throttled {
+                    metrics::throttled(&name);
+                    metrics::retry(&name, "throttled");
+                    self.throttle.decrease(now);
+                    ms(settings.throttle_pause_ms)
+                } else {
+                    metrics::queue_full(&name);
+                    metrics::retry(&name, "queue_full");
+                    ms(settings.queue_full_pause_ms)
+                };
+                let until = now + pause;
+                if self.paused_until.is_none_or(|p| p < until) {
+                    if self.paused_until.is_none() {
+                        tracing::info!(smsc = %name, bind = %self.label, %status, pause = ?pause, "bind paused");
+                    }
+                    self.paused_until = Some(until);
+                    // Whatever this bind was about to send waits behind the paused message,
+                    // in dispatch order.
+                    self.return_current();
+                    if let Some(slot) = self.slot {
+                        self.smsc.health.pause(slot, until);
+                    }
+                }
+                if !msg.is_finished() && msg.state().generation == generation {
+                    self.smsc
+                        .queue
+                        .push(super::message::Work::parts(msg, generation, vec![part]));
+                }
+            }
+            StatusClass::Transient => {
+                tracing::warn!(smsc = %name, bind = %self.label, %status, "transient submit error");
+                self.shared.retry_later(
+                    msg,
+                    generation,
+                    part,
+                    me,
+                    "transient",
+                    &status.to_string(),
+                );
+            }
+            StatusClass::Permanent => {
+                if msg.state().generation == generation {
+                    self.shared.report_rejected(&msg, me, status);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Routing: a destination's longest matching prefix (over the `routes` of every `[[smsc]]`)
+//! names a route, an ordered list of SMSCs (by `priority`, lower first; `weight` shares the
+//! traffic among equal priorities). The first healthy SMSC of the route takes the message;
+//! when none is healthy, the first that had a bind up recently queues it (it fails over from
+//! there); when none had, the message has no route.
+
+use rand::Rng;
+use std::collections::HashMap;
+
+/// One prefix's SMSCs, grouped by priority (best group first).
+#[derive(Debug, Clone)]
+pub struct Route {
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub prefix: String,
+    /// (SMSC index, weight) per priority group.
+    pub groups: Vec<Vec<(usize, u32)>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Router {
+    routes: Vec<Route>,
+    by_prefix: HashMap<String, usize>,
+    longest: usize,
+}
+
+/// Digits of a prefix or destination without the leading `+` ("+" matches everything).
+fn normalise(s: &str) -> &str {
+    s.trim().trim_start_matches('+')
+}
+
+impl Router {
+    /// `smscs`: (routes, priority, weight) of each SMSC, by index.
+    pub fn new<'a>(smscs: impl IntoIterator<Item = (&'a [String], u32, u32)>) -> Self {
+        let mut members: HashMap<String, Vec<(u32, usize, u32)>> = HashMap::new();
+        for (index, (routes, priority, weight)) in smscs.into_iter().enumerate() {
+            for r in routes {
+                let p = normalise(r).to_string();
+                let list = members.entry(p).or_default();
+                if !list.iter().any(|(_, i, _)| *i == index) {
+                    list.push((priority, index, weight));
+                }
+            }
+        }
+        let mut router = Router::default();
+        let mut prefixes: Vec<_> = members.into_iter().collect();
+        prefixes.sort_by(|a, b| a.0.cmp(&b.0));
+        for (prefix, mut list) in prefixes {
+            list.sort_by_key(|(p, i, _)| (*p, *i));
+            let mut groups: Vec<Vec<(usize, u32)>> = Vec::new();
+            let mut last = None;
+            for (p, i, w) in list {
+                if last != Some(p) {
+                    groups.push(Vec::new());
+                    last = Some(p);
+                }
+                if let Some(g) = groups.last_mut() {
+                    g.push((i, w));
+                }
+            }
+            router.longest = router.longest.max(prefix.len());
+            router.by_prefix.insert(prefix.clone(), router.routes.len());
+            router.routes.push(Route { prefix, groups });
+        }
+        router
+    }
+
+    #[cfg(test)]
+    pub fn route(&self, index: usize) -> Option<&Route> {
+        self.routes.get(index)
+    }
+
+    /// The route of the longest prefix matching `destination`.
+    pub fn lookup(&self, destination: &str) -> Option<usize> {
+        let d = normalise(destination);
+        let max = self.longest.min(d.len());
+        (0..=max)
+            .rev()
+            .filter_map(|n| d.get(..n))
+            .find_map(|p| self.by_prefix.get(p).copied())
+    }
+
+    /// Picks an SMSC of route `route` for a message, skipping `exclude`. `healthy(i)` and
+    /// `recent(i)` say whether SMSC i takes traffic now / had a bind up recently. With
+    /// `require_healthy`, only a healthy SMSC is returned.
+    pub fn pick(
+        &self,
+        route: usize,
+        exclude: Option<usize>,
+        healthy: impl Fn(usize) -> bool,
+        recent: impl Fn(usize) -> bool,
+        require_healthy: bool,
+    ) -> Option<usize> {
+        let r = self.routes.get(route)?;
+        for group in &r.groups {
+            let live: Vec<(usize, u32)> = group
+                .iter()
+                .copied()
+                .filter(|(i, _)| Some(*i) != exclude && healthy(*i))
+                .collect();
+            if let Some(i) = weighted(&live) {
+                return Some(i);
+            }
+        }
+        if require_healthy {
+            return None;
+        }
+        r.groups
+            .iter()
+            .flatten()
+            .map(|(i, _)| *i)
+            .find(|i| Some(*i) != exclude && recent(*i))
+    }
+}
+
+/// Weighted random choice; weight 0 members only when no other is there.
+fn weighted(members: &[(usize, u32)]) -> Option<usize> {
+    let total: u64 = members.iter().map(|(_, w)| u64::from(*w)).sum();
+    if total == 0 {
+        return members.first().map(|(i, _)| *i);
+    }
+    let mut x = rand::rng().random_range(0..total);
+    for (i, w) in members {
+        let w = u64::from(*w);
+        if x < w {
+            return Some(*i);
+        }
+        x -= w;
+    }
+    members.last().map(|(i, _)| *i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let a = s(&["+"]);
+        let b = s(&["+44", "+4420"]);
+        let c = s(&["+44"]);
+        let r = Router::new([(&a[..], 0, 1), (&b[..], 0, 1), (&c[..], 1, 1)]);
+        let uk = r.lookup("+447700900123").unwrap();
+        assert_eq!(r.route(uk).unwrap().prefix, "44");
+        assert_eq!(
+            r.route(uk).unwrap().groups,
+            vec![vec![(1, 1)], vec![(2, 1)]]
+        );
+        let london = r.lookup("+442071234567").unwrap();
+        assert_eq!(r.route(london).unwrap().groups, vec![vec![(1, 1)]]);
+        let fr = r.lookup("+33612345678").unwrap();
+        assert_eq!(r.route(fr).unwrap().prefix, "");
+    }
+
+    #[test]
+    fn no_match_is_no_route() {
+        let a = s(&["+44"]);
+        let r = Router::new([(&a[..], 0, 1)]);
+        assert_eq!(r.lookup("+33612345678"), None);
+    }
+
+    #[test]
+    fn fails_over_by_priority_and_respects_exclusion() {
+        let a = s(&["+"]);
+        let r = Router::new([(&a[..], 0, 1), (&a[..], 1, 1), (&a[..], 2, 1)]);
+        let route = r.lookup("+1").unwrap();
+        assert_eq!(r.pick(route, None, |_| true, |_| true, true), Some(0));
+        assert_eq!(r.pick(route, None, |i| i != 0, |_| true, true), Some(1));
+        assert_eq!(r.pick(route, Some(1), |i| i != 0, |_| true, true), Some(2));
+        assert_eq!(r.pick(route, None, |_| false, |_| true, true), None);
+        assert_eq!(r.pick(route, None, |_| false, |i| i == 2, false), Some(2));
+        assert_eq!(r.pick(route, None, |_| false, |_| false, false), None);
+    }
+
+    #[test]
+    fn weights_share_equal_priorities() {
+        let a = s(&["+"]);
+        let r = Router::new([(&a[..], 0, 3), (&a[..], 0, 1), (&a[..], 0, 0)]);
+        let route = r.lookup("+1").unwrap();
+        let mut counts = [0u32; 3];
+        for _ in 0..4000 {
+            let i = r.pick(route, None, |_| true, |_| true, true).unwrap();
+            counts[i] += 1;
+        }
+        assert_eq!(counts[2], 0);
+        assert!(counts[0] > 2 * counts[1], "{counts:?}");
+        assert!(counts[1] > 0);
+        assert_eq!(r.pick(route, None, |i| i == 2, |_| true, true), Some(2));
+    }
+}

@@ -1,0 +1,357 @@
+//! A bound link: one task that reads the SMSC's PDUs, feeds submit_sm through the window and
+//! the throttle, keeps the link alive with enquire_link, times out requests, and drains and
+//! unbinds on shutdown. Whatever it holds when the link ends (in flight or about to be sent)
+//! goes back to its SMSC's queue, ahead of newer messages.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use otpgate_codec::pdu::{Body, Pdu};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::sleep_until;
+use tokio_util::sync::CancellationToken;
+
+use super::bind::{BindTask, Role};
+use super::config::{ms, TimeoutPolicy};
+use super::message::{Message, Prepared, Work};
+use super::metrics;
+use super::shared::{Shared, Smsc};
+use super::throttle::Throttle;
+use super::transport::{Link, LinkError};
+use super::window::{Pending, Sequencer, Window};
+
+/// Frames handled in one go when they are already buffered.
+const MAX_FRAMES_AT_ONCE: usize = 256;
+
+/// How a session ended.
+#[derive(Debug)]
+pub enum SessionEnd {
+    /// Unbound on shutdown: do not reconnect.
+    Unbound,
+    /// The link is gone (`reason`: a bounded label): reconnect.
+    Lost(&'static str, String),
+}
+
+impl From<LinkError> for SessionEnd {
+    fn from(e: LinkError) -> Self {
+        SessionEnd::Lost(e.reason(), e.to_string())
+    }
+}
+
+/// The message being sent: its parts go out in order on this bind.
+pub(super) struct Current {
+    pub(super) msg: Arc<Message>,
+    pub(super) generation: u32,
+    pub(super) prepared: Arc<Prepared>,
+    pub(super) remaining: VecDeque<u16>,
+}
+
+/// What the submit side waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Idle,
+    NeedPermit,
+    NeedWork,
+    Until(Instant),
+    SendNow,
+}
+
+pub struct Session {
+    pub(super) shared: Arc<Shared>,
+    pub(super) smsc: Arc<Smsc>,
+    pub(super) role: Role,
+    pub(super) slot: Option<usize>,
+    pub(super) label: String,
+    pub(super) link: Link,
+    pub(super) seq: Sequencer,
+    pub(super) window: Window,
+    pub(super) throttle: Throttle,
+    pub(super) current: Option<Current>,
+    pub(super) permit: Option<OwnedSemaphorePermit>,
+    pub(super) paused_until: Option<Instant>,
+    pub(super) last_rx: Instant,
+    /// The outstanding enquire_link: sequence number and deadline.
+    pub(super) enquire: Option<(u32, Instant)>,
+    pub(super) consecutive_timeouts: u32,
+    drain: CancellationToken,
+    draining: Option<Instant>,
+    pub(super) response_timeout: Duration,
+    enquire_interval: Duration,
+}
+
+impl Session {
+    pub fn new(task: &BindTask, link: Link, seq: Sequencer) -> Self {
+        let cfg = &task.smsc.cfg;
+        let settings = &task.shared.settings;
+        let binds = cfg.binds.max(1) as f64;
+        let now = Instant::now();
+        Self {
+            shared: task.shared.clone(),
+            smsc: task.smsc.clone(),
+            role: task.role,
+            slot: task.slot,
+            label: task.label.clone(),
+            link,
+            seq,
+            window: Window::new(cfg.window.max(1)),
+            throttle: Throttle::new(f64::from(cfg.tps) / binds, now),
+            current: None,
+            permit: None,
+            paused_until: None,
+            last_rx: now,
+            enquire: None,
+            consecutive_timeouts: 0,
+            drain: task.drain.clone(),
+            draining: None,
+            response_timeout: cfg.response_timeout(settings),
+            enquire_interval: cfg.enquire_link_interval(settings),
+        }
+    }
+
+    pub(super) fn name(&self) -> &str {
+        &self.smsc.cfg.name
+    }
+
+    pub async fn run(mut self) -> SessionEnd {
+        if self.role.submits() {
+            metrics::window(self.name(), &self.label, 0, self.window.size());
+        }
+        let end = match self.run_inner().await {
+            Ok(()) => SessionEnd::Unbound,
+            Err(end) => end,
+        };
+        self.give_back();
+        end
+    }
+
+    async fn run_inner(&mut self) -> Result<(), SessionEnd> {
+        loop {
+            let now = Instant::now();
+            if let Some(deadline) = self.draining {
+                if self.window.pending_len() == 0 || now >= deadline {
+                    return self.unbind().await;
+                }
+            }
+            let step = self.submit_step(now);
+            if step == Step::SendNow {
+                self.send_next_part(now).await?;
+                continue;
+            }
+            // Nothing more to send at once: what was fed goes out in one write.
+            self.link.flush().await?;
+            let timer = self.next_timer(now);
+            let semaphore = self.window.semaphore();
+            let queue = &self.smsc.queue;
+            tokio::select! {
+                _ = self.drain.cancelled(), if self.draining.is_none() => self.start_drain(),
+                frame = self.link.recv() => {
+                    self.last_rx = Instant::now();
+                    self.on_frame(frame?).await?;
+                    // Responses come in bursts: take what is already there before sending.
+                    for _ in 0..MAX_FRAMES_AT_ONCE {
+                        let Some(frame) = self.link.try_recv() else { break };
+                        self.on_frame(frame?).await?;
+                    }
+                }
+                permit = semaphore.acquire_owned(), if step == Step::NeedPermit => {
+                    self.permit = permit.ok();
+                }
+                _ = queue.wait_nonempty(), if step == Step::NeedWork => {}
+                _ = sleep_until(step_until(step, now).into()), if matches!(step, Step::Until(_)) => {}
+                _ = sleep_until(timer.into()) => self.on_timer(Instant::now()).await?,
+            }
+        }
+    }
+
+    fn submit_step(&mut self, now: Instant) -> Step {
+        if !self.role.submits() || self.draining.is_some() {
+            return Step::Idle;
+        }
+        if let Some(until) = self.paused_until {
+            if now < until {
+                return Step::Until(until);
+            }
+            self.paused_until = None;
+        }
+        if self.permit.is_none() {
+            self.permit = self.window.semaphore().try_acquire_owned().ok();
+            if self.permit.is_none() {
+                return Step::NeedPermit;
+            }
+        }
+        if self.current.is_none() {
+            self.current = self.take_work(now);
+            if self.current.is_none() {
+                return Step::NeedWork;
+            }
+        }
+        let at = self.throttle.ready_at(now);
+        if at > now {
+            return Step::Until(at);
+        }
+        Step::SendNow
+    }
+
+    fn next_timer(&self, now: Instant) -> Instant {
+        let mut t = match self.enquire {
+            Some((_, deadline)) => deadline,
+            None => self.last_rx + self.enquire_interval,
+        };
+        if let Some(d) = self.window.next_deadline() {
+            t = t.min(d);
+        }
+        if let Some(d) = self.draining {
+            t = t.min(d);
+        }
+        t.max(now)
+    }
+
+    async fn on_timer(&mut self, now: Instant) -> Result<(), SessionEnd> {
+        match self.enquire {
+            Some((_, deadline)) if now >= deadline => {
+                return Err(SessionEnd::Lost(
+                    "dead_link",
+                    "no enquire_link_resp in time".into(),
+                ));
+            }
+            None if now >= self.last_rx + self.enquire_interval => {
+                let seq = self.seq.next_sequence();
+                self.link.send(Pdu::new(seq, Body::EnquireLink)).await?;
+                let timeout = ms(self.shared.settings.enquire_link_timeout_ms);
+                self.enquire = Some((seq, now + timeout));
+            }
+            _ => {}
+        }
+        let expired = self.window.take_expired(now);
+        if expired.is_empty() {
+            return Ok(());
+        }
+        let name = self.smsc.cfg.name.clone();
+        for (_, p) in expired {
+            self.consecutive_timeouts = self.consecutive_timeouts.saturating_add(1);
+            metrics::submit(&name, "timeout");
+            let Pending {
+                msg,
+                generation,
+                part,
+                permit,
+                ..
+            } = p;
+            drop(permit);
+            match self.shared.settings.timeout_policy {
+                TimeoutPolicy::Retry => self.shared.retry_later(
+                    msg,
+                    generation,
+                    part,
+                    self.smsc.index,
+                    "timeout",
+                    "no submit_sm_resp in time",
+                ),
+                TimeoutPolicy::Fail => {
+                    if msg.state().generation == generation {
+                        self.shared.report_failed(&msg, "no submit_sm_resp in time");
+                    }
+                }
+            }
+        }
+        metrics::window(&name, &self.label, self.window.in_use(), self.window.size());
+        if self.consecutive_timeouts >= self.shared.settings.max_consecutive_timeouts.max(1) {
+            return Err(SessionEnd::Lost(
+                "response_timeouts",
+                format!("{} submit_sm timed out in a row", self.consecutive_timeouts),
+            ));
+        }
+        Ok(())
+    }
+
+    fn start_drain(&mut self) {
+        let deadline = self
+            .shared
+            .drain_deadline
+            .get()
+            .copied()
+            .unwrap_or_else(|| Instant::now() + ms(self.shared.settings.bind_timeout_ms));
+        self.draining = Some(deadline);
+        // What was about to be sent stays queued (and is reported at shutdown).
+        self.return_current();
+        self.permit = None;
+    }
+
+    /// unbind, then wait for unbind_resp (answering what else comes meanwhile).
+    async fn unbind(&mut self) -> Result<(), SessionEnd> {
+        let seq = self.seq.next_sequence();
+        self.link.send(Pdu::new(seq, Body::Unbind)).await?;
+        let timeout = ms(self.shared.settings.bind_timeout_ms);
+        let waited = tokio::time::timeout(timeout, async {
+            loop {
+                let frame = self.link.recv().await?;
+                if let otpgate_codec::framing::Frame::Pdu(p) = &frame {
+                    if p.sequence_number == seq && matches!(p.body, Body::UnbindResp) {
+                        return Ok::<(), SessionEnd>(());
+                    }
+                }
+                self.on_frame(frame).await?;
+            }
+        })
+        .await;
+        match waited {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(SessionEnd::Lost(reason, detail))) => {
+                tracing::debug!(smsc = self.name(), bind = %self.label, reason, %detail, "link lost while unbinding");
+                Ok(())
+            }
+            Ok(Err(SessionEnd::Unbound)) => Ok(()),
+            Err(_) => {
+                tracing::warn!(smsc = self.name(), bind = %self.label, "no unbind_resp in time");
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn return_current(&mut self) {
+        if let Some(cur) = self.current.take() {
+            if !cur.remaining.is_empty() {
+                self.smsc.queue.push(Work::parts(
+                    cur.msg,
+                    cur.generation,
+                    cur.remaining.into_iter().collect(),
+                ));
+            }
+        }
+    }
+
+    /// The link ended: everything in flight or about to be sent goes back to the queue, in
+    /// order, for another bind (or this one, reconnected) to send again.
+    fn give_back(&mut self) {
+        self.return_current();
+        self.permit = None;
+        let pending = self.window.drain();
+        let mut by_msg: HashMap<(u64, u32), (Arc<Message>, Vec<u16>)> = HashMap::new();
+        for p in pending {
+            by_msg
+                .entry((p.msg.order, p.generation))
+                .or_insert_with(|| (p.msg.clone(), Vec::new()))
+                .1
+                .push(p.part);
+        }
+        let count = by_msg.len();
+        for ((_, generation), (msg, parts)) in by_msg {
+            self.smsc.queue.push(Work::parts(msg, generation, parts));
+        }
+        if count > 0 {
+            metrics::retry(&self.smsc.cfg.name, "link_lost");
+            tracing::info!(smsc = self.name(), bind = %self.label, messages = count, "in-flight messages requeued");
+        }
+        if self.role.submits() {
+            metrics::window(self.name(), &self.label, 0, self.window.size());
+        }
+    }
+}
+
+fn step_until(step: Step, now: Instant) -> Instant {
+    match step {
+        Step::Until(t) => t,
+        _ => now,
+    }
+}

@@ -1,0 +1,218 @@
+//! From an `OutboundSms` to the submit_sm of each of its parts, as one SMSC wants them: the
+//! codec's split (encoding, concatenation method, national tables), TON/NPI from the
+//! addresses, a delivery receipt requested, and a concatenation reference per destination.
+
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use otpgate_codec::pdu::{COctetString, SubmitSm, Tlv};
+use otpgate_codec::text::{self, Concat, EncodingChoice, NationalLanguage, SplitOptions};
+
+use super::address::{destination_address, source_address};
+use super::config::{ConcatMethod, SmscConfig, TextEncoding};
+use super::message::Prepared;
+use crate::dispatch::OutboundSms;
+
+/// esm_class UDHI flag.
+const ESM_UDHI: u8 = 0x40;
+/// registered_delivery: SMSC delivery receipt on final outcome (success or failure).
+const RECEIPT_ON_FINAL: u8 = 0x01;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("text cannot be sent: {0}")]
+    Text(#[from] text::TextError),
+    #[error("unknown national language {0:?} in the configuration")]
+    NationalLanguage(String),
+}
+
+/// Concatenation references, one counter per bucket of destinations: consecutive long
+/// messages to one number get different references, in bounded memory.
+pub struct References {
+    counters: Vec<AtomicU16>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+const REFERENCE_BUCKETS: usize = 4096;
+
+impl Default for References {
+    fn default() -> Self {
+        let start: u16 = rand::random();
+        Self {
+            counters: (0..REFERENCE_BUCKETS)
+                .map(|i| AtomicU16::new(start.wrapping_add(i as u16)))
+                .collect(),
+            hasher: Default::default(),
+        }
+    }
+}
+
+impl References {
+    pub fn next(&self, destination: &str) -> u16 {
+        let i = (self.hasher.hash_one(destination) as usize) % REFERENCE_BUCKETS;
+        self.counters
+            .get(i)
+            .map(|c| c.fetch_add(1, Ordering::Relaxed))
+            .unwrap_or(0)
+    }
+}
+
+pub fn split_options(cfg: &SmscConfig, reference: u16) -> Result<SplitOptions, PrepareError> {
+    let national_languages = cfg
+        .national_languages
+        .iter()
+        .map(|n| {
+            NationalLanguage::ALL
+                .into_iter()
+                .find(|l| l.name().eq_ignore_ascii_case(n))
+                .ok_or_else(|| PrepareError::NationalLanguage(n.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SplitOptions {
+        encoding: match cfg.encoding {
+            TextEncoding::Auto => EncodingChoice::Auto,
+            TextEncoding::Gsm7 => EncodingChoice::Gsm7,
+            TextEncoding::Ucs2 => EncodingChoice::Ucs2,
+            TextEncoding::Latin1 => EncodingChoice::Latin1,
+        },
+        concat: match cfg.concat {
+            ConcatMethod::Udh8 => Concat::Udh8,
+            ConcatMethod::Udh16 => Concat::Udh16,
+            ConcatMethod::Sar => Concat::Sar,
+            ConcatMethod::Payload => Concat::Payload,
+        },
+        national_languages,
+        max_parts: cfg.max_parts.max(1),
+        packed_gsm7: cfg.packed_gsm7,
+        reference,
+    })
+}
+
+/// The submit_sm of every part, validity_period left empty (written at each send).
+pub fn prepare(
+    sms: &OutboundSms,
+    cfg: &SmscConfig,
+    smsc: usize,
+    reference: u16,
+) -> Result<Prepared, PrepareError> {
+    let opts = split_options(cfg, reference)?;
+    let split = text::split(&sms.text, &opts)?;
+    let data_coding = if split.encoding.is_gsm7() {
+        cfg.gsm7_data_coding
+    } else {
+        split.data_coding
+    };
+    let source = source_address(&sms.sender, &cfg.ton_npi);
+    let destination = destination_address(
+        &sms.destination,
+        cfg.destination_ton_npi.unwrap_or(cfg.ton_npi.international),
+    );
+    let service_type = COctetString::from(cfg.service_type.as_str());
+    let parts = split
+        .parts
+        .iter()
+        .map(|part| {
+            let mut tlvs = Vec::new();
+            let mut short_message = part.short_message();
+            if opts.concat == Concat::Payload {
+                tlvs.push(Tlv::MessagePayload(short_message));
+                short_message = bytes::Bytes::new();
+            }
+            if let Some(sar) = part.sar {
+                tlvs.push(Tlv::SarMsgRefNum(sar.reference));
+                tlvs.push(Tlv::SarTotalSegments(sar.total));
+                tlvs.push(Tlv::SarSegmentSeqnum(sar.seqnum));
+            }
+            SubmitSm {
+                service_type: service_type.clone(),
+                source: source.clone(),
+                destination: destination.clone(),
+                esm_class: if part.esm_class_udhi() { ESM_UDHI } else { 0 },
+                registered_delivery: RECEIPT_ON_FINAL,
+                data_coding,
+                short_message,
+                tlvs,
+                ..SubmitSm::default()
+            }
+        })
+        .collect();
+    Ok(Prepared {
+        smsc,
+        encoding: split.encoding.name(),
+        parts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smpp::message::test_sms;
+
+    #[test]
+    fn one_part_gsm7_with_receipt() {
+        let p = prepare(&test_sms(1), &SmscConfig::default(), 0, 7).unwrap();
+        assert_eq!(p.encoding, "GSM7");
+        assert_eq!(p.parts.len(), 1);
+        let sm = &p.parts[0];
+        assert_eq!(sm.registered_delivery, 1);
+        assert_eq!((sm.source.ton, sm.source.npi), (5, 0));
+        assert_eq!((sm.destination.ton, sm.destination.npi), (1, 1));
+        assert_eq!(sm.destination.addr.to_string(), "441234567890");
+        assert_eq!(sm.esm_class, 0);
+        assert_eq!(sm.data_coding, 0);
+        assert_eq!(&sm.short_message[..], b"Your code is 123456");
+    }
+
+    #[test]
+    fn long_ucs2_with_udh_and_sar() {
+        let mut sms = test_sms(1);
+        sms.text = "Ваш код 123456. ".repeat(8);
+        let p = prepare(&sms, &SmscConfig::default(), 0, 0x1234).unwrap();
+        assert_eq!(p.encoding, "UCS2");
+        assert!(p.parts.len() >= 2);
+        for sm in &p.parts {
+            assert_eq!(sm.esm_class, 0x40);
+            assert_eq!(sm.data_coding, 8);
+            assert_eq!(sm.short_message[..3], [5, 0, 3]);
+            assert_eq!(sm.short_message[3], 0x34);
+        }
+        let cfg = SmscConfig {
+            concat: ConcatMethod::Sar,
+            ..SmscConfig::default()
+        };
+        let p = prepare(&sms, &cfg, 0, 0x1234).unwrap();
+        assert_eq!(p.parts[1].esm_class, 0);
+        assert!(p.parts[1].tlvs.contains(&Tlv::SarMsgRefNum(0x1234)));
+        assert!(p.parts[1].tlvs.contains(&Tlv::SarSegmentSeqnum(2)));
+        let cfg = SmscConfig {
+            concat: ConcatMethod::Payload,
+            ..SmscConfig::default()
+        };
+        let p = prepare(&sms, &cfg, 0, 1).unwrap();
+        assert_eq!(p.parts.len(), 1);
+        assert!(p.parts[0].short_message.is_empty());
+        assert!(matches!(p.parts[0].tlvs[0], Tlv::MessagePayload(_)));
+    }
+
+    #[test]
+    fn bad_national_language_is_an_error() {
+        let cfg = SmscConfig {
+            national_languages: vec!["klingon".into()],
+            ..SmscConfig::default()
+        };
+        assert!(prepare(&test_sms(1), &cfg, 0, 0).is_err());
+        let cfg = SmscConfig {
+            national_languages: vec!["Turkish".into()],
+            ..SmscConfig::default()
+        };
+        assert!(prepare(&test_sms(1), &cfg, 0, 0).is_ok());
+    }
+
+    #[test]
+    fn references_differ_for_consecutive_messages() {
+        let r = References::default();
+        let a = r.next("+447700900123");
+        let b = r.next("+447700900123");
+        assert_ne!(a, b);
+    }
+}
