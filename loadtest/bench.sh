@@ -181,6 +181,7 @@ calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }" 2>/dev/null || echo "n/a"; }
 
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 log "building (release)"
 (cd "$ROOT" && cargo build --release -p otpgate -p otpgate-loadtest) >&2
@@ -292,6 +293,7 @@ fi
 
 # ---- the table ------------------------------------------------------------------------------
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 NPROC=$(nproc)
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -309,6 +311,8 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "machine: $NPROC cores, $CPU, $(uname -sr)"
     echo "bounds: load generator, servers and SMSC simulator share these $NPROC cores; loopback only;"
     echo "        closed loop with $CONC connections unless noted; one SMPP bind, window 64."
+    echo "        load average before the runs $LOAD_BEFORE, after $LOAD_AFTER (above $NPROC: other work"
+    echo "        was competing for the cores and every figure is lower than on an idle machine)."
     echo
     row "measurement" "value" "target" "verdict"
     if has otpgate; then
@@ -372,13 +376,14 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
 json_of() { if has "$1"; then cat "$OUT/$1.json"; else echo null; fi; }
 jq -n \
     --arg date "$DATE" --arg commit "$REV" --argjson nproc "$NPROC" --arg cpu "$CPU" \
-    --arg kernel "$(uname -sr)" --arg kannel "$KANNEL" --argjson concurrency "$CONC" \
+    --arg kernel "$(uname -sr)" --arg load_before "$LOAD_BEFORE" --arg load_after "$LOAD_AFTER" --arg kannel "$KANNEL" --argjson concurrency "$CONC" \
     --arg engine "$ENGINE_LINE" \
     --argjson otpgate "$(json_of otpgate)" --argjson kannel_run "$(json_of kannel)" \
     --argjson otpgate_fixed "$(json_of otpgate_fixed)" --argjson kannel_fixed "$(json_of kannel_fixed)" \
     --argjson echo "$(json_of echo)" --argjson stub "$(json_of stub)" \
     --argjson window "$(json_of window)" --argjson throttle "$(json_of throttle)" \
-    '{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel},
+    '{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel, loadavg_before: $load_before,
+               loadavg_after: $load_after},
       concurrency: $concurrency, kannel_version: $kannel,
       fixed_rate: '"$FIXED"',
       runs: {otpgate: $otpgate, kannel: $kannel_run, otpgate_fixed_rate: $otpgate_fixed,
