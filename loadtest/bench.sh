@@ -298,7 +298,7 @@ NPROC=$(nproc)
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
-row() { printf '%-36s %-44s %-24s %s\n' "$@"; }
+row() { printf '%-36s %-44s %-24s %s\n' "$@" | sed 's/ *$//'; }
 verdict() { if awk "BEGIN { exit !($1) }" 2>/dev/null; then echo "meets"; else echo "MISSES"; fi; }
 # http NAME: "rate/s  p50 .. ms  p99 .. ms" of a run.
 okrate() { q "$1" '.main.ok / .main.elapsed_s'; }
