@@ -1,14 +1,15 @@
 //! `otp-load`: bounded load against otpgate's HTTP API (`--mode otp`, optional `--verify`),
 //! a Kannel-style sendsms URL (`--mode sendsms`), a bare echo URL (`--mode echo`), or an
-//! SMSC directly (`--mode smpp`). Loopback targets only. Prints a latency/throughput table, or
-//! JSON with `--json`.
+//! SMSC directly (`--mode smpp`); `--sim-counters` adds what reached the simulator. Loopback
+//! targets only. Prints a latency/throughput table, or JSON with `--json`.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use clap::{Parser, ValueEnum};
 use otpgate_loadtest::load::http::{self, HttpLoad, HttpMode};
+use otpgate_loadtest::load::simwatch::SimWatch;
 use otpgate_loadtest::load::smpp::{self, SmppLoad};
 use otpgate_loadtest::load::{Bounds, Pace};
 use otpgate_loadtest::sim::duration::parse_duration;
@@ -83,6 +84,14 @@ struct Args {
     /// SMPP: request receipts and wait this long for them at the end (e.g. 5s).
     #[arg(long, value_parser = parse_duration)]
     receipts: Option<Duration>,
+    /// Watch this simulator's counters (its --http address) during the run and report what
+    /// reached the SMSC and at what steady rate.
+    #[arg(long, value_name = "SIM_URL")]
+    sim_counters: Option<String>,
+    /// With --sim-counters: after the load, wait at most this long for the SMSC to stop
+    /// receiving (queued messages draining).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    drain: Duration,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -96,7 +105,15 @@ async fn main() -> Result<()> {
         duration: a.duration,
     };
     bounds.check()?;
-    let report = match a.mode {
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+    let watcher = match &a.sim_counters {
+        Some(url) => {
+            let w = SimWatch::new(url, a.drain).await?;
+            Some(tokio::spawn(w.run(Instant::now(), done_rx)))
+        }
+        None => None,
+    };
+    let mut report = match a.mode {
         Mode::Smpp => {
             smpp::run(SmppLoad {
                 addr: a.smsc,
@@ -145,6 +162,10 @@ async fn main() -> Result<()> {
             .await?
         }
     };
+    let _ = done_tx.send(true);
+    if let Some(w) = watcher {
+        report.smsc = Some(w.await??);
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -157,6 +157,7 @@ pub async fn run(cfg: HttpLoad) -> Result<Report, LoadError> {
         main,
         verify,
         extra: Default::default(),
+        smsc: None,
     })
 }
 

@@ -4,10 +4,12 @@
 //!   or a bare echo URL.
 //! - [`smpp`]: submit_sm straight at an SMSC through a window, measuring submit-to-resp.
 //! - [`report`]: HdrHistogram recorders and the printed report.
+//! - [`simwatch`]: the SMSC side of a run, from the simulator's counters.
 //! - [`target`]: the loopback-only rule.
 
 pub mod http;
 pub mod report;
+pub mod simwatch;
 pub mod smpp;
 pub mod target;
 

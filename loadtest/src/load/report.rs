@@ -134,6 +134,9 @@ pub struct Report {
     /// Mode-specific counts (e.g. receipts by state in SMPP mode).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, u64>,
+    /// What the SMSC simulator saw, when its counters were watched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smsc: Option<super::simwatch::SmscSide>,
 }
 
 impl Summary {
@@ -168,6 +171,19 @@ impl Report {
         }
         for (k, v) in &self.extra {
             let _ = writeln!(out, "  {k:<24} {v:>10}");
+        }
+        if let Some(s) = &self.smsc {
+            let _ = writeln!(out, "smsc (simulator counters)");
+            let _ = writeln!(
+                out,
+                "  submit_sm {:>9}   accepted {:>9}   throttled {:>7}   window violations {:>5}",
+                s.submit_sm, s.parts, s.throttled, s.window_violations
+            );
+            let _ = writeln!(
+                out,
+                "  steady {:>10.0} /s   overall {:>10.0} /s   last part at {:>7.2} s   drained {}",
+                s.steady_parts_per_s, s.overall_parts_per_s, s.last_part_s, s.drained
+            );
         }
         out
     }

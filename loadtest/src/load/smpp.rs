@@ -72,6 +72,7 @@ pub async fn run(cfg: SmppLoad) -> Result<Report, LoadError> {
         main: rec.summary(elapsed),
         verify: None,
         extra,
+        smsc: None,
     })
 }
 
