@@ -277,10 +277,9 @@ impl OtpService {
                 retry_after: e.retry_after(),
             });
         }
-        metrics::counter!("otpgate_otps_created_total", "tenant" => tenant.name().to_owned())
-            .increment(1);
-        metrics::counter!("otpgate_sms_parts_total", "encoding" => encoding.as_str())
-            .increment(u64::from(view.parts));
+        metrics::counter!("otpgate_otps_created_total", "tenant" => tenant.name().to_owned(),
+            "encoding" => encoding.as_str())
+        .increment(1);
         let bits = req.pin_type.entropy_bits(req.pin_length);
         if bits < WEAK_PIN_BITS {
             view.warnings.push(format!(
