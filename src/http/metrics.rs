@@ -104,6 +104,7 @@ pub fn register_known(config: &Config) {
         }
     }
     metrics::counter!(OTPS_EXPIRED).absolute(0);
+    metrics::counter!("otpgate_receipts_unmatched_total").absolute(0);
     for outcome in ["delivered", "dropped", "shed"] {
         metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
     }
@@ -164,12 +165,12 @@ fn describe() {
     );
     describe_counter!(
         "otpgate_otps_verified_total",
-        "Verification attempts, by result (verified, wrong_pin, failed, expired...)"
+        "Verification attempts, by tenant and result (verified, wrong_pin, failed, expired...)"
     );
     describe_counter!(OTPS_EXPIRED, "OTPs that reached their TTL unverified");
     describe_counter!(
         "otpgate_otps_cancelled_total",
-        "OTPs cancelled through DELETE /otp/{otpId}"
+        "OTPs cancelled through DELETE /otp/{otpId}, by tenant"
     );
     describe_counter!(
         "otpgate_otps_resent_total",

@@ -336,7 +336,9 @@ impl OtpService {
             Err(VerifyError::Cancelled) => "cancelled",
             Err(VerifyError::NotFound) => "not_found",
         };
-        metrics::counter!("otpgate_otps_verified_total", "result" => label).increment(1);
+        metrics::counter!("otpgate_otps_verified_total",
+            "tenant" => tenant.name().to_owned(), "result" => label)
+        .increment(1);
         tracing::info!(otp_id = %id, result = label, "otp verification");
         match result {
             Ok(r) => Ok(self.view(id, &r)),
@@ -360,7 +362,8 @@ impl OtpService {
                 CancelError::AlreadyCancelled => OtpError::AlreadyCancelled,
                 CancelError::NotPending => OtpError::NotPending,
             })?;
-        metrics::counter!("otpgate_otps_cancelled_total").increment(1);
+        metrics::counter!("otpgate_otps_cancelled_total", "tenant" => tenant.name().to_owned())
+            .increment(1);
         tracing::info!(otp_id = %id, "otp cancelled");
         Ok(self.view(id, &r))
     }
