@@ -188,6 +188,11 @@ fn the_traffic_is_counted() {
         &[("smsc", "beta"), ("reason", "credentials")],
     );
     at_least_one("otpgate_smpp_reconnects_total", &[("smsc", "beta")]);
+    at_least_one("otpgate_smpp_queue_full_total", &[("smsc", "alpha")]);
+    at_least_one(
+        "otpgate_smpp_retries_total",
+        &[("smsc", "alpha"), ("reason", "queue_full")],
+    );
     at_least_one(
         "otpgate_callback_deliveries_total",
         &[("outcome", "delivered")],

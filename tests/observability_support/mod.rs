@@ -1,7 +1,7 @@
 //! Traffic for the observability tests: a full otpgate (`serve::run`) in front of an SMSC
 //! simulator on loopback, with a second SMSC whose password is wrong (bind failures,
 //! reconnects) and a loopback callback receiver. It runs a delivered and verified OTP (with a
-//! wrong try first), a resent and cancelled one, a refused one (per-number limit, HTTP 429), waits for the
+//! wrong try first), a resent and cancelled one, one the SMSC first refuses with ESME_RMSGQFUL, a refused one (per-number limit, HTTP 429), waits for the
 //! receipts and the callbacks, scrapes `/metrics`, stops, and keeps what the tests look for.
 
 #![allow(dead_code)]
@@ -149,6 +149,10 @@ name = "obs"
 token = "{TOKEN}"
 [limits]
 per_number = 2
+[engine]
+auth_failure_min_ms = 50
+auth_failure_max_ms = 200
+queue_full_pause_ms = 100
 [callbacks]
 allow_private = true
 flush_ms = 20
@@ -163,7 +167,7 @@ name = "beta"
 host = "127.0.0.1"
 port = {port}
 system_id = "test"
-password = "wrong-password"
+password = "badpass"
 priority = 9
 "#
     );
@@ -244,6 +248,29 @@ priority = 9
         .await;
     assert_eq!(status, 200);
 
+    // The SMSC answers ESME_RMSGQFUL for a while: the message waits and goes through.
+    sim.set_error_injection(1.0, 0x14);
+    let phone_c = "+447400654321";
+    let (status, otp) = c.create(phone_c, &hook.url).await;
+    assert_eq!(status, 201, "{otp}");
+    let id_c = otp["otpId"].as_str().expect("otpId").to_owned();
+    let mut refused = false;
+    for _ in 0..200 {
+        let s = c.scrape().await;
+        if value(&s, "otpgate_smpp_queue_full_total", &[("smsc", "alpha")]).is_some_and(|v| v > 0.0)
+        {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(refused, "no ESME_RMSGQFUL answer seen");
+    sim.set_error_injection(0.0, 0);
+    let sms_c = sim
+        .wait_for_message(phone_c, 0, Duration::from_secs(10))
+        .await
+        .expect("the SMS went through after the SMSC's queue-full answers");
+
     // Refused: two creates (or resends) per number per window.
     let (status, err) = c.create(phone_b, &hook.url).await;
     assert_eq!(status, 429, "{err}");
@@ -284,10 +311,19 @@ priority = 9
     let pin_of = |text: &str| text.rsplit(' ').next().unwrap_or_default().to_owned();
     Traffic {
         scrape,
-        phones: vec!["447400123456".into(), "33612345678".into()],
-        otp_ids: vec![id_a, id_b],
-        pins: vec![pin, pin_of(&sms_b.text), pin_of(&resent_b.text)],
-        message_ids: [&sms, &sms_b, &resent_b]
+        phones: vec![
+            "447400123456".into(),
+            "33612345678".into(),
+            "447400654321".into(),
+        ],
+        otp_ids: vec![id_a, id_b, id_c],
+        pins: vec![
+            pin,
+            pin_of(&sms_b.text),
+            pin_of(&resent_b.text),
+            pin_of(&sms_c.text),
+        ],
+        message_ids: [&sms, &sms_b, &resent_b, &sms_c]
             .iter()
             .flat_map(|m| m.message_ids.iter().cloned())
             .collect(),
