@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
@@ -47,10 +48,20 @@ pub fn filter(level: &str) -> EnvFilter {
         .unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
-/// Installs the process-wide subscriber. Returns false when one was already installed (the
-/// embedding program's wins).
+/// Installs the process-wide subscriber, writing to stdout.
+/// Returns false when one was already installed (the embedding program's wins).
 pub fn init(format: LogFormat, level: &str) -> bool {
-    let builder = tracing_subscriber::fmt().with_env_filter(filter(level));
+    init_with_writer(format, level, std::io::stdout)
+}
+
+/// [`init`] with another destination for the lines (a file, a buffer in tests).
+pub fn init_with_writer<W>(format: LogFormat, level: &str, writer: W) -> bool
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(level))
+        .with_writer(writer);
     match format {
         LogFormat::Text => builder.try_init().is_ok(),
         LogFormat::Json => builder

@@ -1,16 +1,21 @@
 //! Traffic for the observability tests: a full otpgate (`serve::run`) in front of an SMSC
 //! simulator on loopback, with a second SMSC whose password is wrong (bind failures,
 //! reconnects) and a loopback callback receiver. It runs a delivered and verified OTP (with a
-//! wrong try first), a resent and cancelled one, one the SMSC first refuses with ESME_RMSGQFUL, a refused one (per-number limit, HTTP 429), waits for the
-//! receipts and the callbacks, scrapes `/metrics`, stops, and keeps what the tests look for.
+//! wrong try first), a resent and cancelled one, one the SMSC first answers ESME_RMSGQFUL,
+//! one it rejects (ESME_RINVDSTADR), a refused create (per-number limit, HTTP 429), waits for
+//! the receipts and the callbacks, scrapes `/metrics`, stops, and keeps what the tests look for
+//! (the scrape, and every log line, captured as JSON).
 
 #![allow(dead_code)]
 
 #[path = "../common/receiver.rs"]
 mod receiver;
 
-use std::sync::OnceLock;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+use otpgate::logging::{self, LogFormat};
 
 use otpgate::serve::{self, Started};
 use otpgate_loadtest::sim::{self, SimConfig};
@@ -33,18 +38,45 @@ pub struct Traffic {
     pub pins: Vec<String>,
     /// The SMSC message ids of every part sent.
     pub message_ids: Vec<String>,
+    /// Every log line of the run (JSON, otpgate at trace level).
+    pub logs: String,
+}
+
+/// Log lines captured in memory.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The traffic, run once per test binary.
 pub fn traffic() -> &'static Traffic {
     static TRAFFIC: OnceLock<Traffic> = OnceLock::new();
     TRAFFIC.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
+        let buffer = LogBuffer::default();
+        let writer = buffer.clone();
+        assert!(
+            logging::init_with_writer(LogFormat::Json, "info,otpgate=trace", move || {
+                writer.clone()
+            }),
+            "the log subscriber is installed once"
+        );
+        let mut traffic = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime")
-            .block_on(run_traffic())
+            .block_on(run_traffic());
+        let logs = buffer.0.lock().expect("log buffer").clone();
+        traffic.logs = String::from_utf8_lossy(&logs).into_owned();
+        traffic
     })
 }
 
@@ -271,6 +303,18 @@ priority = 9
         .await
         .expect("the SMS went through after the SMSC's queue-full answers");
 
+    // Refused for good by the SMSC (ESME_RINVDSTADR): logged with the number masked.
+    sim.set_error_injection(1.0, 0x0B);
+    let phone_d = "+447400111222";
+    let (status, otp) = c.create(phone_d, &hook.url).await;
+    assert_eq!(status, 201, "{otp}");
+    let id_d = otp["otpId"].as_str().expect("otpId").to_owned();
+    c.wait(&format!("/otp/{id_d}"), "REJECTED", |_, v| {
+        v["deliveryStatus"] == "REJECTED"
+    })
+    .await;
+    sim.set_error_injection(0.0, 0);
+
     // Refused: two creates (or resends) per number per window.
     let (status, err) = c.create(phone_b, &hook.url).await;
     assert_eq!(status, 429, "{err}");
@@ -315,8 +359,9 @@ priority = 9
             "447400123456".into(),
             "33612345678".into(),
             "447400654321".into(),
+            "447400111222".into(),
         ],
-        otp_ids: vec![id_a, id_b, id_c],
+        otp_ids: vec![id_a, id_b, id_c, id_d],
         pins: vec![
             pin,
             pin_of(&sms_b.text),
@@ -327,5 +372,6 @@ priority = 9
             .iter()
             .flat_map(|m| m.message_ids.iter().cloned())
             .collect(),
+        logs: String::new(),
     }
 }
