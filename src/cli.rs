@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::logging::LogFormat;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "otpgate",
@@ -67,6 +69,10 @@ pub struct ServeArgs {
     /// TOML configuration file; without it, every setting has its default.
     #[arg(long, short, env = "OTPGATE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Log lines as `text` (human-readable) or `json` (one object per line); overrides
+    /// `[log] format`.
+    #[arg(long, env = "OTPGATE_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
 }
 
 impl Cli {
@@ -81,6 +87,9 @@ impl ServeArgs {
     fn parse_default() -> Self {
         ServeArgs {
             config: std::env::var_os("OTPGATE_CONFIG").map(PathBuf::from),
+            log_format: std::env::var("OTPGATE_LOG_FORMAT")
+                .ok()
+                .and_then(|f| LogFormat::parse(&f)),
         }
     }
 }

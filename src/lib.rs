@@ -12,6 +12,7 @@
 //! - [`tools`]: the offline `pdu decode` and `sms split` commands.
 //! - [`callbacks`]: signed, batched status callbacks with retries and an SSRF guard.
 //! - [`cli`]: the `otpgate` command line.
+//! - [`logging`]: the log subscriber (text or JSON) and phone-number masking for log lines.
 //!
 //! The SMPP wire format lives in the `otpgate-codec` crate; the SMSC simulator in
 //! `otpgate-loadtest`.
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod dispatch;
 pub mod http;
+pub mod logging;
 pub mod otp;
 pub mod serve;
 pub mod smpp;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use otpgate::cli::{Cli, Command, PduCommand, ServeArgs, SmsCommand};
-use otpgate::config::{self, Config};
+use otpgate::config;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -61,25 +61,16 @@ fn check_config(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn init_logging(c: &Config) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&c.log.level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if c.log.format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = match &args.config {
         Some(path) => config::load_file(path)?,
         None => config::load_str("", std::env::vars())?,
     };
-    init_logging(&config);
+    let format = match args.log_format {
+        Some(f) => f,
+        None => otpgate::logging::LogFormat::parse(&config.log.format).unwrap_or_default(),
+    };
+    otpgate::logging::init(format, &config.log.level);
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen_addr()?)

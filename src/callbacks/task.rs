@@ -109,7 +109,7 @@ impl Sender {
                 Err(e) => {
                     outcome("failed_retrying", n);
                     let wait = self.backoff(attempt);
-                    tracing::debug!(host = %host_of(&dest.url), attempt, error = %e, ?wait, "callback failed; retrying");
+                    tracing::warn!(host = %host_of(&dest.url), tenant = dest.tenant, attempt = attempt + 1, updates = n, error = %e, retry_in = ?wait, "callback failed; retrying");
                     attempt += 1;
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}

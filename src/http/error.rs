@@ -192,6 +192,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            super::metrics::rate_limited(self.reason.unwrap_or("other"));
+        }
         let body = self.body();
         let mut res = (self.status, body).into_response();
         res.headers_mut().insert(

@@ -12,6 +12,7 @@ mod handlers;
 pub mod metrics;
 pub mod openapi;
 mod ops;
+mod process;
 mod routes;
 
 use std::future::Future;
@@ -58,6 +59,9 @@ impl Prepared {
 /// Builds store and sink from `config`. Without `[security] pin_secret` a random key is used
 /// (PINs then do not survive a restart nor verify on another node) and a warning is logged.
 pub fn prepare(config: &Config) -> Prepared {
+    // Before the engine starts: its first bind-up and window gauges must not be lost.
+    metrics::install();
+    metrics::register_known(config);
     let clock = Arc::new(Clock::new());
     let store = Arc::new(MemoryStore::new(
         clock.clone(),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -54,20 +54,12 @@ fn sane_request_id(v: &HeaderValue) -> Option<HeaderValue> {
     ok.then(|| v.clone())
 }
 
-/// The route template of `path`, for metric labels (never the id itself).
-fn route_label(path: &str) -> &'static str {
-    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
-    match segs.as_slice() {
-        ["otp"] => "/otp",
-        ["otp", _] => "/otp/{otpId}",
-        ["otp", _, "verify"] => "/otp/{otpId}/verify",
-        ["otp", _, "resend"] => "/otp/{otpId}/resend",
-        ["healthz"] => "/healthz",
-        ["readyz"] => "/readyz",
-        ["metrics"] => "/metrics",
-        ["openapi.json"] => "/openapi.json",
-        _ => "unmatched",
-    }
+/// The route template that matched (`/otp/{otpId}`, never the id itself), `unmatched` for
+/// a path no route knows. Axum sets [`MatchedPath`] before this layer runs.
+fn route_label(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned())
 }
 
 async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
@@ -80,7 +72,7 @@ async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Resp
             HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
                 .unwrap_or(HeaderValue::from_static("-"))
         });
-    let route = route_label(req.uri().path());
+    let route = route_label(&req);
     let method = req.method().as_str().to_owned();
     let span = tracing::info_span!("http", request_id = %request_id.to_str().unwrap_or("-"), %method, %route);
     let _permit = app.in_flight.try_acquire().ok();
@@ -120,7 +112,7 @@ async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Resp
     }
     res.headers_mut().insert("x-request-id", request_id);
     let status = res.status().as_u16();
-    super::metrics::record_request(route, &method, status, started.elapsed().as_secs_f64());
+    super::metrics::record_request(&route, &method, status, started.elapsed().as_secs_f64());
     span.in_scope(|| tracing::debug!(status, "request answered"));
     res
 }

@@ -277,10 +277,9 @@ impl OtpService {
                 retry_after: e.retry_after(),
             });
         }
-        metrics::counter!("otpgate_otps_created_total", "tenant" => tenant.name().to_owned())
-            .increment(1);
-        metrics::counter!("otpgate_sms_parts_total", "encoding" => encoding.as_str())
-            .increment(u64::from(view.parts));
+        metrics::counter!("otpgate_otps_created_total", "tenant" => tenant.name().to_owned(),
+            "encoding" => encoding.as_str())
+        .increment(1);
         let bits = req.pin_type.entropy_bits(req.pin_length);
         if bits < WEAK_PIN_BITS {
             view.warnings.push(format!(
@@ -337,7 +336,9 @@ impl OtpService {
             Err(VerifyError::Cancelled) => "cancelled",
             Err(VerifyError::NotFound) => "not_found",
         };
-        metrics::counter!("otpgate_otps_verified_total", "result" => label).increment(1);
+        metrics::counter!("otpgate_otps_verified_total",
+            "tenant" => tenant.name().to_owned(), "result" => label)
+        .increment(1);
         tracing::info!(otp_id = %id, result = label, "otp verification");
         match result {
             Ok(r) => Ok(self.view(id, &r)),
@@ -361,7 +362,8 @@ impl OtpService {
                 CancelError::AlreadyCancelled => OtpError::AlreadyCancelled,
                 CancelError::NotPending => OtpError::NotPending,
             })?;
-        metrics::counter!("otpgate_otps_cancelled_total").increment(1);
+        metrics::counter!("otpgate_otps_cancelled_total", "tenant" => tenant.name().to_owned())
+            .increment(1);
         tracing::info!(otp_id = %id, "otp cancelled");
         Ok(self.view(id, &r))
     }

@@ -97,18 +97,7 @@ fn absolute(at: SystemTime) -> String {
 
 /// A phone number for logs: everything but the last 3 digits masked.
 pub fn mask(number: &str) -> String {
-    let n = number.chars().count();
-    number
-        .chars()
-        .enumerate()
-        .map(|(i, c)| {
-            if i + 3 < n && c.is_ascii_alphanumeric() {
-                '*'
-            } else {
-                c
-            }
-        })
-        .collect()
+    crate::logging::mask_phone(number)
 }
 
 #[cfg(test)]
