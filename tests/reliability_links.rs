@@ -7,8 +7,8 @@
 mod reliability_support;
 mod smpp_support;
 
-use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
@@ -26,27 +26,40 @@ fn snapshotter() -> &'static Snapshotter {
     S.get_or_init(|| {
         let recorder = DebuggingRecorder::new();
         let s = recorder.snapshotter();
-        recorder.install().expect("the only recorder of this test binary");
+        recorder
+            .install()
+            .expect("the only recorder of this test binary");
         s
     })
 }
 
-/// A counter of the engine's metrics (0 when never touched).
+/// A counter of the engine's metrics (0 when never touched). Snapshots drain the debugging
+/// recorder, so every counter read is kept in a running total shared by the tests.
 fn counter(name: &str, labels: &[(&str, &str)]) -> u64 {
-    snapshotter()
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .filter(|(k, _, _, _)| {
-            k.key().name() == name
+    type Key = (String, Vec<(String, String)>);
+    static TOTALS: OnceLock<Mutex<HashMap<Key, u64>>> = OnceLock::new();
+    let mut totals = TOTALS.get_or_init(Default::default).lock().unwrap();
+    for (k, _, _, v) in snapshotter().snapshot().into_vec() {
+        if let DebugValue::Counter(c) = v {
+            let labels = k
+                .key()
+                .labels()
+                .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                .collect();
+            *totals
+                .entry((k.key().name().to_owned(), labels))
+                .or_default() += c;
+        }
+    }
+    totals
+        .iter()
+        .filter(|((n, ls), _)| {
+            n == name
                 && labels
                     .iter()
-                    .all(|(lk, lv)| k.key().labels().any(|l| l.key() == *lk && l.value() == *lv))
+                    .all(|(lk, lv)| ls.iter().any(|(k, v)| k == lk && v == lv))
         })
-        .map(|(_, _, _, v)| match v {
-            DebugValue::Counter(c) => c,
-            _ => 0,
-        })
+        .map(|(_, v)| *v)
         .sum()
 }
 
@@ -123,15 +136,27 @@ async fn forced_disconnects_lose_nothing_and_bound_duplicates() {
     sink.wait_final(n as usize).await;
     let took = started.elapsed();
     let submitted = sink.submitted().len();
-    assert_eq!(submitted, n as usize, "not all submitted: {:?}", failures(&sink));
+    assert_eq!(
+        submitted,
+        n as usize,
+        "not all submitted: {:?}",
+        failures(&sink)
+    );
     let lost = missing(&[&sim], n);
     assert!(lost.is_empty(), "never reached the SMSC: {lost:?}");
     let c = sim.counters();
     assert_eq!(c.messages, u64::from(n) + c.duplicates, "{c:?}");
     let bound = cuts * (window * binds) as u64;
-    assert!(c.duplicates <= bound, "{} duplicates > {bound}", c.duplicates);
+    assert!(
+        c.duplicates <= bound,
+        "{} duplicates > {bound}",
+        c.duplicates
+    );
     assert!(c.disconnects_injected >= done_cuts * binds as u64, "{c:?}");
-    assert!(c.connections > done_cuts * binds as u64, "no reconnects: {c:?}");
+    assert!(
+        c.connections > done_cuts * binds as u64,
+        "no reconnects: {c:?}"
+    );
     assert_eq!(c.window_violations, 0);
     println!(
         "disconnects: {n} OTPs, {done_cuts} cuts of {binds} binds x window {window}, \
@@ -161,6 +186,7 @@ async fn sustained_throttling_delivers_everything_without_a_hot_loop() {
     let secs = sized(10, 60);
     let rate = 100u64; // OTPs per second offered
     let n = (secs * rate) as u32;
+    snapshotter();
     let sim = start_sim(big_log()).await;
     sim.set_error_injection(0.3, THROTTLED);
     let sink = sink();
@@ -194,9 +220,15 @@ async fn sustained_throttling_delivers_everything_without_a_hot_loop() {
     assert!(per_message < 5.0, "{per_message:.2} submit_sm per message");
     assert_eq!(c.submit_sm, c.parts + c.errors_injected, "{c:?}");
     let throttled = counter(m::THROTTLED, &[("smsc", "throttled")]);
-    assert_eq!(throttled, c.errors_injected, "engine vs SMSC throttled count");
     assert_eq!(
-        counter(m::RETRIES, &[("smsc", "throttled"), ("reason", "throttled")]),
+        throttled, c.errors_injected,
+        "engine vs SMSC throttled count"
+    );
+    assert_eq!(
+        counter(
+            m::RETRIES,
+            &[("smsc", "throttled"), ("reason", "throttled")]
+        ),
         c.errors_injected
     );
     println!(
@@ -263,7 +295,10 @@ async fn hung_smsc_fails_over_within_two_enquire_intervals() {
     }
     let hung = hung.expect("the primary was hung");
     if detected.is_none() {
-        eventually("primary found dead", || engine.smsc_binds_up("primary") == 0).await;
+        eventually("primary found dead", || {
+            engine.smsc_binds_up("primary") == 0
+        })
+        .await;
         detected = Some(hung.elapsed());
     }
     let detected = detected.unwrap_or_default();
