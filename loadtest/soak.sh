@@ -24,7 +24,7 @@ echo "reliability suite at OTPGATE_FAULT_SCALE=$scale (log: $log)"
 status=0
 OTPGATE_FAULT_SCALE="$scale" cargo test --no-fail-fast -p otpgate "${tests[@]}" -- --nocapture --test-threads 1 \
     >"$log" 2>&1 || status=$?
-grep -oE '(disconnects|throttling|hung SMSC|refused bind|outage|queue full|hanging callback receiver|stopped in|SIGTERM|RSS): .*' "$log" || true
+grep -oE '(disconnects|throttling|hung SMSC|refused bind|outage|queue full|hanging callback receiver|SIGTERM|RSS): .*|stopped in [0-9.]+ s' "$log" || true
 grep -E '^(test result|failures:|thread .* panicked)' "$log" || true
 if [[ $status -ne 0 ]]; then
     echo "FAILED (exit $status); full log follows" >&2
