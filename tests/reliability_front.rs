@@ -271,6 +271,9 @@ async fn first_requests_after_start_are_not_held_by_cold_data() {
     let answers = create_many(&stack.base, 0, 16, 16, None).await;
     assert!(answers.iter().all(|(_, a)| a.status == 201), "{answers:?}");
     let slow = slowest(&answers);
-    assert!(slow < Duration::from_millis(500), "first requests took {slow:?}");
+    assert!(
+        slow < Duration::from_millis(500),
+        "first requests took {slow:?}"
+    );
     stack.stop(Duration::from_secs(20)).await;
 }
