@@ -77,6 +77,12 @@ pub async fn run(
         None
     };
 
+    // The phone-number metadata loads on first use (a second in a debug build): load it now,
+    // not in the first requests after a start.
+    let _ = tokio::task::spawn_blocking(|| {
+        let _ = crate::otp::phone::parse_phone("+447400123456", None);
+    })
+    .await;
     let prepared = http::prepare(&config);
     let engine = SmppEngine::start(
         config.smsc.clone(),

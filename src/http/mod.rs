@@ -15,7 +15,7 @@ mod ops;
 mod process;
 mod routes;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -125,8 +125,12 @@ pub fn app(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatcher>
     })
 }
 
+/// How long requests in progress may take to finish once shutdown has begun; connections
+/// still open then (a client that never completes its request) are closed.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves the API on `listener` until `shutdown` completes, then finishes the requests in
-/// progress. Runs the expiry task and the callback task for the same time; the callback task
+/// progress (within [`SHUTDOWN_GRACE`]). Runs the expiry task and the callback task for the same time; the callback task
 /// then gets `[callbacks] shutdown_grace_ms` for the requests it has in flight.
 pub async fn run_server(
     config: Config,
@@ -164,9 +168,30 @@ pub async fn run_server(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "HTTP API listening");
     }
-    let result = axum::serve(listener, router)
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled_tx.send(());
+    };
+    let server = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await;
+        .into_future();
+    // A client that never finishes its request must not hold the shutdown (and with it the
+    // SMPP engine's drain and unbind) forever.
+    let grace = async {
+        if signalled_rx.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = tokio::select! {
+        r = server => r,
+        _ = grace => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "HTTP connections still open after the shutdown grace: closing them");
+            Ok(())
+        }
+    };
     let _ = stop_tx.send(true);
     let _ = expiry_handle.await;
     let _ = callbacks_handle.await;

@@ -132,6 +132,7 @@ impl Session {
         let settings = &self.shared.settings;
         match classify(status) {
             StatusClass::Ok => {
+                self.throttle.accepted(now);
                 let done = {
                     let mut st = msg.state();
                     if st.finished || st.generation != generation {

@@ -1,5 +1,12 @@
 //! The per-bind throttle: a token bucket counting segments (one token per submit_sm), whose
-//! rate falls by half on ESME_RTHROTTLED and climbs back additively (AIMD).
+//! rate falls by half when the SMSC answers ESME_RTHROTTLED to most of what it is sent, and
+//! climbs back additively (AIMD).
+//!
+//! The decrease is a response to congestion, not to each answer: at most once per second, and
+//! only when at least half of the answers of the last second or two were ESME_RTHROTTLED.
+//! An SMSC that throttles a smaller share is still taking most of the traffic; the bind pauses
+//! after each throttled answer (see the session) and sends the message again, but keeps its
+//! rate, or it would fall to the floor under any steady share of throttled answers.
 
 use std::time::{Duration, Instant};
 
@@ -7,6 +14,8 @@ use std::time::{Duration, Instant};
 const MIN_RATE: f64 = 1.0;
 /// Fraction of the ceiling won back per second without throttling.
 const RECOVERY_PER_SEC: f64 = 0.1;
+/// Shortest time between two decreases: one per burst of throttled answers.
+const DECREASE_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 pub struct Throttle {
@@ -16,7 +25,9 @@ pub struct Throttle {
     rate: Option<f64>,
     tokens: f64,
     last_refill: Instant,
-    last_decrease: Instant,
+    last_decrease: Option<Instant>,
+    /// Answers in the current and the previous second: accepted, throttled.
+    answers: Answers,
     /// Segments sent in the current and the previous second (an unthrottled bind learns its
     /// rate from them when the SMSC first pushes back).
     window_start: Instant,
@@ -33,7 +44,8 @@ impl Throttle {
             rate: ceiling,
             tokens: burst(ceiling).min(1.0),
             last_refill: now,
-            last_decrease: now,
+            last_decrease: None,
+            answers: Answers::new(now),
             window_start: now,
             sent_this_window: 0,
             sent_last_window: 0,
@@ -68,14 +80,24 @@ impl Throttle {
         self.sent_this_window = self.sent_this_window.saturating_add(1);
     }
 
-    /// The SMSC said ESME_RTHROTTLED: halve the rate (at most once per 100 ms, so that a burst
-    /// of throttled responses to one window counts once) and empty the bucket.
+    /// The SMSC accepted a submit_sm.
+    pub fn accepted(&mut self, now: Instant) {
+        self.answers.record(now, false);
+    }
+
+    /// The SMSC said ESME_RTHROTTLED: empty the bucket, and halve the rate when most recent
+    /// answers were throttled (at most once per second, so that a burst of throttled answers
+    /// to one window counts once).
     pub fn decrease(&mut self, now: Instant) {
         self.refill(now);
-        if now.duration_since(self.last_decrease) < Duration::from_millis(100)
-            && self.rate.is_some()
-        {
-            self.tokens = self.tokens.min(0.0);
+        self.answers.record(now, true);
+        let recent = self
+            .last_decrease
+            .is_some_and(|d| now.saturating_duration_since(d) < DECREASE_EVERY);
+        if recent || !self.answers.mostly_throttled() {
+            if self.rate.is_some() {
+                self.tokens = self.tokens.min(0.0);
+            }
             return;
         }
         self.roll_window(now);
@@ -85,7 +107,7 @@ impl Throttle {
         };
         self.rate = Some((current / 2.0).max(MIN_RATE));
         self.tokens = 0.0;
-        self.last_decrease = now;
+        self.last_decrease = Some(now);
     }
 
     fn refill(&mut self, now: Instant) {
@@ -122,6 +144,48 @@ impl Throttle {
             self.sent_this_window = 0;
             self.window_start = now;
         }
+    }
+}
+
+/// Counts of answers over a sliding window of one to two seconds.
+#[derive(Debug)]
+struct Answers {
+    start: Instant,
+    now: [u32; 2],
+    last: [u32; 2],
+}
+
+impl Answers {
+    fn new(now: Instant) -> Self {
+        Self {
+            start: now,
+            now: [0; 2],
+            last: [0; 2],
+        }
+    }
+
+    fn record(&mut self, now: Instant, throttled: bool) {
+        let since = now.saturating_duration_since(self.start);
+        if since >= Duration::from_secs(2) {
+            self.last = [0; 2];
+            self.now = [0; 2];
+            self.start = now;
+        } else if since >= Duration::from_secs(1) {
+            self.last = self.now;
+            self.now = [0; 2];
+            self.start = now;
+        }
+        let i = usize::from(throttled);
+        if let Some(c) = self.now.get_mut(i) {
+            *c = c.saturating_add(1);
+        }
+    }
+
+    /// At least half of the recent answers were ESME_RTHROTTLED.
+    fn mostly_throttled(&self) -> bool {
+        let ok = u64::from(self.now[0]) + u64::from(self.last[0]);
+        let throttled = u64::from(self.now[1]) + u64::from(self.last[1]);
+        throttled >= ok
     }
 }
 
@@ -185,6 +249,41 @@ mod tests {
         assert!((69.0..=71.0).contains(&r), "rate {r}");
         let _ = t.ready_at(start + Duration::from_secs(10));
         assert_eq!(t.rate(), Some(100.0));
+    }
+
+    #[test]
+    fn a_minority_of_throttled_answers_keeps_the_rate() {
+        let start = Instant::now();
+        let mut t = Throttle::new(100.0, start);
+        // 3 answers in 10 throttled, for 20 s: the SMSC takes most of the traffic.
+        for i in 0..2_000u64 {
+            let now = start + Duration::from_millis(i * 10);
+            if i % 10 < 3 {
+                t.decrease(now);
+            } else {
+                t.accepted(now);
+            }
+        }
+        assert_eq!(t.rate(), Some(100.0));
+    }
+
+    #[test]
+    fn mostly_throttled_halves_at_most_once_per_second() {
+        let start = Instant::now();
+        let mut t = Throttle::new(100.0, start);
+        for i in 0..10u64 {
+            t.accepted(start + Duration::from_millis(i));
+        }
+        // 30 throttled answers in 300 ms after 10 accepted: halved once.
+        for i in 0..30u64 {
+            t.decrease(start + Duration::from_millis(10 + i * 10));
+        }
+        let r = t.rate().unwrap();
+        assert!((50.0..53.0).contains(&r), "rate {r}");
+        // Still mostly throttled a second later: halved again.
+        t.decrease(start + Duration::from_millis(1_200));
+        let r = t.rate().unwrap();
+        assert!((28.0..33.0).contains(&r), "rate {r}");
     }
 
     #[test]

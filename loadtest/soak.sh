@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Longer run of otpgate's reliability suite (tests/reliability_*.rs), by hand.
+#
+#   loadtest/soak.sh            # the by-hand sizes (OTPGATE_FAULT_SCALE=full)
+#   loadtest/soak.sh 3          # three times the CI sizes
+#   loadtest/soak.sh full links # one file only: links | front | process
+#
+# Runs the tests one at a time (they measure time and memory) in the debug build and prints
+# the figure line each test reports, then the cargo summary. Everything stays on loopback.
+set -euo pipefail
+
+scale="${1:-full}"
+only="${2:-}"
+cd "$(dirname "$0")/.."
+
+tests=(--test reliability_links --test reliability_front --test reliability_process)
+if [[ -n "$only" ]]; then
+    tests=(--test "reliability_${only}")
+fi
+
+log="$(mktemp -t otpgate-soak.XXXXXX)"
+trap 'rm -f "$log"' EXIT
+echo "reliability suite at OTPGATE_FAULT_SCALE=$scale (log: $log)"
+status=0
+OTPGATE_FAULT_SCALE="$scale" cargo test --no-fail-fast -p otpgate "${tests[@]}" -- --nocapture --test-threads 1 \
+    >"$log" 2>&1 || status=$?
+grep -oE '(disconnects|throttling|hung SMSC|refused bind|outage|queue full|hanging callback receiver|SIGTERM|RSS): .*|stopped in [0-9.]+ s' "$log" || true
+grep -E '^(test result|failures:|thread .* panicked)' "$log" || true
+if [[ $status -ne 0 ]]; then
+    echo "FAILED (exit $status); full log follows" >&2
+    cat "$log" >&2
+fi
+exit "$status"
