@@ -260,20 +260,3 @@ async fn a_hanging_callback_receiver_never_slows_the_front() {
     println!("stopped in {:.2} s", stopping.elapsed().as_secs_f64());
     held.abort();
 }
-
-/// A process just started (after a crash, a deploy) answers its first requests at once: the
-/// phone-number metadata is loaded before the front listens, not by the first requests.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_requests_after_start_are_not_held_by_cold_data() {
-    let sim = start_sim().await;
-    let toml = format!("{}{}", base_toml(), smsc_toml("cold", sim.local_addr(), ""));
-    let stack = Stack::start(&toml).await;
-    let answers = create_many(&stack.base, 0, 16, 16, None).await;
-    assert!(answers.iter().all(|(_, a)| a.status == 201), "{answers:?}");
-    let slow = slowest(&answers);
-    assert!(
-        slow < Duration::from_millis(500),
-        "first requests took {slow:?}"
-    );
-    stack.stop(Duration::from_secs(20)).await;
-}
