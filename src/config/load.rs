@@ -346,7 +346,7 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         for (i, n) in c.store.cluster_nodes.iter().enumerate() {
             check(
                 redis_url(n),
-                &format!("store.cluster_nodes[{i}]"),
+                format!("store.cluster_nodes[{i}]"),
                 "must be a redis:// or rediss:// URL",
             )?;
         }
