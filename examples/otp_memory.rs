@@ -4,10 +4,13 @@
 //! id indexed per OTP).
 //!
 //! Run: `cargo run --example otp_memory -- 1000000`
+//! (The store's futures are ready at once: `block_on` drives them without a runtime.)
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use futures::executor::block_on;
 
 use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use otpgate::otp::pin::PinHash;
@@ -55,7 +58,7 @@ fn main() {
     for i in 0..n {
         let id = OtpId::random();
         let phone = 33_600_000_000 + i as u64;
-        store.hit_number_limit(phone, 5, 600, now);
+        let _ = block_on(store.hit_number_limit(phone, 5, 600, now));
         let record = Record {
             pin_hash: PinHash([7; 16]),
             phone,
@@ -75,7 +78,7 @@ fn main() {
             encoding: Encoding::Gsm7,
             pin_spec: 6,
         };
-        store.insert(id, record).expect("insert");
+        block_on(store.insert(id, record)).expect("insert");
         ids.push(id);
     }
     let queued = HELD.load(Ordering::Relaxed) - before - ids_bytes;
@@ -84,7 +87,7 @@ fn main() {
             smsc: "sim".into(),
             message_ids: vec![format!("{:08x}", 0x1000_0000 + i)],
         };
-        store.apply_delivery(id, change, now);
+        let _ = block_on(store.apply_delivery(id, change, now));
     }
     let submitted = HELD.load(Ordering::Relaxed) - before - ids_bytes;
     let (otps, phones, msgids, idem, queue) = store.sizes();

@@ -85,9 +85,9 @@ pub enum ReceiptOutcome {
     Pending,
 }
 
-/// What the engine reports about an SMS. Calls are synchronous and cheap (the OTP core only
-/// updates maps and queues callbacks), so the engine can acknowledge a deliver_sm only after
-/// its receipt has been recorded.
+/// What the engine reports about an SMS. `on_update` never waits; a receipt goes through
+/// `record`, which resolves once it is recorded, so the engine acknowledges a deliver_sm only
+/// after that (the store may be across the network).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryUpdate {
     /// Every part was accepted by an SMSC (deliveryStatus SENT). `message_ids` are the ids of
@@ -119,5 +119,12 @@ pub enum DeliveryUpdate {
 
 /// Receives the engine's reports. Implemented by the OTP core.
 pub trait DeliverySink: Send + Sync + 'static {
+    /// Takes `update` without waiting; updates are recorded in the order they are given.
     fn on_update(&self, update: DeliveryUpdate);
+    /// Takes `update` and resolves once it is recorded (after every update given before it).
+    /// The default records through `on_update`, which is enough for an in-process sink.
+    fn record(&self, update: DeliveryUpdate) -> futures::future::BoxFuture<'_, ()> {
+        self.on_update(update);
+        Box::pin(std::future::ready(()))
+    }
 }

@@ -12,7 +12,7 @@ use otpgate_loadtest::sim::{self, SimConfig, SimHandle};
 use rand::RngCore;
 use tokio::net::TcpListener;
 
-use crate::config::{Config, TenantConfig};
+use crate::config::{Config, ConfigError, StoreKind, TenantConfig};
 use crate::dispatch::Dispatcher;
 use crate::http::{self, HttpError};
 use crate::smpp::{EngineError, SmppEngine, SmscConfig};
@@ -27,6 +27,10 @@ pub enum ServeError {
     Http(#[from] HttpError),
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("OTP store: {0}")]
+    Store(#[from] crate::otp::store::StoreError),
 }
 
 /// What was started, for the caller to announce (and for tests to use).
@@ -59,6 +63,16 @@ pub async fn run(
         });
         token
     });
+    // a shared store must not be used with a node-local PIN key (the file loader checks this
+    // too; a configuration built in code may not have gone through it)
+    if config.store.kind == StoreKind::Redis && config.security.pin_secret.is_none() {
+        return Err(ConfigError::invalid(
+            "security.pin_secret",
+            "is required with store.kind = \"redis\"",
+        )
+        .into());
+    }
+    let prepared = http::prepare_store(&config).await?;
     let simulator = if config.smsc.is_empty() {
         let sim_listener = TcpListener::bind("127.0.0.1:0").await?;
         let handle = sim::spawn(sim_listener, SimConfig::default())
@@ -83,7 +97,6 @@ pub async fn run(
         let _ = crate::otp::phone::parse_phone("+447400123456", None);
     })
     .await;
-    let prepared = http::prepare(&config);
     let engine = SmppEngine::start(
         config.smsc.clone(),
         config.engine.clone(),

@@ -331,10 +331,40 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "must be 1..=200",
     )?;
     if c.store.kind == StoreKind::Redis {
-        let ok = url::Url::parse(&c.store.url)
-            .map(|u| matches!(u.scheme(), "redis" | "rediss"))
-            .unwrap_or(false);
-        check(ok, "store.url", "must be a redis:// or rediss:// URL")?;
+        let redis_url = |u: &str| {
+            url::Url::parse(u)
+                .map(|u| matches!(u.scheme(), "redis" | "rediss"))
+                .unwrap_or(false)
+        };
+        if c.store.cluster_nodes.is_empty() {
+            check(
+                redis_url(&c.store.url),
+                "store.url",
+                "must be a redis:// or rediss:// URL",
+            )?;
+        }
+        for (i, n) in c.store.cluster_nodes.iter().enumerate() {
+            check(
+                redis_url(n),
+                format!("store.cluster_nodes[{i}]"),
+                "must be a redis:// or rediss:// URL",
+            )?;
+        }
+        check(
+            !c.store.key_prefix.is_empty() && !c.store.key_prefix.contains(['{', '}']),
+            "store.key_prefix",
+            "must be non-empty, without braces",
+        )?;
+        check(
+            (1..=60_000).contains(&c.store.timeout_ms),
+            "store.timeout_ms",
+            "must be 1..=60000",
+        )?;
+        check(
+            c.security.pin_secret.is_some(),
+            "security.pin_secret",
+            "is required with store.kind = \"redis\": every node must hash PINs with the same key",
+        )?;
     }
     if let Some(s) = &c.security.pin_secret {
         check(

@@ -251,12 +251,20 @@ pub enum StoreKind {
     Redis,
 }
 
-/// `[store]`: where OTP state lives.
+/// `[store]`: where OTP state lives. `memory` (the default) is this node's own; `redis` is
+/// shared by every node pointing at the same Redis (`url`) or Redis Cluster
+/// (`cluster_nodes`, which wins when not empty) with the same `key_prefix`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     pub kind: StoreKind,
     pub url: String,
+    /// Seed nodes of a Redis Cluster (`redis://host:port` each).
+    pub cluster_nodes: Vec<String>,
+    /// Prefix of every Redis key.
+    pub key_prefix: String,
+    /// Every Redis request is answered within this time, or the API answers 503.
+    pub timeout_ms: u64,
 }
 
 impl Default for StoreConfig {
@@ -264,6 +272,9 @@ impl Default for StoreConfig {
         Self {
             kind: StoreKind::Memory,
             url: "redis://127.0.0.1:6379".into(),
+            cluster_nodes: Vec::new(),
+            key_prefix: "otpgate".into(),
+            timeout_ms: 1_000,
         }
     }
 }

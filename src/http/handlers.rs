@@ -67,10 +67,35 @@ struct IdemGuard<'a> {
     done: bool,
 }
 
+impl IdemGuard<'_> {
+    /// Releases the reservation now (the normal path; `Drop` covers a cancelled request).
+    async fn release(mut self) {
+        self.done = true;
+        if let Err(e) = self
+            .app
+            .service
+            .store()
+            .idempotency_release(&self.key)
+            .await
+        {
+            tracing::warn!(error = %e, "idempotency key not released: it frees itself later");
+        }
+    }
+}
+
 impl Drop for IdemGuard<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.app.service.store().idempotency_release(&self.key);
+            let store = self.app.service.store().clone();
+            let key = self.key.clone();
+            let mut fut = Box::pin(async move {
+                if let Err(e) = store.idempotency_release(&key).await {
+                    tracing::warn!(error = %e, "idempotency key not released: it frees itself later");
+                }
+            });
+            if futures::FutureExt::now_or_never(&mut fut).is_none() {
+                tokio::spawn(fut);
+            }
         }
         self.app.idem_changed.notify_waiters();
     }
@@ -103,7 +128,12 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         tokio::time::Instant::now() + Duration::from_millis(app.config.http.request_timeout_ms);
     loop {
         let changed = app.idem_changed.notified();
-        match store.idempotency_reserve(&idem, fingerprint, app.service.clock().unix_secs()) {
+        let now = app.service.clock().unix_secs();
+        match store
+            .idempotency_reserve(&idem, fingerprint, now)
+            .await
+            .map_err(OtpError::from)?
+        {
             IdemReserve::Reserved => break,
             IdemReserve::Replay(stored) => {
                 let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
@@ -155,16 +185,26 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
             status: parts.status.as_u16(),
             body: bytes.clone(),
         };
-        store.idempotency_complete(
-            &guard.key,
-            stored,
-            app.service.clock().unix_secs(),
-            app.config.limits.idempotency_ttl_s,
-        );
-        guard.done = true;
+        let completed = store
+            .idempotency_complete(
+                &guard.key,
+                stored,
+                app.service.clock().unix_secs(),
+                app.config.limits.idempotency_ttl_s,
+            )
+            .await;
+        match completed {
+            Ok(()) => guard.done = true,
+            // the OTP exists: the client gets it, but a retry would not be recognized
+            Err(e) => tracing::warn!(error = %e, "idempotency reply not stored"),
+        }
         res = Response::from_parts(parts, Body::from(bytes));
     }
-    drop(guard);
+    if guard.done {
+        drop(guard);
+    } else {
+        guard.release().await;
+    }
     add_rate_headers(&mut res, rate);
     Ok(res)
 }
@@ -177,7 +217,7 @@ async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
             Some(url) if !cb.allow_private => {
                 let timeout = Duration::from_millis(cb.resolve_timeout_ms);
                 match ssrf::check_url(url, false, timeout).await {
-                    Ok(()) => app.service.create(tenant, req),
+                    Ok(()) => app.service.create(tenant, req).await,
                     Err(e) => Err(OtpError::InvalidParam {
                         code: 2019,
                         field: "otpCallbackUrl".into(),
@@ -185,7 +225,7 @@ async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
                     }),
                 }
             }
-            _ => app.service.create(tenant, req),
+            _ => app.service.create(tenant, req).await,
         },
         Err(e) => Err(e),
     };
@@ -201,7 +241,7 @@ async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
 /// `GET /otp/{otpId}`.
 pub async fn get(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     let tenant = auth::tenant(&app.tenants, &headers)?;
-    let view = app.service.get(tenant, &id)?;
+    let view = app.service.get(tenant, &id).await?;
     Ok(json_reply(
         StatusCode::OK,
         serde_json::to_string(&view).unwrap_or_default(),
@@ -227,7 +267,7 @@ pub async fn verify(
         Some(Value::Null) | None => None,
         Some(_) => return Err(OtpError::PinMissing.into()),
     };
-    app.service.verify(tenant, &id, pin.as_deref())?;
+    app.service.verify(tenant, &id, pin.as_deref()).await?;
     Ok(json_reply(
         StatusCode::OK,
         json!({"status": "VERIFIED"}).to_string(),
@@ -241,7 +281,7 @@ pub async fn resend(
     Path(id): Path<String>,
 ) -> Reply {
     let tenant = auth::tenant(&app.tenants, &headers)?;
-    let view = app.service.resend(tenant, &id)?;
+    let view = app.service.resend(tenant, &id).await?;
     Ok(json_reply(
         StatusCode::OK,
         serde_json::to_string(&view).unwrap_or_default(),
@@ -255,7 +295,7 @@ pub async fn cancel(
     Path(id): Path<String>,
 ) -> Reply {
     let tenant = auth::tenant(&app.tenants, &headers)?;
-    let view = app.service.cancel(tenant, &id)?;
+    let view = app.service.cancel(tenant, &id).await?;
     Ok(json_reply(
         StatusCode::OK,
         json!({"info": {"id": view.otp_id}}).to_string(),

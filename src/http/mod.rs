@@ -1,7 +1,7 @@
 //! The HTTP front (sms.cx OTP API v1 compatible): startup wiring, the router, handlers, errors,
 //! authentication, metrics and the OpenAPI document.
 //!
-//! Startup order: [`prepare`] builds the clock, the store and the [`StoreSink`] the SMPP
+//! Startup order: [`prepare_store`] builds the clock, the store and the [`StoreSink`] the SMPP
 //! engine reports to; the engine is built with that sink; [`run_server`] then serves the API
 //! with the engine as its [`Dispatcher`].
 
@@ -17,17 +17,23 @@ mod routes;
 
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::callbacks::{CallbackObserver, CallbackQueue, CallbackTask};
 use crate::config::Config;
+use crate::config::StoreKind;
 use crate::dispatch::{DeliverySink, Dispatcher};
-use crate::otp::expiry::ExpiryTask;
+use crate::otp::abuse::AbuseGuard;
+use crate::otp::guard::PumpingGuard;
 use crate::otp::pin::PinHasher;
+use crate::otp::redis::abuse::RedisGuard;
+use crate::otp::redis::{RedisOptions, Target};
+use crate::otp::store::StoreError;
 use crate::otp::tenant::Tenants;
-use crate::otp::{Clock, MemoryStore, OtpService, StoreSink};
+use crate::otp::{Clock, MemoryStore, OtpService, RedisStore, Store, StoreSink};
 
 pub use routes::router;
 
@@ -42,7 +48,9 @@ pub enum HttpError {
 /// The OTP core before the engine exists: clock, store and the sink for the engine.
 pub struct Prepared {
     pub clock: Arc<Clock>,
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<dyn Store>,
+    /// The pumping guard: per node with the memory store, shared with the Redis store.
+    pub abuse: Arc<dyn PumpingGuard>,
     pub sink: Arc<StoreSink>,
     pub hasher: PinHasher,
     /// Status changes waiting to be POSTed to their `otpCallbackUrl`.
@@ -56,8 +64,9 @@ impl Prepared {
     }
 }
 
-/// Builds store and sink from `config`. Without `[security] pin_secret` a random key is used
-/// (PINs then do not survive a restart nor verify on another node) and a warning is logged.
+/// Builds the in-memory store and its sink from `config` (whatever `[store] kind` says; see
+/// [`prepare_store`]). Without `[security] pin_secret` a random key is used (PINs then do not
+/// survive a restart nor verify on another node) and a warning is logged.
 pub fn prepare(config: &Config) -> Prepared {
     // Before the engine starts: its first bind-up and window gauges must not be lost.
     metrics::install();
@@ -68,6 +77,43 @@ pub fn prepare(config: &Config) -> Prepared {
         config.otp.max_live,
         config.otp.retain_after_expiry_s,
     ));
+    let abuse = Arc::new(AbuseGuard::new(config.abuse.clone()));
+    assemble(config, clock, store, abuse)
+}
+
+/// Builds the store `[store] kind` names: the in-memory one, or the Redis one (connecting to
+/// it: fails when Redis does not answer within `[store] timeout_ms`).
+pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
+    match config.store.kind {
+        StoreKind::Memory => Ok(prepare(config)),
+        StoreKind::Redis => {
+            let clock = Arc::new(Clock::new());
+            let s = &config.store;
+            let target = if s.cluster_nodes.is_empty() {
+                Target::Single(s.url.clone())
+            } else {
+                Target::Cluster(s.cluster_nodes.clone())
+            };
+            let opts = RedisOptions {
+                target,
+                key_prefix: s.key_prefix.clone(),
+                timeout: Duration::from_millis(s.timeout_ms),
+                retain_s: config.otp.retain_after_expiry_s,
+            };
+            let store = Arc::new(RedisStore::connect(opts, clock.clone()).await?);
+            let abuse = Arc::new(RedisGuard::new(store.clone(), config.abuse.clone()));
+            Ok(assemble(config, clock, store, abuse))
+        }
+    }
+}
+
+/// Wires a store into the callback queue and the delivery sink.
+pub fn assemble(
+    config: &Config,
+    clock: Arc<Clock>,
+    store: Arc<dyn Store>,
+    abuse: Arc<dyn PumpingGuard>,
+) -> Prepared {
     let callbacks = Arc::new(CallbackQueue::new(config.callbacks.queue_capacity));
     store.set_observer(Arc::new(CallbackObserver::new(
         callbacks.clone(),
@@ -88,6 +134,7 @@ pub fn prepare(config: &Config) -> Prepared {
     Prepared {
         clock,
         store,
+        abuse,
         sink,
         hasher,
         callbacks,
@@ -114,7 +161,7 @@ pub fn app(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatcher>
         prepared.clock.clone(),
         config.otp.clone(),
         config.limits.clone(),
-        config.abuse.clone(),
+        prepared.abuse.clone(),
     );
     Arc::new(App {
         service,
@@ -156,15 +203,10 @@ pub async fn run_server(
         callbacks.run(),
         tracing::info_span!("callbacks"),
     ));
-    let expiry = ExpiryTask::new(prepared.store.clone());
     let mut expiry_stop = stop_rx.clone();
-    let expiry_handle = tokio::spawn(async move {
-        expiry
-            .run(async move {
-                let _ = expiry_stop.wait_for(|s| *s).await;
-            })
-            .await;
-    });
+    let expiry_handle = tokio::spawn(prepared.store.clone().housekeeping(Box::pin(async move {
+        let _ = expiry_stop.wait_for(|s| *s).await;
+    })));
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "HTTP API listening");
     }

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use dashmap::DashMap;
+use futures::future::BoxFuture;
 
 use super::clock::Clock;
-use super::expiry::ExpiryQueue;
+use super::expiry::{ExpiryQueue, ExpiryTask};
 use super::idempotency::IdempotencyTable;
 use super::limits::PhoneIndex;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
@@ -65,12 +66,6 @@ impl MemoryStore {
             clock,
             observer: std::sync::OnceLock::new(),
         }
-    }
-
-    /// Sets who is told of every status / deliveryStatus change (once; later calls are
-    /// ignored and return false).
-    pub fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool {
-        self.observer.set(observer).is_ok()
     }
 
     fn notify(&self, id: &OtpId, r: &Record) {
@@ -174,42 +169,9 @@ impl MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
-    fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
-        if self.otps.len() >= self.max_live {
-            return Err(StoreError::Full(self.max_live));
-        }
-        let (phone, expires) = (record.phone, record.expires());
-        let pending = record.status == OtpStatus::Pending;
-        match self.otps.entry(id) {
-            dashmap::Entry::Occupied(_) => return Err(StoreError::Duplicate),
-            dashmap::Entry::Vacant(v) => {
-                v.insert(record);
-            }
-        }
-        if pending {
-            self.pending.fetch_add(1, Ordering::Relaxed);
-        }
-        let keep = expires.saturating_add(self.retain_s);
-        if self.phones.set_latest(phone, id, keep) {
-            self.queue.push_phone(keep, phone);
-        }
-        self.queue.push_otp(expires, id);
-        metrics::gauge!("otpgate_otps_live").set(self.pending() as f64);
-        Ok(())
-    }
-
-    fn remove(&self, id: &OtpId) -> Option<Record> {
-        let r = self.otps.get(id).map(|r| r.clone());
-        self.drop_otp(id);
-        r
-    }
-
-    fn get(&self, id: &OtpId) -> Option<Record> {
-        self.otps.get(id).map(|r| r.clone())
-    }
-
-    fn verify(&self, id: &OtpId, candidate: &PinHash, now: u32) -> Result<Record, VerifyError> {
+/// The store's steps, synchronous (the `Store` methods wrap them).
+impl MemoryStore {
+    fn verify_now(&self, id: &OtpId, candidate: &PinHash, now: u32) -> Result<Record, VerifyError> {
         let mut r = self.otps.get_mut(id).ok_or(VerifyError::NotFound)?;
         match r.status_at_time(now) {
             OtpStatus::Verified => return Err(VerifyError::AlreadyVerified),
@@ -245,7 +207,7 @@ impl Store for MemoryStore {
         })
     }
 
-    fn cancel(&self, id: &OtpId, now: u32) -> Result<Record, CancelError> {
+    fn cancel_now(&self, id: &OtpId, now: u32) -> Result<Record, CancelError> {
         let mut r = self.otps.get_mut(id).ok_or(CancelError::NotFound)?;
         match r.status_at_time(now) {
             OtpStatus::Cancelled => Err(CancelError::AlreadyCancelled),
@@ -258,7 +220,7 @@ impl Store for MemoryStore {
         }
     }
 
-    fn resend(
+    fn resend_now(
         &self,
         id: &OtpId,
         pin_hash: PinHash,
@@ -295,7 +257,7 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
-    fn apply_delivery(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record> {
+    fn apply_delivery_now(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record> {
         let mut r = self.otps.get_mut(id)?;
         let at = r.since_created(now);
         match change {
@@ -355,41 +317,145 @@ impl Store for MemoryStore {
             }
         }
     }
+}
 
-    fn find_by_message_id(&self, message_id: &str) -> Option<OtpId> {
-        self.message_ids.get(message_id).map(|v| *v)
+#[async_trait::async_trait]
+impl Store for MemoryStore {
+    async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
+        if self.otps.len() >= self.max_live {
+            return Err(StoreError::Full(self.max_live));
+        }
+        let (phone, expires) = (record.phone, record.expires());
+        let pending = record.status == OtpStatus::Pending;
+        match self.otps.entry(id) {
+            dashmap::Entry::Occupied(_) => return Err(StoreError::Duplicate),
+            dashmap::Entry::Vacant(v) => {
+                v.insert(record);
+            }
+        }
+        if pending {
+            self.pending.fetch_add(1, Ordering::Relaxed);
+        }
+        let keep = expires.saturating_add(self.retain_s);
+        if self.phones.set_latest(phone, id, keep) {
+            self.queue.push_phone(keep, phone);
+        }
+        self.queue.push_otp(expires, id);
+        metrics::gauge!("otpgate_otps_live").set(self.pending() as f64);
+        Ok(())
     }
 
-    fn latest_for_phone(&self, phone: u64) -> Option<OtpId> {
-        self.phones.latest(phone)
+    async fn remove(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
+        let r = self.otps.get(id).map(|r| r.clone());
+        self.drop_otp(id);
+        Ok(r)
     }
 
-    fn hit_number_limit(&self, phone: u64, limit: u32, window_s: u32, now: u32) -> NumberLimit {
+    async fn get(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
+        Ok(self.otps.get(id).map(|r| r.clone()))
+    }
+
+    async fn verify(
+        &self,
+        id: &OtpId,
+        candidate: &PinHash,
+        now: u32,
+    ) -> Result<Result<Record, VerifyError>, StoreError> {
+        Ok(self.verify_now(id, candidate, now))
+    }
+
+    async fn cancel(
+        &self,
+        id: &OtpId,
+        now: u32,
+    ) -> Result<Result<Record, CancelError>, StoreError> {
+        Ok(self.cancel_now(id, now))
+    }
+
+    async fn resend(
+        &self,
+        id: &OtpId,
+        pin_hash: PinHash,
+        max_resends: u8,
+        now: u32,
+    ) -> Result<Result<Record, ResendError>, StoreError> {
+        Ok(self.resend_now(id, pin_hash, max_resends, now))
+    }
+
+    async fn apply_delivery(
+        &self,
+        id: &OtpId,
+        change: DeliveryChange,
+        now: u32,
+    ) -> Result<Option<Record>, StoreError> {
+        Ok(self.apply_delivery_now(id, change, now))
+    }
+
+    async fn find_by_message_id(&self, message_id: &str) -> Result<Option<OtpId>, StoreError> {
+        Ok(self.message_ids.get(message_id).map(|v| *v))
+    }
+
+    async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError> {
+        Ok(self.phones.latest(phone))
+    }
+
+    async fn hit_number_limit(
+        &self,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Result<NumberLimit, StoreError> {
         if limit == 0 {
-            return NumberLimit::Allowed;
+            return Ok(NumberLimit::Allowed);
         }
         let (verdict, new_entry_until) = self.phones.hit(phone, limit, window_s, now);
         if let Some(at) = new_entry_until {
             self.queue.push_phone(at, phone);
         }
-        verdict
+        Ok(verdict)
     }
 
-    fn idempotency_reserve(&self, key: &IdemKey, fingerprint: [u8; 32], now: u32) -> IdemReserve {
+    async fn idempotency_reserve(
+        &self,
+        key: &IdemKey,
+        fingerprint: [u8; 32],
+        now: u32,
+    ) -> Result<IdemReserve, StoreError> {
         let (verdict, expires) = self.idem.reserve(key, fingerprint, now);
         if let Some(at) = expires {
             self.queue.push_idem(at, key.clone());
         }
-        verdict
+        Ok(verdict)
     }
 
-    fn idempotency_complete(&self, key: &IdemKey, reply: StoredReply, now: u32, ttl_s: u32) {
+    async fn idempotency_complete(
+        &self,
+        key: &IdemKey,
+        reply: StoredReply,
+        now: u32,
+        ttl_s: u32,
+    ) -> Result<(), StoreError> {
         let at = self.idem.complete(key, reply, now, ttl_s);
         self.queue.push_idem(at, key.clone());
+        Ok(())
     }
 
-    fn idempotency_release(&self, key: &IdemKey) {
+    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
         self.idem.release(key);
+        Ok(())
+    }
+
+    fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
+        Box::pin(ExpiryTask::new(self).run(shutdown))
+    }
+
+    fn completes_inline(&self) -> bool {
+        true
     }
 
     fn len(&self) -> usize {

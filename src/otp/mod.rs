@@ -1,11 +1,12 @@
 //! The OTP core: PIN generation and keyed hashing, the compact OTP record, the `Store` trait
-//! and its sharded in-memory implementation, expiry, abuse limits, languages, the create /
+//! with its sharded in-memory and its Redis implementations, expiry, abuse limits, languages, the create /
 //! verify / cancel logic, and the delivery sink the SMPP engine reports to.
 
 pub mod abuse;
 pub mod clock;
 pub mod delivery;
 pub mod expiry;
+pub mod guard;
 pub mod idempotency;
 pub mod language;
 pub mod limits;
@@ -13,6 +14,7 @@ pub mod memory;
 pub mod model;
 pub mod phone;
 pub mod pin;
+pub mod redis;
 pub mod request;
 pub mod resend;
 pub mod sender;
@@ -25,6 +27,7 @@ pub use clock::Clock;
 pub use delivery::StoreSink;
 pub use memory::MemoryStore;
 pub use model::{DeliveryStatus, OtpId, OtpStatus, OtpView, Record};
+pub use redis::RedisStore;
 pub use request::CreateRequest;
 pub use service::{OtpError, OtpService};
 pub use store::Store;

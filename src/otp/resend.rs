@@ -18,8 +18,8 @@ use super::text::render;
 
 impl OtpService {
     /// `POST /otp/{otpId}/resend`.
-    pub fn resend(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
-        let (id, current) = self.owned(tenant, id)?;
+    pub async fn resend(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
+        let (id, current) = self.owned(tenant, id).await?;
         let now = self.clock.unix_secs();
         match current.status_at_time(now) {
             OtpStatus::Pending => {}
@@ -30,12 +30,16 @@ impl OtpService {
             blocked("resend_limit");
             return Err(OtpError::ResendLimit { max });
         }
-        if let NumberLimit::Limited { retry_after } = self.store.hit_number_limit(
-            current.phone,
-            self.limits.per_number,
-            self.limits.per_number_window_s,
-            now,
-        ) {
+        if let NumberLimit::Limited { retry_after } = self
+            .store
+            .hit_number_limit(
+                current.phone,
+                self.limits.per_number,
+                self.limits.per_number_window_s,
+                now,
+            )
+            .await?
+        {
             blocked("number_limit");
             return Err(OtpError::NumberLimited { retry_after });
         }
@@ -44,6 +48,7 @@ impl OtpService {
         let record = self
             .store
             .resend(&id, self.hasher.hash(&id.0, &new_pin), max, now)
+            .await?
             .map_err(|e| match e {
                 ResendError::NotFound => OtpError::NotFound,
                 ResendError::NotPending(s) => not_pending(s),
@@ -79,7 +84,9 @@ impl OtpService {
                 smsc: None,
                 error: Some(format!("resend not queued: {e}")),
             };
-            self.store.apply_delivery(&id, change, now);
+            if let Err(e) = self.store.apply_delivery(&id, change, now).await {
+                tracing::warn!(otp_id = %id, error = %e, "could not mark an unsent resend");
+            }
             blocked("dispatch");
             return Err(OtpError::Unavailable {
                 reason: e.to_string(),

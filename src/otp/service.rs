@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{AbuseConfig, LimitsConfig, OtpConfig};
+use crate::config::{LimitsConfig, OtpConfig};
 use crate::dispatch::{Dispatcher, OutboundSms};
 
-use super::abuse::{AbuseGuard, Blocked};
+use super::abuse::Blocked;
 use super::clock::Clock;
+use super::guard::PumpingGuard;
 use super::language::{self, TemplateSources};
 use super::model::{DeliveryStatus, Extra, OtpId, OtpStatus, OtpView, Record};
 use super::phone::Phone;
@@ -72,6 +73,26 @@ pub enum OtpError {
     },
 }
 
+impl From<StoreError> for OtpError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Full(_) => OtpError::StoreFull,
+            StoreError::Duplicate => OtpError::Unavailable {
+                reason: "id collision, retry".into(),
+                retry_after: Duration::from_secs(1),
+            },
+            StoreError::Unavailable(reason) => {
+                metrics::counter!("otpgate_store_unavailable_total").increment(1);
+                tracing::warn!(%reason, "OTP store unavailable");
+                OtpError::Unavailable {
+                    reason: "the OTP store is unavailable, retry".into(),
+                    retry_after: StoreError::RETRY_AFTER,
+                }
+            }
+        }
+    }
+}
+
 /// Longest PIN input worth hashing; anything longer is simply wrong.
 const MAX_PIN_INPUT: usize = 64;
 
@@ -82,7 +103,7 @@ pub struct OtpService {
     pub(super) clock: Arc<Clock>,
     pub(super) otp: OtpConfig,
     pub(super) limits: LimitsConfig,
-    pub(super) abuse: AbuseGuard,
+    pub(super) abuse: Arc<dyn PumpingGuard>,
 }
 
 pub(super) fn blocked(reason: &'static str) {
@@ -97,7 +118,7 @@ impl OtpService {
         clock: Arc<Clock>,
         otp: OtpConfig,
         limits: LimitsConfig,
-        abuse: AbuseConfig,
+        abuse: Arc<dyn PumpingGuard>,
     ) -> Self {
         let mut otp = otp;
         otp.templates = otp
@@ -112,11 +133,11 @@ impl OtpService {
             clock,
             otp,
             limits,
-            abuse: AbuseGuard::new(abuse),
+            abuse,
         }
     }
 
-    pub fn abuse(&self) -> &AbuseGuard {
+    pub fn abuse(&self) -> &Arc<dyn PumpingGuard> {
         &self.abuse
     }
 
@@ -152,7 +173,7 @@ impl OtpService {
     }
 
     /// Creates an OTP for `tenant` and queues its SMS.
-    pub fn create(&self, tenant: &Tenant, req: CreateRequest) -> Result<OtpView, OtpError> {
+    pub async fn create(&self, tenant: &Tenant, req: CreateRequest) -> Result<OtpView, OtpError> {
         let country = req.phone.country_str().to_owned();
         if !tenant.country_allowed(&country) {
             blocked("country");
@@ -198,17 +219,21 @@ impl OtpService {
         }
 
         let now = self.clock.unix_secs();
-        if let Err(b) = self.abuse.admit(&req.phone, now) {
+        if let Err(b) = self.abuse.admit(&req.phone, now).await? {
             blocked(b.reason());
             tracing::info!(tenant = tenant.name(), country = %country, reason = b.reason(), "otp create blocked");
             return Err(OtpError::Blocked(b));
         }
-        if let NumberLimit::Limited { retry_after } = self.store.hit_number_limit(
-            req.phone.digits,
-            self.limits.per_number,
-            self.limits.per_number_window_s,
-            now,
-        ) {
+        if let NumberLimit::Limited { retry_after } = self
+            .store
+            .hit_number_limit(
+                req.phone.digits,
+                self.limits.per_number,
+                self.limits.per_number_window_s,
+                now,
+            )
+            .await?
+        {
             blocked("number_limit");
             return Err(OtpError::NumberLimited { retry_after });
         }
@@ -254,13 +279,7 @@ impl OtpService {
             pin_spec: Record::pack_pin(req.pin_type, req.pin_length),
         };
         let mut view = self.view(id, &record);
-        self.store.insert(id, record).map_err(|e| match e {
-            StoreError::Full(_) => OtpError::StoreFull,
-            StoreError::Duplicate => OtpError::Unavailable {
-                reason: "id collision, retry".into(),
-                retry_after: Duration::from_secs(1),
-            },
-        })?;
+        self.store.insert(id, record).await?;
         let sms = OutboundSms {
             otp_id: view.otp_id.clone(),
             tenant: tenant.name().to_owned(),
@@ -270,7 +289,10 @@ impl OtpService {
             expires_at: self.clock.system_time() + Duration::from_secs(req.ttl.into()),
         };
         if let Err(e) = self.dispatcher.try_dispatch(sms) {
-            self.store.remove(&id);
+            if let Err(gone) = self.store.remove(&id).await {
+                // it stays PENDING until it expires; its SMS was never sent
+                tracing::warn!(otp_id = %id, error = %gone, "could not forget an OTP whose SMS was refused");
+            }
             blocked("dispatch");
             return Err(OtpError::Unavailable {
                 reason: e.to_string(),
@@ -290,28 +312,32 @@ impl OtpService {
         Ok(view)
     }
 
-    pub(super) fn owned(&self, tenant: &Tenant, id: &str) -> Result<(OtpId, Record), OtpError> {
+    pub(super) async fn owned(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+    ) -> Result<(OtpId, Record), OtpError> {
         let id = OtpId::parse(id).ok_or(OtpError::NotFound)?;
-        let r = self.store.get(&id).ok_or(OtpError::NotFound)?;
+        let r = self.store.get(&id).await?.ok_or(OtpError::NotFound)?;
         if r.tenant != tenant.index {
             return Err(OtpError::NotFound);
         }
         Ok((id, r))
     }
 
-    pub fn get(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
-        let (id, r) = self.owned(tenant, id)?;
+    pub async fn get(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
+        let (id, r) = self.owned(tenant, id).await?;
         Ok(self.view(id, &r))
     }
 
     /// Checks `pin`; `None` when the request had no usable `pin`.
-    pub fn verify(
+    pub async fn verify(
         &self,
         tenant: &Tenant,
         id: &str,
         pin: Option<&str>,
     ) -> Result<OtpView, OtpError> {
-        let (id, _) = self.owned(tenant, id)?;
+        let (id, _) = self.owned(tenant, id).await?;
         let pin = pin
             .map(str::trim)
             .filter(|p| !p.is_empty())
@@ -322,9 +348,13 @@ impl OtpService {
             self.hasher.hash(&id.0, pin)
         };
         let now = self.clock.unix_secs();
-        let result = self.store.verify(&id, &candidate, now);
+        let result = self.store.verify(&id, &candidate, now).await?;
         if let Ok(r) = &result {
-            self.abuse.verified(&Phone::stored(r.phone, r.country), now);
+            let phone = Phone::stored(r.phone, r.country);
+            if let Err(e) = self.abuse.verified(&phone, now).await {
+                // the OTP is verified; only the conversion statistics miss it
+                tracing::warn!(otp_id = %id, error = %e, "conversion counter not updated");
+            }
         }
         let label = match &result {
             Ok(_) => "verified",
@@ -352,11 +382,12 @@ impl OtpService {
         }
     }
 
-    pub fn cancel(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
-        let (id, _) = self.owned(tenant, id)?;
+    pub async fn cancel(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
+        let (id, _) = self.owned(tenant, id).await?;
         let r = self
             .store
             .cancel(&id, self.clock.unix_secs())
+            .await?
             .map_err(|e| match e {
                 CancelError::NotFound => OtpError::NotFound,
                 CancelError::AlreadyCancelled => OtpError::AlreadyCancelled,

@@ -1,9 +1,13 @@
 //! The `Store` trait: every OTP state change as one atomic operation, so that the in-memory
 //! store (the default) and a shared store (Redis, for several nodes) can both implement it.
+//! Methods are async (a shared store answers over the network); an outer `Err(StoreError)`
+//! means the store could not be asked, an inner result is its answer.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
@@ -14,6 +18,15 @@ pub enum StoreError {
     Full(usize),
     #[error("an OTP with this id exists already")]
     Duplicate,
+    /// The store cannot be reached or did not answer in time: nothing is known to have
+    /// changed, the caller answers 503 and the client retries.
+    #[error("the OTP store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// `Retry-After` for a 503 caused by an unavailable store.
+    pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 }
 
 /// Why a verification failed (the store has already counted the attempt where one was used).
@@ -106,42 +119,81 @@ pub enum NumberLimit {
 }
 
 /// OTP state. Every method is one atomic step; none blocks for long.
+#[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Stores a new OTP and makes it its phone number's latest.
-    fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError>;
+    async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError>;
     /// Forgets an OTP whose SMS was never queued.
-    fn remove(&self, id: &OtpId) -> Option<Record>;
-    fn get(&self, id: &OtpId) -> Option<Record>;
-    /// Checks `candidate` against the stored hash (constant time), counting a wrong try and
-    /// changing the status, all at once. `now` in UNIX seconds.
-    fn verify(&self, id: &OtpId, candidate: &PinHash, now: u32) -> Result<Record, VerifyError>;
-    fn cancel(&self, id: &OtpId, now: u32) -> Result<Record, CancelError>;
+    async fn remove(&self, id: &OtpId) -> Result<Option<Record>, StoreError>;
+    async fn get(&self, id: &OtpId) -> Result<Option<Record>, StoreError>;
+    /// Checks `candidate` against the stored hash, counting a wrong try and changing the
+    /// status, all at once. `now` in UNIX seconds.
+    async fn verify(
+        &self,
+        id: &OtpId,
+        candidate: &PinHash,
+        now: u32,
+    ) -> Result<Result<Record, VerifyError>, StoreError>;
+    async fn cancel(&self, id: &OtpId, now: u32)
+        -> Result<Result<Record, CancelError>, StoreError>;
     /// Replaces the PIN of a pending OTP (the old one stops verifying), counts the resend
     /// unless `max_resends` were made, and puts its delivery back to QUEUED (the old SMS's
     /// message ids are forgotten). Returns the updated record.
-    fn resend(
+    async fn resend(
         &self,
         id: &OtpId,
         pin_hash: PinHash,
         max_resends: u8,
         now: u32,
-    ) -> Result<Record, ResendError>;
+    ) -> Result<Result<Record, ResendError>, StoreError>;
     /// Records a delivery event; `None` when the OTP is gone.
-    fn apply_delivery(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record>;
+    async fn apply_delivery(
+        &self,
+        id: &OtpId,
+        change: DeliveryChange,
+        now: u32,
+    ) -> Result<Option<Record>, StoreError>;
     /// The OTP whose part had this SMSC message id (exact, as indexed).
-    fn find_by_message_id(&self, message_id: &str) -> Option<OtpId>;
+    async fn find_by_message_id(&self, message_id: &str) -> Result<Option<OtpId>, StoreError>;
     /// The latest OTP created for this number that is still stored.
-    fn latest_for_phone(&self, phone: u64) -> Option<OtpId>;
+    async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError>;
     /// Counts one create for `phone` unless `limit` creates happened in the sliding window.
-    fn hit_number_limit(&self, phone: u64, limit: u32, window_s: u32, now: u32) -> NumberLimit;
-    fn idempotency_reserve(&self, key: &IdemKey, fingerprint: [u8; 32], now: u32) -> IdemReserve;
-    fn idempotency_complete(&self, key: &IdemKey, reply: StoredReply, now: u32, ttl_s: u32);
-    fn idempotency_release(&self, key: &IdemKey);
-    /// OTPs stored (any status).
+    async fn hit_number_limit(
+        &self,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Result<NumberLimit, StoreError>;
+    async fn idempotency_reserve(
+        &self,
+        key: &IdemKey,
+        fingerprint: [u8; 32],
+        now: u32,
+    ) -> Result<IdemReserve, StoreError>;
+    async fn idempotency_complete(
+        &self,
+        key: &IdemKey,
+        reply: StoredReply,
+        now: u32,
+        ttl_s: u32,
+    ) -> Result<(), StoreError>;
+    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError>;
+    /// Sets who is told of every status / deliveryStatus change made through this store
+    /// (once; later calls are ignored and return false).
+    fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool;
+    /// The store's housekeeping (expiry of OTPs, counters and keys), run until `shutdown`.
+    fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()>;
+    /// Whether every future of this store is ready when first polled (an in-process store):
+    /// the delivery sink then records inline instead of through its ordered queue.
+    fn completes_inline(&self) -> bool {
+        false
+    }
+    /// OTPs stored (any status); a shared store answers from its last snapshot.
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// OTPs in status PENDING.
+    /// OTPs in status PENDING; a shared store answers from its last snapshot.
     fn pending(&self) -> usize;
 }

@@ -62,7 +62,7 @@ impl Session {
             Body::DeliverSm(sm) => {
                 // Recorded first, acknowledged after: a receipt is never lost to a crash
                 // between the two.
-                on_deliver_sm(&self.shared, self.smsc.index, &sm);
+                on_deliver_sm(&self.shared, self.smsc.index, &sm).await;
                 self.link
                     .send(Pdu::new(seq, Body::DeliverSmResp(DeliverSmResp::default())))
                     .await?;
@@ -79,7 +79,7 @@ impl Session {
                     tlvs: d.tlvs,
                     ..DeliverSm::default()
                 };
-                on_deliver_sm(&self.shared, self.smsc.index, &as_deliver);
+                on_deliver_sm(&self.shared, self.smsc.index, &as_deliver).await;
                 self.link
                     .send(Pdu::new(seq, Body::DataSmResp(Default::default())))
                     .await?;

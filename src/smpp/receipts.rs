@@ -91,8 +91,9 @@ fn error_of(err: Option<&str>, network: Option<(u8, u16)>) -> Option<String> {
     }
 }
 
-/// Records what a deliver_sm says. Returns whether it was a receipt.
-pub fn on_deliver_sm(shared: &Shared, smsc: usize, sm: &DeliverSm) -> bool {
+/// Records what a deliver_sm says (a receipt is recorded when this returns). Returns whether
+/// it was a receipt.
+pub async fn on_deliver_sm(shared: &Shared, smsc: usize, sm: &DeliverSm) -> bool {
     let name = shared.smsc_name(smsc);
     let Some(r) = receipt_from_deliver_sm(sm) else {
         metrics::mo(name);
@@ -104,11 +105,14 @@ pub fn on_deliver_sm(shared: &Shared, smsc: usize, sm: &DeliverSm) -> bool {
             metrics::receipt_delay(name, at.elapsed().as_secs_f64());
         }
     }
-    shared.sink.on_update(DeliveryUpdate::Receipt {
-        message_id: r.id.clone(),
-        outcome: outcome(r.stat),
-        error: error_of(r.err.as_deref(), r.network_error),
-    });
+    shared
+        .sink
+        .record(DeliveryUpdate::Receipt {
+            message_id: r.id.clone(),
+            outcome: outcome(r.stat),
+            error: error_of(r.err.as_deref(), r.network_error),
+        })
+        .await;
     true
 }
 

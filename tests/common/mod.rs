@@ -9,6 +9,7 @@ use otpgate::config::{Config, TenantConfig};
 use otpgate::dispatch::{DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness};
 use otpgate::otp::Clock;
 
+pub mod proxy;
 pub mod receiver;
 
 /// Keeps every SMS it is given; refuses while `refuse` holds an error.
@@ -115,9 +116,14 @@ pub struct Server {
 impl Server {
     pub async fn start(config: Config) -> Server {
         config.validate().expect("test config invalid");
+        let prepared = otpgate::http::prepare(&config);
+        Self::start_prepared(config, prepared).await
+    }
+
+    /// Starts on an OTP core already built (any store).
+    pub async fn start_prepared(config: Config, prepared: otpgate::http::Prepared) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let prepared = otpgate::http::prepare(&config);
         let clock = prepared.clock.clone();
         let sink = prepared.delivery_sink();
         let dispatcher = Arc::new(RecordingDispatcher::default());

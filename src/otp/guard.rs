@@ -1,0 +1,30 @@
+//! The pumping guard as the OTP service sees it: per-node counters ([`AbuseGuard`]) with the
+//! in-memory store, counters shared by every node with a shared store.
+
+use async_trait::async_trait;
+
+use super::abuse::{AbuseGuard, Blocked};
+use super::phone::Phone;
+use super::store::StoreError;
+
+/// Prefix velocity, country daily caps and the conversion guard.
+#[async_trait]
+pub trait PumpingGuard: Send + Sync + 'static {
+    /// Checks every limit for a create to `phone` at `now` (UNIX seconds) and, when it
+    /// passes, counts it.
+    async fn admit(&self, phone: &Phone, now: u32) -> Result<Result<(), Blocked>, StoreError>;
+    /// Counts a verified OTP for the conversion ratio of its prefix.
+    async fn verified(&self, phone: &Phone, now: u32) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl PumpingGuard for AbuseGuard {
+    async fn admit(&self, phone: &Phone, now: u32) -> Result<Result<(), Blocked>, StoreError> {
+        Ok(AbuseGuard::admit(self, phone, now))
+    }
+
+    async fn verified(&self, phone: &Phone, now: u32) -> Result<(), StoreError> {
+        AbuseGuard::verified(self, phone, now);
+        Ok(())
+    }
+}

@@ -1,0 +1,209 @@
+//! The Redis `Store`, shared by every otpgate node using the same Redis (or Redis Cluster).
+//!
+//! Keys (`P` = `[store] key_prefix`; the part in braces is the cluster hash tag, so every key
+//! a script touches is in one slot):
+//! - `P:otp:{<otpId>}`: the OTP record (a hash, see [`record`]); expires `retain_after_expiry_s`
+//!   after the OTP does. Verify, cancel, resend and delivery updates are one Lua script each.
+//! - `P:mid:{<message id>}`: SMSC message id -> otpId, for receipts arriving on any node;
+//!   expires with the OTP.
+//! - `P:ph:{<phone>}:latest` and `P:ph:{<phone>}:nl:<window start>`: the phone's latest OTP
+//!   and its create-limit windows (sliding window over two fixed windows).
+//! - `P:idem:{<tenant>:<sha256 of the key>}`: an idempotency key and its stored reply.
+//! - `P:due`: a sorted set otpId -> next deadline (expiry, then end of retention), claimed
+//!   by whichever node's housekeeping removes it first (see [`expiry`]): EXPIRED callbacks
+//!   survive the node that created the OTP.
+//! - `P:stats:pending`: PENDING OTPs (incremented at create, decremented by the node that
+//!   makes an OTP leave PENDING).
+//! - pumping-guard counters, see [`abuse`].
+
+pub mod abuse;
+mod conn;
+mod expiry;
+pub mod record;
+mod scripts;
+mod store_impl;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use otpgate_codec::dlr::message_id_variants;
+use sha2::{Digest, Sha256};
+
+use super::clock::Clock;
+use super::model::{OtpId, Record};
+use super::store::{ChangeObserver, IdemKey, StoreError};
+pub use conn::Target;
+use conn::{Conn, Redis};
+use record::{from_flat, ID_END};
+
+/// How the Redis store is reached and named.
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    pub target: Target,
+    /// Prefix of every key (several deployments or test runs can share one Redis).
+    pub key_prefix: String,
+    /// Every request is answered within this time, or the operation answers 503.
+    pub timeout: Duration,
+    /// How long a finished OTP stays readable after its expiry time.
+    pub retain_s: u32,
+}
+
+/// What a record script answers: code, changed, HGETALL, extra.
+type ScriptReply = (String, i64, Vec<Vec<u8>>, String);
+
+pub struct RedisStore {
+    redis: Redis,
+    prefix: String,
+    retain_s: u32,
+    clock: Arc<Clock>,
+    observer: OnceLock<Arc<dyn ChangeObserver>>,
+    live: AtomicUsize,
+    pending: AtomicUsize,
+}
+
+fn at_least_1(s: u32) -> u32 {
+    s.max(1)
+}
+
+impl RedisStore {
+    /// Connects; fails when Redis does not answer within the timeout.
+    pub async fn connect(opts: RedisOptions, clock: Arc<Clock>) -> Result<Self, StoreError> {
+        let conn = Conn::connect(&opts.target, opts.timeout).await?;
+        let store = Self {
+            redis: Redis::new(conn, opts.timeout),
+            prefix: opts.key_prefix,
+            retain_s: opts.retain_s,
+            clock,
+            observer: OnceLock::new(),
+            live: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
+        };
+        store.redis.cmd::<String>(&redis::cmd("PING")).await?;
+        Ok(store)
+    }
+
+    pub(crate) fn redis(&self) -> &Redis {
+        &self.redis
+    }
+
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    fn otp_key(&self, id: &OtpId) -> String {
+        format!("{}:otp:{{{id}}}", self.prefix)
+    }
+
+    fn mid_key(&self, canonical: &str) -> String {
+        format!("{}:mid:{{{canonical}}}", self.prefix)
+    }
+
+    fn phone_key(&self, phone: u64, what: &str) -> String {
+        format!("{}:ph:{{{phone}}}:{what}", self.prefix)
+    }
+
+    fn idem_key(&self, key: &IdemKey) -> String {
+        let h = hex::encode(Sha256::digest(key.key.as_bytes()));
+        format!("{}:idem:{{{}:{h}}}", self.prefix, key.tenant)
+    }
+
+    pub(crate) fn due_key(&self) -> String {
+        format!("{}:due", self.prefix)
+    }
+
+    pub(crate) fn pending_key(&self) -> String {
+        format!("{}:stats:pending", self.prefix)
+    }
+
+    pub(crate) fn notify(&self, id: &OtpId, r: &Record) {
+        if let Some(o) = self.observer.get() {
+            o.changed(*id, r);
+        }
+    }
+
+    /// Seconds from `now` until the end of `r`'s retention (at least 1).
+    fn keep_s(&self, r: &Record, now: u32) -> u32 {
+        at_least_1(
+            r.expires()
+                .saturating_add(self.retain_s)
+                .saturating_sub(now),
+        )
+    }
+
+    /// Runs a record script; `None` when the OTP does not exist.
+    async fn run_record(
+        &self,
+        id: &OtpId,
+        inv: &redis::ScriptInvocation<'_>,
+    ) -> Result<Option<(String, bool, Record, String)>, StoreError> {
+        let (code, changed, flat, extra): ScriptReply = self.redis.script(inv).await?;
+        if code == "nf" {
+            return Ok(None);
+        }
+        let r = from_flat(flat).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let changed = changed != 0;
+        if changed {
+            self.notify(id, &r);
+        }
+        Ok(Some((code, changed, r, extra)))
+    }
+
+    /// The OTP left PENDING: one fewer pending (best effort, a gauge).
+    async fn left_pending(&self) {
+        let cmd = redis::cmd("DECR").arg(self.pending_key()).clone();
+        if let Err(e) = self.redis.cmd::<i64>(&cmd).await {
+            tracing::debug!(error = %e, "pending counter not updated");
+        }
+    }
+
+    async fn unindex(&self, id: &OtpId, mids: &str) {
+        let id_text = id.to_string();
+        for m in mids.split(ID_END).filter(|m| !m.is_empty()) {
+            let key = self.mid_key(&index_key(m));
+            let mut inv = scripts::UNINDEX.key(key);
+            inv.arg(&id_text);
+            if let Err(e) = self.redis.script::<i64>(&inv).await {
+                tracing::debug!(error = %e, "message id left indexed until it expires");
+            }
+        }
+    }
+
+    pub(crate) fn set_snapshot(&self, live: usize, pending: usize) {
+        self.live.store(live, Ordering::Relaxed);
+        self.pending.store(pending, Ordering::Relaxed);
+        metrics::gauge!("otpgate_otps_live").set(pending as f64);
+    }
+
+    /// Marks `id` EXPIRED if it is pending and past its expiry; returns the record (if any).
+    pub(crate) async fn expire_one(
+        &self,
+        id: &OtpId,
+        now: u32,
+    ) -> Result<Option<Record>, StoreError> {
+        let key = self.otp_key(id);
+        let mut inv = scripts::EXPIRE.key(key);
+        inv.arg(now);
+        let Some((_, changed, r, _)) = self.run_record(id, &inv).await? else {
+            return Ok(None);
+        };
+        if changed {
+            metrics::counter!("otpgate_otps_expired_total").increment(1);
+            self.left_pending().await;
+        }
+        Ok(Some(r))
+    }
+
+    pub(crate) fn retain_s(&self) -> u32 {
+        self.retain_s
+    }
+}
+
+/// The key a submitted message id is indexed under (as the memory store does).
+fn index_key(raw: &str) -> String {
+    message_id_variants(raw).next().unwrap_or_default()
+}

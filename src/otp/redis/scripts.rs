@@ -1,0 +1,209 @@
+//! The Lua scripts: each OTP operation is one script on one key (the OTP's hash), so it is
+//! atomic on a single Redis and on a cluster alike. Record scripts answer
+//! `{code, changed, HGETALL, extra}`: `changed` is 1 when the status or deliveryStatus moved.
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// Shared by the record scripts: the status as of `now`, and setters.
+const PRELUDE: &str = r#"
+local k = KEYS[1]
+local now = tonumber(ARGV[1])
+if redis.call('EXISTS', k) == 0 then return {'nf', 0, {}, ''} end
+local f = redis.call('HMGET', k, 'st', 'cr', 'ttl', 'at', 'ma', 'dl', 'rs')
+local st, cr, ttl = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
+local at, ma, dl, rs = tonumber(f[4]), tonumber(f[5]), tonumber(f[6]), tonumber(f[7] or '0')
+local since = now - cr
+if since < 0 then since = 0 end
+if since > 65535 then since = 65535 end
+local function set_status(s) redis.call('HSET', k, 'st', s, 'sa', since) end
+local function set_delivery(d) redis.call('HSET', k, 'dl', d, 'da', since) end
+local function out(code, changed, extra) return {code, changed, redis.call('HGETALL', k), extra or ''} end
+local effective = st
+if st == 0 and now >= cr + ttl then effective = 2 end
+"#;
+
+fn script(body: &str) -> Script {
+    Script::new(&format!("{PRELUDE}{body}"))
+}
+
+/// KEYS: otp. ARGV: expire-in seconds, then field/value pairs. 1 stored, 0 duplicate.
+pub static INSERT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"#,
+    )
+});
+
+/// ARGV: now, candidate hash.
+pub static VERIFY: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+if effective == 2 then
+  if st == 0 then set_status(2) return out('expired', 1) end
+  return out('expired', 0)
+end
+if st == 1 then return out('verified_already', 0) end
+if st == 3 then return out('cancelled', 0) end
+if st == 4 then return out('failed_already', 0) end
+if at >= ma then set_status(4) return out('failed_already', 1) end
+if redis.call('HGET', k, 'pin') == ARGV[2] then set_status(1) return out('ok', 1) end
+at = at + 1
+redis.call('HSET', k, 'at', at)
+if at >= ma then set_status(4) return out('last_failed', 1) end
+return out('wrong', 0)
+"#,
+    )
+});
+
+/// ARGV: now.
+pub static CANCEL: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+if effective == 3 then return out('already', 0) end
+if effective ~= 0 then return out('not_pending', 0) end
+set_status(3)
+return out('ok', 1)
+"#,
+    )
+});
+
+/// ARGV: now, new pin hash, max resends. `extra`: the old message ids.
+pub static RESEND: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+if effective ~= 0 then return out('not_pending', 0) end
+if rs >= tonumber(ARGV[3]) then return out('limit', 0) end
+local old = redis.call('HGET', k, 'mi') or ''
+redis.call('HSET', k, 'pin', ARGV[2], 'rs', rs + 1)
+redis.call('HDEL', k, 'er', 'se', 'mi')
+local changed = 0
+if dl ~= 0 then set_delivery(0) changed = 1 end
+return out('ok', changed, old)
+"#,
+    )
+});
+
+/// ARGV: now, smsc, message ids (each ended by a newline).
+pub static SUBMITTED: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local changed = 0
+if dl == 0 then set_delivery(1) changed = 1 end
+redis.call('HSET', k, 'sm', ARGV[2])
+if redis.call('HEXISTS', k, 'se') == 0 then redis.call('HSET', k, 'se', since) end
+redis.call('HSET', k, 'mi', (redis.call('HGET', k, 'mi') or '') .. ARGV[3])
+return out('ok', changed)
+"#,
+    )
+});
+
+/// ARGV: now, delivery status code, smsc ('' = unchanged), error ('' = unchanged).
+pub static DELIVERY_STATUS: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local status = tonumber(ARGV[2])
+-- a later DELIVERED receipt of one part does not hide another part's failure
+local keep_failure = status == 2 and (dl == 3 or dl == 4)
+local changed = 0
+if not keep_failure and dl ~= status then set_delivery(status) changed = 1 end
+if ARGV[3] ~= '' then redis.call('HSET', k, 'sm', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', k, 'er', ARGV[4]) end
+return out('ok', changed)
+"#,
+    )
+});
+
+/// ARGV: now. Marks a pending OTP past its expiry EXPIRED.
+pub static EXPIRE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+if st == 0 and effective == 2 then set_status(2) return out('ok', 1) end
+return out('ok', 0)
+"#,
+    )
+});
+
+/// KEYS: index entry. ARGV: otp id. Deletes the entry if it still points at this OTP.
+pub static UNINDEX: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#,
+    )
+});
+
+/// Sliding-window limiter (the previous fixed window weighted by its remaining overlap plus
+/// the current one). KEYS: current window, previous window. ARGV: now, window, window start,
+/// limit. Counts and answers 0, or answers the seconds to wait.
+pub static SLIDING_HIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local now, w, start, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
+local elapsed = now - start
+local estimate = prev * (w - elapsed) / w + cur
+if estimate + 1 > limit then
+  local allowed = limit - 1
+  local wait
+  if cur <= allowed and prev > 0 then
+    wait = math.max(w * (1 - (allowed - cur) / prev) - elapsed, 1)
+  else
+    local needed = 0
+    if cur > 0 then needed = w * (1 - allowed / cur) end
+    wait = (w - elapsed) + math.max(needed, 0)
+  end
+  return math.min(math.max(math.ceil(wait), 1), 2 * w)
+end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], 2 * w)
+return 0
+"#,
+    )
+});
+
+/// KEYS: idempotency hash. ARGV: fingerprint, in-flight timeout.
+pub static IDEM_RESERVE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local f = redis.call('HMGET', KEYS[1], 'fp', 'st', 'body')
+if not f[1] then
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  return {'reserved'}
+end
+if f[1] ~= ARGV[1] then return {'conflict'} end
+if f[2] then return {'replay', f[2], f[3] or ''} end
+return {'inflight'}
+"#,
+    )
+});
+
+/// KEYS: idempotency hash. ARGV: status, body, ttl.
+pub static IDEM_COMPLETE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'st', ARGV[1], 'body', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"#,
+    )
+});
+
+/// KEYS: idempotency hash. Drops a reservation that has no reply.
+pub static IDEM_RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+if redis.call('HEXISTS', KEYS[1], 'st') == 0 then return redis.call('DEL', KEYS[1]) end
+return 0
+"#,
+    )
+});

@@ -1,0 +1,320 @@
+//! `Store` for [`RedisStore`]: each operation as its script or command (see the module map in
+//! `mod.rs` for the keys).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+
+use super::record::{self, delivery_code, from_flat, to_fields, ID_END};
+use super::{expiry, index_key, scripts, RedisStore};
+use crate::otp::idempotency::IN_FLIGHT_TIMEOUT_S;
+use crate::otp::model::{OtpId, OtpStatus, Record};
+use crate::otp::pin::PinHash;
+use crate::otp::store::{
+    CancelError, ChangeObserver, DeliveryChange, IdemKey, IdemReserve, NumberLimit, ResendError,
+    Store, StoreError, StoredReply, VerifyError,
+};
+
+#[async_trait]
+impl Store for RedisStore {
+    async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
+        let now = self.clock.unix_secs();
+        let keep = self.keep_s(&record, now);
+        let mut inv = scripts::INSERT.key(self.otp_key(&id));
+        inv.arg(keep);
+        for (name, value) in to_fields(&record) {
+            inv.arg(name).arg(value);
+        }
+        let stored: i64 = self.redis.script(&inv).await?;
+        if stored == 0 {
+            return Err(StoreError::Duplicate);
+        }
+        let latest = redis::cmd("SET")
+            .arg(self.phone_key(record.phone, "latest"))
+            .arg(id.to_string())
+            .arg("EX")
+            .arg(keep)
+            .clone();
+        let due = redis::cmd("ZADD")
+            .arg(self.due_key())
+            .arg(record.expires())
+            .arg(id.to_string())
+            .clone();
+        let pending = redis::cmd("INCR").arg(self.pending_key()).clone();
+        let (a, b, c) = futures::join!(
+            self.redis.cmd::<()>(&latest),
+            self.redis.cmd::<()>(&due),
+            self.redis.cmd::<()>(&pending)
+        );
+        a.and(b).and(c)
+    }
+
+    async fn remove(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
+        let Some(r) = self.get(id).await? else {
+            return Ok(None);
+        };
+        let del = redis::cmd("DEL").arg(self.otp_key(id)).clone();
+        let removed: i64 = self.redis.cmd(&del).await?;
+        if removed == 1 {
+            let zrem = redis::cmd("ZREM")
+                .arg(self.due_key())
+                .arg(id.to_string())
+                .clone();
+            let _ = self.redis.cmd::<i64>(&zrem).await;
+            if r.status == OtpStatus::Pending {
+                self.left_pending().await;
+            }
+            let latest = self.phone_key(r.phone, "latest");
+            let mut inv = scripts::UNINDEX.key(latest);
+            inv.arg(id.to_string());
+            let _ = self.redis.script::<i64>(&inv).await;
+        }
+        Ok(Some(r))
+    }
+
+    async fn get(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
+        let cmd = redis::cmd("HGETALL").arg(self.otp_key(id)).clone();
+        let flat: Vec<Vec<u8>> = self.redis.cmd(&cmd).await?;
+        if flat.is_empty() {
+            return Ok(None);
+        }
+        from_flat(flat)
+            .map(Some)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    async fn verify(
+        &self,
+        id: &OtpId,
+        candidate: &PinHash,
+        now: u32,
+    ) -> Result<Result<Record, VerifyError>, StoreError> {
+        let mut inv = scripts::VERIFY.key(self.otp_key(id));
+        inv.arg(now).arg(candidate.0.as_slice());
+        let Some((code, changed, r, _)) = self.run_record(id, &inv).await? else {
+            return Ok(Err(VerifyError::NotFound));
+        };
+        if changed && r.status != OtpStatus::Pending {
+            if code == "expired" {
+                metrics::counter!("otpgate_otps_expired_total").increment(1);
+            }
+            self.left_pending().await;
+        }
+        Ok(match code.as_str() {
+            "ok" => Ok(r),
+            "expired" => Err(VerifyError::Expired),
+            "verified_already" => Err(VerifyError::AlreadyVerified),
+            "cancelled" => Err(VerifyError::Cancelled),
+            "failed_already" => Err(VerifyError::AlreadyFailed),
+            "last_failed" => Err(VerifyError::LastAttemptFailed),
+            _ => Err(VerifyError::WrongPin {
+                remaining: r.max_attempts.saturating_sub(r.attempts),
+            }),
+        })
+    }
+
+    async fn cancel(
+        &self,
+        id: &OtpId,
+        now: u32,
+    ) -> Result<Result<Record, CancelError>, StoreError> {
+        let mut inv = scripts::CANCEL.key(self.otp_key(id));
+        inv.arg(now);
+        let Some((code, changed, r, _)) = self.run_record(id, &inv).await? else {
+            return Ok(Err(CancelError::NotFound));
+        };
+        if changed {
+            self.left_pending().await;
+        }
+        Ok(match code.as_str() {
+            "ok" => Ok(r),
+            "already" => Err(CancelError::AlreadyCancelled),
+            _ => Err(CancelError::NotPending),
+        })
+    }
+
+    async fn resend(
+        &self,
+        id: &OtpId,
+        pin_hash: PinHash,
+        max_resends: u8,
+        now: u32,
+    ) -> Result<Result<Record, ResendError>, StoreError> {
+        let mut inv = scripts::RESEND.key(self.otp_key(id));
+        inv.arg(now).arg(pin_hash.0.as_slice()).arg(max_resends);
+        let Some((code, _, r, old_ids)) = self.run_record(id, &inv).await? else {
+            return Ok(Err(ResendError::NotFound));
+        };
+        Ok(match code.as_str() {
+            "ok" => {
+                self.unindex(id, &old_ids).await;
+                Ok(r)
+            }
+            "limit" => Err(ResendError::Limit),
+            _ => Err(ResendError::NotPending(r.status_at_time(now))),
+        })
+    }
+
+    async fn apply_delivery(
+        &self,
+        id: &OtpId,
+        change: DeliveryChange,
+        now: u32,
+    ) -> Result<Option<Record>, StoreError> {
+        let key = self.otp_key(id);
+        match change {
+            DeliveryChange::Submitted { smsc, message_ids } => {
+                let mut joined = String::new();
+                for m in &message_ids {
+                    joined.push_str(&record::clean_id(m));
+                    joined.push(ID_END);
+                }
+                let mut inv = scripts::SUBMITTED.key(key);
+                inv.arg(now).arg(&smsc).arg(&joined);
+                let Some((_, _, r, _)) = self.run_record(id, &inv).await? else {
+                    return Ok(None);
+                };
+                let keep = self.keep_s(&r, now);
+                let id_text = id.to_string();
+                let sets: Vec<_> = message_ids
+                    .iter()
+                    .map(|m| {
+                        redis::cmd("SET")
+                            .arg(self.mid_key(&index_key(&record::clean_id(m))))
+                            .arg(&id_text)
+                            .arg("EX")
+                            .arg(keep)
+                            .clone()
+                    })
+                    .collect();
+                let results =
+                    futures::future::join_all(sets.iter().map(|c| self.redis.cmd::<()>(c))).await;
+                results.into_iter().collect::<Result<Vec<()>, _>>()?;
+                Ok(Some(r))
+            }
+            DeliveryChange::Status {
+                status,
+                smsc,
+                error,
+            } => {
+                let mut inv = scripts::DELIVERY_STATUS.key(key);
+                inv.arg(now)
+                    .arg(delivery_code(status))
+                    .arg(smsc.unwrap_or_default())
+                    .arg(error.unwrap_or_default());
+                Ok(self.run_record(id, &inv).await?.map(|(_, _, r, _)| r))
+            }
+        }
+    }
+
+    async fn find_by_message_id(&self, message_id: &str) -> Result<Option<OtpId>, StoreError> {
+        let cmd = redis::cmd("GET").arg(self.mid_key(message_id)).clone();
+        let v: Option<String> = self.redis.cmd(&cmd).await?;
+        Ok(v.as_deref().and_then(OtpId::parse))
+    }
+
+    async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError> {
+        let cmd = redis::cmd("GET")
+            .arg(self.phone_key(phone, "latest"))
+            .clone();
+        let v: Option<String> = self.redis.cmd(&cmd).await?;
+        let Some(id) = v.as_deref().and_then(OtpId::parse) else {
+            return Ok(None);
+        };
+        let exists = redis::cmd("EXISTS").arg(self.otp_key(&id)).clone();
+        let n: i64 = self.redis.cmd(&exists).await?;
+        Ok((n == 1).then_some(id))
+    }
+
+    async fn hit_number_limit(
+        &self,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Result<NumberLimit, StoreError> {
+        if limit == 0 {
+            return Ok(NumberLimit::Allowed);
+        }
+        let w = window_s.max(1);
+        let start = now - now % w;
+        let mut inv = scripts::SLIDING_HIT.key(self.phone_key(phone, &format!("nl:{start}")));
+        inv.key(self.phone_key(phone, &format!("nl:{}", start.saturating_sub(w))));
+        inv.arg(now).arg(w).arg(start).arg(limit);
+        let wait: u64 = self.redis.script(&inv).await?;
+        Ok(if wait == 0 {
+            NumberLimit::Allowed
+        } else {
+            NumberLimit::Limited {
+                retry_after: Duration::from_secs(wait),
+            }
+        })
+    }
+
+    async fn idempotency_reserve(
+        &self,
+        key: &IdemKey,
+        fingerprint: [u8; 32],
+        _now: u32,
+    ) -> Result<IdemReserve, StoreError> {
+        let mut inv = scripts::IDEM_RESERVE.key(self.idem_key(key));
+        inv.arg(fingerprint.as_slice()).arg(IN_FLIGHT_TIMEOUT_S);
+        let reply: Vec<Vec<u8>> = self.redis.script(&inv).await?;
+        let mut it = reply.into_iter();
+        Ok(match it.next().as_deref() {
+            Some(b"reserved") => IdemReserve::Reserved,
+            Some(b"conflict") => IdemReserve::Conflict,
+            Some(b"replay") => {
+                let status = it
+                    .next()
+                    .and_then(|s| String::from_utf8(s).ok())
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(201);
+                let body = it.next().unwrap_or_default();
+                IdemReserve::Replay(StoredReply {
+                    status,
+                    body: body.into(),
+                })
+            }
+            _ => IdemReserve::InFlight,
+        })
+    }
+
+    async fn idempotency_complete(
+        &self,
+        key: &IdemKey,
+        reply: StoredReply,
+        _now: u32,
+        ttl_s: u32,
+    ) -> Result<(), StoreError> {
+        let mut inv = scripts::IDEM_COMPLETE.key(self.idem_key(key));
+        inv.arg(reply.status)
+            .arg(reply.body.as_ref())
+            .arg(ttl_s.max(1));
+        self.redis.script::<i64>(&inv).await.map(drop)
+    }
+
+    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
+        let inv = scripts::IDEM_RELEASE.key(self.idem_key(key));
+        self.redis.script::<i64>(&inv).await.map(drop)
+    }
+
+    fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
+        Box::pin(expiry::Housekeeping::new(self).run(shutdown))
+    }
+
+    fn len(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,327 @@
+//! Several otpgate nodes sharing one Redis (`OTPGATE_REDIS_URL`; skipped with a notice when
+//! unset): create on one node and verify on another, a node shut down after a create, both
+//! nodes verifying one OTP at once, a receipt arriving at the node that did not send the SMS,
+//! and a Redis outage answered with 503 (never with a wrong verdict).
+
+mod common;
+mod store_support;
+
+use std::time::Duration;
+
+use otpgate::config::{self, Config, StoreKind, TenantConfig};
+use otpgate::dispatch::{DeliveryUpdate, ReceiptOutcome};
+use otpgate::serve::{self, Started};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+const TOKEN: &str = "shared-tenant-token";
+
+fn node_config(url: &str, prefix: &str) -> Config {
+    let mut c = config::load_str("", Vec::<(String, String)>::new()).expect("default config");
+    c.store.kind = StoreKind::Redis;
+    c.store.url = url.to_owned();
+    c.store.key_prefix = prefix.to_owned();
+    c.store.timeout_ms = 500;
+    c.security.pin_secret = Some("a-shared-secret-of-enough-bytes".into());
+    c.limits.per_number = 1000;
+    c.tenants.push(TenantConfig {
+        name: "t".into(),
+        token: TOKEN.into(),
+        ..TenantConfig::default()
+    });
+    c.validate().expect("valid node config");
+    c
+}
+
+struct Node {
+    base: String,
+    started: Started,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), serve::ServeError>>,
+}
+
+async fn start(config: Config) -> Node {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(serve::run(
+        config,
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+        move |s: &Started| {
+            let _ = tx.send(s.clone());
+        },
+    ));
+    let started = tokio::time::timeout(Duration::from_secs(10), rx)
+        .await
+        .expect("started in time")
+        .expect("started");
+    Node {
+        base: format!("http://{}", started.http_addr),
+        started,
+        stop: Some(stop),
+        task,
+    }
+}
+
+impl Node {
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        post(&self.base, path, body).await
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates an OTP to `phone`; its id and the PIN the handset got.
+    async fn create(&self, phone: &str) -> (String, String) {
+        let (status, otp) = self.post("/otp", json!({"phoneNumber": phone})).await;
+        assert_eq!(status, 201, "{otp}");
+        let sim = self.started.simulator.clone().expect("embedded simulator");
+        // every test sends to each number once
+        let sms = sim
+            .wait_for_message(phone, 0, Duration::from_secs(10))
+            .await
+            .expect("the SMS reached the SMSC");
+        let pin = sms.text.rsplit(' ').next().unwrap().to_owned();
+        (otp["otpId"].as_str().unwrap().to_owned(), pin)
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let done = tokio::time::timeout(Duration::from_secs(20), self.task).await;
+        assert!(matches!(done, Ok(Ok(Ok(())))), "clean shutdown: {done:?}");
+    }
+}
+
+async fn post(base: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_on_one_node_verify_on_another() {
+    let Some(url) = store_support::redis_url() else {
+        return;
+    };
+    let prefix = store_support::unique_prefix("nodes");
+    let a = start(node_config(&url, &prefix)).await;
+    let b = start(node_config(&url, &prefix)).await;
+    let (id, pin) = a.create("+447400111001").await;
+    let (status, otp) = b.get(&format!("/otp/{id}")).await;
+    assert_eq!(
+        (status, otp["status"].clone()),
+        (200, json!("PENDING")),
+        "{otp}"
+    );
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    let (status, _) = b
+        .post(&format!("/otp/{id}/verify"), json!({"pin": wrong}))
+        .await;
+    assert_eq!(status, 400);
+    let (status, ok) = b
+        .post(&format!("/otp/{id}/verify"), json!({"pin": pin}))
+        .await;
+    assert_eq!((status, ok), (200, json!({"status": "VERIFIED"})));
+    let (status, _) = a
+        .post(&format!("/otp/{id}/verify"), json!({"pin": pin}))
+        .await;
+    assert_eq!(status, 400, "a second verify on the other node fails");
+    let (_, otp) = a.get(&format!("/otp/{id}")).await;
+    assert_eq!(
+        (otp["status"].clone(), otp["attempts"].clone()),
+        (json!("VERIFIED"), json!(1))
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_shut_down_after_create_does_not_lose_the_otp() {
+    let Some(url) = store_support::redis_url() else {
+        return;
+    };
+    let prefix = store_support::unique_prefix("shutdown");
+    let a = start(node_config(&url, &prefix)).await;
+    let b = start(node_config(&url, &prefix)).await;
+    let (id, pin) = a.create("+447400111002").await;
+    a.stop().await;
+    let (status, ok) = b
+        .post(&format!("/otp/{id}/verify"), json!({"pin": pin}))
+        .await;
+    assert_eq!((status, ok), (200, json!({"status": "VERIFIED"})));
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_verifies_on_both_nodes_succeed_once() {
+    let Some(url) = store_support::redis_url() else {
+        return;
+    };
+    let prefix = store_support::unique_prefix("race");
+    let a = start(node_config(&url, &prefix)).await;
+    let b = start(node_config(&url, &prefix)).await;
+    for round in 0..15 {
+        let (id, pin) = a.create(&format!("+4474002{round:05}")).await;
+        let path = format!("/otp/{id}/verify");
+        let calls = (0..6).map(|i| {
+            let base = if i % 2 == 0 {
+                a.base.clone()
+            } else {
+                b.base.clone()
+            };
+            let (path, pin) = (path.clone(), pin.clone());
+            tokio::spawn(async move { post(&base, &path, json!({"pin": pin})).await })
+        });
+        let mut ok = 0;
+        for c in calls.collect::<Vec<_>>() {
+            let (status, body) = c.await.unwrap();
+            match status {
+                200 => ok += 1,
+                400 => assert_eq!(body["error"]["code"], json!(2023), "{body}"),
+                other => panic!("round {round}: {other} {body}"),
+            }
+        }
+        assert_eq!(ok, 1, "round {round}: exactly one verify succeeds");
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+/// A node wired as `serve` wires it, with a dispatcher that keeps the SMS (the test plays the
+/// SMPP engine and reports through the node's own delivery sink).
+struct SeamNode {
+    server: common::Server,
+}
+
+async fn seam_node(url: &str, prefix: &str) -> SeamNode {
+    let config = node_config(url, prefix);
+    let prepared = otpgate::http::prepare_store(&config).await.expect("store");
+    SeamNode {
+        server: common::Server::start_prepared(config, prepared).await,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_at_another_node_reaches_the_otp() {
+    let Some(url) = store_support::redis_url() else {
+        return;
+    };
+    let prefix = store_support::unique_prefix("receipt");
+    let a = seam_node(&url, &prefix).await;
+    let b = seam_node(&url, &prefix).await;
+    let (status, otp) = post(
+        &a.server.base,
+        "/otp",
+        json!({"phoneNumber": "+447400111003"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{otp}");
+    let id = otp["otpId"].as_str().unwrap().to_owned();
+    // node A's engine: accepted by the SMSC, message id 0x1F2E3D
+    a.server
+        .sink
+        .record(DeliveryUpdate::Submitted {
+            otp_id: id.clone(),
+            smsc: "smsc-a".into(),
+            message_ids: vec!["1F2E3D".into()],
+        })
+        .await;
+    // node B's engine: the receipt comes back on B's bind, its id in decimal
+    b.server
+        .sink
+        .record(DeliveryUpdate::Receipt {
+            message_id: u64::from_str_radix("1F2E3D", 16).unwrap().to_string(),
+            outcome: ReceiptOutcome::Delivered,
+            error: None,
+        })
+        .await;
+    let (_, otp) = get(&b.server.base, &format!("/otp/{id}")).await;
+    assert_eq!(otp["deliveryStatus"], json!("DELIVERED"), "{otp}");
+    let (_, otp) = get(&a.server.base, &format!("/otp/{id}")).await;
+    assert_eq!(otp["deliveryStatus"], json!("DELIVERED"), "{otp}");
+    a.server.stop().await;
+    b.server.stop().await;
+}
+
+async fn get(base: &str, path: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_answers_503_and_never_a_wrong_verdict() {
+    let Some(url) = store_support::redis_url() else {
+        return;
+    };
+    let upstream = url::Url::parse(&url).unwrap();
+    let upstream = format!(
+        "{}:{}",
+        upstream.host_str().unwrap(),
+        upstream.port().unwrap_or(6379)
+    );
+    let proxy = common::proxy::Proxy::start(&upstream).await;
+    let prefix = store_support::unique_prefix("outage");
+    let node = seam_node(&format!("redis://{}", proxy.addr()), &prefix).await;
+    let base = node.server.base.clone();
+    let (status, otp) = post(&base, "/otp", json!({"phoneNumber": "+447400111004"})).await;
+    assert_eq!(status, 201, "{otp}");
+    let id = otp["otpId"].as_str().unwrap().to_owned();
+    let pin = node.server.dispatcher.pin_for(&id);
+
+    proxy.cut();
+    let r = reqwest::Client::new()
+        .post(format!("{base}/otp"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"phoneNumber": "+447400111005"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(r.headers().get("retry-after").is_some());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], json!(1009), "{body}");
+    let (status, body) = post(&base, &format!("/otp/{id}/verify"), json!({"pin": pin})).await;
+    assert_eq!(status, 503, "{body}");
+
+    proxy.restore();
+    let mut verified = None;
+    for _ in 0..100 {
+        let (status, body) = post(&base, &format!("/otp/{id}/verify"), json!({"pin": pin})).await;
+        if status != 503 {
+            verified = Some((status, body));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(verified, Some((200, json!({"status": "VERIFIED"}))));
+    let (_, otp) = get(&base, &format!("/otp/{id}")).await;
+    assert_eq!(
+        otp["attempts"],
+        json!(0),
+        "the outage used no attempt: {otp}"
+    );
+    node.server.stop().await;
+}

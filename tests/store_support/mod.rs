@@ -1,0 +1,148 @@
+//! Stores under test: the in-memory one always, the Redis one when `OTPGATE_REDIS_URL` is set
+//! and the Redis Cluster one when `OTPGATE_REDIS_CLUSTER_NODES` is (comma-separated URLs);
+//! each Redis fixture gets its own key prefix so tests run in parallel.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use otpgate::config::AbuseConfig;
+use otpgate::otp::abuse::AbuseGuard;
+use otpgate::otp::guard::PumpingGuard;
+use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus, Record};
+use otpgate::otp::pin::PinHash;
+use otpgate::otp::redis::abuse::RedisGuard;
+use otpgate::otp::redis::{RedisOptions, Target};
+use otpgate::otp::store::ChangeObserver;
+use otpgate::otp::text::Encoding;
+use otpgate::otp::{Clock, MemoryStore, RedisStore, Store};
+
+/// Every status / deliveryStatus change the store reported.
+#[derive(Default)]
+pub struct Changes(pub Mutex<Vec<(OtpId, OtpStatus, DeliveryStatus)>>);
+
+impl ChangeObserver for Changes {
+    fn changed(&self, id: OtpId, r: &Record) {
+        self.0.lock().unwrap().push((id, r.status, r.delivery));
+    }
+}
+
+impl Changes {
+    pub fn of(&self, id: OtpId) -> Vec<(OtpStatus, DeliveryStatus)> {
+        let all = self.0.lock().unwrap();
+        all.iter()
+            .filter(|c| c.0 == id)
+            .map(|c| (c.1, c.2))
+            .collect()
+    }
+}
+
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<Clock>,
+    pub changes: Arc<Changes>,
+    guard: Box<dyn Fn(AbuseConfig) -> Arc<dyn PumpingGuard> + Send + Sync>,
+}
+
+impl Fixture {
+    pub fn guard(&self, cfg: AbuseConfig) -> Arc<dyn PumpingGuard> {
+        (self.guard)(cfg)
+    }
+}
+
+pub const RETAIN_S: u32 = 300;
+
+pub fn memory() -> Fixture {
+    let clock = Arc::new(Clock::new());
+    let store = Arc::new(MemoryStore::new(clock.clone(), 1_000_000, RETAIN_S));
+    let changes = Arc::new(Changes::default());
+    store.set_observer(changes.clone());
+    Fixture {
+        store,
+        clock,
+        changes,
+        guard: Box::new(|cfg| Arc::new(AbuseGuard::new(cfg))),
+    }
+}
+
+/// A unique key prefix per fixture.
+pub fn unique_prefix(what: &str) -> String {
+    format!("t-{what}-{}", OtpId::random())
+}
+
+pub async fn redis_target(target: Target, what: &str) -> Fixture {
+    let clock = Arc::new(Clock::new());
+    let opts = RedisOptions {
+        target,
+        key_prefix: unique_prefix(what),
+        timeout: Duration::from_secs(5),
+        retain_s: RETAIN_S,
+    };
+    let store = Arc::new(
+        RedisStore::connect(opts, clock.clone())
+            .await
+            .expect("connect to the test Redis"),
+    );
+    let changes = Arc::new(Changes::default());
+    store.set_observer(changes.clone());
+    let for_guard = store.clone();
+    Fixture {
+        store,
+        clock,
+        changes,
+        guard: Box::new(move |cfg| Arc::new(RedisGuard::new(for_guard.clone(), cfg))),
+    }
+}
+
+pub fn redis_url() -> Option<String> {
+    match std::env::var("OTPGATE_REDIS_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            eprintln!("OTPGATE_REDIS_URL is not set: skipping (.ci/install.d/50-redis.sh sets it)");
+            None
+        }
+    }
+}
+
+pub fn cluster_nodes() -> Option<Vec<String>> {
+    match std::env::var("OTPGATE_REDIS_CLUSTER_NODES") {
+        Ok(u) if !u.is_empty() => Some(u.split(',').map(str::to_owned).collect()),
+        _ => {
+            eprintln!(
+                "OTPGATE_REDIS_CLUSTER_NODES is not set: skipping (.ci/install.d/51-redis-cluster.sh sets it)"
+            );
+            None
+        }
+    }
+}
+
+pub async fn redis(what: &str) -> Option<Fixture> {
+    Some(redis_target(Target::Single(redis_url()?), what).await)
+}
+
+pub async fn cluster(what: &str) -> Option<Fixture> {
+    Some(redis_target(Target::Cluster(cluster_nodes()?), what).await)
+}
+
+/// A pending OTP created at `created` for `phone`, PIN hash `pin`.
+pub fn record(phone: u64, created: u32, ttl: u16, max_attempts: u8, pin: u8) -> Record {
+    Record {
+        pin_hash: PinHash([pin; 16]),
+        phone,
+        extra: None,
+        created,
+        ttl,
+        status_at: 0,
+        delivery_at: 0,
+        tenant: 0,
+        country: *b"FR",
+        language: Record::pack_language(None),
+        max_attempts,
+        attempts: 0,
+        parts: 1,
+        status: OtpStatus::Pending,
+        delivery: DeliveryStatus::Queued,
+        encoding: Encoding::Gsm7,
+        pin_spec: 6,
+    }
+}
