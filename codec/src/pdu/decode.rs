@@ -117,7 +117,7 @@ pub fn decode_pdu(frame: Bytes) -> Result<Pdu, DecodeError> {
     if frame_len < HEADER_LEN {
         return Err(DecodeError::FrameTooShort { len: frame_len });
     }
-    let mut r = Reader::new(frame);
+    let mut r = Reader::new(&frame);
     let command_length = r.u32(Field::CommandLength)?;
     if usize::try_from(command_length).ok() != Some(frame_len) {
         return Err(DecodeError::LengthMismatch {

@@ -1,6 +1,10 @@
-//! A bounds-checked cursor over one PDU frame: every read either yields a value (strings and
-//! octet runs as zero-copy slices of the frame) or a [`DecodeError`] naming the field and its
-//! offset. Nothing here can panic or read past the frame.
+//! A bounds-checked cursor over one PDU frame: every read either yields a value (short strings
+//! copied inline, long ones and octet runs as zero-copy slices of the frame) or a
+//! [`DecodeError`] naming the field and its offset. Nothing here can panic or read past the
+//! frame.
+//!
+//! The cursor is the unread tail of the frame as a plain slice, so each read is one length
+//! check and a split; the frame's `Bytes` is touched only to hand out a slice of it.
 
 use bytes::Bytes;
 
@@ -8,64 +12,98 @@ use super::decode::DecodeError;
 use super::field::Field;
 use super::types::{Address, COctetString};
 
-pub(crate) struct Reader {
-    buf: Bytes,
-    pos: usize,
+pub(crate) struct Reader<'a> {
+    frame: &'a Bytes,
+    rest: &'a [u8],
 }
 
-impl Reader {
-    pub(crate) fn new(buf: Bytes) -> Self {
-        Self { buf, pos: 0 }
+impl<'a> Reader<'a> {
+    pub(crate) fn new(frame: &'a Bytes) -> Self {
+        Self {
+            frame,
+            rest: frame.as_ref(),
+        }
     }
 
     /// Offset of the next octet, from the start of the frame.
+    #[inline]
     pub(crate) fn pos(&self) -> usize {
-        self.pos
+        self.frame.len().saturating_sub(self.rest.len())
     }
 
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.buf.len().saturating_sub(self.pos)
+        self.rest.len()
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.remaining() == 0
+        self.rest.is_empty()
     }
 
+    /// The octets not read yet, without consuming them.
+    #[inline]
+    pub(crate) fn peek_rest(&self) -> &'a [u8] {
+        self.rest
+    }
+
+    #[inline]
     fn array<const N: usize>(&mut self, field: Field) -> Result<[u8; N], DecodeError> {
-        let end = self.pos.saturating_add(N);
-        let bytes: [u8; N] = self
-            .buf
-            .get(self.pos..end)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(DecodeError::Truncated {
+        match self.rest.split_first_chunk::<N>() {
+            Some((head, tail)) => {
+                self.rest = tail;
+                Ok(*head)
+            }
+            None => Err(DecodeError::Truncated {
                 field,
-                offset: self.pos,
-            })?;
-        self.pos = end;
-        Ok(bytes)
+                offset: self.pos(),
+            }),
+        }
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self, field: Field) -> Result<u8, DecodeError> {
-        self.array::<1>(field).map(|[b]| b)
+        match self.rest.split_first() {
+            Some((&b, tail)) => {
+                self.rest = tail;
+                Ok(b)
+            }
+            None => Err(DecodeError::Truncated {
+                field,
+                offset: self.pos(),
+            }),
+        }
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self, field: Field) -> Result<u16, DecodeError> {
         self.array::<2>(field).map(u16::from_be_bytes)
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self, field: Field) -> Result<u32, DecodeError> {
         self.array::<4>(field).map(u32::from_be_bytes)
     }
 
     /// `n` octets as a slice of the frame, or `None` (nothing consumed) if fewer remain.
+    #[inline]
     pub(crate) fn octets(&mut self, n: usize) -> Option<Bytes> {
-        if n > self.remaining() {
-            return None;
-        }
-        let end = self.pos.saturating_add(n);
-        let out = self.buf.slice(self.pos..end);
-        self.pos = end;
-        Some(out)
+        self.slice(n).map(|s| self.frame.slice_ref(s))
+    }
+
+    /// `n` octets borrowed from the frame (see [`Self::frame`]), or `None` (nothing
+    /// consumed) if fewer remain.
+    #[inline]
+    pub(crate) fn slice(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.rest.split_at_checked(n)?;
+        self.rest = tail;
+        Some(head)
+    }
+
+    /// The frame this reader walks, to turn a slice of it into a zero-copy `Bytes`.
+    #[inline]
+    pub(crate) fn frame(&self) -> &'a Bytes {
+        self.frame
     }
 
     /// Everything left in the frame.
@@ -74,35 +112,41 @@ impl Reader {
         self.octets(n).unwrap_or_default()
     }
 
-    /// Position of the first NUL within the next `max` octets (or up to the end).
+    /// Position of the first NUL within the next `max` octets (or up to the end), relative
+    /// to the cursor.
+    #[inline]
     fn find_nul(&self, max: usize) -> Option<usize> {
-        let end = self.pos.saturating_add(max).min(self.buf.len());
-        self.buf
-            .get(self.pos..end)
-            .and_then(|w| w.iter().position(|&b| b == 0))
+        let window = self.rest.get(..max).unwrap_or(self.rest);
+        memchr::memchr(0, window)
     }
 
     /// A C-Octet string whose NUL must lie within `max` octets (NUL included).
+    #[inline]
     pub(crate) fn cstr(&mut self, field: Field, max: usize) -> Result<COctetString, DecodeError> {
-        let Some(nul) = self.find_nul(max) else {
-            return Err(if self.is_empty() {
-                DecodeError::Truncated {
-                    field,
-                    offset: self.pos,
-                }
-            } else {
-                DecodeError::UnterminatedCString {
-                    field,
-                    offset: self.pos,
-                    max,
-                }
-            });
+        let split = self
+            .find_nul(max)
+            .and_then(|nul| self.rest.split_at_checked(nul));
+        let Some((s, tail)) = split else {
+            return Err(self.cstr_error(field, max));
         };
-        let start = self.pos;
-        let end = start.saturating_add(nul);
-        let s = self.buf.slice(start..end);
-        self.pos = end.saturating_add(1);
-        Ok(COctetString::from_bytes(s))
+        self.rest = tail.get(1..).unwrap_or_default();
+        Ok(COctetString::from_frame(self.frame, s))
+    }
+
+    #[cold]
+    fn cstr_error(&self, field: Field, max: usize) -> DecodeError {
+        if self.is_empty() {
+            DecodeError::Truncated {
+                field,
+                offset: self.pos(),
+            }
+        } else {
+            DecodeError::UnterminatedCString {
+                field,
+                offset: self.pos(),
+                max,
+            }
+        }
     }
 
     /// A C-Octet string as sloppy SMSCs send it in responses: an absent field is empty, and a
@@ -114,12 +158,15 @@ impl Reader {
         max: usize,
     ) -> Result<COctetString, DecodeError> {
         if self.find_nul(max).is_none() && self.remaining() < max {
-            return Ok(COctetString::from_bytes(self.rest()));
+            let s = COctetString::from_frame(self.frame, self.rest);
+            self.rest = &[];
+            return Ok(s);
         }
         self.cstr(field, max)
     }
 
     /// TON, NPI and address digits.
+    #[inline]
     pub(crate) fn address(
         &mut self,
         fields: (Field, Field, Field),

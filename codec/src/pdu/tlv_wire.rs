@@ -13,9 +13,8 @@ use super::types::COctetString;
 
 /// Every TLV up to the end of the body.
 pub(crate) fn decode_tlvs(r: &mut Reader) -> Result<Vec<Tlv>, DecodeError> {
-    // One allocation for the usual handful of TLVs (each takes at least 4 octets); none if
-    // the body has no optional part.
-    let mut tlvs = Vec::with_capacity((r.remaining() / 4).min(8));
+    // Exactly one allocation when there are TLVs, none when the body has no optional part.
+    let mut tlvs = Vec::with_capacity(count_tlvs(r.peek_rest()));
     while !r.is_empty() {
         let offset = r.pos();
         let available = r.remaining();
@@ -25,23 +24,37 @@ pub(crate) fn decode_tlvs(r: &mut Reader) -> Result<Vec<Tlv>, DecodeError> {
         let tag = r.u16(Field::TlvValue)?;
         let length = r.u16(Field::TlvValue)?;
         let value = r
-            .octets(usize::from(length))
+            .slice(usize::from(length))
             .ok_or(DecodeError::TlvOverrun {
                 tag,
                 offset,
                 length,
                 available: r.remaining(),
             })?;
-        tlvs.push(typed(tag, value));
+        tlvs.push(typed(r.frame(), tag, value));
     }
     Ok(tlvs)
 }
 
-/// The typed TLV for `tag` if `value` has the shape the specification gives it.
-fn typed(tag: u16, value: Bytes) -> Tlv {
-    let v: &[u8] = &value;
+/// How many TLV headers the walk over `body` meets (an upper bound on the TLVs decoded: a
+/// TLV that overruns is counted, then fails). Bounded by a quarter of the body.
+#[inline]
+fn count_tlvs(mut body: &[u8]) -> usize {
+    let mut n = 0usize;
+    while let Some((&[_, _, a, b], rest)) = body.split_first_chunk::<4>() {
+        n = n.saturating_add(1);
+        body = rest
+            .get(usize::from(u16::from_be_bytes([a, b]))..)
+            .unwrap_or_default();
+    }
+    n
+}
+
+/// The typed TLV for `tag` if `v` (a slice of `frame`) has the shape the specification
+/// gives it.
+fn typed(frame: &Bytes, tag: u16, v: &[u8]) -> Tlv {
     let typed = match (tag, v) {
-        (tag::MESSAGE_PAYLOAD, _) => return Tlv::MessagePayload(value),
+        (tag::MESSAGE_PAYLOAD, _) => return Tlv::MessagePayload(frame.slice_ref(v)),
         (tag::SAR_MSG_REF_NUM, &[a, b]) => Some(Tlv::SarMsgRefNum(u16::from_be_bytes([a, b]))),
         (tag::SAR_TOTAL_SEGMENTS, &[a]) => Some(Tlv::SarTotalSegments(a)),
         (tag::SAR_SEGMENT_SEQNUM, &[a]) => Some(Tlv::SarSegmentSeqnum(a)),
@@ -57,29 +70,32 @@ fn typed(tag: u16, value: Bytes) -> Tlv {
         (tag::PAYLOAD_TYPE, &[a]) => Some(Tlv::PayloadType(a)),
         (tag::DELIVERY_FAILURE_REASON, &[a]) => Some(Tlv::DeliveryFailureReason(a)),
         (tag::RECEIPTED_MESSAGE_ID, _) => {
-            tlv_cstr(&value, max_len::RECEIPTED_MESSAGE_ID).map(Tlv::ReceiptedMessageId)
+            tlv_cstr(frame, v, max_len::RECEIPTED_MESSAGE_ID).map(Tlv::ReceiptedMessageId)
         }
         (tag::ADDITIONAL_STATUS_INFO_TEXT, _) => {
-            tlv_cstr(&value, max_len::ADDITIONAL_STATUS_INFO_TEXT)
+            tlv_cstr(frame, v, max_len::ADDITIONAL_STATUS_INFO_TEXT)
                 .map(Tlv::AdditionalStatusInfoText)
         }
         _ => None,
     };
-    typed.unwrap_or(Tlv::Other { tag, value })
+    typed.unwrap_or_else(|| Tlv::Other {
+        tag,
+        value: frame.slice_ref(v),
+    })
 }
 
 /// A C-Octet string TLV value: at most `max` octets with its NUL as the last one, or, as many
 /// SMSCs send receipted_message_id, at most `max - 1` octets with no NUL at all.
-fn tlv_cstr(value: &Bytes, max: usize) -> Option<COctetString> {
+fn tlv_cstr(frame: &Bytes, value: &[u8], max: usize) -> Option<COctetString> {
     if value.is_empty() || value.len() > max {
         return None;
     }
-    match value.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, value) {
         Some(nul) if nul.saturating_add(1) == value.len() => {
-            Some(COctetString::from_bytes(value.slice(..nul)))
+            Some(COctetString::from_frame(frame, value.get(..nul)?))
         }
         Some(_) => None,
-        None if value.len() < max => Some(COctetString::from_bytes(value.clone())),
+        None if value.len() < max => Some(COctetString::from_frame(frame, value)),
         None => None,
     }
 }

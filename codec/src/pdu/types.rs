@@ -9,44 +9,123 @@ use std::fmt;
 use super::tlv::Tlv;
 
 /// A C-Octet string (NUL-terminated on the wire, NUL not included here). Usually ASCII, but
-/// an SMSC may send anything: the bytes are kept as they came, zero-copy from the frame.
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct COctetString(Bytes);
+/// an SMSC may send anything: the bytes are kept as they came.
+///
+/// Nearly every C-Octet field of SMPP v3.4 holds at most 20 octets (addresses, dates,
+/// service_type, system_id, most message ids), so up to [`COctetString::INLINE_CAP`] octets
+/// are stored in the value itself: decoding one copies a few octets instead of taking a
+/// reference on the frame, and cloning or dropping it touches no shared counter. Longer
+/// strings are a zero-copy [`Bytes`]. The representation never shows: equality, ordering and
+/// hashing are those of the bytes.
+#[derive(Clone)]
+pub struct COctetString(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline {
+        len: u8,
+        buf: [u8; COctetString::INLINE_CAP],
+    },
+    Shared(Bytes),
+}
 
 impl COctetString {
+    /// Strings of up to this many octets are stored inline (the value stays as small as a
+    /// `Bytes`).
+    pub const INLINE_CAP: usize = 23;
+
     pub const fn from_static(s: &'static str) -> Self {
-        Self(Bytes::from_static(s.as_bytes()))
+        Self(Repr::Shared(Bytes::from_static(s.as_bytes())))
     }
     /// Wraps bytes as they are; the caller promises they hold no NUL (the encoder checks).
     pub fn from_bytes(bytes: Bytes) -> Self {
-        Self(bytes)
+        Self::inline(&bytes).unwrap_or(Self(Repr::Shared(bytes)))
     }
+    /// `s` copied inline, or `None` if it is longer than [`Self::INLINE_CAP`].
+    #[inline]
+    fn inline(s: &[u8]) -> Option<Self> {
+        let len = u8::try_from(s.len())
+            .ok()
+            .filter(|&n| usize::from(n) <= Self::INLINE_CAP)?;
+        let mut buf = [0u8; Self::INLINE_CAP];
+        buf.get_mut(..s.len())?.copy_from_slice(s);
+        Some(Self(Repr::Inline { len, buf }))
+    }
+    /// The octets `s` of `frame` (a sub-slice of it): copied inline when short, otherwise a
+    /// zero-copy slice of the frame.
+    #[inline]
+    pub(crate) fn from_frame(frame: &Bytes, s: &[u8]) -> Self {
+        Self::inline(s).unwrap_or_else(|| Self(Repr::Shared(frame.slice_ref(s))))
+    }
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Shared(b) => b,
+        }
     }
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        match self.0 {
+            Repr::Inline { .. } => Bytes::copy_from_slice(self.as_bytes()),
+            Repr::Shared(b) => b,
+        }
     }
+    #[inline]
     pub fn len(&self) -> usize {
-        self.0.len()
+        match &self.0 {
+            Repr::Inline { len, .. } => usize::from(*len),
+            Repr::Shared(b) => b.len(),
+        }
     }
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
     /// The text, with any non-UTF-8 byte replaced (for logs and JSON, never for matching).
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.0)
+        String::from_utf8_lossy(self.as_bytes())
     }
 }
 
+impl Default for COctetString {
+    fn default() -> Self {
+        Self(Repr::Inline {
+            len: 0,
+            buf: [0; Self::INLINE_CAP],
+        })
+    }
+}
+impl PartialEq for COctetString {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+impl Eq for COctetString {}
+impl PartialOrd for COctetString {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for COctetString {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+impl std::hash::Hash for COctetString {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
 impl From<&str> for COctetString {
     fn from(s: &str) -> Self {
-        Self(Bytes::copy_from_slice(s.as_bytes()))
+        Self::inline(s.as_bytes())
+            .unwrap_or_else(|| Self(Repr::Shared(Bytes::copy_from_slice(s.as_bytes()))))
     }
 }
 impl From<String> for COctetString {
     fn from(s: String) -> Self {
-        Self(Bytes::from(s))
+        Self::inline(s.as_bytes()).unwrap_or_else(|| Self(Repr::Shared(Bytes::from(s))))
     }
 }
 impl fmt::Debug for COctetString {

@@ -9,6 +9,7 @@
 //! - [`counters`]: atomics and their [`CountersSnapshot`].
 //! - `capture`: optional JSON-lines capture; `http`: `GET /counters` and `GET /messages`.
 //! - `text`: what a handset shows for one part; `ids`: message ids and receipt dates.
+//! - `timer`: the sub-millisecond clock that releases answers held back by latency.
 
 pub mod config;
 pub mod counters;
@@ -25,6 +26,7 @@ mod receipts;
 mod session;
 mod state;
 mod text;
+mod timer;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -55,6 +57,8 @@ pub enum SimError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("latency timer thread: {0}")]
+    Timer(std::io::Error),
 }
 
 /// Starts the simulator on `listener` (already bound: tests pass `127.0.0.1:0`).
@@ -74,7 +78,8 @@ pub async fn spawn(listener: TcpListener, config: SimConfig) -> Result<SimHandle
         None => None,
     };
     let (receipts_tx, receipts_rx) = mpsc::channel(65_536);
-    let shared = Arc::new(Shared::new(config, receipts_tx, capture));
+    let timer = timer::PreciseTimer::start().map_err(SimError::Timer)?;
+    let shared = Arc::new(Shared::new(config, receipts_tx, capture, timer));
     let scheduler = receipts::Scheduler {
         shared: shared.clone(),
         rx: receipts_rx,

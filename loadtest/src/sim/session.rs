@@ -14,7 +14,7 @@ use otpgate_codec::pdu::{Body, Pdu};
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_util::codec::Framed;
 
@@ -80,6 +80,12 @@ impl Ord for Delayed {
     }
 }
 
+/// A registration with the simulator's precise timer for one deadline.
+struct Armed {
+    due: Instant,
+    fired: oneshot::Receiver<()>,
+}
+
 pub struct Session {
     pub(super) shared: Arc<Shared>,
     pub(super) id: u64,
@@ -92,6 +98,8 @@ pub struct Session {
     pub(super) pdus: u64,
     pub(super) delayed: BinaryHeap<Delayed>,
     pub(super) delayed_order: u64,
+    /// The timer registration for the earliest delayed answer.
+    armed: Option<Armed>,
     /// submit_sm answers held back by latency (the client's unanswered submits).
     pub(super) outstanding: u32,
     pub(super) disconnect_at: Option<Instant>,
@@ -119,6 +127,7 @@ impl Session {
             pdus: 0,
             delayed: BinaryHeap::new(),
             delayed_order: 0,
+            armed: None,
             outstanding: 0,
             disconnect_at: None,
             enquire_at: None,
@@ -171,6 +180,7 @@ impl Session {
         let shutdown = self.shared.shutdown.clone();
         let flow = loop {
             let next_delayed = self.delayed.peek().map(|d| d.due);
+            self.arm(next_delayed);
             let disconnect_at = self.disconnect_at;
             let enquire_at = self.enquire_at;
             let unbound = self.bound.is_none();
@@ -207,7 +217,8 @@ impl Session {
                         break Flow::Drop;
                     }
                 }
-                _ = sleep_until(next_delayed.unwrap_or(bind_deadline)), if next_delayed.is_some() => {
+                _ = Self::fired(&mut self.armed), if next_delayed.is_some() => {
+                    self.armed = None;
                     if self.send_due().await.is_err() {
                         break Flow::Drop;
                     }
@@ -237,6 +248,33 @@ impl Session {
             let _ = self.flush().await;
         }
         self.cleanup();
+    }
+
+    /// Keeps one timer registration, for the earliest delayed answer. Deadlines are absolute
+    /// (`received + latency`), so re-arming never adds up delays.
+    fn arm(&mut self, next: Option<Instant>) {
+        match (next, &self.armed) {
+            (None, _) => self.armed = None,
+            (Some(due), Some(a)) if a.due == due => {}
+            (Some(due), _) => {
+                self.armed = Some(Armed {
+                    due,
+                    fired: self.shared.timer.at(due),
+                })
+            }
+        }
+    }
+
+    /// Completes when the armed deadline has passed (pending if nothing is armed).
+    async fn fired(armed: &mut Option<Armed>) {
+        match armed {
+            // An error means the timer is gone (the simulator is stopping): the answers
+            // are due as far as this session can tell.
+            Some(a) => {
+                let _ = (&mut a.fired).await;
+            }
+            None => std::future::pending().await,
+        }
     }
 
     /// Handles one read result and every further PDU already buffered (up to [`MAX_BATCH`]).

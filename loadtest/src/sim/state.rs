@@ -17,6 +17,7 @@ use super::counters::Counters;
 use super::ids::IdGenerator;
 use super::messages::MessageLog;
 use super::receipts::ScheduledReceipt;
+use super::timer::PreciseTimer;
 
 /// An account as sessions see it: credentials, behaviour and the TPS bucket its sessions share.
 #[derive(Debug)]
@@ -156,6 +157,8 @@ pub struct Shared {
     pub kick: watch::Sender<u64>,
     pub registry: Registry,
     pub receipts: mpsc::Sender<ScheduledReceipt>,
+    /// Releases answers held back by latency, to the microsecond.
+    pub timer: PreciseTimer,
     pub capture: Option<Capture>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
@@ -167,6 +170,7 @@ impl Shared {
         config: SimConfig,
         receipts: mpsc::Sender<ScheduledReceipt>,
         capture: Option<Capture>,
+        timer: PreciseTimer,
     ) -> Self {
         let accounts = build_accounts(&config.accounts, &config.behaviour);
         let (kick, _) = watch::channel(0);
@@ -184,6 +188,7 @@ impl Shared {
             registry: Registry::default(),
             receipts,
             capture,
+            timer,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             next_session: AtomicU64::new(1),
