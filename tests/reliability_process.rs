@@ -56,8 +56,8 @@ impl Otpgate {
                 let Ok(v) = serde_json::from_str::<Value>(&line) else {
                     continue;
                 };
-                if v["fields"]["message"] == "otpgate listening" {
-                    let _ = tx.send(v["fields"]["addr"].as_str().unwrap_or("").to_owned());
+                if v["message"] == "otpgate listening" {
+                    let _ = tx.send(v["addr"].as_str().unwrap_or("").to_owned());
                 }
                 sink.lock().unwrap().push(v);
             }
@@ -102,7 +102,7 @@ impl Otpgate {
                     .iter()
                     .rev()
                     .take(15)
-                    .map(|v| v["fields"]["message"].to_string())
+                    .map(|v| v["message"].to_string())
                     .collect();
                 panic!("otpgate still running {within:?} after SIGTERM; last log lines: {last:?}");
             }
@@ -115,7 +115,7 @@ impl Otpgate {
             .lock()
             .unwrap()
             .iter()
-            .filter(|v| v["fields"]["message"] == message)
+            .filter(|v| v["message"] == message)
             .cloned()
             .collect()
     }
@@ -192,13 +192,13 @@ async fn sigterm_with_a_full_queue_drains_or_reports_every_otp() {
     let failed: HashSet<String> = app
         .logs_where("message failed")
         .into_iter()
-        .filter(|v| v["fields"]["reason"] == "shutdown")
-        .map(|v| v["fields"]["otp_id"].as_str().unwrap_or("").to_owned())
+        .filter(|v| v["reason"] == "shutdown")
+        .map(|v| v["otp_id"].as_str().unwrap_or("").to_owned())
         .collect();
     let summary: u64 = app
         .logs_where("messages still queued at shutdown reported failed")
         .first()
-        .and_then(|v| v["fields"]["failed"].as_u64())
+        .and_then(|v| v["failed"].as_u64())
         .unwrap_or(0);
     assert_eq!(summary as usize, failed.len(), "summary vs lines");
     let mut neither = Vec::new();
