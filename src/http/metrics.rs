@@ -22,6 +22,7 @@ pub const BUILD_INFO: &str = "otpgate_build_info";
 pub const OTPS_EXPIRED: &str = "otpgate_otps_expired_total";
 pub const CALLBACK_DELIVERIES: &str = "otpgate_callback_deliveries_total";
 pub const CALLBACK_DURATION: &str = "otpgate_callback_duration_seconds";
+pub const LOG_DROPPED: &str = "otpgate_log_lines_dropped_total";
 
 /// HTTP answers: 100 us to 5 s.
 const HTTP_BUCKETS: &[f64] = &[
@@ -75,6 +76,7 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 pub fn render() -> String {
     match install() {
         Some(h) => {
+            metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
             h.run_upkeep();
             let mut text = h.render();
             super::process::render(&mut text);
@@ -104,6 +106,7 @@ pub fn register_known(config: &Config) {
         }
     }
     metrics::counter!(OTPS_EXPIRED).absolute(0);
+    metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
     metrics::counter!("otpgate_receipts_unmatched_total").absolute(0);
     for outcome in ["delivered", "dropped", "shed"] {
         metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
@@ -262,6 +265,10 @@ fn describe() {
     describe_gauge!(
         "otpgate_callback_queue_depth",
         "OTP updates waiting to be posted to their callback URL"
+    );
+    describe_counter!(
+        LOG_DROPPED,
+        "Log lines dropped because the log writer could not keep up"
     );
     describe_gauge!(
         BUILD_INFO,
