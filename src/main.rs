@@ -70,7 +70,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(f) => f,
         None => otpgate::logging::LogFormat::parse(&config.log.format).unwrap_or_default(),
     };
-    otpgate::logging::init(format, &config.log.level);
+    // Held until the process exits: dropping it writes out the buffered log lines.
+    let _log = otpgate::logging::init(format, &config.log.level);
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen_addr()?)

@@ -30,6 +30,20 @@ fn json_reply(status: StatusCode, body: String) -> Response {
     res
 }
 
+/// `value` as a JSON reply, serialised straight into a buffer sized for an OTP object.
+fn serialized_reply<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    let mut body = Vec::with_capacity(512);
+    if serde_json::to_writer(&mut body, value).is_err() {
+        body.clear();
+    }
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
 fn add_rate_headers(res: &mut Response, info: Option<RateInfo>) {
     if let Some(info) = info {
         let h = res.headers_mut();
@@ -230,10 +244,7 @@ async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
         Err(e) => Err(e),
     };
     match result {
-        Ok(view) => json_reply(
-            StatusCode::CREATED,
-            serde_json::to_string(&view).unwrap_or_default(),
-        ),
+        Ok(view) => serialized_reply(StatusCode::CREATED, &view),
         Err(e) => ApiError::from(e).into_response(),
     }
 }

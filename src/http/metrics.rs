@@ -22,6 +22,7 @@ pub const BUILD_INFO: &str = "otpgate_build_info";
 pub const OTPS_EXPIRED: &str = "otpgate_otps_expired_total";
 pub const CALLBACK_DELIVERIES: &str = "otpgate_callback_deliveries_total";
 pub const CALLBACK_DURATION: &str = "otpgate_callback_duration_seconds";
+pub const LOG_DROPPED: &str = "otpgate_log_lines_dropped_total";
 
 /// HTTP answers: 100 us to 5 s.
 const HTTP_BUCKETS: &[f64] = &[
@@ -75,6 +76,7 @@ pub fn install() -> Option<&'static PrometheusHandle> {
 pub fn render() -> String {
     match install() {
         Some(h) => {
+            metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
             h.run_upkeep();
             let mut text = h.render();
             super::process::render(&mut text);
@@ -104,6 +106,7 @@ pub fn register_known(config: &Config) {
         }
     }
     metrics::counter!(OTPS_EXPIRED).absolute(0);
+    metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
     metrics::counter!("otpgate_receipts_unmatched_total").absolute(0);
     for outcome in ["delivered", "dropped", "shed"] {
         metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
@@ -116,7 +119,7 @@ pub fn rate_limited(reason: &'static str) {
 }
 
 /// The `method` label: the standard methods by name, anything else `other`.
-fn method_label(method: &str) -> &'static str {
+pub fn method_label(method: &str) -> &'static str {
     match method {
         "GET" => "GET",
         "POST" => "POST",
@@ -139,14 +142,13 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
-/// Records one answered request; `route` is a route template or `unmatched`.
-pub fn record_request(route: &str, method: &str, status: u16, seconds: f64) {
-    let method = method_label(method);
-    metrics::counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method,
+/// Records one answered request; `route` is a route template or `unmatched`, `method` a
+/// [`method_label`]. Every label is static: nothing is allocated per request.
+pub fn record_request(route: &'static str, method: &'static str, status: u16, seconds: f64) {
+    metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method,
         "status" => status_class(status))
     .increment(1);
-    metrics::histogram!(HTTP_DURATION, "route" => route.to_owned(), "method" => method)
-        .record(seconds);
+    metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method).record(seconds);
 }
 
 /// `# HELP` for every metric (promtool wants one on each).
@@ -262,6 +264,10 @@ fn describe() {
     describe_gauge!(
         "otpgate_callback_queue_depth",
         "OTP updates waiting to be posted to their callback URL"
+    );
+    describe_counter!(
+        LOG_DROPPED,
+        "Log lines dropped because the log writer could not keep up"
     );
     describe_gauge!(
         BUILD_INFO,

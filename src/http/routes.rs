@@ -14,22 +14,35 @@ use axum::Router;
 use super::error::{codes, ApiError};
 use super::{handlers, ops, App};
 
+/// Every route template of the API (also the `route` label of the HTTP metrics).
+const OTP: &str = "/otp";
+const OTP_ID: &str = "/otp/{otpId}";
+const OTP_VERIFY: &str = "/otp/{otpId}/verify";
+const OTP_RESEND: &str = "/otp/{otpId}/resend";
+const HEALTHZ: &str = "/healthz";
+const READYZ: &str = "/readyz";
+const METRICS: &str = "/metrics";
+const OPENAPI: &str = "/openapi.json";
+const ROUTES: [&str; 8] = [
+    OTP, OTP_ID, OTP_VERIFY, OTP_RESEND, HEALTHZ, READYZ, METRICS, OPENAPI,
+];
+
 /// All routes of the API on `app`.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/otp", post(handlers::create))
+        .route(OTP, post(handlers::create))
         .route(
-            "/otp/{otpId}",
+            OTP_ID,
             get(handlers::get)
                 .post(handlers::verify)
                 .delete(handlers::cancel),
         )
-        .route("/otp/{otpId}/verify", post(handlers::verify))
-        .route("/otp/{otpId}/resend", post(handlers::resend))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
+        .route(OTP_VERIFY, post(handlers::verify))
+        .route(OTP_RESEND, post(handlers::resend))
+        .route(HEALTHZ, get(ops::healthz))
+        .route(READYZ, get(ops::readyz))
+        .route(METRICS, get(ops::metrics))
+        .route(OPENAPI, get(ops::openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), envelope))
@@ -56,10 +69,23 @@ fn sane_request_id(v: &HeaderValue) -> Option<HeaderValue> {
 
 /// The route template that matched (`/otp/{otpId}`, never the id itself), `unmatched` for
 /// a path no route knows. Axum sets [`MatchedPath`] before this layer runs.
-fn route_label(req: &Request) -> String {
-    req.extensions()
+fn route_label(req: &Request) -> &'static str {
+    let matched = req
+        .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned())
+        .map(MatchedPath::as_str);
+    matched
+        .and_then(|m| ROUTES.into_iter().find(|r| *r == m))
+        .unwrap_or("unmatched")
+}
+
+/// A fresh request id: a random (v4) UUID from the thread's generator, formatted without
+/// allocating.
+fn new_request_id() -> HeaderValue {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
+        .unwrap_or(HeaderValue::from_static("-"))
 }
 
 async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
@@ -68,13 +94,10 @@ async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Resp
         .headers()
         .get("x-request-id")
         .and_then(sane_request_id)
-        .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-                .unwrap_or(HeaderValue::from_static("-"))
-        });
+        .unwrap_or_else(new_request_id);
     let route = route_label(&req);
-    let method = req.method().as_str().to_owned();
-    let span = tracing::info_span!("http", request_id = %request_id.to_str().unwrap_or("-"), %method, %route);
+    let method = super::metrics::method_label(req.method().as_str());
+    let span = tracing::info_span!("http", request_id = %request_id.to_str().unwrap_or("-"), method = %req.method(), %route);
     let _permit = app.in_flight.try_acquire().ok();
     let mut res = if _permit.is_none() {
         ApiError::new(
@@ -112,7 +135,7 @@ async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Resp
     }
     res.headers_mut().insert("x-request-id", request_id);
     let status = res.status().as_u16();
-    super::metrics::record_request(&route, &method, status, started.elapsed().as_secs_f64());
+    super::metrics::record_request(route, method, status, started.elapsed().as_secs_f64());
     span.in_scope(|| tracing::debug!(status, "request answered"));
     res
 }

@@ -229,14 +229,16 @@ fn lookup<'m>(map: &'m BTreeMap<String, String>, lang: &str) -> Option<(&'m str,
 /// Picks the template: an explicit `language`, else the country's languages in order; the
 /// request's templates before the configuration's; the generic templates last.
 pub fn choose(src: &TemplateSources<'_>, explicit: Option<&str>, country: &str) -> Chosen {
-    let candidates: Vec<String> = match explicit {
-        Some(l) => vec![normalize(l)],
-        None => languages_of(country)
-            .iter()
-            .map(|l| (*l).to_owned())
-            .collect(),
+    let explicit = explicit.map(normalize);
+    let one: [&str; 1];
+    let candidates: &[&str] = match &explicit {
+        Some(l) => {
+            one = [l.as_str()];
+            &one
+        }
+        None => languages_of(country),
     };
-    for lang in &candidates {
+    for lang in candidates {
         if let Some((k, t)) = lookup(src.request_by_language, lang) {
             return chosen(Some(k), t);
         }
@@ -244,7 +246,7 @@ pub fn choose(src: &TemplateSources<'_>, explicit: Option<&str>, country: &str) 
     if let Some(t) = src.request_generic {
         return chosen(None, t);
     }
-    for lang in &candidates {
+    for lang in candidates {
         if let Some((k, t)) = lookup(src.config_by_language, lang) {
             return chosen(Some(k), t);
         }

@@ -1,5 +1,8 @@
 //! Phone numbers: parsed and validated with libphonenumber (`phonenumber`), normalised to
-//! E.164 and kept as a number.
+//! E.164 and kept as a number. International input takes a fast path over the same metadata
+//! ([`e164`]); national format and anything unusual go through the library.
+
+mod e164;
 
 use phonenumber::country::Id;
 
@@ -111,6 +114,17 @@ pub fn parse_phone(number: &str, country_iso: Option<&str>) -> Result<Phone, Pho
         }
         _ => number,
     };
+    if country.is_none() {
+        if let Some(result) = e164::parse(input) {
+            return result;
+        }
+    }
+    parse_with_library(country, input)
+}
+
+/// `phonenumber::parse` + `is_valid` + the E.164 format: the reference the fast path must
+/// agree with.
+fn parse_with_library(country: Option<Id>, input: &str) -> Result<Phone, PhoneError> {
     let pn = phonenumber::parse(country, input).map_err(|_| PhoneError::Invalid)?;
     if !phonenumber::is_valid(&pn) {
         return Err(PhoneError::Invalid);

@@ -1,0 +1,461 @@
+//! The fast path of phone validation for international input (`+` and digits): the same
+//! answer as `phonenumber::parse` + `is_valid` + the E.164 format, from the same metadata, but
+//! with each region's patterns compiled once into plain `Regex`es (the library looks every
+//! pattern up in a shared, locked cache keyed by its source text on every use). Anything this
+//! path cannot answer with certainty (a national prefix or carrier code to strip, a leading
+//! zero, an unusual character, a country code it does not know) returns `None` and the
+//! caller asks the library.
+
+use std::sync::OnceLock;
+
+use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
+use regex::{Regex, RegexBuilder};
+
+use super::{Phone, PhoneError};
+
+/// Longest national number this path answers for: the library accepts 17 digits, but from 17
+/// on its national number (under 2^56) may overflow, so those go to the library.
+const MAX_NSN: usize = 16;
+/// Shortest national significant number the library accepts (its `MIN_LENGTH_FOR_NSN`).
+const MIN_NSN: usize = 2;
+/// At most this many digits in all, so that the number fits a `u64` without checks.
+const MAX_DIGITS: usize = 18;
+/// Country calling codes are 1 to 3 digits.
+const MAX_CODE_DIGITS: usize = 3;
+
+/// The pattern of a descriptor, with the library's matching rule: a possible length, then a
+/// match that starts at the first digit (the library's `find(..).start() == 0`).
+struct Pattern {
+    re: Regex,
+    lengths: Box<[u16]>,
+}
+
+/// The library's options (`ignore_whitespace`), anchored at the start. The newline ends a
+/// `#` comment the pattern might hold before the group closes.
+fn anchored(source: &str) -> Option<Regex> {
+    RegexBuilder::new(&format!("^(?:{source}\n)"))
+        .ignore_whitespace(true)
+        .build()
+        .ok()
+}
+
+impl Pattern {
+    fn new(d: &Descriptor) -> Option<Self> {
+        Some(Self {
+            re: anchored(d.national_number().as_str())?,
+            lengths: d.possible_length().into(),
+        })
+    }
+
+    fn matches(&self, national: &str) -> bool {
+        let len = u16::try_from(national.len()).unwrap_or(u16::MAX);
+        (self.lengths.is_empty() || self.lengths.contains(&len)) && self.re.is_match(national)
+    }
+}
+
+/// One region's compiled metadata.
+struct Region {
+    id: [u8; 2],
+    national_prefix: Option<&'static str>,
+    prefix_for_parsing: Option<Regex>,
+    leading_digits: Option<Regex>,
+    general: Pattern,
+    /// Every number type the library's `number_type` tests (a valid number is one of them).
+    types: Vec<Pattern>,
+}
+
+impl Region {
+    fn compile(meta: &'static Metadata) -> Option<Self> {
+        let id = meta.id().as_bytes();
+        let d = meta.descriptors();
+        let types = [
+            d.mobile(),
+            d.fixed_line(),
+            d.premium_rate(),
+            d.toll_free(),
+            d.shared_cost(),
+            d.voip(),
+            d.personal_number(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ];
+        Some(Self {
+            id: [*id.first()?, *id.get(1)?],
+            national_prefix: meta.national_prefix(),
+            prefix_for_parsing: match meta.national_prefix_for_parsing() {
+                Some(re) => Some(anchored(re.as_str())?),
+                None => None,
+            },
+            leading_digits: match meta.leading_digits() {
+                Some(re) => Some(anchored(re.as_str())?),
+                None => None,
+            },
+            general: Pattern::new(d.general())?,
+            types: types
+                .into_iter()
+                .flatten()
+                .map(Pattern::new)
+                .collect::<Option<_>>()?,
+        })
+    }
+
+    /// The library's `number_type(..) != Unknown`.
+    fn valid(&self, national: &str) -> bool {
+        self.general.matches(national) && self.types.iter().any(|p| p.matches(national))
+    }
+
+    /// Whether the library would strip a national prefix or carrier code from `national`.
+    fn strips_prefix(&self, national: &str) -> bool {
+        self.prefix_for_parsing
+            .as_ref()
+            .is_some_and(|re| re.is_match(national))
+            || self
+                .national_prefix
+                .is_some_and(|p| national.starts_with(p))
+    }
+}
+
+/// A region of a calling code, compiled on first use.
+struct Slot {
+    meta: &'static Metadata,
+    compiled: OnceLock<Option<Region>>,
+}
+
+impl Slot {
+    fn region(&self) -> Option<&Region> {
+        self.compiled
+            .get_or_init(|| Region::compile(self.meta))
+            .as_ref()
+    }
+}
+
+/// What the metadata holds for one calling code.
+enum Code {
+    /// Not a calling code.
+    Unknown,
+    /// A non-geographic code (`001`, such as +800): never valid for a region.
+    NonGeographic,
+    /// Its regions, main region first, as the library orders them.
+    Regions(Vec<Slot>),
+    /// Something this path does not reproduce: the library decides.
+    Slow,
+}
+
+/// Calling codes 0-999.
+struct Table(Vec<Code>);
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let db: &'static phonenumber::metadata::Database = &DATABASE;
+        let codes = (0u16..1000)
+            .map(|code| {
+                let Some(regions) = db.region(&code) else {
+                    return Code::Unknown;
+                };
+                if regions == ["001"] {
+                    return Code::NonGeographic;
+                }
+                let slots: Option<Vec<Slot>> = regions
+                    .iter()
+                    .map(|r| {
+                        let meta = db.by_id(*r)?;
+                        let ok = r.len() == 2
+                            && r.parse::<phonenumber::country::Id>().is_ok()
+                            && meta.country_code() == code;
+                        ok.then(|| Slot {
+                            meta,
+                            compiled: OnceLock::new(),
+                        })
+                    })
+                    .collect();
+                match slots {
+                    Some(s) if !s.is_empty() => Code::Regions(s),
+                    _ => Code::Slow,
+                }
+            })
+            .collect();
+        Table(codes)
+    })
+}
+
+/// The library's `source_for`: the region a national number belongs to.
+fn region_of<'t>(slots: &'t [Slot], national: &str) -> Result<Option<&'t Region>, ()> {
+    if let [only] = slots {
+        return only.region().map(Some).ok_or(());
+    }
+    for slot in slots {
+        let region = slot.region().ok_or(())?;
+        let found = match &region.leading_digits {
+            Some(re) => re.is_match(national),
+            None => region.valid(national),
+        };
+        if found {
+            return Ok(Some(region));
+        }
+    }
+    Ok(None)
+}
+
+/// Validates international input (`+` then digits, spaces, `-`, `.`, `(`, `)`); `None` when
+/// the library must decide.
+pub(super) fn parse(input: &str) -> Option<Result<Phone, PhoneError>> {
+    let rest = input.strip_prefix('+')?;
+    let mut buf = [0u8; MAX_DIGITS];
+    let mut n = 0usize;
+    for b in rest.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *buf.get_mut(n)? = b;
+                n += 1;
+            }
+            b' ' | b'-' | b'.' | b'(' | b')' => {}
+            _ => return None,
+        }
+    }
+    let digits = std::str::from_utf8(buf.get(..n)?).ok()?;
+    if digits.len() <= MIN_NSN || digits.starts_with('0') {
+        return None;
+    }
+    let table = table();
+    let (code, national) = (1..=MAX_CODE_DIGITS).find_map(|len| {
+        let code: u16 = digits.get(..len)?.parse().ok()?;
+        let entry = table.0.get(usize::from(code))?;
+        (!matches!(entry, Code::Unknown)).then(|| (code, digits.get(len..)))
+    })?;
+    let national = national?;
+    if national.len() < MIN_NSN || national.len() > MAX_NSN || national.starts_with('0') {
+        return None;
+    }
+    let slots = match table.0.get(usize::from(code))? {
+        Code::Regions(slots) => slots,
+        Code::NonGeographic => return Some(Err(PhoneError::Invalid)),
+        Code::Unknown | Code::Slow => return None,
+    };
+    let Some(region) = region_of(slots, national).ok()? else {
+        return Some(Err(PhoneError::Invalid));
+    };
+    if region.strips_prefix(national) {
+        return None;
+    }
+    if !region.valid(national) {
+        return Some(Err(PhoneError::Invalid));
+    }
+    Some(Ok(Phone {
+        digits: digits.parse().ok()?,
+        country: region.id,
+        calling_code: code,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Differential tests: wherever the fast path answers, its answer must be the library's.
+
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::super::parse_with_library;
+    use super::*;
+
+    /// Fast-path answers compared, split into (valid, invalid).
+    #[derive(Default)]
+    struct Tally {
+        valid: usize,
+        invalid: usize,
+        library_only: usize,
+    }
+
+    impl Tally {
+        fn check(&mut self, input: &str) {
+            match parse(input) {
+                Some(fast) => {
+                    assert_eq!(fast, parse_with_library(None, input), "input {input:?}");
+                    if fast.is_ok() {
+                        self.valid += 1;
+                    } else {
+                        self.invalid += 1;
+                    }
+                }
+                None => self.library_only += 1,
+            }
+        }
+    }
+
+    fn codes() -> Vec<u16> {
+        (1u16..1000)
+            .filter(|c| DATABASE.region(c).is_some())
+            .collect()
+    }
+
+    /// Every example number of every type of every region, as E.164, then each with its last
+    /// digit changed, one digit more, one digit less, and written with separators.
+    #[test]
+    fn metadata_examples_agree() {
+        let mut t = Tally::default();
+        let mut rng = StdRng::seed_from_u64(0x0e16);
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            let all = [
+                Some(d.general()),
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.personal_number(),
+                d.voip(),
+                d.pager(),
+                d.uan(),
+                d.emergency(),
+                d.voicemail(),
+                d.short_code(),
+                d.standard_rate(),
+                d.carrier(),
+                d.no_international(),
+            ];
+            for example in all.into_iter().flatten().filter_map(|d| d.example()) {
+                let e164 = format!("+{}{example}", meta.country_code());
+                t.check(&e164);
+                let last = rng.random_range(0..10u8);
+                let mut changed = e164.clone();
+                changed.pop();
+                t.check(&format!("{changed}{last}"));
+                t.check(&changed);
+                t.check(&format!("{e164}{last}"));
+                let spaced: String = e164
+                    .chars()
+                    .enumerate()
+                    .flat_map(|(i, c)| {
+                        let sep = [' ', '-', '.', '(', ')'][i % 5];
+                        [Some(c), (i % 3 == 2).then_some(sep)]
+                    })
+                    .flatten()
+                    .collect();
+                t.check(&spaced);
+            }
+        }
+        assert!(t.valid > 1000, "valid examples compared: {}", t.valid);
+        assert!(t.invalid > 500, "invalid variants compared: {}", t.invalid);
+    }
+
+    /// Random national numbers of every length after every calling code.
+    #[test]
+    fn random_numbers_agree() {
+        let mut t = Tally::default();
+        let mut rng = StdRng::seed_from_u64(0xe164);
+        for code in codes() {
+            for len in 1..=18usize {
+                for _ in 0..6 {
+                    let national: String = (0..len)
+                        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                        .collect();
+                    t.check(&format!("+{code}{national}"));
+                }
+            }
+        }
+        assert!(
+            t.invalid > 10_000,
+            "invalid numbers compared: {}",
+            t.invalid
+        );
+    }
+
+    /// Random numbers that follow a region's own leading digits: a valid example with its
+    /// tail replaced, so that many are valid and many are near misses.
+    #[test]
+    fn example_prefixes_with_random_tails_agree() {
+        let mut t = Tally::default();
+        let mut rng = StdRng::seed_from_u64(0x7a11);
+        for meta in DATABASE.iter() {
+            let d = meta.descriptors();
+            for example in [d.mobile(), d.fixed_line()]
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.example())
+            {
+                for _ in 0..8 {
+                    let keep = rng.random_range(0..=example.len());
+                    let tail: String = (keep..example.len())
+                        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                        .collect();
+                    let head = example.get(..keep).unwrap_or(example);
+                    t.check(&format!("+{}{head}{tail}", meta.country_code()));
+                }
+            }
+        }
+        assert!(t.valid > 500, "valid numbers compared: {}", t.valid);
+        assert!(t.invalid > 500, "invalid numbers compared: {}", t.invalid);
+    }
+
+    #[test]
+    fn edge_cases_agree_or_go_to_the_library() {
+        let mut t = Tally::default();
+        for input in [
+            "+",
+            "+0",
+            "+1",
+            "+12",
+            "+123",
+            "+0044",
+            "+00447400123456",
+            "+1 202 555 0123",
+            "+1-202-555-0123",
+            "+1 (202) 555-0123",
+            "+44 (0) 7400 123456",
+            "+4407400123456",
+            "+447400123456",
+            "+44 7400 123456",
+            "+800 1234 5678",
+            "+80012345678",
+            "+979123456789",
+            "+870773111632",
+            "+882 1234 5678",
+            "+3906 6982 0000",
+            "+390669820000",
+            "+393123456789",
+            "+79161234567",
+            "+7 916 123-45-67",
+            "+78",
+            "+5491123456789",
+            "+541123456789",
+            "+52 1 55 1234 5678",
+            "+525512345678",
+            "+61 4 1234 5678",
+            "+6141234567",
+            "+262 692 12 34 56",
+            "+590 690 00 12 34",
+            "+1 684 733 1234",
+            "+1 876 210 1234",
+            "+99999999999",
+            "+999",
+            "+1234567890123456789",
+            "+447400123456 ",
+            "+44..7400..123456",
+            "+44--7400",
+            "+44)7400(123456",
+        ] {
+            t.check(input);
+        }
+        assert!(t.valid >= 5 && t.invalid >= 3 && t.library_only >= 3);
+    }
+
+    #[test]
+    fn common_mobiles_take_the_fast_path() {
+        for (number, country) in [
+            ("+447400123456", *b"GB"),
+            ("+33612345678", *b"FR"),
+            ("+12025550123", *b"US"),
+            ("+14165550123", *b"CA"),
+            ("+4915123456789", *b"DE"),
+            ("+919876543210", *b"IN"),
+            ("+5511987654321", *b"BR"),
+            ("+79161234567", *b"RU"),
+        ] {
+            let fast = parse(number).and_then(Result::ok);
+            assert_eq!(fast.map(|p| p.country), Some(country), "{number}");
+            assert_eq!(fast.map(|p| p.e164()).as_deref(), Some(number));
+        }
+    }
+}
