@@ -154,6 +154,17 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     )?;
     check(h.max_in_flight > 0, "http.max_in_flight", "must be > 0")?;
     check(h.retry_after_s > 0, "http.retry_after_s", "must be > 0")?;
+    check(
+        h.header_read_timeout_ms > 0,
+        "http.header_read_timeout_ms",
+        "must be > 0",
+    )?;
+    check(h.max_connections > 0, "http.max_connections", "must be > 0")?;
+    check(
+        (8192..=1024 * 1024).contains(&h.max_header_bytes),
+        "http.max_header_bytes",
+        "must be 8192..=1048576",
+    )?;
 
     let mut names = std::collections::HashSet::new();
     let mut tokens = std::collections::HashSet::new();

@@ -9,6 +9,7 @@ mod auth;
 mod body;
 pub mod error;
 mod handlers;
+pub mod listener;
 pub mod metrics;
 pub mod openapi;
 mod ops;
@@ -157,12 +158,11 @@ pub async fn run_server(
             })
             .await;
     });
+    let fd_limit = listener::raise_fd_limit();
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "HTTP API listening");
+        tracing::info!(%addr, ?fd_limit, max_connections = config.http.max_connections, "HTTP API listening");
     }
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = listener::serve(listener, router, &config.http, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = expiry_handle.await;
     let _ = callbacks_handle.await;
