@@ -187,3 +187,22 @@ fn decode_text_and_receipt_edge_inputs() {
         receipt_property(r);
     }
 }
+
+/// Found by the `text` target (about 5 million runs in): a repeated key was read as the value
+/// of the key before it, so `id:sub:` gave the id `sub:`, and the receipt written back out
+/// (`id:sub: sub:001 ...`) no longer had an id.
+#[test]
+fn a_repeated_key_ends_the_value_before_it() {
+    let minimized: &[u8] = b"sub:stat:DELIVRD\nid:sub:";
+    receipt_property(minimized);
+    assert_eq!(
+        parse_receipt_text(minimized),
+        Err(otpgate_codec::dlr::ReceiptError::MissingField("id"))
+    );
+    let original = include_bytes!("fuzz_inputs/text-receipt-repeated-key.bin");
+    receipt_property(&original[1..]);
+    // The first value still wins, and the repeat ends the value before it.
+    let r = parse_receipt_text(b"id:abc stat:DELIVRD id:zzz err:001 stat:UNDELIV").unwrap();
+    assert_eq!((r.id.as_str(), r.err.as_deref()), ("abc", Some("001")));
+    assert_eq!(r.stat, otpgate_codec::dlr::ReceiptState::Delivered);
+}
