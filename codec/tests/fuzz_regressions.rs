@@ -188,7 +188,7 @@ fn decode_text_and_receipt_edge_inputs() {
     }
 }
 
-/// Found by the `text` target (about 5 million runs in): a repeated key was read as the value
+/// Found by the `text` target (after about 3.3 million runs): a repeated key was read as the value
 /// of the key before it, so `id:sub:` gave the id `sub:`, and the receipt written back out
 /// (`id:sub: sub:001 ...`) no longer had an id.
 #[test]
