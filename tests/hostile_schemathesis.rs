@@ -63,8 +63,11 @@ async fn schemathesis_finds_no_failure() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/schemathesis/schemathesis.toml"
     );
+    // Its working directory too: schemathesis leaves a cache directory there.
+    std::fs::create_dir_all(&report_dir).unwrap();
     let mut cmd = tokio::process::Command::new(&st);
-    cmd.arg("--config-file")
+    cmd.current_dir(&report_dir)
+        .arg("--config-file")
         .arg(config_file)
         .arg("run")
         .arg(format!("{base}/openapi.json"))
