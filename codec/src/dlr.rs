@@ -208,22 +208,24 @@ fn token(value: &[u8]) -> Option<String> {
 }
 
 /// Parses a receipt text. Keys are matched in any case and order, at the start or after
-/// whitespace (or `,`/`;`); `text:` takes everything after it, colons included. Missing
-/// optional fields are `None`; `id` and `stat` are required. Never panics on any input.
+/// whitespace (or `,`/`;`); `text:` takes everything after it, colons included. A key given
+/// twice keeps its first value, and the repeat still ends the value before it (so a value is
+/// never itself a key: `id:sub:` has no id). Missing optional fields are `None`; `id` and
+/// `stat` are required. Never panics on any input.
 pub fn parse_receipt_text(data: &[u8]) -> Result<Receipt, ReceiptError> {
-    // (key, offset of the key, value slice start) for each key, first occurrence wins.
-    let mut found: [Option<(usize, usize)>; 8] = [None; 8];
-    let mut order: Vec<(usize, Key, usize)> = Vec::with_capacity(8);
+    // Where each key's value starts, first occurrence wins; and where every key (repeats
+    // included) starts, since any key ends the value before it.
+    let mut found: [Option<usize>; 8] = [None; 8];
+    let mut key_starts: Vec<usize> = Vec::with_capacity(8);
     let mut at = 0usize;
     let mut prev_boundary = true;
     while let Some(&byte) = data.get(at) {
         if prev_boundary {
             if let Some((key, value)) = data.get(at..).and_then(match_key) {
                 let value_start = data.len().saturating_sub(value.len());
-                let slot = found.get_mut(key as usize);
-                if let Some(slot @ None) = slot {
-                    *slot = Some((at, value_start));
-                    order.push((at, key, value_start));
+                key_starts.push(at);
+                if let Some(slot @ None) = found.get_mut(key as usize) {
+                    *slot = Some(value_start);
                 }
                 if key == Key::Text {
                     break;
@@ -237,11 +239,12 @@ pub fn parse_receipt_text(data: &[u8]) -> Result<Receipt, ReceiptError> {
         at = at.saturating_add(1);
     }
     let value_of = |key: Key| -> Option<&[u8]> {
-        let i = order.iter().position(|&(_, k, _)| k == key)?;
-        let &(_, _, start) = order.get(i)?;
-        let end = order
-            .get(i.saturating_add(1))
-            .map_or(data.len(), |&(next, _, _)| next);
+        let start = (*found.get(key as usize)?)?;
+        let end = key_starts
+            .iter()
+            .copied()
+            .find(|&k| k >= start)
+            .unwrap_or(data.len());
         data.get(start..end.max(start))
     };
     let id = value_of(Key::Id)

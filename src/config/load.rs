@@ -46,15 +46,43 @@ pub fn load_str(
 ) -> Result<Config, ConfigError> {
     let mut table: toml::Table = text
         .parse()
-        .map_err(|e: toml::de::Error| ConfigError::Syntax(e.to_string()))?;
+        .map_err(|e: toml::de::Error| ConfigError::Syntax(syntax_message(text, &e)))?;
     apply_env_overrides(&mut table, env)?;
     let value = toml::Value::Table(table);
     let config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
-        ConfigError::invalid(field, e.into_inner().to_string())
+        let message = if holds_secret(&field) {
+            // The message would quote the value (`invalid type: integer 1234`).
+            "invalid value (not shown: this field holds a secret)".to_owned()
+        } else {
+            e.into_inner().to_string()
+        };
+        ConfigError::invalid(field, message)
     })?;
     config.validate()?;
     Ok(config)
+}
+
+/// Fields whose values are credentials or keys: never quoted in an error.
+const SECRET_FIELDS: [&str; 5] = ["token", "password", "pin_secret", "callback_secret", "url"];
+
+fn holds_secret(path: &str) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    SECRET_FIELDS.contains(&last)
+}
+
+/// A TOML syntax error as line, column and reason, without the source line it would quote
+/// (which may be a password or a token).
+fn syntax_message(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_owned(),
+    }
 }
 
 /// `OTPGATE_HTTP__LISTEN=0.0.0.0:80` sets `http.listen`; `OTPGATE_TENANTS__0__TOKEN` sets
@@ -154,6 +182,17 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     )?;
     check(h.max_in_flight > 0, "http.max_in_flight", "must be > 0")?;
     check(h.retry_after_s > 0, "http.retry_after_s", "must be > 0")?;
+    check(
+        h.header_read_timeout_ms > 0,
+        "http.header_read_timeout_ms",
+        "must be > 0",
+    )?;
+    check(h.max_connections > 0, "http.max_connections", "must be > 0")?;
+    check(
+        (8192..=1024 * 1024).contains(&h.max_header_bytes),
+        "http.max_header_bytes",
+        "must be 8192..=1048576",
+    )?;
 
     let mut names = std::collections::HashSet::new();
     let mut tokens = std::collections::HashSet::new();

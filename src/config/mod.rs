@@ -44,6 +44,13 @@ pub struct HttpConfig {
     pub retry_after_s: u64,
     /// Base of the `uri` field of error replies.
     pub error_doc_url: String,
+    /// A connection must send a request's whole header within this time, and an idle
+    /// keep-alive connection is closed after it (slow-client protection).
+    pub header_read_timeout_ms: u64,
+    /// Most connections open at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Largest request header (and read buffer) per connection, in bytes (at least 8192).
+    pub max_header_bytes: usize,
 }
 
 impl Default for HttpConfig {
@@ -55,6 +62,9 @@ impl Default for HttpConfig {
             max_in_flight: 10_000,
             retry_after_s: 1,
             error_doc_url: "https://sms.cx/docs/errors".into(),
+            header_read_timeout_ms: 10_000,
+            max_connections: 16_384,
+            max_header_bytes: 32 * 1024,
         }
     }
 }

@@ -9,13 +9,14 @@ mod auth;
 mod body;
 pub mod error;
 mod handlers;
+pub mod listener;
 pub mod metrics;
 pub mod openapi;
 mod ops;
 mod process;
 mod routes;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -207,33 +208,11 @@ pub async fn run_server(
     let expiry_handle = tokio::spawn(prepared.store.clone().housekeeping(Box::pin(async move {
         let _ = expiry_stop.wait_for(|s| *s).await;
     })));
+    let fd_limit = listener::raise_fd_limit();
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "HTTP API listening");
+        tracing::info!(%addr, ?fd_limit, max_connections = config.http.max_connections, "HTTP API listening");
     }
-    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        shutdown.await;
-        let _ = signalled_tx.send(());
-    };
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .into_future();
-    // A client that never finishes its request must not hold the shutdown (and with it the
-    // SMPP engine's drain and unbind) forever.
-    let grace = async {
-        if signalled_rx.await.is_ok() {
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    let result = tokio::select! {
-        r = server => r,
-        _ = grace => {
-            tracing::warn!(grace = ?SHUTDOWN_GRACE, "HTTP connections still open after the shutdown grace: closing them");
-            Ok(())
-        }
-    };
+    let result = listener::serve(listener, router, &config.http, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = expiry_handle.await;
     let _ = callbacks_handle.await;

@@ -87,6 +87,51 @@ fn otp_schema() -> Value {
     })
 }
 
+/// The body of `POST /otp`. Every constraint here is one the server enforces (a value the
+/// document refuses, the server refuses too); what JSON Schema cannot say (a possible number for
+/// its country, a known country code, the rendered length) is in the descriptions and answered
+/// with 400 `invalid_param`. Optional fields may be null, which reads as absent.
+fn new_otp_request() -> Value {
+    let uuid_any_case =
+        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+    json!({
+        "type": "object", "required": ["phoneNumber"],
+        "description": "Also accepts template_XX fields (template_fr, template_pt-BR...): a template per language, each a string containing {{pin}}. Other unknown fields are ignored.",
+        "additionalProperties": true,
+        "properties": {
+            "phoneNumber": {"type": "string", "pattern": "^\\s*[0-9+(). -]{3,32}\\s*$",
+                "description": "E.164, or national format with countryIso; digits, spaces and + - ( ) . only; must be a possible number for its country (else 2020)"},
+            "countryIso": {"type": "string", "nullable": true, "pattern": "^([A-Za-z]{2})?$", "description": "ISO 3166 alpha-2 (else 2003); empty reads as absent"},
+            "from": {"type": "string", "nullable": true, "minLength": 1, "maxLength": 16, "pattern": "^(\\+?[0-9]{3,15}|[^\\r\\n]{3,11})$",
+                "description": "alphanumeric: 3-11 characters of the GSM 7-bit basic table, no leading or trailing space; numeric: 3-15 digits, optionally after +"},
+            "template": {"type": "string", "nullable": true, "pattern": "\\{\\{pin\\}\\}", "maxLength": 1600,
+                "description": "must contain {{pin}}; the rendered text must fit in the configured number of SMS segments"},
+            "language": {"type": "string", "nullable": true, "pattern": "^[A-Za-z]{2,3}(-([A-Za-z]{2}|[A-Za-z]{4}))?$",
+                "description": "language of the template to use; default: from the phone number's country"},
+            "trackId": {"type": "string", "nullable": true, "pattern": uuid_any_case},
+            "ttl": {"type": "integer", "nullable": true, "minimum": 60, "maximum": 1800, "default": 600},
+            "maxAttempts": {"type": "integer", "nullable": true, "minimum": 1, "maximum": 10, "default": 5},
+            "pinType": {"type": "string", "nullable": true, "enum": ["numbers", "letters", "alphanumeric", null], "default": "numbers"},
+            "pinLength": {"type": "integer", "nullable": true, "minimum": 4, "maximum": 10, "default": 6},
+            "otpCallbackUrl": {"type": "string", "nullable": true, "maxLength": 2048, "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+                "description": "http(s) URL with a host; private and loopback addresses are refused unless [callbacks] allow_private"}
+        }
+    })
+}
+
+/// Links from a created OTP to the operations on it (for clients and test generators).
+fn otp_links() -> Value {
+    let link =
+        |op: &str| json!({"operationId": op, "parameters": {"otpId": "$response.body#/otpId"}});
+    json!({
+        "GetOtp": link("get_otp_status"),
+        "VerifyOtp": link("verify_otp"),
+        "VerifyOtpAlias": link("verify_otp_alias"),
+        "ResendOtp": link("resend_otp"),
+        "CancelOtp": link("cancel_otp")
+    })
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let uuid_pattern = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
@@ -108,11 +153,14 @@ pub fn document() -> Value {
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false,
                     "description": "Same key and body within the retention time: the first reply again, no second SMS; same key, other body: 409 duplicate_id.",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255}}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewOtpRequest"}}}},
+                "requestBody": {"required": true, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/NewOtpRequest"},
+                    "example": {"phoneNumber": "+447400123456", "template": "Your code is {{pin}}", "ttl": 300, "maxAttempts": 3, "pinLength": 6}}}},
                 "responses": {
                     "201": {"description": "Created and queued for sending",
                         "headers": {"X-Rate-Limit-Limit": {"schema": {"type": "integer"}}, "X-Rate-Limit-Remaining": {"schema": {"type": "integer"}}, "X-Rate-Limit-Reset": {"schema": {"type": "integer"}}},
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}},
+                        "links": otp_links()},
                     "400": error_response("invalid_param 2001-2020, invalid_body, no_coverage (destination country not allowed)"),
                     "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified"),
                     "401": error_response("invalid_api_key"),
@@ -140,6 +188,7 @@ pub fn document() -> Value {
                 "post": verify_op(),
                 "delete": {
                     "operationId": "cancel_otp", "summary": "Cancel a pending OTP", "tags": ["OTP"],
+                    "description": "The OTP is not deleted: it stays readable (GET) with status CANCELLED until it expires, and its PIN never verifies.",
                     "parameters": [otp_id_param()],
                     "responses": {
                         "200": {"description": "Cancelled", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CancelOtpResponse"}}}},
@@ -168,27 +217,12 @@ pub fn document() -> Value {
                 "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-KEY"}
             },
             "schemas": {
-                "NewOtpRequest": {
-                    "type": "object", "required": ["phoneNumber"],
-                    "description": "Also accepts template_XX fields (template_fr, template_pt-BR...): a template per language, each containing {{pin}}.",
-                    "additionalProperties": {"type": "string"},
-                    "properties": {
-                        "phoneNumber": {"type": "string", "description": "E.164, or national format with countryIso"},
-                        "countryIso": {"type": "string", "minLength": 2, "maxLength": 2},
-                        "from": {"type": "string", "minLength": 3, "maxLength": 15, "description": "alphanumeric 3-11 GSM characters, or up to 15 digits"},
-                        "template": {"type": "string", "description": "must contain {{pin}}"},
-                        "language": {"type": "string", "description": "language of the template to use; default: from the phone number's country"},
-                        "trackId": {"type": "string", "pattern": uuid_pattern},
-                        "ttl": {"type": "integer", "minimum": 60, "maximum": 1800, "default": 600},
-                        "maxAttempts": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5},
-                        "pinType": {"type": "string", "enum": ["numbers", "letters", "alphanumeric"], "default": "numbers"},
-                        "pinLength": {"type": "integer", "minimum": 4, "maximum": 10, "default": 6},
-                        "otpCallbackUrl": {"type": "string", "format": "uri"}
-                    }
-                },
+                "NewOtpRequest": new_otp_request(),
                 "Otp": otp_schema(),
                 "CallbackEvent": callback_event(),
-                "VerifyPinRequest": {"type": "object", "required": ["pin"], "properties": {"pin": {"type": "string"}}},
+                "VerifyPinRequest": {"type": "object", "required": ["pin"], "properties": {"pin": {
+                    "description": "the PIN; sms.cx clients may send a numeric PIN as a JSON number",
+                    "oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0}]}}},
                 "VerifyPinResponse": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["VERIFIED"]}}},
                 "CancelOtpResponse": {"type": "object", "required": ["info"], "properties": {"info": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "pattern": uuid_pattern}}}}},
                 "Readiness": {"type": "object", "properties": {
