@@ -1,11 +1,11 @@
 # Fuzz smoke: each codec fuzz target (codec/fuzz: decode, text) runs for FUZZ_SMOKE_SECONDS
-# (default 45) under libFuzzer. cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 lets the stable
+# (default 30) under libFuzzer. cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 lets the stable
 # compiler accept them. cargo-fuzz is installed into $CI_CACHE when missing, within
 # FUZZ_INSTALL_TIMEOUT seconds (default 600); when it cannot be installed or cannot build the
 # targets, the smoke is skipped with a notice (the regression tests in codec/tests always run).
 # A crash fails CI; its input is left in codec/fuzz/artifacts/<target>/.
 fuzz_smoke() {
-  local seconds="${FUZZ_SMOKE_SECONDS:-45}"
+  local seconds="${FUZZ_SMOKE_SECONDS:-30}"
   local root="$CI_CACHE/cargo-fuzz"
   local cargo_fuzz
   cargo_fuzz="$(command -v cargo-fuzz || true)"
