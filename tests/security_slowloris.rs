@@ -55,8 +55,8 @@ async fn start_server(dir: &std::path::Path) -> (Child, String) {
             let Ok(v) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if v["fields"]["message"] == "HTTP API listening" {
-                return v["fields"]["addr"].as_str().unwrap().to_owned();
+            if v["message"] == "HTTP API listening" {
+                return v["addr"].as_str().unwrap().to_owned();
             }
         }
         panic!("otpgate exited before listening");
