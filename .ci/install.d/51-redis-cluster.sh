@@ -2,9 +2,26 @@
 # the same Redis store tests run against a cluster when this is set. Needs 50-redis.sh.
 cluster_dir="$CI_CACHE/redis-cluster"
 rm -rf "$cluster_dir" && mkdir -p "$cluster_dir"
+# A cluster node also listens on its port + 10000 (the cluster bus): pick ports whose bus port
+# exists and is free too.
+otpgate_cluster_port() {
+  python3 -c '
+import socket
+while True:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]
+    if p + 10000 > 65535:
+        s.close(); continue
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 10000))
+    except OSError:
+        s.close(); continue
+    b.close(); s.close(); print(p); break
+'
+}
 cluster_nodes=()
 for _ in 1 2 3; do
-  p="$(otpgate_free_port)"
+  p="$(otpgate_cluster_port)"
   mkdir -p "$cluster_dir/$p"
   (cd "$cluster_dir/$p" && redis-server --bind 127.0.0.1 --port "$p" --cluster-enabled yes \
     --cluster-config-file nodes.conf --save '' --appendonly no --daemonize yes \
