@@ -31,6 +31,10 @@ pub enum ServeError {
     Config(#[from] crate::config::ConfigError),
     #[error("OTP store: {0}")]
     Store(#[from] crate::otp::store::StoreError),
+    #[error("the serving task failed: {0}")]
+    Task(String),
+    #[error("did not stop within {0:?}")]
+    StopTimeout(Duration),
 }
 
 /// What was started, for the caller to announce (and for tests to use).
@@ -116,6 +120,62 @@ pub async fn run(
         sim.shutdown().await;
     }
     served.map_err(ServeError::from)
+}
+
+/// otpgate running in a background task of the current runtime: how an embedder (or a test)
+/// starts the whole engine and later stops it in order.
+pub struct Running {
+    pub started: Started,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), ServeError>>,
+}
+
+impl Running {
+    /// Starts otpgate on `listener` and returns once every part is up, or with the error that
+    /// kept it from starting.
+    pub async fn start(config: Config, listener: TcpListener) -> Result<Running, ServeError> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (up_tx, up_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(run(
+            config,
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+            move |s: &Started| {
+                let _ = up_tx.send(s.clone());
+            },
+        ));
+        match up_rx.await {
+            Ok(started) => Ok(Running {
+                started,
+                stop,
+                task,
+            }),
+            // The task ended before it was up: its result says why.
+            Err(_) => Err(match task.await {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => ServeError::Task("stopped before it was up".into()),
+                Err(e) => ServeError::Task(e.to_string()),
+            }),
+        }
+    }
+
+    /// `http://ADDR` of the HTTP API.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.started.http_addr)
+    }
+
+    /// Stops it (HTTP front, then the SMPP engine, then the simulator) and waits at most
+    /// `within` for that to finish.
+    pub async fn stop(self, within: Duration) -> Result<(), ServeError> {
+        let _ = self.stop.send(());
+        match tokio::time::timeout(within, self.task).await {
+            Err(_) => Err(ServeError::StopTimeout(within)),
+            Ok(Err(e)) => Err(ServeError::Task(e.to_string())),
+            Ok(Ok(result)) => result,
+        }
+    }
 }
 
 /// A fresh 128-bit token from the OS CSPRNG, as hex.

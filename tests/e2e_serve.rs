@@ -8,45 +8,33 @@ use otpgate::config;
 use otpgate::serve::{self, Started};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-struct Running {
+struct App {
     base: String,
     token: String,
     started: Started,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), serve::ServeError>>,
+    running: serve::Running,
 }
 
-async fn start() -> Running {
+async fn start() -> App {
     let config = config::load_str("", Vec::<(String, String)>::new()).expect("default config");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(serve::run(
-        config,
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-        move |s: &Started| {
-            let _ = tx.send(s.clone());
-        },
-    ));
-    let started = tokio::time::timeout(Duration::from_secs(10), rx)
-        .await
-        .expect("started in time")
-        .expect("started");
-    Running {
-        base: format!("http://{}", started.http_addr),
-        token: started.demo_token.clone().expect("a demo tenant"),
-        started,
-        stop: Some(stop),
-        task,
+    let running = tokio::time::timeout(
+        Duration::from_secs(10),
+        serve::Running::start(config, listener),
+    )
+    .await
+    .expect("started in time")
+    .expect("started");
+    App {
+        base: running.base_url(),
+        token: running.started.demo_token.clone().expect("a demo tenant"),
+        started: running.started.clone(),
+        running,
     }
 }
 
-impl Running {
+impl App {
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = reqwest::Client::new()
             .post(format!("{}{path}", self.base))
@@ -68,17 +56,14 @@ impl Running {
         r.json().await.unwrap()
     }
 
-    async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let done = tokio::time::timeout(Duration::from_secs(20), self.task).await;
-        assert!(matches!(done, Ok(Ok(Ok(())))), "clean shutdown: {done:?}");
+    async fn stop(self) {
+        let done = self.running.stop(Duration::from_secs(20)).await;
+        assert!(done.is_ok(), "clean shutdown: {done:?}");
     }
 }
 
 /// Polls GET /otp/{id} until `field` equals `want`, at most 10 s.
-async fn wait_for(app: &Running, id: &str, field: &str, want: &str) -> Value {
+async fn wait_for(app: &App, id: &str, field: &str, want: &str) -> Value {
     for _ in 0..200 {
         let otp = app.get(&format!("/otp/{id}")).await;
         if otp[field] == want {

@@ -12,9 +12,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use otpgate::config;
-use otpgate::serve::{self, Started};
+use otpgate::serve;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// Generated cases per API operation and phase.
 const MAX_EXAMPLES: &str = "100";
@@ -38,22 +37,14 @@ async fn schemathesis_finds_no_failure() {
     )
     .expect("config");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(serve::run(
-        config,
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-        move |s: &Started| {
-            let _ = tx.send(s.clone());
-        },
-    ));
-    let started = tokio::time::timeout(Duration::from_secs(10), rx)
-        .await
-        .expect("started in time")
-        .expect("started");
+    let running = tokio::time::timeout(
+        Duration::from_secs(10),
+        serve::Running::start(config, listener),
+    )
+    .await
+    .expect("started in time")
+    .expect("started");
+    let started = running.started.clone();
     let token = started.demo_token.clone().expect("a demo tenant");
     let base = format!("http://{}", started.http_addr);
 
@@ -99,9 +90,8 @@ async fn schemathesis_finds_no_failure() {
     println!("{stdout}\n{stderr}");
     let _ = std::fs::remove_dir_all(&report_dir);
 
-    let _ = stop.send(());
-    let done = tokio::time::timeout(Duration::from_secs(20), task).await;
-    assert!(matches!(done, Ok(Ok(Ok(())))), "clean shutdown: {done:?}");
+    let done = running.stop(Duration::from_secs(20)).await;
+    assert!(done.is_ok(), "clean shutdown: {done:?}");
     assert!(
         out.status.success(),
         "schemathesis found failures (output above)"

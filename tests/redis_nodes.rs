@@ -13,7 +13,6 @@ use otpgate::dispatch::{DeliveryUpdate, ReceiptOutcome};
 use otpgate::serve::{self, Started};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 const TOKEN: &str = "shared-tenant-token";
 
@@ -37,33 +36,22 @@ fn node_config(url: &str, prefix: &str) -> Config {
 struct Node {
     base: String,
     started: Started,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), serve::ServeError>>,
+    running: serve::Running,
 }
 
 async fn start(config: Config) -> Node {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(serve::run(
-        config,
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-        move |s: &Started| {
-            let _ = tx.send(s.clone());
-        },
-    ));
-    let started = tokio::time::timeout(Duration::from_secs(10), rx)
-        .await
-        .expect("started in time")
-        .expect("started");
+    let running = tokio::time::timeout(
+        Duration::from_secs(10),
+        serve::Running::start(config, listener),
+    )
+    .await
+    .expect("started in time")
+    .expect("started");
     Node {
-        base: format!("http://{}", started.http_addr),
-        started,
-        stop: Some(stop),
-        task,
+        base: running.base_url(),
+        started: running.started.clone(),
+        running,
     }
 }
 
@@ -96,12 +84,9 @@ impl Node {
         (otp["otpId"].as_str().unwrap().to_owned(), pin)
     }
 
-    async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let done = tokio::time::timeout(Duration::from_secs(20), self.task).await;
-        assert!(matches!(done, Ok(Ok(Ok(())))), "clean shutdown: {done:?}");
+    async fn stop(self) {
+        let done = self.running.stop(Duration::from_secs(20)).await;
+        assert!(done.is_ok(), "clean shutdown: {done:?}");
     }
 }
 

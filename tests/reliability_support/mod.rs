@@ -10,7 +10,6 @@ use otpgate::config;
 use otpgate::serve::{self, Started};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// How much bigger than the CI size a run is. Unset: 1 (the CI size). `full`: the by-hand
 /// size each test names. A number: that multiple of the CI size.
@@ -98,35 +97,24 @@ password = "secret"
 pub struct Stack {
     pub base: String,
     pub started: Started,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), serve::ServeError>>,
+    running: serve::Running,
 }
 
 impl Stack {
     pub async fn start(toml: &str) -> Stack {
         let config = config::load_str(toml, Vec::<(String, String)>::new()).expect("config");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(serve::run(
-            config,
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-            move |s: &Started| {
-                let _ = tx.send(s.clone());
-            },
-        ));
-        let started = tokio::time::timeout(Duration::from_secs(10), rx)
-            .await
-            .expect("started in time")
-            .expect("started");
+        let running = tokio::time::timeout(
+            Duration::from_secs(10),
+            serve::Running::start(config, listener),
+        )
+        .await
+        .expect("started in time")
+        .expect("started");
         Stack {
-            base: format!("http://{}", started.http_addr),
-            started,
-            stop: Some(stop),
-            task,
+            base: running.base_url(),
+            started: running.started.clone(),
+            running,
         }
     }
 
@@ -140,12 +128,9 @@ impl Stack {
     }
 
     /// Stops the stack; it must finish within `within`.
-    pub async fn stop(mut self, within: Duration) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        let done = tokio::time::timeout(within, self.task).await;
-        assert!(matches!(done, Ok(Ok(Ok(())))), "clean shutdown: {done:?}");
+    pub async fn stop(self, within: Duration) {
+        let done = self.running.stop(within).await;
+        assert!(done.is_ok(), "clean shutdown: {done:?}");
     }
 }
 
