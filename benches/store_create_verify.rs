@@ -31,6 +31,7 @@ fn record(phone: u64, now: u32) -> Record {
         delivery: DeliveryStatus::Queued,
         encoding: Encoding::Gsm7,
         pin_spec: 6,
+        sent: None,
     }
 }
 

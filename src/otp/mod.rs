@@ -5,11 +5,9 @@
 pub mod abuse;
 pub mod clock;
 pub mod delivery;
-pub mod expiry;
 pub mod guard;
 pub mod idempotency;
 pub mod language;
-pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod phone;

@@ -1,5 +1,7 @@
 //! The OTP record (compact, as stored) and the OTP object (as the API shows it).
 
+use std::num::NonZeroU16;
+
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
@@ -74,12 +76,10 @@ pub enum DeliveryStatus {
 pub struct Extra {
     pub track_id: Option<[u8; 16]>,
     pub callback_url: Option<Box<str>>,
-    pub smsc: Option<Box<str>>,
     pub smpp_error: Option<Box<str>>,
-    /// SMSC message ids of the parts (as indexed for receipts).
+    /// SMSC message ids of the parts, where the shared store keeps them (the in-memory store
+    /// keeps them in its message id index).
     pub message_ids: Vec<Box<str>>,
-    /// Seconds after `created` when every part was first accepted by an SMSC.
-    pub sent_at: Option<u16>,
     /// The request's own template (kept for a resend; `None` = the configuration's).
     pub template: Option<Box<str>>,
     /// The sender ID when it is not the default (kept for a resend).
@@ -113,6 +113,8 @@ pub struct Record {
     pub encoding: Encoding,
     /// The PIN's type and length, for a resend (see [`Record::pack_pin`]).
     pub pin_spec: u8,
+    /// When an SMSC first accepted the SMS (see [`Record::sent_at`]).
+    pub sent: Option<NonZeroU16>,
 }
 
 impl Record {
@@ -168,6 +170,19 @@ impl Record {
         };
         let len = self.pin_spec & 0x0f;
         (kind, if (4..=10).contains(&len) { len } else { 6 })
+    }
+
+    /// Seconds after `created` when an SMSC first accepted the SMS.
+    pub fn sent_at(&self) -> Option<u16> {
+        self.sent.map(|s| s.get() - 1)
+    }
+
+    /// Records the first acceptance, `at` seconds after `created` (stored plus one, so that
+    /// "not sent" costs no extra byte).
+    pub fn set_sent_at(&mut self, at: u16) {
+        if self.sent.is_none() {
+            self.sent = NonZeroU16::new(at.saturating_add(1));
+        }
     }
 
     pub fn since_created(&self, now: u32) -> u16 {
@@ -254,7 +269,7 @@ impl OtpView {
             smpp_error: extra.and_then(|e| e.smpp_error.as_deref().map(str::to_owned)),
             date_verified: when(OtpStatus::Verified),
             date_cancelled: when(OtpStatus::Cancelled),
-            date_sent: extra.and_then(|e| e.sent_at).map(at),
+            date_sent: r.sent_at().map(at),
             date_delivered: (r.delivery == DeliveryStatus::Delivered).then(|| at(r.delivery_at)),
             resends: extra.map_or(0, |e| e.resends),
             warnings: Vec::new(),

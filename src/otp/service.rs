@@ -277,6 +277,7 @@ impl OtpService {
             delivery: DeliveryStatus::Queued,
             encoding,
             pin_spec: Record::pack_pin(req.pin_type, req.pin_length),
+            sent: None,
         };
         let mut view = self.view(id, &record);
         self.store.insert(id, record).await?;

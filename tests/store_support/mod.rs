@@ -144,5 +144,6 @@ pub fn record(phone: u64, created: u32, ttl: u16, max_attempts: u8, pin: u8) -> 
         delivery: DeliveryStatus::Queued,
         encoding: Encoding::Gsm7,
         pin_spec: 6,
+        sent: None,
     }
 }

@@ -3,6 +3,7 @@
 //! read and write the same field names.
 
 use std::collections::HashMap;
+use std::num::NonZeroU16;
 
 use crate::otp::model::{DeliveryStatus, Extra, OtpStatus, Record};
 use crate::otp::pin::{PinHash, PIN_HASH_LEN};
@@ -87,6 +88,9 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("ps", n(r.pin_spec.into())),
     ];
+    if let Some(at) = r.sent_at() {
+        f.push(("se", n(at.into())));
+    }
     if let Some(e) = r.extra.as_deref() {
         let mut text = |name: &'static str, v: &Option<Box<str>>| {
             if let Some(v) = v {
@@ -94,15 +98,11 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
             }
         };
         text("cb", &e.callback_url);
-        text("sm", &e.smsc);
         text("er", &e.smpp_error);
         text("tp", &e.template);
         text("sd", &e.sender);
         if let Some(t) = e.track_id {
             f.push(("tr", t.to_vec()));
-        }
-        if let Some(s) = e.sent_at {
-            f.push(("se", n(s.into())));
         }
         if e.resends > 0 {
             f.push(("rs", n(e.resends.into())));
@@ -158,10 +158,8 @@ pub fn from_flat(flat: Vec<Vec<u8>>) -> Result<Record, Corrupt> {
     let extra = Extra {
         track_id: raw("tr").and_then(|v| v.as_slice().try_into().ok()),
         callback_url: text("cb"),
-        smsc: text("sm"),
         smpp_error: text("er"),
         message_ids,
-        sent_at: raw("se").map(|v| num(Some(v), "se")).transpose()?,
         template: text("tp"),
         sender: text("sd"),
         resends: raw("rs")
@@ -191,6 +189,10 @@ pub fn from_flat(flat: Vec<Vec<u8>>) -> Result<Record, Corrupt> {
         delivery: delivery_of(num(raw("dl"), "dl")?).ok_or(Corrupt("dl"))?,
         encoding,
         pin_spec: num(raw("ps"), "ps")?,
+        sent: raw("se")
+            .map(|v| num::<u16>(Some(v), "se"))
+            .transpose()?
+            .and_then(|at| NonZeroU16::new(at.saturating_add(1))),
     })
 }
 
@@ -225,22 +227,23 @@ mod tests {
             delivery: DeliveryStatus::Undelivered,
             encoding: Encoding::Ucs2,
             pin_spec: 0x26,
+            sent: None,
         };
         let back = from_flat(flat(to_fields(&r))).unwrap();
         assert_eq!(format!("{back:?}"), format!("{r:?}"));
         r.extra = Some(Box::new(Extra {
             track_id: Some([1; 16]),
             callback_url: Some("https://cb.example/x".into()),
-            smsc: Some("sim".into()),
             smpp_error: Some("0x00000045: rejected".into()),
             message_ids: vec!["a1".into(), "b2".into()],
-            sent_at: Some(7),
             template: Some("Code {{pin}}".into()),
             sender: Some("Bank".into()),
             resends: 2,
         }));
+        r.set_sent_at(7);
         let back = from_flat(flat(to_fields(&r))).unwrap();
         assert_eq!(back.extra, r.extra);
+        assert_eq!(back.sent_at(), Some(7));
     }
 
     #[test]

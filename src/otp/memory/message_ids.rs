@@ -1,0 +1,197 @@
+//! SMSC message id -> OTP, for delivery receipts. Each entry holds the id in its canonical form
+//! (inline as a number when it is hexadecimal, as most SMSCs' ids are), the OTP's handle, and
+//! the next entry of the same OTP: an OTP keeps only the head of its chain, and the chain is
+//! how its ids leave the index with it.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::RandomState;
+
+use super::slab::{Handle, Keyed, Slab, SlabFull};
+
+/// A canonical message id (see `otpgate_codec::dlr::message_id_variants`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MessageKey {
+    /// Lowercase hexadecimal digits, no leading zero, at most 16 of them: their value.
+    Hex(u64),
+    Text(Box<str>),
+}
+
+/// A message id as looked up, without allocating.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyRef<'a> {
+    Hex(u64),
+    Text(&'a str),
+}
+
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            KeyRef::Hex(n) => n.hash(state),
+            KeyRef::Text(s) => s.hash(state),
+        }
+    }
+}
+
+impl<'a> KeyRef<'a> {
+    fn of(id: &'a str) -> Self {
+        let canonical_hex = (1..=16).contains(&id.len())
+            && (id == "0" || !id.starts_with('0'))
+            && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        match canonical_hex
+            .then(|| u64::from_str_radix(id, 16).ok())
+            .flatten()
+        {
+            Some(n) => KeyRef::Hex(n),
+            None => KeyRef::Text(id),
+        }
+    }
+
+    fn to_owned(self) -> MessageKey {
+        match self {
+            KeyRef::Hex(n) => MessageKey::Hex(n),
+            KeyRef::Text(s) => MessageKey::Text(s.into()),
+        }
+    }
+}
+
+impl MessageKey {
+    fn as_ref(&self) -> KeyRef<'_> {
+        match self {
+            MessageKey::Hex(n) => KeyRef::Hex(*n),
+            MessageKey::Text(s) => KeyRef::Text(s),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct MessageEntry {
+    key: MessageKey,
+    /// The OTP the id belongs to; `NONE` once a newer OTP reported the same id (the entry
+    /// then only waits for its chain to be dropped).
+    otp: Handle,
+    next: Handle,
+}
+
+impl Keyed for MessageEntry {
+    fn key_hash(&self, hasher: &RandomState) -> u64 {
+        hasher.hash_one(self.key.as_ref())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MessageIndex {
+    slab: Slab<MessageEntry>,
+}
+
+impl MessageIndex {
+    pub fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.slab.len() == 0
+    }
+
+    /// Indexes canonical id `id` for `otp` at the head of the chain `head`; returns the new
+    /// head. An id already indexed for another OTP now leads to this one (the newer
+    /// submission wins); one already indexed for this OTP is left as it is.
+    pub fn add(&self, id: &str, otp: Handle, head: Handle) -> Result<Handle, SlabFull> {
+        let key = KeyRef::of(id);
+        let hash = self.slab.hasher().hash_one(key);
+        let mut shard = self.slab.lock(hash);
+        if let Some(existing) = shard.find(hash, |e| e.key.as_ref() == key && !e.otp.is_none()) {
+            match shard.get_mut(existing) {
+                Some(e) if e.otp == otp => return Ok(head),
+                Some(e) => e.otp = Handle::NONE,
+                None => {}
+            }
+        }
+        shard.insert(
+            hash,
+            MessageEntry {
+                key: key.to_owned(),
+                otp,
+                next: head,
+            },
+        )
+    }
+
+    /// The OTP handle canonical id `id` leads to.
+    pub fn find(&self, id: &str) -> Option<Handle> {
+        let key = KeyRef::of(id);
+        let hash = self.slab.hasher().hash_one(key);
+        let shard = self.slab.lock(hash);
+        let at = shard.find(hash, |e| e.key.as_ref() == key && !e.otp.is_none())?;
+        shard.get(at).map(|e| e.otp)
+    }
+
+    /// Drops the whole chain starting at `head`.
+    pub fn drop_chain(&self, mut head: Handle) {
+        while !head.is_none() {
+            head = self
+                .slab
+                .lock_handle(head)
+                .remove(head)
+                .map_or(Handle::NONE, |e| e.next);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn otp(n: u32) -> Handle {
+        Handle::from_raw(n)
+    }
+
+    #[test]
+    fn keys_are_exact() {
+        assert!(matches!(KeyRef::of("1a2b"), KeyRef::Hex(0x1a2b)));
+        assert!(matches!(KeyRef::of("0"), KeyRef::Hex(0)));
+        for text in ["01a", "1A2B", "", "12345678901234567", "id-7", "g1"] {
+            assert!(
+                matches!(KeyRef::of(text), KeyRef::Text(t) if t == text),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn ids_lead_to_their_otp_until_their_chain_is_dropped() {
+        let index = MessageIndex::default();
+        let (a, b) = (otp(1), otp(2));
+        let mut chain_a = Handle::NONE;
+        for id in ["abc1", "abc2", "e1f7c6b2-7f53-4d3c-9a43-5f0e3c1c9f00"] {
+            chain_a = index.add(id, a, chain_a).expect("room");
+        }
+        let chain_b = index.add("99", b, Handle::NONE).expect("room");
+        assert_eq!(index.find("abc2"), Some(a));
+        assert_eq!(index.find("e1f7c6b2-7f53-4d3c-9a43-5f0e3c1c9f00"), Some(a));
+        assert_eq!(index.find("99"), Some(b));
+        assert_eq!(index.find("abc3"), None);
+        // the same id again for the same OTP changes nothing
+        assert_eq!(index.add("abc1", a, chain_a), Ok(chain_a));
+        index.drop_chain(chain_a);
+        assert_eq!(index.find("abc1"), None);
+        assert_eq!(index.len(), 1);
+        index.drop_chain(chain_b);
+        assert!(index.is_empty());
+    }
+
+    #[test]
+    fn a_reused_id_leads_to_the_newer_otp_and_survives_the_older_chain() {
+        let index = MessageIndex::default();
+        let (a, b) = (otp(1), otp(2));
+        let chain_a = index.add("7", a, Handle::NONE).expect("room");
+        let chain_b = index.add("7", b, Handle::NONE).expect("room");
+        assert_eq!(index.find("7"), Some(b));
+        index.drop_chain(chain_a);
+        assert_eq!(index.find("7"), Some(b));
+        index.drop_chain(chain_b);
+        assert_eq!(index.find("7"), None);
+        assert!(index.is_empty());
+    }
+}

@@ -1,0 +1,699 @@
+//! The in-memory `Store`: sharded maps (`dashmap`) by otpId, by phone number and by SMSC
+//! message id, plus idempotency keys, all expired by the [`ExpiryTask`](super::expiry).
+
+//! The in-memory `Store`: OTPs, phone numbers and SMSC message ids in sharded slabs ([`slab`])
+//! that point at each other by 4-byte handles, idempotency keys in a `dashmap`, all expired by
+//! the [`ExpiryTask`](expiry::ExpiryTask) without scans.
+
+mod expiry;
+mod message_ids;
+mod phones;
+mod slab;
+
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+use futures::future::BoxFuture;
+use otpgate_codec::dlr::message_id_variants;
+
+use self::expiry::{ExpiryQueue, ExpiryTask};
+use self::message_ids::MessageIndex;
+use self::phones::PhoneIndex;
+use self::slab::{Handle, Keyed, Locked, Slab};
+use super::clock::Clock;
+use super::idempotency::IdempotencyTable;
+use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
+use super::pin::PinHash;
+use super::store::{
+    CancelError, ChangeObserver, DeliveryChange, IdemKey, IdemReserve, NumberLimit, ResendError,
+    Store, StoreError, StoredReply, VerifyError,
+};
+
+/// One stored OTP: its id, its record and the head of its chain of SMSC message ids.
+#[derive(Debug)]
+struct OtpEntry {
+    id: OtpId,
+    record: Record,
+    messages: Handle,
+}
+
+impl Keyed for OtpEntry {
+    fn key_hash(&self, hasher: &RandomState) -> u64 {
+        hasher.hash_one(self.id)
+    }
+}
+
+pub struct MemoryStore {
+    otps: Slab<OtpEntry>,
+    phones: PhoneIndex,
+    message_ids: MessageIndex,
+    idem: IdempotencyTable,
+    queue: ExpiryQueue,
+    pending: AtomicUsize,
+    max_live: usize,
+    retain_s: u32,
+    clock: Arc<Clock>,
+    observer: std::sync::OnceLock<Arc<dyn ChangeObserver>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("otps", &self.otps.len())
+            .field("pending", &self.pending())
+            .field("max_live", &self.max_live)
+            .finish_non_exhaustive()
+    }
+}
+
+fn leave_pending(pending: &AtomicUsize) {
+    let _ = pending.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+}
+
+/// The key a submitted message id is indexed under: its canonical form (lowercase, without
+/// leading zeros). A receipt is looked up by each of its `message_id_variants`, the first of
+/// which is this same canonical form, so hex/decimal disagreements still match.
+fn index_key(raw: &str) -> String {
+    message_id_variants(raw).next().unwrap_or_default()
+}
+
+impl MemoryStore {
+    /// `max_live`: OTPs stored at most; `retain_s`: how long a finished OTP stays readable
+    /// after its expiry time.
+    pub fn new(clock: Arc<Clock>, max_live: usize, retain_s: u32) -> Self {
+        Self {
+            otps: Slab::default(),
+            phones: PhoneIndex::default(),
+            message_ids: MessageIndex::default(),
+            idem: IdempotencyTable::default(),
+            queue: ExpiryQueue::default(),
+            pending: AtomicUsize::new(0),
+            max_live,
+            retain_s,
+            clock,
+            observer: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn notify(&self, id: &OtpId, r: &Record) {
+        if let Some(o) = self.observer.get() {
+            o.changed(*id, r);
+        }
+    }
+
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    fn expiry_queue(&self) -> &ExpiryQueue {
+        &self.queue
+    }
+
+    /// Entries of each index: (otps, phones, message ids, idempotency keys, queued deadlines).
+    pub fn sizes(&self) -> (usize, usize, usize, usize, usize) {
+        (
+            self.otps.len(),
+            self.phones.len(),
+            self.message_ids.len(),
+            self.idem.len(),
+            self.queue.len(),
+        )
+    }
+
+    /// Runs `f` on OTP `id` (with its handle) while its shard is locked.
+    fn with_otp<R>(&self, id: &OtpId, f: impl FnOnce(Handle, &mut OtpEntry) -> R) -> Option<R> {
+        let hash = self.otps.hasher().hash_one(id);
+        let mut shard = self.otps.lock(hash);
+        let h = shard.find(hash, |e| e.id == *id)?;
+        shard.get_mut(h).map(|e| f(h, e))
+    }
+
+    /// Sets the status; false (and nothing touched) when it is already `status`.
+    fn set_status(pending: &AtomicUsize, r: &mut Record, status: OtpStatus, now: u32) -> bool {
+        if r.status == status {
+            return false;
+        }
+        if r.status == OtpStatus::Pending {
+            leave_pending(pending);
+            if status == OtpStatus::Expired {
+                metrics::counter!("otpgate_otps_expired_total").increment(1);
+            }
+        }
+        r.status = status;
+        r.status_at = r.since_created(now);
+        true
+    }
+
+    /// Removes OTP `h` from its locked shard and from the phone and message id indexes (still
+    /// under the shard lock, so the slot cannot be reused before they forget it).
+    fn unlink(&self, shard: &mut Locked<'_, OtpEntry>, h: Handle) -> Option<OtpEntry> {
+        let e = shard.remove(h)?;
+        if e.record.status == OtpStatus::Pending {
+            leave_pending(&self.pending);
+        }
+        self.phones.clear_latest(e.record.phone, h);
+        self.message_ids.drop_chain(e.messages);
+        Some(e)
+    }
+
+    fn drop_otp(&self, id: &OtpId) -> Option<Record> {
+        let hash = self.otps.hasher().hash_one(id);
+        let mut shard = self.otps.lock(hash);
+        let h = shard.find(hash, |e| e.id == *id)?;
+        self.unlink(&mut shard, h).map(|e| e.record)
+    }
+
+    /// Handles the deadlines due at `now`; returns how many it handled.
+    pub fn expire_due(&self, now: u32) -> usize {
+        let due = self.queue.pop_due(now);
+        let handled = due.otps.len().max(due.phones.len()).max(due.idem.len());
+        for (at, h) in due.otps {
+            self.visit_otp(at, h, now);
+        }
+        for (_, h) in due.phones {
+            if let Some(at) = self.phones.expire(h, now) {
+                self.queue.push_phone(at, h);
+            }
+        }
+        for key in due.idem {
+            if let Some(at) = self.idem.expire(&key, now) {
+                self.queue.push_idem(at, key);
+            }
+        }
+        metrics::gauge!("otpgate_otps_live").set(self.pending() as f64);
+        handled
+    }
+
+    /// An OTP is queued at its expiry time, then at the end of its retention. A handle due at
+    /// another second was queued for an OTP removed early, whose slot was reused: skipped.
+    fn visit_otp(&self, at: u32, h: Handle, now: u32) {
+        let mut shard = self.otps.lock_handle(h);
+        let Some(e) = shard.get_mut(h) else {
+            return;
+        };
+        let expires = e.record.expires();
+        let gone_at = expires.saturating_add(self.retain_s);
+        if at != expires && at != gone_at {
+            return;
+        }
+        if now >= gone_at {
+            self.unlink(&mut shard, h);
+            return;
+        }
+        if e.record.status == OtpStatus::Pending
+            && Self::set_status(&self.pending, &mut e.record, OtpStatus::Expired, now)
+        {
+            self.notify(&e.id, &e.record);
+        }
+        drop(shard);
+        self.queue.push_otp(gone_at, h);
+    }
+}
+
+/// The store's steps, synchronous (the `Store` methods wrap them).
+impl MemoryStore {
+    fn verify_now(&self, id: &OtpId, candidate: &PinHash, now: u32) -> Result<Record, VerifyError> {
+        self.with_otp(id, |_, e| {
+            self.verify_record(id, &mut e.record, candidate, now)
+        })
+        .unwrap_or(Err(VerifyError::NotFound))
+    }
+
+    fn verify_record(
+        &self,
+        id: &OtpId,
+        r: &mut Record,
+        candidate: &PinHash,
+        now: u32,
+    ) -> Result<Record, VerifyError> {
+        match r.status_at_time(now) {
+            OtpStatus::Verified => return Err(VerifyError::AlreadyVerified),
+            OtpStatus::Cancelled => return Err(VerifyError::Cancelled),
+            OtpStatus::Failed => return Err(VerifyError::AlreadyFailed),
+            OtpStatus::Expired => {
+                if Self::set_status(&self.pending, r, OtpStatus::Expired, now) {
+                    self.notify(id, r);
+                }
+                return Err(VerifyError::Expired);
+            }
+            OtpStatus::Pending => {}
+        }
+        if r.attempts >= r.max_attempts {
+            if Self::set_status(&self.pending, r, OtpStatus::Failed, now) {
+                self.notify(id, r);
+            }
+            return Err(VerifyError::AlreadyFailed);
+        }
+        if r.pin_hash.matches(candidate) {
+            Self::set_status(&self.pending, r, OtpStatus::Verified, now);
+            self.notify(id, r);
+            return Ok(r.clone());
+        }
+        r.attempts = r.attempts.saturating_add(1);
+        if r.attempts >= r.max_attempts {
+            Self::set_status(&self.pending, r, OtpStatus::Failed, now);
+            self.notify(id, r);
+            return Err(VerifyError::LastAttemptFailed);
+        }
+        Err(VerifyError::WrongPin {
+            remaining: r.max_attempts - r.attempts,
+        })
+    }
+
+    fn cancel_now(&self, id: &OtpId, now: u32) -> Result<Record, CancelError> {
+        self.with_otp(id, |_, e| {
+            let r = &mut e.record;
+            match r.status_at_time(now) {
+                OtpStatus::Cancelled => Err(CancelError::AlreadyCancelled),
+                OtpStatus::Pending => {
+                    Self::set_status(&self.pending, r, OtpStatus::Cancelled, now);
+                    self.notify(id, r);
+                    Ok(r.clone())
+                }
+                _ => Err(CancelError::NotPending),
+            }
+        })
+        .unwrap_or(Err(CancelError::NotFound))
+    }
+
+    fn resend_now(
+        &self,
+        id: &OtpId,
+        pin_hash: PinHash,
+        max_resends: u8,
+        now: u32,
+    ) -> Result<Record, ResendError> {
+        self.with_otp(id, |_, e| {
+            let r = &mut e.record;
+            let status = r.status_at_time(now);
+            if status != OtpStatus::Pending {
+                return Err(ResendError::NotPending(status));
+            }
+            if r.extra.as_ref().map_or(0, |e| e.resends) >= max_resends {
+                return Err(ResendError::Limit);
+            }
+            r.pin_hash = pin_hash;
+            let at = r.since_created(now);
+            let extra = r.extra_mut();
+            extra.resends = extra.resends.saturating_add(1);
+            extra.smpp_error = None;
+            r.sent = None;
+            // the old SMS's receipts no longer concern this OTP
+            self.message_ids
+                .drop_chain(std::mem::replace(&mut e.messages, Handle::NONE));
+            let changed = r.delivery != DeliveryStatus::Queued;
+            r.delivery = DeliveryStatus::Queued;
+            r.delivery_at = at;
+            if changed {
+                self.notify(id, r);
+            }
+            Ok(r.clone())
+        })
+        .unwrap_or(Err(ResendError::NotFound))
+    }
+
+    fn apply_delivery_now(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record> {
+        self.with_otp(id, |h, e| {
+            let r = &mut e.record;
+            let at = r.since_created(now);
+            match change {
+                DeliveryChange::Submitted { message_ids, .. } => {
+                    let changed = r.delivery == DeliveryStatus::Queued;
+                    if changed {
+                        r.delivery = DeliveryStatus::Sent;
+                        r.delivery_at = at;
+                    }
+                    r.set_sent_at(at);
+                    for m in &message_ids {
+                        match self.message_ids.add(&index_key(m), h, e.messages) {
+                            Ok(head) => e.messages = head,
+                            Err(_) => tracing::warn!(
+                                "message id index full: a receipt will not be matched"
+                            ),
+                        }
+                    }
+                    if changed {
+                        self.notify(id, r);
+                    }
+                    r.clone()
+                }
+                DeliveryChange::Status { status, error, .. } => {
+                    // a later "delivered" receipt of one part does not hide another part's failure
+                    let keep_failure = status == DeliveryStatus::Delivered
+                        && matches!(
+                            r.delivery,
+                            DeliveryStatus::Undelivered | DeliveryStatus::Rejected
+                        );
+                    let changed = !keep_failure && r.delivery != status;
+                    if changed {
+                        r.delivery = status;
+                        r.delivery_at = at;
+                    }
+                    if let Some(e) = error {
+                        r.extra_mut().smpp_error = Some(e.into());
+                    }
+                    if changed {
+                        self.notify(id, r);
+                    }
+                    r.clone()
+                }
+            }
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for MemoryStore {
+    async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
+        if self.otps.len() >= self.max_live {
+            return Err(StoreError::Full(self.max_live));
+        }
+        let (phone, expires) = (record.phone, record.expires());
+        let pending = record.status == OtpStatus::Pending;
+        let hash = self.otps.hasher().hash_one(id);
+        let mut shard = self.otps.lock(hash);
+        if shard.find(hash, |e| e.id == id).is_some() {
+            return Err(StoreError::Duplicate);
+        }
+        let entry = OtpEntry {
+            id,
+            record,
+            messages: Handle::NONE,
+        };
+        let h = shard
+            .insert(hash, entry)
+            .map_err(|_| StoreError::Full(self.max_live))?;
+        if pending {
+            self.pending.fetch_add(1, Ordering::Relaxed);
+        }
+        let keep = expires.saturating_add(self.retain_s);
+        // under the shard lock, so that the handle still names this OTP
+        if let Ok(Some(entry)) = self.phones.set_latest(phone, h, keep) {
+            self.queue.push_phone(keep, entry);
+        }
+        drop(shard);
+        self.queue.push_otp(expires, h);
+        metrics::gauge!("otpgate_otps_live").set(self.pending() as f64);
+        Ok(())
+    }
+
+    async fn remove(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
+        Ok(self.drop_otp(id))
+    }
+
+    async fn get(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
+        Ok(self.with_otp(id, |_, e| e.record.clone()))
+    }
+
+    async fn verify(
+        &self,
+        id: &OtpId,
+        candidate: &PinHash,
+        now: u32,
+    ) -> Result<Result<Record, VerifyError>, StoreError> {
+        Ok(self.verify_now(id, candidate, now))
+    }
+
+    async fn cancel(
+        &self,
+        id: &OtpId,
+        now: u32,
+    ) -> Result<Result<Record, CancelError>, StoreError> {
+        Ok(self.cancel_now(id, now))
+    }
+
+    async fn resend(
+        &self,
+        id: &OtpId,
+        pin_hash: PinHash,
+        max_resends: u8,
+        now: u32,
+    ) -> Result<Result<Record, ResendError>, StoreError> {
+        Ok(self.resend_now(id, pin_hash, max_resends, now))
+    }
+
+    async fn apply_delivery(
+        &self,
+        id: &OtpId,
+        change: DeliveryChange,
+        now: u32,
+    ) -> Result<Option<Record>, StoreError> {
+        Ok(self.apply_delivery_now(id, change, now))
+    }
+
+    async fn find_by_message_id(&self, message_id: &str) -> Result<Option<OtpId>, StoreError> {
+        let Some(h) = self.message_ids.find(message_id) else {
+            return Ok(None);
+        };
+        let id = self.otps.lock_handle(h).get(h).map(|e| e.id);
+        // looked up again: the OTP may have left (and its slot been reused) in between
+        Ok(id.filter(|_| self.message_ids.find(message_id) == Some(h)))
+    }
+
+    async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError> {
+        let Some(h) = self.phones.latest(phone) else {
+            return Ok(None);
+        };
+        let shard = self.otps.lock_handle(h);
+        Ok(shard
+            .get(h)
+            .filter(|e| e.record.phone == phone)
+            .map(|e| e.id))
+    }
+
+    async fn hit_number_limit(
+        &self,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Result<NumberLimit, StoreError> {
+        if limit == 0 {
+            return Ok(NumberLimit::Allowed);
+        }
+        // a full phone table (tens of millions of numbers) limits nobody rather than everybody
+        let Ok((verdict, new_entry)) = self.phones.hit(phone, limit, window_s, now) else {
+            return Ok(NumberLimit::Allowed);
+        };
+        if let Some((h, at)) = new_entry {
+            self.queue.push_phone(at, h);
+        }
+        Ok(verdict)
+    }
+
+    async fn idempotency_reserve(
+        &self,
+        key: &IdemKey,
+        fingerprint: [u8; 32],
+        now: u32,
+    ) -> Result<IdemReserve, StoreError> {
+        let (verdict, expires) = self.idem.reserve(key, fingerprint, now);
+        if let Some(at) = expires {
+            self.queue.push_idem(at, key.clone());
+        }
+        Ok(verdict)
+    }
+
+    async fn idempotency_complete(
+        &self,
+        key: &IdemKey,
+        reply: StoredReply,
+        now: u32,
+        ttl_s: u32,
+    ) -> Result<(), StoreError> {
+        let at = self.idem.complete(key, reply, now, ttl_s);
+        self.queue.push_idem(at, key.clone());
+        Ok(())
+    }
+
+    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
+        self.idem.release(key);
+        Ok(())
+    }
+
+    fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
+        Box::pin(ExpiryTask::new(self).run(shutdown))
+    }
+
+    fn completes_inline(&self) -> bool {
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.otps.len()
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::text::Encoding;
+    use futures::executor::block_on;
+    use std::sync::atomic::AtomicU32;
+
+    const T0: u32 = 1_800_000_000;
+    const RETAIN: u32 = 300;
+
+    fn record(phone: u64, ttl: u16) -> Record {
+        Record {
+            pin_hash: PinHash([1; 16]),
+            phone,
+            extra: None,
+            created: T0,
+            ttl,
+            status_at: 0,
+            delivery_at: 0,
+            tenant: 0,
+            country: *b"FR",
+            language: Record::pack_language(None),
+            max_attempts: 3,
+            attempts: 0,
+            parts: 1,
+            status: OtpStatus::Pending,
+            delivery: DeliveryStatus::Queued,
+            encoding: Encoding::Gsm7,
+            pin_spec: 6,
+            sent: None,
+        }
+    }
+
+    /// Counts EXPIRED notifications.
+    #[derive(Default)]
+    struct Expirations(AtomicU32);
+
+    impl ChangeObserver for Expirations {
+        fn changed(&self, _: OtpId, record: &Record) {
+            if record.status == OtpStatus::Expired {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn store() -> (MemoryStore, Arc<Expirations>) {
+        let store = MemoryStore::new(Arc::new(Clock::new()), 1_000_000, RETAIN);
+        let seen = Arc::new(Expirations::default());
+        assert!(store.set_observer(seen.clone()));
+        (store, seen)
+    }
+
+    fn expire_all_due(store: &MemoryStore, now: u32) {
+        while store.expire_due(now) >= expiry::BATCH {}
+    }
+
+    #[test]
+    fn expiry_marks_then_forgets_every_index_entry() {
+        let (store, seen) = store();
+        let n = 3000u64;
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let phone = 33_600_000_000 + i;
+            let id = OtpId::random();
+            block_on(store.hit_number_limit(phone, 5, 600, T0)).unwrap();
+            block_on(store.insert(id, record(phone, 60))).unwrap();
+            let parts = DeliveryChange::Submitted {
+                smsc: "sim".into(),
+                message_ids: vec![format!("{:x}", 0xa000 + i), format!("id-{i}")],
+            };
+            block_on(store.apply_delivery(&id, parts, T0)).unwrap();
+            ids.push(id);
+        }
+        assert_eq!(store.sizes(), (3000, 3000, 6000, 0, 6000));
+        expire_all_due(&store, T0 + 59);
+        assert_eq!(store.pending(), 3000);
+        expire_all_due(&store, T0 + 60);
+        assert_eq!(store.pending(), 0);
+        assert_eq!(seen.0.load(Ordering::Relaxed), 3000);
+        // retained, readable, still found by receipt and by phone
+        let r = block_on(store.get(&ids[7])).unwrap().unwrap();
+        assert_eq!(r.status, OtpStatus::Expired);
+        assert_eq!(
+            block_on(store.find_by_message_id("id-7")).unwrap(),
+            Some(ids[7])
+        );
+        assert_eq!(
+            block_on(store.latest_for_phone(33_600_000_007)).unwrap(),
+            Some(ids[7])
+        );
+        expire_all_due(&store, T0 + 60 + RETAIN);
+        let (otps, _, message_ids, _, _) = store.sizes();
+        assert_eq!((otps, message_ids), (0, 0));
+        assert!(block_on(store.get(&ids[7])).unwrap().is_none());
+        assert_eq!(block_on(store.find_by_message_id("id-7")).unwrap(), None);
+        assert_eq!(
+            block_on(store.latest_for_phone(33_600_000_007)).unwrap(),
+            None
+        );
+        // the create counters matter until the end of the next window, then go too
+        expire_all_due(&store, T0 - T0 % 600 + 1200);
+        assert_eq!(store.sizes(), (0, 0, 0, 0, 0));
+        assert_eq!(
+            seen.0.load(Ordering::Relaxed),
+            3000,
+            "each OTP expired once"
+        );
+    }
+
+    #[test]
+    fn a_slot_freed_early_does_not_expire_its_next_tenant() {
+        let (store, seen) = store();
+        let removed: Vec<OtpId> = (0..2000)
+            .map(|i| {
+                let id = OtpId::random();
+                block_on(store.insert(id, record(44_700_000_000 + i, 60))).unwrap();
+                id
+            })
+            .collect();
+        for id in &removed {
+            assert!(block_on(store.remove(id)).unwrap().is_some());
+        }
+        // the new OTPs take the freed slots, whose old deadline (T0 + 60) is still queued
+        let kept: Vec<OtpId> = (0..2000)
+            .map(|i| {
+                let id = OtpId::random();
+                block_on(store.insert(id, record(44_800_000_000 + i, 120))).unwrap();
+                id
+            })
+            .collect();
+        expire_all_due(&store, T0 + 60);
+        assert_eq!(store.pending(), 2000);
+        assert_eq!(seen.0.load(Ordering::Relaxed), 0);
+        expire_all_due(&store, T0 + 120);
+        assert_eq!(store.pending(), 0);
+        assert_eq!(seen.0.load(Ordering::Relaxed), 2000);
+        for id in &kept {
+            let r = block_on(store.get(id)).unwrap().unwrap();
+            assert_eq!(r.status, OtpStatus::Expired);
+        }
+        expire_all_due(&store, T0 + 120 + RETAIN);
+        assert_eq!(store.len(), 0);
+        let (_, _, _, _, queued) = store.sizes();
+        assert_eq!(queued, 0, "no deadline left behind or duplicated");
+    }
+
+    #[test]
+    fn a_receipt_id_reused_by_the_smsc_leads_to_the_newer_otp() {
+        let (store, _) = store();
+        let (old, new) = (OtpId::random(), OtpId::random());
+        for (id, phone) in [(old, 33_611_111_111), (new, 33_622_222_222)] {
+            block_on(store.insert(id, record(phone, 60))).unwrap();
+            let sub = DeliveryChange::Submitted {
+                smsc: "sim".into(),
+                message_ids: vec!["0042".into()],
+            };
+            block_on(store.apply_delivery(&id, sub, T0)).unwrap();
+        }
+        assert_eq!(block_on(store.find_by_message_id("42")).unwrap(), Some(new));
+        assert!(block_on(store.remove(&old)).unwrap().is_some());
+        assert_eq!(block_on(store.find_by_message_id("42")).unwrap(), Some(new));
+    }
+}

@@ -1,0 +1,262 @@
+//! Per-phone-number state: the latest OTP (as a handle into the OTP table) and the create
+//! limit, a sliding window counter (the previous fixed window weighted by its remaining overlap
+//! plus the current one): 24 bytes per number.
+
+use std::hash::BuildHasher;
+use std::num::NonZeroU64;
+use std::time::Duration;
+
+use foldhash::fast::RandomState;
+
+use super::slab::{Handle, Keyed, Slab, SlabFull};
+use crate::otp::store::NumberLimit;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PhoneEntry {
+    phone: NonZeroU64,
+    latest: Handle,
+    /// Start (UNIX seconds) of the current fixed window.
+    window_start: u32,
+    prev: u16,
+    cur: u16,
+    /// The entry may be dropped at this time (UNIX seconds) if no OTP points at it.
+    keep_until: u32,
+}
+
+impl Keyed for PhoneEntry {
+    fn key_hash(&self, hasher: &RandomState) -> u64 {
+        hasher.hash_one(self.phone)
+    }
+}
+
+/// E.164 numbers are never 0; a 0 from elsewhere gets a key no real number has.
+fn key(phone: u64) -> NonZeroU64 {
+    NonZeroU64::new(phone).unwrap_or(NonZeroU64::MAX)
+}
+
+/// Phone number -> latest OTP and create counter.
+#[derive(Debug, Default)]
+pub struct PhoneIndex {
+    slab: Slab<PhoneEntry>,
+}
+
+impl PhoneIndex {
+    pub fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.slab.len() == 0
+    }
+
+    /// Runs `f` on the entry of `phone`, made blank first if there is none. Returns what `f`
+    /// returned and, when the entry is new, its handle (its expiry must be queued; later
+    /// extensions re-queue themselves).
+    fn with_entry<R>(
+        &self,
+        phone: u64,
+        now: u32,
+        f: impl FnOnce(&mut PhoneEntry) -> R,
+    ) -> Result<(R, Option<Handle>), SlabFull> {
+        let phone = key(phone);
+        let hash = self.slab.hasher().hash_one(phone);
+        let mut shard = self.slab.lock(hash);
+        let (h, created) = match shard.find(hash, |e| e.phone == phone) {
+            Some(h) => (h, false),
+            None => {
+                let blank = PhoneEntry {
+                    phone,
+                    latest: Handle::NONE,
+                    window_start: now,
+                    prev: 0,
+                    cur: 0,
+                    keep_until: now,
+                };
+                (shard.insert(hash, blank)?, true)
+            }
+        };
+        let out = shard.get_mut(h).map(f).ok_or(SlabFull)?;
+        Ok((out, created.then_some(h)))
+    }
+
+    /// Makes `otp` the latest OTP of `phone`; the entry lives at least until `until`.
+    /// Returns the entry's handle when it is new.
+    pub fn set_latest(
+        &self,
+        phone: u64,
+        otp: Handle,
+        until: u32,
+    ) -> Result<Option<Handle>, SlabFull> {
+        let (_, created) = self.with_entry(phone, until, |e| {
+            e.latest = otp;
+            e.keep_until = e.keep_until.max(until);
+        })?;
+        Ok(created)
+    }
+
+    /// The handle of the latest OTP of `phone` (the caller checks that it still holds an OTP
+    /// of this number).
+    pub fn latest(&self, phone: u64) -> Option<Handle> {
+        let phone = key(phone);
+        let hash = self.slab.hasher().hash_one(phone);
+        let shard = self.slab.lock(hash);
+        let h = shard.find(hash, |e| e.phone == phone)?;
+        shard.get(h).map(|e| e.latest).filter(|l| !l.is_none())
+    }
+
+    /// Forgets `otp` as the latest OTP of `phone` (when it leaves the store).
+    pub fn clear_latest(&self, phone: u64, otp: Handle) {
+        let phone = key(phone);
+        let hash = self.slab.hasher().hash_one(phone);
+        let mut shard = self.slab.lock(hash);
+        if let Some(h) = shard.find(hash, |e| e.phone == phone) {
+            if let Some(e) = shard.get_mut(h) {
+                if e.latest == otp {
+                    e.latest = Handle::NONE;
+                }
+            }
+        }
+    }
+
+    /// Drops entry `h` if it is past `keep_until` and points at no OTP; otherwise returns when
+    /// to look again.
+    pub fn expire(&self, h: Handle, now: u32) -> Option<u32> {
+        let mut shard = self.slab.lock_handle(h);
+        let e = shard.get(h)?;
+        if e.keep_until <= now && e.latest.is_none() {
+            shard.remove(h);
+            return None;
+        }
+        Some(e.keep_until.max(now + 1))
+    }
+
+    /// Counts a create unless the sliding window is full. Returns the verdict and, when the
+    /// entry is new, its handle and the time it may be dropped (for the expiry queue).
+    pub fn hit(
+        &self,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Result<(NumberLimit, Option<(Handle, u32)>), SlabFull> {
+        let ((verdict, keep_until), created) =
+            self.with_entry(phone, now, |e| (e.hit(limit, window_s, now), e.keep_until))?;
+        Ok((verdict, created.map(|h| (h, keep_until))))
+    }
+}
+
+impl PhoneEntry {
+    fn hit(&mut self, limit: u32, window_s: u32, now: u32) -> NumberLimit {
+        let e = self;
+        let w = window_s.max(1);
+        let start = now - now % w;
+        if e.window_start != start {
+            e.prev = if e.window_start.saturating_add(w) == start {
+                e.cur
+            } else {
+                0
+            };
+            e.cur = 0;
+            e.window_start = start;
+        }
+        let elapsed = now - start;
+        let (prev, cur, limit_f) = (f64::from(e.prev), f64::from(e.cur), f64::from(limit));
+        let wf = f64::from(w);
+        let estimate = prev * (wf - f64::from(elapsed)) / wf + cur;
+        if estimate + 1.0 > limit_f {
+            let allowed = limit_f - 1.0; // the estimate must fall to this
+            let wait = if cur <= allowed && prev > 0.0 {
+                // within this window, once the previous one weighs little enough
+                let e_needed = wf * (1.0 - (allowed - cur) / prev);
+                (e_needed - f64::from(elapsed)).max(1.0)
+            } else {
+                // next window, where this one becomes the previous
+                let e_needed = if cur > 0.0 {
+                    wf * (1.0 - allowed / cur)
+                } else {
+                    0.0
+                };
+                f64::from(w - elapsed) + e_needed.max(0.0)
+            };
+            let secs = wait.ceil().clamp(1.0, f64::from(2 * w)) as u64;
+            return NumberLimit::Limited {
+                retry_after: Duration::from_secs(secs),
+            };
+        }
+        e.cur = e.cur.saturating_add(1);
+        // the counter matters until the end of the next window
+        e.keep_until = e.keep_until.max(start.saturating_add(2 * w));
+        NumberLimit::Allowed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed(v: Result<(NumberLimit, Option<(Handle, u32)>), SlabFull>) -> bool {
+        matches!(v, Ok((NumberLimit::Allowed, _)))
+    }
+
+    #[test]
+    fn five_per_window_then_limited_then_released() {
+        let idx = PhoneIndex::default();
+        let t0 = 1_000_000 - 1_000_000 % 600; // a window start
+        for i in 0..5 {
+            assert!(allowed(idx.hit(33, 5, 600, t0 + i)), "create {i}");
+        }
+        let Ok((NumberLimit::Limited { retry_after }, _)) = idx.hit(33, 5, 600, t0 + 10) else {
+            panic!("sixth create allowed");
+        };
+        assert!(retry_after.as_secs() >= 590, "{retry_after:?}");
+        // another number is not affected
+        assert!(allowed(idx.hit(34, 5, 600, t0 + 10)));
+        // at the advertised time one more create passes, not two
+        let t1 = t0 + 10 + u32::try_from(retry_after.as_secs()).unwrap_or(0);
+        assert!(allowed(idx.hit(33, 5, 600, t1)));
+        assert!(!allowed(idx.hit(33, 5, 600, t1)));
+        // two windows later everything is forgotten
+        assert!(allowed(idx.hit(33, 5, 600, t0 + 1800)));
+    }
+
+    #[test]
+    fn latest_and_expiry() {
+        let idx = PhoneIndex::default();
+        let (otp, other) = (Handle::from_raw(1), Handle::from_raw(2));
+        let entry = idx
+            .set_latest(7, otp, 100)
+            .expect("room")
+            .expect("new entry");
+        assert_eq!(idx.set_latest(7, otp, 100), Ok(None));
+        assert_eq!(idx.latest(7), Some(otp));
+        assert_eq!(idx.expire(entry, 200), Some(200 + 1)); // still points at an OTP
+        idx.clear_latest(7, other);
+        assert_eq!(idx.latest(7), Some(otp));
+        idx.clear_latest(7, otp);
+        assert_eq!(idx.latest(7), None);
+        assert_eq!(idx.expire(entry, 200), None);
+        assert!(idx.is_empty());
+    }
+
+    #[test]
+    fn a_new_entry_is_reported_once_with_its_keep_time() {
+        let idx = PhoneIndex::default();
+        let t0 = 600_000;
+        let Ok((NumberLimit::Allowed, Some((entry, keep)))) = idx.hit(44, 5, 600, t0) else {
+            panic!("first hit must make an entry");
+        };
+        assert_eq!(
+            keep,
+            t0 + 1200,
+            "the counter matters until the end of the next window"
+        );
+        assert!(matches!(
+            idx.hit(44, 5, 600, t0 + 1),
+            Ok((NumberLimit::Allowed, None))
+        ));
+        assert_eq!(idx.expire(entry, t0 + 1199), Some(t0 + 1200));
+        assert_eq!(idx.expire(entry, t0 + 1200), None);
+        assert!(idx.is_empty());
+    }
+}
