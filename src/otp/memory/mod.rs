@@ -680,6 +680,94 @@ mod tests {
         assert_eq!(queued, 0, "no deadline left behind or duplicated");
     }
 
+    /// Four threads create, submit, look up, verify and remove while a fifth expires and drops
+    /// an older generation of OTPs, whose freed slots the new ones take: every index must agree
+    /// at every step and be empty at the end, and each OTP must reach one final status once.
+    #[test]
+    fn concurrent_steps_keep_every_index_consistent() {
+        let (store, seen) = store();
+        let store = Arc::new(store);
+        let old_created = T0 - 400; // expires at T0 - 340, leaves at T0 - 40
+        for i in 0..4000 {
+            let mut r = record(31_600_000_000 + i, 60);
+            r.created = old_created;
+            block_on(store.insert(OtpId::random(), r)).unwrap();
+        }
+        let per_thread = 3000u64;
+        let total = 4 * per_thread;
+        let progress = Arc::new(AtomicUsize::new(0));
+        let verified = Arc::new(AtomicU32::new(0));
+        let workers: Vec<_> = (0..4u64)
+            .map(|t| {
+                let (store, verified, progress) =
+                    (store.clone(), verified.clone(), progress.clone());
+                std::thread::spawn(move || {
+                    for i in 0..per_thread {
+                        let phone = 49_150_000_000 + t * per_thread + i;
+                        let id = OtpId::random();
+                        let ttl = 60 + (i % 3) as u16 * 30;
+                        block_on(store.insert(id, record(phone, ttl))).unwrap();
+                        let mid = format!("{}f{i:x}", t + 1); // canonical: no leading zero
+                        let sub = DeliveryChange::Submitted {
+                            smsc: "sim".into(),
+                            message_ids: vec![mid.clone()],
+                        };
+                        block_on(store.apply_delivery(&id, sub, T0 + 1)).unwrap();
+                        assert_eq!(block_on(store.find_by_message_id(&mid)).unwrap(), Some(id));
+                        assert_eq!(block_on(store.latest_for_phone(phone)).unwrap(), Some(id));
+                        match i % 4 {
+                            0 => {
+                                let r = block_on(store.verify(&id, &PinHash([1; 16]), T0 + 2));
+                                assert!(r.unwrap().is_ok());
+                                verified.fetch_add(1, Ordering::Relaxed);
+                            }
+                            1 => {
+                                assert!(block_on(store.remove(&id)).unwrap().is_some());
+                                assert_eq!(block_on(store.find_by_message_id(&mid)).unwrap(), None);
+                            }
+                            _ => {}
+                        }
+                        progress.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        // the expiry clock moves with the workers' progress, so the two interleave
+        let expirer = {
+            let (store, progress) = (store.clone(), progress.clone());
+            std::thread::spawn(move || loop {
+                let done = progress.load(Ordering::Relaxed) as u64;
+                expire_all_due(&store, old_created + (400 * done / total) as u32);
+                if done == total {
+                    break;
+                }
+                std::thread::yield_now();
+            })
+        };
+        for w in workers {
+            w.join().expect("worker");
+        }
+        expirer.join().expect("expirer");
+        assert_eq!(
+            seen.0.load(Ordering::Relaxed),
+            4000,
+            "the old generation expired once"
+        );
+        assert_eq!(
+            store.len() as u64,
+            total - total / 4,
+            "old ones gone, removed ones gone"
+        );
+        assert_eq!(u64::from(verified.load(Ordering::Relaxed)), total / 4);
+        // the rest of the new ones expire, each once, then everything leaves
+        expire_all_due(&store, T0 + 150);
+        assert_eq!(store.pending(), 0);
+        assert_eq!(u64::from(seen.0.load(Ordering::Relaxed)), 4000 + total / 2);
+        expire_all_due(&store, T0 + 150 + RETAIN);
+        expire_all_due(&store, T0 - T0 % 600 + 1800);
+        assert_eq!(store.sizes(), (0, 0, 0, 0, 0));
+    }
+
     #[test]
     fn a_receipt_id_reused_by_the_smsc_leads_to_the_newer_otp() {
         let (store, _) = store();
