@@ -46,6 +46,15 @@ pub enum DispatchError {
 }
 
 impl DispatchError {
+    /// A stable name for the error body's `reason`.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            DispatchError::QueueFull { .. } => "queue_full",
+            DispatchError::NoRoute { .. } => "no_route",
+            DispatchError::ShuttingDown { .. } => "shutting_down",
+        }
+    }
+
     pub fn retry_after(&self) -> Duration {
         match self {
             DispatchError::QueueFull { retry_after }

@@ -279,6 +279,7 @@ async fn engine_refusal_is_503_and_keeps_nothing() {
     assert_eq!(res.headers()["retry-after"], "3");
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(error_of(&body).0, "server_error");
+    assert_eq!(body["error"]["reason"], "queue_full");
     let ready: serde_json::Value = s
         .client
         .get(s.url("/readyz"))

@@ -296,13 +296,17 @@ impl From<OtpError> for ApiError {
                 codes::STORE_FULL,
                 msg,
             )
+            .with_reason("store_full")
             .retry_after(Duration::from_secs(5)),
-            OtpError::Unavailable { retry_after, .. } => ApiError::new(
+            OtpError::Unavailable {
+                cause, retry_after, ..
+            } => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "server_error",
                 codes::UNAVAILABLE,
                 msg,
             )
+            .with_reason(cause)
             .retry_after(retry_after),
         }
     }

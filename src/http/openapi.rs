@@ -236,7 +236,7 @@ pub fn document() -> Value {
                         "message": {"type": "string"},
                         "uri": {"type": "string"},
                         "field": {"type": "string", "description": "the request field at fault, when there is one"},
-                        "reason": {"type": "string", "enum": ["tenant_rate", "number_limit", "prefix_velocity", "country_daily_cap", "low_conversion", "resend_limit", "country_not_allowed"], "description": "which abuse limit refused the request"}
+                        "reason": {"type": "string", "enum": ["tenant_rate", "number_limit", "prefix_velocity", "country_daily_cap", "low_conversion", "resend_limit", "country_not_allowed", "queue_full", "no_route", "shutting_down", "store_unavailable", "store_full", "id_collision"], "description": "which abuse limit refused the request (4xx), or why the service cannot take it now (503)"}
                     }}}}
             }
         }

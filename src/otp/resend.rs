@@ -90,6 +90,7 @@ impl OtpService {
             blocked("dispatch");
             return Err(OtpError::Unavailable {
                 reason: e.to_string(),
+                cause: e.cause(),
                 retry_after: e.retry_after(),
             });
         }

@@ -69,6 +69,9 @@ pub enum OtpError {
     #[error("{reason}")]
     Unavailable {
         reason: String,
+        /// A stable name for it (`queue_full`, `no_route`, `shutting_down`,
+        /// `store_unavailable`, `id_collision`).
+        cause: &'static str,
         retry_after: Duration,
     },
 }
@@ -79,6 +82,7 @@ impl From<StoreError> for OtpError {
             StoreError::Full(_) => OtpError::StoreFull,
             StoreError::Duplicate => OtpError::Unavailable {
                 reason: "id collision, retry".into(),
+                cause: "id_collision",
                 retry_after: Duration::from_secs(1),
             },
             StoreError::Unavailable(reason) => {
@@ -86,6 +90,7 @@ impl From<StoreError> for OtpError {
                 tracing::warn!(%reason, "OTP store unavailable");
                 OtpError::Unavailable {
                     reason: "the OTP store is unavailable, retry".into(),
+                    cause: "store_unavailable",
                     retry_after: StoreError::RETRY_AFTER,
                 }
             }
@@ -297,6 +302,7 @@ impl OtpService {
             blocked("dispatch");
             return Err(OtpError::Unavailable {
                 reason: e.to_string(),
+                cause: e.cause(),
                 retry_after: e.retry_after(),
             });
         }
