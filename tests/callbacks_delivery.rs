@@ -114,14 +114,7 @@ async fn every_transition_arrives_in_order_and_signed() {
     assert_eq!(s.verify(&a, &pin).await.0, 200);
     // CANCELLED
     let b = create_with_hook(&s, "+33612340002", &rx.url, 600).await;
-    assert_eq!(
-        s.delete(&format!("/otp/{b}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(s.cancel(&b).await, 200);
     // REJECTED with the SMPP error, then FAILED after the last wrong attempt
     let c = create_with_hook(&s, "+33612340003", &rx.url, 600).await;
     s.sink.on_update(DeliveryUpdate::Rejected {
@@ -257,14 +250,7 @@ async fn a_receiver_that_fails_three_times_then_recovers_gets_the_update() {
     let rx = Receiver::start(3, false).await;
     let s = Server::start(config()).await;
     let id = create_with_hook(&s, "+33612340010", &rx.url, 600).await;
-    assert_eq!(
-        s.delete(&format!("/otp/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(s.cancel(&id).await, 200);
     let got = rx.wait_until(WAIT, |u| !u.is_empty()).await;
     assert_eq!(of(&got, &id), pairs(&[("CANCELLED", "QUEUED")]));
     assert_eq!(rx.shared.hits.load(std::sync::atomic::Ordering::SeqCst), 4);
@@ -299,14 +285,7 @@ async fn a_hanging_receiver_slows_neither_creates_nor_shutdown() {
     c.callbacks.shutdown_grace_ms = 200;
     let s = Server::start(c).await;
     let first = create_with_hook(&s, "+33612340020", &rx.url, 600).await;
-    assert_eq!(
-        s.delete(&format!("/otp/{first}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(s.cancel(&first).await, 200);
     assert_eq!(
         rx.wait_hits(1, WAIT).await,
         1,
@@ -316,14 +295,7 @@ async fn a_hanging_receiver_slows_neither_creates_nor_shutdown() {
     let started = std::time::Instant::now();
     for i in 0..100 {
         let id = create_with_hook(&s, &format!("+336123{:05}", 20_000 + i), &rx.url, 600).await;
-        assert_eq!(
-            s.delete(&format!("/otp/{id}"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(s.cancel(&id).await, 200);
     }
     let took = started.elapsed();
     assert!(

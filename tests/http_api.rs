@@ -59,28 +59,14 @@ async fn create_get_verify_once() {
     assert_eq!(pin.len(), 6);
     assert!(pin.bytes().all(|b| b.is_ascii_digit()));
 
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id).await;
     assert_eq!(got["otpId"], otp["otpId"]);
     assert_eq!(got["status"], "PENDING");
     assert!(got.get("warnings").is_none());
 
     let (status, body) = s.verify(&id, &pin).await;
     assert_eq!((status, body), (200, json!({"status": "VERIFIED"})));
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id).await;
     assert_eq!(got["status"], "VERIFIED");
     // single use
     let (status, body) = s.verify(&id, &pin).await;
@@ -134,14 +120,7 @@ async fn attempts_then_failed() {
     // even the right PIN fails now
     let (_, body) = s.verify(id, &pin).await;
     assert_eq!(error_of(&body), ("otp_failed".into(), 2026));
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(id).await;
     assert_eq!(got["status"], "FAILED");
     assert_eq!(got["attempts"], 3);
     s.stop().await;
@@ -275,14 +254,7 @@ async fn expiry_marks_then_removes() {
     let id = otp["otpId"].as_str().unwrap().to_owned();
     let pin = s.dispatcher.pin_for(&id);
     s.clock.advance(Duration::from_secs(61));
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id).await;
     assert_eq!(got["status"], "EXPIRED");
     let (status, body) = s.verify(&id, &pin).await;
     assert_eq!(status, 400);
@@ -357,14 +329,7 @@ async fn delivery_reports_update_the_otp() {
         smsc: "sim".into(),
         message_ids: vec!["00FF".into()],
     });
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id).await;
     assert_eq!(got["deliveryStatus"], "SENT");
     // the receipt carries the id in decimal
     s.sink.on_update(DeliveryUpdate::Receipt {
@@ -372,14 +337,7 @@ async fn delivery_reports_update_the_otp() {
         outcome: ReceiptOutcome::Delivered,
         error: None,
     });
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id).await;
     assert_eq!(got["deliveryStatus"], "DELIVERED");
 
     let id2 = s.create_ok("+33612345604").await;
@@ -389,14 +347,7 @@ async fn delivery_reports_update_the_otp() {
         command_status: 0x45,
         reason: "submit failed".into(),
     });
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id2}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id2).await;
     assert_eq!(got["deliveryStatus"], "REJECTED");
     assert!(got["smppError"].as_str().unwrap().contains("0x00000045"));
     let id3 = s.create_ok("+33612345605").await;
@@ -404,14 +355,7 @@ async fn delivery_reports_update_the_otp() {
         otp_id: id3.clone(),
         reason: "deadline".into(),
     });
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id3}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id3).await;
     assert_eq!(got["deliveryStatus"], "FAILED");
     s.stop().await;
 }

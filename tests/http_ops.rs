@@ -112,14 +112,7 @@ async fn openapi_matches_the_server() {
         .cloned()
         .collect();
     let id = s.create_ok("+33612345678").await;
-    let got: serde_json::Value = s
-        .get(&format!("/otp/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id).await;
     let mut returned: std::collections::BTreeSet<String> =
         got.as_object().unwrap().keys().cloned().collect();
     returned.insert("warnings".into());

@@ -86,14 +86,7 @@ async fn resends_are_limited_per_otp_and_per_number() {
         .unwrap();
     assert_eq!(theirs.status(), 404);
     let c2 = s.create_ok("+33612345602").await;
-    assert_eq!(
-        s.delete(&format!("/otp/{c2}"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(s.cancel(&c2).await, 200);
     assert_eq!(error_of(&resend(&s, &c2).await.1).1, 2024);
     let e = s.create_ok("+33612345603").await;
     s.clock.advance(Duration::from_secs(601));

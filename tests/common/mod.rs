@@ -181,6 +181,18 @@ impl Server {
         body["otpId"].as_str().unwrap().to_owned()
     }
 
+    /// `GET /otp/{id}`'s body.
+    pub async fn otp(&self, id: &str) -> serde_json::Value {
+        let res = self.get(&format!("/otp/{id}")).send().await.unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// `DELETE /otp/{id}`'s status.
+    pub async fn cancel(&self, id: &str) -> u16 {
+        let res = self.delete(&format!("/otp/{id}")).send().await.unwrap();
+        res.status().as_u16()
+    }
+
     pub async fn verify(&self, id: &str, pin: &str) -> (u16, serde_json::Value) {
         let res = self
             .post(&format!("/otp/{id}"))
