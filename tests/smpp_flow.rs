@@ -26,11 +26,7 @@ async fn window_is_never_exceeded() {
     };
     let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
     let n = 400;
-    for i in 0..n {
-        engine.try_dispatch(sms(i)).unwrap();
-    }
-    sink.wait_final(n as usize).await;
-    assert_eq!(sink.submitted().len(), n as usize);
+    send_all_submitted(&engine, &sink, n).await;
     let c = sim.counters();
     assert_eq!(c.window_violations, 0);
     assert_eq!(c.messages, u64::from(n));
@@ -51,9 +47,7 @@ async fn throttle_holds_the_configured_rate() {
     eventually("both binds up", || engine.binds_up() == 2).await;
     let start = Instant::now();
     let n = 100;
-    for i in 0..n {
-        engine.try_dispatch(sms(i)).unwrap();
-    }
+    dispatch_n(&engine, n);
     // Measure over one bounded run: what went out can never exceed rate x time + burst.
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let sent = sim.counters().submit_sm as f64;
@@ -84,11 +78,7 @@ async fn throttled_storm_is_ridden_out() {
     };
     let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
     let n = 200;
-    for i in 0..n {
-        engine.try_dispatch(sms(i)).unwrap();
-    }
-    sink.wait_final(n as usize).await;
-    assert_eq!(sink.submitted().len(), n as usize, "{:?}", sink.all());
+    send_all_submitted(&engine, &sink, n).await;
     let c = sim.counters();
     assert!(c.throttled > 0, "the simulator never throttled");
     assert_eq!(c.messages, u64::from(n));
@@ -264,11 +254,7 @@ async fn smsc_queue_full_pauses_and_retries_without_loss() {
     };
     let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
     let n = 60;
-    for i in 0..n {
-        engine.try_dispatch(sms(i)).unwrap();
-    }
-    sink.wait_final(n as usize).await;
-    assert_eq!(sink.submitted().len(), n as usize, "{:?}", sink.all());
+    send_all_submitted(&engine, &sink, n).await;
     let c = sim.counters();
     assert!(c.window_violations > 0, "ESME_RMSGQFUL never answered");
     assert_eq!(c.messages, u64::from(n));

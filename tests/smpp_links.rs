@@ -24,9 +24,7 @@ async fn killed_link_reconnects_and_in_flight_messages_arrive() {
     };
     let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
     let n = 120;
-    for i in 0..n {
-        engine.try_dispatch(sms(i)).unwrap();
-    }
+    dispatch_n(&engine, n);
     eventually("some traffic", || sim.counters().parts >= 20).await;
     sim.disconnect_all();
     sink.wait_final(n as usize).await;

@@ -6,7 +6,7 @@ mod smpp_support;
 use std::time::Duration;
 
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
-use otpgate::dispatch::{DeliveryUpdate, Dispatcher};
+use otpgate::dispatch::DeliveryUpdate;
 use otpgate::smpp::{metrics as m, SmppEngine, SmscConfig};
 use otpgate_loadtest::sim::SimConfig;
 use smpp_support::*;
@@ -26,9 +26,7 @@ async fn metrics_are_named_and_labelled_as_agreed() {
     };
     let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
     let n = 40;
-    for i in 0..n {
-        engine.try_dispatch(sms(i)).unwrap();
-    }
+    dispatch_n(&engine, n);
     sink.wait_until("receipts", |u| {
         u.iter()
             .filter(|u| matches!(u, DeliveryUpdate::Receipt { .. }))

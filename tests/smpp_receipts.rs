@@ -5,7 +5,7 @@ mod smpp_support;
 
 use std::time::Duration;
 
-use otpgate::dispatch::{DeliveryUpdate, Dispatcher, ReceiptOutcome};
+use otpgate::dispatch::{DeliveryUpdate, ReceiptOutcome};
 use otpgate::smpp::SmppEngine;
 use otpgate_codec::dlr::message_id_variants;
 use otpgate_loadtest::sim::{MessageIdFormat, ReceiptCarrier, SimConfig};
@@ -25,9 +25,7 @@ async fn receipts_match(format: MessageIdFormat, carrier: ReceiptCarrier) {
     )
     .unwrap();
     let n = 10;
-    for i in 0..n {
-        engine.try_dispatch(sms(i)).unwrap();
-    }
+    dispatch_n(&engine, n);
     sink.wait_until("a receipt per message", |u| {
         u.iter()
             .filter(|u| matches!(u, DeliveryUpdate::Receipt { .. }))

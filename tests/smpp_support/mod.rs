@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use otpgate::dispatch::{DeliverySink, DeliveryUpdate, OutboundSms};
+use otpgate::dispatch::{DeliverySink, DeliveryUpdate, Dispatcher, OutboundSms};
 use otpgate::smpp::{EngineSettings, SmscConfig};
 use otpgate_loadtest::sim::{self, SimConfig, SimHandle};
 use tokio::net::TcpListener;
@@ -140,6 +140,22 @@ pub fn sms(n: u32) -> OutboundSms {
         text: format!("Your verification code is {:06}", n % 1_000_000),
         expires_at: SystemTime::now() + Duration::from_secs(600),
     }
+}
+
+/// Hands `sms(0)`..`sms(n - 1)` to the engine; each must be queued.
+pub fn dispatch_n(engine: &dyn Dispatcher, n: u32) {
+    for i in 0..n {
+        if let Err(e) = engine.try_dispatch(sms(i)) {
+            panic!("message {i} refused: {e}");
+        }
+    }
+}
+
+/// Sends `n` messages and waits until every one of them is submitted.
+pub async fn send_all_submitted(engine: &dyn Dispatcher, sink: &RecordingSink, n: u32) {
+    dispatch_n(engine, n);
+    sink.wait_final(n as usize).await;
+    assert_eq!(sink.submitted().len(), n as usize, "{:?}", sink.all());
 }
 
 pub fn destination(n: u32) -> String {
