@@ -67,6 +67,7 @@ fn bench(c: &mut Criterion) {
             key_prefix: format!("bench-{}", OtpId::random()),
             timeout: Duration::from_secs(5),
             retain_s: 300,
+            max_live: 50_000_000,
         };
         let store = rt
             .block_on(RedisStore::connect(opts, clock.clone()))

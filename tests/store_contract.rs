@@ -54,6 +54,35 @@ async fn insert_get_and_duplicate(f: Fixture) {
     assert_eq!(f.store.latest_for_phone(33612345678).await.unwrap(), None);
 }
 
+async fn refuses_beyond_max_live_until_one_leaves(f: Fixture) {
+    let now = f.clock.unix_secs();
+    let mut first = None;
+    for i in 0..store_support::MAX_LIVE as u64 {
+        let id = OtpId::random();
+        f.store
+            .insert(id, record(33_700_000_000 + i, now, 600, 5, 7))
+            .await
+            .unwrap();
+        first.get_or_insert(id);
+    }
+    let over = f
+        .store
+        .insert(OtpId::random(), record(33_710_000_000, now, 600, 5, 7))
+        .await;
+    assert_eq!(
+        over,
+        Err(otpgate::otp::store::StoreError::Full(
+            store_support::MAX_LIVE
+        ))
+    );
+    let first = first.expect("inserted");
+    assert!(f.store.remove(&first).await.unwrap().is_some());
+    f.store
+        .insert(OtpId::random(), record(33_710_000_000, now, 600, 5, 7))
+        .await
+        .unwrap();
+}
+
 async fn verify_succeeds_once(f: Fixture) {
     let (id, now) = new_otp(&f, 33612345670, 5).await;
     let r = f.store.verify(&id, &RIGHT, now + 1).await.unwrap().unwrap();
@@ -421,6 +450,7 @@ macro_rules! suite {
 
 suite!(
     insert_get_and_duplicate,
+    refuses_beyond_max_live_until_one_leaves,
     verify_succeeds_once,
     wrong_pins_use_attempts_then_fail,
     expired_otp_does_not_verify,

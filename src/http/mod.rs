@@ -100,6 +100,7 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
                 key_prefix: s.key_prefix.clone(),
                 timeout: Duration::from_millis(s.timeout_ms),
                 retain_s: config.otp.retain_after_expiry_s,
+                max_live: config.otp.max_live,
             };
             let store = Arc::new(RedisStore::connect(opts, clock.clone()).await?);
             let abuse = Arc::new(RedisGuard::new(store.clone(), config.abuse.clone()));

@@ -51,10 +51,12 @@ impl Fixture {
 }
 
 pub const RETAIN_S: u32 = 300;
+/// Small, so that the limit itself can be tested.
+pub const MAX_LIVE: usize = 200;
 
 pub fn memory() -> Fixture {
     let clock = Arc::new(Clock::new());
-    let store = Arc::new(MemoryStore::new(clock.clone(), 1_000_000, RETAIN_S));
+    let store = Arc::new(MemoryStore::new(clock.clone(), MAX_LIVE, RETAIN_S));
     let changes = Arc::new(Changes::default());
     store.set_observer(changes.clone());
     Fixture {
@@ -77,6 +79,7 @@ pub async fn redis_target(target: Target, what: &str) -> Fixture {
         key_prefix: unique_prefix(what),
         timeout: Duration::from_secs(5),
         retain_s: RETAIN_S,
+        max_live: MAX_LIVE,
     };
     let store = Arc::new(
         RedisStore::connect(opts, clock.clone())

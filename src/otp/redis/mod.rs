@@ -47,6 +47,8 @@ pub struct RedisOptions {
     pub timeout: Duration,
     /// How long a finished OTP stays readable after its expiry time.
     pub retain_s: u32,
+    /// OTPs stored at most, counted over every node (see [`RedisStore`]'s `insert`).
+    pub max_live: usize,
 }
 
 /// What a record script answers: code, changed, HGETALL, extra.
@@ -56,6 +58,7 @@ pub struct RedisStore {
     redis: Redis,
     prefix: String,
     retain_s: u32,
+    max_live: usize,
     clock: Arc<Clock>,
     observer: OnceLock<Arc<dyn ChangeObserver>>,
     live: AtomicUsize,
@@ -74,12 +77,17 @@ impl RedisStore {
             redis: Redis::new(conn, opts.timeout),
             prefix: opts.key_prefix,
             retain_s: opts.retain_s,
+            max_live: opts.max_live,
             clock,
             observer: OnceLock::new(),
             live: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
         };
         store.redis.cmd::<String>(&redis::cmd("PING")).await?;
+        // what the other nodes stored counts from the start
+        let card = redis::cmd("ZCARD").arg(store.due_key()).clone();
+        let live: usize = store.redis.cmd(&card).await?;
+        store.live.store(live, Ordering::Relaxed);
         Ok(store)
     }
 
@@ -171,6 +179,22 @@ impl RedisStore {
                 tracing::debug!(error = %e, "message id left indexed until it expires");
             }
         }
+    }
+
+    pub(crate) fn max_live(&self) -> usize {
+        self.max_live
+    }
+
+    /// Counts an OTP this node just stored, until the next snapshot has it.
+    pub(crate) fn count_inserted(&self) {
+        self.live.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Uncounts an OTP this node just removed, until the next snapshot.
+    pub(crate) fn count_removed(&self) {
+        let _ = self
+            .live
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
     pub(crate) fn set_snapshot(&self, live: usize, pending: usize) {

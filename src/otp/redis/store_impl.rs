@@ -20,7 +20,13 @@ use crate::otp::store::{
 
 #[async_trait]
 impl Store for RedisStore {
+    /// Refused as full when the stored OTPs of every node (the last snapshot, refreshed by
+    /// housekeeping every half second, plus this node's inserts since) reach `max_live`: a
+    /// burst on several nodes can pass it by what they store within one refresh.
     async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
+        if self.len() >= self.max_live() {
+            return Err(StoreError::Full(self.max_live()));
+        }
         let now = self.clock.unix_secs();
         let keep = self.keep_s(&record, now);
         let mut inv = scripts::INSERT.key(self.otp_key(&id));
@@ -49,6 +55,7 @@ impl Store for RedisStore {
             self.redis.cmd::<()>(&due),
             self.redis.cmd::<()>(&pending)
         );
+        self.count_inserted();
         a.and(b).and(c)
     }
 
@@ -63,7 +70,9 @@ impl Store for RedisStore {
                 .arg(self.due_key())
                 .arg(id.to_string())
                 .clone();
-            let _ = self.redis.cmd::<i64>(&zrem).await;
+            if self.redis.cmd::<i64>(&zrem).await == Ok(1) {
+                self.count_removed();
+            }
             if r.status == OtpStatus::Pending {
                 self.left_pending().await;
             }
