@@ -310,3 +310,48 @@ async fn a_redis_outage_answers_503_and_never_a_wrong_verdict() {
     );
     node.server.stop().await;
 }
+
+/// The tenant's create rate holds for the cluster, not per node: with a burst of 6 and one
+/// token a second, twenty quick creates spread over two nodes get 6 through (plus the tokens
+/// that came back during the run), where two per-node buckets would let 12 through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tenant_rate_is_shared_by_the_nodes() {
+    let Some(url) = store_support::redis_url() else {
+        return;
+    };
+    let prefix = store_support::unique_prefix("rate");
+    let limited = |c: &mut Config| {
+        c.tenants[0].rate_limit_per_s = 1;
+        c.tenants[0].rate_limit_burst = 6;
+    };
+    let (mut ca, mut cb) = (node_config(&url, &prefix), node_config(&url, &prefix));
+    limited(&mut ca);
+    limited(&mut cb);
+    let (a, b) = (start(ca).await, start(cb).await);
+    let started = std::time::Instant::now();
+    let mut allowed = 0;
+    let mut refused = Vec::new();
+    for i in 0..20 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let phone = format!("+4474001130{i:02}");
+        let (status, body) = node.post("/otp", json!({"phoneNumber": phone})).await;
+        match status {
+            201 => allowed += 1,
+            429 => refused.push(body),
+            other => panic!("create answered {other}: {body}"),
+        }
+    }
+    let elapsed_s = started.elapsed().as_secs();
+    assert!(
+        allowed >= 6 && allowed <= 6 + elapsed_s + 1,
+        "{allowed} creates allowed in {elapsed_s} s"
+    );
+    assert!(
+        refused
+            .iter()
+            .all(|b| b["error"]["reason"] == "tenant_rate"),
+        "{refused:?}"
+    );
+    a.stop().await;
+    b.stop().await;
+}

@@ -118,8 +118,11 @@ impl Drop for IdemGuard<'_> {
 /// `POST /otp`.
 pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Reply {
     let tenant = auth::tenant(&app.tenants, &headers)?;
-    let rate = tenant
-        .take(app.service.clock().instant())
+    let rate = app
+        .rate
+        .take(tenant)
+        .await
+        .map_err(OtpError::from)?
         .map_err(|(info, retry_after)| {
             ApiError::from(OtpError::TenantLimited { info, retry_after })
         })?;

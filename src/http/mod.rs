@@ -31,9 +31,10 @@ use crate::otp::abuse::AbuseGuard;
 use crate::otp::guard::PumpingGuard;
 use crate::otp::pin::PinHasher;
 use crate::otp::redis::abuse::RedisGuard;
+use crate::otp::redis::rate::RedisRate;
 use crate::otp::redis::{RedisOptions, Target};
 use crate::otp::store::StoreError;
-use crate::otp::tenant::Tenants;
+use crate::otp::tenant::{LocalRate, TenantRate, Tenants};
 use crate::otp::{Clock, MemoryStore, OtpService, RedisStore, Store, StoreSink};
 
 pub use routes::router;
@@ -52,6 +53,8 @@ pub struct Prepared {
     pub store: Arc<dyn Store>,
     /// The pumping guard: per node with the memory store, shared with the Redis store.
     pub abuse: Arc<dyn PumpingGuard>,
+    /// The tenants' create rate: per node with the memory store, shared with the Redis store.
+    pub rate: Arc<dyn TenantRate>,
     pub sink: Arc<StoreSink>,
     pub hasher: PinHasher,
     /// Status changes waiting to be POSTed to their `otpCallbackUrl`.
@@ -79,7 +82,8 @@ pub fn prepare(config: &Config) -> Prepared {
         config.otp.retain_after_expiry_s,
     ));
     let abuse = Arc::new(AbuseGuard::new(config.abuse.clone()));
-    assemble(config, clock, store, abuse)
+    let rate = Arc::new(LocalRate::new(clock.clone()));
+    assemble(config, clock, store, abuse, rate)
 }
 
 /// Builds the store `[store] kind` names: the in-memory one, or the Redis one (connecting to
@@ -104,7 +108,8 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
             };
             let store = Arc::new(RedisStore::connect(opts, clock.clone()).await?);
             let abuse = Arc::new(RedisGuard::new(store.clone(), config.abuse.clone()));
-            Ok(assemble(config, clock, store, abuse))
+            let rate = Arc::new(RedisRate::new(store.clone()));
+            Ok(assemble(config, clock, store, abuse, rate))
         }
     }
 }
@@ -115,6 +120,7 @@ pub fn assemble(
     clock: Arc<Clock>,
     store: Arc<dyn Store>,
     abuse: Arc<dyn PumpingGuard>,
+    rate: Arc<dyn TenantRate>,
 ) -> Prepared {
     let callbacks = Arc::new(CallbackQueue::new(config.callbacks.queue_capacity));
     store.set_observer(Arc::new(CallbackObserver::new(
@@ -137,6 +143,7 @@ pub fn assemble(
         clock,
         store,
         abuse,
+        rate,
         sink,
         hasher,
         callbacks,
@@ -147,6 +154,8 @@ pub fn assemble(
 pub struct App {
     pub service: OtpService,
     pub tenants: Tenants,
+    /// Where the tenants' create tokens are counted.
+    pub rate: Arc<dyn TenantRate>,
     pub config: Config,
     /// Woken whenever an idempotency key is completed or released.
     pub idem_changed: Notify,
@@ -168,6 +177,7 @@ pub fn app(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatcher>
     Arc::new(App {
         service,
         tenants: Tenants::new(&config.tenants, prepared.clock.instant()),
+        rate: prepared.rate.clone(),
         config: config.clone(),
         idem_changed: Notify::new(),
         in_flight: Semaphore::new(config.http.max_in_flight),

@@ -1,12 +1,16 @@
 //! Tenants (API clients from the configuration): lookup by token in constant time, and each
-//! tenant's create rate limit (a token bucket).
+//! tenant's create rate limit (a token bucket), counted in this process or, behind
+//! [`TenantRate`], shared by every node.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
+use super::clock::Clock;
+use super::store::StoreError;
 use crate::config::TenantConfig;
 
 /// The rate-limit state reported in `X-Rate-Limit-*` headers.
@@ -36,7 +40,8 @@ impl Tenant {
         &self.config.name
     }
 
-    fn burst(&self) -> f64 {
+    /// Tokens the bucket holds when full.
+    pub fn burst(&self) -> f64 {
         let c = &self.config;
         f64::from(if c.rate_limit_burst == 0 {
             c.rate_limit_per_s
@@ -80,6 +85,34 @@ impl Tenant {
     pub fn sender_allowed(&self, sender: &str) -> bool {
         let list = &self.config.allowed_senders;
         list.is_empty() || list.iter().any(|s| s == sender)
+    }
+}
+
+/// A create's verdict: allowed (with the headers' figures, `None` when the tenant has no
+/// limit), or refused with the figures and the wait before the next token.
+pub type Taken = Result<Option<RateInfo>, (RateInfo, Duration)>;
+
+/// Where the tenants' create tokens are counted.
+#[async_trait]
+pub trait TenantRate: Send + Sync + 'static {
+    async fn take(&self, tenant: &Tenant) -> Result<Taken, StoreError>;
+}
+
+/// Each node counts its own creates (N nodes allow N times the rate).
+pub struct LocalRate {
+    clock: Arc<Clock>,
+}
+
+impl LocalRate {
+    pub fn new(clock: Arc<Clock>) -> Self {
+        Self { clock }
+    }
+}
+
+#[async_trait]
+impl TenantRate for LocalRate {
+    async fn take(&self, tenant: &Tenant) -> Result<Taken, StoreError> {
+        Ok(tenant.take(self.clock.instant()))
     }
 }
 

@@ -19,6 +19,7 @@
 pub mod abuse;
 mod conn;
 mod expiry;
+pub mod rate;
 pub mod record;
 mod scripts;
 mod store_impl;
