@@ -251,7 +251,7 @@ impl Charset {
                 }
                 continue;
             }
-            // Every septet but the escape has a character in a locking-shift table.
+            // A hole of a locking-shift table (the Indian ones have some) shows a space.
             out.push(self.locking.char_of(s).unwrap_or(' '));
         }
         Ok(())
