@@ -53,7 +53,9 @@ pub enum SmsCommand {
         /// How parts are tied together: udh8, udh16, sar or payload.
         #[arg(long, default_value = "udh8")]
         concat: String,
-        /// National language shift tables allowed (turkish, spanish, portuguese), comma-separated.
+        /// National language shift tables allowed, comma-separated: turkish, spanish, portuguese,
+        /// bengali, gujarati, hindi, kannada, malayalam, oriya, punjabi, tamil, telugu, urdu
+        /// (or ISO 639-1 codes).
         #[arg(long, value_delimiter = ',')]
         national: Vec<String>,
         /// Most parts allowed; a longer text is an error.

@@ -88,4 +88,19 @@ mod tests {
         assert!(sms_split("x", "klingon", "udh8", &[], 10).is_err());
         assert!(sms_split(&"a".repeat(2000), "gsm7", "udh8", &[], 3).is_err());
     }
+
+    #[test]
+    fn national_tables_by_name_or_code() {
+        let text = "आपका OTP 482913 है";
+        let ucs2 = sms_split(text, "auto", "udh8", &[], 10).map(|v| v["encoding"].clone());
+        assert_eq!(ucs2, Ok(Value::String("UCS2".into())));
+        for name in ["hindi", "hi"] {
+            let json = sms_split(text, "auto", "udh8", &["tamil".into(), name.into()], 10);
+            let json = json.unwrap_or_default();
+            assert_eq!(json["encoding"], "GSM7");
+            assert_eq!(json["national_language"]["language"], "hindi");
+            assert_eq!(json["parts"][0]["udh"], "06240106250106");
+        }
+        assert!(sms_split(text, "auto", "udh8", &["marathi".into()], 10).is_err());
+    }
 }

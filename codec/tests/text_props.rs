@@ -8,13 +8,17 @@ use otpgate_codec::text::{
 use proptest::prelude::*;
 
 /// Characters from every table and beyond: ASCII, GSM extension, Turkish/Spanish/Portuguese
-/// letters, Latin-1 only, Cyrillic, CJK, emoji (surrogate pairs), form feed.
+/// letters, Indian scripts (locking and single shift entries, and U+0904 that the Hindi
+/// tables lack), Latin-1 only, Cyrillic, CJK, emoji (surrogate pairs), form feed.
 fn any_char() -> impl Strategy<Value = char> {
     prop_oneof![
         6 => prop::char::range('a', 'z'),
         2 => prop::sample::select(vec![' ', '0', '9', '@', '\n', '\r', 'É', 'ß', 'Ø', 'Δ']),
         2 => prop::sample::select(vec!['€', '{', '}', '[', ']', '~', '\\', '^', '|', '\u{c}']),
         2 => prop::sample::select(vec!['ğ', 'ş', 'ı', 'İ', 'ç', 'á', 'í', 'ó', 'ú', 'ã', 'õ', 'ê', '∞']),
+        2 => prop::sample::select(vec![
+            'आ', 'क', 'ा', 'ै', '।', '९', '\u{904}', 'ড', '৳', 'ಡ', 'த', '௵', 'ఆ', 'ا', '؟', 'ੳ'
+        ]),
         1 => prop::sample::select(vec!['þ', '®', '±', 'ÿ']),
         1 => prop::char::range('А', 'я'),
         1 => prop::sample::select(vec!['中', '😀', '🇫', '𝄞']),

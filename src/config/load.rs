@@ -452,6 +452,15 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
                 "must be + followed by digits",
             )?;
         }
+        for (j, n) in s.national_languages.iter().enumerate() {
+            check(
+                otpgate_codec::text::NationalLanguage::from_name(n).is_some(),
+                f(&format!("national_languages[{j}]")),
+                "must name a TS 23.038 national language table: turkish, spanish, portuguese, \
+                 bengali, gujarati, hindi, kannada, malayalam, oriya, punjabi, tamil, telugu, \
+                 urdu, or its ISO 639-1 code",
+            )?;
+        }
     }
     Ok(())
 }
@@ -499,4 +508,24 @@ pub(super) fn summary(c: &Config) -> String {
     };
     let _ = writeln!(s, "security.pin_secret = {secret}");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_national(list: &str) -> Result<Config, ConfigError> {
+        let text =
+            format!("[[smsc]]\nname = \"a\"\nhost = \"127.0.0.1\"\nnational_languages = {list}\n");
+        load_str(&text, std::iter::empty())
+    }
+
+    #[test]
+    fn national_languages_are_checked() {
+        assert!(with_national(r#"["hindi", "ta", "Urdu", "assamese", "turkish"]"#).is_ok());
+        let err = with_national(r#"["hindi", "marathi"]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("smsc[0].national_languages[1]"), "{err}");
+    }
 }

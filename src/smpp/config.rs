@@ -121,8 +121,9 @@ pub struct SmscConfig {
     pub encoding: TextEncoding,
     /// data_coding written for GSM 03.38 text (0 = SMSC default alphabet, some SMSCs want 1).
     pub gsm7_data_coding: u8,
-    /// National language shift tables the text may use (e.g. "turkish", "spanish",
-    /// "portuguese"), as the codec names them.
+    /// National language shift tables the text may use, as the codec names them ("turkish",
+    /// "spanish", "portuguese", "bengali", "gujarati", "hindi", "kannada", "malayalam",
+    /// "oriya", "punjabi", "tamil", "telugu", "urdu") or by ISO 639-1 code ("hi").
     pub national_languages: Vec<String>,
     /// Pack GSM 03.38 septets (most SMSCs want one septet per octet: false).
     pub packed_gsm7: bool,

@@ -62,10 +62,7 @@ pub fn split_options(cfg: &SmscConfig, reference: u16) -> Result<SplitOptions, P
         .national_languages
         .iter()
         .map(|n| {
-            NationalLanguage::ALL
-                .into_iter()
-                .find(|l| l.name().eq_ignore_ascii_case(n))
-                .ok_or_else(|| PrepareError::NationalLanguage(n.clone()))
+            NationalLanguage::from_name(n).ok_or_else(|| PrepareError::NationalLanguage(n.clone()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(SplitOptions {
@@ -201,11 +198,36 @@ mod tests {
             ..SmscConfig::default()
         };
         assert!(prepare(&test_sms(1), &cfg, 0, 0).is_err());
+        for name in ["Turkish", "hindi", "hi", "Tamil", "urdu", "assamese"] {
+            let cfg = SmscConfig {
+                national_languages: vec![name.into()],
+                ..SmscConfig::default()
+            };
+            assert!(prepare(&test_sms(1), &cfg, 0, 0).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn hindi_tables_when_the_smsc_allows_them() {
+        let mut sms = test_sms(1);
+        sms.text = "आपका OTP 482913 है".into();
+        // Without national tables: UCS-2.
+        let p = prepare(&sms, &SmscConfig::default(), 0, 0).unwrap();
+        assert_eq!(p.encoding, "UCS2");
+        assert_eq!(p.parts[0].data_coding, 8);
+        // With them: GSM-7, Hindi locking and single shift IEs, decoding back exactly.
         let cfg = SmscConfig {
-            national_languages: vec!["Turkish".into()],
+            national_languages: vec!["turkish".into(), "hindi".into()],
             ..SmscConfig::default()
         };
-        assert!(prepare(&test_sms(1), &cfg, 0, 0).is_ok());
+        let p = prepare(&sms, &cfg, 0, 0).unwrap();
+        assert_eq!(p.encoding, "GSM7");
+        assert_eq!(p.parts.len(), 1);
+        let sm = &p.parts[0];
+        assert_eq!((sm.esm_class, sm.data_coding), (0x40, 0));
+        assert_eq!(sm.short_message[..7], [6, 0x24, 1, 6, 0x25, 1, 6]);
+        let decoded = text::decode_short_message(0, sm.esm_class, &sm.short_message).unwrap();
+        assert_eq!(decoded.text, sms.text);
     }
 
     #[test]

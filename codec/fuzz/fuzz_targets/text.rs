@@ -20,7 +20,7 @@ enum Input<'a> {
         text: String,
         encoding: u8,
         concat: u8,
-        languages: u8,
+        languages: u16,
         max_parts: u16,
         packed: bool,
         reference: u16,
@@ -60,7 +60,7 @@ impl<'a> Input<'a> {
 fn options(
     encoding: u8,
     concat: u8,
-    languages: u8,
+    languages: u16,
     max_parts: u16,
     packed: bool,
     reference: u16,

@@ -15,7 +15,8 @@ pub(crate) const ESC: u8 = 0x1B;
 const ABSENT: u8 = 0xFF;
 
 /// A 7-bit table with its reverse map: a direct array for U+0000..U+00FF and a sorted list of the
-/// few characters above (Greek capitals, euro sign, Turkish letters...) for binary search.
+/// characters above (Greek capitals, euro sign, Turkish letters, Indic scripts) for binary
+/// search.
 pub(crate) struct Alphabet {
     chars: Table,
     low: [u8; 256],
@@ -41,8 +42,8 @@ impl Alphabet {
                     if low[cp as usize] == ABSENT {
                         low[cp as usize] = septet as u8;
                     }
-                } else {
-                    // Insertion sort by character: tables have few such entries.
+                } else if !Self::holds(&high, high_len, ch) {
+                    // Insertion sort by character; the first septet wins here too.
                     let mut at = high_len;
                     while at > 0 && high[at - 1].0 as u32 > cp {
                         high[at] = high[at - 1];
@@ -60,6 +61,19 @@ impl Alphabet {
             high,
             high_len,
         }
+    }
+
+    /// Whether `ch` is among the first `len` entries of `high` (const: no iterators).
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    const fn holds(high: &[(char, u8); 128], len: usize, ch: char) -> bool {
+        let mut i = 0;
+        while i < len {
+            if high[i].0 == ch {
+                return true;
+            }
+            i += 1;
+        }
+        false
     }
 
     /// The septet standing for `ch`, if the table has it.
@@ -237,7 +251,7 @@ impl Charset {
                 }
                 continue;
             }
-            // Every septet but the escape has a character in a locking-shift table.
+            // A hole of a locking-shift table (the Indian ones have some) shows a space.
             out.push(self.locking.char_of(s).unwrap_or(' '));
         }
         Ok(())

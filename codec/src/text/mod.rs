@@ -2,8 +2,9 @@
 //! cheapest encoding and the segmentation of a text into the short messages that carry it.
 //!
 //! Layout:
-//! - `gsm7`: default alphabet and extension table; `national`: Turkish, Spanish and
-//!   Portuguese shift tables ([`NationalLanguage`]).
+//! - `gsm7`: default alphabet and extension table; `national`: the national language shift
+//!   tables ([`NationalLanguage`]): Turkish, Spanish, Portuguese, and in `indian` Bengali,
+//!   Gujarati, Hindi, Kannada, Malayalam, Oriya, Punjabi, Tamil, Telugu and Urdu.
 //! - `ucs2`, `latin1`: the octet encodings; `packing`: septets packed into octets.
 //! - `udh`: User Data Header information elements (concatenation 0x00/0x08, shifts 0x24/0x25).
 //! - `split`: [`analyze`] and [`split`]; `decode`: [`decode_short_message`] and reassembly;
@@ -29,6 +30,7 @@
 
 mod decode;
 mod gsm7;
+mod indian;
 mod json;
 mod latin1;
 mod national;

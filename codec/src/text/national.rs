@@ -1,7 +1,9 @@
-//! National language tables of 3GPP TS 23.038 annex A (locking shift A.3, single shift A.2) and
+//! National language tables of 3GPP TS 23.038 annex A (locking shift A.3, single shift A.2):
+//! the Turkish, Spanish and Portuguese ones here, the Indian ones in `indian`; and
 //! [`NationalLanguage`], the languages otpgate can encode with them.
 
 use super::gsm7::{Alphabet, Table, NONE};
+use super::indian;
 
 /// A.3.1 Turkish national language locking shift table (127 characters).
 const TURKISH_LOCKING: Table = [
@@ -115,11 +117,45 @@ pub enum NationalLanguage {
     Spanish,
     /// Identifier 3: locking and single shift tables.
     Portuguese,
+    /// Identifier 4, Bengali script (Bengali and Assamese): locking and single shift tables.
+    Bengali,
+    /// Identifier 5: locking and single shift tables.
+    Gujarati,
+    /// Identifier 6, Devanagari: locking and single shift tables.
+    Hindi,
+    /// Identifier 7: locking and single shift tables.
+    Kannada,
+    /// Identifier 8: locking and single shift tables.
+    Malayalam,
+    /// Identifier 9 (Odia): locking and single shift tables.
+    Oriya,
+    /// Identifier 10, Gurmukhi: locking and single shift tables.
+    Punjabi,
+    /// Identifier 11: locking and single shift tables.
+    Tamil,
+    /// Identifier 12: locking and single shift tables.
+    Telugu,
+    /// Identifier 13: locking and single shift tables.
+    Urdu,
 }
 
 impl NationalLanguage {
     /// Every supported language, in identifier order.
-    pub const ALL: [NationalLanguage; 3] = [Self::Turkish, Self::Spanish, Self::Portuguese];
+    pub const ALL: [NationalLanguage; 13] = [
+        Self::Turkish,
+        Self::Spanish,
+        Self::Portuguese,
+        Self::Bengali,
+        Self::Gujarati,
+        Self::Hindi,
+        Self::Kannada,
+        Self::Malayalam,
+        Self::Oriya,
+        Self::Punjabi,
+        Self::Tamil,
+        Self::Telugu,
+        Self::Urdu,
+    ];
 
     /// The national language identifier of TS 23.038 6.2.1.2.4.
     pub fn id(self) -> u8 {
@@ -127,6 +163,16 @@ impl NationalLanguage {
             Self::Turkish => 1,
             Self::Spanish => 2,
             Self::Portuguese => 3,
+            Self::Bengali => 4,
+            Self::Gujarati => 5,
+            Self::Hindi => 6,
+            Self::Kannada => 7,
+            Self::Malayalam => 8,
+            Self::Oriya => 9,
+            Self::Punjabi => 10,
+            Self::Tamil => 11,
+            Self::Telugu => 12,
+            Self::Urdu => 13,
         }
     }
 
@@ -141,11 +187,25 @@ impl NationalLanguage {
             Self::Turkish => "turkish",
             Self::Spanish => "spanish",
             Self::Portuguese => "portuguese",
+            Self::Bengali => "bengali",
+            Self::Gujarati => "gujarati",
+            Self::Hindi => "hindi",
+            Self::Kannada => "kannada",
+            Self::Malayalam => "malayalam",
+            Self::Oriya => "oriya",
+            Self::Punjabi => "punjabi",
+            Self::Tamil => "tamil",
+            Self::Telugu => "telugu",
+            Self::Urdu => "urdu",
         }
     }
 
-    /// Parses [`name`](Self::name) (any case) or an ISO 639-1 code (`tr`, `es`, `pt`).
+    /// Parses [`name`](Self::name) (any case) or an ISO 639-1 code (`tr`, `es`, `pt`, `bn`,
+    /// `hi`...). Assamese (`assamese`, `as`) is written with the Bengali tables.
     pub fn from_name(name: &str) -> Option<Self> {
+        if name.eq_ignore_ascii_case("assamese") || name.eq_ignore_ascii_case("as") {
+            return Some(Self::Bengali);
+        }
         Self::ALL
             .into_iter()
             .find(|l| name.eq_ignore_ascii_case(l.name()) || name.eq_ignore_ascii_case(l.iso639()))
@@ -157,6 +217,16 @@ impl NationalLanguage {
             Self::Turkish => "tr",
             Self::Spanish => "es",
             Self::Portuguese => "pt",
+            Self::Bengali => "bn",
+            Self::Gujarati => "gu",
+            Self::Hindi => "hi",
+            Self::Kannada => "kn",
+            Self::Malayalam => "ml",
+            Self::Oriya => "or",
+            Self::Punjabi => "pa",
+            Self::Tamil => "ta",
+            Self::Telugu => "te",
+            Self::Urdu => "ur",
         }
     }
 
@@ -170,6 +240,16 @@ impl NationalLanguage {
             Self::Turkish => Some(&TURKISH_LOCK),
             Self::Spanish => None,
             Self::Portuguese => Some(&PORTUGUESE_LOCK),
+            Self::Bengali => Some(&indian::BENGALI_LOCK),
+            Self::Gujarati => Some(&indian::GUJARATI_LOCK),
+            Self::Hindi => Some(&indian::HINDI_LOCK),
+            Self::Kannada => Some(&indian::KANNADA_LOCK),
+            Self::Malayalam => Some(&indian::MALAYALAM_LOCK),
+            Self::Oriya => Some(&indian::ORIYA_LOCK),
+            Self::Punjabi => Some(&indian::PUNJABI_LOCK),
+            Self::Tamil => Some(&indian::TAMIL_LOCK),
+            Self::Telugu => Some(&indian::TELUGU_LOCK),
+            Self::Urdu => Some(&indian::URDU_LOCK),
         }
     }
 
@@ -178,6 +258,16 @@ impl NationalLanguage {
             Self::Turkish => &TURKISH_SHIFT,
             Self::Spanish => &SPANISH_SHIFT,
             Self::Portuguese => &PORTUGUESE_SHIFT,
+            Self::Bengali => &indian::BENGALI_SHIFT,
+            Self::Gujarati => &indian::GUJARATI_SHIFT,
+            Self::Hindi => &indian::HINDI_SHIFT,
+            Self::Kannada => &indian::KANNADA_SHIFT,
+            Self::Malayalam => &indian::MALAYALAM_SHIFT,
+            Self::Oriya => &indian::ORIYA_SHIFT,
+            Self::Punjabi => &indian::PUNJABI_SHIFT,
+            Self::Tamil => &indian::TAMIL_SHIFT,
+            Self::Telugu => &indian::TELUGU_SHIFT,
+            Self::Urdu => &indian::URDU_SHIFT,
         }
     }
 }
@@ -192,8 +282,23 @@ impl std::fmt::Display for NationalLanguage {
 mod tests {
     use super::super::gsm7::{DEFAULT, DEFAULT_EXTENSION};
     use super::*;
+    use std::collections::HashSet;
 
-    /// Entry counts of the tables as printed in TS 23.038 (escape septet excluded).
+    /// Every table of every language, with its kind and language.
+    fn all_tables() -> Vec<(&'static str, NationalLanguage, &'static Alphabet)> {
+        let mut out = Vec::new();
+        for lang in NationalLanguage::ALL {
+            if let Some(lock) = lang.locking_table() {
+                out.push(("locking", lang, lock));
+            }
+            out.push(("single", lang, lang.single_shift_table()));
+        }
+        out
+    }
+
+    /// Entry counts of the tables (escape septet excluded): as printed in TS 23.038 for the
+    /// first three languages; for the Indian ones, the entries AOSP's tables hold too (the
+    /// fixture test below checks them one by one), which pins the number of holes.
     #[test]
     fn table_sizes_match_the_spec() {
         assert_eq!(DEFAULT.len(), 127);
@@ -203,26 +308,117 @@ mod tests {
         assert_eq!(SPANISH_SHIFT.len(), 19);
         assert_eq!(PORTUGUESE_LOCK.len(), 127);
         assert_eq!(PORTUGUESE_SHIFT.len(), 37);
+        let sizes = [
+            (NationalLanguage::Bengali, 114, 82),
+            (NationalLanguage::Gujarati, 120, 70),
+            (NationalLanguage::Hindi, 127, 88),
+            (NationalLanguage::Kannada, 120, 73),
+            (NationalLanguage::Malayalam, 120, 82),
+            (NationalLanguage::Oriya, 116, 75),
+            (NationalLanguage::Punjabi, 110, 76),
+            (NationalLanguage::Tamil, 102, 77),
+            (NationalLanguage::Telugu, 120, 78),
+            (NationalLanguage::Urdu, 127, 90),
+        ];
+        for (lang, locking, single) in sizes {
+            assert_eq!(
+                lang.locking_table().map(|t| t.len()),
+                Some(locking),
+                "{lang}"
+            );
+            assert_eq!(lang.single_shift_table().len(), single, "{lang}");
+        }
     }
 
+    /// Every character maps back to a septet that stands for it, the first one when the table
+    /// lists it twice; the escape septet stands for nothing.
     #[test]
     fn reverse_maps_invert_the_tables() {
-        let all: [&Alphabet; 7] = [
-            &DEFAULT,
-            &DEFAULT_EXTENSION,
-            &TURKISH_LOCK,
-            &TURKISH_SHIFT,
-            &SPANISH_SHIFT,
-            &PORTUGUESE_LOCK,
-            &PORTUGUESE_SHIFT,
-        ];
-        for table in all {
+        let mut tables: Vec<&Alphabet> = vec![&DEFAULT, &DEFAULT_EXTENSION];
+        tables.extend(all_tables().into_iter().map(|(_, _, t)| t));
+        for table in tables {
+            assert_eq!(table.char_of(0x1B), None);
             for septet in 0..128u8 {
                 if let Some(ch) = table.char_of(septet) {
-                    assert_eq!(table.septet(ch), Some(septet), "{ch:?}");
+                    let back = table.septet(ch).unwrap();
+                    assert!(back <= septet, "{ch:?}");
+                    assert_eq!(table.char_of(back), Some(ch), "{ch:?}");
                 }
             }
         }
+    }
+
+    /// The Indian tables against AOSP's, entry by entry (holes included), from a fixture
+    /// converted from AOSP's sources: a slip in either transcription fails here.
+    #[test]
+    fn indian_tables_match_aosp() {
+        let fixture = include_str!("../../tests/fixtures/national_tables_aosp.txt");
+        let mut rows = HashSet::new();
+        let mut entries = 0;
+        for line in fixture
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let mut words = line.split_whitespace();
+            let kind = words.next().unwrap();
+            let id: u8 = words.next().unwrap().parse().unwrap();
+            let row = u8::from_str_radix(words.next().unwrap().trim_end_matches(':'), 16).unwrap();
+            let lang = NationalLanguage::from_id(id).unwrap();
+            let table = match kind {
+                "locking" => lang.locking_table().unwrap(),
+                "single" => lang.single_shift_table(),
+                other => panic!("unknown table kind {other:?}"),
+            };
+            assert!(rows.insert((kind, id, row)), "row listed twice: {line}");
+            let cells: Vec<&str> = words.collect();
+            assert_eq!(cells.len(), 16, "{line}");
+            for (septet, cell) in (row..).zip(cells) {
+                let want = match cell {
+                    "-" => None,
+                    hex => char::from_u32(u32::from_str_radix(hex, 16).unwrap()),
+                };
+                assert_eq!(
+                    table.char_of(septet),
+                    want,
+                    "{lang} {kind} septet 0x{septet:02X}"
+                );
+                entries += 1;
+            }
+        }
+        // Identifiers 4 to 13, a locking and a single shift table each, 8 rows of 16.
+        assert_eq!(rows.len(), 10 * 2 * 8);
+        assert_eq!(entries, 10 * 2 * 128);
+    }
+
+    #[test]
+    fn identifiers_and_names() {
+        let ids: Vec<u8> = NationalLanguage::ALL.iter().map(|l| l.id()).collect();
+        assert_eq!(ids, (1..=13).collect::<Vec<u8>>());
+        for lang in NationalLanguage::ALL {
+            assert_eq!(NationalLanguage::from_id(lang.id()), Some(lang));
+            assert_eq!(NationalLanguage::from_name(lang.name()), Some(lang));
+            assert_eq!(NationalLanguage::from_name(lang.iso639()), Some(lang));
+            assert_eq!(
+                NationalLanguage::from_name(&lang.name().to_uppercase()),
+                Some(lang)
+            );
+            assert!(lang.has_locking_shift() || lang == NationalLanguage::Spanish);
+        }
+        assert_eq!(NationalLanguage::from_id(0), None);
+        assert_eq!(NationalLanguage::from_id(14), None);
+        assert_eq!(
+            NationalLanguage::from_name("hi"),
+            Some(NationalLanguage::Hindi)
+        );
+        assert_eq!(
+            NationalLanguage::from_name("Assamese"),
+            Some(NationalLanguage::Bengali)
+        );
+        assert_eq!(
+            NationalLanguage::from_name("as"),
+            Some(NationalLanguage::Bengali)
+        );
+        assert_eq!(NationalLanguage::from_name("marathi"), None);
     }
 
     #[test]
@@ -236,5 +432,27 @@ mod tests {
         assert_eq!(DEFAULT.septet('ç'), None);
         assert_eq!(DEFAULT_EXTENSION.septet('€'), Some(0x65));
         assert_eq!(NONE, '\0');
+        let hindi = NationalLanguage::Hindi;
+        assert_eq!(hindi.locking_table().unwrap().septet('\u{906}'), Some(0x04)); // आ
+        assert_eq!(hindi.single_shift_table().septet('\u{966}'), Some(0x1C)); // ०
+        assert_eq!(hindi.single_shift_table().septet('O'), Some(0x4F));
+        // Kannada 0x24 is DDA (the spec prints a second PA there); PA stays at 0x3D.
+        let kannada = NationalLanguage::Kannada.locking_table().unwrap();
+        assert_eq!(kannada.char_of(0x24), Some('\u{ca1}'));
+        assert_eq!(kannada.septet('\u{caa}'), Some(0x3D));
+        // Holes stay holes: Tamil locking 0x00 and 0x40, Telugu single 0x19.
+        let tamil = NationalLanguage::Tamil.locking_table().unwrap();
+        assert_eq!(tamil.char_of(0x00), None);
+        assert_eq!(tamil.char_of(0x40), None);
+        assert_eq!(
+            NationalLanguage::Telugu.single_shift_table().char_of(0x19),
+            None
+        );
+        // Doubled entries: the first septet is the one written.
+        let urdu = NationalLanguage::Urdu.single_shift_table();
+        assert_eq!(urdu.septet('\u{a1}'), Some(0x13));
+        assert_eq!(urdu.septet('*'), Some(0x0B));
+        assert_eq!(urdu.char_of(0x15), Some('\u{a1}'));
+        assert_eq!(urdu.char_of(0x18), Some('*'));
     }
 }
