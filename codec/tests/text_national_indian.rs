@@ -105,6 +105,9 @@ fn every_character_round_trips_alone() {
     assert_eq!(entries.len(), 1967);
     let (mut at_locking, mut at_single) = (0, 0);
     for &(lang, locking, septet, ch) in &entries {
+        if is_kannada_dda(lang, ch) {
+            continue; // never written: see kannada_dda_is_read_at_0x24_but_sent_as_ucs2
+        }
         let text = ch.to_string();
         let msg = split(&text, &with(&[lang], Concat::Udh8, false)).unwrap();
         assert_eq!(decode_all(&msg, false), text, "{lang} {ch:?}");
@@ -130,7 +133,7 @@ fn every_character_round_trips_alone() {
         }
     }
     // Script letters and signs, checked at their septet (the rest is default alphabet).
-    assert_eq!((at_locking, at_single), (706, 211));
+    assert_eq!((at_locking, at_single), (705, 211));
 }
 
 #[test]
@@ -140,7 +143,7 @@ fn every_table_round_trips_whole() {
         for locking in [true, false] {
             let text: String = entries
                 .iter()
-                .filter(|e| e.0 == lang && e.1 == locking)
+                .filter(|e| e.0 == lang && e.1 == locking && !is_kannada_dda(e.0, e.3))
                 .map(|e| e.3)
                 .collect();
             for concat in [Concat::Udh8, Concat::Udh16, Concat::Sar, Concat::Payload] {
@@ -272,11 +275,22 @@ fn a_character_the_tables_lack_falls_back_to_ucs2() {
     }
 }
 
+/// The spec prints a second PA at Kannada 0x24 where AOSP (and the row's Unicode order) has
+/// DDA: a handset may show either, so DDA is read there but never sent there.
+fn is_kannada_dda(lang: NationalLanguage, ch: char) -> bool {
+    lang == NationalLanguage::Kannada && ch == '\u{ca1}'
+}
+
 #[test]
-fn kannada_dda_is_written_at_0x24() {
+fn kannada_dda_is_read_at_0x24_but_sent_as_ucs2() {
     let kn = with(&[NationalLanguage::Kannada], Concat::Udh8, false);
     let msg = split("ಡ", &kn).unwrap();
-    assert_eq!(&msg.parts[0].payload[..], &[0x24]);
+    assert!(!msg.encoding.is_gsm7(), "{:?}", msg.encoding);
+    assert_eq!(decode_all(&msg, false), "ಡ");
     let msg = split("ಪ", &kn).unwrap();
     assert_eq!(&msg.parts[0].payload[..], &[0x3D]);
+    // what a handset following AOSP sends at 0x24 reads as DDA
+    let mut sent = split("ಪ", &kn).unwrap();
+    sent.parts[0].payload = vec![0x24].into();
+    assert_eq!(decode_all(&sent, false), "ಡ");
 }

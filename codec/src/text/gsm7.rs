@@ -27,15 +27,22 @@ pub(crate) struct Alphabet {
 impl Alphabet {
     /// Builds the reverse maps at compile time. Indexing and arithmetic here run in const
     /// evaluation over fixed-size tables, where any slip fails the build instead of a request.
-    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
     pub(crate) const fn new(chars: Table) -> Self {
+        Self::decode_only_at(chars, ABSENT)
+    }
+
+    /// Like [`Alphabet::new`], but septet `decode_only` is read and never written: for a
+    /// position whose character the published tables disagree on, so that a text needing it
+    /// goes out in another encoding rather than risk showing another letter.
+    #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    pub(crate) const fn decode_only_at(chars: Table, decode_only: u8) -> Self {
         let mut low = [ABSENT; 256];
         let mut high = [(NONE, ABSENT); 128];
         let mut high_len = 0;
         let mut septet = 0;
         while septet < 128 {
             let ch = chars[septet];
-            if ch != NONE {
+            if ch != NONE && septet != decode_only as usize {
                 let cp = ch as u32;
                 if cp < 256 {
                     // The first septet wins should a table list a character twice.

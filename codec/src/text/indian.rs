@@ -146,7 +146,8 @@ const HINDI_SINGLE: Table = [
 ];
 /// A.3.7 Kannada national language locking shift table (120 characters).
 /// 0x24 is U+0CA1 KANNADA LETTER DDA: the spec prints U+0CAA there, a second PA (PA is
-/// also 0x3D) where the Unicode order of its row puts DDA; AOSP reads 0x24 as DDA too.
+/// also 0x3D) where the Unicode order of its row puts DDA; AOSP reads 0x24 as DDA too. We
+/// read it as DDA and never write it (see `KANNADA_LOCK`).
 const KANNADA_LOCKING: Table = [
     NONE, '\u{c82}', '\u{c83}', '\u{c85}', '\u{c86}', '\u{c87}', '\u{c88}', '\u{c89}', // 0x00
     '\u{c8a}', '\u{c8b}', '\n', '\u{c8c}', NONE, '\r', '\u{c8e}', '\u{c8f}', // 0x08
@@ -439,7 +440,9 @@ pub(super) static GUJARATI_LOCK: Alphabet = Alphabet::new(GUJARATI_LOCKING);
 pub(super) static GUJARATI_SHIFT: Alphabet = Alphabet::new(GUJARATI_SINGLE);
 pub(super) static HINDI_LOCK: Alphabet = Alphabet::new(HINDI_LOCKING);
 pub(super) static HINDI_SHIFT: Alphabet = Alphabet::new(HINDI_SINGLE);
-pub(super) static KANNADA_LOCK: Alphabet = Alphabet::new(KANNADA_LOCKING);
+/// A handset that follows the printed table would show PA for a DDA sent at 0x24: a text
+/// with DDA goes out in UCS-2 instead.
+pub(super) static KANNADA_LOCK: Alphabet = Alphabet::decode_only_at(KANNADA_LOCKING, 0x24);
 pub(super) static KANNADA_SHIFT: Alphabet = Alphabet::new(KANNADA_SINGLE);
 pub(super) static MALAYALAM_LOCK: Alphabet = Alphabet::new(MALAYALAM_LOCKING);
 pub(super) static MALAYALAM_SHIFT: Alphabet = Alphabet::new(MALAYALAM_SINGLE);

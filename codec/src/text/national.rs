@@ -331,15 +331,22 @@ mod tests {
     }
 
     /// Every character maps back to a septet that stands for it, the first one when the table
-    /// lists it twice; the escape septet stands for nothing.
+    /// lists it twice; the escape septet stands for nothing; Kannada's DDA, whose only septet
+    /// is read but never written, maps to nothing.
     #[test]
     fn reverse_maps_invert_the_tables() {
         let mut tables: Vec<&Alphabet> = vec![&DEFAULT, &DEFAULT_EXTENSION];
         tables.extend(all_tables().into_iter().map(|(_, _, t)| t));
+        let kannada: &Alphabet = &super::super::indian::KANNADA_LOCK;
+        assert_eq!(kannada.char_of(0x24), Some('\u{ca1}'));
+        assert_eq!(kannada.septet('\u{ca1}'), None);
         for table in tables {
             assert_eq!(table.char_of(0x1B), None);
             for septet in 0..128u8 {
                 if let Some(ch) = table.char_of(septet) {
+                    if std::ptr::eq(table, kannada) && septet == 0x24 {
+                        continue;
+                    }
                     let back = table.septet(ch).unwrap();
                     assert!(back <= septet, "{ch:?}");
                     assert_eq!(table.char_of(back), Some(ch), "{ch:?}");
