@@ -8,7 +8,7 @@
 //! message_id may lack its NUL at the very end of the body, responses without a TLV list
 //! ignore trailing octets (SMPP v5 TLVs), and empty-bodied PDUs ignore trailing garbage.
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 use super::field::{max_len, Field};
 use super::reader::Reader;
@@ -112,6 +112,7 @@ pub fn peek_header(frame: &[u8]) -> Option<(u32, u32, u32, u32)> {
 }
 
 /// Decodes one whole PDU, header included; `frame` must be exactly command_length octets.
+#[inline]
 pub fn decode_pdu(frame: Bytes) -> Result<Pdu, DecodeError> {
     let frame_len = frame.len();
     if frame_len < HEADER_LEN {
@@ -128,12 +129,37 @@ pub fn decode_pdu(frame: Bytes) -> Result<Pdu, DecodeError> {
     let command_id = r.u32(Field::CommandId)?;
     let command_status = CommandStatus(r.u32(Field::CommandStatus)?);
     let sequence_number = r.u32(Field::SequenceNumber)?;
-    let body = decode_body(command_id, &mut r)?;
-    Ok(Pdu {
+    // submit_sm and deliver_sm, the bulk of the traffic, take their short_message last, from
+    // the frame itself (no reference count to raise and drop again).
+    use super::types::command_id as id;
+    let mut sm = 0..0;
+    let mut pdu = Pdu {
         command_status,
         sequence_number,
-        body,
-    })
+        body: match command_id {
+            id::SUBMIT_SM => Body::SubmitSm(submit_sm(&mut r, &mut sm)?),
+            id::DELIVER_SM => Body::DeliverSm(submit_sm(&mut r, &mut sm)?),
+            _ => decode_body(command_id, &mut r)?,
+        },
+    };
+    if let Body::SubmitSm(m) | Body::DeliverSm(m) = &mut pdu.body {
+        if !sm.is_empty() {
+            m.short_message = narrow(frame, sm);
+        }
+    }
+    Ok(pdu)
+}
+
+/// `frame` cut down to `range` (offsets within it), without touching its reference count.
+#[inline]
+fn narrow(mut frame: Bytes, range: std::ops::Range<usize>) -> Bytes {
+    frame.truncate(range.end);
+    if range.start <= frame.len() {
+        frame.advance(range.start);
+        frame
+    } else {
+        Bytes::new()
+    }
 }
 
 fn decode_body(command_id: u32, r: &mut Reader) -> Result<Body, DecodeError> {
@@ -167,8 +193,16 @@ fn decode_body(command_id: u32, r: &mut Reader) -> Result<Body, DecodeError> {
         id::GENERIC_NACK => Body::GenericNack,
         id::CANCEL_SM_RESP => Body::CancelSmResp,
         id::REPLACE_SM_RESP => Body::ReplaceSmResp,
-        id::SUBMIT_SM => Body::SubmitSm(submit_sm(r)?),
-        id::DELIVER_SM => Body::DeliverSm(submit_sm(r)?),
+        id::SUBMIT_SM | id::DELIVER_SM => {
+            let mut sm = 0..0;
+            let mut m = submit_sm(r, &mut sm)?;
+            m.short_message = r.frame().slice(sm);
+            if command_id == id::SUBMIT_SM {
+                Body::SubmitSm(m)
+            } else {
+                Body::DeliverSm(m)
+            }
+        }
         id::SUBMIT_SM_RESP => Body::SubmitSmResp(SubmitSmResp {
             message_id: r.cstr_lenient(Field::MessageId, max_len::MESSAGE_ID)?,
         }),
@@ -276,21 +310,34 @@ fn bind_resp(r: &mut Reader) -> Result<BindResp, DecodeError> {
 
 /// sm_length and short_message.
 fn short_message(r: &mut Reader) -> Result<Bytes, DecodeError> {
+    let range = short_message_range(r)?;
+    Ok(r.frame().slice(range))
+}
+
+/// sm_length and short_message, as the offsets of short_message in the frame.
+#[inline(always)]
+fn short_message_range(r: &mut Reader) -> Result<std::ops::Range<usize>, DecodeError> {
     let offset = r.pos();
     let sm_length = r.u8(Field::SmLength)?;
     if usize::from(sm_length) > max_len::SHORT_MESSAGE {
         return Err(DecodeError::InvalidSmLength { sm_length, offset });
     }
     let available = r.remaining();
-    r.octets(usize::from(sm_length))
-        .ok_or(DecodeError::ShortMessageOverrun {
+    let start = r.pos();
+    match r.slice(usize::from(sm_length)) {
+        Some(s) => Ok(start..start.saturating_add(s.len())),
+        None => Err(DecodeError::ShortMessageOverrun {
             sm_length,
             offset,
             available,
-        })
+        }),
+    }
 }
 
-fn submit_sm(r: &mut Reader) -> Result<SubmitSm, DecodeError> {
+/// submit_sm / deliver_sm, with short_message left empty and its place in the frame put in
+/// `sm` (see [`decode_pdu`]).
+#[inline(always)]
+fn submit_sm(r: &mut Reader, sm: &mut std::ops::Range<usize>) -> Result<SubmitSm, DecodeError> {
     Ok(SubmitSm {
         service_type: r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?,
         source: r.address(SOURCE, max_len::ADDR)?,
@@ -304,7 +351,10 @@ fn submit_sm(r: &mut Reader) -> Result<SubmitSm, DecodeError> {
         replace_if_present_flag: r.u8(Field::ReplaceIfPresentFlag)?,
         data_coding: r.u8(Field::DataCoding)?,
         sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
-        short_message: short_message(r)?,
+        short_message: {
+            *sm = short_message_range(r)?;
+            Bytes::new()
+        },
         tlvs: decode_tlvs(r)?,
     })
 }

@@ -2,11 +2,12 @@
 //!
 //! The layout of every body is written once, generic over a [`Sink`]. It runs twice: a
 //! [`Sizer`] pass checks every value against the specification and counts octets, then the
-//! buffer is reserved once and a [`Writer`] pass puts the octets straight into it, header
-//! first with the length already known. Nothing is allocated besides the buffer, and on error
-//! nothing is written.
+//! buffer is grown once to the PDU's length and a [`Writer`] pass stores the octets into that
+//! region as a plain slice (no per-field capacity check), header first with the length
+//! already known. Short C-Octet strings go as one fixed-size copy of their inline buffer.
+//! Nothing is allocated besides the buffer, and on error the buffer is left as it was.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 use super::field::{max_len, Field};
 use super::tlv::Tlv;
@@ -35,22 +36,28 @@ pub enum EncodeError {
     TooManyUnsuccessSmes { count: usize },
     #[error("PDU would be {len} octets, more than command_length can say")]
     PduTooLong { len: usize },
+    /// The body's layout did not fill the {len} octets counted for it: a defect of the
+    /// encoder, never expected.
+    #[error("encoder defect: the body did not take the {len} octets counted for it")]
+    SizeMismatch { len: usize },
 }
 
 /// Appends the wire form of `pdu` to `dst`. On error `dst` is left as it was.
 pub fn encode_pdu(pdu: &Pdu, dst: &mut BytesMut) -> Result<(), EncodeError> {
-    let mut sizer = Sizer { len: HEADER_LEN };
-    write_body(&mut sizer, &pdu.body)?;
-    let command_length =
-        u32::try_from(sizer.len).map_err(|_| EncodeError::PduTooLong { len: sizer.len })?;
+    let len = encoded_len(pdu)?;
+    let command_length = u32::try_from(len).map_err(|_| EncodeError::PduTooLong { len })?;
     let start = dst.len();
-    dst.reserve(sizer.len);
-    dst.put_u32(command_length);
-    dst.put_u32(pdu.body.command_id());
-    dst.put_u32(pdu.command_status.0);
-    dst.put_u32(pdu.sequence_number);
-    // The sizer accepted every value, so the writer cannot fail; undo anyway if it ever did.
-    let written = write_body(&mut Writer { dst: &mut *dst }, &pdu.body);
+    // One reservation, then plain stores into the PDU's own octets.
+    dst.resize(start.saturating_add(len), 0);
+    let mut w = Writer {
+        rest: dst.get_mut(start..).unwrap_or_default(),
+        overrun: false,
+    };
+    w.u32(command_length);
+    w.u32(pdu.body.command_id());
+    w.u32(pdu.command_status.0);
+    w.u32(pdu.sequence_number);
+    let written = write_body(&mut w, &pdu.body).and_then(|()| w.finish(len));
     if written.is_err() {
         dst.truncate(start);
     }
@@ -59,6 +66,7 @@ pub fn encode_pdu(pdu: &Pdu, dst: &mut BytesMut) -> Result<(), EncodeError> {
 
 /// The octets `pdu` takes on the wire, header included (after the same checks as
 /// [`encode_pdu`]).
+#[inline]
 pub fn encoded_len(pdu: &Pdu) -> Result<usize, EncodeError> {
     let mut sizer = Sizer { len: HEADER_LEN };
     write_body(&mut sizer, &pdu.body)?;
@@ -83,35 +91,42 @@ pub(crate) struct Sizer {
 }
 
 impl Sizer {
+    #[inline(always)]
     fn add(&mut self, n: usize) {
         self.len = self.len.saturating_add(n);
     }
 }
 
 impl Sink for Sizer {
+    #[inline(always)]
     fn u8(&mut self, _: u8) {
         self.add(1);
     }
+    #[inline(always)]
     fn u16(&mut self, _: u16) {
         self.add(2);
     }
+    #[inline(always)]
     fn u32(&mut self, _: u32) {
         self.add(4);
     }
+    #[inline(always)]
     fn octets(&mut self, v: &[u8]) {
         self.add(v.len());
     }
+    #[inline(always)]
     fn cstr(&mut self, field: Field, max: usize, v: &COctetString) -> Result<(), EncodeError> {
         let len = v.len();
         if len >= max {
             return Err(EncodeError::CStringTooLong { field, len, max });
         }
-        if v.as_bytes().contains(&0) {
+        if v.contains_nul() {
             return Err(EncodeError::CStringContainsNul { field });
         }
         self.add(len.saturating_add(1));
         Ok(())
     }
+    #[inline(always)]
     fn tlv_header(&mut self, tag: u16, len: usize) -> Result<(), EncodeError> {
         if len > usize::from(u16::MAX) {
             return Err(EncodeError::TlvTooLong { tag, len });
@@ -121,43 +136,105 @@ impl Sink for Sizer {
     }
 }
 
-/// Writes octets; relies on a [`Sizer`] pass having checked the values.
+/// Writes octets into the PDU's own region of the buffer, sized by a [`Sizer`] pass that
+/// also checked the values. Running past the region cannot happen (both passes walk the same
+/// layout); if it ever did, the writer stops writing and [`Writer::finish`] reports it.
 pub(crate) struct Writer<'a> {
-    dst: &'a mut BytesMut,
+    /// The part of the region not written yet.
+    rest: &'a mut [u8],
+    overrun: bool,
+}
+
+impl Writer<'_> {
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, v: [u8; N]) {
+        let rest = std::mem::take(&mut self.rest);
+        match rest.split_first_chunk_mut::<N>() {
+            Some((head, tail)) => {
+                *head = v;
+                self.rest = tail;
+            }
+            None => self.overrun = true,
+        }
+    }
+
+    #[inline(always)]
+    fn put_slice(&mut self, v: &[u8]) {
+        let rest = std::mem::take(&mut self.rest);
+        match rest.split_at_mut_checked(v.len()) {
+            Some((head, tail)) => {
+                head.copy_from_slice(v);
+                self.rest = tail;
+            }
+            None => self.overrun = true,
+        }
+    }
+
+    /// Ok if the layout filled the region exactly.
+    fn finish(&self, len: usize) -> Result<(), EncodeError> {
+        if self.overrun || !self.rest.is_empty() {
+            return Err(EncodeError::SizeMismatch { len });
+        }
+        Ok(())
+    }
 }
 
 impl Sink for Writer<'_> {
+    #[inline(always)]
     fn u8(&mut self, v: u8) {
-        self.dst.put_u8(v);
+        self.put([v]);
     }
+    #[inline(always)]
     fn u16(&mut self, v: u16) {
-        self.dst.put_u16(v);
+        self.put(v.to_be_bytes());
     }
+    #[inline(always)]
     fn u32(&mut self, v: u32) {
-        self.dst.put_u32(v);
+        self.put(v.to_be_bytes());
     }
+    #[inline(always)]
     fn octets(&mut self, v: &[u8]) {
-        self.dst.put_slice(v);
+        self.put_slice(v);
     }
+    #[inline(always)]
     fn cstr(&mut self, _: Field, _: usize, v: &COctetString) -> Result<(), EncodeError> {
-        self.dst.put_slice(v.as_bytes());
-        self.dst.put_u8(0);
+        // An inline string goes as one fixed-size copy of its whole buffer when the region
+        // has room for it; the fields after it overwrite the octets past its NUL.
+        const CAP: usize = COctetString::INLINE_CAP;
+        if let Some((window, len)) = v.inline_window() {
+            if self.rest.len() > CAP {
+                let rest = std::mem::take(&mut self.rest);
+                if let Some(head) = rest.first_chunk_mut::<CAP>() {
+                    *head = *window;
+                }
+                if let Some(nul) = rest.get_mut(len) {
+                    *nul = 0;
+                }
+                self.rest = rest.get_mut(len.saturating_add(1)..).unwrap_or_default();
+                return Ok(());
+            }
+        }
+        self.put_slice(v.as_bytes());
+        self.put([0]);
         Ok(())
     }
+    #[inline(always)]
     fn tlv_header(&mut self, tag: u16, len: usize) -> Result<(), EncodeError> {
         let len = u16::try_from(len).map_err(|_| EncodeError::TlvTooLong { tag, len })?;
-        self.dst.put_u16(tag);
-        self.dst.put_u16(len);
+        self.put(tag.to_be_bytes());
+        self.put(len.to_be_bytes());
         Ok(())
     }
 }
 
+#[inline]
 fn address<S: Sink>(s: &mut S, a: &Address, field: Field, max: usize) -> Result<(), EncodeError> {
     s.u8(a.ton);
     s.u8(a.npi);
     s.cstr(field, max, &a.addr)
 }
 
+#[inline]
 fn short_message<S: Sink>(s: &mut S, sm: &[u8]) -> Result<(), EncodeError> {
     let sm_length = u8::try_from(sm.len())
         .ok()
@@ -168,6 +245,7 @@ fn short_message<S: Sink>(s: &mut S, sm: &[u8]) -> Result<(), EncodeError> {
     Ok(())
 }
 
+#[inline]
 fn tlvs<S: Sink>(s: &mut S, tlvs: &[Tlv]) -> Result<(), EncodeError> {
     tlvs.iter().try_for_each(|t| encode_tlv(s, t))
 }
@@ -278,6 +356,7 @@ fn bind<S: Sink>(s: &mut S, b: &Bind) -> Result<(), EncodeError> {
 
 /// The fields submit_sm and submit_multi share after the destination(s).
 #[allow(clippy::too_many_arguments)]
+#[inline]
 fn message_tail<S: Sink>(
     s: &mut S,
     esm_class: u8,
@@ -301,6 +380,7 @@ fn message_tail<S: Sink>(
     short_message(s, sm)
 }
 
+#[inline]
 fn submit_sm<S: Sink>(s: &mut S, m: &SubmitSm) -> Result<(), EncodeError> {
     s.cstr(Field::ServiceType, max_len::SERVICE_TYPE, &m.service_type)?;
     address(s, &m.source, Field::SourceAddr, max_len::ADDR)?;

@@ -114,14 +114,31 @@ impl<'a> Reader<'a> {
 
     /// Position of the first NUL within the next `max` octets (or up to the end), relative
     /// to the cursor.
-    #[inline]
+    #[inline(always)]
     fn find_nul(&self, max: usize) -> Option<usize> {
         let window = self.rest.get(..max).unwrap_or(self.rest);
-        memchr::memchr(0, window)
+        // Most C-Octet strings are a few octets long: look at 8 octets at a time inline
+        // before handing a long remainder to memchr.
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        let mut at = 0usize;
+        let mut words = window.chunks_exact(8);
+        for word in words.by_ref().take(3) {
+            let w = u64::from_le_bytes(word.try_into().unwrap_or([0xFF; 8]));
+            // The lowest set lane marks the first zero octet (lanes above it may be spurious).
+            let zeros = w.wrapping_sub(ONES) & !w & HIGHS;
+            if zeros != 0 {
+                let lane = usize::try_from(zeros.trailing_zeros() / 8).unwrap_or(0);
+                return Some(at.saturating_add(lane));
+            }
+            at = at.saturating_add(8);
+        }
+        let tail = window.get(at..).unwrap_or_default();
+        memchr::memchr(0, tail).map(|i| at.saturating_add(i))
     }
 
     /// A C-Octet string whose NUL must lie within `max` octets (NUL included).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn cstr(&mut self, field: Field, max: usize) -> Result<COctetString, DecodeError> {
         let split = self
             .find_nul(max)
@@ -129,8 +146,14 @@ impl<'a> Reader<'a> {
         let Some((s, tail)) = split else {
             return Err(self.cstr_error(field, max));
         };
+        // A short string with enough of the frame after it is copied as a fixed-size window
+        // (cheaper than a copy of its exact length).
+        let value = match self.rest.first_chunk::<{ COctetString::INLINE_CAP }>() {
+            Some(window) => COctetString::from_window(window, s.len()),
+            None => None,
+        };
         self.rest = tail.get(1..).unwrap_or_default();
-        Ok(COctetString::from_frame(self.frame, s))
+        Ok(value.unwrap_or_else(|| COctetString::from_frame(self.frame, s)))
     }
 
     #[cold]
@@ -166,7 +189,7 @@ impl<'a> Reader<'a> {
     }
 
     /// TON, NPI and address digits.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn address(
         &mut self,
         fields: (Field, Field, Field),

@@ -101,6 +101,7 @@ fn tlv_cstr(frame: &Bytes, value: &[u8], max: usize) -> Option<COctetString> {
 }
 
 /// Writes one TLV (tag, length, value) to `s`.
+#[inline]
 pub(crate) fn encode_tlv<S: Sink>(s: &mut S, tlv: &Tlv) -> Result<(), EncodeError> {
     let tag = tlv.tag();
     match tlv {

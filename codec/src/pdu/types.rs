@@ -57,6 +57,37 @@ impl COctetString {
     pub(crate) fn from_frame(frame: &Bytes, s: &[u8]) -> Self {
         Self::inline(s).unwrap_or_else(|| Self(Repr::Shared(frame.slice_ref(s))))
     }
+    /// The first `len` octets of `window`, which starts where the string starts in the
+    /// frame: a fixed-size copy (no length-dependent memcpy) with the octets past `len`
+    /// cleared. `None` if `len` exceeds [`Self::INLINE_CAP`].
+    #[inline]
+    pub(crate) fn from_window(window: &[u8; Self::INLINE_CAP], len: usize) -> Option<Self> {
+        let n = u8::try_from(len)
+            .ok()
+            .filter(|&n| usize::from(n) <= Self::INLINE_CAP)?;
+        let mut buf = *window;
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = if i < len { *b } else { 0 };
+        }
+        Some(Self(Repr::Inline { len: n, buf }))
+    }
+    /// The inline buffer and the string's length, for a fixed-size copy; `None` for a
+    /// shared string. Octets past the length are zero.
+    #[inline]
+    pub(crate) fn inline_window(&self) -> Option<(&[u8; Self::INLINE_CAP], usize)> {
+        match &self.0 {
+            Repr::Inline { len, buf } => Some((buf, usize::from(*len))),
+            Repr::Shared(_) => None,
+        }
+    }
+    /// Whether the string holds a NUL octet (which the wire form cannot carry).
+    #[inline]
+    pub(crate) fn contains_nul(&self) -> bool {
+        match &self.0 {
+            Repr::Inline { len, buf } => inline_has_nul(buf, usize::from(*len)),
+            Repr::Shared(b) => memchr::memchr(0, b).is_some(),
+        }
+    }
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
@@ -85,6 +116,33 @@ impl COctetString {
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(self.as_bytes())
     }
+}
+
+/// Whether `buf[..len]` holds a zero octet: three 8-octet words tested at once (a zero octet
+/// sets the top bit of its lane in `(w - 0x01..) & !w & 0x80..`; only lanes above a real zero
+/// can be set spuriously, and lanes at or past `len` are masked off).
+#[inline]
+fn inline_has_nul(buf: &[u8; COctetString::INLINE_CAP], len: usize) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut padded = [0xFFu8; 24];
+    if let Some(head) = padded.first_chunk_mut::<{ COctetString::INLINE_CAP }>() {
+        *head = *buf;
+    }
+    let mut nul = 0u64;
+    let mut start = 0usize;
+    for word in padded.chunks_exact(8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0xFF; 8]));
+        let zeros = w.wrapping_sub(ONES) & !w & HIGHS;
+        // The lanes of this word that belong to the string (all of them from 8 on).
+        let inside = u32::try_from(len.saturating_sub(start)).unwrap_or(u32::MAX);
+        let mask = 1u64
+            .checked_shl(inside.saturating_mul(8))
+            .map_or(u64::MAX, |bit| bit.wrapping_sub(1));
+        nul |= zeros & mask;
+        start = start.saturating_add(8);
+    }
+    nul != 0
 }
 
 impl Default for COctetString {
@@ -556,4 +614,47 @@ pub struct AlertNotification {
     pub source: Address,
     pub esme: Address,
     pub tlvs: Vec<Tlv>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_nul_check_matches_a_plain_scan() {
+        let mut buf = [b'x'; COctetString::INLINE_CAP];
+        for len in 0..=COctetString::INLINE_CAP {
+            for nul_at in 0..COctetString::INLINE_CAP {
+                buf.fill(b'x');
+                buf[nul_at] = 0;
+                // Octets past the string are zero in a real value; try both.
+                for tail in [0u8, b'y'] {
+                    let mut b = buf;
+                    b[len..]
+                        .iter_mut()
+                        .filter(|o| **o != 0)
+                        .for_each(|o| *o = tail);
+                    assert_eq!(
+                        inline_has_nul(&b, len),
+                        b[..len].contains(&0),
+                        "len {len} nul {nul_at}"
+                    );
+                }
+            }
+            assert!(!inline_has_nul(&[b'\x80'; COctetString::INLINE_CAP], len));
+            assert!(!inline_has_nul(&[0xFF; COctetString::INLINE_CAP], len));
+        }
+    }
+
+    #[test]
+    fn window_copy_keeps_the_string_and_clears_the_rest() {
+        let window: [u8; COctetString::INLINE_CAP] = *b"447700900123\0\x01\x01restofit";
+        let s = COctetString::from_window(&window, 12).expect("fits");
+        assert_eq!(s.as_bytes(), b"447700900123");
+        assert_eq!(s, COctetString::from("447700900123"));
+        let (buf, len) = s.inline_window().expect("inline");
+        assert_eq!(len, 12);
+        assert!(buf[12..].iter().all(|&b| b == 0));
+        assert!(COctetString::from_window(&window, COctetString::INLINE_CAP + 1).is_none());
+    }
 }
