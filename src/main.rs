@@ -34,12 +34,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes `text` to standard output. A reader that went away (`otpgate sms split ... | head`)
+/// is not an error of ours: the output is simply not wanted any more.
+fn emit(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("otpgate: writing the output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn print_json(result: Result<serde_json::Value, String>) -> ExitCode {
     match result {
-        Ok(json) => {
-            println!("{json:#}");
-            ExitCode::SUCCESS
-        }
+        Ok(json) => emit(&format!("{json:#}\n")),
         Err(e) => {
             eprintln!("otpgate: {e}");
             ExitCode::FAILURE
@@ -49,11 +61,7 @@ fn print_json(result: Result<serde_json::Value, String>) -> ExitCode {
 
 fn check_config(file: &std::path::Path) -> ExitCode {
     match config::load_file(file) {
-        Ok(c) => {
-            println!("{}: OK", file.display());
-            print!("{}", c.summary());
-            ExitCode::SUCCESS
-        }
+        Ok(c) => emit(&format!("{}: OK\n{}", file.display(), c.summary())),
         Err(e) => {
             eprintln!("{}: {e}", file.display());
             ExitCode::FAILURE
