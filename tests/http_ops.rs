@@ -44,6 +44,8 @@ async fn metrics_without_personal_data() {
         "otpgate_otps_created_total",
         "otpgate_otps_verified_total",
         "otpgate_otps_live",
+        "otpgate_otps_stored",
+        "otpgate_otps_max_live",
     ] {
         assert!(text.contains(name), "{name} missing");
     }

@@ -106,6 +106,8 @@ pub fn register_known(config: &Config) {
         }
     }
     metrics::counter!(OTPS_EXPIRED).absolute(0);
+    metrics::gauge!("otpgate_otps_stored").set(0.0);
+    metrics::gauge!("otpgate_otps_max_live").set(config.otp.max_live as f64);
     metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
     metrics::counter!("otpgate_receipts_unmatched_total").absolute(0);
     for outcome in ["delivered", "dropped", "shed"] {
@@ -181,6 +183,14 @@ fn describe() {
     describe_gauge!(
         "otpgate_otps_live",
         "OTPs pending (created, not yet verified, expired, cancelled or failed)"
+    );
+    describe_gauge!(
+        "otpgate_otps_stored",
+        "OTPs in the store in any status, retained finished ones included (with Redis: all nodes')"
+    );
+    describe_gauge!(
+        "otpgate_otps_max_live",
+        "[otp] max_live: OTPs stored at most; creates beyond answer 503"
     );
     describe_counter!(
         "otpgate_blocked_total",
