@@ -40,7 +40,12 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Response {
     res
 }
 
-pub async fn metrics() -> Response {
+pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    // The store's sizes as of this scrape (a verify or a cancel changes them between the
+    // store's own updates).
+    let store = app.service.store();
+    metrics::gauge!("otpgate_otps_live").set(store.pending() as f64);
+    metrics::gauge!("otpgate_otps_stored").set(store.len() as f64);
     let mut res = (StatusCode::OK, super::metrics::render()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
