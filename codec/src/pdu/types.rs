@@ -23,6 +23,9 @@ pub struct COctetString(Repr);
 #[derive(Clone)]
 enum Repr {
     Inline {
+        /// The length, with [`NUL_FLAG`] set if the string holds a NUL octet: found once
+        /// when the value is made, as the encoder asks for every string it writes (a flag
+        /// of its own would make the value larger).
         len: u8,
         buf: [u8; COctetString::INLINE_CAP],
     },
@@ -49,7 +52,15 @@ impl COctetString {
             .filter(|&n| usize::from(n) <= Self::INLINE_CAP)?;
         let mut buf = [0u8; Self::INLINE_CAP];
         buf.get_mut(..s.len())?.copy_from_slice(s);
-        Some(Self(Repr::Inline { len, buf }))
+        let nul = if inline_has_nul(&buf, s.len()) {
+            NUL_FLAG
+        } else {
+            0
+        };
+        Some(Self(Repr::Inline {
+            len: len | nul,
+            buf,
+        }))
     }
     /// A copy of `s`: inline when short, otherwise in its own allocation (never a slice of a
     /// larger buffer that it would keep alive).
@@ -58,8 +69,9 @@ impl COctetString {
         Self::inline(s).unwrap_or_else(|| Self(Repr::Shared(Bytes::copy_from_slice(s))))
     }
     /// The first `len` octets of `window`, which starts where the string starts in the
-    /// frame: a fixed-size copy (no length-dependent memcpy) with the octets past `len`
-    /// cleared. `None` if `len` exceeds [`Self::INLINE_CAP`].
+    /// frame and holds its terminating NUL at `len` (the first NUL): a fixed-size copy (no
+    /// length-dependent memcpy) with the octets past `len` cleared. `None` if `len` exceeds
+    /// [`Self::INLINE_CAP`].
     #[inline(always)]
     pub(crate) fn from_window(window: &[u8; Self::INLINE_CAP], len: usize) -> Option<Self> {
         let n = u8::try_from(len)
@@ -76,7 +88,7 @@ impl COctetString {
     #[inline]
     pub(crate) fn inline_window(&self) -> Option<(&[u8; Self::INLINE_CAP], usize)> {
         match &self.0 {
-            Repr::Inline { len, buf } => Some((buf, usize::from(*len))),
+            Repr::Inline { len, buf } => Some((buf, inline_len(*len))),
             Repr::Shared(_) => None,
         }
     }
@@ -84,14 +96,14 @@ impl COctetString {
     #[inline]
     pub(crate) fn contains_nul(&self) -> bool {
         match &self.0 {
-            Repr::Inline { len, buf } => inline_has_nul(buf, usize::from(*len)),
+            Repr::Inline { len, .. } => len & NUL_FLAG != 0,
             Repr::Shared(b) => memchr::memchr(0, b).is_some(),
         }
     }
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Inline { len, buf } => buf.get(..inline_len(*len)).unwrap_or_default(),
             Repr::Shared(b) => b,
         }
     }
@@ -104,7 +116,7 @@ impl COctetString {
     #[inline]
     pub fn len(&self) -> usize {
         match &self.0 {
-            Repr::Inline { len, .. } => usize::from(*len),
+            Repr::Inline { len, .. } => inline_len(*len),
             Repr::Shared(b) => b.len(),
         }
     }
@@ -116,6 +128,15 @@ impl COctetString {
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(self.as_bytes())
     }
+}
+
+/// Set in an inline string's length octet when the string holds a NUL octet.
+const NUL_FLAG: u8 = 0x80;
+
+/// The length an inline string's length octet gives.
+#[inline(always)]
+fn inline_len(len: u8) -> usize {
+    usize::from(len & !NUL_FLAG)
 }
 
 /// Whether `buf[..len]` holds a zero octet: three 8-octet words tested at once (a zero octet
