@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, Criterion};
 use otpgate_codec::framing::SmppCodec;
-use otpgate_codec::pdu::{encode_pdu, Address, Body, Pdu, SubmitSm, Tlv};
+use otpgate_codec::pdu::{encode_pdu, Address, Body, Pdu, ShortMessage, SubmitSm, Tlv};
 use rusmpp::tokio_codec::CommandCodec;
 use rusmpp::types::{COctetString, OctetString};
 use rusmpp::values::{EsmClass, Npi, RegisteredDelivery, Ton};
@@ -35,7 +35,7 @@ fn ours_submit() -> Pdu {
                 addr: "447700900123".into(),
             },
             registered_delivery: 1,
-            short_message: Bytes::from_static(TEXT),
+            short_message: ShortMessage::from_static(TEXT),
             tlvs: vec![Tlv::UserMessageReference(42)],
             ..Default::default()
         }),

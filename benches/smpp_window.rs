@@ -157,7 +157,9 @@ async fn raw_client(addr: std::net::SocketAddr) -> f64 {
                     npi: 1,
                     addr: format!("44770{seq:07}").into(),
                 },
-                short_message: bytes::Bytes::from_static(b"Your verification code is 123456"),
+                short_message: otpgate_codec::pdu::ShortMessage::from_static(
+                    b"Your verification code is 123456",
+                ),
                 ..SubmitSm::default()
             }),
         )

@@ -15,7 +15,9 @@ use futures::{SinkExt, StreamExt};
 use otpgate::dispatch::{DeliveryUpdate, Dispatcher};
 use otpgate::smpp::SmppEngine;
 use otpgate_codec::framing::{Frame, SmppCodec};
-use otpgate_codec::pdu::{encode_pdu, Address, Bind, BindResp, Body, Pdu, SubmitSm, SubmitSmResp};
+use otpgate_codec::pdu::{
+    encode_pdu, Address, Bind, BindResp, Body, Pdu, ShortMessage, SubmitSm, SubmitSmResp,
+};
 use smpp_support::*;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -120,7 +122,7 @@ fn submit(n: u32) -> SubmitSm {
             npi: 1,
             addr: destination(n).trim_start_matches('+').into(),
         },
-        short_message: Bytes::from(format!("Your code is {n:06}")),
+        short_message: ShortMessage::try_from(format!("Your code is {n:06}").as_str()).unwrap(),
         ..SubmitSm::default()
     }
 }

@@ -13,7 +13,7 @@ use otpgate::dispatch::{DeliveryUpdate, Dispatcher, ReceiptOutcome};
 use otpgate::smpp::SmppEngine;
 use otpgate_codec::framing::{Frame, SmppCodec};
 use otpgate_codec::pdu::{
-    Address, BindResp, Body, CommandStatus, DeliverSm, Pdu, SubmitSmResp, Tlv,
+    Address, BindResp, Body, CommandStatus, DeliverSm, Pdu, ShortMessage, SubmitSmResp, Tlv,
 };
 use smpp_support::*;
 use tokio::io::AsyncWriteExt;
@@ -136,7 +136,7 @@ async fn wire_behaviour_against_a_scripted_smsc() {
             addr: "447700900001".into(),
         },
         esm_class: 0x04,
-        short_message: Bytes::from_static(
+        short_message: ShortMessage::from_static(
             b"id:abc123 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD err:000 text:",
         ),
         ..DeliverSm::default()
@@ -158,7 +158,7 @@ async fn wire_behaviour_against_a_scripted_smsc() {
 
     // A mobile-originated message: acknowledged, not a receipt.
     let mo = DeliverSm {
-        short_message: Bytes::from_static(b"STOP"),
+        short_message: ShortMessage::from_static(b"STOP"),
         tlvs: vec![Tlv::UserMessageReference(1)],
         ..DeliverSm::default()
     };

@@ -288,7 +288,9 @@ pub fn receipt_from_deliver_sm(sm: &SubmitSm) -> Option<Receipt> {
     if !is_receipt_type && tlv_id.is_none() {
         return None;
     }
-    let mut body: &[u8] = tlvs.message_payload().unwrap_or(&sm.short_message);
+    let mut body: &[u8] = tlvs
+        .message_payload()
+        .map_or(sm.short_message.as_slice(), |p| p);
     if sm.esm_class & ESM_UDHI != 0 {
         if let Ok(udh) = crate::text::parse_udh(body) {
             body = body.get(udh.len..).unwrap_or(&[]);

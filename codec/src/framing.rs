@@ -10,7 +10,7 @@ use bytes::{Buf, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::pdu::{
-    decode_pdu, encode_pdu, peek_header, Body, CommandStatus, DecodeError, EncodeError, Pdu,
+    decode_pdu_slice, encode_pdu, peek_header, Body, CommandStatus, DecodeError, EncodeError, Pdu,
     HEADER_LEN,
 };
 
@@ -119,16 +119,22 @@ impl Decoder for SmppCodec {
             src.reserve(len.saturating_sub(src.len()));
             return Ok(None);
         }
-        let frame = src.split_to(len).freeze();
-        let (_, command_id, _, sequence_number) = peek_header(&frame).unwrap_or_default();
-        Ok(Some(match decode_pdu(frame) {
+        // Decoded straight from the read buffer: the PDU owns copies of what it keeps, so the
+        // buffer is neither split nor shared, and its octets are consumed afterwards.
+        let frame = src.get(..len).unwrap_or_default();
+        let decoded = match decode_pdu_slice(frame) {
             Ok(pdu) => Frame::Pdu(pdu),
-            Err(error) => Frame::Invalid(InvalidPdu {
-                command_id,
-                sequence_number,
-                error,
-            }),
-        }))
+            Err(error) => {
+                let (_, command_id, _, sequence_number) = peek_header(frame).unwrap_or_default();
+                Frame::Invalid(InvalidPdu {
+                    command_id,
+                    sequence_number,
+                    error,
+                })
+            }
+        };
+        src.advance(len);
+        Ok(Some(decoded))
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, FramingError> {

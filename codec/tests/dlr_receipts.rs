@@ -6,7 +6,7 @@ use otpgate_codec::dlr::{
     format_receipt_text, message_id_variants, parse_receipt_text, receipt_from_deliver_sm, Receipt,
     ReceiptError, ReceiptState,
 };
-use otpgate_codec::pdu::{COctetString, SubmitSm, Tlv};
+use otpgate_codec::pdu::{COctetString, ShortMessage, SubmitSm, Tlv};
 use proptest::prelude::*;
 
 #[test]
@@ -141,7 +141,7 @@ fn format_then_parse() {
 fn deliver_sm(esm_class: u8, short_message: &[u8], tlvs: Vec<Tlv>) -> SubmitSm {
     SubmitSm {
         esm_class,
-        short_message: Bytes::copy_from_slice(short_message),
+        short_message: ShortMessage::try_from(short_message).unwrap(),
         tlvs,
         ..SubmitSm::default()
     }
@@ -257,8 +257,12 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..400)) {
         let _ = parse_receipt_text(&data);
+        // short_message holds at most 254 octets; the whole run also goes as message_payload.
+        let sm = &data[..data.len().min(254)];
+        let payload = vec![Tlv::MessagePayload(Bytes::copy_from_slice(&data))];
         for esm in [0x00u8, 0x04, 0x44] {
-            let _ = receipt_from_deliver_sm(&deliver_sm(esm, &data, vec![]));
+            let _ = receipt_from_deliver_sm(&deliver_sm(esm, sm, vec![]));
+            let _ = receipt_from_deliver_sm(&deliver_sm(esm, &[], payload.clone()));
         }
     }
 

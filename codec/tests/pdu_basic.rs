@@ -30,7 +30,7 @@ fn sample_submit() -> SubmitSm {
             addr: "447700900123".into(),
         },
         registered_delivery: 1,
-        short_message: Bytes::from_static(b"Your code is 123456"),
+        short_message: ShortMessage::from_static(b"Your code is 123456"),
         tlvs: vec![Tlv::UserMessageReference(7)],
         ..Default::default()
     }
@@ -112,10 +112,17 @@ fn encoder_rejects_bad_values_and_leaves_buffer_alone() {
             max: 21
         }
     );
+    // short_message cannot hold more than 254 octets: the constructor refuses, never cuts.
+    assert_eq!(
+        ShortMessage::try_from(vec![b'a'; 255]).unwrap_err(),
+        ShortMessageTooLong { len: 255 }
+    );
     let mut m = sample_submit();
-    m.short_message = Bytes::from(vec![b'a'; 255]);
-    let err = encode_pdu(&Pdu::new(1, Body::SubmitSm(m)), &mut buf).unwrap_err();
-    assert_eq!(err, EncodeError::ShortMessageTooLong { len: 255 });
+    m.short_message = ShortMessage::try_from(vec![b'a'; 254]).unwrap();
+    assert_eq!(m.short_message.len(), 254);
+    let mut full = BytesMut::new();
+    encode_pdu(&Pdu::new(1, Body::SubmitSm(m.clone())), &mut full).unwrap();
+    assert_eq!(decode_pdu(&full[..]).unwrap().body, Body::SubmitSm(m));
     let mut m = sample_submit();
     m.service_type = COctetString::from_bytes(Bytes::from_static(b"a\0b"));
     let err = encode_pdu(&Pdu::new(1, Body::SubmitSm(m)), &mut buf).unwrap_err();

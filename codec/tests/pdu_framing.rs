@@ -24,7 +24,7 @@ fn sample_pdus() -> Vec<Pdu> {
                     npi: 1,
                     addr: "15550001111".into(),
                 },
-                short_message: Bytes::from_static(b"code 424242"),
+                short_message: ShortMessage::from_static(b"code 424242"),
                 tlvs: vec![Tlv::SarMsgRefNum(9), Tlv::SarTotalSegments(2)],
                 ..Default::default()
             }),

@@ -67,6 +67,10 @@ fn tlvs() -> impl Strategy<Value = Vec<Tlv>> {
     vec(tlv(), 0..5)
 }
 
+fn short_message() -> impl Strategy<Value = ShortMessage> {
+    octets(254).prop_map(|b| ShortMessage::try_from(b).expect("at most 254 octets"))
+}
+
 fn bind() -> impl Strategy<Value = Bind> {
     (cstr(16), cstr(9), cstr(13), any::<[u8; 3]>(), cstr(41)).prop_map(
         |(system_id, password, system_type, b, address_range)| Bind {
@@ -89,7 +93,7 @@ fn submit_sm() -> impl Strategy<Value = SubmitSm> {
     (
         (cstr(6), address(21), address(21)),
         (any::<[u8; 7]>(), cstr(17), cstr(17)),
-        (octets(254), tlvs()),
+        (short_message(), tlvs()),
     )
         .prop_map(|((st, src, dst), (f, sched, valid), (sm, tlvs))| SubmitSm {
             service_type: st,
@@ -164,7 +168,7 @@ fn replace_sm() -> impl Strategy<Value = ReplaceSm> {
         cstr(17),
         cstr(17),
         any::<[u8; 2]>(),
-        octets(254),
+        short_message(),
     )
         .prop_map(|(message_id, source, sched, valid, f, sm)| ReplaceSm {
             message_id,

@@ -148,7 +148,7 @@ fn ours_sm(m: &Sm) -> SubmitSm {
         replace_if_present_flag: m.bytes[4],
         data_coding: m.bytes[5],
         sm_default_msg_id: m.bytes[6],
-        short_message: Bytes::from(m.short_message.clone()),
+        short_message: ShortMessage::try_from(m.short_message.as_slice()).unwrap(),
         tlvs: m.extras.iter().map(ours_tlv).collect(),
     }
 }

@@ -284,7 +284,7 @@ fn cloudhopper_submit_and_deliver() {
                 source: addr(1, 1, "40404"),
                 destination: addr(1, 1, "44951361920"),
                 registered_delivery: 1,
-                short_message: hex("4024232125262f3a"),
+                short_message: ShortMessage::try_from(hex("4024232125262f3a")).unwrap(),
                 ..Default::default()
             }),
         ),
@@ -297,7 +297,7 @@ fn cloudhopper_submit_and_deliver() {
             Body::DeliverSm(SubmitSm {
                 source: addr(2, 1, "87654321"),
                 destination: addr(4, 9, "40404"),
-                short_message: hex("4024232125262f3a"),
+                short_message: ShortMessage::try_from(hex("4024232125262f3a")).unwrap(),
                 tlvs: NETWORK_TYPES.to_vec(),
                 ..Default::default()
             }),
@@ -322,7 +322,7 @@ fn cloudhopper_delivery_receipt_with_tlvs() {
                 source: addr(1, 1, "44951361920"),
                 destination: addr(1, 1, "40404"),
                 esm_class: 4,
-                short_message: hex(text),
+                short_message: ShortMessage::try_from(hex(text)).unwrap(),
                 tlvs,
                 ..Default::default()
             }),

@@ -101,7 +101,7 @@ fn node_smpp_submit_sm_with_udh() {
         destination: addr(1, 1, "46709771337"),
         esm_class: 0x40,
         data_coding: 1,
-        short_message: hex("03240103747b7374"),
+        short_message: ShortMessage::try_from(hex("03240103747b7374")).unwrap(),
         ..Default::default()
     };
     canonical(base, Pdu::new(2, Body::SubmitSm(m.clone())));

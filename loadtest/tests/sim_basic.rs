@@ -2,9 +2,8 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::{sms, start, Client, Kind};
-use otpgate_codec::pdu::{Body, CommandStatus, SubmitSm};
+use otpgate_codec::pdu::{Body, CommandStatus, ShortMessage, SubmitSm};
 use otpgate_loadtest::sim::{AccountConfig, MessageIdFormat, SimConfig};
 
 #[tokio::test]
@@ -159,7 +158,7 @@ fn part(to: &str, reference: u8, total: u8, seq: u8, text: &str) -> SubmitSm {
     let mut data = vec![5, 0, 3, reference, total, seq];
     data.extend_from_slice(text.as_bytes());
     sm.esm_class = 0x40;
-    sm.short_message = Bytes::from(data);
+    sm.short_message = ShortMessage::try_from(data).unwrap();
     sm
 }
 
@@ -207,7 +206,9 @@ async fn ucs2_text_is_decoded() {
     sm.short_message = "Вашият код е 424242"
         .encode_utf16()
         .flat_map(u16::to_be_bytes)
-        .collect();
+        .collect::<Vec<u8>>()
+        .try_into()
+        .unwrap();
     c.submit(sm).await;
     assert!(c.recv().await.unwrap().command_status.is_ok());
     let m = sim

@@ -5,7 +5,7 @@
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU16, Ordering};
 
-use otpgate_codec::pdu::{COctetString, SubmitSm, Tlv};
+use otpgate_codec::pdu::{COctetString, ShortMessage, ShortMessageTooLong, SubmitSm, Tlv};
 use otpgate_codec::text::{self, Concat, EncodingChoice, NationalLanguage, SplitOptions};
 
 use super::address::{destination_address, source_address};
@@ -24,6 +24,8 @@ pub enum PrepareError {
     Text(#[from] text::TextError),
     #[error("unknown national language {0:?} in the configuration")]
     NationalLanguage(String),
+    #[error("a part does not fit short_message: {0}")]
+    ShortMessage(#[from] ShortMessageTooLong),
 }
 
 /// Concatenation references, one counter per bucket of destinations: consecutive long
@@ -110,17 +112,18 @@ pub fn prepare(
         .iter()
         .map(|part| {
             let mut tlvs = Vec::new();
-            let mut short_message = part.short_message();
+            let mut short_message = ShortMessage::new();
             if opts.concat == Concat::Payload {
-                tlvs.push(Tlv::MessagePayload(short_message));
-                short_message = bytes::Bytes::new();
+                tlvs.push(Tlv::MessagePayload(part.short_message()));
+            } else {
+                short_message = ShortMessage::try_from(part.short_message())?;
             }
             if let Some(sar) = part.sar {
                 tlvs.push(Tlv::SarMsgRefNum(sar.reference));
                 tlvs.push(Tlv::SarTotalSegments(sar.total));
                 tlvs.push(Tlv::SarSegmentSeqnum(sar.seqnum));
             }
-            SubmitSm {
+            Ok(SubmitSm {
                 service_type: service_type.clone(),
                 source: source.clone(),
                 destination: destination.clone(),
@@ -130,9 +133,9 @@ pub fn prepare(
                 short_message,
                 tlvs,
                 ..SubmitSm::default()
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, PrepareError>>()?;
     Ok(Prepared {
         smsc,
         encoding: split.encoding.name(),

@@ -1,5 +1,6 @@
-//! Wire bytes to typed PDUs: [`decode_pdu`] over one whole frame, zero-copy (strings,
-//! short_message and TLV values are slices of the frame).
+//! Wire bytes to typed PDUs: [`decode_pdu`] over one whole frame. The result owns its data:
+//! short_message and short strings are copied into the PDU itself, variable-length values
+//! into a `Bytes` of their own.
 //!
 //! Strict where the specification is: every C-Octet string has its NUL within its maximum
 //! size, sm_length fits the body, TLVs do not run past the end, requests without optional
@@ -7,8 +8,6 @@
 //! a response with an empty body (error statuses) decodes as the empty response, a response
 //! message_id may lack its NUL at the very end of the body, responses without a TLV list
 //! ignore trailing octets (SMPP v5 TLVs), and empty-bodied PDUs ignore trailing garbage.
-
-use bytes::{Buf, Bytes};
 
 use super::field::{max_len, Field};
 use super::reader::Reader;
@@ -112,13 +111,44 @@ pub fn peek_header(frame: &[u8]) -> Option<(u32, u32, u32, u32)> {
 }
 
 /// Decodes one whole PDU, header included; `frame` must be exactly command_length octets.
+/// Nothing in the result refers to `frame` (see [`decode_pdu_slice`]).
 #[inline]
-pub fn decode_pdu(frame: Bytes) -> Result<Pdu, DecodeError> {
-    let frame_len = frame.len();
+pub fn decode_pdu(frame: impl AsRef<[u8]>) -> Result<Pdu, DecodeError> {
+    decode_pdu_slice(frame.as_ref())
+}
+
+/// Decodes one whole PDU from `frame`, exactly command_length octets. Short fields are
+/// copied into the PDU itself and variable-length ones (message_payload, unknown TLVs, long
+/// strings) into a `Bytes` of their own, so the caller's buffer is free again at once.
+#[inline]
+pub fn decode_pdu_slice(frame: &[u8]) -> Result<Pdu, DecodeError> {
+    decode_parts(&mut Reader::new(frame), frame.len())
+}
+
+/// Header and body; submit_sm and deliver_sm, the bulk of the traffic, are decoded right
+/// here.
+#[inline(always)]
+fn decode_parts(r: &mut Reader, frame_len: usize) -> Result<Pdu, DecodeError> {
+    use super::types::command_id as id;
+    let (command_id, command_status, sequence_number) = header(r, frame_len)?;
+    Ok(Pdu {
+        command_status,
+        sequence_number,
+        body: match command_id {
+            id::SUBMIT_SM => Body::SubmitSm(submit_sm(r)?),
+            id::DELIVER_SM => Body::DeliverSm(submit_sm(r)?),
+            _ => decode_body(command_id, r)?,
+        },
+    })
+}
+
+/// The header: checks command_length against the frame, returns command_id, command_status
+/// and sequence_number.
+#[inline(always)]
+fn header(r: &mut Reader, frame_len: usize) -> Result<(u32, CommandStatus, u32), DecodeError> {
     if frame_len < HEADER_LEN {
         return Err(DecodeError::FrameTooShort { len: frame_len });
     }
-    let mut r = Reader::new(&frame);
     let command_length = r.u32(Field::CommandLength)?;
     if usize::try_from(command_length).ok() != Some(frame_len) {
         return Err(DecodeError::LengthMismatch {
@@ -129,37 +159,7 @@ pub fn decode_pdu(frame: Bytes) -> Result<Pdu, DecodeError> {
     let command_id = r.u32(Field::CommandId)?;
     let command_status = CommandStatus(r.u32(Field::CommandStatus)?);
     let sequence_number = r.u32(Field::SequenceNumber)?;
-    // submit_sm and deliver_sm, the bulk of the traffic, take their short_message last, from
-    // the frame itself (no reference count to raise and drop again).
-    use super::types::command_id as id;
-    let mut sm = 0..0;
-    let mut pdu = Pdu {
-        command_status,
-        sequence_number,
-        body: match command_id {
-            id::SUBMIT_SM => Body::SubmitSm(submit_sm(&mut r, &mut sm)?),
-            id::DELIVER_SM => Body::DeliverSm(submit_sm(&mut r, &mut sm)?),
-            _ => decode_body(command_id, &mut r)?,
-        },
-    };
-    if let Body::SubmitSm(m) | Body::DeliverSm(m) = &mut pdu.body {
-        if !sm.is_empty() {
-            m.short_message = narrow(frame, sm);
-        }
-    }
-    Ok(pdu)
-}
-
-/// `frame` cut down to `range` (offsets within it), without touching its reference count.
-#[inline]
-fn narrow(mut frame: Bytes, range: std::ops::Range<usize>) -> Bytes {
-    frame.truncate(range.end);
-    if range.start <= frame.len() {
-        frame.advance(range.start);
-        frame
-    } else {
-        Bytes::new()
-    }
+    Ok((command_id, command_status, sequence_number))
 }
 
 fn decode_body(command_id: u32, r: &mut Reader) -> Result<Body, DecodeError> {
@@ -193,16 +193,8 @@ fn decode_body(command_id: u32, r: &mut Reader) -> Result<Body, DecodeError> {
         id::GENERIC_NACK => Body::GenericNack,
         id::CANCEL_SM_RESP => Body::CancelSmResp,
         id::REPLACE_SM_RESP => Body::ReplaceSmResp,
-        id::SUBMIT_SM | id::DELIVER_SM => {
-            let mut sm = 0..0;
-            let mut m = submit_sm(r, &mut sm)?;
-            m.short_message = r.frame().slice(sm);
-            if command_id == id::SUBMIT_SM {
-                Body::SubmitSm(m)
-            } else {
-                Body::DeliverSm(m)
-            }
-        }
+        id::SUBMIT_SM => Body::SubmitSm(submit_sm(r)?),
+        id::DELIVER_SM => Body::DeliverSm(submit_sm(r)?),
         id::SUBMIT_SM_RESP => Body::SubmitSmResp(SubmitSmResp {
             message_id: r.cstr_lenient(Field::MessageId, max_len::MESSAGE_ID)?,
         }),
@@ -308,36 +300,27 @@ fn bind_resp(r: &mut Reader) -> Result<BindResp, DecodeError> {
     })
 }
 
-/// sm_length and short_message.
-fn short_message(r: &mut Reader) -> Result<Bytes, DecodeError> {
-    let range = short_message_range(r)?;
-    Ok(r.frame().slice(range))
-}
-
-/// sm_length and short_message, as the offsets of short_message in the frame.
+/// sm_length and short_message (copied: see [`ShortMessage`]).
 #[inline(always)]
-fn short_message_range(r: &mut Reader) -> Result<std::ops::Range<usize>, DecodeError> {
+fn short_message(r: &mut Reader) -> Result<ShortMessage, DecodeError> {
     let offset = r.pos();
     let sm_length = r.u8(Field::SmLength)?;
     if usize::from(sm_length) > max_len::SHORT_MESSAGE {
         return Err(DecodeError::InvalidSmLength { sm_length, offset });
     }
     let available = r.remaining();
-    let start = r.pos();
-    match r.slice(usize::from(sm_length)) {
-        Some(s) => Ok(start..start.saturating_add(s.len())),
-        None => Err(DecodeError::ShortMessageOverrun {
+    r.slice(usize::from(sm_length))
+        .and_then(|s| ShortMessage::from_slice(s).ok())
+        .ok_or(DecodeError::ShortMessageOverrun {
             sm_length,
             offset,
             available,
-        }),
-    }
+        })
 }
 
-/// submit_sm / deliver_sm, with short_message left empty and its place in the frame put in
-/// `sm` (see [`decode_pdu`]).
+/// submit_sm / deliver_sm.
 #[inline(always)]
-fn submit_sm(r: &mut Reader, sm: &mut std::ops::Range<usize>) -> Result<SubmitSm, DecodeError> {
+fn submit_sm(r: &mut Reader) -> Result<SubmitSm, DecodeError> {
     Ok(SubmitSm {
         service_type: r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?,
         source: r.address(SOURCE, max_len::ADDR)?,
@@ -351,10 +334,7 @@ fn submit_sm(r: &mut Reader, sm: &mut std::ops::Range<usize>) -> Result<SubmitSm
         replace_if_present_flag: r.u8(Field::ReplaceIfPresentFlag)?,
         data_coding: r.u8(Field::DataCoding)?,
         sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
-        short_message: {
-            *sm = short_message_range(r)?;
-            Bytes::new()
-        },
+        short_message: short_message(r)?,
         tlvs: decode_tlvs(r)?,
     })
 }

@@ -1,7 +1,6 @@
 //! A PDU as JSON, field by field with the SMPP specification's names, for `otpgate pdu decode`
 //! and for logs; and the hex input side of that command ([`decode_hex_pdu`]).
 
-use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use super::decode::{decode_pdu, peek_header, DecodeError};
@@ -133,7 +132,7 @@ fn address(m: &mut Map<String, Value>, prefix: &str, name: &str, a: &Address) {
     m.insert(name.into(), s(&a.addr));
 }
 
-fn short_message(m: &mut Map<String, Value>, sm: &Bytes) {
+fn short_message(m: &mut Map<String, Value>, sm: &[u8]) {
     m.insert("sm_length".into(), json!(sm.len()));
     m.insert("short_message".into(), json!(hex::encode(sm)));
 }
@@ -364,5 +363,5 @@ pub fn decode_hex_pdu(hex: &str) -> Result<Pdu, HexDecodeError> {
             actual: octets.len(),
         });
     }
-    decode_pdu(Bytes::from(octets)).map_err(|error| HexDecodeError::Decode { error })
+    decode_pdu(octets).map_err(|error| HexDecodeError::Decode { error })
 }

@@ -10,7 +10,7 @@ pub mod tlv;
 mod tlv_wire;
 pub mod types;
 
-pub use decode::{decode_pdu, peek_header, DecodeError};
+pub use decode::{decode_pdu, decode_pdu_slice, peek_header, DecodeError};
 pub use encode::{encode_pdu, encoded_len, EncodeError};
 pub use field::Field;
 pub use json::{decode_hex_pdu, pdu_to_json, HexDecodeError};

@@ -1,10 +1,11 @@
 //! A bounds-checked cursor over one PDU frame: every read either yields a value (short strings
-//! copied inline, long ones and octet runs as zero-copy slices of the frame) or a
+//! copied inline, long ones and octet runs copied into a `Bytes` of their own) or a
 //! [`DecodeError`] naming the field and its offset. Nothing here can panic or read past the
 //! frame.
 //!
-//! The cursor is the unread tail of the frame as a plain slice, so each read is one length
-//! check and a split; the frame's `Bytes` is touched only to hand out a slice of it.
+//! The frame is a plain slice (of the connection's read buffer, usually) and the cursor the
+//! unread tail of it, so each read is one length check and a split. Nothing decoded refers
+//! to the frame: the read buffer is free to be reused as soon as the PDU is decoded.
 
 use bytes::Bytes;
 
@@ -13,16 +14,13 @@ use super::field::Field;
 use super::types::{Address, COctetString};
 
 pub(crate) struct Reader<'a> {
-    frame: &'a Bytes,
+    frame: &'a [u8],
     rest: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(frame: &'a Bytes) -> Self {
-        Self {
-            frame,
-            rest: frame.as_ref(),
-        }
+    pub(crate) fn new(frame: &'a [u8]) -> Self {
+        Self { frame, rest: frame }
     }
 
     /// Offset of the next octet, from the start of the frame.
@@ -85,25 +83,18 @@ impl<'a> Reader<'a> {
         self.array::<4>(field).map(u32::from_be_bytes)
     }
 
-    /// `n` octets as a slice of the frame, or `None` (nothing consumed) if fewer remain.
+    /// A copy of the next `n` octets, or `None` (nothing consumed) if fewer remain.
     #[inline]
     pub(crate) fn octets(&mut self, n: usize) -> Option<Bytes> {
-        self.slice(n).map(|s| self.frame.slice_ref(s))
+        self.slice(n).map(Bytes::copy_from_slice)
     }
 
-    /// `n` octets borrowed from the frame (see [`Self::frame`]), or `None` (nothing
-    /// consumed) if fewer remain.
+    /// `n` octets borrowed from the frame, or `None` (nothing consumed) if fewer remain.
     #[inline]
     pub(crate) fn slice(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, tail) = self.rest.split_at_checked(n)?;
         self.rest = tail;
         Some(head)
-    }
-
-    /// The frame this reader walks, to turn a slice of it into a zero-copy `Bytes`.
-    #[inline]
-    pub(crate) fn frame(&self) -> &'a Bytes {
-        self.frame
     }
 
     /// Everything left in the frame.
@@ -153,7 +144,7 @@ impl<'a> Reader<'a> {
             None => None,
         };
         self.rest = tail.get(1..).unwrap_or_default();
-        Ok(value.unwrap_or_else(|| COctetString::from_frame(self.frame, s)))
+        Ok(value.unwrap_or_else(|| COctetString::copy_from_slice(s)))
     }
 
     #[cold]
@@ -181,7 +172,7 @@ impl<'a> Reader<'a> {
         max: usize,
     ) -> Result<COctetString, DecodeError> {
         if self.find_nul(max).is_none() && self.remaining() < max {
-            let s = COctetString::from_frame(self.frame, self.rest);
+            let s = COctetString::copy_from_slice(self.rest);
             self.rest = &[];
             return Ok(s);
         }

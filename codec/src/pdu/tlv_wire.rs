@@ -31,7 +31,7 @@ pub(crate) fn decode_tlvs(r: &mut Reader) -> Result<Vec<Tlv>, DecodeError> {
                 length,
                 available: r.remaining(),
             })?;
-        tlvs.push(typed(r.frame(), tag, value));
+        tlvs.push(typed(tag, value));
     }
     Ok(tlvs)
 }
@@ -50,11 +50,12 @@ fn count_tlvs(mut body: &[u8]) -> usize {
     n
 }
 
-/// The typed TLV for `tag` if `v` (a slice of `frame`) has the shape the specification
-/// gives it.
-fn typed(frame: &Bytes, tag: u16, v: &[u8]) -> Tlv {
+/// The typed TLV for `tag` if `v` has the shape the specification gives it. Values of
+/// variable length are copied (message_payload and unknown TLVs into a `Bytes` of their
+/// own).
+fn typed(tag: u16, v: &[u8]) -> Tlv {
     let typed = match (tag, v) {
-        (tag::MESSAGE_PAYLOAD, _) => return Tlv::MessagePayload(frame.slice_ref(v)),
+        (tag::MESSAGE_PAYLOAD, _) => return Tlv::MessagePayload(Bytes::copy_from_slice(v)),
         (tag::SAR_MSG_REF_NUM, &[a, b]) => Some(Tlv::SarMsgRefNum(u16::from_be_bytes([a, b]))),
         (tag::SAR_TOTAL_SEGMENTS, &[a]) => Some(Tlv::SarTotalSegments(a)),
         (tag::SAR_SEGMENT_SEQNUM, &[a]) => Some(Tlv::SarSegmentSeqnum(a)),
@@ -70,32 +71,31 @@ fn typed(frame: &Bytes, tag: u16, v: &[u8]) -> Tlv {
         (tag::PAYLOAD_TYPE, &[a]) => Some(Tlv::PayloadType(a)),
         (tag::DELIVERY_FAILURE_REASON, &[a]) => Some(Tlv::DeliveryFailureReason(a)),
         (tag::RECEIPTED_MESSAGE_ID, _) => {
-            tlv_cstr(frame, v, max_len::RECEIPTED_MESSAGE_ID).map(Tlv::ReceiptedMessageId)
+            tlv_cstr(v, max_len::RECEIPTED_MESSAGE_ID).map(Tlv::ReceiptedMessageId)
         }
         (tag::ADDITIONAL_STATUS_INFO_TEXT, _) => {
-            tlv_cstr(frame, v, max_len::ADDITIONAL_STATUS_INFO_TEXT)
-                .map(Tlv::AdditionalStatusInfoText)
+            tlv_cstr(v, max_len::ADDITIONAL_STATUS_INFO_TEXT).map(Tlv::AdditionalStatusInfoText)
         }
         _ => None,
     };
     typed.unwrap_or_else(|| Tlv::Other {
         tag,
-        value: frame.slice_ref(v),
+        value: Bytes::copy_from_slice(v),
     })
 }
 
 /// A C-Octet string TLV value: at most `max` octets with its NUL as the last one, or, as many
 /// SMSCs send receipted_message_id, at most `max - 1` octets with no NUL at all.
-fn tlv_cstr(frame: &Bytes, value: &[u8], max: usize) -> Option<COctetString> {
+fn tlv_cstr(value: &[u8], max: usize) -> Option<COctetString> {
     if value.is_empty() || value.len() > max {
         return None;
     }
     match memchr::memchr(0, value) {
         Some(nul) if nul.saturating_add(1) == value.len() => {
-            Some(COctetString::from_frame(frame, value.get(..nul)?))
+            Some(COctetString::copy_from_slice(value.get(..nul)?))
         }
         Some(_) => None,
-        None if value.len() < max => Some(COctetString::from_frame(frame, value)),
+        None if value.len() < max => Some(COctetString::copy_from_slice(value)),
         None => None,
     }
 }

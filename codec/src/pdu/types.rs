@@ -15,7 +15,7 @@ use super::tlv::Tlv;
 /// service_type, system_id, most message ids), so up to [`COctetString::INLINE_CAP`] octets
 /// are stored in the value itself: decoding one copies a few octets instead of taking a
 /// reference on the frame, and cloning or dropping it touches no shared counter. Longer
-/// strings are a zero-copy [`Bytes`]. The representation never shows: equality, ordering and
+/// strings are a [`Bytes`] of their own. The representation never shows: equality, ordering and
 /// hashing are those of the bytes.
 #[derive(Clone)]
 pub struct COctetString(Repr);
@@ -23,6 +23,9 @@ pub struct COctetString(Repr);
 #[derive(Clone)]
 enum Repr {
     Inline {
+        /// The length, with [`NUL_FLAG`] set if the string holds a NUL octet: found once
+        /// when the value is made, as the encoder asks for every string it writes (a flag
+        /// of its own would make the value larger).
         len: u8,
         buf: [u8; COctetString::INLINE_CAP],
     },
@@ -49,18 +52,27 @@ impl COctetString {
             .filter(|&n| usize::from(n) <= Self::INLINE_CAP)?;
         let mut buf = [0u8; Self::INLINE_CAP];
         buf.get_mut(..s.len())?.copy_from_slice(s);
-        Some(Self(Repr::Inline { len, buf }))
+        let nul = if inline_has_nul(&buf, s.len()) {
+            NUL_FLAG
+        } else {
+            0
+        };
+        Some(Self(Repr::Inline {
+            len: len | nul,
+            buf,
+        }))
     }
-    /// The octets `s` of `frame` (a sub-slice of it): copied inline when short, otherwise a
-    /// zero-copy slice of the frame.
+    /// A copy of `s`: inline when short, otherwise in its own allocation (never a slice of a
+    /// larger buffer that it would keep alive).
     #[inline]
-    pub(crate) fn from_frame(frame: &Bytes, s: &[u8]) -> Self {
-        Self::inline(s).unwrap_or_else(|| Self(Repr::Shared(frame.slice_ref(s))))
+    pub fn copy_from_slice(s: &[u8]) -> Self {
+        Self::inline(s).unwrap_or_else(|| Self(Repr::Shared(Bytes::copy_from_slice(s))))
     }
     /// The first `len` octets of `window`, which starts where the string starts in the
-    /// frame: a fixed-size copy (no length-dependent memcpy) with the octets past `len`
-    /// cleared. `None` if `len` exceeds [`Self::INLINE_CAP`].
-    #[inline]
+    /// frame and holds its terminating NUL at `len` (the first NUL): a fixed-size copy (no
+    /// length-dependent memcpy) with the octets past `len` cleared. `None` if `len` exceeds
+    /// [`Self::INLINE_CAP`].
+    #[inline(always)]
     pub(crate) fn from_window(window: &[u8; Self::INLINE_CAP], len: usize) -> Option<Self> {
         let n = u8::try_from(len)
             .ok()
@@ -76,7 +88,7 @@ impl COctetString {
     #[inline]
     pub(crate) fn inline_window(&self) -> Option<(&[u8; Self::INLINE_CAP], usize)> {
         match &self.0 {
-            Repr::Inline { len, buf } => Some((buf, usize::from(*len))),
+            Repr::Inline { len, buf } => Some((buf, inline_len(*len))),
             Repr::Shared(_) => None,
         }
     }
@@ -84,14 +96,14 @@ impl COctetString {
     #[inline]
     pub(crate) fn contains_nul(&self) -> bool {
         match &self.0 {
-            Repr::Inline { len, buf } => inline_has_nul(buf, usize::from(*len)),
+            Repr::Inline { len, .. } => len & NUL_FLAG != 0,
             Repr::Shared(b) => memchr::memchr(0, b).is_some(),
         }
     }
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            Repr::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Repr::Inline { len, buf } => buf.get(..inline_len(*len)).unwrap_or_default(),
             Repr::Shared(b) => b,
         }
     }
@@ -104,7 +116,7 @@ impl COctetString {
     #[inline]
     pub fn len(&self) -> usize {
         match &self.0 {
-            Repr::Inline { len, .. } => usize::from(*len),
+            Repr::Inline { len, .. } => inline_len(*len),
             Repr::Shared(b) => b.len(),
         }
     }
@@ -116,6 +128,15 @@ impl COctetString {
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(self.as_bytes())
     }
+}
+
+/// Set in an inline string's length octet when the string holds a NUL octet.
+const NUL_FLAG: u8 = 0x80;
+
+/// The length an inline string's length octet gives.
+#[inline(always)]
+fn inline_len(len: u8) -> usize {
+    usize::from(len & !NUL_FLAG)
 }
 
 /// Whether `buf[..len]` holds a zero octet: three 8-octet words tested at once (a zero octet
@@ -177,8 +198,7 @@ impl std::hash::Hash for COctetString {
 }
 impl From<&str> for COctetString {
     fn from(s: &str) -> Self {
-        Self::inline(s.as_bytes())
-            .unwrap_or_else(|| Self(Repr::Shared(Bytes::copy_from_slice(s.as_bytes()))))
+        Self::copy_from_slice(s.as_bytes())
     }
 }
 impl From<String> for COctetString {
@@ -194,6 +214,147 @@ impl fmt::Debug for COctetString {
 impl fmt::Display for COctetString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_str_lossy())
+    }
+}
+
+/// short_message: at most [`ShortMessage::MAX`] (254) octets, as sm_length is one octet and
+/// SMPP v3.4 stops at 254. Longer content goes in the message_payload TLV.
+///
+/// Decoding copies the octets out of the read buffer into an allocation of their own, so a
+/// PDU never keeps a connection's read buffer alive. (Storing up to 254 octets in the value
+/// itself was measured slower: moving a PDU of more than 500 octets from the decoder to its
+/// user cost more than the allocation.) A constructor never truncates: more than 254
+/// octets is a [`ShortMessageTooLong`].
+#[derive(Clone)]
+pub struct ShortMessage(Bytes);
+
+/// A short_message of more than 254 octets was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("short_message of {len} octets exceeds 254 (use the message_payload TLV)")]
+pub struct ShortMessageTooLong {
+    pub len: usize,
+}
+
+impl ShortMessage {
+    /// The most octets a short_message holds.
+    pub const MAX: usize = 254;
+
+    /// The empty short_message.
+    pub const fn new() -> Self {
+        Self(Bytes::new())
+    }
+
+    /// A copy of `s`, or an error if it is longer than [`Self::MAX`].
+    #[inline]
+    pub fn from_slice(s: &[u8]) -> Result<Self, ShortMessageTooLong> {
+        if s.len() > Self::MAX {
+            return Err(ShortMessageTooLong { len: s.len() });
+        }
+        Ok(Self(Bytes::copy_from_slice(s)))
+    }
+
+    /// `s` as a short_message, for literals known to fit: more than 254 octets is a
+    /// programming error that panics (at compile time in a `const`). Anything that comes
+    /// from outside goes through [`Self::from_slice`].
+    pub const fn from_static(s: &'static [u8]) -> Self {
+        assert!(s.len() <= Self::MAX, "short_message exceeds 254 octets");
+        Self(Bytes::from_static(s))
+    }
+
+    #[inline]
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The octets as a `Bytes`.
+    pub fn to_bytes(&self) -> Bytes {
+        self.0.clone()
+    }
+}
+
+impl Default for ShortMessage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+impl std::ops::Deref for ShortMessage {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+impl AsRef<[u8]> for ShortMessage {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+impl PartialEq for ShortMessage {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+impl Eq for ShortMessage {}
+impl PartialEq<[u8]> for ShortMessage {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_slice() == other
+    }
+}
+impl<const N: usize> PartialEq<[u8; N]> for ShortMessage {
+    fn eq(&self, other: &[u8; N]) -> bool {
+        self.as_slice() == other
+    }
+}
+impl std::hash::Hash for ShortMessage {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+impl TryFrom<&[u8]> for ShortMessage {
+    type Error = ShortMessageTooLong;
+    fn try_from(s: &[u8]) -> Result<Self, ShortMessageTooLong> {
+        Self::from_slice(s)
+    }
+}
+impl<const N: usize> TryFrom<&[u8; N]> for ShortMessage {
+    type Error = ShortMessageTooLong;
+    fn try_from(s: &[u8; N]) -> Result<Self, ShortMessageTooLong> {
+        Self::from_slice(s)
+    }
+}
+impl TryFrom<&str> for ShortMessage {
+    type Error = ShortMessageTooLong;
+    fn try_from(s: &str) -> Result<Self, ShortMessageTooLong> {
+        Self::from_slice(s.as_bytes())
+    }
+}
+impl TryFrom<&Bytes> for ShortMessage {
+    type Error = ShortMessageTooLong;
+    fn try_from(s: &Bytes) -> Result<Self, ShortMessageTooLong> {
+        Self::from_slice(s)
+    }
+}
+impl TryFrom<Bytes> for ShortMessage {
+    type Error = ShortMessageTooLong;
+    fn try_from(s: Bytes) -> Result<Self, ShortMessageTooLong> {
+        Self::from_slice(&s)
+    }
+}
+impl TryFrom<Vec<u8>> for ShortMessage {
+    type Error = ShortMessageTooLong;
+    fn try_from(s: Vec<u8>) -> Result<Self, ShortMessageTooLong> {
+        Self::from_slice(&s)
+    }
+}
+impl fmt::Debug for ShortMessage {
+    /// As a byte string literal, like `Bytes`: `b"code 123\x00"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("b\"")?;
+        for &b in self.as_slice() {
+            fmt::Display::fmt(&b.escape_ascii(), f)?;
+        }
+        f.write_str("\"")
     }
 }
 
@@ -502,9 +663,9 @@ pub struct SubmitSm {
     pub replace_if_present_flag: u8,
     pub data_coding: u8,
     pub sm_default_msg_id: u8,
-    /// At most 254 octets on the wire (sm_length is one octet); longer text goes in
-    /// the message_payload TLV.
-    pub short_message: Bytes,
+    /// At most 254 octets (sm_length is one octet); longer text goes in the
+    /// message_payload TLV.
+    pub short_message: ShortMessage,
     pub tlvs: Vec<Tlv>,
 }
 
@@ -543,7 +704,7 @@ pub struct SubmitMulti {
     pub replace_if_present_flag: u8,
     pub data_coding: u8,
     pub sm_default_msg_id: u8,
-    pub short_message: Bytes,
+    pub short_message: ShortMessage,
     pub tlvs: Vec<Tlv>,
 }
 
@@ -606,7 +767,7 @@ pub struct ReplaceSm {
     pub validity_period: COctetString,
     pub registered_delivery: u8,
     pub sm_default_msg_id: u8,
-    pub short_message: Bytes,
+    pub short_message: ShortMessage,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -644,6 +805,26 @@ mod tests {
             assert!(!inline_has_nul(&[b'\x80'; COctetString::INLINE_CAP], len));
             assert!(!inline_has_nul(&[0xFF; COctetString::INLINE_CAP], len));
         }
+    }
+
+    #[test]
+    fn short_message_refuses_rather_than_cuts() {
+        let full = [b'a'; ShortMessage::MAX];
+        let sm = ShortMessage::from_slice(&full).expect("254 octets fit");
+        assert_eq!(sm.len(), 254);
+        assert_eq!(sm, full);
+        assert_eq!(
+            ShortMessage::from_slice(&[b'a'; 255]),
+            Err(ShortMessageTooLong { len: 255 })
+        );
+        assert_eq!(
+            ShortMessage::try_from("x".repeat(300).as_str()),
+            Err(ShortMessageTooLong { len: 300 })
+        );
+        let code = ShortMessage::try_from("code 1\0").expect("fits");
+        assert_eq!(code, ShortMessage::from_static(b"code 1\0"));
+        assert_eq!(format!("{code:?}"), "b\"code 1\\x00\"");
+        assert!(ShortMessage::default().is_empty());
     }
 
     #[test]

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures::{FutureExt, SinkExt, StreamExt};
 use otpgate_codec::framing::{Frame, SmppCodec};
-use otpgate_codec::pdu::{Address, Bind, Body, DeliverSmResp, Pdu, SubmitSm, TlvList};
+use otpgate_codec::pdu::{
+    Address, Bind, Body, DeliverSmResp, Pdu, ShortMessage, SubmitSm, TlvList,
+};
 use tokio::net::TcpStream;
 use tokio_util::codec::Framed;
 
@@ -108,7 +109,9 @@ async fn one_bind(cfg: SmppLoad, quota: u64, binds: u64) -> Result<BindResult, L
             addr: "LoadTest".into(),
         },
         registered_delivery: u8::from(cfg.receipts.is_some()),
-        short_message: Bytes::from(cfg.text.clone()),
+        short_message: ShortMessage::try_from(cfg.text.as_str()).map_err(|e| {
+            LoadError::Smpp(format!("the load text does not fit short_message: {e}"))
+        })?,
         ..Default::default()
     };
     let dests: Vec<Address> = (0..1000)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use otpgate_codec::dlr::{format_receipt_text, Receipt, ReceiptState};
-use otpgate_codec::pdu::{Address, COctetString, DeliverSm, SubmitSm, Tlv};
+use otpgate_codec::pdu::{Address, COctetString, DeliverSm, ShortMessage, SubmitSm, Tlv};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -54,7 +54,7 @@ pub fn build(
         MessageIdFormat::Mixed => (hex_id(n), decimal_id(n)),
     };
     let mut tlvs = Vec::new();
-    let mut short_message = Bytes::new();
+    let mut short_message = ShortMessage::new();
     if matches!(carrier, ReceiptCarrier::Text | ReceiptCarrier::Both) {
         let excerpt: String = String::from_utf8_lossy(&sm.short_message)
             .chars()
@@ -73,7 +73,11 @@ pub fn build(
             network_error: None,
         };
         let text = format_receipt_text(&receipt);
-        short_message = Bytes::from(text);
+        // A receipt text is about 110 octets; one that would not fit goes as message_payload.
+        match ShortMessage::try_from(text.as_str()) {
+            Ok(sm) => short_message = sm,
+            Err(_) => tlvs.push(Tlv::MessagePayload(Bytes::from(text))),
+        }
     }
     if matches!(carrier, ReceiptCarrier::Tlv | ReceiptCarrier::Both) {
         tlvs.push(Tlv::ReceiptedMessageId(COctetString::from_bytes(resp_id)));
@@ -200,7 +204,7 @@ mod tests {
                 npi: 1,
                 addr: "447700900123".into(),
             },
-            short_message: Bytes::from_static(b"Your code is 123456"),
+            short_message: ShortMessage::from_static(b"Your code is 123456"),
             ..Default::default()
         };
         let d = build(

@@ -188,7 +188,7 @@ pub fn decode_part(sm: &SubmitSm) -> PartText {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
+    use otpgate_codec::pdu::ShortMessage;
 
     #[test]
     fn decodes_gsm7_with_extension() {
@@ -207,7 +207,7 @@ mod tests {
     fn reads_udh_and_sar() {
         let sm = SubmitSm {
             esm_class: 0x40,
-            short_message: Bytes::from_static(b"\x05\x00\x03\x2a\x02\x01abc"),
+            short_message: ShortMessage::from_static(b"\x05\x00\x03\x2a\x02\x01abc"),
             ..Default::default()
         };
         let p = decode_part(&sm);
@@ -221,7 +221,7 @@ mod tests {
             })
         );
         let sm = SubmitSm {
-            short_message: Bytes::from_static(b"xyz"),
+            short_message: ShortMessage::from_static(b"xyz"),
             tlvs: vec![
                 Tlv::SarMsgRefNum(7),
                 Tlv::SarTotalSegments(3),
@@ -233,7 +233,7 @@ mod tests {
         // A truncated UDH does not panic and yields no concat info.
         let sm = SubmitSm {
             esm_class: 0x40,
-            short_message: Bytes::from_static(b"\x09\x00\x03"),
+            short_message: ShortMessage::from_static(b"\x09\x00\x03"),
             ..Default::default()
         };
         assert_eq!(decode_part(&sm).concat, None);

@@ -4,10 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use otpgate_codec::framing::{Frame, SmppCodec};
-use otpgate_codec::pdu::{Address, Bind, Body, CommandStatus, Pdu, SubmitSm};
+use otpgate_codec::pdu::{Address, Bind, Body, CommandStatus, Pdu, ShortMessage, SubmitSm};
 use otpgate_loadtest::sim::{self, SimConfig, SimHandle};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -120,7 +119,7 @@ pub fn sms(to: &str, text: &str, registered_delivery: u8) -> SubmitSm {
             addr: to.into(),
         },
         registered_delivery,
-        short_message: Bytes::copy_from_slice(text.as_bytes()),
+        short_message: ShortMessage::try_from(text).unwrap(),
         ..Default::default()
     }
 }
