@@ -211,6 +211,8 @@ fn the_traffic_is_counted() {
         &[("route", "/otp"), ("method", "POST")],
     );
     at_least_one("otpgate_queue_capacity", &[]);
+    at_least_one("otpgate_otps_stored", &[("store", "memory")]);
+    at_least_one("otpgate_otps_max_live", &[("store", "memory")]);
     at_least_one("otpgate_process_resident_memory_bytes", &[]);
     at_least_one("otpgate_process_open_fds", &[]);
     at_least_one("otpgate_process_start_time_seconds", &[]);
@@ -251,7 +253,7 @@ fn no_personal_data_in_the_metrics() {
     // Label keys come from a fixed set: no key can carry an identifier, whatever its value.
     let allowed = [
         "route", "method", "status", "tenant", "encoding", "result", "reason", "smsc", "bind",
-        "state", "outcome", "version", "le", "quantile",
+        "state", "outcome", "version", "le", "quantile", "store",
     ];
     let mut keys = BTreeSet::new();
     for line in s.lines().filter(|l| !l.starts_with('#')) {

@@ -23,16 +23,30 @@ async fn live_and_stored_follow_every_change() {
     let a = s.create_ok("+33612345678").await;
     let b = s.create_ok("+33612345679").await;
     let text = scrape(&s).await;
-    assert_eq!(gauge(&text, "otpgate_otps_live"), Some(2.0), "{text}");
-    assert_eq!(gauge(&text, "otpgate_otps_stored"), Some(2.0));
-    assert_eq!(gauge(&text, "otpgate_otps_max_live"), Some(1234.0));
+    assert_eq!(
+        gauge(&text, "otpgate_otps_live{store=\"memory\"}"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        gauge(&text, "otpgate_otps_stored{store=\"memory\"}"),
+        Some(2.0)
+    );
+    assert_eq!(
+        gauge(&text, "otpgate_otps_max_live{store=\"memory\"}"),
+        Some(1234.0)
+    );
     let pin = s.dispatcher.pin_for(&a);
     assert_eq!(s.verify(&a, &pin).await.0, 200);
     assert_eq!(s.cancel(&b).await, 200);
     let text = scrape(&s).await;
-    assert_eq!(gauge(&text, "otpgate_otps_live"), Some(0.0), "{text}");
     assert_eq!(
-        gauge(&text, "otpgate_otps_stored"),
+        gauge(&text, "otpgate_otps_live{store=\"memory\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        gauge(&text, "otpgate_otps_stored{store=\"memory\"}"),
         Some(2.0),
         "finished OTPs are retained"
     );

@@ -261,6 +261,16 @@ pub enum StoreKind {
     Redis,
 }
 
+impl StoreKind {
+    /// As written in the configuration (and in the `store` label of the store gauges).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Memory => "memory",
+            StoreKind::Redis => "redis",
+        }
+    }
+}
+
 /// `[store]`: where OTP state lives. `memory` (the default) is this node's own; `redis` is
 /// shared by every node pointing at the same Redis (`url`) or Redis Cluster
 /// (`cluster_nodes`, which wins when not empty) with the same `key_prefix`.

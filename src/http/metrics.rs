@@ -106,13 +106,22 @@ pub fn register_known(config: &Config) {
         }
     }
     metrics::counter!(OTPS_EXPIRED).absolute(0);
-    metrics::gauge!("otpgate_otps_stored").set(0.0);
-    metrics::gauge!("otpgate_otps_max_live").set(config.otp.max_live as f64);
+    store_sizes(config.store.kind.as_str(), 0, 0);
+    let store = config.store.kind.as_str();
+    metrics::gauge!("otpgate_otps_max_live", "store" => store).set(config.otp.max_live as f64);
     metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
     metrics::counter!("otpgate_receipts_unmatched_total").absolute(0);
     for outcome in ["delivered", "dropped", "shed"] {
         metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
     }
+}
+
+/// The store's pending and stored OTPs. `store` is the kind: each node reports the memory
+/// store's figures for itself alone, the Redis store's for every node (so a dashboard sums the
+/// first and takes the maximum of the second).
+pub fn store_sizes(store: &'static str, pending: usize, stored: usize) {
+    metrics::gauge!("otpgate_otps_live", "store" => store).set(pending as f64);
+    metrics::gauge!("otpgate_otps_stored", "store" => store).set(stored as f64);
 }
 
 /// A request refused by a rate or abuse limit (HTTP 429), by `reason`.

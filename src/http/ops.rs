@@ -44,8 +44,8 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     // The store's sizes as of this scrape (a verify or a cancel changes them between the
     // store's own updates).
     let store = app.service.store();
-    metrics::gauge!("otpgate_otps_live").set(store.pending() as f64);
-    metrics::gauge!("otpgate_otps_stored").set(store.len() as f64);
+    let kind = app.config.store.kind.as_str();
+    super::metrics::store_sizes(kind, store.pending(), store.len());
     let mut res = (StatusCode::OK, super::metrics::render()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

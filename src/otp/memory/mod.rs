@@ -122,11 +122,6 @@ impl MemoryStore {
         )
     }
 
-    fn publish_sizes(&self) {
-        metrics::gauge!("otpgate_otps_live").set(self.pending() as f64);
-        metrics::gauge!("otpgate_otps_stored").set(self.otps.len() as f64);
-    }
-
     /// Runs `f` on OTP `id` (with its handle) while its shard is locked.
     fn with_otp<R>(&self, id: &OtpId, f: impl FnOnce(Handle, &mut OtpEntry) -> R) -> Option<R> {
         let hash = self.otps.hasher().hash_one(id);
@@ -187,7 +182,6 @@ impl MemoryStore {
                 self.queue.push_idem(at, key);
             }
         }
-        self.publish_sizes();
         handled
     }
 
@@ -400,7 +394,6 @@ impl Store for MemoryStore {
         }
         drop(shard);
         self.queue.push_otp(expires, h);
-        self.publish_sizes();
         Ok(())
     }
 

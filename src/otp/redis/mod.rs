@@ -201,8 +201,6 @@ impl RedisStore {
     pub(crate) fn set_snapshot(&self, live: usize, pending: usize) {
         self.live.store(live, Ordering::Relaxed);
         self.pending.store(pending, Ordering::Relaxed);
-        metrics::gauge!("otpgate_otps_live").set(pending as f64);
-        metrics::gauge!("otpgate_otps_stored").set(live as f64);
     }
 
     /// Marks `id` EXPIRED if it is pending and past its expiry; returns the record (if any).
