@@ -6,33 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus, Record};
+use otpgate::otp::model::{OtpId, Record};
 use otpgate::otp::pin::PinHash;
 use otpgate::otp::redis::{RedisOptions, Target};
-use otpgate::otp::text::Encoding;
 use otpgate::otp::{Clock, MemoryStore, RedisStore, Store};
 
 fn record(phone: u64, now: u32) -> Record {
-    Record {
-        pin_hash: PinHash([7; 16]),
-        phone,
-        extra: None,
-        created: now,
-        ttl: 600,
-        status_at: 0,
-        delivery_at: 0,
-        tenant: 0,
-        country: *b"FR",
-        language: Record::pack_language(None),
-        max_attempts: 5,
-        attempts: 0,
-        parts: 1,
-        status: OtpStatus::Pending,
-        delivery: DeliveryStatus::Queued,
-        encoding: Encoding::Gsm7,
-        pin_spec: 6,
-        sent: None,
-    }
+    Record::pending(PinHash([7; 16]), phone, *b"FR", now, 600, 5)
 }
 
 async fn create_verify(store: &dyn Store, clock: &Clock, n: u64) {

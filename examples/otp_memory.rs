@@ -12,10 +12,9 @@ use std::sync::Arc;
 
 use futures::executor::block_on;
 
-use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus, Record};
+use otpgate::otp::model::{OtpId, Record};
 use otpgate::otp::pin::PinHash;
 use otpgate::otp::store::{DeliveryChange, Store};
-use otpgate::otp::text::Encoding;
 use otpgate::otp::{Clock, MemoryStore};
 
 struct Counting;
@@ -69,24 +68,8 @@ fn main() {
         let phone = 33_600_000_000 + i as u64;
         let _ = block_on(store.hit_number_limit(phone, 5, 600, now));
         let record = Record {
-            pin_hash: PinHash([7; 16]),
-            phone,
-            extra: None,
-            created: now,
-            ttl: 600,
-            status_at: 0,
-            delivery_at: 0,
-            tenant: 0,
-            country: *b"FR",
             language: Record::pack_language(Some("fr")),
-            max_attempts: 5,
-            attempts: 0,
-            parts: 1,
-            status: OtpStatus::Pending,
-            delivery: DeliveryStatus::Queued,
-            encoding: Encoding::Gsm7,
-            pin_spec: 6,
-            sent: None,
+            ..Record::pending(PinHash([7; 16]), phone, *b"FR", now, 600, 5)
         };
         block_on(store.insert(id, record)).expect("insert");
         ids.push(id);

@@ -118,6 +118,39 @@ pub struct Record {
 }
 
 impl Record {
+    /// A pending OTP as created: for `phone` in `country`, `created` in UNIX seconds, one
+    /// GSM-7 part, the generic template, a 6-digit numeric PIN, tenant 0, nothing sent yet.
+    /// Callers set what differs with struct update syntax.
+    pub fn pending(
+        pin_hash: PinHash,
+        phone: u64,
+        country: [u8; 2],
+        created: u32,
+        ttl: u16,
+        max_attempts: u8,
+    ) -> Self {
+        Record {
+            pin_hash,
+            phone,
+            extra: None,
+            created,
+            ttl,
+            status_at: 0,
+            delivery_at: 0,
+            tenant: 0,
+            country,
+            language: [0; 8],
+            max_attempts,
+            attempts: 0,
+            parts: 1,
+            status: OtpStatus::Pending,
+            delivery: DeliveryStatus::Queued,
+            encoding: Encoding::Gsm7,
+            pin_spec: Record::pack_pin(PinType::Numbers, 6),
+            sent: None,
+        }
+    }
+
     pub fn expires(&self) -> u32 {
         self.created.saturating_add(u32::from(self.ttl))
     }

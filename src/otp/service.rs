@@ -12,7 +12,7 @@ use super::abuse::Blocked;
 use super::clock::Clock;
 use super::guard::PumpingGuard;
 use super::language::{self, TemplateSources};
-use super::model::{DeliveryStatus, Extra, OtpId, OtpStatus, OtpView, Record};
+use super::model::{Extra, OtpId, OtpView, Record};
 use super::phone::Phone;
 use super::pin::{self, PinHasher, WEAK_PIN_BITS};
 use super::request::CreateRequest;
@@ -265,24 +265,20 @@ impl OtpService {
             })
         });
         let record = Record {
-            pin_hash: self.hasher.hash(&id.0, &pin),
-            phone: req.phone.digits,
             extra,
-            created: now,
-            ttl: req.ttl,
-            status_at: 0,
-            delivery_at: 0,
             tenant: tenant.index,
-            country: req.phone.country,
             language: Record::pack_language(chosen.language.as_deref()),
-            max_attempts: req.max_attempts,
-            attempts: 0,
             parts: u8::try_from(parts).unwrap_or(u8::MAX),
-            status: OtpStatus::Pending,
-            delivery: DeliveryStatus::Queued,
             encoding,
             pin_spec: Record::pack_pin(req.pin_type, req.pin_length),
-            sent: None,
+            ..Record::pending(
+                self.hasher.hash(&id.0, &pin),
+                req.phone.digits,
+                req.phone.country,
+                now,
+                req.ttl,
+                req.max_attempts,
+            )
         };
         let mut view = self.view(id, &record);
         self.store.insert(id, record).await?;

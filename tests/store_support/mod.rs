@@ -14,7 +14,6 @@ use otpgate::otp::pin::PinHash;
 use otpgate::otp::redis::abuse::RedisGuard;
 use otpgate::otp::redis::{RedisOptions, Target};
 use otpgate::otp::store::ChangeObserver;
-use otpgate::otp::text::Encoding;
 use otpgate::otp::{Clock, MemoryStore, RedisStore, Store};
 
 /// Every status / deliveryStatus change the store reported.
@@ -129,24 +128,12 @@ pub async fn cluster(what: &str) -> Option<Fixture> {
 
 /// A pending OTP created at `created` for `phone`, PIN hash `pin`.
 pub fn record(phone: u64, created: u32, ttl: u16, max_attempts: u8, pin: u8) -> Record {
-    Record {
-        pin_hash: PinHash([pin; 16]),
+    Record::pending(
+        PinHash([pin; 16]),
         phone,
-        extra: None,
+        *b"FR",
         created,
         ttl,
-        status_at: 0,
-        delivery_at: 0,
-        tenant: 0,
-        country: *b"FR",
-        language: Record::pack_language(None),
         max_attempts,
-        attempts: 0,
-        parts: 1,
-        status: OtpStatus::Pending,
-        delivery: DeliveryStatus::Queued,
-        encoding: Encoding::Gsm7,
-        pin_spec: 6,
-        sent: None,
-    }
+    )
 }

@@ -535,7 +535,6 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otp::text::Encoding;
     use futures::executor::block_on;
     use std::sync::atomic::AtomicU32;
 
@@ -543,26 +542,7 @@ mod tests {
     const RETAIN: u32 = 300;
 
     fn record(phone: u64, ttl: u16) -> Record {
-        Record {
-            pin_hash: PinHash([1; 16]),
-            phone,
-            extra: None,
-            created: T0,
-            ttl,
-            status_at: 0,
-            delivery_at: 0,
-            tenant: 0,
-            country: *b"FR",
-            language: Record::pack_language(None),
-            max_attempts: 3,
-            attempts: 0,
-            parts: 1,
-            status: OtpStatus::Pending,
-            delivery: DeliveryStatus::Queued,
-            encoding: Encoding::Gsm7,
-            pin_spec: 6,
-            sent: None,
-        }
+        Record::pending(PinHash([1; 16]), phone, *b"FR", T0, ttl, 3)
     }
 
     /// Counts EXPIRED notifications.
