@@ -156,14 +156,7 @@ async fn every_transition_arrives_in_order_and_signed() {
 
     // the objects are the OTP object as GET returns it, with the dates of each change
     let last_a = got.iter().rev().find(|u| u["otpId"] == a).unwrap();
-    let get: Value = s
-        .get(&format!("/otp/{a}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = s.otp(&a).await;
     assert_eq!(last_a, &get);
     for f in ["dateSent", "dateDelivered", "dateVerified"] {
         assert!(last_a[f].is_string(), "{f}: {last_a}");

@@ -104,14 +104,7 @@ async fn a_resend_the_engine_refuses_is_a_503_and_marks_the_delivery_failed() {
     let res = s.post(&format!("/otp/{id}/resend")).send().await.unwrap();
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "2");
-    let got: Value = s
-        .get(&format!("/otp/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = s.otp(&id).await;
     assert_eq!(got["deliveryStatus"], "FAILED");
     assert!(got["smppError"]
         .as_str()

@@ -77,14 +77,7 @@ async fn brute_force_stops_at_max_attempts() {
             (status, error_of(&body)),
             (400, ("otp_failed".into(), 2026))
         );
-        let got: Value = s
-            .get(&format!("/otp/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let got = s.otp(&id).await;
         assert_eq!(got["status"], "FAILED");
         assert_eq!(got["attempts"], max_attempts);
     }
