@@ -35,6 +35,8 @@ pub enum ServeError {
     Task(String),
     #[error("did not stop within {0:?}")]
     StopTimeout(Duration),
+    #[error("was not up within {0:?}")]
+    StartTimeout(Duration),
 }
 
 /// What was started, for the caller to announce (and for tests to use).
@@ -159,6 +161,18 @@ impl Running {
                 Err(e) => ServeError::Task(e.to_string()),
             }),
         }
+    }
+
+    /// Starts otpgate on a free port of 127.0.0.1, waiting at most `within` for it to be up
+    /// (for tests and local tools).
+    pub async fn start_on_loopback(
+        config: Config,
+        within: Duration,
+    ) -> Result<Running, ServeError> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        tokio::time::timeout(within, Self::start(config, listener))
+            .await
+            .map_err(|_| ServeError::StartTimeout(within))?
     }
 
     /// `http://ADDR` of the HTTP API.

@@ -7,7 +7,6 @@ use std::time::Duration;
 use otpgate::config;
 use otpgate::serve::{self, Started};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 struct App {
     base: String,
@@ -18,14 +17,9 @@ struct App {
 
 async fn start() -> App {
     let config = config::load_str("", Vec::<(String, String)>::new()).expect("default config");
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = tokio::time::timeout(
-        Duration::from_secs(10),
-        serve::Running::start(config, listener),
-    )
-    .await
-    .expect("started in time")
-    .expect("started");
+    let running = serve::Running::start_on_loopback(config, Duration::from_secs(10))
+        .await
+        .expect("started");
     App {
         base: running.base_url(),
         token: running.started.demo_token.clone().expect("a demo tenant"),

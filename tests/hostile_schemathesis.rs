@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use otpgate::config;
 use otpgate::serve;
-use tokio::net::TcpListener;
 
 /// Generated cases per API operation and phase.
 const MAX_EXAMPLES: &str = "100";
@@ -36,14 +35,9 @@ async fn schemathesis_finds_no_failure() {
         Vec::<(String, String)>::new(),
     )
     .expect("config");
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = tokio::time::timeout(
-        Duration::from_secs(10),
-        serve::Running::start(config, listener),
-    )
-    .await
-    .expect("started in time")
-    .expect("started");
+    let running = serve::Running::start_on_loopback(config, Duration::from_secs(10))
+        .await
+        .expect("started");
     let started = running.started.clone();
     let token = started.demo_token.clone().expect("a demo tenant");
     let base = format!("http://{}", started.http_addr);

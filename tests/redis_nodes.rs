@@ -12,7 +12,6 @@ use otpgate::config::{self, Config, StoreKind, TenantConfig};
 use otpgate::dispatch::{DeliveryUpdate, ReceiptOutcome};
 use otpgate::serve::{self, Started};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 const TOKEN: &str = "shared-tenant-token";
 
@@ -40,14 +39,9 @@ struct Node {
 }
 
 async fn start(config: Config) -> Node {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = tokio::time::timeout(
-        Duration::from_secs(10),
-        serve::Running::start(config, listener),
-    )
-    .await
-    .expect("started in time")
-    .expect("started");
+    let running = serve::Running::start_on_loopback(config, Duration::from_secs(10))
+        .await
+        .expect("started");
     Node {
         base: running.base_url(),
         started: running.started.clone(),

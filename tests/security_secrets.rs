@@ -17,11 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use otpgate::config;
-use otpgate::serve::{self, Started};
+use otpgate::serve;
 use otpgate_loadtest::sim::{self, AccountConfig, SimConfig, SimHandle};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tracing_subscriber::fmt::MakeWriter;
 
 const TOKEN: &str = "tok-7d1e9c2b5a-secret";
@@ -170,23 +169,12 @@ async fn no_pin_or_secret_in_logs_metrics_or_replies() {
         Vec::<(String, String)>::new(),
     )
     .expect("config");
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(serve::run(
-        config,
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-        move |s: &Started| {
-            let _ = tx.send(s.clone());
-        },
-    ));
-    let started = tokio::time::timeout(WAIT, rx).await.unwrap().unwrap();
+    let running = serve::Running::start_on_loopback(config, WAIT)
+        .await
+        .unwrap();
     let (cb_url, cb_hits) = receiver().await;
     let mut c = Client {
-        base: format!("http://{}", started.http_addr),
+        base: running.base_url(),
         http: reqwest::Client::new(),
         replies: Vec::new(),
     };
@@ -291,8 +279,7 @@ async fn no_pin_or_secret_in_logs_metrics_or_replies() {
         .text()
         .await
         .unwrap();
-    let _ = stop.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+    let _ = running.stop(Duration::from_secs(20)).await;
     sim.shutdown().await;
 
     let raw = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();

@@ -17,12 +17,11 @@ use std::time::Duration;
 
 use otpgate::logging::{self, LogFormat};
 
-use otpgate::serve::{self, Started};
+use otpgate::serve;
 use otpgate_loadtest::sim::{self, SimConfig};
 use receiver::Receiver;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 pub const TOKEN: &str = "obs-token-0123456789";
 
@@ -204,25 +203,11 @@ priority = 9
 "#
     );
     let config = otpgate::config::load_str(&toml, Vec::<(String, String)>::new()).expect("config");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(serve::run(
-        config,
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-        move |s: &Started| {
-            let _ = tx.send(s.http_addr);
-        },
-    ));
-    let addr = tokio::time::timeout(Duration::from_secs(10), rx)
+    let running = serve::Running::start_on_loopback(config, Duration::from_secs(10))
         .await
-        .expect("started in time")
         .expect("started");
     let c = Client {
-        base: format!("http://{addr}"),
+        base: running.base_url(),
         http: reqwest::Client::new(),
     };
     c.wait("/readyz", "a bind up", |s, _| s == 200).await;
@@ -347,9 +332,8 @@ priority = 9
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let _ = stop.send(());
-    let done = tokio::time::timeout(Duration::from_secs(20), task).await;
-    assert!(matches!(done, Ok(Ok(Ok(())))), "clean shutdown: {done:?}");
+    let done = running.stop(Duration::from_secs(20)).await;
+    assert!(done.is_ok(), "clean shutdown: {done:?}");
     sim.shutdown().await;
 
     let pin_of = |text: &str| text.rsplit(' ').next().unwrap_or_default().to_owned();

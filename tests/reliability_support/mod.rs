@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use otpgate::config;
 use otpgate::serve::{self, Started};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 /// How much bigger than the CI size a run is. Unset: 1 (the CI size). `full`: the by-hand
 /// size each test names. A number: that multiple of the CI size.
@@ -103,14 +102,9 @@ pub struct Stack {
 impl Stack {
     pub async fn start(toml: &str) -> Stack {
         let config = config::load_str(toml, Vec::<(String, String)>::new()).expect("config");
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let running = tokio::time::timeout(
-            Duration::from_secs(10),
-            serve::Running::start(config, listener),
-        )
-        .await
-        .expect("started in time")
-        .expect("started");
+        let running = serve::Running::start_on_loopback(config, Duration::from_secs(10))
+            .await
+            .expect("started");
         Stack {
             base: running.base_url(),
             started: running.started.clone(),
