@@ -99,9 +99,10 @@ impl MessageIndex {
     /// submission wins); one already indexed for this OTP is left as it is.
     pub fn add(&self, id: &str, otp: Handle, head: Handle) -> Result<Handle, SlabFull> {
         let key = KeyRef::of(id);
-        let hash = self.slab.hasher().hash_one(key);
-        let mut shard = self.slab.lock(hash);
-        if let Some(existing) = shard.find(hash, |e| e.key.as_ref() == key && !e.otp.is_none()) {
+        let (mut shard, hash, found) = self
+            .slab
+            .locate(key, |e| e.key.as_ref() == key && !e.otp.is_none());
+        if let Some(existing) = found {
             match shard.get_mut(existing) {
                 Some(e) if e.otp == otp => return Ok(head),
                 Some(e) => e.otp = Handle::NONE,
@@ -121,10 +122,10 @@ impl MessageIndex {
     /// The OTP handle canonical id `id` leads to.
     pub fn find(&self, id: &str) -> Option<Handle> {
         let key = KeyRef::of(id);
-        let hash = self.slab.hasher().hash_one(key);
-        let shard = self.slab.lock(hash);
-        let at = shard.find(hash, |e| e.key.as_ref() == key && !e.otp.is_none())?;
-        shard.get(at).map(|e| e.otp)
+        let (shard, _, found) = self
+            .slab
+            .locate(key, |e| e.key.as_ref() == key && !e.otp.is_none());
+        shard.get(found?).map(|e| e.otp)
     }
 
     /// Drops the whole chain starting at `head`.

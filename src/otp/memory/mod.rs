@@ -124,9 +124,8 @@ impl MemoryStore {
 
     /// Runs `f` on OTP `id` (with its handle) while its shard is locked.
     fn with_otp<R>(&self, id: &OtpId, f: impl FnOnce(Handle, &mut OtpEntry) -> R) -> Option<R> {
-        let hash = self.otps.hasher().hash_one(id);
-        let mut shard = self.otps.lock(hash);
-        let h = shard.find(hash, |e| e.id == *id)?;
+        let (mut shard, _, found) = self.otps.locate(id, |e| e.id == *id);
+        let h = found?;
         shard.get_mut(h).map(|e| f(h, e))
     }
 
@@ -159,10 +158,8 @@ impl MemoryStore {
     }
 
     fn drop_otp(&self, id: &OtpId) -> Option<Record> {
-        let hash = self.otps.hasher().hash_one(id);
-        let mut shard = self.otps.lock(hash);
-        let h = shard.find(hash, |e| e.id == *id)?;
-        self.unlink(&mut shard, h).map(|e| e.record)
+        let (mut shard, _, found) = self.otps.locate(id, |e| e.id == *id);
+        self.unlink(&mut shard, found?).map(|e| e.record)
     }
 
     /// Handles the deadlines due at `now`; returns how many it handled.
@@ -371,9 +368,8 @@ impl Store for MemoryStore {
         }
         let (phone, expires) = (record.phone, record.expires());
         let pending = record.status == OtpStatus::Pending;
-        let hash = self.otps.hasher().hash_one(id);
-        let mut shard = self.otps.lock(hash);
-        if shard.find(hash, |e| e.id == id).is_some() {
+        let (mut shard, hash, found) = self.otps.locate(id, |e| e.id == id);
+        if found.is_some() {
             return Err(StoreError::Duplicate);
         }
         let entry = OtpEntry {

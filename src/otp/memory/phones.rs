@@ -60,9 +60,8 @@ impl PhoneIndex {
         f: impl FnOnce(&mut PhoneEntry) -> R,
     ) -> Result<(R, Option<Handle>), SlabFull> {
         let phone = key(phone);
-        let hash = self.slab.hasher().hash_one(phone);
-        let mut shard = self.slab.lock(hash);
-        let (h, created) = match shard.find(hash, |e| e.phone == phone) {
+        let (mut shard, hash, found) = self.slab.locate(phone, |e| e.phone == phone);
+        let (h, created) = match found {
             Some(h) => (h, false),
             None => {
                 let blank = PhoneEntry {
@@ -99,18 +98,15 @@ impl PhoneIndex {
     /// of this number).
     pub fn latest(&self, phone: u64) -> Option<Handle> {
         let phone = key(phone);
-        let hash = self.slab.hasher().hash_one(phone);
-        let shard = self.slab.lock(hash);
-        let h = shard.find(hash, |e| e.phone == phone)?;
-        shard.get(h).map(|e| e.latest).filter(|l| !l.is_none())
+        let (shard, _, found) = self.slab.locate(phone, |e| e.phone == phone);
+        shard.get(found?).map(|e| e.latest).filter(|l| !l.is_none())
     }
 
     /// Forgets `otp` as the latest OTP of `phone` (when it leaves the store).
     pub fn clear_latest(&self, phone: u64, otp: Handle) {
         let phone = key(phone);
-        let hash = self.slab.hasher().hash_one(phone);
-        let mut shard = self.slab.lock(hash);
-        if let Some(h) = shard.find(hash, |e| e.phone == phone) {
+        let (mut shard, _, found) = self.slab.locate(phone, |e| e.phone == phone);
+        if let Some(h) = found {
             if let Some(e) = shard.get_mut(h) {
                 if e.latest == otp {
                     e.latest = Handle::NONE;

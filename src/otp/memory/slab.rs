@@ -6,6 +6,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use std::hash::BuildHasher;
+
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
@@ -94,10 +96,6 @@ impl<T: Keyed> Default for Slab<T> {
 }
 
 impl<T: Keyed> Slab<T> {
-    pub fn hasher(&self) -> &RandomState {
-        &self.hasher
-    }
-
     pub fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
     }
@@ -106,6 +104,19 @@ impl<T: Keyed> Slab<T> {
     /// (bucket) and the top seven (tag) of the same hash.
     fn shard_of(hash: u64) -> usize {
         ((hash >> 32) as usize) & (SHARDS - 1)
+    }
+
+    /// Hashes `key`, locks its shard and looks for the value for which `is_key` holds: the
+    /// locked shard, the key's hash (for an insert) and the value's handle if it is there.
+    pub fn locate<K: std::hash::Hash>(
+        &self,
+        key: K,
+        is_key: impl FnMut(&T) -> bool,
+    ) -> (Locked<'_, T>, u64, Option<Handle>) {
+        let hash = self.hasher.hash_one(key);
+        let shard = self.lock(hash);
+        let found = shard.find(hash, is_key);
+        (shard, hash, found)
     }
 
     /// Locks the shard that holds (or would hold) the key with this hash.
@@ -251,16 +262,14 @@ mod tests {
     }
 
     fn put(slab: &Slab<Entry>, key: u64, value: u32) -> Handle {
-        let hash = std::hash::BuildHasher::hash_one(slab.hasher(), key);
-        let mut shard = slab.lock(hash);
-        assert!(shard.find(hash, |e| e.key == key).is_none());
+        let (mut shard, hash, found) = slab.locate(key, |e| e.key == key);
+        assert!(found.is_none());
         shard.insert(hash, Entry { key, value }).expect("room")
     }
 
     fn find(slab: &Slab<Entry>, key: u64) -> Option<(Handle, u32)> {
-        let hash = std::hash::BuildHasher::hash_one(slab.hasher(), key);
-        let shard = slab.lock(hash);
-        let h = shard.find(hash, |e| e.key == key)?;
+        let (shard, _, found) = slab.locate(key, |e| e.key == key);
+        let h = found?;
         Some((h, shard.get(h)?.value))
     }
 
