@@ -106,8 +106,8 @@ pub fn register_known(config: &Config) {
         }
     }
     metrics::counter!(OTPS_EXPIRED).absolute(0);
-    store_sizes(config.store.kind.as_str(), 0, 0);
     let store = config.store.kind.as_str();
+    store_sizes(store, 0, 0);
     metrics::gauge!("otpgate_otps_max_live", "store" => store).set(config.otp.max_live as f64);
     metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
     metrics::counter!("otpgate_receipts_unmatched_total").absolute(0);
