@@ -155,7 +155,7 @@ fn create(c: &mut Criterion) {
         .build()
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     let config = config();
-    let prepared = otpgate::http::prepare(&config);
+    let prepared = otpgate::app::prepare(&config);
     let app = otpgate::http::app(&config, &prepared, Arc::new(Discard));
     let router = otpgate::http::router(app);
     let counter = AtomicU64::new(0);

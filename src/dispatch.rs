@@ -126,14 +126,24 @@ pub enum DeliveryUpdate {
     },
 }
 
+/// An update that could not be recorded (the store stayed unavailable): for a receipt, the
+/// SMSC should deliver it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the delivery update could not be recorded")]
+pub struct NotRecorded;
+
 /// Receives the engine's reports. Implemented by the OTP core.
 pub trait DeliverySink: Send + Sync + 'static {
     /// Takes `update` without waiting; updates are recorded in the order they are given.
     fn on_update(&self, update: DeliveryUpdate);
-    /// Takes `update` and resolves once it is recorded (after every update given before it).
-    /// The default records through `on_update`, which is enough for an in-process sink.
-    fn record(&self, update: DeliveryUpdate) -> futures::future::BoxFuture<'_, ()> {
+    /// Takes `update` and resolves once it is recorded (after every update given before it),
+    /// or with [`NotRecorded`] when it could not be. The default records through `on_update`,
+    /// which is enough for an in-process sink.
+    fn record(
+        &self,
+        update: DeliveryUpdate,
+    ) -> futures::future::BoxFuture<'_, Result<(), NotRecorded>> {
         self.on_update(update);
-        Box::pin(std::future::ready(()))
+        Box::pin(std::future::ready(Ok(())))
     }
 }

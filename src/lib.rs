@@ -1,22 +1,25 @@
 //! otpgate: an SMS one-time-PIN engine that speaks SMPP.
 //!
-//! Layout (one job per module):
-//! - [`config`]: the TOML configuration, its defaults, environment overrides and validation.
-//! - [`otp`]: the OTP core: PIN generation and hashing, the `Store` trait and its sharded
-//!   in-memory implementation, expiry, limits.
-//! - [`http`]: the HTTP front (sms.cx OTP API v1 compatible), errors, auth, OpenAPI.
-//! - [`callbacks`]: status callbacks to `otpCallbackUrl`: queue, signature, SSRF guard, delivery.
-//! - [`dispatch`]: the seam between the OTP core and the SMPP engine.
-//! - [`smpp`]: the SMPP client engine (binds, windows, throttles, routing, receipts).
+//! Layout (one job per module; imports point down this list, never up):
+//! - [`main`](../otpgate/index.html), [`cli`]: the `otpgate` command line.
 //! - [`serve`]: starting and stopping the whole engine in order (embedded simulator included).
-//! - [`tools`]: the offline `pdu decode` and `sms split` commands.
+//! - [`app`]: assembles the parts from the configuration (stores, guards, callbacks, sink).
+//! - [`config`]: the TOML file, environment overrides and validation; each section's type
+//!   belongs to the subsystem it configures.
+//! - [`http`]: the HTTP front: the sms.cx OTP API v1 wire format, errors, auth, OpenAPI.
 //! - [`callbacks`]: signed, batched status callbacks with retries and an SSRF guard.
-//! - [`cli`]: the `otpgate` command line.
+//! - [`otp`]: the OTP core: typed requests, PINs and keyed hashing, the store traits with their
+//!   sharded in-memory and Redis implementations, expiry, limits, the delivery sink.
+//! - [`smpp`]: the SMPP client engine (binds, windows, throttles, routing, receipts).
+//! - [`dispatch`]: the seam between the OTP core and the SMPP engine.
+//! - [`tools`]: the offline `pdu decode` and `sms split` commands.
+//! - [`telemetry`]: every metric name, the Prometheus recorder, process metrics.
 //! - [`logging`]: the log subscriber (text or JSON) and phone-number masking for log lines.
 //!
 //! The SMPP wire format lives in the `otpgate-codec` crate; the SMSC simulator in
-//! `otpgate-loadtest`.
+//! `otpgate-sim`.
 
+pub mod app;
 pub mod callbacks;
 pub mod cli;
 pub mod config;
@@ -26,4 +29,5 @@ pub mod logging;
 pub mod otp;
 pub mod serve;
 pub mod smpp;
+pub mod telemetry;
 pub mod tools;

@@ -48,10 +48,13 @@ pub fn non_blocking<W: Write + Send + 'static>(out: W, limit: usize) -> (NonBloc
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     /// Human-readable lines (the default).
     #[default]
+    #[serde(alias = "human")]
+    #[value(alias = "human")]
     Text,
     /// One JSON object per line, for log shippers.
     Json,
@@ -73,6 +76,25 @@ impl std::str::FromStr for LogFormat {
 
     fn from_str(s: &str) -> Result<Self, String> {
         Self::parse(s).ok_or_else(|| format!("unknown log format `{s}` (text or json)"))
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing` filter (`info`, `otpgate=debug`...); `RUST_LOG` wins when set.
+    pub level: String,
+    /// `text` (or `human`) or `json`.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
     }
 }
 

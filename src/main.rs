@@ -74,10 +74,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => config::load_file(path)?,
         None => config::load_str("", std::env::vars())?,
     };
-    let format = match args.log_format {
-        Some(f) => f,
-        None => otpgate::logging::LogFormat::parse(&config.log.format).unwrap_or_default(),
-    };
+    let format = args.log_format.unwrap_or(config.log.format);
     // Held until the process exits: dropping it writes out the buffered log lines.
     let _log = otpgate::logging::init(format, &config.log.level);
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;

@@ -12,6 +12,8 @@ use otpgate_loadtest::sim::{self, SimConfig, SimHandle};
 use rand::RngCore;
 use tokio::net::TcpListener;
 
+use crate::app::Prepared;
+use crate::callbacks::{CallbackError, CallbackTask};
 use crate::config::{Config, ConfigError, StoreKind, TenantConfig};
 use crate::dispatch::Dispatcher;
 use crate::http::{self, HttpError};
@@ -25,6 +27,8 @@ pub enum ServeError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Http(#[from] HttpError),
+    #[error(transparent)]
+    Callbacks(#[from] CallbackError),
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
     #[error("configuration: {0}")]
@@ -51,6 +55,8 @@ pub struct Started {
 
 /// How long the SMPP engine may take to drain its windows and unbind at shutdown.
 const ENGINE_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+/// How long the delivery updates the engine reported may take to reach the store at shutdown.
+const SINK_FLUSH_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Runs otpgate on `listener` until `shutdown` completes. `on_started` is called once every
 /// part is up.
@@ -78,7 +84,7 @@ pub async fn run(
         )
         .into());
     }
-    let prepared = http::prepare_store(&config).await?;
+    let prepared = crate::app::prepare_store(&config).await?;
     let simulator = if config.smsc.is_empty() {
         let sim_listener = TcpListener::bind("127.0.0.1:0").await?;
         let handle = sim::spawn(sim_listener, SimConfig::default())
@@ -116,12 +122,54 @@ pub async fn run(
     on_started(&started);
 
     let dispatcher: Arc<dyn Dispatcher> = Arc::new(engine.clone());
-    let served = http::run_server(config, listener, prepared, dispatcher, shutdown).await;
+    let sink = prepared.sink.clone();
+    let served = run_front(&config, listener, prepared, dispatcher, shutdown).await;
     engine.shutdown(ENGINE_SHUTDOWN_DEADLINE).await;
+    // what the engine reported while it drained is recorded before the process goes
+    if tokio::time::timeout(SINK_FLUSH_DEADLINE, sink.flush())
+        .await
+        .is_err()
+    {
+        tracing::warn!("delivery updates still unrecorded at shutdown");
+    }
     if let Some(sim) = simulator {
         sim.shutdown().await;
     }
-    served.map_err(ServeError::from)
+    served
+}
+
+/// Runs the HTTP front on `listener`, with the OTP core's background tasks (the store's
+/// housekeeping and the callback delivery), until `shutdown` completes; then the front
+/// finishes its requests, the housekeeping stops, and the callback task gets
+/// `[callbacks] shutdown_grace_ms` for the requests it has in flight.
+pub async fn run_front(
+    config: &Config,
+    listener: TcpListener,
+    prepared: Prepared,
+    dispatcher: Arc<dyn Dispatcher>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let state = http::app(config, &prepared, dispatcher);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let callbacks = CallbackTask::new(
+        prepared.callbacks.clone(),
+        &config.callbacks,
+        &config.tenants,
+        stop_rx.clone(),
+    )?;
+    let callbacks_handle = tokio::spawn(tracing::Instrument::instrument(
+        callbacks.run(),
+        tracing::info_span!("callbacks"),
+    ));
+    let mut expiry_stop = stop_rx;
+    let expiry_handle = tokio::spawn(prepared.store.clone().housekeeping(Box::pin(async move {
+        let _ = expiry_stop.wait_for(|s| *s).await;
+    })));
+    let result = http::serve(state, listener, shutdown).await;
+    let _ = stop_tx.send(true);
+    let _ = expiry_handle.await;
+    let _ = callbacks_handle.await;
+    result.map_err(ServeError::from)
 }
 
 /// otpgate running in a background task of the current runtime: how an embedder (or a test)

@@ -192,7 +192,7 @@ struct SeamNode {
 
 async fn seam_node(url: &str, prefix: &str) -> SeamNode {
     let config = node_config(url, prefix);
-    let prepared = otpgate::http::prepare_store(&config).await.expect("store");
+    let prepared = otpgate::app::prepare_store(&config).await.expect("store");
     SeamNode {
         server: common::Server::start_prepared(config, prepared).await,
     }
@@ -222,7 +222,8 @@ async fn a_receipt_at_another_node_reaches_the_otp() {
             smsc: "smsc-a".into(),
             message_ids: vec!["1F2E3D".into()],
         })
-        .await;
+        .await
+        .expect("recorded");
     // node B's engine: the receipt comes back on B's bind, its id in decimal
     b.server
         .sink
@@ -231,7 +232,8 @@ async fn a_receipt_at_another_node_reaches_the_otp() {
             outcome: ReceiptOutcome::Delivered,
             error: None,
         })
-        .await;
+        .await
+        .expect("recorded");
     let (_, otp) = get(&b.server.base, &format!("/otp/{id}")).await;
     assert_eq!(otp["deliveryStatus"], json!("DELIVERED"), "{otp}");
     let (_, otp) = get(&a.server.base, &format!("/otp/{id}")).await;

@@ -8,8 +8,10 @@
 //! - [`task`]: the delivery task.
 //! - [`sign`]: the signature.
 //! - [`ssrf`]: the guard against callbacks to internal addresses.
+//! - [`settings`]: `[callbacks]`.
 
 pub mod queue;
+pub mod settings;
 pub mod sign;
 pub mod ssrf;
 pub mod task;
@@ -21,6 +23,7 @@ use crate::otp::model::{OtpId, OtpView, Record};
 use crate::otp::store::ChangeObserver;
 
 pub use queue::{CallbackQueue, Dest};
+pub use settings::CallbacksConfig;
 pub use task::CallbackTask;
 
 #[derive(Debug, thiserror::Error)]

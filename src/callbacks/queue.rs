@@ -3,6 +3,7 @@
 //! capacity the oldest waiting update is shed and counted. Pushing never blocks (a short
 //! mutex section), so the store can push while it makes a change.
 
+use crate::telemetry::names;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -92,7 +93,7 @@ impl CallbackQueue {
         if s.total > self.capacity {
             shed_oldest(&mut s);
         }
-        metrics::gauge!("otpgate_callback_queue_depth").set(s.total as f64);
+        metrics::gauge!(names::CALLBACK_QUEUE_DEPTH).set(s.total as f64);
         drop(s);
         self.wake.notify_one();
     }
@@ -134,7 +135,7 @@ impl CallbackQueue {
         }
         s.total = s.total.saturating_sub(taken);
         s.lanes.retain(|_, l| l.busy || !l.items.is_empty());
-        metrics::gauge!("otpgate_callback_queue_depth").set(s.total as f64);
+        metrics::gauge!(names::CALLBACK_QUEUE_DEPTH).set(s.total as f64);
         out
     }
 
@@ -161,7 +162,7 @@ impl CallbackQueue {
         let n = s.total;
         s.lanes.clear();
         s.total = 0;
-        metrics::gauge!("otpgate_callback_queue_depth").set(0.0);
+        metrics::gauge!(names::CALLBACK_QUEUE_DEPTH).set(0.0);
         n
     }
 }
@@ -179,7 +180,7 @@ fn shed_oldest(s: &mut State) {
         }
         s.total = s.total.saturating_sub(1);
         s.shed = s.shed.saturating_add(1);
-        metrics::counter!("otpgate_callback_deliveries_total", "outcome" => "shed").increment(1);
+        metrics::counter!(names::CALLBACK_DELIVERIES, "outcome" => "shed").increment(1);
         if s.shed.is_power_of_two() {
             tracing::warn!(
                 shed = s.shed,

@@ -3,6 +3,7 @@
 //! `max_retries`, then drops it with a metric and a log line. One batch per URL at a time
 //! (order per OTP is kept), at most `concurrency` requests at once.
 
+use crate::telemetry::names;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +12,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::config::{CallbacksConfig, TenantConfig};
+use super::settings::CallbacksConfig;
+use crate::otp::settings::TenantConfig;
 use crate::otp::OtpView;
 
 use super::queue::{CallbackQueue, Dest};
@@ -28,7 +30,7 @@ struct Sender {
 }
 
 fn outcome(label: &'static str, n: usize) {
-    metrics::counter!("otpgate_callback_deliveries_total", "outcome" => label).increment(n as u64);
+    metrics::counter!(names::CALLBACK_DELIVERIES, "outcome" => label).increment(n as u64);
 }
 
 /// The host of `url`, for logs (never the path or query, which may hold a token).
@@ -65,8 +67,7 @@ impl Sender {
         let timeout = Duration::from_millis(self.cfg.timeout_ms);
         let started = Instant::now();
         let res = tokio::time::timeout(timeout, req.send()).await;
-        metrics::histogram!("otpgate_callback_duration_seconds")
-            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!(names::CALLBACK_DURATION).record(started.elapsed().as_secs_f64());
         match res {
             Err(_) => Err("timed out".into()),
             Ok(Err(e)) => Err(format!("{e:#}")),

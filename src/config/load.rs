@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{Config, StoreKind};
-use crate::otp::{language, pin::PinType, sender};
+use crate::otp::{language, sender};
 
 /// Why a configuration cannot be used. `field` is the dotted path (`http.listen`,
 /// `tenants[0].token`).
@@ -279,11 +279,6 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "must be 1..=10",
     )?;
     check(
-        PinType::parse(&o.default_pin_type).is_some(),
-        "otp.default_pin_type",
-        "must be numbers, letters or alphanumeric",
-    )?;
-    check(
         (4..=10).contains(&o.default_pin_length),
         "otp.default_pin_length",
         "must be 4..=10",
@@ -412,11 +407,6 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must be at least 16 bytes",
         )?;
     }
-    check(
-        matches!(c.log.format.as_str(), "text" | "json"),
-        "log.format",
-        "must be text or json",
-    )?;
 
     let mut smsc_names = std::collections::HashSet::new();
     for (i, s) in c.smsc.iter().enumerate() {
@@ -483,7 +473,7 @@ pub(super) fn summary(c: &Config) -> String {
         c.otp.default_sender,
         c.otp.default_ttl_s,
         c.otp.default_max_attempts,
-        c.otp.default_pin_type,
+        c.otp.default_pin_type.as_str(),
         c.otp.default_pin_length,
         c.otp.max_segments
     );

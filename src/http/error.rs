@@ -215,10 +215,12 @@ impl From<OtpError> for ApiError {
         let msg = e.to_string();
         let bad = StatusCode::BAD_REQUEST;
         match e {
-            OtpError::InvalidParam { code, field, .. } => {
-                ApiError::new(bad, "invalid_param", code, msg).with_field(field)
+            OtpError::SenderNotAllowed(_) => {
+                ApiError::new(bad, "invalid_param", 2005, msg).with_field("from")
             }
-            OtpError::InvalidBody(_) => ApiError::invalid_body(msg),
+            OtpError::TooManyParts { .. } => {
+                ApiError::new(bad, "invalid_param", 2006, msg).with_field("template")
+            }
             OtpError::CountryNotAllowed(_) => {
                 ApiError::new(bad, "no_coverage", codes::COUNTRY_NOT_ALLOWED, msg)
                     .with_field("phoneNumber")

@@ -12,12 +12,13 @@ use sha2::{Digest, Sha256};
 
 use super::auth;
 use super::body::read_json;
+use super::create_body;
 use super::error::{codes, ApiError};
 use super::App;
 use crate::callbacks::ssrf;
 use crate::otp::store::{IdemKey, IdemReserve, StoredReply};
 use crate::otp::tenant::{RateInfo, Tenant};
-use crate::otp::{CreateRequest, OtpError};
+use crate::otp::{OtpError, OtpView};
 
 type Reply = Result<Response, ApiError>;
 
@@ -227,29 +228,29 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
 }
 
 async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
-    let cb = &app.config.callbacks;
-    let result = match CreateRequest::from_json(value, app.service.otp_config(), cb.allow_private) {
-        Ok(req) => match &req.callback_url {
-            // the host's addresses, not only its name (checked again at each delivery)
-            Some(url) if !cb.allow_private => {
-                let timeout = Duration::from_millis(cb.resolve_timeout_ms);
-                match ssrf::check_url(url, false, timeout).await {
-                    Ok(()) => app.service.create(tenant, req).await,
-                    Err(e) => Err(OtpError::InvalidParam {
-                        code: 2019,
-                        field: "otpCallbackUrl".into(),
-                        message: e.to_string(),
-                    }),
-                }
-            }
-            _ => app.service.create(tenant, req).await,
-        },
-        Err(e) => Err(e),
-    };
-    match result {
+    match create_view(app, tenant, value).await {
         Ok(view) => serialized_reply(StatusCode::CREATED, &view),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
+}
+
+async fn create_view(app: &App, tenant: &Tenant, value: &Value) -> Result<OtpView, ApiError> {
+    let cb = &app.config.callbacks;
+    let req = create_body::parse(value, app.service.otp_config(), cb.allow_private)?;
+    if let Some(url) = req.callback_url.as_deref().filter(|_| !cb.allow_private) {
+        // the host's addresses, not only its name (checked again at each delivery)
+        let timeout = Duration::from_millis(cb.resolve_timeout_ms);
+        ssrf::check_url(url, false, timeout).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_param",
+                2019,
+                e.to_string(),
+            )
+            .with_field("otpCallbackUrl")
+        })?;
+    }
+    Ok(app.service.create(tenant, req).await?)
 }
 
 /// `GET /otp/{otpId}`.

@@ -16,7 +16,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::config::HttpConfig;
+use super::settings::HttpConfig;
 
 /// How long requests in progress may take to finish once shutdown starts.
 use super::SHUTDOWN_GRACE;

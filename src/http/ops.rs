@@ -44,9 +44,9 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     // The store's sizes as of this scrape (a verify or a cancel changes them between the
     // store's own updates).
     let store = app.service.store();
-    let kind = app.config.store.kind.as_str();
-    super::metrics::store_sizes(kind, store.pending(), store.len());
-    let mut res = (StatusCode::OK, super::metrics::render()).into_response();
+    let kind = app.config.store_kind.as_str();
+    crate::telemetry::store_sizes(kind, store.pending(), store.len());
+    let mut res = (StatusCode::OK, crate::telemetry::render()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 
-use crate::config::AbuseConfig;
+use crate::otp::settings::AbuseConfig;
 
 use super::phone::Phone;
 

@@ -1,6 +1,7 @@
 //! The engine's reports, applied to the store: the OTP core's [`DeliverySink`]. It needs only
 //! the store, so it can be built before the engine and handed to it.
 
+use crate::telemetry::names;
 use otpgate_codec::dlr::message_id_variants;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,27 +10,34 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::dispatch::{DeliverySink, DeliveryUpdate, ReceiptOutcome};
+use crate::dispatch::{DeliverySink, DeliveryUpdate, NotRecorded, ReceiptOutcome};
 
 use super::clock::Clock;
 use super::model::{DeliveryStatus, OtpId};
 use super::store::{DeliveryChange, Store, StoreError};
 
-/// Updates waiting for a shared store, at most; beyond, `on_update` applies out of order.
+/// Updates waiting for a shared store, at most; beyond, `on_update` drops (and counts) them
+/// while `record` waits for room.
 const QUEUE: usize = 65_536;
 /// Tries of one update against an unavailable store before it is given up (and counted).
 const TRIES: u32 = 5;
 const RETRY_BASE: Duration = Duration::from_millis(100);
 
-struct Job {
-    update: DeliveryUpdate,
-    done: Option<oneshot::Sender<()>>,
+enum Job {
+    /// An update, and who waits for its outcome.
+    Update {
+        update: DeliveryUpdate,
+        done: Option<oneshot::Sender<Result<(), NotRecorded>>>,
+    },
+    /// Resolves once every job queued before it was applied.
+    Flush(oneshot::Sender<()>),
 }
 
 /// Applies [`DeliveryUpdate`]s to a [`Store`]. With an in-process store each update is applied
-/// before `on_update` returns; with a shared store they go through one ordered queue (so a
-/// receipt never overtakes the `Submitted` that indexed its message id), and `record` resolves
-/// once its update is applied.
+/// before `on_update` returns; with a shared store they go through one bounded, ordered queue
+/// worked by one task (so a receipt never overtakes the `Submitted` that indexed its message
+/// id): `record` waits for room and resolves once its update is applied, `on_update` never
+/// waits and drops (counted) what a full queue cannot take. Nothing else is spawned.
 pub struct StoreSink {
     apply: Arc<Apply>,
     queue: Option<mpsc::Sender<Job>>,
@@ -55,26 +63,45 @@ impl StoreSink {
         });
         Self { apply, queue }
     }
+
+    /// Resolves once every update given before this call was applied (or given up): for an
+    /// orderly shutdown, after the engine stopped reporting.
+    pub async fn flush(&self) {
+        let Some(q) = &self.queue else {
+            return;
+        };
+        let (tx, rx) = oneshot::channel();
+        if q.send(Job::Flush(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
 }
 
 async fn run_queue(apply: Arc<Apply>, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
-        apply.apply_retrying(job.update).await;
-        if let Some(done) = job.done {
-            let _ = done.send(());
+        match job {
+            Job::Update { update, done } => {
+                let outcome = apply.apply_retrying(update).await;
+                if let Some(done) = done {
+                    let _ = done.send(outcome);
+                }
+            }
+            Job::Flush(done) => {
+                let _ = done.send(());
+            }
         }
     }
 }
 
 impl Apply {
-    async fn apply_retrying(&self, update: DeliveryUpdate) {
+    async fn apply_retrying(&self, update: DeliveryUpdate) -> Result<(), NotRecorded> {
         let mut delay = RETRY_BASE;
         for attempt in 1..=TRIES {
             match self.apply(update.clone()).await {
-                Ok(()) => return,
+                Ok(()) => return Ok(()),
                 Err(e) if attempt == TRIES => {
                     tracing::error!(error = %e, ?update, "delivery update lost: the store stayed unavailable");
-                    metrics::counter!("otpgate_delivery_updates_lost_total").increment(1);
+                    metrics::counter!(names::DELIVERY_UPDATES_LOST).increment(1);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, attempt, "delivery update not recorded yet, retrying");
@@ -83,6 +110,7 @@ impl Apply {
                 }
             }
         }
+        Err(NotRecorded)
     }
 }
 
@@ -107,39 +135,41 @@ fn outcome_label(outcome: ReceiptOutcome) -> &'static str {
 
 impl DeliverySink for StoreSink {
     fn on_update(&self, update: DeliveryUpdate) {
-        match &self.queue {
-            None => self.apply_inline(update),
-            Some(q) => {
-                if let Err(
-                    mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job),
-                ) = q.try_send(Job { update, done: None })
-                {
-                    metrics::counter!("otpgate_delivery_queue_overflow_total").increment(1);
-                    let apply = self.apply.clone();
-                    tokio::spawn(async move { apply.apply_retrying(job.update).await });
-                }
-            }
+        let Some(q) = &self.queue else {
+            // logged where it failed; an in-process store does not fail for lack of a network
+            let _ = self.apply_inline(update);
+            return;
+        };
+        let job = Job::Update { update, done: None };
+        if let Err(e) = q.try_send(job) {
+            // Full only when the store has been unavailable for a long while: the update is
+            // dropped rather than queued without bound or applied out of order.
+            metrics::counter!(names::DELIVERY_QUEUE_OVERFLOW).increment(1);
+            let closed = matches!(e, mpsc::error::TrySendError::Closed(_));
+            tracing::error!(
+                closed,
+                "delivery update dropped: the delivery queue is full"
+            );
         }
     }
 
-    fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, ()> {
+    fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, Result<(), NotRecorded>> {
         let Some(q) = &self.queue else {
-            self.apply_inline(update);
-            return Box::pin(std::future::ready(()));
+            return Box::pin(std::future::ready(self.apply_inline(update)));
         };
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
-            match q
-                .send(Job {
-                    update,
-                    done: Some(tx),
-                })
-                .await
-            {
-                Ok(()) => {
-                    let _ = rx.await;
+            let job = Job::Update {
+                update,
+                done: Some(tx),
+            };
+            // waits for room: the caller (a deliver_sm) is held back rather than dropped
+            match q.send(job).await {
+                Ok(()) => rx.await.unwrap_or(Err(NotRecorded)),
+                Err(mpsc::error::SendError(Job::Update { update, .. })) => {
+                    self.apply.apply_retrying(update).await
                 }
-                Err(mpsc::error::SendError(job)) => self.apply.apply_retrying(job.update).await,
+                Err(_) => Err(NotRecorded),
             }
         })
     }
@@ -147,10 +177,17 @@ impl DeliverySink for StoreSink {
 
 impl StoreSink {
     /// Applies `update` at once (an in-process store's futures are ready when first polled).
-    fn apply_inline(&self, update: DeliveryUpdate) {
-        let fut = self.apply.apply(update);
-        if let Some(Err(e)) = fut.now_or_never() {
-            tracing::error!(error = %e, "delivery update not recorded");
+    fn apply_inline(&self, update: DeliveryUpdate) -> Result<(), NotRecorded> {
+        match self.apply.apply(update).now_or_never() {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "delivery update not recorded");
+                Err(NotRecorded)
+            }
+            None => {
+                tracing::error!("delivery update not recorded: the store did not answer inline");
+                Err(NotRecorded)
+            }
         }
     }
 }
@@ -202,7 +239,7 @@ impl Apply {
                 outcome,
                 error,
             } => {
-                metrics::counter!("otpgate_receipts_total", "outcome" => outcome_label(outcome))
+                metrics::counter!(names::RECEIPTS_SEEN, "outcome" => outcome_label(outcome))
                     .increment(1);
                 let mut found = None;
                 for v in message_id_variants(&message_id) {
@@ -213,7 +250,7 @@ impl Apply {
                 }
                 let Some(id) = found else {
                     tracing::debug!(message_id = %message_id, "receipt for an unknown message id");
-                    metrics::counter!("otpgate_receipts_unmatched_total").increment(1);
+                    metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);
                     return Ok(());
                 };
                 if let Some(status) = receipt_status(outcome) {

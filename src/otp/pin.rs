@@ -26,7 +26,8 @@ impl std::fmt::Debug for PinHash {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PinType {
     Numbers,
     Letters,

@@ -3,6 +3,7 @@
 //! create limit like a create. The wrong tries already made still count (maxAttempts bounds
 //! guessing over the whole life of the OTP).
 
+use crate::telemetry::names;
 use std::time::Duration;
 
 use crate::dispatch::OutboundSms;
@@ -94,8 +95,7 @@ impl OtpService {
                 retry_after: e.retry_after(),
             });
         }
-        metrics::counter!("otpgate_otps_resent_total", "tenant" => tenant.name().to_owned())
-            .increment(1);
+        metrics::counter!(names::OTPS_RESENT, "tenant" => tenant.name().to_owned()).increment(1);
         tracing::info!(otp_id = %id, tenant = tenant.name(), "otp resent");
         Ok(self.view(id, &record))
     }

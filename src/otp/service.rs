@@ -2,10 +2,11 @@
 //! stores the OTP, then hands its SMS to the engine; when the engine refuses, the OTP is
 //! forgotten (no PENDING OTP for an SMS that was never queued).
 
+use crate::telemetry::names;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{LimitsConfig, OtpConfig};
+use super::settings::{LimitsConfig, OtpConfig};
 use crate::dispatch::{Dispatcher, OutboundSms};
 
 use super::abuse::Blocked;
@@ -20,17 +21,14 @@ use super::store::{CancelError, NumberLimit, Store, StoreError, VerifyError};
 use super::tenant::{RateInfo, Tenant};
 use super::text::{analyze_text, render};
 
-/// Every way an OTP operation can fail; the HTTP layer maps each to its status and code.
+/// Every way an OTP operation can fail, in the core's own terms; a front end maps each to its
+/// wire format (the HTTP front: status, sms.cx type and code).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OtpError {
-    #[error("{message}")]
-    InvalidParam {
-        code: u16,
-        field: String,
-        message: String,
-    },
-    #[error("{0}")]
-    InvalidBody(String),
+    #[error("sender ID `{0}` is not allowed for this API key")]
+    SenderNotAllowed(String),
+    #[error("the rendered message needs {parts} SMS parts, at most {max} are allowed")]
+    TooManyParts { parts: usize, max: u8 },
     #[error("the destination country {0} is not allowed")]
     CountryNotAllowed(String),
     #[error("too many OTPs for this phone number")]
@@ -86,7 +84,7 @@ impl From<StoreError> for OtpError {
                 retry_after: Duration::from_secs(1),
             },
             StoreError::Unavailable(reason) => {
-                metrics::counter!("otpgate_store_unavailable_total").increment(1);
+                metrics::counter!(names::STORE_UNAVAILABLE).increment(1);
                 tracing::warn!(%reason, "OTP store unavailable");
                 OtpError::Unavailable {
                     reason: "the OTP store is unavailable, retry".into(),
@@ -112,7 +110,7 @@ pub struct OtpService {
 }
 
 pub(super) fn blocked(reason: &'static str) {
-    metrics::counter!("otpgate_blocked_total", "reason" => reason).increment(1);
+    metrics::counter!(names::BLOCKED, "reason" => reason).increment(1);
 }
 
 impl OtpService {
@@ -191,11 +189,7 @@ impl OtpService {
         };
         let sender = req.sender.clone().unwrap_or_else(|| default_sender.clone());
         if !tenant.sender_allowed(&sender) {
-            return Err(OtpError::InvalidParam {
-                code: 2005,
-                field: "from".into(),
-                message: format!("sender ID `{sender}` is not allowed for this API key"),
-            });
+            return Err(OtpError::SenderNotAllowed(sender));
         }
         let chosen = language::choose(
             &TemplateSources {
@@ -213,13 +207,9 @@ impl OtpService {
             &"0".repeat(req.pin_length.into()),
         ));
         if worst_parts > usize::from(self.otp.max_segments) {
-            return Err(OtpError::InvalidParam {
-                code: 2006,
-                field: "template".into(),
-                message: format!(
-                    "the rendered message needs {worst_parts} SMS parts, at most {} are allowed",
-                    self.otp.max_segments
-                ),
+            return Err(OtpError::TooManyParts {
+                parts: worst_parts,
+                max: self.otp.max_segments,
             });
         }
 
@@ -302,7 +292,7 @@ impl OtpService {
                 retry_after: e.retry_after(),
             });
         }
-        metrics::counter!("otpgate_otps_created_total", "tenant" => tenant.name().to_owned(),
+        metrics::counter!(names::OTPS_CREATED, "tenant" => tenant.name().to_owned(),
             "encoding" => encoding.as_str())
         .increment(1);
         let bits = req.pin_type.entropy_bits(req.pin_length);
@@ -369,7 +359,7 @@ impl OtpService {
             Err(VerifyError::Cancelled) => "cancelled",
             Err(VerifyError::NotFound) => "not_found",
         };
-        metrics::counter!("otpgate_otps_verified_total",
+        metrics::counter!(names::OTPS_VERIFIED,
             "tenant" => tenant.name().to_owned(), "result" => label)
         .increment(1);
         tracing::info!(otp_id = %id, result = label, "otp verification");
@@ -396,8 +386,7 @@ impl OtpService {
                 CancelError::AlreadyCancelled => OtpError::AlreadyCancelled,
                 CancelError::NotPending => OtpError::NotPending,
             })?;
-        metrics::counter!("otpgate_otps_cancelled_total", "tenant" => tenant.name().to_owned())
-            .increment(1);
+        metrics::counter!(names::OTPS_CANCELLED, "tenant" => tenant.name().to_owned()).increment(1);
         tracing::info!(otp_id = %id, "otp cancelled");
         Ok(self.view(id, &r))
     }

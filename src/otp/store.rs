@@ -179,9 +179,6 @@ pub trait Store: Send + Sync + 'static {
         ttl_s: u32,
     ) -> Result<(), StoreError>;
     async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError>;
-    /// Sets who is told of every status / deliveryStatus change made through this store
-    /// (once; later calls are ignored and return false).
-    fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool;
     /// The store's housekeeping (expiry of OTPs, counters and keys), run until `shutdown`.
     fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()>;
     /// Whether every future of this store is ready when first polled (an in-process store):

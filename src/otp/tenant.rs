@@ -10,8 +10,8 @@ use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
 use super::clock::Clock;
+use super::settings::TenantConfig;
 use super::store::StoreError;
-use crate::config::TenantConfig;
 
 /// The rate-limit state reported in `X-Rate-Limit-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,25 +1,15 @@
 //! The engine's metrics, through the `metrics` facade. Labels are bounded: SMSC names and
 //! bind indices from the configuration, command_status names, receipt states, reasons from a
-//! fixed set. Never a phone number, a message id or a text.
+//! fixed set. Never a phone number, a message id or a text. The names live in
+//! `telemetry::names`.
 
 use metrics::{counter, gauge, histogram};
 
-pub const SUBMIT_TOTAL: &str = "otpgate_smpp_submit_total";
-pub const SUBMIT_DURATION: &str = "otpgate_smpp_submit_duration_seconds";
-pub const WINDOW_IN_USE: &str = "otpgate_smpp_window_in_use";
-pub const WINDOW_SIZE: &str = "otpgate_smpp_window_size";
-pub const BIND_UP: &str = "otpgate_smpp_bind_up";
-pub const RECONNECTS: &str = "otpgate_smpp_reconnects_total";
-pub const BIND_FAILURES: &str = "otpgate_smpp_bind_failures_total";
-pub const THROTTLED: &str = "otpgate_smpp_throttled_total";
-pub const QUEUE_FULL: &str = "otpgate_smpp_queue_full_total";
-pub const RECEIPTS: &str = "otpgate_smpp_receipts_total";
-pub const RECEIPT_DELAY: &str = "otpgate_smpp_receipt_delay_seconds";
-pub const SMS_PARTS: &str = "otpgate_sms_parts_total";
-pub const QUEUE_DEPTH: &str = "otpgate_queue_depth";
-pub const QUEUE_CAPACITY: &str = "otpgate_queue_capacity";
-pub const RETRIES: &str = "otpgate_smpp_retries_total";
-pub const MO: &str = "otpgate_smpp_mo_total";
+pub use crate::telemetry::names::{
+    BIND_FAILURES, BIND_UP, MO, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL, RECEIPTS, RECEIPT_DELAY,
+    RECONNECTS, RETRIES, SMS_PARTS, SUBMIT_DURATION, SUBMIT_TOTAL, THROTTLED, WINDOW_IN_USE,
+    WINDOW_SIZE,
+};
 
 pub fn submit(smsc: &str, status: &'static str) {
     counter!(SUBMIT_TOTAL, "smsc" => smsc.to_string(), "status" => status).increment(1);

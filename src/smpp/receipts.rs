@@ -105,7 +105,7 @@ pub async fn on_deliver_sm(shared: &Shared, smsc: usize, sm: &DeliverSm) -> bool
             metrics::receipt_delay(name, at.elapsed().as_secs_f64());
         }
     }
-    shared
+    let _ = shared
         .sink
         .record(DeliveryUpdate::Receipt {
             message_id: r.id.clone(),

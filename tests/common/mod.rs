@@ -116,12 +116,12 @@ pub struct Server {
 impl Server {
     pub async fn start(config: Config) -> Server {
         config.validate().expect("test config invalid");
-        let prepared = otpgate::http::prepare(&config);
+        let prepared = otpgate::app::prepare(&config);
         Self::start_prepared(config, prepared).await
     }
 
     /// Starts on an OTP core already built (any store).
-    pub async fn start_prepared(config: Config, prepared: otpgate::http::Prepared) -> Server {
+    pub async fn start_prepared(config: Config, prepared: otpgate::app::Prepared) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = prepared.clock.clone();
@@ -130,7 +130,7 @@ impl Server {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let d: Arc<dyn Dispatcher> = dispatcher.clone();
         let handle = tokio::spawn(async move {
-            otpgate::http::run_server(config, listener, prepared, d, async move {
+            otpgate::serve::run_front(&config, listener, prepared, d, async move {
                 let _ = rx.await;
             })
             .await

@@ -55,9 +55,10 @@ pub const MAX_LIVE: usize = 200;
 
 pub fn memory() -> Fixture {
     let clock = Arc::new(Clock::new());
-    let store = Arc::new(MemoryStore::new(clock.clone(), MAX_LIVE, RETAIN_S));
     let changes = Arc::new(Changes::default());
-    store.set_observer(changes.clone());
+    let store = Arc::new(
+        MemoryStore::new(clock.clone(), MAX_LIVE, RETAIN_S).with_observer(changes.clone()),
+    );
     Fixture {
         store,
         clock,
@@ -80,13 +81,13 @@ pub async fn redis_target(target: Target, what: &str) -> Fixture {
         retain_s: RETAIN_S,
         max_live: MAX_LIVE,
     };
+    let changes = Arc::new(Changes::default());
     let store = Arc::new(
         RedisStore::connect(opts, clock.clone())
             .await
-            .expect("connect to the test Redis"),
+            .expect("connect to the test Redis")
+            .with_observer(changes.clone()),
     );
-    let changes = Arc::new(Changes::default());
-    store.set_observer(changes.clone());
     let for_guard = store.clone();
     Fixture {
         store,

@@ -55,7 +55,7 @@ pub struct MemoryStore {
     max_live: usize,
     retain_s: u32,
     clock: Arc<Clock>,
-    observer: std::sync::OnceLock<Arc<dyn ChangeObserver>>,
+    observer: Option<Arc<dyn ChangeObserver>>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -93,12 +93,18 @@ impl MemoryStore {
             max_live,
             retain_s,
             clock,
-            observer: std::sync::OnceLock::new(),
+            observer: None,
         }
     }
 
+    /// The same store, telling `observer` of every status or deliveryStatus change.
+    pub fn with_observer(mut self, observer: Arc<dyn ChangeObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     fn notify(&self, id: &OtpId, r: &Record) {
-        if let Some(o) = self.observer.get() {
+        if let Some(o) = &self.observer {
             o.changed(*id, r);
         }
     }
@@ -137,7 +143,7 @@ impl MemoryStore {
         if r.status == OtpStatus::Pending {
             leave_pending(pending);
             if status == OtpStatus::Expired {
-                metrics::counter!("otpgate_otps_expired_total").increment(1);
+                metrics::counter!(crate::telemetry::names::OTPS_EXPIRED).increment(1);
             }
         }
         r.status = status;
@@ -507,10 +513,6 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool {
-        self.observer.set(observer).is_ok()
-    }
-
     fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
         Box::pin(ExpiryTask::new(self).run(shutdown))
     }
@@ -554,9 +556,9 @@ mod tests {
     }
 
     fn store() -> (MemoryStore, Arc<Expirations>) {
-        let store = MemoryStore::new(Arc::new(Clock::new()), 1_000_000, RETAIN);
         let seen = Arc::new(Expirations::default());
-        assert!(store.set_observer(seen.clone()));
+        let store =
+            MemoryStore::new(Arc::new(Clock::new()), 1_000_000, RETAIN).with_observer(seen.clone());
         (store, seen)
     }
 

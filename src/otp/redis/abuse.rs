@@ -13,10 +13,10 @@ use async_trait::async_trait;
 use redis::Script;
 
 use super::RedisStore;
-use crate::config::AbuseConfig;
 use crate::otp::abuse::Blocked;
 use crate::otp::guard::PumpingGuard;
 use crate::otp::phone::Phone;
+use crate::otp::settings::AbuseConfig;
 use crate::otp::store::StoreError;
 
 const DAY_S: u32 = 86_400;

@@ -25,7 +25,7 @@ mod scripts;
 mod store_impl;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use otpgate_codec::dlr::message_id_variants;
@@ -61,7 +61,7 @@ pub struct RedisStore {
     retain_s: u32,
     max_live: usize,
     clock: Arc<Clock>,
-    observer: OnceLock<Arc<dyn ChangeObserver>>,
+    observer: Option<Arc<dyn ChangeObserver>>,
     live: AtomicUsize,
     pending: AtomicUsize,
 }
@@ -80,7 +80,7 @@ impl RedisStore {
             retain_s: opts.retain_s,
             max_live: opts.max_live,
             clock,
-            observer: OnceLock::new(),
+            observer: None,
             live: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
         };
@@ -125,12 +125,19 @@ impl RedisStore {
         format!("{}:due", self.prefix)
     }
 
+    /// The same store, telling `observer` of every status or deliveryStatus change made
+    /// through this node.
+    pub fn with_observer(mut self, observer: Arc<dyn ChangeObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     pub(crate) fn pending_key(&self) -> String {
         format!("{}:stats:pending", self.prefix)
     }
 
     pub(crate) fn notify(&self, id: &OtpId, r: &Record) {
-        if let Some(o) = self.observer.get() {
+        if let Some(o) = &self.observer {
             o.changed(*id, r);
         }
     }
@@ -216,7 +223,7 @@ impl RedisStore {
             return Ok(None);
         };
         if changed {
-            metrics::counter!("otpgate_otps_expired_total").increment(1);
+            metrics::counter!(crate::telemetry::names::OTPS_EXPIRED).increment(1);
             self.left_pending().await;
         }
         Ok(Some(r))

@@ -14,8 +14,8 @@ use crate::otp::idempotency::IN_FLIGHT_TIMEOUT_S;
 use crate::otp::model::{OtpId, OtpStatus, Record};
 use crate::otp::pin::PinHash;
 use crate::otp::store::{
-    CancelError, ChangeObserver, DeliveryChange, IdemKey, IdemReserve, NumberLimit, ResendError,
-    Store, StoreError, StoredReply, VerifyError,
+    CancelError, DeliveryChange, IdemKey, IdemReserve, NumberLimit, ResendError, Store, StoreError,
+    StoredReply, VerifyError,
 };
 
 #[async_trait]
@@ -108,7 +108,7 @@ impl Store for RedisStore {
         };
         if changed && r.status != OtpStatus::Pending {
             if code == "expired" {
-                metrics::counter!("otpgate_otps_expired_total").increment(1);
+                metrics::counter!(crate::telemetry::names::OTPS_EXPIRED).increment(1);
             }
             self.left_pending().await;
         }
@@ -309,10 +309,6 @@ impl Store for RedisStore {
     async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
         let inv = scripts::IDEM_RELEASE.key(self.idem_key(key));
         self.redis.script::<i64>(&inv).await.map(drop)
-    }
-
-    fn set_observer(&self, observer: Arc<dyn ChangeObserver>) -> bool {
-        self.observer.set(observer).is_ok()
     }
 
     fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {

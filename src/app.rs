@@ -1,0 +1,152 @@
+//! Assembles one engine's parts from its configuration: the clock, the OTP store (memory or
+//! Redis) with the callback observer it reports changes to, the pumping guard, the tenants'
+//! create rate, the PIN hasher, the callback queue and the delivery sink that the SMPP engine
+//! reports to. The only module that knows every part: each part knows only those below it,
+//! and the HTTP front receives them already built.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::callbacks::{CallbackObserver, CallbackQueue};
+use crate::config::{Config, StoreKind};
+use crate::dispatch::DeliverySink;
+use crate::otp::abuse::AbuseGuard;
+use crate::otp::guard::PumpingGuard;
+use crate::otp::pin::PinHasher;
+use crate::otp::redis::abuse::RedisGuard;
+use crate::otp::redis::rate::RedisRate;
+use crate::otp::redis::{RedisOptions, Target};
+use crate::otp::store::{ChangeObserver, StoreError};
+use crate::otp::tenant::{LocalRate, TenantRate};
+use crate::otp::{Clock, MemoryStore, RedisStore, Store, StoreSink};
+use crate::telemetry;
+
+/// The OTP core before the engine exists: clock, store and the sink for the engine.
+pub struct Prepared {
+    pub clock: Arc<Clock>,
+    pub store: Arc<dyn Store>,
+    /// The pumping guard: per node with the memory store, shared with the Redis store.
+    pub abuse: Arc<dyn PumpingGuard>,
+    /// The tenants' create rate: per node with the memory store, shared with the Redis store.
+    pub rate: Arc<dyn TenantRate>,
+    pub sink: Arc<StoreSink>,
+    pub hasher: PinHasher,
+    /// Status changes waiting to be POSTed to their `otpCallbackUrl`.
+    pub callbacks: Arc<CallbackQueue>,
+}
+
+impl Prepared {
+    /// The sink to hand to the SMPP engine.
+    pub fn delivery_sink(&self) -> Arc<dyn DeliverySink> {
+        self.sink.clone()
+    }
+}
+
+/// The label values the configuration announces, for the series registered at zero.
+fn known(config: &Config) -> telemetry::Known {
+    telemetry::Known {
+        smscs: config.smsc.iter().map(|s| s.name.clone()).collect(),
+        store: config.store.kind.as_str(),
+        max_live: config.otp.max_live,
+    }
+}
+
+/// The callback queue and the observer that fills it, made before the store that reports to
+/// it.
+fn callbacks(config: &Config, clock: &Arc<Clock>) -> (Arc<CallbackQueue>, Arc<dyn ChangeObserver>) {
+    let queue = Arc::new(CallbackQueue::new(config.callbacks.queue_capacity));
+    let observer = Arc::new(CallbackObserver::new(
+        queue.clone(),
+        clock.clone(),
+        config.otp.price_per_part,
+    ));
+    (queue, observer)
+}
+
+/// Builds the in-memory store and its sink from `config` (whatever `[store] kind` says; see
+/// [`prepare_store`]). Without `[security] pin_secret` a random key is used (PINs then do not
+/// survive a restart nor verify on another node) and a warning is logged.
+pub fn prepare(config: &Config) -> Prepared {
+    // Before the engine starts: its first bind-up and window gauges must not be lost.
+    telemetry::install();
+    telemetry::register_known(&known(config));
+    let clock = Arc::new(Clock::new());
+    let (callbacks, observer) = callbacks(config, &clock);
+    let store = Arc::new(
+        MemoryStore::new(
+            clock.clone(),
+            config.otp.max_live,
+            config.otp.retain_after_expiry_s,
+        )
+        .with_observer(observer),
+    );
+    let abuse = Arc::new(AbuseGuard::new(config.abuse.clone()));
+    let rate = Arc::new(LocalRate::new(clock.clone()));
+    assemble(config, clock, store, abuse, rate, callbacks)
+}
+
+/// Builds the store `[store] kind` names: the in-memory one, or the Redis one (connecting to
+/// it: fails when Redis does not answer within `[store] timeout_ms`).
+pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
+    match config.store.kind {
+        StoreKind::Memory => Ok(prepare(config)),
+        StoreKind::Redis => {
+            telemetry::install();
+            telemetry::register_known(&known(config));
+            let clock = Arc::new(Clock::new());
+            let (callbacks, observer) = callbacks(config, &clock);
+            let s = &config.store;
+            let target = if s.cluster_nodes.is_empty() {
+                Target::Single(s.url.clone())
+            } else {
+                Target::Cluster(s.cluster_nodes.clone())
+            };
+            let opts = RedisOptions {
+                target,
+                key_prefix: s.key_prefix.clone(),
+                timeout: Duration::from_millis(s.timeout_ms),
+                retain_s: config.otp.retain_after_expiry_s,
+                max_live: config.otp.max_live,
+            };
+            let store = Arc::new(
+                RedisStore::connect(opts, clock.clone())
+                    .await?
+                    .with_observer(observer),
+            );
+            let abuse = Arc::new(RedisGuard::new(store.clone(), config.abuse.clone()));
+            let rate = Arc::new(RedisRate::new(store.clone()));
+            Ok(assemble(config, clock, store, abuse, rate, callbacks))
+        }
+    }
+}
+
+/// Wires a store (already reporting to `callbacks`) into the delivery sink, with the PIN key.
+pub fn assemble(
+    config: &Config,
+    clock: Arc<Clock>,
+    store: Arc<dyn Store>,
+    abuse: Arc<dyn PumpingGuard>,
+    rate: Arc<dyn TenantRate>,
+    callbacks: Arc<CallbackQueue>,
+) -> Prepared {
+    let sink = Arc::new(StoreSink::new(store.clone(), clock.clone()));
+    let hasher = match &config.security.pin_secret {
+        Some(s) => PinHasher::new(s.as_bytes()),
+        None => {
+            tracing::warn!(
+                "security.pin_secret is not set: using a random key; PINs will not verify \
+                 after a restart or on another node"
+            );
+            PinHasher::random()
+        }
+    };
+    Prepared {
+        clock,
+        store,
+        abuse,
+        rate,
+        sink,
+        hasher,
+        callbacks,
+    }
+}

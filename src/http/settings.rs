@@ -1,0 +1,43 @@
+//! `[http]`: the API listener's settings (its socket and request hygiene).
+
+use serde::Deserialize;
+
+/// `[http]`: the listening socket and request hygiene.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: String,
+    /// Largest accepted request body, in bytes (413 above).
+    pub body_limit_bytes: usize,
+    /// Every request is answered within this time (503 when exceeded).
+    pub request_timeout_ms: u64,
+    /// At most this many requests are handled at once (503 beyond).
+    pub max_in_flight: usize,
+    /// `Retry-After` (seconds) on a 503 caused by an overloaded server.
+    pub retry_after_s: u64,
+    /// Base of the `uri` field of error replies.
+    pub error_doc_url: String,
+    /// A connection must send a request's whole header within this time, and an idle
+    /// keep-alive connection is closed after it (slow-client protection).
+    pub header_read_timeout_ms: u64,
+    /// Most connections open at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Largest request header (and read buffer) per connection, in bytes (at least 8192).
+    pub max_header_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            body_limit_bytes: 16 * 1024,
+            request_timeout_ms: 10_000,
+            max_in_flight: 10_000,
+            retry_after_s: 1,
+            error_doc_url: "https://sms.cx/docs/errors".into(),
+            header_read_timeout_ms: 10_000,
+            max_connections: 16_384,
+            max_header_bytes: 32 * 1024,
+        }
+    }
+}

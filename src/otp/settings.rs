@@ -1,0 +1,213 @@
+//! The OTP core's settings: `[otp]` (defaults of a created OTP), `[[tenants]]`, `[limits]`,
+//! `[abuse]`, `[store]` and `[security]`. Deserialized into their types; the configuration
+//! loader checks the ranges once.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::pin::PinType;
+
+/// `[[tenants]]`: one API client.
+#[derive(Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenantConfig {
+    pub name: String,
+    /// Bearer / X-API-KEY token.
+    pub token: String,
+    /// Sender IDs this tenant may use in `from`; empty = any valid sender ID.
+    pub allowed_senders: Vec<String>,
+    /// Sender used when the request has no `from`; empty = `[otp] default_sender`.
+    pub default_sender: String,
+    /// Creates per second (token bucket rate); 0 = unlimited.
+    pub rate_limit_per_s: u32,
+    /// Token bucket size; 0 = same as the rate.
+    pub rate_limit_burst: u32,
+    /// ISO 3166 alpha-2 destinations allowed; empty = every country.
+    pub allowed_countries: Vec<String>,
+    /// ISO 3166 alpha-2 destinations refused (applied after `allowed_countries`).
+    pub denied_countries: Vec<String>,
+    /// HMAC-SHA256 key of this tenant's callback signatures.
+    pub callback_secret: Option<String>,
+}
+
+impl std::fmt::Debug for TenantConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantConfig")
+            .field("name", &self.name)
+            .field("token", &"<redacted>")
+            .field("allowed_senders", &self.allowed_senders)
+            .field("rate_limit_per_s", &self.rate_limit_per_s)
+            .field("allowed_countries", &self.allowed_countries)
+            .field("denied_countries", &self.denied_countries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[otp]`: defaults of a created OTP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OtpConfig {
+    pub default_template: String,
+    /// Default templates per language (`fr = "Votre code est {{pin}}"`), used when the request
+    /// brings no template for the chosen language.
+    pub templates: BTreeMap<String, String>,
+    pub default_sender: String,
+    pub default_ttl_s: u32,
+    pub default_max_attempts: u8,
+    pub default_pin_type: PinType,
+    pub default_pin_length: u8,
+    /// Longest rendered text, in SMS segments.
+    pub max_segments: u8,
+    /// Price of one SMS part, for `cost` (0.0 = unpriced).
+    pub price_per_part: f64,
+    /// How long a finished (verified, cancelled, failed, expired) OTP stays readable by
+    /// `GET /otp/{id}` after its expiry time, in seconds.
+    pub retain_after_expiry_s: u32,
+    /// Live OTPs kept at most; creates beyond answer 503.
+    pub max_live: usize,
+}
+
+impl Default for OtpConfig {
+    fn default() -> Self {
+        Self {
+            default_template: "Your verification code is {{pin}}".into(),
+            templates: BTreeMap::new(),
+            default_sender: "Verify".into(),
+            default_ttl_s: 600,
+            default_max_attempts: 5,
+            default_pin_type: PinType::Numbers,
+            default_pin_length: 6,
+            max_segments: 6,
+            price_per_part: 0.0,
+            retain_after_expiry_s: 300,
+            max_live: 5_000_000,
+        }
+    }
+}
+
+/// `[limits]`: abuse limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Creates per phone number per window; 0 = unlimited.
+    pub per_number: u32,
+    pub per_number_window_s: u32,
+    /// How long an `Idempotency-Key` is remembered, in seconds.
+    pub idempotency_ttl_s: u32,
+    /// Resends (`POST /otp/{otpId}/resend`) allowed per OTP.
+    pub max_resends: u8,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            per_number: 5,
+            per_number_window_s: 600,
+            idempotency_ttl_s: 86_400,
+            max_resends: 3,
+        }
+    }
+}
+
+/// `[abuse]`: SMS-pumping protection beyond the per-number limit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AbuseConfig {
+    /// A prefix is the country calling code plus this many digits of the national number.
+    pub prefix_digits: u8,
+    /// Creates per prefix per `prefix_window_s` (sliding); 0 = unlimited.
+    pub prefix_limit: u32,
+    pub prefix_window_s: u32,
+    /// Creates per destination country per UTC day, by ISO 3166 alpha-2 code.
+    pub country_daily_caps: BTreeMap<String, u32>,
+    /// Daily cap of every country not listed; 0 = unlimited.
+    pub country_daily_default: u32,
+    /// Conversion guard: a prefix whose verified / created ratio over the sliding window falls
+    /// under `conversion_min_ratio`, with at least `conversion_min_sample` creates, is refused
+    /// until the ratio recovers or the window slides past. 0.0 = off.
+    pub conversion_min_ratio: f64,
+    pub conversion_min_sample: u32,
+    pub conversion_window_s: u32,
+    /// Prefixes tracked at most (the idle ones are forgotten first).
+    pub max_tracked_prefixes: usize,
+}
+
+impl Default for AbuseConfig {
+    fn default() -> Self {
+        Self {
+            prefix_digits: 4,
+            prefix_limit: 0,
+            prefix_window_s: 60,
+            country_daily_caps: BTreeMap::new(),
+            country_daily_default: 0,
+            conversion_min_ratio: 0.0,
+            conversion_min_sample: 50,
+            conversion_window_s: 3_600,
+            max_tracked_prefixes: 1_000_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    #[default]
+    Memory,
+    Redis,
+}
+
+impl StoreKind {
+    /// As written in the configuration (and in the `store` label of the store gauges).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Memory => "memory",
+            StoreKind::Redis => "redis",
+        }
+    }
+}
+
+/// `[store]`: where OTP state lives. `memory` (the default) is this node's own; `redis` is
+/// shared by every node pointing at the same Redis (`url`) or Redis Cluster
+/// (`cluster_nodes`, which wins when not empty) with the same `key_prefix`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    pub kind: StoreKind,
+    pub url: String,
+    /// Seed nodes of a Redis Cluster (`redis://host:port` each).
+    pub cluster_nodes: Vec<String>,
+    /// Prefix of every Redis key.
+    pub key_prefix: String,
+    /// Every Redis request is answered within this time, or the API answers 503.
+    pub timeout_ms: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            kind: StoreKind::Memory,
+            url: "redis://127.0.0.1:6379".into(),
+            cluster_nodes: Vec::new(),
+            key_prefix: "otpgate".into(),
+            timeout_ms: 1_000,
+        }
+    }
+}
+
+/// `[security]`.
+#[derive(Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// HMAC key of stored PINs; generated at start (with a warning) when absent.
+    pub pin_secret: Option<String>,
+}
+
+impl std::fmt::Debug for SecurityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.pin_secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("SecurityConfig")
+            .field("pin_secret", &shown)
+            .finish()
+    }
+}

@@ -1,0 +1,260 @@
+//! Telemetry: the Prometheus recorder (installed once per process, with histogram buckets
+//! suited to each duration), the description of every metric otpgate exports, the series
+//! registered at zero at start (so that rates and alerts see the first event), the store
+//! gauges, and the process metrics appended at scrape. Every metric name lives in [`names`].
+//! Labels are bounded: route templates (`/otp/{otpId}`, never an id), known methods, status
+//! classes, names from the configuration, reasons from fixed sets; never a phone number, an
+//! otpId, a message id or a PIN.
+
+pub mod names;
+pub mod process;
+
+use std::sync::OnceLock;
+
+use metrics::{describe_counter, describe_gauge, describe_histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use names::*;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// What the configuration says in advance about label values, for [`register_known`].
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// The SMSC names of `[[smsc]]`.
+    pub smscs: Vec<String>,
+    /// The store kind, as the `store` label writes it (`memory`, `redis`).
+    pub store: &'static str,
+    /// `[otp] max_live`.
+    pub max_live: usize,
+}
+
+/// Installs the Prometheus recorder (once; later calls reuse it) and describes every metric.
+/// `None` when another recorder was installed first by the embedding program.
+pub fn install() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let mut builder = PrometheusBuilder::new();
+            for (name, buckets) in [
+                (HTTP_DURATION, HTTP_BUCKETS),
+                (SUBMIT_DURATION, SMSC_BUCKETS),
+                (RECEIPT_DELAY, RECEIPT_BUCKETS),
+                (CALLBACK_DURATION, CALLBACK_BUCKETS),
+            ] {
+                builder = builder
+                    .set_buckets_for_metric(Matcher::Full(name.into()), buckets)
+                    .ok()?;
+            }
+            match builder.install_recorder() {
+                Ok(h) => {
+                    describe();
+                    metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+                    Some(h)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot install the Prometheus recorder");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// The text exposition of every metric, process metrics included.
+pub fn render() -> String {
+    match install() {
+        Some(h) => {
+            metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
+            h.run_upkeep();
+            let mut text = h.render();
+            process::render(&mut text);
+            text
+        }
+        None => String::new(),
+    }
+}
+
+/// Registers at zero the series whose first increment must be visible to `rate()` and
+/// `increase()` (an alert on bind failures would otherwise miss the first one): per SMSC
+/// from the configuration, plus the OTP and callback outcomes alerts and panels divide by.
+pub fn register_known(known: &Known) {
+    for name in &known.smscs {
+        let name = name.clone();
+        metrics::counter!(SUBMIT_TOTAL, "smsc" => name.clone(), "status" => "ESME_ROK").absolute(0);
+        for reason in ["credentials", "refused", "connect", "bind_timeout"] {
+            metrics::counter!(BIND_FAILURES, "smsc" => name.clone(), "reason" => reason)
+                .absolute(0);
+        }
+        for metric in [RECONNECTS, THROTTLED, QUEUE_FULL] {
+            metrics::counter!(metric, "smsc" => name.clone()).absolute(0);
+        }
+        for state in ["DELIVRD", "UNDELIV", "EXPIRED", "REJECTD"] {
+            metrics::counter!(RECEIPTS, "smsc" => name.clone(), "state" => state).absolute(0);
+        }
+    }
+    metrics::counter!(OTPS_EXPIRED).absolute(0);
+    let store = known.store;
+    store_sizes(store, 0, 0);
+    metrics::gauge!(OTPS_MAX_LIVE, "store" => store).set(known.max_live as f64);
+    metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
+    metrics::counter!(RECEIPTS_UNMATCHED).absolute(0);
+    for outcome in ["delivered", "dropped", "shed"] {
+        metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
+    }
+}
+
+/// The store's pending and stored OTPs. `store` is the kind: each node reports the memory
+/// store's figures for itself alone, the Redis store's for every node (so a dashboard sums the
+/// first and takes the maximum of the second).
+pub fn store_sizes(store: &'static str, pending: usize, stored: usize) {
+    metrics::gauge!(OTPS_LIVE, "store" => store).set(pending as f64);
+    metrics::gauge!(OTPS_STORED, "store" => store).set(stored as f64);
+}
+
+/// `# HELP` for every metric (promtool wants one on each).
+fn describe() {
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by route template, method and status class"
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        "Time to answer an HTTP request, by route template and method"
+    );
+    describe_counter!(
+        OTPS_CREATED,
+        "OTPs created and handed to the SMPP engine, by tenant and encoding"
+    );
+    describe_counter!(
+        OTPS_VERIFIED,
+        "Verification attempts, by tenant and result (verified, wrong_pin, failed, expired...)"
+    );
+    describe_counter!(OTPS_EXPIRED, "OTPs that reached their TTL unverified");
+    describe_counter!(
+        OTPS_CANCELLED,
+        "OTPs cancelled through DELETE /otp/{otpId}, by tenant"
+    );
+    describe_counter!(
+        OTPS_RESENT,
+        "OTPs sent again through /otp/{otpId}/resend, by tenant"
+    );
+    describe_gauge!(
+        OTPS_LIVE,
+        "OTPs pending (created, not yet verified, expired, cancelled or failed)"
+    );
+    describe_gauge!(
+        OTPS_STORED,
+        "OTPs in the store in any status, retained finished ones included (with Redis: all nodes')"
+    );
+    describe_gauge!(
+        OTPS_MAX_LIVE,
+        "[otp] max_live: OTPs stored at most; creates beyond answer 503"
+    );
+    describe_counter!(
+        BLOCKED,
+        "OTP creates refused by an abuse or volume limit, by reason"
+    );
+    describe_counter!(
+        RATE_LIMITED,
+        "Requests answered 429 by a rate limit, by reason"
+    );
+    describe_counter!(
+        RECEIPTS_SEEN,
+        "Delivery receipts seen by the OTP core, by outcome"
+    );
+    describe_counter!(
+        RECEIPTS_UNMATCHED,
+        "Delivery receipts for a message id no OTP knows"
+    );
+    describe_counter!(SMS_PARTS, "SMS parts prepared for submission, by encoding");
+    describe_counter!(
+        SUBMIT_TOTAL,
+        "submit_sm answered or timed out, by SMSC and command_status"
+    );
+    describe_histogram!(
+        SUBMIT_DURATION,
+        "Time from submit_sm to its submit_sm_resp, by SMSC"
+    );
+    describe_gauge!(
+        WINDOW_IN_USE,
+        "submit_sm awaiting their response, by SMSC and bind"
+    );
+    describe_gauge!(
+        WINDOW_SIZE,
+        "Window size (most submit_sm outstanding), by SMSC and bind"
+    );
+    describe_gauge!(
+        BIND_UP,
+        "1 when the bind is bound, 0 otherwise, by SMSC and bind"
+    );
+    describe_counter!(
+        RECONNECTS,
+        "Reconnection attempts after a lost or refused bind, by SMSC"
+    );
+    describe_counter!(
+        BIND_FAILURES,
+        "Bind attempts that failed, by SMSC and reason (credentials, connect...)"
+    );
+    describe_counter!(THROTTLED, "submit_sm answered ESME_RTHROTTLED, by SMSC");
+    describe_counter!(QUEUE_FULL, "submit_sm answered ESME_RMSGQFUL, by SMSC");
+    describe_counter!(
+        RECEIPTS,
+        "Delivery receipts received, by SMSC and receipt state"
+    );
+    describe_histogram!(
+        RECEIPT_DELAY,
+        "Time from submit_sm_resp to the delivery receipt, by SMSC"
+    );
+    describe_gauge!(QUEUE_DEPTH, "Messages waiting in the send queue");
+    describe_gauge!(QUEUE_CAPACITY, "Capacity of the send queue");
+    describe_counter!(RETRIES, "Messages retried, by SMSC and reason");
+    describe_counter!(
+        MO,
+        "Mobile-originated messages (deliver_sm that are not receipts), by SMSC"
+    );
+    describe_counter!(
+        CALLBACK_DELIVERIES,
+        "OTP updates posted to otpCallbackUrl, by outcome"
+    );
+    describe_histogram!(
+        CALLBACK_DURATION,
+        "Time of one callback POST, answered or not"
+    );
+    describe_gauge!(
+        CALLBACK_QUEUE_DEPTH,
+        "OTP updates waiting to be posted to their callback URL"
+    );
+    describe_counter!(
+        LOG_DROPPED,
+        "Log lines dropped because the log writer could not keep up"
+    );
+    describe_gauge!(
+        BUILD_INFO,
+        "Always 1; the version label says which otpgate runs"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_are_increasing() {
+        for b in [
+            HTTP_BUCKETS,
+            SMSC_BUCKETS,
+            RECEIPT_BUCKETS,
+            CALLBACK_BUCKETS,
+        ] {
+            assert!(b.windows(2).all(|w| w[0] < w[1]));
+        }
+        assert_eq!(
+            (HTTP_BUCKETS[0], HTTP_BUCKETS[HTTP_BUCKETS.len() - 1]),
+            (0.0001, 5.0)
+        );
+        assert_eq!(
+            (SMSC_BUCKETS[0], SMSC_BUCKETS[SMSC_BUCKETS.len() - 1]),
+            (0.001, 30.0)
+        );
+    }
+}

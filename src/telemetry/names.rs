@@ -1,0 +1,63 @@
+//! The name of every metric otpgate exports, and the histogram buckets of each duration:
+//! written once here, imported wherever a metric is recorded, described or registered.
+
+// HTTP front
+pub const HTTP_REQUESTS: &str = "otpgate_http_requests_total";
+pub const HTTP_DURATION: &str = "otpgate_http_request_duration_seconds";
+pub const RATE_LIMITED: &str = "otpgate_rate_limited_total";
+pub const BUILD_INFO: &str = "otpgate_build_info";
+pub const OTPS_EXPIRED: &str = "otpgate_otps_expired_total";
+pub const CALLBACK_DELIVERIES: &str = "otpgate_callback_deliveries_total";
+pub const CALLBACK_DURATION: &str = "otpgate_callback_duration_seconds";
+pub const LOG_DROPPED: &str = "otpgate_log_lines_dropped_total";
+
+// OTP core
+pub const OTPS_CREATED: &str = "otpgate_otps_created_total";
+pub const OTPS_VERIFIED: &str = "otpgate_otps_verified_total";
+pub const OTPS_CANCELLED: &str = "otpgate_otps_cancelled_total";
+pub const OTPS_RESENT: &str = "otpgate_otps_resent_total";
+pub const OTPS_LIVE: &str = "otpgate_otps_live";
+pub const OTPS_STORED: &str = "otpgate_otps_stored";
+pub const OTPS_MAX_LIVE: &str = "otpgate_otps_max_live";
+pub const BLOCKED: &str = "otpgate_blocked_total";
+pub const STORE_UNAVAILABLE: &str = "otpgate_store_unavailable_total";
+pub const RECEIPTS_SEEN: &str = "otpgate_receipts_total";
+pub const RECEIPTS_UNMATCHED: &str = "otpgate_receipts_unmatched_total";
+pub const DELIVERY_QUEUE_OVERFLOW: &str = "otpgate_delivery_queue_overflow_total";
+pub const DELIVERY_UPDATES_LOST: &str = "otpgate_delivery_updates_lost_total";
+pub const CALLBACK_QUEUE_DEPTH: &str = "otpgate_callback_queue_depth";
+
+// SMPP engine
+pub const SUBMIT_TOTAL: &str = "otpgate_smpp_submit_total";
+pub const SUBMIT_DURATION: &str = "otpgate_smpp_submit_duration_seconds";
+pub const WINDOW_IN_USE: &str = "otpgate_smpp_window_in_use";
+pub const WINDOW_SIZE: &str = "otpgate_smpp_window_size";
+pub const BIND_UP: &str = "otpgate_smpp_bind_up";
+pub const RECONNECTS: &str = "otpgate_smpp_reconnects_total";
+pub const BIND_FAILURES: &str = "otpgate_smpp_bind_failures_total";
+pub const THROTTLED: &str = "otpgate_smpp_throttled_total";
+pub const QUEUE_FULL: &str = "otpgate_smpp_queue_full_total";
+pub const RECEIPTS: &str = "otpgate_smpp_receipts_total";
+pub const RECEIPT_DELAY: &str = "otpgate_smpp_receipt_delay_seconds";
+pub const SMS_PARTS: &str = "otpgate_sms_parts_total";
+pub const QUEUE_DEPTH: &str = "otpgate_queue_depth";
+pub const QUEUE_CAPACITY: &str = "otpgate_queue_capacity";
+pub const RETRIES: &str = "otpgate_smpp_retries_total";
+pub const MO: &str = "otpgate_smpp_mo_total";
+
+/// HTTP answers: 100 us to 5 s.
+pub const HTTP_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+/// submit_sm to submit_sm_resp: 1 ms to 30 s (the response timeout's range).
+pub const SMSC_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+/// submit_sm_resp to delivery receipt: 500 ms to 2 h (handsets off, roaming, retries).
+pub const RECEIPT_BUCKETS: &[f64] = &[
+    0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0,
+];
+/// One callback POST: 5 ms to 30 s (the longest sensible timeout).
+pub const CALLBACK_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
