@@ -1,7 +1,7 @@
 //! Link faults under load, the SMPP engine against the SMSC simulator over TCP: forced
 //! disconnects with full windows, sustained ESME_RTHROTTLED answers, a hung SMSC with a
 //! second one configured. Each run checks that every accepted message reached an SMSC, counts
-//! the duplicates and bounds them. Sizes grow with `OTPGATE_FAULT_SCALE` (see README,
+//! the duplicates and bounds them. Sizes grow with `OTPGATE_FAULT_SCALE` (see docs/reliability.md,
 //! "Reliability").
 
 mod reliability_support;
