@@ -14,7 +14,7 @@ use futures::executor::block_on;
 
 use otpgate::otp::model::{OtpId, Record};
 use otpgate::otp::pin::PinHash;
-use otpgate::otp::store::{DeliveryChange, Store};
+use otpgate::otp::store::{DeliveryChange, NumberLimitStore, OtpStore};
 use otpgate::otp::{Clock, MemoryStore};
 
 struct Counting;

@@ -11,7 +11,7 @@ use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus};
 use otpgate::otp::phone::Phone;
 use otpgate::otp::pin::PinHash;
 use otpgate::otp::store::{
-    CancelError, DeliveryChange, IdemKey, IdemReserve, NumberLimit, ResendError, StoredReply,
+    CancelError, DeliveryChange, IdemKey, IdemReply, IdemReserve, NumberLimit, ResendError,
     VerifyError,
 };
 use store_support::{record, Fixture};
@@ -330,7 +330,7 @@ async fn idempotency_keys(f: Fixture) {
         .await
         .unwrap();
     assert_eq!(r, IdemReserve::Reserved);
-    let reply = StoredReply {
+    let reply = IdemReply {
         status: 201,
         body: Bytes::from_static(b"{\"otpId\":\"x\"}"),
     };

@@ -8,7 +8,7 @@
 //! - [`task`]: the delivery task.
 //! - [`sign`]: the signature.
 //! - [`ssrf`]: the guard against callbacks to internal addresses.
-//! - [`settings`]: `[callbacks]`.
+//! - [`settings`]: the `[callbacks]` section of the configuration.
 
 pub mod queue;
 pub mod settings;

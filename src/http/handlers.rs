@@ -16,7 +16,7 @@ use super::create_body;
 use super::error::{codes, ApiError};
 use super::App;
 use crate::callbacks::ssrf;
-use crate::otp::store::{IdemKey, IdemReserve, StoredReply};
+use crate::otp::store::{IdemKey, IdemReply, IdemReserve};
 use crate::otp::tenant::{RateInfo, Tenant};
 use crate::otp::{OtpError, OtpView};
 
@@ -199,7 +199,7 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
         let bytes = axum::body::to_bytes(body, usize::MAX)
             .await
             .unwrap_or_default();
-        let stored = StoredReply {
+        let stored = IdemReply {
             status: parts.status.as_u16(),
             body: bytes.clone(),
         };

@@ -4,7 +4,7 @@
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 
-use super::store::{IdemKey, IdemReserve, StoredReply};
+use super::store::{IdemKey, IdemReply, IdemReserve};
 
 /// A reservation not completed within this time is considered abandoned.
 pub const IN_FLIGHT_TIMEOUT_S: u32 = 60;
@@ -12,7 +12,7 @@ pub const IN_FLIGHT_TIMEOUT_S: u32 = 60;
 #[derive(Debug, Clone)]
 struct IdemEntry {
     fingerprint: [u8; 32],
-    reply: Option<StoredReply>,
+    reply: Option<IdemReply>,
     expires: u32,
 }
 
@@ -60,7 +60,7 @@ impl IdempotencyTable {
     }
 
     /// Stores the reply; returns the entry's new expiry time.
-    pub fn complete(&self, key: &IdemKey, reply: StoredReply, now: u32, ttl_s: u32) -> u32 {
+    pub fn complete(&self, key: &IdemKey, reply: IdemReply, now: u32, ttl_s: u32) -> u32 {
         let expires = now.saturating_add(ttl_s);
         if let Some(mut e) = self.map.get_mut(key) {
             e.reply = Some(reply);
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(t.reserve(&k, [1; 32], 10).0, IdemReserve::Reserved);
         assert_eq!(t.reserve(&k, [1; 32], 10).0, IdemReserve::InFlight);
         assert_eq!(t.reserve(&k, [2; 32], 10).0, IdemReserve::Conflict);
-        let reply = StoredReply {
+        let reply = IdemReply {
             status: 201,
             body: Bytes::from_static(b"{}"),
         };

@@ -30,4 +30,4 @@ pub use redis::RedisStore;
 pub use request::CreateRequest;
 pub use service::{OtpError, OtpService};
 pub use settings::OtpConfig;
-pub use store::Store;
+pub use store::{IdempotencyStore, NumberLimitStore, OtpStore, Store};

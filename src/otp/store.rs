@@ -92,9 +92,10 @@ pub struct IdemKey {
     pub key: Box<str>,
 }
 
-/// The reply remembered for an idempotency key.
+/// The outcome remembered for an idempotency key: a code and a body, opaque to the store (the
+/// front end that saved it gives them their meaning).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredReply {
+pub struct IdemReply {
     pub status: u16,
     pub body: Bytes,
 }
@@ -106,7 +107,7 @@ pub enum IdemReserve {
     /// Another request with the same key and body is being handled: wait and ask again.
     InFlight,
     /// A request with the same key and body was answered: send this reply again.
-    Replay(StoredReply),
+    Replay(IdemReply),
     /// The key was used with another body.
     Conflict,
 }
@@ -120,7 +121,7 @@ pub enum NumberLimit {
 
 /// OTP state. Every method is one atomic step; none blocks for long.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait OtpStore: Send + Sync + 'static {
     /// Stores a new OTP and makes it its phone number's latest.
     async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError>;
     /// Forgets an OTP whose SMS was never queued.
@@ -157,28 +158,6 @@ pub trait Store: Send + Sync + 'static {
     async fn find_by_message_id(&self, message_id: &str) -> Result<Option<OtpId>, StoreError>;
     /// The latest OTP created for this number that is still stored.
     async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError>;
-    /// Counts one create for `phone` unless `limit` creates happened in the sliding window.
-    async fn hit_number_limit(
-        &self,
-        phone: u64,
-        limit: u32,
-        window_s: u32,
-        now: u32,
-    ) -> Result<NumberLimit, StoreError>;
-    async fn idempotency_reserve(
-        &self,
-        key: &IdemKey,
-        fingerprint: [u8; 32],
-        now: u32,
-    ) -> Result<IdemReserve, StoreError>;
-    async fn idempotency_complete(
-        &self,
-        key: &IdemKey,
-        reply: StoredReply,
-        now: u32,
-        ttl_s: u32,
-    ) -> Result<(), StoreError>;
-    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError>;
     /// The store's housekeeping (expiry of OTPs, counters and keys), run until `shutdown`.
     fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()>;
     /// Whether every future of this store is ready when first polled (an in-process store):
@@ -194,3 +173,43 @@ pub trait Store: Send + Sync + 'static {
     /// OTPs in status PENDING; a shared store answers from its last snapshot.
     fn pending(&self) -> usize;
 }
+
+/// Idempotency keys: the first outcome of a request, remembered per tenant and key with the
+/// request's fingerprint, replayed to its retries.
+#[async_trait::async_trait]
+pub trait IdempotencyStore: Send + Sync + 'static {
+    async fn idempotency_reserve(
+        &self,
+        key: &IdemKey,
+        fingerprint: [u8; 32],
+        now: u32,
+    ) -> Result<IdemReserve, StoreError>;
+    async fn idempotency_complete(
+        &self,
+        key: &IdemKey,
+        reply: IdemReply,
+        now: u32,
+        ttl_s: u32,
+    ) -> Result<(), StoreError>;
+    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError>;
+}
+
+/// The per-phone-number create limit (a sliding window per number).
+#[async_trait::async_trait]
+pub trait NumberLimitStore: Send + Sync + 'static {
+    /// Counts one create for `phone` unless `limit` creates happened in the sliding window.
+    async fn hit_number_limit(
+        &self,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Result<NumberLimit, StoreError>;
+}
+
+/// Everything one engine keeps: OTP state, idempotency keys and per-number limits, in one
+/// place (in memory, or shared through Redis). A consumer that needs only one of them takes
+/// that trait.
+pub trait Store: OtpStore + IdempotencyStore + NumberLimitStore {}
+
+impl<T: OtpStore + IdempotencyStore + NumberLimitStore> Store for T {}

@@ -27,8 +27,8 @@ use super::idempotency::IdempotencyTable;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
 use super::store::{
-    CancelError, ChangeObserver, DeliveryChange, IdemKey, IdemReserve, NumberLimit, ResendError,
-    Store, StoreError, StoredReply, VerifyError,
+    CancelError, ChangeObserver, DeliveryChange, IdemKey, IdemReply, IdemReserve, IdempotencyStore,
+    NumberLimit, NumberLimitStore, OtpStore, ResendError, StoreError, VerifyError,
 };
 
 /// One stored OTP: its id, its record and the head of its chain of SMSC message ids.
@@ -367,7 +367,7 @@ impl MemoryStore {
 }
 
 #[async_trait::async_trait]
-impl Store for MemoryStore {
+impl OtpStore for MemoryStore {
     async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
         if self.otps.len() >= self.max_live {
             return Err(StoreError::Full(self.max_live));
@@ -463,6 +463,58 @@ impl Store for MemoryStore {
             .map(|e| e.id))
     }
 
+    fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
+        Box::pin(ExpiryTask::new(self).run(shutdown))
+    }
+
+    fn completes_inline(&self) -> bool {
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.otps.len()
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait::async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn idempotency_reserve(
+        &self,
+        key: &IdemKey,
+        fingerprint: [u8; 32],
+        now: u32,
+    ) -> Result<IdemReserve, StoreError> {
+        let (verdict, expires) = self.idem.reserve(key, fingerprint, now);
+        if let Some(at) = expires {
+            self.queue.push_idem(at, key.clone());
+        }
+        Ok(verdict)
+    }
+
+    async fn idempotency_complete(
+        &self,
+        key: &IdemKey,
+        reply: IdemReply,
+        now: u32,
+        ttl_s: u32,
+    ) -> Result<(), StoreError> {
+        let at = self.idem.complete(key, reply, now, ttl_s);
+        self.queue.push_idem(at, key.clone());
+        Ok(())
+    }
+
+    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
+        self.idem.release(key);
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl NumberLimitStore for MemoryStore {
     async fn hit_number_limit(
         &self,
         phone: u64,
@@ -481,52 +533,6 @@ impl Store for MemoryStore {
             self.queue.push_phone(at, h);
         }
         Ok(verdict)
-    }
-
-    async fn idempotency_reserve(
-        &self,
-        key: &IdemKey,
-        fingerprint: [u8; 32],
-        now: u32,
-    ) -> Result<IdemReserve, StoreError> {
-        let (verdict, expires) = self.idem.reserve(key, fingerprint, now);
-        if let Some(at) = expires {
-            self.queue.push_idem(at, key.clone());
-        }
-        Ok(verdict)
-    }
-
-    async fn idempotency_complete(
-        &self,
-        key: &IdemKey,
-        reply: StoredReply,
-        now: u32,
-        ttl_s: u32,
-    ) -> Result<(), StoreError> {
-        let at = self.idem.complete(key, reply, now, ttl_s);
-        self.queue.push_idem(at, key.clone());
-        Ok(())
-    }
-
-    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
-        self.idem.release(key);
-        Ok(())
-    }
-
-    fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
-        Box::pin(ExpiryTask::new(self).run(shutdown))
-    }
-
-    fn completes_inline(&self) -> bool {
-        true
-    }
-
-    fn len(&self) -> usize {
-        self.otps.len()
-    }
-
-    fn pending(&self) -> usize {
-        self.pending.load(Ordering::Relaxed)
     }
 }
 

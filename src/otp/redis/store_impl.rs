@@ -14,12 +14,12 @@ use crate::otp::idempotency::IN_FLIGHT_TIMEOUT_S;
 use crate::otp::model::{OtpId, OtpStatus, Record};
 use crate::otp::pin::PinHash;
 use crate::otp::store::{
-    CancelError, DeliveryChange, IdemKey, IdemReserve, NumberLimit, ResendError, Store, StoreError,
-    StoredReply, VerifyError,
+    CancelError, DeliveryChange, IdemKey, IdemReply, IdemReserve, IdempotencyStore, NumberLimit,
+    NumberLimitStore, OtpStore, ResendError, StoreError, VerifyError,
 };
 
 #[async_trait]
-impl Store for RedisStore {
+impl OtpStore for RedisStore {
     /// Refused as full when the stored OTPs of every node (the last snapshot, refreshed by
     /// housekeeping every half second, plus this node's inserts since) reach `max_live`: a
     /// burst on several nodes can pass it by what they store within one refresh.
@@ -238,6 +238,72 @@ impl Store for RedisStore {
         Ok((n == 1).then_some(id))
     }
 
+    fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
+        Box::pin(expiry::Housekeeping::new(self).run(shutdown))
+    }
+
+    fn len(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+}
+
+#[async_trait::async_trait]
+impl IdempotencyStore for RedisStore {
+    async fn idempotency_reserve(
+        &self,
+        key: &IdemKey,
+        fingerprint: [u8; 32],
+        _now: u32,
+    ) -> Result<IdemReserve, StoreError> {
+        let mut inv = scripts::IDEM_RESERVE.key(self.idem_key(key));
+        inv.arg(fingerprint.as_slice()).arg(IN_FLIGHT_TIMEOUT_S);
+        let reply: Vec<Vec<u8>> = self.redis.script(&inv).await?;
+        let mut it = reply.into_iter();
+        Ok(match it.next().as_deref() {
+            Some(b"reserved") => IdemReserve::Reserved,
+            Some(b"conflict") => IdemReserve::Conflict,
+            Some(b"replay") => {
+                let status = it
+                    .next()
+                    .and_then(|s| String::from_utf8(s).ok())
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(201);
+                let body = it.next().unwrap_or_default();
+                IdemReserve::Replay(IdemReply {
+                    status,
+                    body: body.into(),
+                })
+            }
+            _ => IdemReserve::InFlight,
+        })
+    }
+
+    async fn idempotency_complete(
+        &self,
+        key: &IdemKey,
+        reply: IdemReply,
+        _now: u32,
+        ttl_s: u32,
+    ) -> Result<(), StoreError> {
+        let mut inv = scripts::IDEM_COMPLETE.key(self.idem_key(key));
+        inv.arg(reply.status)
+            .arg(reply.body.as_ref())
+            .arg(ttl_s.max(1));
+        self.redis.script::<i64>(&inv).await.map(drop)
+    }
+
+    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
+        let inv = scripts::IDEM_RELEASE.key(self.idem_key(key));
+        self.redis.script::<i64>(&inv).await.map(drop)
+    }
+}
+
+#[async_trait::async_trait]
+impl NumberLimitStore for RedisStore {
     async fn hit_number_limit(
         &self,
         phone: u64,
@@ -261,65 +327,5 @@ impl Store for RedisStore {
                 retry_after: Duration::from_secs(wait),
             }
         })
-    }
-
-    async fn idempotency_reserve(
-        &self,
-        key: &IdemKey,
-        fingerprint: [u8; 32],
-        _now: u32,
-    ) -> Result<IdemReserve, StoreError> {
-        let mut inv = scripts::IDEM_RESERVE.key(self.idem_key(key));
-        inv.arg(fingerprint.as_slice()).arg(IN_FLIGHT_TIMEOUT_S);
-        let reply: Vec<Vec<u8>> = self.redis.script(&inv).await?;
-        let mut it = reply.into_iter();
-        Ok(match it.next().as_deref() {
-            Some(b"reserved") => IdemReserve::Reserved,
-            Some(b"conflict") => IdemReserve::Conflict,
-            Some(b"replay") => {
-                let status = it
-                    .next()
-                    .and_then(|s| String::from_utf8(s).ok())
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(201);
-                let body = it.next().unwrap_or_default();
-                IdemReserve::Replay(StoredReply {
-                    status,
-                    body: body.into(),
-                })
-            }
-            _ => IdemReserve::InFlight,
-        })
-    }
-
-    async fn idempotency_complete(
-        &self,
-        key: &IdemKey,
-        reply: StoredReply,
-        _now: u32,
-        ttl_s: u32,
-    ) -> Result<(), StoreError> {
-        let mut inv = scripts::IDEM_COMPLETE.key(self.idem_key(key));
-        inv.arg(reply.status)
-            .arg(reply.body.as_ref())
-            .arg(ttl_s.max(1));
-        self.redis.script::<i64>(&inv).await.map(drop)
-    }
-
-    async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
-        let inv = scripts::IDEM_RELEASE.key(self.idem_key(key));
-        self.redis.script::<i64>(&inv).await.map(drop)
-    }
-
-    fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
-        Box::pin(expiry::Housekeeping::new(self).run(shutdown))
-    }
-
-    fn len(&self) -> usize {
-        self.live.load(Ordering::Relaxed)
-    }
-
-    fn pending(&self) -> usize {
-        self.pending.load(Ordering::Relaxed)
     }
 }
