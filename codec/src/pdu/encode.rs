@@ -9,38 +9,13 @@
 
 use bytes::BytesMut;
 
+pub use super::error::EncodeError;
 use super::field::{max_len, Field};
+use super::sink::Sink;
 use super::tlv::Tlv;
 use super::tlv_wire::encode_tlv;
 use super::types::*;
 use super::HEADER_LEN;
-
-/// Why a PDU cannot be put on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EncodeError {
-    #[error("{field} contains a NUL octet")]
-    CStringContainsNul { field: Field },
-    #[error("{field} is {len} octets; its C-Octet string holds at most {max} octets with the NUL")]
-    CStringTooLong {
-        field: Field,
-        len: usize,
-        max: usize,
-    },
-    #[error("short_message is {len} octets, more than 254 (use the message_payload TLV)")]
-    ShortMessageTooLong { len: usize },
-    #[error("TLV 0x{tag:04X} value is {len} octets, more than 65535")]
-    TlvTooLong { tag: u16, len: usize },
-    #[error("submit_multi has {count} destinations, more than 254")]
-    TooManyDestinations { count: usize },
-    #[error("submit_multi_resp lists {count} unsuccessful SMEs, more than 255")]
-    TooManyUnsuccessSmes { count: usize },
-    #[error("PDU would be {len} octets, more than command_length can say")]
-    PduTooLong { len: usize },
-    /// The body's layout did not fill the {len} octets counted for it: a defect of the
-    /// encoder, never expected.
-    #[error("encoder defect: the body did not take the {len} octets counted for it")]
-    SizeMismatch { len: usize },
-}
 
 /// Appends the wire form of `pdu` to `dst`. On error `dst` is left as it was.
 pub fn encode_pdu(pdu: &Pdu, dst: &mut BytesMut) -> Result<(), EncodeError> {
@@ -71,18 +46,6 @@ pub fn encoded_len(pdu: &Pdu) -> Result<usize, EncodeError> {
     let mut sizer = Sizer { len: HEADER_LEN };
     write_body(&mut sizer, &pdu.body)?;
     Ok(sizer.len)
-}
-
-/// Where a body's fields go: counted and checked ([`Sizer`]) or written ([`Writer`]).
-pub(crate) trait Sink {
-    fn u8(&mut self, v: u8);
-    fn u16(&mut self, v: u16);
-    fn u32(&mut self, v: u32);
-    fn octets(&mut self, v: &[u8]);
-    /// A C-Octet string of at most `max` octets, NUL included.
-    fn cstr(&mut self, field: Field, max: usize, v: &COctetString) -> Result<(), EncodeError>;
-    /// A TLV's tag and length; the value follows through the other methods.
-    fn tlv_header(&mut self, tag: u16, len: usize) -> Result<(), EncodeError>;
 }
 
 /// Counts octets and checks every value.

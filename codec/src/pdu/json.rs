@@ -3,8 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::decode::{decode_pdu, peek_header, DecodeError};
+use super::decode::{decode_pdu, peek_header};
 use super::encode::encoded_len;
+use super::error::DecodeError;
 use super::tlv::{tag, Tlv};
 use super::types::*;
 use super::HEADER_LEN;
