@@ -440,6 +440,10 @@ pub struct Outbind {
     pub password: COctetString,
 }
 
+/// esm_class UDHI indicator (bit 6, SMPP v3.4 section 5.2.12): short_message begins with a
+/// User Data Header (concatenation, national language shift).
+pub const ESM_UDHI: u8 = 0x40;
+
 /// submit_sm and deliver_sm share one layout (SMPP 3.4 sections 4.4.1 and 4.6.1).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SubmitSm {
