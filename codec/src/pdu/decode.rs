@@ -11,6 +11,7 @@
 
 pub use super::error::DecodeError;
 use super::field::{max_len, Field};
+use super::message::{MessageFields, OwnedMessageFields};
 use super::reader::Reader;
 use super::tlv_wire::decode_tlvs;
 use super::types::*;
@@ -250,22 +251,17 @@ fn short_message(r: &mut Reader) -> Result<ShortMessage, DecodeError> {
 /// submit_sm / deliver_sm.
 #[inline(always)]
 fn submit_sm(r: &mut Reader) -> Result<SubmitSm, DecodeError> {
-    Ok(SubmitSm {
-        service_type: r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?,
-        source: r.address(SOURCE, max_len::ADDR)?,
-        destination: r.address(DEST, max_len::ADDR)?,
-        esm_class: r.u8(Field::EsmClass)?,
-        protocol_id: r.u8(Field::ProtocolId)?,
-        priority_flag: r.u8(Field::PriorityFlag)?,
-        schedule_delivery_time: r.cstr(Field::ScheduleDeliveryTime, max_len::DATE)?,
-        validity_period: r.cstr(Field::ValidityPeriod, max_len::DATE)?,
-        registered_delivery: r.u8(Field::RegisteredDelivery)?,
-        replace_if_present_flag: r.u8(Field::ReplaceIfPresentFlag)?,
-        data_coding: r.u8(Field::DataCoding)?,
-        sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
-        short_message: short_message(r)?,
-        tlvs: decode_tlvs(r)?,
-    })
+    let service_type = r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?;
+    let source = r.address(SOURCE, max_len::ADDR)?;
+    let destination = r.address(DEST, max_len::ADDR)?;
+    let fields = message_fields(r)?;
+    Ok(SubmitSm::from_message_fields(
+        service_type,
+        source,
+        destination,
+        fields,
+        decode_tlvs(r)?,
+    ))
 }
 
 fn submit_multi(r: &mut Reader) -> Result<SubmitMulti, DecodeError> {
@@ -290,10 +286,21 @@ fn submit_multi(r: &mut Reader) -> Result<SubmitMulti, DecodeError> {
             _ => return Err(DecodeError::InvalidDestFlag { dest_flag, offset }),
         });
     }
-    Ok(SubmitMulti {
+    let fields = message_fields(r)?;
+    Ok(SubmitMulti::from_message_fields(
         service_type,
         source,
         destinations,
+        fields,
+        decode_tlvs(r)?,
+    ))
+}
+
+/// esm_class to short_message, the fields submit_sm, deliver_sm and submit_multi share
+/// after their destination(s).
+#[inline(always)]
+fn message_fields(r: &mut Reader) -> Result<OwnedMessageFields, DecodeError> {
+    Ok(MessageFields {
         esm_class: r.u8(Field::EsmClass)?,
         protocol_id: r.u8(Field::ProtocolId)?,
         priority_flag: r.u8(Field::PriorityFlag)?,
@@ -304,7 +311,6 @@ fn submit_multi(r: &mut Reader) -> Result<SubmitMulti, DecodeError> {
         data_coding: r.u8(Field::DataCoding)?,
         sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
         short_message: short_message(r)?,
-        tlvs: decode_tlvs(r)?,
     })
 }
 

@@ -11,6 +11,7 @@ use bytes::BytesMut;
 
 pub use super::error::EncodeError;
 use super::field::{max_len, Field};
+use super::message::MessageFieldsRef;
 use super::sink::Sink;
 use super::tlv::Tlv;
 use super::tlv_wire::encode_tlv;
@@ -317,30 +318,27 @@ fn bind<S: Sink>(s: &mut S, b: &Bind) -> Result<(), EncodeError> {
     )
 }
 
-/// The fields submit_sm and submit_multi share after the destination(s).
-#[allow(clippy::too_many_arguments)]
+/// esm_class to short_message, the fields submit_sm, deliver_sm and submit_multi share
+/// after their destination(s).
 #[inline]
-fn message_tail<S: Sink>(
-    s: &mut S,
-    esm_class: u8,
-    protocol_id: u8,
-    priority_flag: u8,
-    schedule_delivery_time: &COctetString,
-    validity_period: &COctetString,
-    flags: [u8; 4],
-    sm: &[u8],
-) -> Result<(), EncodeError> {
-    s.u8(esm_class);
-    s.u8(protocol_id);
-    s.u8(priority_flag);
+fn message_fields<S: Sink>(s: &mut S, m: MessageFieldsRef<'_>) -> Result<(), EncodeError> {
+    s.u8(m.esm_class);
+    s.u8(m.protocol_id);
+    s.u8(m.priority_flag);
     s.cstr(
         Field::ScheduleDeliveryTime,
         max_len::DATE,
-        schedule_delivery_time,
+        m.schedule_delivery_time,
     )?;
-    s.cstr(Field::ValidityPeriod, max_len::DATE, validity_period)?;
-    s.octets(&flags);
-    short_message(s, sm)
+    s.cstr(Field::ValidityPeriod, max_len::DATE, m.validity_period)?;
+    // The four one-octet fields in a row go as one 4-octet store.
+    s.octets(&[
+        m.registered_delivery,
+        m.replace_if_present_flag,
+        m.data_coding,
+        m.sm_default_msg_id,
+    ]);
+    short_message(s, m.short_message)
 }
 
 #[inline]
@@ -348,21 +346,7 @@ fn submit_sm<S: Sink>(s: &mut S, m: &SubmitSm) -> Result<(), EncodeError> {
     s.cstr(Field::ServiceType, max_len::SERVICE_TYPE, &m.service_type)?;
     address(s, &m.source, Field::SourceAddr, max_len::ADDR)?;
     address(s, &m.destination, Field::DestinationAddr, max_len::ADDR)?;
-    message_tail(
-        s,
-        m.esm_class,
-        m.protocol_id,
-        m.priority_flag,
-        &m.schedule_delivery_time,
-        &m.validity_period,
-        [
-            m.registered_delivery,
-            m.replace_if_present_flag,
-            m.data_coding,
-            m.sm_default_msg_id,
-        ],
-        &m.short_message,
-    )?;
+    message_fields(s, m.message_fields())?;
     tlvs(s, &m.tlvs)
 }
 
@@ -387,20 +371,6 @@ fn submit_multi<S: Sink>(s: &mut S, m: &SubmitMulti) -> Result<(), EncodeError> 
             }
         }
     }
-    message_tail(
-        s,
-        m.esm_class,
-        m.protocol_id,
-        m.priority_flag,
-        &m.schedule_delivery_time,
-        &m.validity_period,
-        [
-            m.registered_delivery,
-            m.replace_if_present_flag,
-            m.data_coding,
-            m.sm_default_msg_id,
-        ],
-        &m.short_message,
-    )?;
+    message_fields(s, m.message_fields())?;
     tlvs(s, &m.tlvs)
 }

@@ -7,6 +7,7 @@ pub mod encode;
 mod error;
 pub mod field;
 pub mod json;
+mod message;
 mod reader;
 mod sink;
 pub mod tlv;
