@@ -9,7 +9,7 @@
 //! and reporting `6699` (or the reverse, or `00001a2b`) is thus matched without any per-SMSC
 //! setting.
 
-use crate::pdu::{SubmitSm, Tlv, TlvList};
+use crate::pdu::{SubmitSm, Tlv, TlvList, ESM_UDHI};
 
 /// SMPP 3.4 5.2.12, esm_class bits 5-2 of a deliver_sm: SMSC delivery receipt.
 const ESM_SMSC_DELIVERY_RECEIPT: u8 = 0x04;
@@ -18,7 +18,6 @@ const ESM_SME_DELIVERY_ACK: u8 = 0x08;
 /// Intermediate delivery notification.
 const ESM_INTERMEDIATE_NOTIFICATION: u8 = 0x20;
 const ESM_TYPE_MASK: u8 = 0x3C;
-const ESM_UDHI: u8 = 0x40;
 
 /// Ids longer than this yield only their normalised form from [`message_id_variants`].
 const MAX_VARIANT_ID: usize = 64;

@@ -5,7 +5,9 @@
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU16, Ordering};
 
-use otpgate_codec::pdu::{COctetString, ShortMessage, ShortMessageTooLong, SubmitSm, Tlv};
+use otpgate_codec::pdu::{
+    COctetString, ShortMessage, ShortMessageTooLong, SubmitSm, Tlv, ESM_UDHI,
+};
 use otpgate_codec::text::{self, Concat, EncodingChoice, NationalLanguage, SplitOptions};
 
 use super::address::{destination_address, source_address};
@@ -13,8 +15,6 @@ use super::config::{ConcatMethod, SmscConfig, TextEncoding};
 use super::message::Prepared;
 use crate::dispatch::OutboundSms;
 
-/// esm_class UDHI flag.
-const ESM_UDHI: u8 = 0x40;
 /// registered_delivery: SMSC delivery receipt on final outcome (success or failure).
 const RECEIPT_ON_FINAL: u8 = 0x01;
 

@@ -9,83 +9,13 @@
 //! message_id may lack its NUL at the very end of the body, responses without a TLV list
 //! ignore trailing octets (SMPP v5 TLVs), and empty-bodied PDUs ignore trailing garbage.
 
+pub use super::error::DecodeError;
 use super::field::{max_len, Field};
+use super::message::{MessageFields, OwnedMessageFields};
 use super::reader::Reader;
 use super::tlv_wire::decode_tlvs;
 use super::types::*;
 use super::HEADER_LEN;
-
-/// Why a frame could not be decoded. Offsets count from the first octet of the frame.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
-    #[error("frame of {len} octets is shorter than the 16-octet header")]
-    FrameTooShort { len: usize },
-    #[error("command_length {command_length} does not match the frame's {frame_len} octets")]
-    LengthMismatch {
-        command_length: u32,
-        frame_len: usize,
-    },
-    #[error("body ends before {field} at offset {offset}")]
-    Truncated { field: Field, offset: usize },
-    #[error("{field} at offset {offset} has no NUL within its {max} octets")]
-    UnterminatedCString {
-        field: Field,
-        offset: usize,
-        max: usize,
-    },
-    #[error("sm_length {sm_length} at offset {offset} exceeds 254")]
-    InvalidSmLength { sm_length: u8, offset: usize },
-    #[error("short_message of sm_length {sm_length} at offset {offset} runs past the body ({available} octets left)")]
-    ShortMessageOverrun {
-        sm_length: u8,
-        offset: usize,
-        available: usize,
-    },
-    #[error("number_of_dests {number_of_dests} at offset {offset} exceeds 254")]
-    InvalidNumberOfDests { number_of_dests: u8, offset: usize },
-    #[error(
-        "dest_flag {dest_flag} at offset {offset} is neither 1 (SME) nor 2 (distribution list)"
-    )]
-    InvalidDestFlag { dest_flag: u8, offset: usize },
-    #[error("TLV header at offset {offset} is cut short ({available} octets left)")]
-    TlvTruncated { offset: usize, available: usize },
-    #[error(
-        "TLV 0x{tag:04X} at offset {offset} has length {length} but only {available} octets remain"
-    )]
-    TlvOverrun {
-        tag: u16,
-        offset: usize,
-        length: u16,
-        available: usize,
-    },
-    #[error("{count} unexpected octets at offset {offset} after the last field of command 0x{command_id:08X}")]
-    TrailingBytes {
-        command_id: u32,
-        offset: usize,
-        count: usize,
-    },
-}
-
-impl DecodeError {
-    /// The command_status a generic_nack (or the command's _resp) should carry.
-    pub fn command_status(&self) -> CommandStatus {
-        match self {
-            DecodeError::FrameTooShort { .. }
-            | DecodeError::LengthMismatch { .. }
-            | DecodeError::Truncated { .. }
-            | DecodeError::TrailingBytes { .. } => CommandStatus::ESME_RINVCMDLEN,
-            DecodeError::UnterminatedCString { field, .. } => field.invalid_status(),
-            DecodeError::InvalidSmLength { .. } | DecodeError::ShortMessageOverrun { .. } => {
-                CommandStatus::ESME_RINVMSGLEN
-            }
-            DecodeError::InvalidNumberOfDests { .. } => CommandStatus::ESME_RINVNUMDESTS,
-            DecodeError::InvalidDestFlag { .. } => CommandStatus::ESME_RINVDESTFLAG,
-            DecodeError::TlvTruncated { .. } | DecodeError::TlvOverrun { .. } => {
-                CommandStatus::ESME_RINVOPTPARSTREAM
-            }
-        }
-    }
-}
 
 const SOURCE: (Field, Field, Field) = (
     Field::SourceAddrTon,
@@ -321,22 +251,17 @@ fn short_message(r: &mut Reader) -> Result<ShortMessage, DecodeError> {
 /// submit_sm / deliver_sm.
 #[inline(always)]
 fn submit_sm(r: &mut Reader) -> Result<SubmitSm, DecodeError> {
-    Ok(SubmitSm {
-        service_type: r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?,
-        source: r.address(SOURCE, max_len::ADDR)?,
-        destination: r.address(DEST, max_len::ADDR)?,
-        esm_class: r.u8(Field::EsmClass)?,
-        protocol_id: r.u8(Field::ProtocolId)?,
-        priority_flag: r.u8(Field::PriorityFlag)?,
-        schedule_delivery_time: r.cstr(Field::ScheduleDeliveryTime, max_len::DATE)?,
-        validity_period: r.cstr(Field::ValidityPeriod, max_len::DATE)?,
-        registered_delivery: r.u8(Field::RegisteredDelivery)?,
-        replace_if_present_flag: r.u8(Field::ReplaceIfPresentFlag)?,
-        data_coding: r.u8(Field::DataCoding)?,
-        sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
-        short_message: short_message(r)?,
-        tlvs: decode_tlvs(r)?,
-    })
+    let service_type = r.cstr(Field::ServiceType, max_len::SERVICE_TYPE)?;
+    let source = r.address(SOURCE, max_len::ADDR)?;
+    let destination = r.address(DEST, max_len::ADDR)?;
+    let fields = message_fields(r)?;
+    Ok(SubmitSm::from_message_fields(
+        service_type,
+        source,
+        destination,
+        fields,
+        decode_tlvs(r)?,
+    ))
 }
 
 fn submit_multi(r: &mut Reader) -> Result<SubmitMulti, DecodeError> {
@@ -361,10 +286,21 @@ fn submit_multi(r: &mut Reader) -> Result<SubmitMulti, DecodeError> {
             _ => return Err(DecodeError::InvalidDestFlag { dest_flag, offset }),
         });
     }
-    Ok(SubmitMulti {
+    let fields = message_fields(r)?;
+    Ok(SubmitMulti::from_message_fields(
         service_type,
         source,
         destinations,
+        fields,
+        decode_tlvs(r)?,
+    ))
+}
+
+/// esm_class to short_message, the fields submit_sm, deliver_sm and submit_multi share
+/// after their destination(s).
+#[inline(always)]
+fn message_fields(r: &mut Reader) -> Result<OwnedMessageFields, DecodeError> {
+    Ok(MessageFields {
         esm_class: r.u8(Field::EsmClass)?,
         protocol_id: r.u8(Field::ProtocolId)?,
         priority_flag: r.u8(Field::PriorityFlag)?,
@@ -375,7 +311,6 @@ fn submit_multi(r: &mut Reader) -> Result<SubmitMulti, DecodeError> {
         data_coding: r.u8(Field::DataCoding)?,
         sm_default_msg_id: r.u8(Field::SmDefaultMsgId)?,
         short_message: short_message(r)?,
-        tlvs: decode_tlvs(r)?,
     })
 }
 

@@ -9,38 +9,14 @@
 
 use bytes::BytesMut;
 
+pub use super::error::EncodeError;
 use super::field::{max_len, Field};
+use super::message::MessageFieldsRef;
+use super::sink::Sink;
 use super::tlv::Tlv;
 use super::tlv_wire::encode_tlv;
 use super::types::*;
 use super::HEADER_LEN;
-
-/// Why a PDU cannot be put on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EncodeError {
-    #[error("{field} contains a NUL octet")]
-    CStringContainsNul { field: Field },
-    #[error("{field} is {len} octets; its C-Octet string holds at most {max} octets with the NUL")]
-    CStringTooLong {
-        field: Field,
-        len: usize,
-        max: usize,
-    },
-    #[error("short_message is {len} octets, more than 254 (use the message_payload TLV)")]
-    ShortMessageTooLong { len: usize },
-    #[error("TLV 0x{tag:04X} value is {len} octets, more than 65535")]
-    TlvTooLong { tag: u16, len: usize },
-    #[error("submit_multi has {count} destinations, more than 254")]
-    TooManyDestinations { count: usize },
-    #[error("submit_multi_resp lists {count} unsuccessful SMEs, more than 255")]
-    TooManyUnsuccessSmes { count: usize },
-    #[error("PDU would be {len} octets, more than command_length can say")]
-    PduTooLong { len: usize },
-    /// The body's layout did not fill the {len} octets counted for it: a defect of the
-    /// encoder, never expected.
-    #[error("encoder defect: the body did not take the {len} octets counted for it")]
-    SizeMismatch { len: usize },
-}
 
 /// Appends the wire form of `pdu` to `dst`. On error `dst` is left as it was.
 pub fn encode_pdu(pdu: &Pdu, dst: &mut BytesMut) -> Result<(), EncodeError> {
@@ -71,18 +47,6 @@ pub fn encoded_len(pdu: &Pdu) -> Result<usize, EncodeError> {
     let mut sizer = Sizer { len: HEADER_LEN };
     write_body(&mut sizer, &pdu.body)?;
     Ok(sizer.len)
-}
-
-/// Where a body's fields go: counted and checked ([`Sizer`]) or written ([`Writer`]).
-pub(crate) trait Sink {
-    fn u8(&mut self, v: u8);
-    fn u16(&mut self, v: u16);
-    fn u32(&mut self, v: u32);
-    fn octets(&mut self, v: &[u8]);
-    /// A C-Octet string of at most `max` octets, NUL included.
-    fn cstr(&mut self, field: Field, max: usize, v: &COctetString) -> Result<(), EncodeError>;
-    /// A TLV's tag and length; the value follows through the other methods.
-    fn tlv_header(&mut self, tag: u16, len: usize) -> Result<(), EncodeError>;
 }
 
 /// Counts octets and checks every value.
@@ -354,30 +318,27 @@ fn bind<S: Sink>(s: &mut S, b: &Bind) -> Result<(), EncodeError> {
     )
 }
 
-/// The fields submit_sm and submit_multi share after the destination(s).
-#[allow(clippy::too_many_arguments)]
+/// esm_class to short_message, the fields submit_sm, deliver_sm and submit_multi share
+/// after their destination(s).
 #[inline]
-fn message_tail<S: Sink>(
-    s: &mut S,
-    esm_class: u8,
-    protocol_id: u8,
-    priority_flag: u8,
-    schedule_delivery_time: &COctetString,
-    validity_period: &COctetString,
-    flags: [u8; 4],
-    sm: &[u8],
-) -> Result<(), EncodeError> {
-    s.u8(esm_class);
-    s.u8(protocol_id);
-    s.u8(priority_flag);
+fn message_fields<S: Sink>(s: &mut S, m: MessageFieldsRef<'_>) -> Result<(), EncodeError> {
+    s.u8(m.esm_class);
+    s.u8(m.protocol_id);
+    s.u8(m.priority_flag);
     s.cstr(
         Field::ScheduleDeliveryTime,
         max_len::DATE,
-        schedule_delivery_time,
+        m.schedule_delivery_time,
     )?;
-    s.cstr(Field::ValidityPeriod, max_len::DATE, validity_period)?;
-    s.octets(&flags);
-    short_message(s, sm)
+    s.cstr(Field::ValidityPeriod, max_len::DATE, m.validity_period)?;
+    // The four one-octet fields in a row go as one 4-octet store.
+    s.octets(&[
+        m.registered_delivery,
+        m.replace_if_present_flag,
+        m.data_coding,
+        m.sm_default_msg_id,
+    ]);
+    short_message(s, m.short_message)
 }
 
 #[inline]
@@ -385,21 +346,7 @@ fn submit_sm<S: Sink>(s: &mut S, m: &SubmitSm) -> Result<(), EncodeError> {
     s.cstr(Field::ServiceType, max_len::SERVICE_TYPE, &m.service_type)?;
     address(s, &m.source, Field::SourceAddr, max_len::ADDR)?;
     address(s, &m.destination, Field::DestinationAddr, max_len::ADDR)?;
-    message_tail(
-        s,
-        m.esm_class,
-        m.protocol_id,
-        m.priority_flag,
-        &m.schedule_delivery_time,
-        &m.validity_period,
-        [
-            m.registered_delivery,
-            m.replace_if_present_flag,
-            m.data_coding,
-            m.sm_default_msg_id,
-        ],
-        &m.short_message,
-    )?;
+    message_fields(s, m.message_fields())?;
     tlvs(s, &m.tlvs)
 }
 
@@ -424,20 +371,6 @@ fn submit_multi<S: Sink>(s: &mut S, m: &SubmitMulti) -> Result<(), EncodeError> 
             }
         }
     }
-    message_tail(
-        s,
-        m.esm_class,
-        m.protocol_id,
-        m.priority_flag,
-        &m.schedule_delivery_time,
-        &m.validity_period,
-        [
-            m.registered_delivery,
-            m.replace_if_present_flag,
-            m.data_coding,
-            m.sm_default_msg_id,
-        ],
-        &m.short_message,
-    )?;
+    message_fields(s, m.message_fields())?;
     tlvs(s, &m.tlvs)
 }

@@ -3,8 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::decode::{decode_pdu, peek_header, DecodeError};
+use super::decode::{decode_pdu, peek_header};
 use super::encode::encoded_len;
+use super::error::DecodeError;
+use super::message::MessageFieldsRef;
 use super::tlv::{tag, Tlv};
 use super::types::*;
 use super::HEADER_LEN;
@@ -169,6 +171,24 @@ fn put(m: &mut Map<String, Value>, k: &str, v: Value) {
     m.insert(k.into(), v);
 }
 
+/// esm_class to short_message of submit_sm, deliver_sm and submit_multi.
+fn message_fields(m: &mut Map<String, Value>, x: MessageFieldsRef<'_>) {
+    put(m, "esm_class", json!(x.esm_class));
+    put(m, "protocol_id", json!(x.protocol_id));
+    put(m, "priority_flag", json!(x.priority_flag));
+    put(m, "schedule_delivery_time", s(x.schedule_delivery_time));
+    put(m, "validity_period", s(x.validity_period));
+    put(m, "registered_delivery", json!(x.registered_delivery));
+    put(
+        m,
+        "replace_if_present_flag",
+        json!(x.replace_if_present_flag),
+    );
+    put(m, "data_coding", json!(x.data_coding));
+    put(m, "sm_default_msg_id", json!(x.sm_default_msg_id));
+    short_message(m, x.short_message);
+}
+
 fn body_fields(m: &mut Map<String, Value>, body: &Body) {
     match body {
         Body::BindTransmitter(b) | Body::BindReceiver(b) | Body::BindTransceiver(b) => {
@@ -199,20 +219,7 @@ fn body_fields(m: &mut Map<String, Value>, body: &Body) {
             put(m, "service_type", s(&x.service_type));
             address(m, "source_addr", "source_addr", &x.source);
             address(m, "dest_addr", "destination_addr", &x.destination);
-            put(m, "esm_class", json!(x.esm_class));
-            put(m, "protocol_id", json!(x.protocol_id));
-            put(m, "priority_flag", json!(x.priority_flag));
-            put(m, "schedule_delivery_time", s(&x.schedule_delivery_time));
-            put(m, "validity_period", s(&x.validity_period));
-            put(m, "registered_delivery", json!(x.registered_delivery));
-            put(
-                m,
-                "replace_if_present_flag",
-                json!(x.replace_if_present_flag),
-            );
-            put(m, "data_coding", json!(x.data_coding));
-            put(m, "sm_default_msg_id", json!(x.sm_default_msg_id));
-            short_message(m, &x.short_message);
+            message_fields(m, x.message_fields());
             tlvs(m, &x.tlvs);
         }
         Body::SubmitSmResp(SubmitSmResp { message_id })
@@ -229,20 +236,7 @@ fn body_fields(m: &mut Map<String, Value>, body: &Body) {
                 MultiDestination::DistributionList(n) => json!({ "dest_flag": 2, "dl_name": s(n) }),
             });
             put(m, "dest_address", dests.collect());
-            put(m, "esm_class", json!(x.esm_class));
-            put(m, "protocol_id", json!(x.protocol_id));
-            put(m, "priority_flag", json!(x.priority_flag));
-            put(m, "schedule_delivery_time", s(&x.schedule_delivery_time));
-            put(m, "validity_period", s(&x.validity_period));
-            put(m, "registered_delivery", json!(x.registered_delivery));
-            put(
-                m,
-                "replace_if_present_flag",
-                json!(x.replace_if_present_flag),
-            );
-            put(m, "data_coding", json!(x.data_coding));
-            put(m, "sm_default_msg_id", json!(x.sm_default_msg_id));
-            short_message(m, &x.short_message);
+            message_fields(m, x.message_fields());
             tlvs(m, &x.tlvs);
         }
         Body::SubmitMultiResp(x) => {

@@ -9,9 +9,10 @@
 
 use bytes::Bytes;
 
-use super::decode::DecodeError;
+use super::c_octet::COctetString;
+use super::error::DecodeError;
 use super::field::Field;
-use super::types::{Address, COctetString};
+use super::types::Address;
 
 pub(crate) struct Reader<'a> {
     frame: &'a [u8],

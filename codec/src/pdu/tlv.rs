@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::types::COctetString;
+use super::c_octet::COctetString;
 
 /// TLV tags of SMPP v3.4 section 5.3.2.
 pub mod tag {

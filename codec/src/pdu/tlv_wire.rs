@@ -4,12 +4,12 @@
 
 use bytes::Bytes;
 
-use super::decode::DecodeError;
-use super::encode::{EncodeError, Sink};
+use super::c_octet::COctetString;
+use super::error::{DecodeError, EncodeError};
 use super::field::{max_len, Field};
 use super::reader::Reader;
+use super::sink::Sink;
 use super::tlv::{tag, Tlv};
-use super::types::COctetString;
 
 /// Every TLV up to the end of the body.
 pub(crate) fn decode_tlvs(r: &mut Reader) -> Result<Vec<Tlv>, DecodeError> {

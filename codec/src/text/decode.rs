@@ -1,13 +1,10 @@
 //! The receiving side: a short_message back to text (UDH stripped, national shift IEs
 //! applied) with what a receiver needs to reassemble a concatenated message.
 
-use crate::pdu::Tlv;
+use crate::pdu::{Tlv, ESM_UDHI};
 
 use super::gsm7::Charset;
 use super::{latin1, packing, parse_udh, ucs2, Encoding, NationalLanguage, SarInfo, TextError};
-
-/// esm_class bit saying short_message starts with a UDH.
-const ESM_UDHI: u8 = 0x40;
 
 /// Where a part sits in a concatenated message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

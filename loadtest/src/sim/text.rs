@@ -1,7 +1,7 @@
 //! What a handset would show for one submit_sm part: its text (GSM 03.38 unpacked, UCS-2,
 //! Latin-1 or IA5) and its place in a concatenated message (UDH or SAR TLVs).
 
-use otpgate_codec::pdu::{SubmitSm, Tlv, TlvList};
+use otpgate_codec::pdu::{SubmitSm, Tlv, TlvList, ESM_UDHI};
 use otpgate_codec::text::decode_short_message;
 
 /// Where a part sits in a concatenated message.
@@ -171,7 +171,7 @@ pub fn decode_part(sm: &SubmitSm) -> PartText {
             (concat, d.text)
         }
         Err(_) => {
-            let (concat, payload) = if sm.esm_class & 0x40 != 0 {
+            let (concat, payload) = if sm.esm_class & ESM_UDHI != 0 {
                 split_udh(raw)
             } else {
                 (None, raw)
