@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::app::Prepared;
 use crate::callbacks::{CallbackError, CallbackTask};
-use crate::config::{Config, ConfigError, StoreKind, TenantConfig};
+use crate::config::{Config, TenantConfig};
 use crate::dispatch::Dispatcher;
 use crate::http::{self, HttpError};
 use crate::smpp::{EngineError, SmppEngine, SmscConfig};
@@ -75,15 +75,8 @@ pub async fn run(
         });
         token
     });
-    // a shared store must not be used with a node-local PIN key (the file loader checks this
-    // too; a configuration built in code may not have gone through it)
-    if config.store.kind == StoreKind::Redis && config.security.pin_secret.is_none() {
-        return Err(ConfigError::invalid(
-            "security.pin_secret",
-            "is required with store.kind = \"redis\"",
-        )
-        .into());
-    }
+    // checked here too: a configuration built in code may not have gone through the loader
+    config.validate()?;
     let prepared = crate::app::prepare_store(&config).await?;
     let simulator = if config.smsc.is_empty() {
         let sim_listener = TcpListener::bind("127.0.0.1:0").await?;

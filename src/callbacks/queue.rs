@@ -60,7 +60,7 @@ impl CallbackQueue {
     pub fn new(capacity: usize) -> Self {
         Self {
             state: Mutex::new(State::default()),
-            capacity: capacity.max(1),
+            capacity,
             wake: Notify::new(),
         }
     }
@@ -124,7 +124,7 @@ impl CallbackQueue {
                     // every slot is taken: a finished batch wakes the task
                     continue;
                 }
-                let n = lane.items.len().min(batch_max.max(1));
+                let n = lane.items.len().min(batch_max);
                 let views = lane.items.drain(..n).map(|i| i.view).collect();
                 taken += n;
                 lane.busy = true;

@@ -31,11 +31,11 @@ pub async fn serve(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(config.header_read_timeout_ms.max(1)))
-        .max_buf_size(config.max_header_bytes.max(8192))
+        .header_read_timeout(Duration::from_millis(config.header_read_timeout_ms))
+        .max_buf_size(config.max_header_bytes)
         .keep_alive(true);
     let builder = Arc::new(builder);
-    let permits = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let permits = Arc::new(Semaphore::new(config.max_connections));
     let graceful = GracefulShutdown::new();
     let mut backoff = Duration::from_millis(5);
     tokio::pin!(shutdown);
