@@ -156,7 +156,7 @@ fn create(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("runtime: {e}"));
     let config = config();
     let prepared = otpgate::app::prepare(&config);
-    let app = otpgate::http::app(&config, &prepared, Arc::new(Discard));
+    let app = otpgate::app::front(&config, &prepared, Arc::new(Discard));
     let router = otpgate::http::router(app);
     let counter = AtomicU64::new(0);
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::callbacks::{CallbackObserver, CallbackQueue};
 use crate::config::{Config, StoreKind};
-use crate::dispatch::DeliverySink;
+use crate::dispatch::{DeliverySink, Dispatcher};
+use crate::http::{self, App};
 use crate::otp::abuse::AbuseGuard;
 use crate::otp::guard::PumpingGuard;
 use crate::otp::pin::PinHasher;
@@ -18,7 +19,7 @@ use crate::otp::redis::rate::RedisRate;
 use crate::otp::redis::{RedisOptions, Target};
 use crate::otp::store::{ChangeObserver, StoreError};
 use crate::otp::tenant::{LocalRate, TenantRate};
-use crate::otp::{Clock, MemoryStore, RedisStore, Store, StoreSink};
+use crate::otp::{Clock, MemoryStore, OtpService, RedisStore, Store, StoreSink};
 use crate::telemetry;
 
 /// The OTP core before the engine exists: clock, store and the sink for the engine.
@@ -40,6 +41,25 @@ impl Prepared {
     pub fn delivery_sink(&self) -> Arc<dyn DeliverySink> {
         self.sink.clone()
     }
+}
+
+/// The HTTP front's state: the OTP service over these parts, sending through `dispatcher`.
+pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatcher>) -> Arc<App> {
+    let service = OtpService::new(
+        prepared.store.clone(),
+        dispatcher,
+        prepared.hasher.clone(),
+        prepared.clock.clone(),
+        config.otp.clone(),
+        config.limits.clone(),
+        prepared.abuse.clone(),
+    );
+    http::app(
+        config,
+        service,
+        prepared.rate.clone(),
+        prepared.clock.instant(),
+    )
 }
 
 /// The label values the configuration announces, for the series registered at zero.

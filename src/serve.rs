@@ -142,7 +142,7 @@ pub async fn run_front(
     dispatcher: Arc<dyn Dispatcher>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let state = http::app(config, &prepared, dispatcher);
+    let state = crate::app::front(config, &prepared, dispatcher);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let callbacks = CallbackTask::new(
         prepared.callbacks.clone(),

@@ -1,7 +1,7 @@
 //! The HTTP front (sms.cx OTP API v1 compatible): it owns the sms.cx wire format (the create
 //! body, the error codes, the OTP object, idempotent replies), the router, the handlers,
 //! authentication, the per-request metrics and the OpenAPI document. It receives the OTP core
-//! already assembled (see `app`) and the SMPP engine as its [`Dispatcher`].
+//! already assembled (see `app`), the SMPP engine behind its dispatcher.
 
 mod auth;
 mod body;
@@ -21,9 +21,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 
-use crate::app::Prepared;
 use crate::callbacks::CallbacksConfig;
-use crate::dispatch::Dispatcher;
 use crate::otp::settings::{LimitsConfig, StoreKind, TenantConfig};
 use crate::otp::tenant::{TenantRate, Tenants};
 use crate::otp::{OtpConfig, OtpService};
@@ -60,27 +58,19 @@ pub struct App {
     pub in_flight: Semaphore,
 }
 
-/// Builds the handler state.
+/// Builds the handler state around an OTP service (see `app::front`).
 pub fn app(
     settings: impl Into<FrontSettings>,
-    prepared: &Prepared,
-    dispatcher: Arc<dyn Dispatcher>,
+    service: OtpService,
+    rate: Arc<dyn TenantRate>,
+    now: tokio::time::Instant,
 ) -> Arc<App> {
     let config: FrontSettings = settings.into();
     error::set_doc_url(&config.http.error_doc_url);
-    let service = OtpService::new(
-        prepared.store.clone(),
-        dispatcher,
-        prepared.hasher.clone(),
-        prepared.clock.clone(),
-        config.otp.clone(),
-        config.limits.clone(),
-        prepared.abuse.clone(),
-    );
     Arc::new(App {
         service,
-        tenants: Tenants::new(&config.tenants, prepared.clock.instant()),
-        rate: prepared.rate.clone(),
+        tenants: Tenants::new(&config.tenants, now),
+        rate,
         in_flight: Semaphore::new(config.http.max_in_flight),
         config,
         idem_changed: Notify::new(),
