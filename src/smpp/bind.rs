@@ -3,10 +3,11 @@
 //! backoff and full jitter (longer after a refusal for bad credentials), until shutdown.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use otpgate_codec::framing::Frame;
 use otpgate_codec::pdu::{Bind, Body, CommandStatus, Pdu, SMPP_VERSION_34};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;

@@ -2,7 +2,7 @@
 //! the window, enquire_link answered, deliver_sm answered once its receipt is recorded,
 //! unbind answered, malformed PDUs answered with generic_nack.
 
-use std::time::Instant;
+use tokio::time::Instant;
 
 use otpgate_codec::framing::Frame;
 use otpgate_codec::pdu::{Body, CommandStatus, DeliverSm, DeliverSmResp, Pdu};

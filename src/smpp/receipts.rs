@@ -4,10 +4,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use otpgate_codec::dlr::{message_id_variants, receipt_from_deliver_sm, ReceiptState};
 use otpgate_codec::pdu::DeliverSm;
+use tokio::time::Instant;
 
 use super::metrics;
 use super::shared::Shared;

@@ -5,11 +5,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use otpgate_codec::pdu::{Body, Pdu};
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::sleep_until;
+use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::bind::{BindTask, Role};
@@ -158,8 +158,8 @@ impl Session {
                     self.permit = permit.ok();
                 }
                 _ = queue.wait_nonempty(), if step == Step::NeedWork => {}
-                _ = sleep_until(step_until(step, now).into()), if matches!(step, Step::Until(_)) => {}
-                _ = sleep_until(timer.into()) => self.on_timer(Instant::now()).await?,
+                _ = sleep_until(step_until(step, now)), if matches!(step, Step::Until(_)) => {}
+                _ = sleep_until(timer) => self.on_timer(Instant::now()).await?,
             }
         }
     }
