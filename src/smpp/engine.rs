@@ -11,9 +11,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::bind::{BindTask, Role};
 use super::config::{BindMode, EngineSettings, SmscConfig};
 use super::message::{Message, Work};
+use super::role::{BindTask, Role};
 use super::shared::Shared;
 use super::supervisor::Supervisor;
 use crate::dispatch::{DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness};

@@ -12,10 +12,10 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
-use super::bind::{BindTask, Role};
 use super::config::{ms, TimeoutPolicy};
 use super::message::{Message, Prepared, Work};
 use super::metrics;
+use super::role::{BindTask, Role};
 use super::shared::{Shared, Smsc};
 use super::throttle::Throttle;
 use super::transport::{Link, LinkError};

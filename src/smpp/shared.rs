@@ -14,7 +14,7 @@ use super::config::{ms, EngineSettings, SmscConfig};
 use super::health::Health;
 use super::message::Work;
 use super::queue::{Depth, SmscQueue};
-use super::receipts::ReceiptClock;
+use super::receipt_clock::ReceiptClock;
 use super::router::Router;
 use super::submit::References;
 use crate::dispatch::DeliverySink;
