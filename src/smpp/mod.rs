@@ -66,7 +66,7 @@ mod transport;
 mod window;
 
 pub use config::{
-    BindMode, ConcatMethod, EngineSettings, SmscConfig, TextEncoding, TimeoutPolicy, TlsConfig,
-    TonNpiConfig, ValidityFormat,
+    validate, BindMode, ConcatMethod, EngineSettings, SettingError, SmscConfig, TextEncoding,
+    TimeoutPolicy, TlsConfig, TonNpiConfig, ValidityFormat,
 };
 pub use engine::{EngineError, EngineHandle, SmppEngine};

@@ -84,7 +84,7 @@ impl Session {
     pub fn new(task: &BindTask, link: Link, seq: Sequencer) -> Self {
         let cfg = &task.smsc.cfg;
         let settings = &task.shared.settings;
-        let binds = cfg.binds.max(1) as f64;
+        let binds = cfg.binds as f64;
         let now = Instant::now();
         Self {
             shared: task.shared.clone(),
@@ -94,7 +94,7 @@ impl Session {
             label: task.label.clone(),
             link,
             seq,
-            window: Window::new(cfg.window.max(1)),
+            window: Window::new(cfg.window),
             throttle: Throttle::new(f64::from(cfg.tps) / binds, now),
             current: None,
             permit: None,
@@ -256,7 +256,7 @@ impl Session {
             }
         }
         metrics::window(&name, &self.label, self.window.in_use(), self.window.size());
-        if self.consecutive_timeouts >= self.shared.settings.max_consecutive_timeouts.max(1) {
+        if self.consecutive_timeouts >= self.shared.settings.max_consecutive_timeouts {
             return Err(SessionEnd::Lost(
                 "response_timeouts",
                 format!("{} submit_sm timed out in a row", self.consecutive_timeouts),
