@@ -96,7 +96,8 @@ pub enum ReceiptOutcome {
 
 /// What the engine reports about an SMS. `on_update` never waits; a receipt goes through
 /// `record`, which resolves once it is recorded, so the engine acknowledges a deliver_sm only
-/// after that (the store may be across the network).
+/// after that (the store may be across the network), and asks the SMSC to deliver it again
+/// when it could not be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryUpdate {
     /// Every part was accepted by an SMSC (deliveryStatus SENT). `message_ids` are the ids of
@@ -126,14 +127,23 @@ pub enum DeliveryUpdate {
     },
 }
 
+/// The update could not be recorded; the SMSC should deliver the receipt again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the delivery update could not be recorded")]
+pub struct NotRecorded;
+
 /// Receives the engine's reports. Implemented by the OTP core.
 pub trait DeliverySink: Send + Sync + 'static {
     /// Takes `update` without waiting; updates are recorded in the order they are given.
     fn on_update(&self, update: DeliveryUpdate);
-    /// Takes `update` and resolves once it is recorded (after every update given before it).
-    /// The default records through `on_update`, which is enough for an in-process sink.
-    fn record(&self, update: DeliveryUpdate) -> futures::future::BoxFuture<'_, ()> {
+    /// Takes `update` and resolves once it is recorded (after every update given before it),
+    /// or with [`NotRecorded`] once the sink gave it up. The default records through
+    /// `on_update`, which is enough for an in-process sink.
+    fn record(
+        &self,
+        update: DeliveryUpdate,
+    ) -> futures::future::BoxFuture<'_, Result<(), NotRecorded>> {
         self.on_update(update);
-        Box::pin(std::future::ready(()))
+        Box::pin(std::future::ready(Ok(())))
     }
 }

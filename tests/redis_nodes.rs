@@ -222,7 +222,8 @@ async fn a_receipt_at_another_node_reaches_the_otp() {
             smsc: "smsc-a".into(),
             message_ids: vec!["1F2E3D".into()],
         })
-        .await;
+        .await
+        .unwrap();
     // node B's engine: the receipt comes back on B's bind, its id in decimal
     b.server
         .sink
@@ -231,7 +232,8 @@ async fn a_receipt_at_another_node_reaches_the_otp() {
             outcome: ReceiptOutcome::Delivered,
             error: None,
         })
-        .await;
+        .await
+        .unwrap();
     let (_, otp) = get(&b.server.base, &format!("/otp/{id}")).await;
     assert_eq!(otp["deliveryStatus"], json!("DELIVERED"), "{otp}");
     let (_, otp) = get(&a.server.base, &format!("/otp/{id}")).await;

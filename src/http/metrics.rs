@@ -261,6 +261,10 @@ fn describe() {
         smpp::RECEIPTS,
         "Delivery receipts received, by SMSC and receipt state"
     );
+    describe_counter!(
+        smpp::RECEIPTS_DEFERRED,
+        "Receipts answered ESME_RX_T_APPN because they could not be recorded, by SMSC"
+    );
     describe_histogram!(
         smpp::RECEIPT_DELAY,
         "Time from submit_sm_resp to the delivery receipt, by SMSC"

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::dispatch::{DeliverySink, DeliveryUpdate, ReceiptOutcome};
+use crate::dispatch::{DeliverySink, DeliveryUpdate, NotRecorded, ReceiptOutcome};
 
 use super::clock::Clock;
 use super::model::{DeliveryStatus, OtpId};
@@ -23,7 +23,8 @@ const RETRY_BASE: Duration = Duration::from_millis(100);
 
 struct Job {
     update: DeliveryUpdate,
-    done: Option<oneshot::Sender<()>>,
+    /// Told whether the update was recorded.
+    done: Option<oneshot::Sender<bool>>,
 }
 
 /// Applies [`DeliveryUpdate`]s to a [`Store`]. With an in-process store each update is applied
@@ -59,19 +60,20 @@ impl StoreSink {
 
 async fn run_queue(apply: Arc<Apply>, mut rx: mpsc::Receiver<Job>) {
     while let Some(job) = rx.recv().await {
-        apply.apply_retrying(job.update).await;
+        let recorded = apply.apply_retrying(job.update).await;
         if let Some(done) = job.done {
-            let _ = done.send(());
+            let _ = done.send(recorded);
         }
     }
 }
 
 impl Apply {
-    async fn apply_retrying(&self, update: DeliveryUpdate) {
+    /// Whether `update` was recorded.
+    async fn apply_retrying(&self, update: DeliveryUpdate) -> bool {
         let mut delay = RETRY_BASE;
         for attempt in 1..=TRIES {
             match self.apply(update.clone()).await {
-                Ok(()) => return,
+                Ok(()) => return true,
                 Err(e) if attempt == TRIES => {
                     tracing::error!(error = %e, ?update, "delivery update lost: the store stayed unavailable");
                     metrics::counter!("otpgate_delivery_updates_lost_total").increment(1);
@@ -83,6 +85,7 @@ impl Apply {
                 }
             }
         }
+        false
     }
 }
 
@@ -108,7 +111,9 @@ fn outcome_label(outcome: ReceiptOutcome) -> &'static str {
 impl DeliverySink for StoreSink {
     fn on_update(&self, update: DeliveryUpdate) {
         match &self.queue {
-            None => self.apply_inline(update),
+            None => {
+                self.apply_inline(update);
+            }
             Some(q) => {
                 if let Err(
                     mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job),
@@ -116,42 +121,48 @@ impl DeliverySink for StoreSink {
                 {
                     metrics::counter!("otpgate_delivery_queue_overflow_total").increment(1);
                     let apply = self.apply.clone();
-                    tokio::spawn(async move { apply.apply_retrying(job.update).await });
+                    tokio::spawn(async move {
+                        apply.apply_retrying(job.update).await;
+                    });
                 }
             }
         }
     }
 
-    fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, ()> {
+    fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, Result<(), NotRecorded>> {
         let Some(q) = &self.queue else {
-            self.apply_inline(update);
-            return Box::pin(std::future::ready(()));
+            let recorded = self.apply_inline(update);
+            return Box::pin(std::future::ready(
+                recorded.then_some(()).ok_or(NotRecorded),
+            ));
         };
         Box::pin(async move {
             let (tx, rx) = oneshot::channel();
-            match q
+            let recorded = match q
                 .send(Job {
                     update,
                     done: Some(tx),
                 })
                 .await
             {
-                Ok(()) => {
-                    let _ = rx.await;
-                }
+                Ok(()) => rx.await.unwrap_or(false),
                 Err(mpsc::error::SendError(job)) => self.apply.apply_retrying(job.update).await,
-            }
+            };
+            recorded.then_some(()).ok_or(NotRecorded)
         })
     }
 }
 
 impl StoreSink {
-    /// Applies `update` at once (an in-process store's futures are ready when first polled).
-    fn apply_inline(&self, update: DeliveryUpdate) {
+    /// Applies `update` at once (an in-process store's futures are ready when first polled);
+    /// whether it was recorded.
+    fn apply_inline(&self, update: DeliveryUpdate) -> bool {
         let fut = self.apply.apply(update);
         if let Some(Err(e)) = fut.now_or_never() {
             tracing::error!(error = %e, "delivery update not recorded");
+            return false;
         }
+        true
     }
 }
 

@@ -15,6 +15,8 @@ pub const THROTTLED: &str = "otpgate_smpp_throttled_total";
 pub const QUEUE_FULL: &str = "otpgate_smpp_queue_full_total";
 pub const RECEIPTS: &str = "otpgate_smpp_receipts_total";
 pub const RECEIPT_DELAY: &str = "otpgate_smpp_receipt_delay_seconds";
+/// deliver_sm answered ESME_RX_T_APPN because the receipt could not be recorded.
+pub const RECEIPTS_DEFERRED: &str = "otpgate_smpp_receipts_deferred_total";
 pub const SMS_PARTS: &str = "otpgate_sms_parts_total";
 pub const QUEUE_DEPTH: &str = "otpgate_queue_depth";
 pub const QUEUE_CAPACITY: &str = "otpgate_queue_capacity";
@@ -61,6 +63,10 @@ pub fn queue_full(smsc: &str) {
 
 pub fn receipt(smsc: &str, state: &'static str) {
     counter!(RECEIPTS, "smsc" => smsc.to_string(), "state" => state).increment(1);
+}
+
+pub fn receipt_deferred(smsc: &str) {
+    counter!(RECEIPTS_DEFERRED, "smsc" => smsc.to_string()).increment(1);
 }
 
 pub fn receipt_delay(smsc: &str, secs: f64) {

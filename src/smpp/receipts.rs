@@ -6,7 +6,7 @@ use otpgate_codec::pdu::DeliverSm;
 
 use super::metrics;
 use super::shared::Shared;
-use crate::dispatch::{DeliveryUpdate, ReceiptOutcome};
+use crate::dispatch::{DeliveryUpdate, NotRecorded, ReceiptOutcome};
 
 fn outcome(state: ReceiptState) -> ReceiptOutcome {
     match state {
@@ -32,13 +32,17 @@ fn error_of(err: Option<&str>, network: Option<(u8, u16)>) -> Option<String> {
     }
 }
 
-/// Records what a deliver_sm says (a receipt is recorded when this returns). Returns whether
-/// it was a receipt.
-pub async fn on_deliver_sm(shared: &Shared, smsc: usize, sm: &DeliverSm) -> bool {
+/// Records what a deliver_sm says: a receipt is recorded when this returns `Ok`; `Err` when
+/// the sink gave it up (the SMSC is then asked to deliver it again).
+pub async fn on_deliver_sm(
+    shared: &Shared,
+    smsc: usize,
+    sm: &DeliverSm,
+) -> Result<(), NotRecorded> {
     let name = shared.smsc_name(smsc);
     let Some(r) = receipt_from_deliver_sm(sm) else {
         metrics::mo(name);
-        return false;
+        return Ok(());
     };
     metrics::receipt(name, r.stat.stat_str());
     if r.stat.is_final() {
@@ -53,8 +57,7 @@ pub async fn on_deliver_sm(shared: &Shared, smsc: usize, sm: &DeliverSm) -> bool
             outcome: outcome(r.stat),
             error: error_of(r.err.as_deref(), r.network_error),
         })
-        .await;
-    true
+        .await
 }
 
 #[cfg(test)]
