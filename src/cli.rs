@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::logging::LogFormat;
+use crate::smpp::{ConcatMethod, TextEncoding};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,11 +49,11 @@ pub enum SmsCommand {
     /// Encode and segment a text as otpgate would send it, and print the parts as JSON.
     Split {
         /// auto (cheapest exact encoding), gsm7, ucs2 or latin1.
-        #[arg(long, default_value = "auto")]
-        encoding: String,
+        #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+        encoding: TextEncoding,
         /// How parts are tied together: udh8, udh16, sar or payload.
-        #[arg(long, default_value = "udh8")]
-        concat: String,
+        #[arg(long, value_enum, ignore_case = true, default_value = "udh8")]
+        concat: ConcatMethod,
         /// National language shift tables allowed, comma-separated: turkish, spanish, portuguese,
         /// bengali, gujarati, hindi, kannada, malayalam, oriya, punjabi, tamil, telugu, urdu
         /// (or ISO 639-1 codes).

@@ -22,7 +22,11 @@ fn main() -> ExitCode {
             max_parts,
             text,
         }) => print_json(otpgate::tools::sms_split(
-            &text, &encoding, &concat, &national, max_parts,
+            &text,
+            encoding.into(),
+            concat.into(),
+            &national,
+            max_parts,
         )),
         Command::Serve(args) => match serve(args) {
             Ok(()) => ExitCode::SUCCESS,

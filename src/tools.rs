@@ -34,15 +34,11 @@ fn message_fields(pdu: &Pdu) -> Option<(u8, u8, &[u8])> {
 /// `sms split`: the encoding, data_coding and parts of `text`.
 pub fn sms_split(
     text: &str,
-    encoding: &str,
-    concat: &str,
+    encoding: EncodingChoice,
+    concat: Concat,
     national: &[String],
     max_parts: usize,
 ) -> Result<Value, String> {
-    let encoding = EncodingChoice::from_name(encoding)
-        .ok_or_else(|| format!("unknown encoding {encoding:?}: auto, gsm7, ucs2 or latin1"))?;
-    let concat = Concat::from_name(concat)
-        .ok_or_else(|| format!("unknown concat {concat:?}: udh8, udh16, sar or payload"))?;
     let national_languages = national
         .iter()
         .map(|name| {
@@ -65,6 +61,9 @@ pub fn sms_split(
 mod tests {
     use super::*;
 
+    const AUTO: EncodingChoice = EncodingChoice::Auto;
+    const UDH8: Concat = Concat::Udh8;
+
     #[test]
     fn decodes_a_submit_sm_with_its_text() {
         // submit_sm seq 1 from "Verify" to "447700900123", "Hi 1234" in GSM-7.
@@ -82,25 +81,24 @@ mod tests {
 
     #[test]
     fn splits_a_long_text() {
-        let json = sms_split(&"a".repeat(161), "auto", "udh8", &[], 10);
+        let json = sms_split(&"a".repeat(161), AUTO, UDH8, &[], 10);
         let parts = json.map(|v| v["parts"].as_array().map(Vec::len));
         assert_eq!(parts, Ok(Some(2)));
-        assert!(sms_split("x", "klingon", "udh8", &[], 10).is_err());
-        assert!(sms_split(&"a".repeat(2000), "gsm7", "udh8", &[], 3).is_err());
+        assert!(sms_split(&"a".repeat(2000), EncodingChoice::Gsm7, UDH8, &[], 3).is_err());
     }
 
     #[test]
     fn national_tables_by_name_or_code() {
         let text = "आपका OTP 482913 है";
-        let ucs2 = sms_split(text, "auto", "udh8", &[], 10).map(|v| v["encoding"].clone());
+        let ucs2 = sms_split(text, AUTO, UDH8, &[], 10).map(|v| v["encoding"].clone());
         assert_eq!(ucs2, Ok(Value::String("UCS2".into())));
         for name in ["hindi", "hi"] {
-            let json = sms_split(text, "auto", "udh8", &["tamil".into(), name.into()], 10);
+            let json = sms_split(text, AUTO, UDH8, &["tamil".into(), name.into()], 10);
             let json = json.unwrap_or_default();
             assert_eq!(json["encoding"], "GSM7");
             assert_eq!(json["national_language"]["language"], "hindi");
             assert_eq!(json["parts"][0]["udh"], "06240106250106");
         }
-        assert!(sms_split(text, "auto", "udh8", &["marathi".into()], 10).is_err());
+        assert!(sms_split(text, AUTO, UDH8, &["marathi".into()], 10).is_err());
     }
 }

@@ -1,15 +1,18 @@
 //! The engine against a scripted SMSC written on the codec's framing, to check the wire
 //! exactly: the bind it sends, the submit_sm fields, answers to enquire_link, unknown and
-//! malformed PDUs, deliver_sm acknowledged only after the receipt is recorded, MO messages,
-//! SMSC-initiated unbind and a bad header.
+//! malformed PDUs, deliver_sm acknowledged only after the receipt is recorded (and answered
+//! ESME_RX_T_APPN when it could not be), MO messages, SMSC-initiated unbind and a bad header.
 
 mod smpp_support;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::{SinkExt, StreamExt};
-use otpgate::dispatch::{DeliveryUpdate, Dispatcher, ReceiptOutcome};
+use otpgate::dispatch::{DeliverySink, DeliveryUpdate, Dispatcher, NotRecorded, ReceiptOutcome};
 use otpgate::smpp::SmppEngine;
 use otpgate_codec::framing::{Frame, SmppCodec};
 use otpgate_codec::pdu::{
@@ -193,5 +196,80 @@ async fn wire_behaviour_against_a_scripted_smsc() {
     assert!(closed.is_ok(), "link not closed after a bad header");
     let (_c, _) = accept_bound(&listener).await;
     eventually("bind up again", || engine.binds_up() == 1).await;
+    engine.shutdown(Duration::from_secs(2)).await;
+}
+
+/// Gives up the first receipt it is asked to record, as a sink whose store is unavailable
+/// would; records the others.
+#[derive(Default)]
+struct FailsFirstReceipt {
+    inner: RecordingSink,
+    failed: AtomicBool,
+}
+
+impl DeliverySink for FailsFirstReceipt {
+    fn on_update(&self, update: DeliveryUpdate) {
+        self.inner.on_update(update);
+    }
+
+    fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, Result<(), NotRecorded>> {
+        if !self.failed.swap(true, Ordering::SeqCst) {
+            return Box::pin(std::future::ready(Err(NotRecorded)));
+        }
+        self.inner.record(update)
+    }
+}
+
+fn receipt_for(message_id: &str) -> DeliverSm {
+    let text = format!(
+        "id:{message_id} sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 \
+         stat:DELIVRD err:000 text:"
+    );
+    DeliverSm {
+        source: Address {
+            ton: 1,
+            npi: 1,
+            addr: "447700900001".into(),
+        },
+        esm_class: 0x04,
+        short_message: ShortMessage::try_from(text.as_str()).unwrap(),
+        ..DeliverSm::default()
+    }
+}
+
+#[tokio::test]
+async fn a_receipt_that_could_not_be_recorded_is_delivered_again() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sink = Arc::new(FailsFirstReceipt::default());
+    let cfg = smsc("fake", listener.local_addr().unwrap());
+    let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
+    let (mut c, _) = accept_bound(&listener).await;
+    let receipt = DeliveryUpdate::Receipt {
+        message_id: "abc123".into(),
+        outcome: ReceiptOutcome::Delivered,
+        error: None,
+    };
+
+    // The sink gives the receipt up: ESME_RX_T_APPN, so that the SMSC delivers it again.
+    c.send(Pdu::new(10, Body::DeliverSm(receipt_for("abc123"))))
+        .await
+        .unwrap();
+    let p = next_pdu(&mut c).await;
+    assert_eq!(p.sequence_number, 10);
+    assert!(matches!(p.body, Body::DeliverSmResp(_)), "{p:?}");
+    assert_eq!(p.command_status, CommandStatus(0x0000_0064));
+    assert!(!sink.inner.all().contains(&receipt));
+
+    // Delivered again, it is recorded and acknowledged.
+    c.send(Pdu::new(11, Body::DeliverSm(receipt_for("abc123"))))
+        .await
+        .unwrap();
+    let p = next_pdu(&mut c).await;
+    assert_eq!(p.sequence_number, 11);
+    assert!(matches!(p.body, Body::DeliverSmResp(_)), "{p:?}");
+    assert_eq!(p.command_status, CommandStatus::ESME_ROK);
+    assert_eq!(sink.inner.all(), vec![receipt]);
+    // Gone before the engine stops, so that it does not wait for an unbind_resp.
+    drop((c, listener));
     engine.shutdown(Duration::from_secs(2)).await;
 }

@@ -408,51 +408,8 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         )?;
     }
 
-    let mut smsc_names = std::collections::HashSet::new();
-    for (i, s) in c.smsc.iter().enumerate() {
-        let f = |k: &str| format!("smsc[{i}].{k}");
-        check(!s.name.is_empty(), f("name"), "must not be empty")?;
-        check(smsc_names.insert(&s.name), f("name"), "duplicate SMSC name")?;
-        check(!s.host.is_empty(), f("host"), "must not be empty")?;
-        check(s.port > 0, f("port"), "must be > 0")?;
-        check(
-            s.system_id.len() <= 15,
-            f("system_id"),
-            "at most 15 characters",
-        )?;
-        check(
-            s.password.len() <= 8,
-            f("password"),
-            "at most 8 characters (SMPP 3.4)",
-        )?;
-        check(s.binds >= 1, f("binds"), "must be >= 1")?;
-        check(s.window >= 1, f("window"), "must be >= 1")?;
-        check(
-            !s.routes.is_empty(),
-            f("routes"),
-            "must list at least one prefix",
-        )?;
-        for (j, r) in s.routes.iter().enumerate() {
-            let ok = r
-                .strip_prefix('+')
-                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
-            check(
-                ok,
-                f(&format!("routes[{j}]")),
-                "must be + followed by digits",
-            )?;
-        }
-        for (j, n) in s.national_languages.iter().enumerate() {
-            check(
-                otpgate_codec::text::NationalLanguage::from_name(n).is_some(),
-                f(&format!("national_languages[{j}]")),
-                "must name a TS 23.038 national language table: turkish, spanish, portuguese, \
-                 bengali, gujarati, hindi, kannada, malayalam, oriya, punjabi, tamil, telugu, \
-                 urdu, or its ISO 639-1 code",
-            )?;
-        }
-    }
-    Ok(())
+    // The SMPP settings have one set of checks, shared with the engine.
+    crate::smpp::validate(&c.smsc, &c.engine).map_err(|e| ConfigError::invalid(e.field, e.message))
 }
 
 pub(super) fn summary(c: &Config) -> String {

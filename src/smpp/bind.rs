@@ -2,55 +2,19 @@
 //! interface_version 0x34), run the session, and on any loss reconnect with exponential
 //! backoff and full jitter (longer after a refusal for bad credentials), until shutdown.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use otpgate_codec::framing::Frame;
 use otpgate_codec::pdu::{Bind, Body, CommandStatus, Pdu, SMPP_VERSION_34};
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::config::ms;
 use super::metrics;
+use super::role::BindTask;
 use super::session::{Session, SessionEnd};
-use super::shared::{Shared, Smsc};
 use super::transport::{Link, LinkError};
 use super::window::Sequencer;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Transceiver,
-    Transmitter,
-    Receiver,
-}
-
-impl Role {
-    pub fn submits(self) -> bool {
-        matches!(self, Role::Transceiver | Role::Transmitter)
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Transceiver => "transceiver",
-            Role::Transmitter => "transmitter",
-            Role::Receiver => "receiver",
-        }
-    }
-    fn request(self, bind: Bind) -> Body {
-        match self {
-            Role::Transceiver => Body::BindTransceiver(bind),
-            Role::Transmitter => Body::BindTransmitter(bind),
-            Role::Receiver => Body::BindReceiver(bind),
-        }
-    }
-    fn is_response(self, body: &Body) -> bool {
-        matches!(
-            (self, body),
-            (Role::Transceiver, Body::BindTransceiverResp(_))
-                | (Role::Transmitter, Body::BindTransmitterResp(_))
-                | (Role::Receiver, Body::BindReceiverResp(_))
-        )
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
@@ -73,18 +37,6 @@ impl BindError {
             BindError::Timeout(_) => "bind_timeout",
         }
     }
-}
-
-/// A bind and its reconnects.
-pub struct BindTask {
-    pub shared: Arc<Shared>,
-    pub smsc: Arc<Smsc>,
-    pub role: Role,
-    /// The health slot of a submit-capable bind.
-    pub slot: Option<usize>,
-    /// The `bind` metric label: "0", "1"... or "0tx"/"0rx" for a pair.
-    pub label: String,
-    pub drain: CancellationToken,
 }
 
 impl BindTask {

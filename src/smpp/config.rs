@@ -1,10 +1,12 @@
 //! Configuration of the SMPP engine: one SMSC connection (`[[smsc]]` in the TOML file) and the
 //! engine-wide settings (`[engine]`). Every field has a default so that a minimal entry names
-//! only what differs.
+//! only what differs. Values deserialize into their types (national languages are parsed
+//! there); [`validate`] checks the ranges once, for the configuration loader and the engine.
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use otpgate_codec::text::{Concat, EncodingChoice, NationalLanguage};
+use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -14,7 +16,8 @@ pub enum BindMode {
     TransmitterReceiver,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+/// How the parts of a long message are tied together (also `otpgate sms split --concat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum ConcatMethod {
     #[default]
@@ -24,8 +27,8 @@ pub enum ConcatMethod {
     Payload,
 }
 
-/// Which alphabet to put the text in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+/// Which alphabet to put the text in (also `otpgate sms split --encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum TextEncoding {
     /// GSM 03.38 when the text fits it (national shift tables included), UCS-2 otherwise.
@@ -34,6 +37,28 @@ pub enum TextEncoding {
     Gsm7,
     Ucs2,
     Latin1,
+}
+
+impl From<ConcatMethod> for Concat {
+    fn from(c: ConcatMethod) -> Self {
+        match c {
+            ConcatMethod::Udh8 => Concat::Udh8,
+            ConcatMethod::Udh16 => Concat::Udh16,
+            ConcatMethod::Sar => Concat::Sar,
+            ConcatMethod::Payload => Concat::Payload,
+        }
+    }
+}
+
+impl From<TextEncoding> for EncodingChoice {
+    fn from(e: TextEncoding) -> Self {
+        match e {
+            TextEncoding::Auto => EncodingChoice::Auto,
+            TextEncoding::Gsm7 => EncodingChoice::Gsm7,
+            TextEncoding::Ucs2 => EncodingChoice::Ucs2,
+            TextEncoding::Latin1 => EncodingChoice::Latin1,
+        }
+    }
 }
 
 /// How the validity_period of a submit_sm is written.
@@ -124,7 +149,8 @@ pub struct SmscConfig {
     /// National language shift tables the text may use, as the codec names them ("turkish",
     /// "spanish", "portuguese", "bengali", "gujarati", "hindi", "kannada", "malayalam",
     /// "oriya", "punjabi", "tamil", "telugu", "urdu") or by ISO 639-1 code ("hi").
-    pub national_languages: Vec<String>,
+    #[serde(deserialize_with = "national_languages")]
+    pub national_languages: Vec<NationalLanguage>,
     /// Pack GSM 03.38 septets (most SMSCs want one septet per octet: false).
     pub packed_gsm7: bool,
     /// Most segments one message may take.
@@ -198,19 +224,41 @@ impl std::fmt::Debug for SmscConfig {
 
 impl SmscConfig {
     pub fn response_timeout(&self, engine: &EngineSettings) -> Duration {
-        Duration::from_millis(
-            self.response_timeout_ms
-                .unwrap_or(engine.response_timeout_ms)
-                .max(1),
-        )
+        ms(self
+            .response_timeout_ms
+            .unwrap_or(engine.response_timeout_ms))
     }
     pub fn enquire_link_interval(&self, engine: &EngineSettings) -> Duration {
-        Duration::from_millis(
-            self.enquire_link_interval_ms
-                .unwrap_or(engine.enquire_link_interval_ms)
-                .max(1),
-        )
+        ms(self
+            .enquire_link_interval_ms
+            .unwrap_or(engine.enquire_link_interval_ms))
     }
+}
+
+/// One national language table, by name or ISO 639-1 code; an unknown one fails
+/// deserialization, naming the value (and, through the loader, the field).
+struct LanguageName(NationalLanguage);
+
+impl<'de> Deserialize<'de> for LanguageName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        NationalLanguage::from_name(&name)
+            .map(LanguageName)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "unknown national language {name:?}: must name a TS 23.038 national \
+                     language table: turkish, spanish, portuguese, bengali, gujarati, hindi, \
+                     kannada, malayalam, oriya, punjabi, tamil, telugu, urdu, or its ISO 639-1 \
+                     code"
+                ))
+            })
+    }
+}
+
+/// Each element through [`LanguageName`], so an error carries its index in the list.
+fn national_languages<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NationalLanguage>, D::Error> {
+    let names = Vec::<LanguageName>::deserialize(d)?;
+    Ok(names.into_iter().map(|n| n.0).collect())
 }
 
 /// Engine-wide settings (`[engine]`). Durations are in milliseconds.
@@ -299,6 +347,119 @@ pub(crate) fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
 }
 
+/// A setting the engine cannot run with. `field` is its dotted path (`smsc[1].name`,
+/// `engine.queue_capacity`), as the configuration loader names fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SettingError {
+    pub field: String,
+    pub message: String,
+}
+
+fn check(ok: bool, field: String, message: &str) -> Result<(), SettingError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(SettingError {
+            field,
+            message: message.to_string(),
+        })
+    }
+}
+
+/// Every check of the `[[smsc]]` entries and `[engine]` settings, done once: by the
+/// configuration loader, and by [`SmppEngine::start`](super::SmppEngine::start) for callers
+/// that build settings in code. Past it, the engine relies on the ranges it checks (at least
+/// one bind, a window of at least one, timeouts above zero...). Messages never quote a
+/// password.
+pub fn validate(smscs: &[SmscConfig], engine: &EngineSettings) -> Result<(), SettingError> {
+    for (i, s) in smscs.iter().enumerate() {
+        let f = |k: &str| format!("smsc[{i}].{k}");
+        check(!s.name.trim().is_empty(), f("name"), "must not be empty")?;
+        check(
+            !smscs.iter().take(i).any(|o| o.name == s.name),
+            f("name"),
+            "duplicate SMSC name",
+        )?;
+        check(!s.host.trim().is_empty(), f("host"), "must not be empty")?;
+        check(s.port > 0, f("port"), "must be > 0")?;
+        check(
+            s.system_id.len() <= 15,
+            f("system_id"),
+            "at most 15 characters",
+        )?;
+        check(
+            s.password.len() <= 8,
+            f("password"),
+            "at most 8 characters (SMPP 3.4)",
+        )?;
+        check(
+            s.system_type.len() <= 12,
+            f("system_type"),
+            "at most 12 characters",
+        )?;
+        check((1..=64).contains(&s.binds), f("binds"), "must be 1 to 64")?;
+        check(
+            (1..=10_000).contains(&s.window),
+            f("window"),
+            "must be 1 to 10000",
+        )?;
+        check(
+            !s.routes.is_empty(),
+            f("routes"),
+            "must list at least one prefix",
+        )?;
+        for (j, r) in s.routes.iter().enumerate() {
+            let ok = r
+                .strip_prefix('+')
+                .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
+            check(
+                ok,
+                format!("smsc[{i}].routes[{j}]"),
+                "must be + followed by digits",
+            )?;
+        }
+        check(
+            (1..=255).contains(&s.max_parts),
+            f("max_parts"),
+            "must be 1 to 255",
+        )?;
+        check(
+            s.response_timeout_ms != Some(0),
+            f("response_timeout_ms"),
+            "must be above 0",
+        )?;
+        check(
+            s.enquire_link_interval_ms != Some(0),
+            f("enquire_link_interval_ms"),
+            "must be above 0",
+        )?;
+    }
+    let e = engine;
+    let f = |k: &str| format!("engine.{k}");
+    check(
+        e.queue_capacity >= 1,
+        f("queue_capacity"),
+        "must be at least 1",
+    )?;
+    check(e.max_attempts >= 1, f("max_attempts"), "must be at least 1")?;
+    check(e.max_pdu_len >= 64, f("max_pdu_len"), "must be at least 64")?;
+    check(
+        e.max_consecutive_timeouts >= 1,
+        f("max_consecutive_timeouts"),
+        "must be at least 1",
+    )?;
+    for (field, v) in [
+        ("bind_timeout_ms", e.bind_timeout_ms),
+        ("response_timeout_ms", e.response_timeout_ms),
+        ("enquire_link_interval_ms", e.enquire_link_interval_ms),
+        ("enquire_link_timeout_ms", e.enquire_link_timeout_ms),
+    ] {
+        check(v > 0, f(field), "must be above 0")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +482,71 @@ mod tests {
             ..SmscConfig::default()
         };
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn national_languages_by_name_or_code() {
+        let c: SmscConfig = toml::from_str(
+            r#"national_languages = ["Turkish", "hi", "Tamil", "urdu", "assamese"]"#,
+        )
+        .unwrap();
+        use NationalLanguage::*;
+        assert_eq!(
+            c.national_languages,
+            vec![Turkish, Hindi, Tamil, Urdu, Bengali]
+        );
+        let err = toml::from_str::<SmscConfig>(r#"national_languages = ["klingon"]"#)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("\"klingon\""), "{err}");
+    }
+
+    #[test]
+    fn defaults_pass_validation() {
+        let smscs = [
+            SmscConfig::default(),
+            SmscConfig {
+                name: "b".into(),
+                ..SmscConfig::default()
+            },
+        ];
+        assert_eq!(validate(&smscs, &EngineSettings::default()), Ok(()));
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let field =
+            |smscs: &[SmscConfig], e: &EngineSettings| validate(smscs, e).err().map(|e| e.field);
+        let d = EngineSettings::default();
+        let twice = [SmscConfig::default(), SmscConfig::default()];
+        assert_eq!(field(&twice, &d).as_deref(), Some("smsc[1].name"));
+        let no_binds = SmscConfig {
+            binds: 0,
+            ..SmscConfig::default()
+        };
+        assert_eq!(field(&[no_binds], &d).as_deref(), Some("smsc[0].binds"));
+        let route = SmscConfig {
+            routes: vec!["+".into(), "44x".into()],
+            ..SmscConfig::default()
+        };
+        assert_eq!(field(&[route], &d).as_deref(), Some("smsc[0].routes[1]"));
+        let override0 = SmscConfig {
+            response_timeout_ms: Some(0),
+            ..SmscConfig::default()
+        };
+        assert_eq!(
+            field(&[override0], &d).as_deref(),
+            Some("smsc[0].response_timeout_ms")
+        );
+        let e = EngineSettings {
+            max_consecutive_timeouts: 0,
+            ..EngineSettings::default()
+        };
+        assert_eq!(
+            field(&[], &e).as_deref(),
+            Some("engine.max_consecutive_timeouts")
+        );
     }
 
     #[test]

@@ -4,29 +4,24 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::bind::{BindTask, Role};
-use super::config::{BindMode, EngineSettings, SmscConfig};
+use super::config::{validate, BindMode, EngineSettings, SettingError, SmscConfig};
 use super::message::{Message, Work};
+use super::role::{BindTask, Role};
 use super::shared::Shared;
 use super::supervisor::Supervisor;
 use crate::dispatch::{DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("smsc[{index}].{field}: {reason}")]
-    Smsc {
-        index: usize,
-        field: &'static str,
-        reason: String,
-    },
-    #[error("engine.{field}: {reason}")]
-    Settings { field: &'static str, reason: String },
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     #[error("the SMPP engine must be started inside a tokio runtime")]
     NoRuntime,
 }
@@ -34,7 +29,8 @@ pub enum EngineError {
 pub struct SmppEngine;
 
 impl SmppEngine {
-    /// Validates the configuration and starts every bind. Must run inside a tokio runtime.
+    /// Validates the settings (the same checks as the configuration loader) and starts every
+    /// bind. Must run inside a tokio runtime.
     pub fn start(
         smscs: Vec<SmscConfig>,
         settings: EngineSettings,
@@ -89,84 +85,6 @@ impl SmppEngine {
             }),
         })
     }
-}
-
-fn validate(smscs: &[SmscConfig], settings: &EngineSettings) -> Result<(), EngineError> {
-    let err = |index, field, reason: &str| EngineError::Smsc {
-        index,
-        field,
-        reason: reason.to_string(),
-    };
-    for (i, c) in smscs.iter().enumerate() {
-        if c.name.trim().is_empty() {
-            return Err(err(i, "name", "must not be empty"));
-        }
-        if smscs.iter().take(i).any(|o| o.name == c.name) {
-            return Err(err(i, "name", "two SMSCs have this name"));
-        }
-        if c.host.trim().is_empty() {
-            return Err(err(i, "host", "must not be empty"));
-        }
-        if c.binds == 0 || c.binds > 64 {
-            return Err(err(i, "binds", "must be 1 to 64"));
-        }
-        if c.window == 0 || c.window > 10_000 {
-            return Err(err(i, "window", "must be 1 to 10000"));
-        }
-        if c.routes.is_empty() {
-            return Err(err(
-                i,
-                "routes",
-                "must name at least one prefix (\"+\" for all)",
-            ));
-        }
-        if let Some(r) = c.routes.iter().find(|r| {
-            !r.trim_start_matches('+')
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-        }) {
-            return Err(err(i, "routes", &format!("{r:?} is not a digit prefix")));
-        }
-        if c.max_parts == 0 || c.max_parts > 255 {
-            return Err(err(i, "max_parts", "must be 1 to 255"));
-        }
-        super::submit::split_options(c, 0)
-            .map_err(|e| err(i, "national_languages", &e.to_string()))?;
-        for (field, v) in [
-            ("system_id", &c.system_id),
-            ("password", &c.password),
-            ("system_type", &c.system_type),
-        ] {
-            let max = if field == "system_id" {
-                15
-            } else if field == "password" {
-                8
-            } else {
-                12
-            };
-            if v.len() > max {
-                return Err(err(i, field, &format!("at most {max} characters")));
-            }
-        }
-    }
-    let s = settings;
-    let serr = |field, reason: &str| EngineError::Settings {
-        field,
-        reason: reason.to_string(),
-    };
-    if s.queue_capacity == 0 {
-        return Err(serr("queue_capacity", "must be at least 1"));
-    }
-    if s.max_attempts == 0 {
-        return Err(serr("max_attempts", "must be at least 1"));
-    }
-    if s.max_pdu_len < 64 {
-        return Err(serr("max_pdu_len", "must be at least 64"));
-    }
-    if s.enquire_link_timeout_ms == 0 || s.response_timeout_ms == 0 || s.bind_timeout_ms == 0 {
-        return Err(serr("*_timeout_ms", "timeouts must be above 0"));
-    }
-    Ok(())
 }
 
 /// The bind tasks and the supervisor.

@@ -3,9 +3,10 @@
 //! (backoff, a bounded number of attempts, failover to another SMSC of the route).
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use otpgate_codec::pdu::CommandStatus;
+use tokio::time::Instant;
 
 use super::address::mask;
 use super::backoff::retry_delay;

@@ -2,7 +2,9 @@
 //! sessions report it, read by the router and by `readiness()`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// One submit-capable bind (a transceiver, or the transmitter of a pair).
 #[derive(Debug, Default)]

@@ -2,7 +2,7 @@
 //! the window, enquire_link answered, deliver_sm answered once its receipt is recorded,
 //! unbind answered, malformed PDUs answered with generic_nack.
 
-use std::time::Instant;
+use tokio::time::Instant;
 
 use otpgate_codec::framing::Frame;
 use otpgate_codec::pdu::{Body, CommandStatus, DeliverSm, DeliverSmResp, Pdu};
@@ -11,8 +11,10 @@ use super::config::ms;
 use super::metrics;
 use super::receipts::on_deliver_sm;
 use super::session::{Session, SessionEnd};
+use super::shared::Shared;
 use super::status::{classify, status_label, StatusClass};
 use super::window::Pending;
+use crate::dispatch::NotRecorded;
 
 impl Session {
     pub(super) async fn on_frame(&mut self, frame: Frame) -> Result<(), SessionEnd> {
@@ -62,10 +64,9 @@ impl Session {
             Body::DeliverSm(sm) => {
                 // Recorded first, acknowledged after: a receipt is never lost to a crash
                 // between the two.
-                on_deliver_sm(&self.shared, self.smsc.index, &sm).await;
-                self.link
-                    .send(Pdu::new(seq, Body::DeliverSmResp(DeliverSmResp::default())))
-                    .await?;
+                let status = receipt_status(&self.shared, self.smsc.index, &self.label, &sm).await;
+                let resp = Body::DeliverSmResp(DeliverSmResp::default());
+                self.link.send(answer(seq, status, resp)).await?;
             }
             Body::DataSm(d) => {
                 // Some SMSCs carry receipts in data_sm (TLVs only): same handling.
@@ -79,10 +80,10 @@ impl Session {
                     tlvs: d.tlvs,
                     ..DeliverSm::default()
                 };
-                on_deliver_sm(&self.shared, self.smsc.index, &as_deliver).await;
-                self.link
-                    .send(Pdu::new(seq, Body::DataSmResp(Default::default())))
-                    .await?;
+                let status =
+                    receipt_status(&self.shared, self.smsc.index, &self.label, &as_deliver).await;
+                let resp = Body::DataSmResp(Default::default());
+                self.link.send(answer(seq, status, resp)).await?;
             }
             Body::Unbind => {
                 tracing::info!(smsc = self.name(), bind = %self.label, "SMSC unbinds");
@@ -200,5 +201,38 @@ impl Session {
                 }
             }
         }
+    }
+}
+
+/// Records a deliver_sm; the command_status to answer it with: ESME_ROK once recorded,
+/// ESME_RX_T_APPN (the SMSC delivers it again later) when the sink gave it up. Takes the
+/// session's parts, not the session, so that the future stays `Send`.
+async fn receipt_status(
+    shared: &Shared,
+    smsc: usize,
+    label: &str,
+    sm: &DeliverSm,
+) -> CommandStatus {
+    match on_deliver_sm(shared, smsc, sm).await {
+        Ok(()) => CommandStatus::ESME_ROK,
+        Err(NotRecorded) => {
+            let name = shared.smsc_name(smsc);
+            metrics::receipt_deferred(name);
+            // The receipt's text stays out of the log: it may carry the message.
+            tracing::warn!(
+                smsc = name,
+                bind = label,
+                "receipt not recorded: answered ESME_RX_T_APPN for the SMSC to deliver it again"
+            );
+            CommandStatus::ESME_RX_T_APPN
+        }
+    }
+}
+
+fn answer(sequence_number: u32, command_status: CommandStatus, body: Body) -> Pdu {
+    Pdu {
+        command_status,
+        sequence_number,
+        body,
     }
 }

@@ -3,9 +3,10 @@
 //! that waits in a queue (a whole message, or the parts of it that must be sent again).
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use otpgate_codec::pdu::SubmitSm;
+use tokio::time::Instant;
 
 use crate::dispatch::OutboundSms;
 

@@ -6,9 +6,9 @@
 use metrics::{counter, gauge, histogram};
 
 pub use crate::telemetry::names::{
-    BIND_FAILURES, BIND_UP, MO, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL, RECEIPTS, RECEIPT_DELAY,
-    RECONNECTS, RETRIES, SMS_PARTS, SUBMIT_DURATION, SUBMIT_TOTAL, THROTTLED, WINDOW_IN_USE,
-    WINDOW_SIZE,
+    BIND_FAILURES, BIND_UP, MO, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL, RECEIPTS,
+    RECEIPTS_DEFERRED, RECEIPT_DELAY, RECONNECTS, RETRIES, SMS_PARTS, SUBMIT_DURATION,
+    SUBMIT_TOTAL, THROTTLED, WINDOW_IN_USE, WINDOW_SIZE,
 };
 
 pub fn submit(smsc: &str, status: &'static str) {
@@ -51,6 +51,10 @@ pub fn queue_full(smsc: &str) {
 
 pub fn receipt(smsc: &str, state: &'static str) {
     counter!(RECEIPTS, "smsc" => smsc.to_string(), "state" => state).increment(1);
+}
+
+pub fn receipt_deferred(smsc: &str) {
+    counter!(RECEIPTS_DEFERRED, "smsc" => smsc.to_string()).increment(1);
 }
 
 pub fn receipt_delay(smsc: &str, secs: f64) {

@@ -8,14 +8,15 @@
 //! - `router`: destination prefix to an ordered list of SMSCs; `health`: which binds are up.
 //! - `queue`: per-SMSC queue in dispatch order; `message`: a message and its parts' state.
 //! - `supervisor`: delayed retries, failover of a down SMSC's queue, expiry.
-//! - `bind`: one bind's connect / bind / reconnect loop; `session`: a bound link (window,
-//!   throttle, enquire_link, timeouts, drain and unbind); `outbound`: what it sends;
-//!   `inbound`: PDUs from the SMSC.
+//! - `role`: who a bind is (role, SMSC, health slot, label); `bind`: its connect / bind /
+//!   reconnect loop; `session`: a bound link (window, throttle, enquire_link, timeouts, drain
+//!   and unbind); `outbound`: what it sends; `inbound`: PDUs from the SMSC.
 //! - `window`: the W-permit semaphore, pending requests, sequence numbers.
 //! - `throttle`: token bucket counting segments, AIMD on ESME_RTHROTTLED.
 //! - `submit`: an `OutboundSms` to the submit_sm of its parts; `address`: TON/NPI, validity
 //!   period, masking.
-//! - `receipts`: deliver_sm receipts and MO; `status`: command_status classes.
+//! - `receipts`: deliver_sm receipts and MO; `receipt_clock`: submit-to-receipt delay;
+//!   `status`: command_status classes.
 //! - `backoff`: exponential backoff with jitter; `metrics`: metric names and helpers.
 //! - `transport`, `tls`: TCP / TLS links framed by the codec.
 //!
@@ -50,7 +51,9 @@ mod message;
 pub mod metrics;
 mod outbound;
 mod queue;
+mod receipt_clock;
 mod receipts;
+mod role;
 mod router;
 mod session;
 mod shared;
@@ -63,7 +66,7 @@ mod transport;
 mod window;
 
 pub use config::{
-    BindMode, ConcatMethod, EngineSettings, SmscConfig, TextEncoding, TimeoutPolicy, TlsConfig,
-    TonNpiConfig, ValidityFormat,
+    validate, BindMode, ConcatMethod, EngineSettings, SettingError, SmscConfig, TextEncoding,
+    TimeoutPolicy, TlsConfig, TonNpiConfig, ValidityFormat,
 };
 pub use engine::{EngineError, EngineHandle, SmppEngine};

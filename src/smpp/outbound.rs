@@ -4,9 +4,10 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
 use otpgate_codec::pdu::{Body, Pdu};
+use tokio::time::Instant;
 
 use super::address::validity_period;
 use super::message::PartSel;

@@ -5,17 +5,17 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use otpgate_codec::pdu::{Body, Pdu};
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::sleep_until;
+use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
-use super::bind::{BindTask, Role};
 use super::config::{ms, TimeoutPolicy};
 use super::message::{Message, Prepared, Work};
 use super::metrics;
+use super::role::{BindTask, Role};
 use super::shared::{Shared, Smsc};
 use super::throttle::Throttle;
 use super::transport::{Link, LinkError};
@@ -84,7 +84,7 @@ impl Session {
     pub fn new(task: &BindTask, link: Link, seq: Sequencer) -> Self {
         let cfg = &task.smsc.cfg;
         let settings = &task.shared.settings;
-        let binds = cfg.binds.max(1) as f64;
+        let binds = cfg.binds as f64;
         let now = Instant::now();
         Self {
             shared: task.shared.clone(),
@@ -94,7 +94,7 @@ impl Session {
             label: task.label.clone(),
             link,
             seq,
-            window: Window::new(cfg.window.max(1)),
+            window: Window::new(cfg.window),
             throttle: Throttle::new(f64::from(cfg.tps) / binds, now),
             current: None,
             permit: None,
@@ -158,8 +158,8 @@ impl Session {
                     self.permit = permit.ok();
                 }
                 _ = queue.wait_nonempty(), if step == Step::NeedWork => {}
-                _ = sleep_until(step_until(step, now).into()), if matches!(step, Step::Until(_)) => {}
-                _ = sleep_until(timer.into()) => self.on_timer(Instant::now()).await?,
+                _ = sleep_until(step_until(step, now)), if matches!(step, Step::Until(_)) => {}
+                _ = sleep_until(timer) => self.on_timer(Instant::now()).await?,
             }
         }
     }
@@ -256,7 +256,7 @@ impl Session {
             }
         }
         metrics::window(&name, &self.label, self.window.in_use(), self.window.size());
-        if self.consecutive_timeouts >= self.shared.settings.max_consecutive_timeouts.max(1) {
+        if self.consecutive_timeouts >= self.shared.settings.max_consecutive_timeouts {
             return Err(SessionEnd::Lost(
                 "response_timeouts",
                 format!("{} submit_sm timed out in a row", self.consecutive_timeouts),
@@ -353,5 +353,115 @@ fn step_until(step: Step, now: Instant) -> Instant {
     match step {
         Step::Until(t) => t,
         _ => now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The session's timers on paused time: tokio's clock moves only when every task waits,
+    //! straight to the next deadline, so the instants below are exact. The SMSC is the other
+    //! end of an in-memory pipe, never a socket.
+
+    use futures::{SinkExt, StreamExt};
+    use otpgate_codec::framing::{Frame, SmppCodec};
+    use tokio::io::DuplexStream;
+    use tokio_util::codec::Framed;
+
+    use super::*;
+    use crate::dispatch::{DeliverySink, DeliveryUpdate};
+    use crate::smpp::config::{EngineSettings, SmscConfig};
+    use crate::smpp::message::test_sms;
+
+    struct NoSink;
+    impl DeliverySink for NoSink {
+        fn on_update(&self, _: DeliveryUpdate) {}
+    }
+
+    type Smsc = Framed<DuplexStream, SmppCodec>;
+
+    /// A bound session and the SMSC's end of its link.
+    fn session(settings: EngineSettings) -> (Session, Arc<Shared>, Smsc) {
+        let shared = Arc::new(Shared::new(
+            vec![SmscConfig::default()],
+            settings,
+            Arc::new(NoSink),
+        ));
+        let (ours, theirs) = tokio::io::duplex(64 * 1024);
+        let task = BindTask {
+            shared: shared.clone(),
+            smsc: shared.smscs[0].clone(),
+            role: Role::Transceiver,
+            slot: Some(0),
+            label: "0".into(),
+            drain: CancellationToken::new(),
+        };
+        let link = Link::over(Box::pin(ours), Duration::from_secs(5), 4096);
+        let session = Session::new(&task, link, Sequencer::default());
+        (session, shared, Framed::new(theirs, SmppCodec::default()))
+    }
+
+    async fn next_pdu(smsc: &mut Smsc) -> Pdu {
+        match smsc.next().await {
+            Some(Ok(Frame::Pdu(p))) => p,
+            other => panic!("expected a PDU, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn enquire_link_after_the_interval_and_dead_link_after_its_timeout() {
+        let (session, _shared, mut smsc) = session(EngineSettings {
+            enquire_link_interval_ms: 1_000,
+            enquire_link_timeout_ms: 400,
+            ..EngineSettings::default()
+        });
+        let start = Instant::now();
+        let run = tokio::spawn(session.run());
+
+        // Answered: the link stays up, the next one comes an interval after the answer.
+        let p = next_pdu(&mut smsc).await;
+        assert_eq!(p.body, Body::EnquireLink);
+        assert_eq!(start.elapsed(), Duration::from_millis(1_000));
+        smsc.send(Pdu::new(p.sequence_number, Body::EnquireLinkResp))
+            .await
+            .unwrap();
+        let p = next_pdu(&mut smsc).await;
+        assert_eq!(p.body, Body::EnquireLink);
+        assert_eq!(start.elapsed(), Duration::from_millis(2_000));
+
+        // Not answered: dead when its timeout passes.
+        let end = run.await.unwrap();
+        assert!(matches!(end, SessionEnd::Lost("dead_link", _)), "{end:?}");
+        assert_eq!(start.elapsed(), Duration::from_millis(2_400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unanswered_submits_time_out_retry_and_recycle_the_bind() {
+        let (session, shared, mut smsc) = session(EngineSettings {
+            response_timeout_ms: 300,
+            max_consecutive_timeouts: 3,
+            enquire_link_interval_ms: 60_000,
+            max_attempts: 50,
+            ..EngineSettings::default()
+        });
+        for n in 0..3 {
+            let msg = Arc::new(Message::new(n, test_sms(n as u32), 0, 0));
+            shared.smscs[0].queue.push(Work::fresh(msg));
+        }
+        let start = Instant::now();
+        let run = tokio::spawn(session.run());
+        for _ in 0..3 {
+            assert!(matches!(next_pdu(&mut smsc).await.body, Body::SubmitSm(_)));
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+
+        // Three timeouts in a row, all at the response timeout: the bind is recycled, and
+        // each message waits for its retry.
+        let end = run.await.unwrap();
+        assert!(
+            matches!(end, SessionEnd::Lost("response_timeouts", _)),
+            "{end:?}"
+        );
+        assert_eq!(start.elapsed(), Duration::from_millis(300));
+        assert_eq!(shared.delayed.drain().len(), 3);
     }
 }

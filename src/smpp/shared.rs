@@ -5,15 +5,16 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use super::config::{ms, EngineSettings, SmscConfig};
 use super::health::Health;
 use super::message::Work;
 use super::queue::{Depth, SmscQueue};
-use super::receipts::ReceiptClock;
+use super::receipt_clock::ReceiptClock;
 use super::router::Router;
 use super::submit::References;
 use crate::dispatch::DeliverySink;

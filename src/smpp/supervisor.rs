@@ -4,8 +4,9 @@
 //! queue depth.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::metrics;
@@ -44,7 +45,7 @@ impl Supervisor {
                 .map_or(now + TICK, |d| d.min(now + TICK));
             tokio::select! {
                 _ = self.stop.cancelled() => return,
-                _ = tokio::time::sleep_until(next.into()) => {}
+                _ = tokio::time::sleep_until(next) => {}
                 _ = self.shared.delayed.notify.notified() => {}
             }
         }

@@ -8,7 +8,9 @@
 //! after each throttled answer (see the session) and sends the message again, but keeps its
 //! rate, or it would fall to the floor under any steady share of throttled answers.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// Lowest rate the throttle falls to, in segments per second.
 const MIN_RATE: f64 = 1.0;

@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::config::SmscConfig;
-use super::tls;
+use super::tls::{self, TlsError};
 
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
@@ -26,7 +26,7 @@ pub enum LinkError {
     #[error("connect timed out")]
     ConnectTimeout,
     #[error("TLS: {0}")]
-    Tls(String),
+    Tls(#[from] TlsError),
     #[error("write timed out")]
     WriteTimeout,
     #[error("framing: {0}")]

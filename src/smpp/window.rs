@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -60,8 +60,8 @@ pub struct Window {
 }
 
 impl Window {
+    /// `size` as validated with the settings (1 to 10000).
     pub fn new(size: usize) -> Self {
-        let size = size.clamp(1, Semaphore::MAX_PERMITS);
         Self {
             semaphore: Arc::new(Semaphore::new(size)),
             size,

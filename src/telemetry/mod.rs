@@ -85,7 +85,7 @@ pub fn register_known(known: &Known) {
             metrics::counter!(BIND_FAILURES, "smsc" => name.clone(), "reason" => reason)
                 .absolute(0);
         }
-        for metric in [RECONNECTS, THROTTLED, QUEUE_FULL] {
+        for metric in [RECONNECTS, THROTTLED, QUEUE_FULL, RECEIPTS_DEFERRED] {
             metrics::counter!(metric, "smsc" => name.clone()).absolute(0);
         }
         for state in ["DELIVRD", "UNDELIV", "EXPIRED", "REJECTD"] {
@@ -97,7 +97,14 @@ pub fn register_known(known: &Known) {
     store_sizes(store, 0, 0);
     metrics::gauge!(OTPS_MAX_LIVE, "store" => store).set(known.max_live as f64);
     metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
-    metrics::counter!(RECEIPTS_UNMATCHED).absolute(0);
+    for metric in [
+        RECEIPTS_UNMATCHED,
+        STORE_UNAVAILABLE,
+        DELIVERY_QUEUE_OVERFLOW,
+        DELIVERY_UPDATES_LOST,
+    ] {
+        metrics::counter!(metric).absolute(0);
+    }
     for outcome in ["delivered", "dropped", "shed"] {
         metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
     }
@@ -163,6 +170,18 @@ fn describe() {
         "Delivery receipts seen by the OTP core, by outcome"
     );
     describe_counter!(
+        STORE_UNAVAILABLE,
+        "Requests answered 503 because the OTP store did not answer"
+    );
+    describe_counter!(
+        DELIVERY_QUEUE_OVERFLOW,
+        "Delivery updates dropped because the queue to a shared store was full"
+    );
+    describe_counter!(
+        DELIVERY_UPDATES_LOST,
+        "Delivery updates given up after retries against an unavailable store"
+    );
+    describe_counter!(
         RECEIPTS_UNMATCHED,
         "Delivery receipts for a message id no OTP knows"
     );
@@ -200,6 +219,10 @@ fn describe() {
     describe_counter!(
         RECEIPTS,
         "Delivery receipts received, by SMSC and receipt state"
+    );
+    describe_counter!(
+        RECEIPTS_DEFERRED,
+        "deliver_sm answered ESME_RX_T_APPN because the receipt could not be recorded (the SMSC delivers it again), by SMSC"
     );
     describe_histogram!(
         RECEIPT_DELAY,

@@ -38,6 +38,8 @@ pub const BIND_FAILURES: &str = "otpgate_smpp_bind_failures_total";
 pub const THROTTLED: &str = "otpgate_smpp_throttled_total";
 pub const QUEUE_FULL: &str = "otpgate_smpp_queue_full_total";
 pub const RECEIPTS: &str = "otpgate_smpp_receipts_total";
+/// deliver_sm answered ESME_RX_T_APPN because the receipt could not be recorded.
+pub const RECEIPTS_DEFERRED: &str = "otpgate_smpp_receipts_deferred_total";
 pub const RECEIPT_DELAY: &str = "otpgate_smpp_receipt_delay_seconds";
 pub const SMS_PARTS: &str = "otpgate_sms_parts_total";
 pub const QUEUE_DEPTH: &str = "otpgate_queue_depth";
