@@ -33,6 +33,23 @@ impl std::fmt::Debug for OutboundSms {
     }
 }
 
+/// Wall-clock time as the engine reads it (validity periods, expiry before sending). The OTP
+/// core's clock implements it, so that tests that pause or advance that clock move the
+/// engine's wall time too.
+pub trait WallClock: Send + Sync + 'static {
+    fn now(&self) -> SystemTime;
+}
+
+/// The operating system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl WallClock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
 /// Why the engine could not take an SMS right now. The HTTP front answers 503 with
 /// `Retry-After: retry_after` for both.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -102,10 +102,11 @@ pub async fn run(
         let _ = crate::otp::phone::parse_phone("+447400123456", None);
     })
     .await;
-    let engine = SmppEngine::start(
+    let engine = SmppEngine::start_with_clock(
         config.smsc.clone(),
         config.engine.clone(),
         prepared.delivery_sink(),
+        prepared.clock.clone(),
     )?;
     let started = Started {
         http_addr: listener.local_addr()?,

@@ -76,3 +76,9 @@ impl Clock {
         self.changed.notify_waiters();
     }
 }
+
+impl crate::dispatch::WallClock for Clock {
+    fn now(&self) -> SystemTime {
+        self.system_time()
+    }
+}

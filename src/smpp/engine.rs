@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -16,7 +16,9 @@ use super::message::{Message, Work};
 use super::role::{BindTask, Role};
 use super::shared::Shared;
 use super::supervisor::Supervisor;
-use crate::dispatch::{DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness};
+use crate::dispatch::{
+    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SystemClock, WallClock,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -30,15 +32,26 @@ pub struct SmppEngine;
 
 impl SmppEngine {
     /// Validates the settings (the same checks as the configuration loader) and starts every
-    /// bind. Must run inside a tokio runtime.
+    /// bind, reading wall time from the system clock. Must run inside a tokio runtime.
     pub fn start(
         smscs: Vec<SmscConfig>,
         settings: EngineSettings,
         sink: Arc<dyn DeliverySink>,
     ) -> Result<EngineHandle, EngineError> {
+        Self::start_with_clock(smscs, settings, sink, Arc::new(SystemClock))
+    }
+
+    /// [`SmppEngine::start`] with the wall clock of the OTP core (validity periods and expiry
+    /// follow it).
+    pub fn start_with_clock(
+        smscs: Vec<SmscConfig>,
+        settings: EngineSettings,
+        sink: Arc<dyn DeliverySink>,
+        wall: Arc<dyn WallClock>,
+    ) -> Result<EngineHandle, EngineError> {
         validate(&smscs, &settings)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
-        let shared = Arc::new(Shared::new(smscs, settings, sink));
+        let shared = Arc::new(Shared::new(smscs, settings, sink, wall));
         let drain = CancellationToken::new();
         let stop = CancellationToken::new();
         let mut binds = Vec::new();
@@ -199,7 +212,7 @@ impl Dispatcher for EngineHandle {
             return Err(DispatchError::QueueFull { retry_after });
         }
         let msg = Arc::new(Message::new(shared.next_order(), sms, route, smsc));
-        if msg.is_expired(SystemTime::now()) {
+        if msg.is_expired(shared.wall.now()) {
             shared.depth.release_reserved();
             shared.report_failed(&msg, "expired before it could be sent");
             return Ok(());

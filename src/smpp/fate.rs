@@ -3,7 +3,6 @@
 //! (backoff, a bounded number of attempts, failover to another SMSC of the route).
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use otpgate_codec::pdu::CommandStatus;
 use tokio::time::Instant;
@@ -81,7 +80,7 @@ impl Shared {
             );
             return;
         }
-        if msg.is_expired(SystemTime::now()) {
+        if msg.is_expired(self.wall.now()) {
             self.report_failed(&msg, "expired before an SMSC accepted it");
             return;
         }

@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use otpgate_codec::pdu::{Body, Pdu};
 use tokio::time::Instant;
@@ -22,7 +21,7 @@ impl Session {
         let me = self.smsc.index;
         while let Some(work) = self.smsc.queue.pop() {
             let msg = work.msg;
-            if msg.is_expired(SystemTime::now()) {
+            if msg.is_expired(self.shared.wall.now()) {
                 self.shared
                     .report_failed(&msg, "expired before it could be sent");
                 continue;
@@ -107,7 +106,7 @@ impl Session {
         let Some(validity) = validity_period(
             self.smsc.cfg.validity,
             msg.sms.expires_at,
-            SystemTime::now(),
+            self.shared.wall.now(),
         ) else {
             self.shared
                 .report_failed(&msg, "expired before it could be sent");

@@ -385,6 +385,7 @@ mod tests {
             vec![SmscConfig::default()],
             settings,
             Arc::new(NoSink),
+            Arc::new(crate::dispatch::SystemClock),
         ));
         let (ours, theirs) = tokio::io::duplex(64 * 1024);
         let task = BindTask {

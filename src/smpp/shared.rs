@@ -17,7 +17,7 @@ use super::queue::{Depth, SmscQueue};
 use super::receipt_clock::ReceiptClock;
 use super::router::Router;
 use super::submit::References;
-use crate::dispatch::DeliverySink;
+use crate::dispatch::{DeliverySink, WallClock};
 
 pub struct Smsc {
     pub index: usize,
@@ -73,6 +73,8 @@ pub struct Shared {
     pub smscs: Vec<Arc<Smsc>>,
     pub router: Router,
     pub sink: Arc<dyn DeliverySink>,
+    /// Wall time for validity periods and expiry.
+    pub wall: Arc<dyn WallClock>,
     pub depth: Arc<Depth>,
     pub delayed: Delayed,
     pub references: References,
@@ -88,6 +90,7 @@ impl Shared {
         smscs: Vec<SmscConfig>,
         settings: EngineSettings,
         sink: Arc<dyn DeliverySink>,
+        wall: Arc<dyn WallClock>,
     ) -> Self {
         let epoch = Instant::now();
         let depth = Arc::new(Depth::new(settings.queue_capacity));
@@ -114,6 +117,7 @@ impl Shared {
             smscs,
             router,
             sink,
+            wall,
             depth,
             delayed: Delayed::default(),
             references: References::default(),

@@ -4,7 +4,7 @@
 //! queue depth.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -83,7 +83,7 @@ impl Supervisor {
     }
 
     fn expire(&self) {
-        let now = SystemTime::now();
+        let now = self.shared.wall.now();
         for smsc in &self.shared.smscs {
             for work in smsc.queue.take_expired(now) {
                 self.shared
