@@ -20,6 +20,9 @@ pub struct PhoneEntry {
     keep_until: u32,
 }
 
+// one per phone number: its size is part of the memory budget per OTP
+const _: () = assert!(std::mem::size_of::<PhoneEntry>() == 24);
+
 impl Keyed for PhoneEntry {
     fn key_hash(&self, hasher: &RandomState) -> u64 {
         hasher.hash_one(self.phone)
