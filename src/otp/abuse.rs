@@ -13,8 +13,10 @@ use dashmap::DashMap;
 use crate::otp::settings::AbuseConfig;
 
 use super::phone::Phone;
+use super::window::SlidingWindow;
 
-const DAY_S: u32 = 86_400;
+/// Seconds in a (UTC) day.
+pub const DAY_S: u32 = 86_400;
 
 /// Why the pumping guard refused a create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -46,50 +48,55 @@ impl Blocked {
     }
 }
 
-/// A sliding-window counter.
-#[derive(Debug, Clone, Copy, Default)]
-struct Window {
-    start: u32,
-    prev: u32,
-    cur: u32,
+/// The country daily caps of an [`AbuseConfig`]: a cap per country (0 = none) and the UTC
+/// day it counts in, for the in-memory and the shared guard alike.
+#[derive(Debug, Clone)]
+pub struct CountryCaps {
+    caps: BTreeMap<[u8; 2], u32>,
+    default: u32,
 }
 
-impl Window {
-    fn roll(&mut self, now: u32, w: u32) {
-        let start = now - now % w;
-        if self.start != start {
-            self.prev = if self.start.saturating_add(w) == start {
-                self.cur
-            } else {
-                0
-            };
-            self.cur = 0;
-            self.start = start;
+impl CountryCaps {
+    pub fn new(cfg: &AbuseConfig) -> Self {
+        let caps = cfg
+            .country_daily_caps
+            .iter()
+            .filter_map(|(k, v)| {
+                let b = k.as_bytes();
+                Some(([*b.first()?, *b.get(1)?], *v))
+            })
+            .collect();
+        Self {
+            caps,
+            default: cfg.country_daily_default,
         }
     }
 
-    fn estimate(&self, now: u32, w: u32) -> f64 {
-        let elapsed = f64::from(now.saturating_sub(self.start).min(w));
-        let wf = f64::from(w);
-        f64::from(self.prev) * (wf - elapsed) / wf + f64::from(self.cur)
+    /// Creates a day to `country`; 0 = unlimited.
+    pub fn cap(&self, country: [u8; 2]) -> u32 {
+        self.caps.get(&country).copied().unwrap_or(self.default)
     }
 
-    fn add(&mut self) {
-        self.cur = self.cur.saturating_add(1);
+    /// The UTC day (days since the UNIX epoch) of `now`.
+    pub fn day(now: u32) -> u32 {
+        now / DAY_S
     }
 
-    /// Seconds until the current window ends (at least 1).
-    fn until_next(&self, now: u32, w: u32) -> Duration {
-        let end = self.start.saturating_add(w);
-        Duration::from_secs(u64::from(end.saturating_sub(now).max(1)))
+    /// The refusal of a create at `now` to a country whose cap is reached: it may try again
+    /// on the next UTC day.
+    pub fn reached(now: u32) -> Blocked {
+        let next_day = Self::day(now).saturating_add(1).saturating_mul(DAY_S);
+        Blocked::CountryDailyCap {
+            retry_after: Duration::from_secs(u64::from(next_day.saturating_sub(now).max(1))),
+        }
     }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
 struct PrefixEntry {
-    creates: Window,
-    conv_created: Window,
-    conv_verified: Window,
+    creates: SlidingWindow<u32>,
+    conv_created: SlidingWindow<u32>,
+    conv_verified: SlidingWindow<u32>,
     last: u32,
 }
 
@@ -103,7 +110,7 @@ struct DayCount {
 #[derive(Debug)]
 pub struct AbuseGuard {
     cfg: AbuseConfig,
-    caps: BTreeMap<[u8; 2], u32>,
+    caps: CountryCaps,
     prefixes: DashMap<u64, PrefixEntry>,
     countries: DashMap<[u8; 2], DayCount>,
     admitted: AtomicU64,
@@ -111,17 +118,9 @@ pub struct AbuseGuard {
 
 impl AbuseGuard {
     pub fn new(cfg: AbuseConfig) -> Self {
-        let caps = cfg
-            .country_daily_caps
-            .iter()
-            .filter_map(|(k, v)| {
-                let b = k.as_bytes();
-                Some(([*b.first()?, *b.get(1)?], *v))
-            })
-            .collect();
         Self {
+            caps: CountryCaps::new(&cfg),
             cfg,
-            caps,
             prefixes: DashMap::new(),
             countries: DashMap::new(),
             admitted: AtomicU64::new(0),
@@ -133,19 +132,12 @@ impl AbuseGuard {
         self.prefixes.len()
     }
 
-    fn daily_cap(&self, country: [u8; 2]) -> u32 {
-        self.caps
-            .get(&country)
-            .copied()
-            .unwrap_or(self.cfg.country_daily_default)
-    }
-
     /// Checks every limit for a create to `phone` at `now` (UNIX seconds) and, when it
     /// passes, counts it.
     pub fn admit(&self, phone: &Phone, now: u32) -> Result<(), Blocked> {
         let c = &self.cfg;
-        let cap = self.daily_cap(phone.country);
-        let day = now / DAY_S;
+        let cap = self.caps.cap(phone.country);
+        let day = CountryCaps::day(now);
         if cap > 0 {
             let count = self
                 .countries
@@ -153,11 +145,7 @@ impl AbuseGuard {
                 .filter(|d| d.day == day)
                 .map_or(0, |d| d.count);
             if count >= cap {
-                let next_day = day.saturating_add(1).saturating_mul(DAY_S);
-                let secs = next_day.saturating_sub(now).max(1);
-                return Err(Blocked::CountryDailyCap {
-                    retry_after: Duration::from_secs(u64::from(secs)),
-                });
+                return Err(CountryCaps::reached(now));
             }
         }
         let key = phone.prefix(c.prefix_digits);
@@ -220,7 +208,7 @@ impl AbuseGuard {
         let idle = 2 * self.cfg.prefix_window_s.max(self.cfg.conversion_window_s);
         self.prefixes
             .retain(|_, e| now.saturating_sub(e.last) < idle);
-        let day = now / DAY_S;
+        let day = CountryCaps::day(now);
         self.countries.retain(|_, d| d.day == day);
     }
 }

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod store;
 pub mod tenant;
 pub mod text;
+pub mod window;
 
 pub use clock::Clock;
 pub use delivery::StoreSink;

@@ -13,7 +13,7 @@ use super::model::{OtpStatus, OtpView};
 use super::phone::Phone;
 use super::pin;
 use super::service::{blocked, OtpError, OtpService};
-use super::store::{DeliveryChange, NumberLimit, ResendError};
+use super::store::{DeliveryChange, ResendError};
 use super::tenant::Tenant;
 use super::text::render;
 
@@ -31,19 +31,7 @@ impl OtpService {
             blocked("resend_limit");
             return Err(OtpError::ResendLimit { max });
         }
-        if let NumberLimit::Limited { retry_after } = self
-            .store
-            .hit_number_limit(
-                current.phone,
-                self.limits.per_number,
-                self.limits.per_number_window_s,
-                now,
-            )
-            .await?
-        {
-            blocked("number_limit");
-            return Err(OtpError::NumberLimited { retry_after });
-        }
+        self.number_gate(current.phone, now).await?;
         let (kind, len) = current.pin();
         let new_pin = pin::generate(kind, len);
         let record = self

@@ -175,6 +175,25 @@ impl OtpService {
         OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part)
     }
 
+    /// The per-number create limit (`[limits] per_number`), which creates and resends count
+    /// against alike: counts one SMS to `phone` at `now`, or refuses it.
+    pub(super) async fn number_gate(&self, phone: u64, now: u32) -> Result<(), OtpError> {
+        let verdict = self
+            .store
+            .hit_number_limit(
+                phone,
+                self.limits.per_number,
+                self.limits.per_number_window_s,
+                now,
+            )
+            .await?;
+        if let NumberLimit::Limited { retry_after } = verdict {
+            blocked("number_limit");
+            return Err(OtpError::NumberLimited { retry_after });
+        }
+        Ok(())
+    }
+
     /// Creates an OTP for `tenant` and queues its SMS.
     pub async fn create(&self, tenant: &Tenant, req: CreateRequest) -> Result<OtpView, OtpError> {
         let country = req.phone.country_str().to_owned();
@@ -219,19 +238,7 @@ impl OtpService {
             tracing::info!(tenant = tenant.name(), country = %country, reason = b.reason(), "otp create blocked");
             return Err(OtpError::Blocked(b));
         }
-        if let NumberLimit::Limited { retry_after } = self
-            .store
-            .hit_number_limit(
-                req.phone.digits,
-                self.limits.per_number,
-                self.limits.per_number_window_s,
-                now,
-            )
-            .await?
-        {
-            blocked("number_limit");
-            return Err(OtpError::NumberLimited { retry_after });
-        }
+        self.number_gate(req.phone.digits, now).await?;
 
         let id = OtpId::random();
         let pin = pin::generate(req.pin_type, req.pin_length);

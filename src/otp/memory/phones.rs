@@ -1,27 +1,27 @@
 //! Per-phone-number state: the latest OTP (as a handle into the OTP table) and the create
-//! limit, a sliding window counter (the previous fixed window weighted by its remaining overlap
-//! plus the current one): 24 bytes per number.
+//! limit, a [`SlidingWindow`] counter: 24 bytes per number.
 
 use std::hash::BuildHasher;
 use std::num::NonZeroU64;
-use std::time::Duration;
 
 use foldhash::fast::RandomState;
 
 use super::slab::{Handle, Keyed, Slab, SlabFull};
 use crate::otp::store::NumberLimit;
+use crate::otp::window::{fixed_window, SlidingWindow};
 
 #[derive(Debug, Clone, Copy)]
 pub struct PhoneEntry {
     phone: NonZeroU64,
     latest: Handle,
-    /// Start (UNIX seconds) of the current fixed window.
-    window_start: u32,
-    prev: u16,
-    cur: u16,
+    /// Creates, in `u16` counts to keep the entry small.
+    creates: SlidingWindow<u16>,
     /// The entry may be dropped at this time (UNIX seconds) if no OTP points at it.
     keep_until: u32,
 }
+
+// one per phone number: its size is part of the memory budget per OTP
+const _: () = assert!(std::mem::size_of::<PhoneEntry>() == 24);
 
 impl Keyed for PhoneEntry {
     fn key_hash(&self, hasher: &RandomState) -> u64 {
@@ -67,9 +67,7 @@ impl PhoneIndex {
                 let blank = PhoneEntry {
                     phone,
                     latest: Handle::NONE,
-                    window_start: now,
-                    prev: 0,
-                    cur: 0,
+                    creates: SlidingWindow::starting(now),
                     keep_until: now,
                 };
                 (shard.insert(hash, blank)?, true)
@@ -144,45 +142,14 @@ impl PhoneIndex {
 
 impl PhoneEntry {
     fn hit(&mut self, limit: u32, window_s: u32, now: u32) -> NumberLimit {
-        let e = self;
-        let w = window_s.max(1);
-        let start = now - now % w;
-        if e.window_start != start {
-            e.prev = if e.window_start.saturating_add(w) == start {
-                e.cur
-            } else {
-                0
-            };
-            e.cur = 0;
-            e.window_start = start;
+        let (w, start) = fixed_window(now, window_s);
+        self.creates.roll(now, w);
+        if let Some(retry_after) = self.creates.wait_for_room(limit, now, w) {
+            return NumberLimit::Limited { retry_after };
         }
-        let elapsed = now - start;
-        let (prev, cur, limit_f) = (f64::from(e.prev), f64::from(e.cur), f64::from(limit));
-        let wf = f64::from(w);
-        let estimate = prev * (wf - f64::from(elapsed)) / wf + cur;
-        if estimate + 1.0 > limit_f {
-            let allowed = limit_f - 1.0; // the estimate must fall to this
-            let wait = if cur <= allowed && prev > 0.0 {
-                // within this window, once the previous one weighs little enough
-                let e_needed = wf * (1.0 - (allowed - cur) / prev);
-                (e_needed - f64::from(elapsed)).max(1.0)
-            } else {
-                // next window, where this one becomes the previous
-                let e_needed = if cur > 0.0 {
-                    wf * (1.0 - allowed / cur)
-                } else {
-                    0.0
-                };
-                f64::from(w - elapsed) + e_needed.max(0.0)
-            };
-            let secs = wait.ceil().clamp(1.0, f64::from(2 * w)) as u64;
-            return NumberLimit::Limited {
-                retry_after: Duration::from_secs(secs),
-            };
-        }
-        e.cur = e.cur.saturating_add(1);
+        self.creates.add();
         // the counter matters until the end of the next window
-        e.keep_until = e.keep_until.max(start.saturating_add(2 * w));
+        self.keep_until = self.keep_until.max(start.saturating_add(2 * w));
         NumberLimit::Allowed
     }
 }

@@ -5,37 +5,27 @@
 //!
 //! [`AbuseGuard`]: crate::otp::abuse::AbuseGuard
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::Script;
 
+use super::scripts::SLIDING_ESTIMATE_LUA;
 use super::RedisStore;
-use crate::otp::abuse::Blocked;
+use crate::otp::abuse::{Blocked, CountryCaps, DAY_S};
 use crate::otp::guard::PumpingGuard;
 use crate::otp::phone::Phone;
 use crate::otp::settings::AbuseConfig;
 use crate::otp::store::StoreError;
-
-const DAY_S: u32 = 86_400;
-
-/// Sliding-window estimate, shared by the scripts below.
-const ESTIMATE: &str = r#"
-local function estimate(cur_key, prev_key, now, w, start)
-  local cur = tonumber(redis.call('GET', cur_key) or '0')
-  local prev = tonumber(redis.call('GET', prev_key) or '0')
-  return prev * (w - math.min(now - start, w)) / w + cur
-end
-"#;
+use crate::otp::window::fixed_window;
 
 /// KEYS: creates cur/prev, conversion-created cur/prev, conversion-verified cur/prev.
 /// ARGV: now, prefix window, its start, prefix limit, conversion window, its start,
 /// min ratio, min sample. Answers {0, 0} (counted) or {reason, retry seconds}.
 static ADMIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
-        "{ESTIMATE}{}",
+        "{SLIDING_ESTIMATE_LUA}{}",
         r#"
 local now, pw, ps, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local cw, cs, ratio, sample = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -86,36 +76,20 @@ return 1
 pub struct RedisGuard {
     store: Arc<RedisStore>,
     cfg: AbuseConfig,
-    caps: BTreeMap<[u8; 2], u32>,
-}
-
-fn window(now: u32, w: u32) -> (u32, u32) {
-    let w = w.max(1);
-    (w, now - now % w)
+    caps: CountryCaps,
 }
 
 impl RedisGuard {
     pub fn new(store: Arc<RedisStore>, cfg: AbuseConfig) -> Self {
-        let caps = cfg
-            .country_daily_caps
-            .iter()
-            .filter_map(|(k, v)| {
-                let b = k.as_bytes();
-                Some(([*b.first()?, *b.get(1)?], *v))
-            })
-            .collect();
-        Self { store, cfg, caps }
+        Self {
+            store,
+            caps: CountryCaps::new(&cfg),
+            cfg,
+        }
     }
 
     fn key(&self, prefix: u64, what: &str, start: u32) -> String {
         format!("{}:pf:{{{prefix}}}:{what}:{start}", self.store.prefix())
-    }
-
-    fn daily_cap(&self, country: [u8; 2]) -> u32 {
-        self.caps
-            .get(&country)
-            .copied()
-            .unwrap_or(self.cfg.country_daily_default)
     }
 }
 
@@ -124,8 +98,8 @@ impl PumpingGuard for RedisGuard {
     async fn admit(&self, phone: &Phone, now: u32) -> Result<Result<(), Blocked>, StoreError> {
         let c = &self.cfg;
         let prefix = phone.prefix(c.prefix_digits);
-        let (pw, ps) = window(now, c.prefix_window_s);
-        let (cw, cs) = window(now, c.conversion_window_s);
+        let (pw, ps) = fixed_window(now, c.prefix_window_s);
+        let (cw, cs) = fixed_window(now, c.conversion_window_s);
         let mut inv = ADMIT.key(self.key(prefix, "c", ps));
         inv.key(self.key(prefix, "c", ps.saturating_sub(pw)))
             .key(self.key(prefix, "cc", cs))
@@ -147,11 +121,11 @@ impl PumpingGuard for RedisGuard {
             1 => return Ok(Err(Blocked::PrefixVelocity { retry_after })),
             _ => return Ok(Err(Blocked::LowConversion { retry_after })),
         }
-        let cap = self.daily_cap(phone.country);
+        let cap = self.caps.cap(phone.country);
         if cap == 0 {
             return Ok(Ok(()));
         }
-        let day = now / DAY_S;
+        let day = CountryCaps::day(now);
         let cc = String::from_utf8_lossy(&phone.country).into_owned();
         let key = format!("{}:cc:{{{cc}}}:{day}", self.store.prefix());
         let mut inv = COUNTRY.key(key);
@@ -163,10 +137,7 @@ impl PumpingGuard for RedisGuard {
         let mut undo = UNDO.key(self.key(prefix, "c", ps));
         undo.key(self.key(prefix, "cc", cs));
         self.store.redis().script::<i64>(&undo).await?;
-        let next_day = day.saturating_add(1).saturating_mul(DAY_S);
-        Ok(Err(Blocked::CountryDailyCap {
-            retry_after: Duration::from_secs(u64::from(next_day.saturating_sub(now).max(1))),
-        }))
+        Ok(Err(CountryCaps::reached(now)))
     }
 
     async fn verified(&self, phone: &Phone, now: u32) -> Result<(), StoreError> {
@@ -174,7 +145,7 @@ impl PumpingGuard for RedisGuard {
             return Ok(());
         }
         let prefix = phone.prefix(self.cfg.prefix_digits);
-        let (cw, cs) = window(now, self.cfg.conversion_window_s);
+        let (cw, cs) = fixed_window(now, self.cfg.conversion_window_s);
         let key = self.key(prefix, "cv", cs);
         let incr = redis::cmd("INCR").arg(&key).clone();
         let expire = redis::cmd("EXPIRE").arg(&key).arg(2 * cw).clone();

@@ -24,6 +24,17 @@ local effective = st
 if st == 0 and now >= cr + ttl then effective = 2 end
 "#;
 
+/// The sliding-window estimate of every window limit (the previous fixed window weighted by
+/// its remaining overlap, plus the current one): the estimate, then the current and previous
+/// counts. Prepended to the scripts using it.
+pub(super) const SLIDING_ESTIMATE_LUA: &str = r#"
+local function estimate(cur_key, prev_key, now, w, start)
+  local cur = tonumber(redis.call('GET', cur_key) or '0')
+  local prev = tonumber(redis.call('GET', prev_key) or '0')
+  return prev * (w - math.min(now - start, w)) / w + cur, cur, prev
+end
+"#;
+
 fn script(body: &str) -> Script {
     Script::new(&format!("{PRELUDE}{body}"))
 }
@@ -143,14 +154,13 @@ return 0
 /// the current one). KEYS: current window, previous window. ARGV: now, window, window start,
 /// limit. Counts and answers 0, or answers the seconds to wait.
 pub static SLIDING_HIT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{SLIDING_ESTIMATE_LUA}{}",
         r#"
 local now, w, start, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
+local est, cur, prev = estimate(KEYS[1], KEYS[2], now, w, start)
 local elapsed = now - start
-local estimate = prev * (w - elapsed) / w + cur
-if estimate + 1 > limit then
+if est + 1 > limit then
   local allowed = limit - 1
   local wait
   if cur <= allowed and prev > 0 then
@@ -165,8 +175,8 @@ end
 redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], 2 * w)
 return 0
-"#,
-    )
+"#
+    ))
 });
 
 /// KEYS: idempotency hash. ARGV: fingerprint, in-flight timeout.

@@ -17,6 +17,7 @@ use crate::otp::store::{
     CancelError, DeliveryChange, IdemKey, IdemReply, IdemReserve, IdempotencyStore, NumberLimit,
     NumberLimitStore, OtpStore, ResendError, StoreError, VerifyError,
 };
+use crate::otp::window::fixed_window;
 
 #[async_trait]
 impl OtpStore for RedisStore {
@@ -314,8 +315,7 @@ impl NumberLimitStore for RedisStore {
         if limit == 0 {
             return Ok(NumberLimit::Allowed);
         }
-        let w = window_s.max(1);
-        let start = now - now % w;
+        let (w, start) = fixed_window(now, window_s);
         let mut inv = scripts::SLIDING_HIT.key(self.phone_key(phone, &format!("nl:{start}")));
         inv.key(self.phone_key(phone, &format!("nl:{}", start.saturating_sub(w))));
         inv.arg(now).arg(w).arg(start).arg(limit);
