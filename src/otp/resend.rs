@@ -12,7 +12,7 @@ use super::model::DeliveryStatus;
 use super::model::{OtpStatus, OtpView};
 use super::phone::Phone;
 use super::pin;
-use super::service::{blocked, OtpError, OtpService};
+use super::service::{blocked, dispatch_refused, OtpError, OtpService};
 use super::store::{DeliveryChange, ResendError};
 use super::tenant::Tenant;
 use super::text::render;
@@ -76,12 +76,7 @@ impl OtpService {
             if let Err(e) = self.store.apply_delivery(&id, change, now).await {
                 tracing::warn!(otp_id = %id, error = %e, "could not mark an unsent resend");
             }
-            blocked("dispatch");
-            return Err(OtpError::Unavailable {
-                reason: e.to_string(),
-                cause: e.cause(),
-                retry_after: e.retry_after(),
-            });
+            return Err(dispatch_refused(&e));
         }
         metrics::counter!(names::OTPS_RESENT, "tenant" => tenant.name().to_owned()).increment(1);
         tracing::info!(otp_id = %id, tenant = tenant.name(), "otp resent");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::settings::{LimitsConfig, OtpConfig};
-use crate::dispatch::{Dispatcher, OutboundSms};
+use crate::dispatch::{DispatchError, Dispatcher, OutboundSms};
 
 use super::abuse::Blocked;
 use super::clock::Clock;
@@ -111,6 +111,17 @@ pub struct OtpService {
 
 pub(super) fn blocked(reason: &'static str) {
     metrics::counter!(names::BLOCKED, "reason" => reason).increment(1);
+}
+
+/// A create or resend whose SMS the engine refused: counted, and answered as unavailable for
+/// the engine's reason.
+pub(super) fn dispatch_refused(e: &DispatchError) -> OtpError {
+    blocked("dispatch");
+    OtpError::Unavailable {
+        reason: e.to_string(),
+        cause: e.cause(),
+        retry_after: e.retry_after(),
+    }
 }
 
 impl OtpService {
@@ -292,12 +303,7 @@ impl OtpService {
                 // it stays PENDING until it expires; its SMS was never sent
                 tracing::warn!(otp_id = %id, error = %gone, "could not forget an OTP whose SMS was refused");
             }
-            blocked("dispatch");
-            return Err(OtpError::Unavailable {
-                reason: e.to_string(),
-                cause: e.cause(),
-                retry_after: e.retry_after(),
-            });
+            return Err(dispatch_refused(&e));
         }
         metrics::counter!(names::OTPS_CREATED, "tenant" => tenant.name().to_owned(),
             "encoding" => encoding.as_str())
