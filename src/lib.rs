@@ -15,7 +15,7 @@
 //! - [`logging`]: the log subscriber (text or JSON) and phone-number masking for log lines.
 //!
 //! The SMPP wire format lives in the `otpgate-codec` crate; the SMSC simulator in
-//! `otpgate-loadtest`.
+//! `otpgate-sim`.
 
 pub mod callbacks;
 pub mod cli;
