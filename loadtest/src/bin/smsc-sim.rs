@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use otpgate_loadtest::sim::duration::parse_duration;
-use otpgate_loadtest::sim::{
-    self, AccountConfig, Latency, MessageIdFormat, ReceiptCarrier, ReceiptMix, SimConfig,
+use otpgate_sim::duration::parse_duration;
+use otpgate_sim::{
+    self as sim, AccountConfig, Latency, MessageIdFormat, ReceiptCarrier, ReceiptMix, SimConfig,
 };
 use tokio::net::TcpListener;
 

@@ -1,5 +1,6 @@
-//! The SMSC simulator as a library: [`spawn`] it on a bound listener, drive and observe it
-//! through its [`SimHandle`].
+//! otpgate-sim: the SMPP 3.4 SMSC simulator as a library: [`spawn`] it on a bound listener,
+//! drive and observe it through its [`SimHandle`]. otpgate embeds it, its tests drive it, and
+//! otpgate-loadtest wraps it in the `smsc-sim` command.
 //!
 //! Layout:
 //! - [`config`]: [`SimConfig`], accounts and per-account [`Behaviour`] (serde).

@@ -16,8 +16,9 @@ use super::config::MessageIdFormat;
 use super::counters::Counters;
 use super::ids::{decimal_id, hex_id, receipt_date_now};
 use super::messages::Part;
-use super::receipts::{self, ScheduledReceipt};
+use super::receipts;
 use super::session::{BindKind, Delayed, Flow, Session};
+use super::state::ScheduledReceipt;
 use super::text::decode_part;
 
 fn answer(sequence_number: u32, status: CommandStatus, body: Body) -> Pdu {

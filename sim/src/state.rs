@@ -16,8 +16,15 @@ use super::config::{AccountConfig, Behaviour, SimConfig};
 use super::counters::Counters;
 use super::ids::IdGenerator;
 use super::messages::MessageLog;
-use super::receipts::ScheduledReceipt;
 use super::timer::PreciseTimer;
+
+/// A receipt waiting for its time: sent by the handlers, held by the receipt scheduler
+/// (`receipts`), which hands it back to a session through [`Shared`].
+pub struct ScheduledReceipt {
+    pub due: tokio::time::Instant,
+    pub system_id: String,
+    pub deliver: DeliverSm,
+}
 
 /// An account as sessions see it: credentials, behaviour and the TPS bucket its sessions share.
 #[derive(Debug)]
