@@ -1,6 +1,7 @@
 //! When no delivery receipt comes: with `query_after_s` the engine asks the SMSC simulator
-//! with query_sm and records a final answer like a receipt; an SMSC that refuses query_sm is
-//! asked once and the parts count as missing receipts; with queries off nothing is asked.
+//! with query_sm and records a final answer like a receipt; a state that is not final, or an
+//! SMSC that refuses query_sm (asked once), leaves the parts SENT and counted as missing
+//! receipts; with queries off nothing is asked.
 
 mod smpp_support;
 
@@ -177,5 +178,29 @@ async fn queries_off_nothing_is_asked() {
     assert_eq!(sim.counters().query_sm, 0);
     assert!(receipts(&sink).is_empty(), "{:?}", sink.all());
     assert_eq!(missing("quiet"), 0);
+    engine.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_final_counts_missing() {
+    counters();
+    let sim = silent_sim(QuerySmMode::Answer).await;
+    sim.update_behaviour(|b| b.receipts.mix = "ENROUTE=1".parse().unwrap());
+    let sink = sink();
+    let cfg = SmscConfig {
+        query_after_s: 1,
+        ..smsc("enroute", sim.local_addr())
+    };
+    let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
+    let n = 4;
+    send_all_submitted(&engine, &sink, n).await;
+    eventually("every part counted missing", || {
+        missing("enroute") >= u64::from(n)
+    })
+    .await;
+    // Each part asked about once, none recorded: they stay SENT.
+    assert_eq!(sim.counters().query_sm, u64::from(n));
+    assert_eq!(missing("enroute"), u64::from(n));
+    assert!(receipts(&sink).is_empty(), "{:?}", sink.all());
     engine.shutdown(Duration::from_secs(5)).await;
 }

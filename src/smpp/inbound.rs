@@ -1,6 +1,6 @@
 //! What a session does with each PDU from the SMSC: submit_sm_resp and generic_nack matched to
-//! the window, enquire_link answered, deliver_sm answered once its receipt is recorded,
-//! unbind answered, malformed PDUs answered with generic_nack.
+//! the window (or to a query_sm: see `query`), enquire_link answered, deliver_sm answered once
+//! its receipt is recorded, unbind answered, malformed PDUs answered with generic_nack.
 
 use tokio::time::Instant;
 
@@ -49,8 +49,7 @@ impl Session {
                 } else if self.enquire.is_some_and(|(s, _)| s == seq) {
                     // The SMSC answered, if not the way it should: the link is alive.
                     self.enquire = None;
-                } else if self.on_query_nack(seq) {
-                } else {
+                } else if !self.on_query_nack(seq) {
                     tracing::warn!(smsc = self.name(), bind = %self.label, status = %pdu.command_status, "generic_nack");
                 }
             }
@@ -136,7 +135,7 @@ impl Session {
         match classify(status) {
             StatusClass::Ok => {
                 self.throttle.accepted(now);
-                let done = {
+                let (done, source) = {
                     let mut st = msg.state();
                     if st.finished || st.generation != generation {
                         return;
@@ -144,9 +143,10 @@ impl Session {
                     if let Some(slot) = st.ids.get_mut(usize::from(part)) {
                         *slot = Some(message_id.clone());
                     }
-                    let source = st.prepared.as_ref().and_then(|p| {
-                        p.parts.get(usize::from(part)).map(|sm| sm.source.clone())
-                    });
+                    let source = st
+                        .prepared
+                        .as_ref()
+                        .and_then(|p| p.parts.get(usize::from(part)).map(|sm| sm.source.clone()));
                     let done = if st.ids.iter().all(|i| i.is_some()) {
                         Some(st.ids.iter().flatten().cloned().collect::<Vec<_>>())
                     } else {
@@ -154,7 +154,6 @@ impl Session {
                     };
                     (done, source)
                 };
-                let (done, source) = done;
                 self.shared.receipt_clock.record(&message_id, me, now);
                 if let Some(source) = source {
                     let dropped = self.smsc.watch.record(&message_id, &source, now);

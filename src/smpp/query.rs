@@ -65,7 +65,9 @@ impl Session {
             return Ok(());
         }
         let before = self.queries.pending.len();
-        self.queries.pending.retain(|_, (_, deadline)| *deadline > now);
+        self.queries
+            .pending
+            .retain(|_, (_, deadline)| *deadline > now);
         let expired = before - self.queries.pending.len();
         if expired > 0 {
             self.smsc.watch.probe_unanswered();

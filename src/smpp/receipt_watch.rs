@@ -98,7 +98,9 @@ impl ReceiptWatch {
             message_id: message_id.to_string(),
             source: source.clone(),
         };
-        inner.order.push_back((now + self.after, key, token, watched));
+        inner
+            .order
+            .push_back((now + self.after, key, token, watched));
         forgotten
     }
 
@@ -167,12 +169,9 @@ impl ReceiptWatch {
 
     /// The probe went out with nothing due after all, or got no answer: another may probe.
     pub fn probe_unanswered(&self) {
-        let _ = self.support.compare_exchange(
-            PROBING,
-            UNKNOWN,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
+        let _ =
+            self.support
+                .compare_exchange(PROBING, UNKNOWN, Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// The SMSC answered a query_sm (whatever the message's state).
