@@ -12,7 +12,7 @@ use otpgate::dispatch::{DeliverySink, DeliveryUpdate, Dispatcher, OutboundSms};
 use otpgate::smpp::{EngineSettings, SmppEngine, SmscConfig};
 use otpgate_codec::framing::{Frame, SmppCodec};
 use otpgate_codec::pdu::{Address, Bind, Body, Pdu, SubmitSm};
-use otpgate_loadtest::sim::{self, Latency, SimConfig};
+use otpgate_sim::{self as sim, Latency, SimConfig};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::codec::Framed;

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use otpgate_loadtest::sim::{self, SimConfig, SimHandle};
+use otpgate_sim::{self as sim, SimConfig, SimHandle};
 use rand::RngCore;
 use tokio::net::TcpListener;
 

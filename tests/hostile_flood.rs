@@ -148,7 +148,7 @@ async fn bind_to_sim(addr: std::net::SocketAddr) -> Conn {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulator_answers_a_malformed_flood_with_generic_nack_and_other_binds_go_on() {
-    let sim = start_sim(otpgate_loadtest::sim::SimConfig::default()).await;
+    let sim = start_sim(otpgate_sim::SimConfig::default()).await;
     let mut good = bind_to_sim(sim.local_addr()).await;
     let bad = bind_to_sim(sim.local_addr()).await;
 

@@ -7,7 +7,7 @@ mod reliability_support;
 
 use std::time::{Duration, Instant};
 
-use otpgate_loadtest::sim::{self, Latency, SimConfig, SimHandle};
+use otpgate_sim::{self as sim, Latency, SimConfig, SimHandle};
 use reliability_support::*;
 use tokio::net::TcpListener;
 

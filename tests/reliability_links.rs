@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use otpgate::dispatch::{DeliveryUpdate, DispatchError, Dispatcher, OutboundSms};
 use otpgate::smpp::{metrics as m, EngineHandle, EngineSettings, SmppEngine, SmscConfig};
-use otpgate_loadtest::sim::{Latency, SimConfig, SimHandle};
+use otpgate_sim::{Latency, SimConfig, SimHandle};
 use reliability_support::sized;
 use smpp_support::*;
 

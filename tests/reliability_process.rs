@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use otpgate_loadtest::sim::{self, Latency, SimConfig, SimHandle};
+use otpgate_sim::{self as sim, Latency, SimConfig, SimHandle};
 use reliability_support::*;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;

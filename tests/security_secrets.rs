@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use otpgate::config;
 use otpgate::serve;
-use otpgate_loadtest::sim::{self, AccountConfig, SimConfig, SimHandle};
+use otpgate_sim::{self as sim, AccountConfig, SimConfig, SimHandle};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tracing_subscriber::fmt::MakeWriter;

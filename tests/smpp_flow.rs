@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use otpgate::dispatch::{DeliveryUpdate, Dispatcher};
 use otpgate::smpp::{EngineSettings, SmppEngine, SmscConfig};
-use otpgate_loadtest::sim::{Latency, SimConfig};
+use otpgate_sim::{Latency, SimConfig};
 use smpp_support::*;
 
 #[tokio::test]

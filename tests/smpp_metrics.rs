@@ -8,7 +8,7 @@ use std::time::Duration;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use otpgate::dispatch::DeliveryUpdate;
 use otpgate::smpp::{metrics as m, SmppEngine, SmscConfig};
-use otpgate_loadtest::sim::SimConfig;
+use otpgate_sim::SimConfig;
 use smpp_support::*;
 
 #[tokio::test]

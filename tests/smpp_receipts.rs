@@ -8,7 +8,7 @@ use std::time::Duration;
 use otpgate::dispatch::{DeliveryUpdate, ReceiptOutcome};
 use otpgate::smpp::SmppEngine;
 use otpgate_codec::dlr::message_id_variants;
-use otpgate_loadtest::sim::{MessageIdFormat, ReceiptCarrier, SimConfig};
+use otpgate_sim::{MessageIdFormat, ReceiptCarrier, SimConfig};
 use smpp_support::*;
 
 async fn receipts_match(format: MessageIdFormat, carrier: ReceiptCarrier) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use otpgate::dispatch::Dispatcher;
 use otpgate::smpp::{SmppEngine, SmscConfig, TlsConfig};
-use otpgate_loadtest::sim::SimConfig;
+use otpgate_sim::SimConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use smpp_support::*;

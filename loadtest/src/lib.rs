@@ -1,11 +1,10 @@
-//! otpgate-loadtest: an SMPP 3.4 SMSC simulator and load generators for otpgate.
+//! otpgate-loadtest: load generators for otpgate and the command-line wrappers of the SMSC
+//! simulator (which lives in otpgate-sim).
 //!
 //! Layout:
-//! - [`sim`]: the SMSC simulator as a library ([`sim::spawn`] on a bound listener returns a
-//!   [`sim::SimHandle`]); otpgate embeds it and its integration tests drive it.
 //! - [`load`]: the load generator behind `otp-load` (HTTP against otpgate, Kannel-style
 //!   sendsms, bare echo, and SMPP straight at an SMSC).
-//! - `bin/smsc-sim.rs`, `bin/otp-load.rs`: the two command-line tools.
+//! - `bin/smsc-sim.rs`, `bin/otp-load.rs`, `bin/echo-server.rs`: the command-line tools
+//!   (`smsc-sim` runs [`otpgate_sim`]).
 
 pub mod load;
-pub mod sim;

@@ -1,15 +1,18 @@
 //! The load generators against a real simulator on loopback: SMPP window load with receipts,
 //! HTTP closed and open loops, the loopback-only and bounded rules.
 
-mod common;
-
 use std::time::Duration;
 
-use common::start;
 use otpgate_loadtest::load::http::{self, HttpLoad, HttpMode};
 use otpgate_loadtest::load::smpp::{self, SmppLoad};
 use otpgate_loadtest::load::{Bounds, LoadError, Pace};
-use otpgate_loadtest::sim::{Latency, SimConfig};
+use otpgate_sim::{Latency, SimConfig, SimHandle};
+use tokio::net::TcpListener;
+
+async fn start(config: SimConfig) -> SimHandle {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    otpgate_sim::spawn(listener, config).await.unwrap()
+}
 
 fn smpp_load(addr: std::net::SocketAddr, requests: u64) -> SmppLoad {
     SmppLoad {

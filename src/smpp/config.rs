@@ -164,6 +164,9 @@ pub struct SmscConfig {
     /// Overrides of the engine-wide values for this SMSC.
     pub response_timeout_ms: Option<u64>,
     pub enquire_link_interval_ms: Option<u64>,
+    /// A part still without a final receipt this long after its submit_sm_resp is asked
+    /// about with query_sm; 0 (the default) watches nothing.
+    pub query_after_s: u64,
 }
 
 impl Default for SmscConfig {
@@ -196,6 +199,7 @@ impl Default for SmscConfig {
             tls: TlsConfig::default(),
             response_timeout_ms: None,
             enquire_link_interval_ms: None,
+            query_after_s: 0,
         }
     }
 }
@@ -218,6 +222,7 @@ impl std::fmt::Debug for SmscConfig {
             .field("priority", &self.priority)
             .field("weight", &self.weight)
             .field("tls", &self.tls.enabled)
+            .field("query_after_s", &self.query_after_s)
             .finish_non_exhaustive()
     }
 }
@@ -308,7 +313,8 @@ pub struct EngineSettings {
     pub no_route_after_ms: u64,
     /// Largest PDU accepted from an SMSC.
     pub max_pdu_len: usize,
-    /// Submit-to-receipt latency is measured for at most this many outstanding message ids.
+    /// Submit-to-receipt latency is measured for at most this many outstanding message ids;
+    /// each SMSC with `query_after_s` watches at most this many for query_sm.
     pub receipt_clock_capacity: usize,
 }
 
@@ -342,6 +348,9 @@ impl Default for EngineSettings {
         }
     }
 }
+
+/// Receipts later than a day are not waited for.
+pub const MAX_QUERY_AFTER_S: u64 = 86_400;
 
 pub(crate) fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
@@ -433,6 +442,11 @@ pub fn validate(smscs: &[SmscConfig], engine: &EngineSettings) -> Result<(), Set
             s.enquire_link_interval_ms != Some(0),
             f("enquire_link_interval_ms"),
             "must be above 0",
+        )?;
+        check(
+            s.query_after_s <= MAX_QUERY_AFTER_S,
+            f("query_after_s"),
+            "must be 0 (off) to 86400",
         )?;
     }
     let e = engine;
@@ -538,6 +552,14 @@ mod tests {
         assert_eq!(
             field(&[override0], &d).as_deref(),
             Some("smsc[0].response_timeout_ms")
+        );
+        let query = SmscConfig {
+            query_after_s: 86_401,
+            ..SmscConfig::default()
+        };
+        assert_eq!(
+            field(&[query], &d).as_deref(),
+            Some("smsc[0].query_after_s")
         );
         let e = EngineSettings {
             max_consecutive_timeouts: 0,

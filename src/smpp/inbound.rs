@@ -1,6 +1,6 @@
 //! What a session does with each PDU from the SMSC: submit_sm_resp and generic_nack matched to
-//! the window, enquire_link answered, deliver_sm answered once its receipt is recorded,
-//! unbind answered, malformed PDUs answered with generic_nack.
+//! the window (or to a query_sm: see `query`), enquire_link answered, deliver_sm answered once
+//! its receipt is recorded, unbind answered, malformed PDUs answered with generic_nack.
 
 use tokio::time::Instant;
 
@@ -49,13 +49,14 @@ impl Session {
                 } else if self.enquire.is_some_and(|(s, _)| s == seq) {
                     // The SMSC answered, if not the way it should: the link is alive.
                     self.enquire = None;
-                } else {
+                } else if !self.on_query_nack(seq) {
                     tracing::warn!(smsc = self.name(), bind = %self.label, status = %pdu.command_status, "generic_nack");
                 }
             }
             Body::EnquireLink => {
                 self.link.send(Pdu::new(seq, Body::EnquireLinkResp)).await?;
             }
+            Body::QuerySmResp(r) => self.on_query_resp(seq, pdu.command_status, r).await,
             Body::EnquireLinkResp => {
                 if self.enquire.is_some_and(|(s, _)| s == seq) {
                     self.enquire = None;
@@ -134,7 +135,7 @@ impl Session {
         match classify(status) {
             StatusClass::Ok => {
                 self.throttle.accepted(now);
-                let done = {
+                let (done, source) = {
                     let mut st = msg.state();
                     if st.finished || st.generation != generation {
                         return;
@@ -142,13 +143,24 @@ impl Session {
                     if let Some(slot) = st.ids.get_mut(usize::from(part)) {
                         *slot = Some(message_id.clone());
                     }
-                    if st.ids.iter().all(|i| i.is_some()) {
+                    let source = st
+                        .prepared
+                        .as_ref()
+                        .and_then(|p| p.parts.get(usize::from(part)).map(|sm| sm.source.clone()));
+                    let done = if st.ids.iter().all(|i| i.is_some()) {
                         Some(st.ids.iter().flatten().cloned().collect::<Vec<_>>())
                     } else {
                         None
-                    }
+                    };
+                    (done, source)
                 };
                 self.shared.receipt_clock.record(&message_id, me, now);
+                if let Some(source) = source {
+                    let dropped = self.smsc.watch.record(&message_id, &source, now);
+                    if dropped > 0 {
+                        metrics::receipt_watch_dropped(&name, dropped);
+                    }
+                }
                 if let Some(ids) = done {
                     self.shared.report_submitted(&msg, me, ids);
                 }

@@ -7,8 +7,8 @@ use metrics::{counter, gauge, histogram};
 
 pub use crate::telemetry::names::{
     BIND_FAILURES, BIND_UP, MO, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL, RECEIPTS,
-    RECEIPTS_DEFERRED, RECEIPT_DELAY, RECONNECTS, RETRIES, SMS_PARTS, SUBMIT_DURATION,
-    SUBMIT_TOTAL, THROTTLED, WINDOW_IN_USE, WINDOW_SIZE,
+    RECEIPTS_DEFERRED, RECEIPTS_MISSING, RECEIPT_DELAY, RECEIPT_WATCH_DROPPED, RECONNECTS, RETRIES,
+    SMS_PARTS, SUBMIT_DURATION, SUBMIT_TOTAL, THROTTLED, WINDOW_IN_USE, WINDOW_SIZE,
 };
 
 pub fn submit(smsc: &str, status: &'static str) {
@@ -59,6 +59,14 @@ pub fn receipt_deferred(smsc: &str) {
 
 pub fn receipt_delay(smsc: &str, secs: f64) {
     histogram!(RECEIPT_DELAY, "smsc" => smsc.to_string()).record(secs);
+}
+
+pub fn receipts_missing(smsc: &str, n: usize) {
+    counter!(RECEIPTS_MISSING, "smsc" => smsc.to_string()).increment(n as u64);
+}
+
+pub fn receipt_watch_dropped(smsc: &str, n: usize) {
+    counter!(RECEIPT_WATCH_DROPPED, "smsc" => smsc.to_string()).increment(n as u64);
 }
 
 pub fn sms_parts(encoding: &'static str, parts: usize) {

@@ -16,6 +16,7 @@
 //! - `submit`: an `OutboundSms` to the submit_sm of its parts; `address`: TON/NPI, validity
 //!   period, masking.
 //! - `receipts`: deliver_sm receipts and MO; `receipt_clock`: submit-to-receipt delay;
+//!   `receipt_watch`: parts still without a final receipt; `query`: query_sm for them;
 //!   `status`: command_status classes.
 //! - `backoff`: exponential backoff with jitter; `metrics`: metric names and helpers.
 //! - `transport`, `tls`: TCP / TLS links framed by the codec.
@@ -50,8 +51,10 @@ mod inbound;
 mod message;
 pub mod metrics;
 mod outbound;
+mod query;
 mod queue;
 mod receipt_clock;
+mod receipt_watch;
 mod receipts;
 mod role;
 mod router;

@@ -49,6 +49,9 @@ pub async fn on_deliver_sm(
         if let Some(at) = shared.receipt_clock.take(&r.id) {
             metrics::receipt_delay(name, at.elapsed().as_secs_f64());
         }
+        if let Some(s) = shared.smsc(smsc) {
+            s.watch.settle(&r.id);
+        }
     }
     shared
         .sink

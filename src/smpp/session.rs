@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::{ms, TimeoutPolicy};
 use super::message::{Message, Prepared, Work};
 use super::metrics;
+use super::query::Queries;
 use super::role::{BindTask, Role};
 use super::shared::{Shared, Smsc};
 use super::throttle::Throttle;
@@ -74,8 +75,9 @@ pub struct Session {
     /// The outstanding enquire_link: sequence number and deadline.
     pub(super) enquire: Option<(u32, Instant)>,
     pub(super) consecutive_timeouts: u32,
+    pub(super) queries: Queries,
     drain: CancellationToken,
-    draining: Option<Instant>,
+    pub(super) draining: Option<Instant>,
     pub(super) response_timeout: Duration,
     enquire_interval: Duration,
 }
@@ -102,6 +104,7 @@ impl Session {
             last_rx: now,
             enquire: None,
             consecutive_timeouts: 0,
+            queries: Queries::default(),
             drain: task.drain.clone(),
             draining: None,
             response_timeout: cfg.response_timeout(settings),
@@ -204,6 +207,9 @@ impl Session {
         if let Some(d) = self.draining {
             t = t.min(d);
         }
+        if let Some(d) = self.query_timer() {
+            t = t.min(d);
+        }
         t.max(now)
     }
 
@@ -223,6 +229,7 @@ impl Session {
             }
             _ => {}
         }
+        self.on_query_timer(now).await?;
         let expired = self.window.take_expired(now);
         if expired.is_empty() {
             return Ok(());
@@ -324,6 +331,7 @@ impl Session {
     /// The link ended: everything in flight or about to be sent goes back to the queue, in
     /// order, for another bind (or this one, reconnected) to send again.
     fn give_back(&mut self) {
+        self.forget_queries();
         self.return_current();
         self.permit = None;
         let pending = self.window.drain();

@@ -15,6 +15,7 @@ use super::health::Health;
 use super::message::Work;
 use super::queue::{Depth, SmscQueue};
 use super::receipt_clock::ReceiptClock;
+use super::receipt_watch::ReceiptWatch;
 use super::router::Router;
 use super::submit::References;
 use crate::dispatch::{DeliverySink, WallClock};
@@ -24,6 +25,8 @@ pub struct Smsc {
     pub cfg: SmscConfig,
     pub queue: SmscQueue,
     pub health: Health,
+    /// Parts waiting for a final receipt, to ask about with query_sm.
+    pub watch: ReceiptWatch,
 }
 
 /// Retries waiting out their backoff, by due time.
@@ -107,6 +110,10 @@ impl Shared {
                     index,
                     queue: SmscQueue::new(depth.clone()),
                     health: Health::new(epoch, cfg.binds),
+                    watch: ReceiptWatch::new(
+                        Duration::from_secs(cfg.query_after_s),
+                        settings.receipt_clock_capacity,
+                    ),
                     cfg,
                 })
             })

@@ -85,7 +85,14 @@ pub fn register_known(known: &Known) {
             metrics::counter!(BIND_FAILURES, "smsc" => name.clone(), "reason" => reason)
                 .absolute(0);
         }
-        for metric in [RECONNECTS, THROTTLED, QUEUE_FULL, RECEIPTS_DEFERRED] {
+        for metric in [
+            RECONNECTS,
+            THROTTLED,
+            QUEUE_FULL,
+            RECEIPTS_DEFERRED,
+            RECEIPTS_MISSING,
+            RECEIPT_WATCH_DROPPED,
+        ] {
             metrics::counter!(metric, "smsc" => name.clone()).absolute(0);
         }
         for state in ["DELIVRD", "UNDELIV", "EXPIRED", "REJECTD"] {
@@ -227,6 +234,14 @@ fn describe() {
     describe_histogram!(
         RECEIPT_DELAY,
         "Time from submit_sm_resp to the delivery receipt, by SMSC"
+    );
+    describe_counter!(
+        RECEIPTS_MISSING,
+        "Message parts without a final receipt query_after_s after their submit, and no final query_sm answer either, by SMSC"
+    );
+    describe_counter!(
+        RECEIPT_WATCH_DROPPED,
+        "Message parts forgotten by the query_sm watch list because it was full, by SMSC"
     );
     describe_gauge!(QUEUE_DEPTH, "Messages waiting in the send queue");
     describe_gauge!(QUEUE_CAPACITY, "Capacity of the send queue");

@@ -41,6 +41,11 @@ pub const RECEIPTS: &str = "otpgate_smpp_receipts_total";
 /// deliver_sm answered ESME_RX_T_APPN because the receipt could not be recorded.
 pub const RECEIPTS_DEFERRED: &str = "otpgate_smpp_receipts_deferred_total";
 pub const RECEIPT_DELAY: &str = "otpgate_smpp_receipt_delay_seconds";
+/// Parts given up without a final state: no receipt within `query_after_s` and no final
+/// query_sm answer.
+pub const RECEIPTS_MISSING: &str = "otpgate_smpp_receipts_missing_total";
+/// Parts no longer watched for query_sm because the watch list was full.
+pub const RECEIPT_WATCH_DROPPED: &str = "otpgate_smpp_receipt_watch_dropped_total";
 pub const SMS_PARTS: &str = "otpgate_sms_parts_total";
 pub const QUEUE_DEPTH: &str = "otpgate_queue_depth";
 pub const QUEUE_CAPACITY: &str = "otpgate_queue_capacity";

@@ -18,7 +18,7 @@ use std::time::Duration;
 use otpgate::logging::{self, LogFormat};
 
 use otpgate::serve;
-use otpgate_loadtest::sim::{self, SimConfig};
+use otpgate_sim::{self as sim, SimConfig};
 use receiver::Receiver;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use otpgate::dispatch::{DeliverySink, DeliveryUpdate, Dispatcher, OutboundSms};
 use otpgate::smpp::{EngineSettings, SmscConfig};
-use otpgate_loadtest::sim::{self, SimConfig, SimHandle};
+use otpgate_sim::{self as sim, SimConfig, SimHandle};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 

@@ -12,7 +12,7 @@ use otpgate_loadtest::load::http::{self, HttpLoad, HttpMode};
 use otpgate_loadtest::load::simwatch::SimWatch;
 use otpgate_loadtest::load::smpp::{self, SmppLoad};
 use otpgate_loadtest::load::{Bounds, Pace};
-use otpgate_loadtest::sim::duration::parse_duration;
+use otpgate_sim::duration::parse_duration;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Mode {

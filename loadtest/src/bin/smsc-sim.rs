@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use otpgate_loadtest::sim::duration::parse_duration;
-use otpgate_loadtest::sim::{
-    self, AccountConfig, Latency, MessageIdFormat, ReceiptCarrier, ReceiptMix, SimConfig,
+use otpgate_sim::duration::parse_duration;
+use otpgate_sim::{
+    self as sim, AccountConfig, Latency, MessageIdFormat, QuerySmMode, ReceiptCarrier, ReceiptMix,
+    SimConfig,
 };
 use tokio::net::TcpListener;
 
@@ -70,6 +71,10 @@ struct Args {
     /// Where receipts carry id and state: text, tlv or both.
     #[arg(long, env = "SMSC_SIM_RECEIPT_CARRIER")]
     receipt_carrier: Option<ReceiptCarrier>,
+    /// query_sm: answer (with the message's state, the outcome its receipt has or would
+    /// have) or refuse (generic_nack ESME_RINVCMDID, the default).
+    #[arg(long, env = "SMSC_SIM_QUERY_SM")]
+    query_sm: Option<QuerySmMode>,
     /// Message ids: hex, decimal or mixed (hex in submit_sm_resp, decimal in receipt text).
     #[arg(long, env = "SMSC_SIM_MESSAGE_ID")]
     message_id: Option<MessageIdFormat>,
@@ -163,6 +168,7 @@ fn build_config(a: &Args) -> Result<SimConfig> {
     }
     b.receipts.carrier = a.receipt_carrier.unwrap_or(b.receipts.carrier);
     b.message_id = a.message_id.unwrap_or(b.message_id);
+    b.query_sm = a.query_sm.unwrap_or(b.query_sm);
     c.enquire_interval = a.enquire_interval.or(c.enquire_interval);
     if a.capture.is_some() {
         c.capture = a.capture.clone();

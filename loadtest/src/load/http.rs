@@ -294,7 +294,7 @@ async fn wait_pin(ctx: &Ctx, sim: &str, phone: &str, since_ms: u64) -> Option<St
             .ok()?;
         let (status, body) = send(ctx, req).await;
         if status == "200" {
-            let msgs: Vec<crate::sim::ReceivedMessage> =
+            let msgs: Vec<otpgate_sim::ReceivedMessage> =
                 serde_json::from_slice(&body).unwrap_or_default();
             if let Some(m) = msgs.iter().rev().find(|m| m.received_at_ms + 1 >= since_ms) {
                 return extract_pin(&m.text);

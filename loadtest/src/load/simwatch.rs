@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::target::loopback_url;
 use super::LoadError;
-use crate::sim::CountersSnapshot;
+use otpgate_sim::CountersSnapshot;
 
 /// Time between two samples.
 const INTERVAL: Duration = Duration::from_millis(100);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use otpgate_codec::framing::{Frame, SmppCodec};
 use otpgate_codec::pdu::{Address, Bind, Body, CommandStatus, Pdu, ShortMessage, SubmitSm};
-use otpgate_loadtest::sim::{self, SimConfig, SimHandle};
+use otpgate_sim::{self as sim, SimConfig, SimHandle};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::Framed;

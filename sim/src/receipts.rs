@@ -15,19 +15,12 @@ use tokio::time::Instant;
 
 use super::config::{MessageIdFormat, ReceiptCarrier, ReceiptStat};
 use super::ids::{decimal_id, hex_id, receipt_date_now};
-use super::state::{Outbound, Shared};
+use super::state::{Outbound, ScheduledReceipt, Shared};
 
 /// At most this many receipts wait at once; more are dropped and counted.
 pub const MAX_PENDING_RECEIPTS: usize = 1_000_000;
 /// A receipt nobody could take is offered again after this long.
 const RETRY_AFTER: Duration = Duration::from_millis(200);
-
-/// A receipt waiting for its time.
-pub struct ScheduledReceipt {
-    pub due: Instant,
-    pub system_id: String,
-    pub deliver: DeliverSm,
-}
 
 /// Whether registered_delivery asks for a receipt with this outcome.
 pub fn wanted(registered_delivery: u8, stat: ReceiptStat) -> bool {

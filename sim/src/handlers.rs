@@ -1,5 +1,6 @@
 //! How a session answers each command: binds with credential checks, submit_sm through window,
-//! TPS and error injection to submit_sm_resp (and a scheduled receipt), the rest.
+//! TPS and error injection to submit_sm_resp (and a scheduled receipt), query_sm (in `query`),
+//! the rest.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -12,12 +13,13 @@ use otpgate_codec::pdu::{
 use rand::Rng;
 use tokio::time::Instant;
 
-use super::config::MessageIdFormat;
+use super::config::{MessageIdFormat, QuerySmMode};
 use super::counters::Counters;
 use super::ids::{decimal_id, hex_id, receipt_date_now};
 use super::messages::Part;
-use super::receipts::{self, ScheduledReceipt};
+use super::receipts;
 use super::session::{BindKind, Delayed, Flow, Session};
+use super::state::ScheduledReceipt;
 use super::text::decode_part;
 
 fn answer(sequence_number: u32, status: CommandStatus, body: Body) -> Pdu {
@@ -62,6 +64,7 @@ impl Session {
             Body::BindReceiver(b) => self.bind(seq, BindKind::Receiver, b).await,
             Body::BindTransceiver(b) => self.bind(seq, BindKind::Transceiver, b).await,
             Body::SubmitSm(sm) => self.submit(seq, sm).await,
+            Body::QuerySm(q) => self.query(seq, q).await,
             Body::EnquireLink => {
                 Counters::inc(&self.shared.counters.enquire_links);
                 self.write(Pdu::new(seq, Body::EnquireLinkResp)).await
@@ -188,8 +191,15 @@ impl Session {
             MessageIdFormat::Hex | MessageIdFormat::Mixed => hex_id(n),
         };
         Counters::inc(&c.parts);
-        if b.receipts.enabled && sm.registered_delivery & 0x03 != 0 {
-            let stat = b.receipts.mix.sample(&mut self.rng);
+        let receipt = b.receipts.enabled && sm.registered_delivery & 0x03 != 0;
+        let answers_queries = b.query_sm == QuerySmMode::Answer;
+        // One outcome per part: its receipt's and its query_sm answer's.
+        let stat = (receipt || answers_queries).then(|| b.receipts.mix.sample(&mut self.rng));
+        if let (Some(stat), true) = (stat, answers_queries) {
+            let source = sm.source.addr.to_str_lossy().into_owned();
+            self.shared.states.insert(n, stat, source);
+        }
+        if let (Some(stat), true) = (stat, receipt) {
             if receipts::wanted(sm.registered_delivery, stat) {
                 let deliver = receipts::build(
                     &sm,

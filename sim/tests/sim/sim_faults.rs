@@ -1,14 +1,14 @@
 //! Simulator fault behaviour over real TCP: window, TPS, error injection, hang, disconnects,
 //! latency, graceful shutdown.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
 use common::{sms, start, Client, Kind};
 use futures::SinkExt;
 use otpgate_codec::pdu::{Body, CommandStatus, Pdu};
-use otpgate_loadtest::sim::{Latency, SimConfig};
+use otpgate_sim::{Latency, SimConfig};
 
 #[tokio::test]
 async fn window_violation_answered_msgqful_and_counted() {

@@ -66,6 +66,8 @@ counters! {
     receipts_acked,
     /// Receipts dropped because the pending queue was full.
     receipts_dropped,
+    /// query_sm received (whatever the answer).
+    query_sm,
     /// enquire_link received from clients.
     enquire_links,
     /// enquire_link sent by the simulator.

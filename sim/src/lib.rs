@@ -1,10 +1,12 @@
-//! The SMSC simulator as a library: [`spawn`] it on a bound listener, drive and observe it
-//! through its [`SimHandle`].
+//! otpgate-sim: the SMPP 3.4 SMSC simulator as a library: [`spawn`] it on a bound listener,
+//! drive and observe it through its [`SimHandle`]. otpgate embeds it, its tests drive it, and
+//! otpgate-loadtest wraps it in the `smsc-sim` command.
 //!
 //! Layout:
 //! - [`config`]: [`SimConfig`], accounts and per-account [`Behaviour`] (serde).
 //! - `listener`: accept loop; `session` + `handlers`: one task per connection.
 //! - `receipts`: delivery receipts built on submit and sent after their delay.
+//! - `query`: query_sm answered from the state of each accepted part.
 //! - [`messages`]: reassembly into [`ReceivedMessage`]s, the bounded log, duplicates.
 //! - [`counters`]: atomics and their [`CountersSnapshot`].
 //! - `capture`: optional JSON-lines capture; `http`: `GET /counters` and `GET /messages`.
@@ -21,6 +23,7 @@ mod handlers;
 mod http;
 mod ids;
 mod listener;
+mod query;
 mod receipt_mix;
 mod receipts;
 mod session;
@@ -38,8 +41,8 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 pub use config::{
-    AccountConfig, Behaviour, Latency, MessageIdFormat, ReceiptCarrier, ReceiptConfig, ReceiptMix,
-    ReceiptStat, SimConfig,
+    AccountConfig, Behaviour, Latency, MessageIdFormat, QuerySmMode, ReceiptCarrier, ReceiptConfig,
+    ReceiptMix, ReceiptStat, SimConfig,
 };
 pub use counters::CountersSnapshot;
 pub use messages::ReceivedMessage;

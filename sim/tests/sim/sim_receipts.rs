@@ -1,14 +1,14 @@
 //! Delivery receipts over real TCP: delay, state mix, id formats, text and TLV carriers,
 //! routing to a receiver of the same account; the HTTP counters endpoint and capture file.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
 use common::{sms, start, Client, Kind};
 use futures::SinkExt;
 use otpgate_codec::pdu::{Body, DeliverSmResp, Pdu, Tlv, TlvList};
-use otpgate_loadtest::sim::{
+use otpgate_sim::{
     CountersSnapshot, Latency, MessageIdFormat, ReceiptCarrier, ReceiptStat, SimConfig,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,7 +17,7 @@ fn config(format: MessageIdFormat, carrier: ReceiptCarrier, stat: ReceiptStat) -
     let mut c = SimConfig::default();
     c.behaviour.message_id = format;
     c.behaviour.receipts.carrier = carrier;
-    c.behaviour.receipts.mix = otpgate_loadtest::sim::ReceiptMix::only(stat);
+    c.behaviour.receipts.mix = otpgate_sim::ReceiptMix::only(stat);
     c.behaviour.receipts.delay = Latency::Fixed {
         value: Duration::from_millis(150),
     };
@@ -175,11 +175,11 @@ async fn counters_and_messages_over_http_and_capture_file() {
         serde_json::from_str(&http_get(http_addr, "/counters").await).unwrap();
     assert_eq!(counters, sim.counters());
     assert_eq!((counters.submit_sm, counters.messages), (1, 1));
-    let msgs: Vec<otpgate_loadtest::sim::ReceivedMessage> =
+    let msgs: Vec<otpgate_sim::ReceivedMessage> =
         serde_json::from_str(&http_get(http_addr, "/messages?to=%2B447700900042").await).unwrap();
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].text, "Your verification code is 987654");
-    let none: Vec<otpgate_loadtest::sim::ReceivedMessage> =
+    let none: Vec<otpgate_sim::ReceivedMessage> =
         serde_json::from_str(&http_get(http_addr, "/messages?to=1").await).unwrap();
     assert!(none.is_empty());
 

@@ -103,6 +103,8 @@ pub struct Behaviour {
     pub disconnect_every: Option<Duration>,
     pub receipts: ReceiptConfig,
     pub message_id: MessageIdFormat,
+    /// How query_sm is answered.
+    pub query_sm: QuerySmMode,
 }
 
 impl Default for Behaviour {
@@ -117,6 +119,7 @@ impl Default for Behaviour {
             disconnect_every: None,
             receipts: ReceiptConfig::default(),
             message_id: MessageIdFormat::Hex,
+            query_sm: QuerySmMode::Refuse,
         }
     }
 }
@@ -165,6 +168,30 @@ impl FromStr for ReceiptCarrier {
             "tlv" => Ok(Self::Tlv),
             "both" => Ok(Self::Both),
             _ => Err(format!("receipt carrier {s:?}: expected text, tlv or both")),
+        }
+    }
+}
+
+/// How query_sm is answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuerySmMode {
+    /// generic_nack ESME_RINVCMDID, as an SMSC without query_sm does.
+    #[default]
+    Refuse,
+    /// query_sm_resp with the message's state: the outcome its receipt has (or would have,
+    /// when receipts are off or not asked for); ESME_RQUERYFAIL for an unknown id or a
+    /// source address other than the submit_sm's.
+    Answer,
+}
+
+impl FromStr for QuerySmMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "refuse" => Ok(Self::Refuse),
+            "answer" => Ok(Self::Answer),
+            _ => Err(format!("query_sm mode {s:?}: expected answer or refuse")),
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Simulator over real TCP: binds, submit_sm answers, message ids, reassembly, counters.
 
-mod common;
+use crate::common;
 
 use common::{sms, start, Client, Kind};
 use otpgate_codec::pdu::{Body, CommandStatus, ShortMessage, SubmitSm};
-use otpgate_loadtest::sim::{AccountConfig, MessageIdFormat, SimConfig};
+use otpgate_sim::{AccountConfig, MessageIdFormat, SimConfig};
 
 #[tokio::test]
 async fn binds_check_credentials() {

@@ -16,8 +16,16 @@ use super::config::{AccountConfig, Behaviour, SimConfig};
 use super::counters::Counters;
 use super::ids::IdGenerator;
 use super::messages::MessageLog;
-use super::receipts::ScheduledReceipt;
+use super::query::MessageStates;
 use super::timer::PreciseTimer;
+
+/// A receipt waiting for its time: sent by the handlers, held by the receipt scheduler
+/// (`receipts`), which hands it back to a session through [`Shared`].
+pub struct ScheduledReceipt {
+    pub due: tokio::time::Instant,
+    pub system_id: String,
+    pub deliver: DeliverSm,
+}
 
 /// An account as sessions see it: credentials, behaviour and the TPS bucket its sessions share.
 #[derive(Debug)]
@@ -153,6 +161,8 @@ pub struct Shared {
     pub counters: Counters,
     pub ids: IdGenerator,
     pub messages: MessageLog,
+    /// Outcome of each accepted part, for query_sm.
+    pub states: MessageStates,
     pub hang: AtomicBool,
     pub kick: watch::Sender<u64>,
     pub registry: Registry,
@@ -176,6 +186,7 @@ impl Shared {
         let (kick, _) = watch::channel(0);
         Self {
             messages: MessageLog::new(config.message_log_capacity),
+            states: MessageStates::new(config.message_log_capacity),
             default_behaviour: RwLock::new(config.behaviour.clone()),
             config,
             accounts: RwLock::new(accounts),
