@@ -9,7 +9,7 @@ use otpgate_codec::text::{
     DecodedText, Encoding, EncodingChoice, NationalLanguage, SplitMessage, SplitOptions, TextError,
 };
 
-const FIXTURE: &str = include_str!("fixtures/national_tables_aosp.txt");
+const FIXTURE: &str = include_str!("../fixtures/national_tables_aosp.txt");
 
 /// (language, locking?, septet, character) for every entry of the fixture.
 fn fixture_entries() -> Vec<(NationalLanguage, bool, u8, char)> {

@@ -199,7 +199,7 @@ fn a_repeated_key_ends_the_value_before_it() {
         parse_receipt_text(minimized),
         Err(otpgate_codec::dlr::ReceiptError::MissingField("id"))
     );
-    let original = include_bytes!("fuzz_inputs/text-receipt-repeated-key.bin");
+    let original = include_bytes!("../fuzz_inputs/text-receipt-repeated-key.bin");
     receipt_property(&original[1..]);
     // The first value still wins, and the repeat ends the value before it.
     let r = parse_receipt_text(b"id:abc stat:DELIVRD id:zzz err:001 stat:UNDELIV").unwrap();
