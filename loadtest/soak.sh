@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Longer run of otpgate's reliability suite (tests/reliability_*.rs), by hand.
+# Longer run of otpgate's reliability suite (tests/reliability/ and tests/smpp/reliability_links.rs),
+# by hand.
 #
 #   loadtest/soak.sh            # the by-hand sizes (OTPGATE_FAULT_SCALE=full)
 #   loadtest/soak.sh 3          # three times the CI sizes
@@ -13,16 +14,19 @@ scale="${1:-full}"
 only="${2:-}"
 cd "$(dirname "$0")/.."
 
-tests=(--test reliability_links --test reliability_front --test reliability_process)
-if [[ -n "$only" ]]; then
-    tests=(--test "reliability_${only}")
-fi
+# Each file is a module of its area's test binary: a filter on its name picks its tests.
+case "$only" in
+    "") tests=(--test smpp --test reliability -- reliability_) ;;
+    links) tests=(--test smpp -- reliability_links::) ;;
+    front | process) tests=(--test reliability -- "reliability_${only}::") ;;
+    *) echo "unknown part $only: links | front | process" >&2; exit 2 ;;
+esac
 
 log="$(mktemp -t otpgate-soak.XXXXXX)"
 trap 'rm -f "$log"' EXIT
 echo "reliability suite at OTPGATE_FAULT_SCALE=$scale (log: $log)"
 status=0
-OTPGATE_FAULT_SCALE="$scale" cargo test --no-fail-fast -p otpgate "${tests[@]}" -- --nocapture --test-threads 1 \
+OTPGATE_FAULT_SCALE="$scale" cargo test --no-fail-fast -p otpgate "${tests[@]}" --nocapture --test-threads 1 \
     >"$log" 2>&1 || status=$?
 grep -oE '(disconnects|throttling|hung SMSC|refused bind|outage|queue full|hanging callback receiver|SIGTERM|RSS): .*|stopped in [0-9.]+ s' "$log" || true
 grep -E '^(test result|failures:|thread .* panicked)' "$log" || true

@@ -1,4 +1,5 @@
-# The official sms.cx Python client, for tests/sdk_smscx.rs (which runs it when this is set).
+# The official sms.cx Python client, for tests/api/sdk_smscx.rs (ignored unless asked for; it
+# fails when OTPGATE_SDK_PYTHON is not set).
 venv="$CI_CACHE/sdk-venv"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check smscx-client pytest

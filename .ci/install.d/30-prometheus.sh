@@ -1,5 +1,6 @@
-# promtool (Debian's prometheus package), for tests/observability_*.rs (which run it when
-# OTPGATE_PROMTOOL is set) and .ci/after.d/30-prometheus.sh. The package's service is not
+# promtool (Debian's prometheus package), for the promtool tests of tests/observability/
+# (ignored unless asked for; they fail when OTPGATE_PROMTOOL is not set) and
+# .ci/after.d/30-prometheus.sh. The package's service is not
 # started in a container (policy-rc.d); where it is, it is stopped and disabled: CI needs the
 # tool only.
 if ! command -v promtool >/dev/null 2>&1; then

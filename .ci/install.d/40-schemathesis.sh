@@ -1,4 +1,4 @@
-# schemathesis (PyPI), for tests/hostile_schemathesis.rs: property-based requests generated from
+# schemathesis (PyPI), for tests/security/hostile_schemathesis.rs: property-based requests generated from
 # /openapi.json against the running server. Exports OTPGATE_SCHEMATHESIS (the CLI's path).
 st_venv="$CI_CACHE/schemathesis-venv"
 [ -x "$st_venv/bin/python" ] || python3 -m venv "$st_venv"

@@ -1,0 +1,17 @@
+//! The HTTP API and the process around it: OTP lifecycle, errors, limits, logs, operations
+//! endpoints, resend, callbacks, the command-line tools, `serve` end to end,
+//! and the official sms.cx Python client against it.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod callbacks_delivery;
+mod cli_tools;
+mod e2e_serve;
+mod http_api;
+mod http_errors;
+mod http_limits;
+mod http_logs;
+mod http_ops;
+mod http_resend;
+mod sdk_smscx;

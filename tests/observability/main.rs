@@ -1,0 +1,10 @@
+//! Metrics, logs and the monitoring configuration after one run of real traffic
+//! (`support::traffic`), which installs the global JSON log capture of this binary: every log
+//! line of the process is in it, so tests that log must not join this binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod observability_config;
+mod observability_logs;
+mod observability_stack;

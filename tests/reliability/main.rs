@@ -1,0 +1,9 @@
+//! Faults seen from the HTTP front and from the process: refused binds, SMSC outage, full
+//! queue, hanging callback receivers, SIGTERM with a full queue, resident memory over a run.
+//! Sizes follow `OTPGATE_FAULT_SCALE` (see `support::stack`).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod reliability_front;
+mod reliability_process;

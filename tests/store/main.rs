@@ -1,0 +1,10 @@
+//! The OTP stores: one contract suite against memory, Redis and Redis Cluster, two nodes on
+//! one Redis, and the store gauges of a scrape. `observability_store_gauges` is the only test
+//! here with an HTTP server on the memory store: the gauges are global to the process.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod observability_store_gauges;
+mod redis_nodes;
+mod store_contract;

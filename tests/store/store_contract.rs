@@ -1,0 +1,461 @@
+//! The `Store` contract: one suite of cases, run against the in-memory store, a single Redis
+//! (`OTPGATE_REDIS_URL`) and a Redis Cluster (`OTPGATE_REDIS_CLUSTER_NODES`).
+
+use std::time::Duration;
+
+use crate::support::store::{record, Fixture};
+use bytes::Bytes;
+use otpgate::config::AbuseConfig;
+use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus};
+use otpgate::otp::phone::Phone;
+use otpgate::otp::pin::PinHash;
+use otpgate::otp::store::{
+    CancelError, DeliveryChange, IdemKey, IdemReply, IdemReserve, NumberLimit, ResendError,
+    VerifyError,
+};
+
+const RIGHT: PinHash = PinHash([7; 16]);
+const WRONG: PinHash = PinHash([8; 16]);
+
+async fn new_otp(f: &Fixture, phone: u64, max_attempts: u8) -> (OtpId, u32) {
+    let now = f.clock.unix_secs();
+    let id = OtpId::random();
+    f.store
+        .insert(id, record(phone, now, 600, max_attempts, 7))
+        .await
+        .unwrap();
+    (id, now)
+}
+
+async fn insert_get_and_duplicate(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345678, 5).await;
+    let r = f.store.get(&id).await.unwrap().expect("stored");
+    assert_eq!(r.phone, 33612345678);
+    assert_eq!(r.status, OtpStatus::Pending);
+    assert_eq!(r.expires(), now + 600);
+    let dup = f.store.insert(id, record(1, now, 600, 5, 1)).await;
+    assert_eq!(dup, Err(otpgate::otp::store::StoreError::Duplicate));
+    assert!(f.store.get(&OtpId::random()).await.unwrap().is_none());
+    assert_eq!(
+        f.store.latest_for_phone(33612345678).await.unwrap(),
+        Some(id)
+    );
+    let (id2, _) = new_otp(&f, 33612345678, 5).await;
+    assert_eq!(
+        f.store.latest_for_phone(33612345678).await.unwrap(),
+        Some(id2)
+    );
+    assert_eq!(f.store.latest_for_phone(33699999999).await.unwrap(), None);
+    let removed = f.store.remove(&id2).await.unwrap().expect("removed");
+    assert_eq!(removed.phone, 33612345678);
+    assert!(f.store.get(&id2).await.unwrap().is_none());
+    assert_eq!(f.store.latest_for_phone(33612345678).await.unwrap(), None);
+}
+
+async fn refuses_beyond_max_live_until_one_leaves(f: Fixture) {
+    let now = f.clock.unix_secs();
+    let mut first = None;
+    for i in 0..crate::support::store::MAX_LIVE as u64 {
+        let id = OtpId::random();
+        f.store
+            .insert(id, record(33_700_000_000 + i, now, 600, 5, 7))
+            .await
+            .unwrap();
+        first.get_or_insert(id);
+    }
+    let over = f
+        .store
+        .insert(OtpId::random(), record(33_710_000_000, now, 600, 5, 7))
+        .await;
+    assert_eq!(
+        over,
+        Err(otpgate::otp::store::StoreError::Full(
+            crate::support::store::MAX_LIVE
+        ))
+    );
+    let first = first.expect("inserted");
+    assert!(f.store.remove(&first).await.unwrap().is_some());
+    f.store
+        .insert(OtpId::random(), record(33_710_000_000, now, 600, 5, 7))
+        .await
+        .unwrap();
+}
+
+async fn verify_succeeds_once(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345670, 5).await;
+    let r = f.store.verify(&id, &RIGHT, now + 1).await.unwrap().unwrap();
+    assert_eq!(r.status, OtpStatus::Verified);
+    assert_eq!(r.status_at, 1);
+    let again = f.store.verify(&id, &RIGHT, now + 2).await.unwrap();
+    assert_eq!(again.unwrap_err(), VerifyError::AlreadyVerified);
+    assert_eq!(
+        f.changes.of(id),
+        vec![(OtpStatus::Verified, DeliveryStatus::Queued)]
+    );
+    let missing = f.store.verify(&OtpId::random(), &RIGHT, now).await.unwrap();
+    assert_eq!(missing.unwrap_err(), VerifyError::NotFound);
+}
+
+async fn wrong_pins_use_attempts_then_fail(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345671, 3).await;
+    let v = |pin| {
+        let store = f.store.clone();
+        async move { store.verify(&id, &pin, now).await.unwrap() }
+    };
+    assert_eq!(
+        v(WRONG).await.unwrap_err(),
+        VerifyError::WrongPin { remaining: 2 }
+    );
+    assert_eq!(
+        v(WRONG).await.unwrap_err(),
+        VerifyError::WrongPin { remaining: 1 }
+    );
+    assert_eq!(v(WRONG).await.unwrap_err(), VerifyError::LastAttemptFailed);
+    assert_eq!(v(RIGHT).await.unwrap_err(), VerifyError::AlreadyFailed);
+    let r = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!((r.status, r.attempts), (OtpStatus::Failed, 3));
+    assert_eq!(
+        f.changes.of(id),
+        vec![(OtpStatus::Failed, DeliveryStatus::Queued)]
+    );
+}
+
+async fn expired_otp_does_not_verify(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345672, 5).await;
+    let v = f.store.verify(&id, &RIGHT, now + 600).await.unwrap();
+    assert_eq!(v.unwrap_err(), VerifyError::Expired);
+    assert_eq!(
+        f.store.get(&id).await.unwrap().unwrap().status,
+        OtpStatus::Expired
+    );
+    assert_eq!(
+        f.changes.of(id),
+        vec![(OtpStatus::Expired, DeliveryStatus::Queued)]
+    );
+    let c = f.store.cancel(&id, now + 601).await.unwrap();
+    assert_eq!(c.unwrap_err(), CancelError::NotPending);
+}
+
+async fn cancel_rules(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345673, 5).await;
+    let r = f.store.cancel(&id, now).await.unwrap().unwrap();
+    assert_eq!(r.status, OtpStatus::Cancelled);
+    let again = f.store.cancel(&id, now).await.unwrap();
+    assert_eq!(again.unwrap_err(), CancelError::AlreadyCancelled);
+    let v = f.store.verify(&id, &RIGHT, now).await.unwrap();
+    assert_eq!(v.unwrap_err(), VerifyError::Cancelled);
+    let (done, _) = new_otp(&f, 33612345673, 5).await;
+    f.store.verify(&done, &RIGHT, now).await.unwrap().unwrap();
+    let c = f.store.cancel(&done, now).await.unwrap();
+    assert_eq!(c.unwrap_err(), CancelError::NotPending);
+    let c = f.store.cancel(&OtpId::random(), now).await.unwrap();
+    assert_eq!(c.unwrap_err(), CancelError::NotFound);
+}
+
+async fn delivery_updates_and_receipt_index(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345674, 5).await;
+    let sub = DeliveryChange::Submitted {
+        smsc: "sim".into(),
+        message_ids: vec!["00ff".into(), "1A2B".into()],
+    };
+    let r = f
+        .store
+        .apply_delivery(&id, sub, now + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.delivery, DeliveryStatus::Sent);
+    assert_eq!(r.sent_at(), Some(1));
+    // indexed under the canonical form (lowercase, no leading zeros)
+    assert_eq!(f.store.find_by_message_id("ff").await.unwrap(), Some(id));
+    assert_eq!(f.store.find_by_message_id("1a2b").await.unwrap(), Some(id));
+    assert_eq!(f.store.find_by_message_id("ffff").await.unwrap(), None);
+    let undelivered = DeliveryChange::Status {
+        status: DeliveryStatus::Undelivered,
+        smsc: None,
+        error: Some("receipt err: 001".into()),
+    };
+    f.store
+        .apply_delivery(&id, undelivered, now + 2)
+        .await
+        .unwrap();
+    // a later DELIVERED part does not hide the failed one
+    let delivered = DeliveryChange::Status {
+        status: DeliveryStatus::Delivered,
+        smsc: None,
+        error: None,
+    };
+    let r = f
+        .store
+        .apply_delivery(&id, delivered, now + 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.delivery, DeliveryStatus::Undelivered);
+    assert_eq!(
+        r.extra.as_deref().and_then(|e| e.smpp_error.as_deref()),
+        Some("receipt err: 001")
+    );
+    assert_eq!(
+        f.changes.of(id),
+        vec![
+            (OtpStatus::Pending, DeliveryStatus::Sent),
+            (OtpStatus::Pending, DeliveryStatus::Undelivered)
+        ]
+    );
+    let gone = f
+        .store
+        .apply_delivery(
+            &OtpId::random(),
+            DeliveryChange::Status {
+                status: DeliveryStatus::Failed,
+                smsc: None,
+                error: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(gone.is_none());
+}
+
+async fn resend_replaces_pin_and_forgets_message_ids(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345675, 5).await;
+    let sub = DeliveryChange::Submitted {
+        smsc: "sim".into(),
+        message_ids: vec!["abc1".into()],
+    };
+    f.store.apply_delivery(&id, sub, now).await.unwrap();
+    let new_pin = PinHash([9; 16]);
+    let r = f
+        .store
+        .resend(&id, new_pin, 2, now + 5)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.delivery, DeliveryStatus::Queued);
+    assert_eq!(r.extra.as_deref().map(|e| e.resends), Some(1));
+    assert!(r.extra.as_deref().is_some_and(|e| e.message_ids.is_empty()));
+    assert_eq!(f.store.find_by_message_id("abc1").await.unwrap(), None);
+    f.store
+        .resend(&id, new_pin, 2, now + 6)
+        .await
+        .unwrap()
+        .unwrap();
+    let limit = f.store.resend(&id, new_pin, 2, now + 7).await.unwrap();
+    assert_eq!(limit.unwrap_err(), ResendError::Limit);
+    let old = f.store.verify(&id, &RIGHT, now + 8).await.unwrap();
+    assert_eq!(old.unwrap_err(), VerifyError::WrongPin { remaining: 4 });
+    f.store
+        .verify(&id, &new_pin, now + 9)
+        .await
+        .unwrap()
+        .unwrap();
+    let done = f.store.resend(&id, new_pin, 5, now + 10).await.unwrap();
+    assert_eq!(
+        done.unwrap_err(),
+        ResendError::NotPending(OtpStatus::Verified)
+    );
+    let missing = f
+        .store
+        .resend(&OtpId::random(), new_pin, 5, now)
+        .await
+        .unwrap();
+    assert_eq!(missing.unwrap_err(), ResendError::NotFound);
+}
+
+async fn number_limit_slides(f: Fixture) {
+    let t0 = f.clock.unix_secs();
+    let t0 = t0 - t0 % 600; // a window start
+    for i in 0..3 {
+        let v = f
+            .store
+            .hit_number_limit(33612345676, 3, 600, t0 + i)
+            .await
+            .unwrap();
+        assert_eq!(v, NumberLimit::Allowed, "create {i}");
+    }
+    let v = f
+        .store
+        .hit_number_limit(33612345676, 3, 600, t0 + 10)
+        .await
+        .unwrap();
+    let NumberLimit::Limited { retry_after } = v else {
+        panic!("fourth create allowed");
+    };
+    assert!(retry_after >= Duration::from_secs(590), "{retry_after:?}");
+    let other = f
+        .store
+        .hit_number_limit(33612345677, 3, 600, t0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(other, NumberLimit::Allowed);
+    let off = f
+        .store
+        .hit_number_limit(33612345676, 0, 600, t0 + 10)
+        .await
+        .unwrap();
+    assert_eq!(off, NumberLimit::Allowed);
+    let later = t0 + 10 + u32::try_from(retry_after.as_secs()).unwrap();
+    let v = f
+        .store
+        .hit_number_limit(33612345676, 3, 600, later)
+        .await
+        .unwrap();
+    assert_eq!(v, NumberLimit::Allowed, "at the advertised time");
+}
+
+async fn idempotency_keys(f: Fixture) {
+    let now = f.clock.unix_secs();
+    let k = IdemKey {
+        tenant: 1,
+        key: "order-{42}".into(),
+    };
+    let reserve = |fp: u8| {
+        let (store, k) = (f.store.clone(), k.clone());
+        async move { store.idempotency_reserve(&k, [fp; 32], now).await.unwrap() }
+    };
+    assert_eq!(reserve(1).await, IdemReserve::Reserved);
+    assert_eq!(reserve(1).await, IdemReserve::InFlight);
+    assert_eq!(reserve(2).await, IdemReserve::Conflict);
+    let other_tenant = IdemKey {
+        tenant: 2,
+        ..k.clone()
+    };
+    let r = f
+        .store
+        .idempotency_reserve(&other_tenant, [2; 32], now)
+        .await
+        .unwrap();
+    assert_eq!(r, IdemReserve::Reserved);
+    let reply = IdemReply {
+        status: 201,
+        body: Bytes::from_static(b"{\"otpId\":\"x\"}"),
+    };
+    f.store
+        .idempotency_complete(&k, reply.clone(), now, 3600)
+        .await
+        .unwrap();
+    f.store.idempotency_release(&k).await.unwrap(); // a completed key is kept
+    assert_eq!(reserve(1).await, IdemReserve::Replay(reply));
+    f.store.idempotency_release(&other_tenant).await.unwrap();
+    let r = f
+        .store
+        .idempotency_reserve(&other_tenant, [3; 32], now)
+        .await
+        .unwrap();
+    assert_eq!(r, IdemReserve::Reserved, "a released key is free again");
+}
+
+async fn concurrent_verifies_succeed_once(f: Fixture) {
+    for round in 0..20u64 {
+        let (id, now) = new_otp(&f, 33600000000 + round, 5).await;
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = f.store.clone();
+                tokio::spawn(async move { store.verify(&id, &RIGHT, now).await.unwrap() })
+            })
+            .collect();
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(e) => assert_eq!(e, VerifyError::AlreadyVerified),
+            }
+        }
+        assert_eq!(ok, 1, "round {round}");
+    }
+}
+
+async fn housekeeping_reports_expiry(f: Fixture) {
+    let now = f.clock.unix_secs();
+    let id = OtpId::random();
+    // created long enough ago to be past its expiry already
+    f.store
+        .insert(id, record(33612345679, now - 20, 10, 5, 7))
+        .await
+        .unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(f.store.clone().housekeeping(Box::pin(async move {
+        let _ = stop_rx.await;
+    })));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while f.changes.of(id).is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = stop_tx.send(());
+    task.await.unwrap();
+    assert_eq!(
+        f.changes.of(id),
+        vec![(OtpStatus::Expired, DeliveryStatus::Queued)]
+    );
+    assert_eq!(
+        f.store.get(&id).await.unwrap().unwrap().status,
+        OtpStatus::Expired
+    );
+}
+
+async fn pumping_guard(f: Fixture) {
+    let mut cfg = AbuseConfig {
+        prefix_digits: 2,
+        prefix_limit: 3,
+        ..AbuseConfig::default()
+    };
+    cfg.country_daily_caps.insert("DE".into(), 2);
+    let g = f.guard(cfg);
+    let now = f.clock.unix_secs();
+    let fr = |n: u64| Phone::stored(n, *b"FR");
+    for i in 0..3 {
+        assert_eq!(g.admit(&fr(33612345600 + i), now).await.unwrap(), Ok(()));
+    }
+    let e = g.admit(&fr(33612345699), now).await.unwrap().unwrap_err();
+    assert_eq!(e.reason(), "prefix_velocity");
+    assert_eq!(g.admit(&fr(33712345600), now).await.unwrap(), Ok(()));
+    let de = |n: u64| Phone::stored(n, *b"DE");
+    assert_eq!(g.admit(&de(4915112345678), now).await.unwrap(), Ok(()));
+    assert_eq!(g.admit(&de(4916112345678), now).await.unwrap(), Ok(()));
+    let e = g.admit(&de(4917112345678), now).await.unwrap().unwrap_err();
+    assert_eq!(e.reason(), "country_daily_cap");
+    g.verified(&fr(33612345600), now).await.unwrap();
+}
+
+macro_rules! suite {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(crate::support::store::memory()).await;
+            })*
+        }
+        mod redis {
+            $(#[tokio::test]
+            #[ignore = "needs redis-server (OTPGATE_REDIS_URL, set by .ci/install.d/50-redis.sh)"]
+            async fn $case() {
+                super::$case(crate::support::store::redis(stringify!($case)).await).await;
+            })*
+        }
+        mod redis_cluster {
+            $(#[tokio::test]
+            #[ignore = "needs a Redis Cluster (OTPGATE_REDIS_CLUSTER_NODES, set by .ci/install.d/51-redis-cluster.sh)"]
+            async fn $case() {
+                super::$case(crate::support::store::cluster(stringify!($case)).await).await;
+            })*
+        }
+    };
+}
+
+suite!(
+    insert_get_and_duplicate,
+    refuses_beyond_max_live_until_one_leaves,
+    verify_succeeds_once,
+    wrong_pins_use_attempts_then_fail,
+    expired_otp_does_not_verify,
+    cancel_rules,
+    delivery_updates_and_receipt_index,
+    resend_replaces_pin_and_forgets_message_ids,
+    number_limit_slides,
+    idempotency_keys,
+    concurrent_verifies_succeed_once,
+    housekeeping_reports_expiry,
+    pumping_guard,
+);
