@@ -193,6 +193,16 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "http.max_header_bytes",
         "must be 8192..=1048576",
     )?;
+    check(
+        h.idle_timeout_ms > h.request_timeout_ms,
+        "http.idle_timeout_ms",
+        "must be > http.request_timeout_ms (a slow answer is not a stalled client)",
+    )?;
+    check(
+        h.max_connection_age_ms == 0 || h.max_connection_age_ms >= 1000,
+        "http.max_connection_age_ms",
+        "must be 0 (no limit) or >= 1000",
+    )?;
 
     let mut names = std::collections::HashSet::new();
     let mut tokens = std::collections::HashSet::new();
