@@ -1,14 +1,17 @@
 //! Hostile clients of the HTTP front, over real TCP on loopback: clients that pipeline
 //! requests and never read the answers, too many connections from one address, connections
-//! that never go idle.
+//! that never go idle, and `/metrics` behind its token.
 
 mod common;
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{test_config, Server};
+use common::{test_config, Server, TOKEN};
 use otpgate::config::{Config, HttpConfig};
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -107,6 +110,7 @@ const STALLED: usize = 6;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelining_clients_that_never_read_do_not_hold_the_connection_slots() {
+    install_log_capture();
     let c = config_with_http(&format!(
         "max_connections = {STALLED}\nidle_timeout_ms = 1500\nrequest_timeout_ms = 1000\n\
          header_read_timeout_ms = 1500\n"
@@ -192,6 +196,7 @@ async fn pipelining_clients_that_never_read_do_not_hold_the_connection_slots() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_per_address_cap_are_refused_other_addresses_are_served() {
+    install_log_capture();
     let s = Server::start(config_with_http(
         "max_connections_per_ip = 3\nheader_read_timeout_ms = 30000\n",
     ))
@@ -246,6 +251,7 @@ async fn connections_beyond_the_per_address_cap_are_refused_other_addresses_are_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_keep_alive_connection_is_closed_once_it_reaches_its_max_age() {
+    install_log_capture();
     let s = Server::start(config_with_http("max_connection_age_ms = 1000\n")).await;
     let mut c = TcpStream::connect(addr_of(&s)).await.unwrap();
     // One request every 100 ms: only the age limit can close it (between two requests it is
@@ -283,4 +289,161 @@ async fn a_busy_keep_alive_connection_is_closed_once_it_reaches_its_max_age() {
         started.elapsed()
     );
     s.stop().await;
+}
+
+const METRICS_TOKEN: &str = "metrics-scrape-token-0001";
+
+#[tokio::test]
+async fn metrics_needs_its_token_when_one_is_set() {
+    install_log_capture();
+    let s = Server::start(config_with_http(&format!(
+        "metrics_token = \"{METRICS_TOKEN}\"\n"
+    )))
+    .await;
+    let get = |token: Option<&str>| {
+        let req = s.client.get(s.url("/metrics"));
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    };
+    for (label, token) in [
+        ("no token", None),
+        ("a tenant's token", Some(TOKEN)),
+        ("a wrong token", Some("metrics-scrape-token-0002")),
+    ] {
+        let res = get(token).send().await.unwrap();
+        assert_eq!(res.status(), 401, "/metrics with {label}");
+        let body: Value = res.json().await.unwrap();
+        let (kind, _) = common::error_of(&body);
+        assert!(!kind.is_empty(), "{body}");
+    }
+    let res = get(Some(METRICS_TOKEN)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("otpgate_"));
+    // The rest of the API is not affected.
+    let res = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    s.stop().await;
+}
+
+/// Log lines captured for one test thread.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+thread_local! {
+    /// Where this thread's log lines go, while a test captures them.
+    static CAPTURE: std::cell::RefCell<Option<Buffer>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes into this thread's capture buffer, if any.
+struct ThreadWriter;
+
+impl Write for ThreadWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURE.with(|c| {
+            if let Some(b) = &*c.borrow() {
+                b.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Stops the capture of this thread's logs when dropped.
+struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+/// Installs the one global subscriber of this binary, which keeps an event when the thread
+/// emitting it captures (see [`Buffer::capture`]). A thread-scoped default subscriber would
+/// not do: tracing caches per callsite whether it is enabled, and another test's thread,
+/// logging the same lines without a subscriber, would turn them off here. Every test calls it
+/// before anything logs.
+fn install_log_capture() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::Layer;
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // Decided per event (a plain `filter_fn` is cached per callsite).
+        let capturing = tracing_subscriber::filter::DynFilterFn::new(|meta, _| {
+            *meta.level() <= tracing::Level::DEBUG && CAPTURE.with(|c| c.borrow().is_some())
+        });
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(|| ThreadWriter)
+            .with_ansi(false)
+            .with_filter(capturing);
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+            .expect("no other global subscriber in this test binary");
+    });
+}
+
+impl Buffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// Captures the log lines of this thread (a current-thread runtime runs every task here).
+    fn capture(&self) -> CaptureGuard {
+        install_log_capture();
+        CAPTURE.with(|c| *c.borrow_mut() = Some(self.clone()));
+        CaptureGuard
+    }
+}
+
+/// Runs the front (no metrics token) on `listener` until it has logged that it listens, then
+/// stops it; returns the status of a `GET /metrics` without a token meanwhile.
+async fn metrics_status_on(listener: tokio::net::TcpListener) -> u16 {
+    let port = listener.local_addr().unwrap().port();
+    let config = test_config();
+    let prepared = otpgate::app::prepare(&config);
+    let dispatcher: Arc<dyn otpgate::dispatch::Dispatcher> =
+        Arc::new(common::RecordingDispatcher::default());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        otpgate::serve::run_front(&config, listener, prepared, dispatcher, async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    let res = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap();
+    let _ = tx.send(());
+    server.await.unwrap();
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn an_open_metrics_endpoint_on_a_public_address_is_warned_about() {
+    install_log_capture();
+    let public = Buffer::default();
+    {
+        let _guard = public.capture();
+        let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+        assert_eq!(metrics_status_on(listener).await, 200);
+    }
+    let loopback = Buffer::default();
+    {
+        let _guard = loopback.capture();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // The quick start: loopback, no token, /metrics open and no warning.
+        assert_eq!(metrics_status_on(listener).await, 200);
+    }
+    let (public, loopback) = (public.text(), loopback.text());
+    assert!(public.contains("HTTP API listening"), "{public}");
+    assert!(
+        public.contains("metrics_token"),
+        "no warning about an open /metrics on 0.0.0.0: {public}"
+    );
+    assert!(loopback.contains("HTTP API listening"), "{loopback}");
+    assert!(!loopback.contains("metrics_token"), "{loopback}");
 }

@@ -47,6 +47,7 @@ pub async fn serve(
     config: &HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    warn_if_metrics_open(&listener, config);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -142,6 +143,21 @@ pub async fn serve(
         tracing::warn!("HTTP connections still open after {SHUTDOWN_GRACE:?}; closing them");
     }
     Ok(())
+}
+
+/// `/metrics` shows tenant names and volumes: say so when anyone who can reach the listener
+/// can read it.
+fn warn_if_metrics_open(listener: &TcpListener, config: &HttpConfig) {
+    let public = listener
+        .local_addr()
+        .map(|a| !a.ip().to_canonical().is_loopback())
+        .unwrap_or(true);
+    if public && config.metrics_token.is_none() {
+        tracing::warn!(
+            "GET /metrics is open to every client of a non-loopback listener; set [http] \
+             metrics_token to require a Bearer token"
+        );
+    }
 }
 
 /// Counts the open connections of each client address. An IPv6 client counts by its /64,

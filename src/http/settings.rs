@@ -35,6 +35,9 @@ pub struct HttpConfig {
     /// further ones are closed at once. 0 = no limit (behind a load balancer, every client
     /// has its address).
     pub max_connections_per_ip: usize,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <metrics_token>` (it shows
+    /// tenant names and volumes).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -52,6 +55,7 @@ impl Default for HttpConfig {
             idle_timeout_ms: 30_000,
             max_connection_age_ms: 600_000,
             max_connections_per_ip: 256,
+            metrics_token: None,
         }
     }
 }
