@@ -1,6 +1,7 @@
 //! Hostile clients of the HTTP front, over real TCP on loopback: clients that pipeline
 //! requests and never read the answers, too many connections from one address, connections
-//! that never go idle, and `/metrics` behind its token.
+//! that never go idle, `/metrics` behind its token; and callback URLs (which may carry a
+//! receiver's token) kept out of the logs.
 
 mod common;
 
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{test_config, Server, TOKEN};
 use otpgate::config::{Config, HttpConfig};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
@@ -446,4 +447,46 @@ async fn an_open_metrics_endpoint_on_a_public_address_is_warned_about() {
     );
     assert!(loopback.contains("HTTP API listening"), "{loopback}");
     assert!(!loopback.contains("metrics_token"), "{loopback}");
+}
+
+#[tokio::test]
+async fn a_failing_callback_logs_its_host_never_its_path_or_query() {
+    install_log_capture();
+    let logs = Buffer::default();
+    let _guard = logs.capture();
+    // A port nothing listens on: every attempt fails to connect.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut c = test_config();
+    c.callbacks.max_retries = 1;
+    c.callbacks.retry_base_ms = 10;
+    c.callbacks.retry_max_ms = 20;
+    let s = Server::start(c).await;
+    let url = format!("http://127.0.0.1:{port}/hook?token=SECRET123");
+    let (status, body) = s
+        .create(json!({"phoneNumber": "+33612340077", "otpCallbackUrl": url}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["otpId"].as_str().unwrap().to_owned();
+    assert_eq!(s.cancel(&id).await, 200);
+    let mut dropped = false;
+    for _ in 0..200 {
+        if logs.text().contains("callback dropped after its retries") {
+            dropped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    s.stop().await;
+    let text = logs.text();
+    assert!(dropped, "the callback was not given up: {text}");
+    assert!(text.contains("callback failed; retrying"), "{text}");
+    for line in text.lines().filter(|l| l.contains("callback")) {
+        assert!(!line.contains("SECRET123"), "callback query logged: {line}");
+        assert!(!line.contains("/hook"), "callback path logged: {line}");
+    }
+    assert!(!text.contains("SECRET123"), "callback query logged");
+    // The cause is still there.
+    assert!(text.contains("Connection refused"), "{text}");
 }
