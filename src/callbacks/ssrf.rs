@@ -1,5 +1,7 @@
-//! The SSRF guard of callback URLs: loopback, private, link-local, shared (CGNAT), multicast,
-//! unspecified and documentation addresses are refused unless `[callbacks] allow_private`.
+//! The SSRF guard of callback URLs: loopback, private, link-local, site-local, shared (CGNAT),
+//! multicast, unspecified, documentation and IETF-protocol addresses, and the IPv6 forms that
+//! tunnel an IPv4 address (IPv4-mapped and -compatible, NAT64, 6to4, Teredo), are refused
+//! unless `[callbacks] allow_private`.
 //! Checked when an OTP is created and again at each delivery, where the HTTP client resolves
 //! names through [`GuardedResolver`], so a DNS answer that changes in between cannot point a
 //! callback at an internal address.
@@ -31,6 +33,7 @@ fn v4_forbidden(ip: Ipv4Addr) -> bool {
         || ip.is_documentation()
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
         || (a == 198 && (b == 18 || b == 19)) // benchmarking
         || a >= 240
 }
@@ -39,14 +42,22 @@ fn v6_forbidden(ip: Ipv6Addr) -> bool {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return v4_forbidden(v4);
     }
-    let first = ip.segments().first().copied().unwrap_or(0);
+    let seg = ip.segments();
+    let first = seg[0];
+    // Addresses that carry an IPv4 address inside (IPv4-compatible, 6to4, Teredo) are refused
+    // as whole ranges rather than by the IPv4 they embed: they are deprecated or transition
+    // mechanisms no callback receiver needs, and a relay may deliver them anywhere.
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
+        || seg[..6] == [0; 6] // IPv4-compatible ::a.b.c.d (deprecated)
+        || first == 0x2002 // 6to4
+        || (first == 0x2001 && seg[1] == 0) // Teredo
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link-local
-        || first == 0x2001 && ip.segments().get(1) == Some(&0x0db8) // documentation
-        || first == 0x0064 && ip.segments().get(1) == Some(&0xff9b) // NAT64 of any IPv4
+        || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || first == 0x2001 && seg[1] == 0x0db8 // documentation
+        || first == 0x0064 && seg[1] == 0xff9b // NAT64 of any IPv4
 }
 
 /// Whether a callback may not be sent to `ip`.
@@ -169,6 +180,40 @@ mod tests {
         }
         for good in ["8.8.8.8", "1.1.1.1", "2a00:1450:4007::200e"] {
             assert!(!forbidden_ip(good.parse().unwrap()), "{good}");
+        }
+    }
+
+    #[test]
+    fn tunnelled_site_local_and_protocol_assignment_literals_are_refused() {
+        let let_through = [
+            "http://[::7f00:1]/cb",             // IPv4-compatible ::127.0.0.1
+            "http://[::a9fe:a9fe]/cb",          // IPv4-compatible ::169.254.169.254
+            "http://[::808:808]/cb",            // IPv4-compatible, even of a public IPv4
+            "http://[2002:7f00:1::]/cb",        // 6to4 of 127.0.0.1
+            "http://[2002:808:808::1]/cb",      // 6to4, even of a public IPv4
+            "http://[2001:0:4136:e378::1]/cb",  // Teredo
+            "http://[2001::ffff:80f4:f5fe]/cb", // Teredo (client 127.11.10.1 obfuscated)
+            "http://[fec0::1]/cb",              // site-local
+            "http://[feff:ffff::1]/cb",         // site-local, top of fec0::/10
+            "http://192.0.0.1/cb",              // IETF protocol assignments
+            "http://192.0.0.170/cb",            // NAT64 discovery
+        ]
+        .into_iter()
+        .filter(|url| {
+            let parsed = url::Url::parse(url).unwrap();
+            check_static(&parsed, false) != Err(SsrfError::Private)
+        })
+        .collect::<Vec<_>>();
+        assert!(let_through.is_empty(), "not refused: {let_through:?}");
+        // Their neighbours stay allowed.
+        for url in [
+            "http://192.0.1.1/cb",
+            "http://[2001:4860:4860::8888]/cb",
+            "http://[2003::1]/cb",
+            "http://[fe00::1]/cb",
+        ] {
+            let parsed = url::Url::parse(url).unwrap();
+            assert_eq!(check_static(&parsed, false), Ok(()), "{url} was refused");
         }
     }
 

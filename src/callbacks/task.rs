@@ -41,6 +41,31 @@ fn host_of(url: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A failed request's cause without its URL: the kind, then the causes below it (connect
+/// refused, DNS...), which name no URL.
+fn error_text(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connect failed"
+    } else if e.is_redirect() {
+        "redirect refused"
+    } else if e.is_body() || e.is_decode() {
+        "body error"
+    } else {
+        "request failed"
+    };
+    let e = e.without_url();
+    let mut text = kind.to_owned();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 impl Sender {
     fn backoff(&self, attempt: u32) -> Duration {
         let base = self.cfg.retry_base_ms;
@@ -70,7 +95,8 @@ impl Sender {
         metrics::histogram!(names::CALLBACK_DURATION).record(started.elapsed().as_secs_f64());
         match res {
             Err(_) => Err("timed out".into()),
-            Ok(Err(e)) => Err(format!("{e:#}")),
+            // reqwest's text names the URL, query included: drop it (the host is logged).
+            Ok(Err(e)) => Err(error_text(e)),
             Ok(Ok(r)) if r.status().is_success() => Ok(()),
             Ok(Ok(r)) => Err(format!("HTTP {}", r.status().as_u16())),
         }

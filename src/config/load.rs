@@ -64,7 +64,14 @@ pub fn load_str(
 }
 
 /// Fields whose values are credentials or keys: never quoted in an error.
-const SECRET_FIELDS: [&str; 5] = ["token", "password", "pin_secret", "callback_secret", "url"];
+const SECRET_FIELDS: [&str; 6] = [
+    "token",
+    "password",
+    "pin_secret",
+    "callback_secret",
+    "url",
+    "metrics_token",
+];
 
 fn holds_secret(path: &str) -> bool {
     let last = path.rsplit('.').next().unwrap_or(path);
@@ -193,6 +200,28 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "http.max_header_bytes",
         "must be 8192..=1048576",
     )?;
+    check(
+        h.idle_timeout_ms > h.request_timeout_ms,
+        "http.idle_timeout_ms",
+        "must be > http.request_timeout_ms (a slow answer is not a stalled client)",
+    )?;
+    check(
+        h.max_connection_age_ms == 0 || h.max_connection_age_ms >= 1000,
+        "http.max_connection_age_ms",
+        "must be 0 (no limit) or >= 1000",
+    )?;
+    if let Some(t) = &h.metrics_token {
+        check(
+            (16..=512).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_graphic()),
+            "http.metrics_token",
+            "must be 16-512 printable ASCII characters without spaces",
+        )?;
+        check(
+            c.tenants.iter().all(|tenant| tenant.token != *t),
+            "http.metrics_token",
+            "must differ from every tenant's token",
+        )?;
+    }
 
     let mut names = std::collections::HashSet::new();
     let mut tokens = std::collections::HashSet::new();

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::error::{codes, ApiError};
 use super::App;
 
 /// The process is up.
@@ -40,7 +41,20 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Response {
     res
 }
 
-pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+/// The scrape; with `[http] metrics_token` set, only for `Authorization: Bearer <token>`
+/// (tenant tokens do not open it).
+pub async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &app.config.http.metrics_token {
+        if !bearer_matches(&headers, expected) {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_api_key",
+                codes::INVALID_API_KEY,
+                "missing or invalid metrics token (Authorization: Bearer)",
+            )
+            .into_response();
+        }
+    }
     // The store's sizes as of this scrape (a verify or a cancel changes them between the
     // store's own updates).
     let store = app.service.store();
@@ -52,6 +66,24 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     res
+}
+
+/// Whether the request carries `Authorization: Bearer <expected>`, compared in constant time.
+fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
+    let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some((scheme, token)) = auth.trim().split_once(' ') else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case("bearer")
+        && bool::from(subtle::ConstantTimeEq::ct_eq(
+            token.trim().as_bytes(),
+            expected.as_bytes(),
+        ))
 }
 
 pub async fn openapi() -> Response {

@@ -24,6 +24,20 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Largest request header (and read buffer) per connection, in bytes (at least 8192).
     pub max_header_bytes: usize,
+    /// A connection whose reads and writes make no progress for this long is closed (a
+    /// client that stops reading its answers, or stops sending). Above `request_timeout_ms`,
+    /// so that a slow handler is not mistaken for a stalled client.
+    pub idle_timeout_ms: u64,
+    /// A connection older than this is closed once its request in progress is answered
+    /// (`Connection: close`); 0 = no limit.
+    pub max_connection_age_ms: u64,
+    /// Most connections open at once from one client address (an IPv6 client: its /64);
+    /// further ones are closed at once. 0 = no limit (behind a load balancer, every client
+    /// has its address).
+    pub max_connections_per_ip: usize,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <metrics_token>` (it shows
+    /// tenant names and volumes).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -38,6 +52,10 @@ impl Default for HttpConfig {
             header_read_timeout_ms: 10_000,
             max_connections: 16_384,
             max_header_bytes: 32 * 1024,
+            idle_timeout_ms: 30_000,
+            max_connection_age_ms: 600_000,
+            max_connections_per_ip: 256,
+            metrics_token: None,
         }
     }
 }

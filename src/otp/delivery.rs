@@ -22,6 +22,18 @@ const QUEUE: usize = 65_536;
 /// Tries of one update against an unavailable store before it is given up (and counted).
 const TRIES: u32 = 5;
 const RETRY_BASE: Duration = Duration::from_millis(100);
+/// Most bytes of a receipt's `err:` text kept with the OTP: the SMSC sends what it likes, up
+/// to a whole short message, and every OTP would store it.
+pub const RECEIPT_ERR_MAX: usize = 64;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn truncated(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
 
 enum Job {
     /// An update, and who waits for its outcome.
@@ -254,7 +266,8 @@ impl Apply {
                     return Ok(());
                 };
                 if let Some(status) = receipt_status(outcome) {
-                    let error = error.map(|e| format!("receipt err: {e}"));
+                    let error =
+                        error.map(|e| format!("receipt err: {}", truncated(&e, RECEIPT_ERR_MAX)));
                     let change = DeliveryChange::Status {
                         status,
                         smsc: None,
@@ -265,5 +278,52 @@ impl Apply {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::memory::MemoryStore;
+    use crate::otp::model::Record;
+    use crate::otp::pin::PinHash;
+    use futures::executor::block_on;
+
+    #[test]
+    fn a_receipt_err_text_is_stored_cut_to_its_cap() {
+        let clock = Arc::new(Clock::new());
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new(clock.clone(), 1000, 300));
+        let sink = StoreSink::new(store.clone(), clock.clone());
+        let id = OtpId::random();
+        let now = clock.unix_secs();
+        let record = Record::pending(PinHash([1; 16]), 33_612_345_678, *b"FR", now, 600, 3);
+        block_on(store.insert(id, record)).unwrap();
+        for update in [
+            DeliveryUpdate::Submitted {
+                otp_id: id.to_string(),
+                smsc: "sim".into(),
+                message_ids: vec!["abc123".into()],
+            },
+            DeliveryUpdate::Receipt {
+                message_id: "abc123".into(),
+                outcome: ReceiptOutcome::Undelivered,
+                // multi-byte characters, so that the cut must find a boundary
+                error: Some("é".repeat(5 * 1024)),
+            },
+        ] {
+            block_on(sink.record(update)).unwrap();
+        }
+        let stored = block_on(store.get(&id)).unwrap().unwrap();
+        let err = stored
+            .extra
+            .as_deref()
+            .and_then(|e| e.smpp_error.as_deref())
+            .expect("the receipt's error is stored");
+        assert!(err.starts_with("receipt err: é"), "{err}");
+        assert!(
+            err.len() <= "receipt err: ".len() + RECEIPT_ERR_MAX,
+            "{} bytes of receipt error stored",
+            err.len()
+        );
     }
 }
