@@ -32,6 +32,7 @@ async fn start_server(dir: &std::path::Path) -> (Child, String) {
         &config,
         format!(
             "[http]\nlisten = \"127.0.0.1:0\"\nheader_read_timeout_ms = {HEADER_TIMEOUT_MS}\n\
+             max_connections_per_ip = 0\n\
              [[tenants]]\nname = \"slow\"\ntoken = \"{TOKEN}\"\n\
              [security]\npin_secret = \"slowloris-pin-secret\"\n\
              [limits]\nper_number = 1000\n\

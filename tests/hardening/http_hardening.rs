@@ -3,14 +3,12 @@
 //! that never go idle, `/metrics` behind its token; and callback URLs (which may carry a
 //! receiver's token) kept out of the logs.
 
-mod common;
-
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{test_config, Server, TOKEN};
+use crate::support::server::{test_config, Server, TOKEN};
 use otpgate::config::{Config, HttpConfig};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -316,7 +314,7 @@ async fn metrics_needs_its_token_when_one_is_set() {
         let res = get(token).send().await.unwrap();
         assert_eq!(res.status(), 401, "/metrics with {label}");
         let body: Value = res.json().await.unwrap();
-        let (kind, _) = common::error_of(&body);
+        let (kind, _) = crate::support::server::error_of(&body);
         assert!(!kind.is_empty(), "{body}");
     }
     let res = get(Some(METRICS_TOKEN)).send().await.unwrap();
@@ -406,7 +404,7 @@ async fn metrics_status_on(listener: tokio::net::TcpListener) -> u16 {
     let config = test_config();
     let prepared = otpgate::app::prepare(&config);
     let dispatcher: Arc<dyn otpgate::dispatch::Dispatcher> =
-        Arc::new(common::RecordingDispatcher::default());
+        Arc::new(crate::support::server::RecordingDispatcher::default());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         otpgate::serve::run_front(&config, listener, prepared, dispatcher, async move {
