@@ -6,42 +6,27 @@
 //! Run: `cargo run --example otp_memory -- 1000000`
 //! (The store's futures are ready at once: `block_on` drives them without a runtime.)
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::alloc::System;
 use std::sync::Arc;
 
 use futures::executor::block_on;
+use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 
 use otpgate::otp::model::{OtpId, Record};
 use otpgate::otp::pin::PinHash;
 use otpgate::otp::store::{DeliveryChange, NumberLimitStore, OtpStore};
 use otpgate::otp::{Clock, MemoryStore};
 
-struct Counting;
-
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        HELD.fetch_add(new_size, Ordering::Relaxed);
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// The system allocator, counting the bytes it hands out and takes back.
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Bytes held by the process's allocations now.
+fn held() -> usize {
+    let s = GLOBAL.stats();
+    let held = s.bytes_allocated as isize - s.bytes_deallocated as isize + s.bytes_reallocated;
+    held.max(0) as usize
+}
 
 /// Resident memory in bytes (Linux), to check the allocator count against what the process
 /// really holds (allocator overhead included).
@@ -59,10 +44,10 @@ fn main() {
     let clock = Arc::new(Clock::new());
     let now = clock.unix_secs();
     let store = MemoryStore::new(clock, n + 1, 300);
-    let before = HELD.load(Ordering::Relaxed);
+    let before = held();
     let rss_before = resident();
     let mut ids = Vec::with_capacity(n);
-    let ids_bytes = HELD.load(Ordering::Relaxed) - before;
+    let ids_bytes = held() - before;
     for i in 0..n {
         let id = OtpId::random();
         let phone = 33_600_000_000 + i as u64;
@@ -74,7 +59,7 @@ fn main() {
         block_on(store.insert(id, record)).expect("insert");
         ids.push(id);
     }
-    let queued = HELD.load(Ordering::Relaxed) - before - ids_bytes;
+    let queued = held() - before - ids_bytes;
     let rss_queued = resident();
     for (i, id) in ids.iter().enumerate() {
         let change = DeliveryChange::Submitted {
@@ -83,7 +68,7 @@ fn main() {
         };
         let _ = block_on(store.apply_delivery(id, change, now));
     }
-    let submitted = HELD.load(Ordering::Relaxed) - before - ids_bytes;
+    let submitted = held() - before - ids_bytes;
     for id in &ids {
         let change = DeliveryChange::Submitted {
             smsc: "sim".into(),
@@ -91,7 +76,7 @@ fn main() {
         };
         let _ = block_on(store.apply_delivery(id, change, now));
     }
-    let two_parts = HELD.load(Ordering::Relaxed) - before - ids_bytes;
+    let two_parts = held() - before - ids_bytes;
     let (otps, phones, msgids, idem, queue) = store.sizes();
     println!("live OTPs: {otps} (phone entries {phones}, message ids {msgids}, idempotency {idem}, queued deadlines {queue})");
     println!("record size: {} bytes", std::mem::size_of::<Record>());

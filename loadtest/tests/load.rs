@@ -1,5 +1,7 @@
 //! The load generators against a real simulator on loopback: SMPP window load with receipts,
 //! HTTP closed and open loops, the loopback-only and bounded rules.
+// A test binary: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
@@ -10,8 +12,12 @@ use otpgate_sim::{Latency, SimConfig, SimHandle};
 use tokio::net::TcpListener;
 
 async fn start(config: SimConfig) -> SimHandle {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    otpgate_sim::spawn(listener, config).await.unwrap()
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    otpgate_sim::spawn(listener, config)
+        .await
+        .expect("the simulator starts")
 }
 
 fn smpp_load(addr: std::net::SocketAddr, requests: u64) -> SmppLoad {

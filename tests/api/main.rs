@@ -1,6 +1,8 @@
 //! The HTTP API and the process around it: OTP lifecycle, errors, limits, logs, operations
 //! endpoints, resend, callbacks, the command-line tools, `serve` end to end,
 //! and the official sms.cx Python client against it.
+// A test binary: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
 
 #[path = "../support/mod.rs"]
 mod support;

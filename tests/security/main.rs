@@ -4,6 +4,8 @@
 //! (nothing else here does). `pumping_guard` counts `otpgate_blocked_total` exactly, which is
 //! global to the process: no other test here is refused by a country or abuse limit (the API
 //! tests are: `http_api` refuses a denied country).
+// A test binary: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -3,6 +3,8 @@
 //! (`reliability_links`: disconnects, sustained throttling, a hung SMSC). `reliability_links`
 //! installs the only metrics recorder of this binary (a debugging one) and reads counters of its
 //! own SMSC names only.
+// A test binary: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
 
 #[path = "../support/mod.rs"]
 mod support;
