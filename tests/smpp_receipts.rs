@@ -40,6 +40,7 @@ async fn receipts_match(format: MessageIdFormat, carrier: ReceiptCarrier) {
             message_id,
             outcome,
             error,
+            ..
         } = u
         {
             assert_eq!(outcome, ReceiptOutcome::Delivered);
