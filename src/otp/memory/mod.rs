@@ -168,7 +168,18 @@ impl MemoryStore {
         let n = self.smscs.number(smsc);
         // under the held receipts' lock: a `take_held` cannot run between the look and the hold
         let mut held = self.held.lock();
-        if let Some(id) = variants.iter().find_map(|v| self.find_message(n, v)) {
+        let exact = variants.first().and_then(|v| self.find_message(n, v));
+        // Another form matches only an OTP still waiting for its receipt: once ids are reused
+        // across forms (hex "a" and decimal "10"), a receipt whose own id is not indexed yet
+        // must not land on an older OTP that was already told its fate.
+        let other = || {
+            variants.iter().skip(1).find_map(|v| {
+                let id = self.find_message(n, v)?;
+                let open = self.with_otp(&id, |_, e| e.record.delivery == DeliveryStatus::Sent);
+                open.unwrap_or(false).then_some(id)
+            })
+        };
+        if let Some(id) = exact.or_else(other) {
             return ReceiptMatch::Found(id);
         }
         let Some(first) = variants.first() else {

@@ -83,8 +83,14 @@ impl RedisStore {
             .chain(variants.iter().map(|v| self.old_mid_key(v)));
         let found = futures::future::join_all(keys.map(|k| self.get_id(k))).await;
         for f in found {
+            // another form matches only an OTP still waiting for its receipt (see the memory
+            // store: "a" and "10" may both be ids of the SMSC)
             if let Some(id) = f? {
-                return Ok(ReceiptMatch::Found(id));
+                let dl = redis::cmd("HGET").arg(self.otp_key(&id)).arg("dl").clone();
+                let dl: Option<u8> = self.redis().cmd(&dl).await?;
+                if dl == Some(delivery_code(crate::otp::model::DeliveryStatus::Sent)) {
+                    return Ok(ReceiptMatch::Found(id));
+                }
             }
         }
         let held_key = self.held_key(smsc, first);

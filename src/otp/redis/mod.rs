@@ -109,7 +109,7 @@ impl RedisStore {
         &self.clock
     }
 
-    fn otp_key(&self, id: &OtpId) -> String {
+    pub(super) fn otp_key(&self, id: &OtpId) -> String {
         format!("{}:otp:{{{id}}}", self.prefix)
     }
 
