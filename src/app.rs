@@ -98,6 +98,7 @@ pub fn prepare(config: &Config) -> Prepared {
             config.otp.max_live,
             config.otp.retain_after_expiry_s,
         )
+        .with_receipt_hold(config.otp.receipt_hold())
         .with_observer(observer),
     );
     let abuse = Arc::new(AbuseGuard::new(config.abuse.clone()));
@@ -131,6 +132,7 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
             let store = Arc::new(
                 RedisStore::connect(opts, clock.clone())
                     .await?
+                    .with_receipt_hold(config.otp.receipt_hold())
                     .with_observer(observer),
             );
             let abuse = Arc::new(RedisGuard::new(store.clone(), config.abuse.clone()));

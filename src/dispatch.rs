@@ -107,7 +107,7 @@ pub enum ReceiptOutcome {
     Undelivered,
     Expired,
     Rejected,
-    /// ENROUTE / ACCEPTED / UNKNOWN: not final, recorded but the status stays SENT.
+    /// ENROUTE / ACCEPTED / UNKNOWN: not final; the deliveryStatus stays as it is.
     Pending,
 }
 
@@ -132,10 +132,13 @@ pub enum DeliveryUpdate {
     },
     /// It could not be sent before its deadline, or the engine gave up (deliveryStatus FAILED).
     Failed { otp_id: String, reason: String },
-    /// A delivery receipt for one part, matched by the SMSC message id (raw, as the receipt
-    /// carried it; the receiver tries hex/decimal variants, see
-    /// `otpgate_codec::dlr::message_id_variants`).
+    /// A delivery receipt for one part, matched by the SMSC whose bind received it and the
+    /// message id (raw, as the receipt carried it; the receiver tries hex/decimal variants, see
+    /// `otpgate_codec::dlr::message_id_variants`). It may come before the `Submitted` that
+    /// tells the id (an SMSC that answers after delivering, or a receiver bind faster than its
+    /// transmitter): the receiver then holds it for a while.
     Receipt {
+        smsc: String,
         message_id: String,
         outcome: ReceiptOutcome,
         /// The receipt's `err:` field or network_error_code, when not zero.

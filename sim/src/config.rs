@@ -134,6 +134,12 @@ pub struct ReceiptConfig {
     /// Weighted outcomes.
     pub mix: ReceiptMix,
     pub carrier: ReceiptCarrier,
+    /// Send the receipt before the submit_sm_resp, as an SMSC that delivers at once may: on
+    /// the same transceiver session, or handed to a receiver session of the account while
+    /// the transmitter's answer waits a moment. `delay` is then ignored.
+    pub before_response: bool,
+    /// Send ENROUTE, then ACCEPTD, before the final receipt.
+    pub intermediate: bool,
 }
 
 impl Default for ReceiptConfig {
@@ -145,6 +151,8 @@ impl Default for ReceiptConfig {
             },
             mix: ReceiptMix::default(),
             carrier: ReceiptCarrier::Both,
+            before_response: false,
+            intermediate: false,
         }
     }
 }
@@ -158,6 +166,8 @@ pub enum ReceiptCarrier {
     /// receipted_message_id and message_state TLVs only (short_message empty).
     Tlv,
     Both,
+    /// `id:… stat:…` in the message_payload TLV (short_message empty).
+    Payload,
 }
 
 impl FromStr for ReceiptCarrier {
@@ -167,7 +177,10 @@ impl FromStr for ReceiptCarrier {
             "text" => Ok(Self::Text),
             "tlv" => Ok(Self::Tlv),
             "both" => Ok(Self::Both),
-            _ => Err(format!("receipt carrier {s:?}: expected text, tlv or both")),
+            "payload" => Ok(Self::Payload),
+            _ => Err(format!(
+                "receipt carrier {s:?}: expected text, tlv, both or payload"
+            )),
         }
     }
 }

@@ -13,13 +13,20 @@ use otpgate_codec::pdu::{
 use rand::Rng;
 use tokio::time::Instant;
 
-use super::config::{MessageIdFormat, QuerySmMode};
+use std::time::Duration;
+
+use otpgate_codec::pdu::DeliverSm;
+
+use super::config::{MessageIdFormat, QuerySmMode, ReceiptStat};
 use super::counters::Counters;
 use super::ids::{decimal_id, hex_id, receipt_date_now};
 use super::messages::Part;
 use super::receipts;
 use super::session::{BindKind, Delayed, Flow, Session};
-use super::state::ScheduledReceipt;
+use super::state::{Outbound, ScheduledReceipt};
+
+/// How long a transmitter's answer waits behind a receipt handed to a receiver session.
+const ANSWER_AFTER_RECEIPT: Duration = Duration::from_millis(20);
 use super::text::decode_part;
 
 fn answer(sequence_number: u32, status: CommandStatus, body: Body) -> Pdu {
@@ -191,6 +198,7 @@ impl Session {
             MessageIdFormat::Hex | MessageIdFormat::Mixed => hex_id(n),
         };
         Counters::inc(&c.parts);
+        let mut answer_later = false;
         let receipt = b.receipts.enabled && sm.registered_delivery & 0x03 != 0;
         let answers_queries = b.query_sm == QuerySmMode::Answer;
         // One outcome per part: its receipt's and its query_sm answer's.
@@ -201,22 +209,35 @@ impl Session {
         }
         if let (Some(stat), true) = (stat, receipt) {
             if receipts::wanted(sm.registered_delivery, stat) {
-                let deliver = receipts::build(
-                    &sm,
-                    n,
-                    stat,
-                    b.message_id,
-                    b.receipts.carrier,
-                    &receipt_date_now(),
-                );
-                let delay =
-                    b.latency.sample(&mut self.rng) + b.receipts.delay.sample(&mut self.rng);
-                let r = ScheduledReceipt {
-                    due: Instant::now() + delay,
-                    system_id: account.system_id.clone(),
-                    deliver,
-                };
-                let _ = self.shared.receipts.send(r).await;
+                let mut stats = Vec::with_capacity(3);
+                let final_stat = !matches!(stat, ReceiptStat::ENROUTE | ReceiptStat::ACCEPTD);
+                if b.receipts.intermediate && final_stat {
+                    stats.extend([ReceiptStat::ENROUTE, ReceiptStat::ACCEPTD]);
+                }
+                stats.push(stat);
+                let date = receipt_date_now();
+                let delivers: Vec<DeliverSm> = stats
+                    .into_iter()
+                    .map(|s| receipts::build(&sm, n, s, b.message_id, b.receipts.carrier, &date))
+                    .collect();
+                if b.receipts.before_response {
+                    match self.receipts_now(&account.system_id, delivers).await {
+                        Ok(elsewhere) => answer_later = elsewhere,
+                        Err(flow) => return flow,
+                    }
+                } else {
+                    let delay =
+                        b.latency.sample(&mut self.rng) + b.receipts.delay.sample(&mut self.rng);
+                    // one due time: the scheduler keeps their order
+                    for deliver in delivers {
+                        let r = ScheduledReceipt {
+                            due: Instant::now() + delay,
+                            system_id: account.system_id.clone(),
+                            deliver,
+                        };
+                        let _ = self.shared.receipts.send(r).await;
+                    }
+                }
             }
         }
         if self.shared.config.record_messages {
@@ -229,7 +250,59 @@ impl Session {
                 message_id: COctetString::from_bytes(message_id),
             }),
         );
+        if answer_later {
+            return self.respond_after(resp, ANSWER_AFTER_RECEIPT);
+        }
         self.respond(resp, true).await
+    }
+
+    /// Sends receipts before the submit_sm_resp: on this session when it can receive (true
+    /// order on the wire), else handed to a receiving session of the account now (and
+    /// `Ok(true)`: the answer then waits a moment, so that the receipt most likely leads).
+    async fn receipts_now(
+        &mut self,
+        system_id: &str,
+        delivers: Vec<DeliverSm>,
+    ) -> Result<bool, Flow> {
+        if self.bound.is_some_and(|k| k.can_receive()) {
+            for d in delivers {
+                let seq = self.next_sequence();
+                if self.write(Pdu::new(seq, Body::DeliverSm(d))).await == Flow::Drop {
+                    return Err(Flow::Drop);
+                }
+                Counters::inc(&self.shared.counters.receipts_sent);
+            }
+            return Ok(false);
+        }
+        for d in delivers {
+            if let Err(Outbound::Receipt(d)) = self
+                .shared
+                .registry
+                .offer(system_id, Outbound::Receipt(Box::new(d)))
+            {
+                // no receiver can take it now: the scheduler offers it again
+                let r = ScheduledReceipt {
+                    due: Instant::now(),
+                    system_id: system_id.to_owned(),
+                    deliver: *d,
+                };
+                let _ = self.shared.receipts.send(r).await;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Answers after `delay`, whatever the configured latency.
+    fn respond_after(&mut self, pdu: Pdu, delay: Duration) -> Flow {
+        self.delayed_order += 1;
+        self.outstanding += 1;
+        self.delayed.push(Delayed {
+            due: Instant::now() + delay,
+            order: self.delayed_order,
+            is_submit: true,
+            pdu,
+        });
+        Flow::Continue
     }
 
     /// Reassembles the part into the message log.

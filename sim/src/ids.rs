@@ -6,13 +6,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-/// Hands out message ids 1, 2, 3...
+/// The first message id. Real SMSCs hand out long ids; starting at 0x10000000 keeps the hex
+/// form of every id (8 digits, read as decimal at most 99,999,999) and the decimal form (9 or
+/// more digits) from ever naming another issued id, as small ids would ("10" in hex is 16, in
+/// decimal 10).
+pub const FIRST_ID: u64 = 0x1000_0000;
+
+/// Hands out message ids from [`FIRST_ID`] on.
 #[derive(Debug)]
 pub struct IdGenerator(AtomicU64);
 
 impl IdGenerator {
     pub fn new() -> Self {
-        Self(AtomicU64::new(1))
+        Self(AtomicU64::new(FIRST_ID))
     }
     pub fn next(&self) -> u64 {
         self.0.fetch_add(1, Relaxed)

@@ -48,7 +48,10 @@ pub fn build(
     };
     let mut tlvs = Vec::new();
     let mut short_message = ShortMessage::new();
-    if matches!(carrier, ReceiptCarrier::Text | ReceiptCarrier::Both) {
+    if matches!(
+        carrier,
+        ReceiptCarrier::Text | ReceiptCarrier::Both | ReceiptCarrier::Payload
+    ) {
         let excerpt: String = String::from_utf8_lossy(&sm.short_message)
             .chars()
             .filter(|c| !c.is_control())
@@ -68,8 +71,8 @@ pub fn build(
         let text = format_receipt_text(&receipt);
         // A receipt text is about 110 octets; one that would not fit goes as message_payload.
         match ShortMessage::try_from(text.as_str()) {
-            Ok(sm) => short_message = sm,
-            Err(_) => tlvs.push(Tlv::MessagePayload(Bytes::from(text))),
+            Ok(sm) if carrier != ReceiptCarrier::Payload => short_message = sm,
+            _ => tlvs.push(Tlv::MessagePayload(Bytes::from(text))),
         }
     }
     if matches!(carrier, ReceiptCarrier::Tlv | ReceiptCarrier::Both) {

@@ -319,6 +319,16 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "must be a number >= 0",
     )?;
     check(o.max_live >= 1, "otp.max_live", "must be >= 1")?;
+    check(
+        (1..=3_600).contains(&o.receipt_hold_s),
+        "otp.receipt_hold_s",
+        "must be 1..=3600",
+    )?;
+    check(
+        (1..=10_000_000).contains(&o.receipt_hold_max),
+        "otp.receipt_hold_max",
+        "must be 1..=10000000",
+    )?;
 
     let l = &c.limits;
     check(

@@ -14,7 +14,7 @@ use crate::dispatch::{DeliverySink, DeliveryUpdate, NotRecorded, ReceiptOutcome}
 
 use super::clock::Clock;
 use super::model::{DeliveryStatus, OtpId};
-use super::store::{DeliveryChange, Store, StoreError};
+use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, Store, StoreError};
 
 /// Updates waiting for a shared store, at most; beyond, `on_update` drops (and counts) them
 /// while `record` waits for room.
@@ -216,8 +216,19 @@ impl Apply {
                 let Some(id) = OtpId::parse(&otp_id) else {
                     return Ok(());
                 };
-                let change = DeliveryChange::Submitted { smsc, message_ids };
-                self.store.apply_delivery(&id, change, now).await?;
+                let change = DeliveryChange::Submitted {
+                    smsc: smsc.clone(),
+                    message_ids: message_ids.clone(),
+                };
+                let known = self.store.apply_delivery(&id, change, now).await?.is_some();
+                // after indexing: a receipt that came first was held, and is applied now
+                for held in self.store.take_held(&smsc, &message_ids).await? {
+                    if known {
+                        self.apply_receipt(&id, held, now).await?;
+                    } else {
+                        metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);
+                    }
+                }
             }
             DeliveryUpdate::Rejected {
                 otp_id,
@@ -247,35 +258,54 @@ impl Apply {
                 self.store.apply_delivery(&id, change, now).await?;
             }
             DeliveryUpdate::Receipt {
+                smsc,
                 message_id,
                 outcome,
                 error,
             } => {
                 metrics::counter!(names::RECEIPTS_SEEN, "outcome" => outcome_label(outcome))
                     .increment(1);
-                let mut found = None;
-                for v in message_id_variants(&message_id) {
-                    found = self.store.find_by_message_id(&v).await?;
-                    if found.is_some() {
-                        break;
-                    }
-                }
-                let Some(id) = found else {
-                    tracing::debug!(message_id = %message_id, "receipt for an unknown message id");
+                let variants: Vec<String> = message_id_variants(&message_id).collect();
+                if variants.first().is_none_or(|v| v.is_empty()) {
                     metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);
                     return Ok(());
+                }
+                let held = HeldReceipt {
+                    status: receipt_status(outcome),
+                    error: error
+                        .map(|e| format!("receipt err: {}", truncated(&e, RECEIPT_ERR_MAX))),
                 };
-                if let Some(status) = receipt_status(outcome) {
-                    let error =
-                        error.map(|e| format!("receipt err: {}", truncated(&e, RECEIPT_ERR_MAX)));
-                    let change = DeliveryChange::Status {
-                        status,
-                        smsc: None,
-                        error,
-                    };
-                    self.store.apply_delivery(&id, change, now).await?;
+                match self
+                    .store
+                    .find_or_hold(&smsc, &variants, held.clone(), now)
+                    .await?
+                {
+                    ReceiptMatch::Found(id) => self.apply_receipt(&id, held, now).await?,
+                    // counted as unmatched by the store if its hold time ends first
+                    ReceiptMatch::Held => {
+                        tracing::debug!(%smsc, %message_id, "receipt held: its message id is not known yet");
+                    }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Moves the deliveryStatus on for a final receipt; an intermediate one changes nothing
+    /// (whenever it comes, it never takes a final status back).
+    async fn apply_receipt(
+        &self,
+        id: &OtpId,
+        held: HeldReceipt,
+        now: u32,
+    ) -> Result<(), StoreError> {
+        if let Some(status) = held.status {
+            let change = DeliveryChange::Status {
+                status,
+                smsc: None,
+                error: held.error,
+            };
+            self.store.apply_delivery(id, change, now).await?;
         }
         Ok(())
     }
@@ -305,6 +335,7 @@ mod tests {
                 message_ids: vec!["abc123".into()],
             },
             DeliveryUpdate::Receipt {
+                smsc: "sim".into(),
                 message_id: "abc123".into(),
                 outcome: ReceiptOutcome::Undelivered,
                 // multi-byte characters, so that the cut must find a boundary

@@ -66,6 +66,20 @@ pub struct OtpConfig {
     pub retain_after_expiry_s: u32,
     /// Live OTPs kept at most; creates beyond answer 503.
     pub max_live: usize,
+    /// How long a delivery receipt whose message id is not known yet (it overtook its
+    /// submit_sm_resp) is held for it, in seconds.
+    pub receipt_hold_s: u32,
+    /// Receipts held at most; beyond, the oldest is dropped (`otpgate_receipts_shed_total`).
+    pub receipt_hold_max: usize,
+}
+
+impl OtpConfig {
+    pub fn receipt_hold(&self) -> super::store::ReceiptHold {
+        super::store::ReceiptHold {
+            hold_s: self.receipt_hold_s,
+            max: self.receipt_hold_max,
+        }
+    }
 }
 
 impl Default for OtpConfig {
@@ -82,6 +96,8 @@ impl Default for OtpConfig {
             price_per_part: 0.0,
             retain_after_expiry_s: 300,
             max_live: 5_000_000,
+            receipt_hold_s: 60,
+            receipt_hold_max: 100_000,
         }
     }
 }

@@ -85,6 +85,40 @@ pub enum DeliveryChange {
     },
 }
 
+/// A delivery receipt as the store keeps it while its message id is not indexed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldReceipt {
+    /// The deliveryStatus it reports; `None` for an intermediate state (ENROUTE, ACCEPTD).
+    pub status: Option<DeliveryStatus>,
+    pub error: Option<String>,
+}
+
+/// What became of a receipt given to [`OtpStore::find_or_hold`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReceiptMatch {
+    /// Its message id is indexed for this OTP.
+    Found(OtpId),
+    /// Not indexed (yet): held until the `Submitted` that indexes it, or its hold time ends.
+    Held,
+}
+
+/// How long and how many receipts a store holds for ids not indexed yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptHold {
+    pub hold_s: u32,
+    /// Beyond, the oldest held receipt is shed (counted in `otpgate_receipts_shed_total`).
+    pub max: usize,
+}
+
+impl Default for ReceiptHold {
+    fn default() -> Self {
+        Self {
+            hold_s: 60,
+            max: 100_000,
+        }
+    }
+}
+
 /// An `Idempotency-Key` as scoped to its tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IdemKey {
@@ -154,8 +188,30 @@ pub trait OtpStore: Send + Sync + 'static {
         change: DeliveryChange,
         now: u32,
     ) -> Result<Option<Record>, StoreError>;
-    /// The OTP whose part had this SMSC message id (exact, as indexed).
-    async fn find_by_message_id(&self, message_id: &str) -> Result<Option<OtpId>, StoreError>;
+    /// The OTP whose part had this message id (canonical, as indexed) from this SMSC.
+    async fn find_by_message_id(
+        &self,
+        smsc: &str,
+        message_id: &str,
+    ) -> Result<Option<OtpId>, StoreError>;
+    /// A receipt from `smsc`: the OTP one of `variants` (its message id's forms, canonical
+    /// first, see `otpgate_codec::dlr::message_id_variants`) is indexed for, or else `receipt`
+    /// held under the first variant. Atomic with respect to [`OtpStore::take_held`], so that a
+    /// receipt racing the `Submitted` of its id is either found or taken, never lost.
+    async fn find_or_hold(
+        &self,
+        smsc: &str,
+        variants: &[String],
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> Result<ReceiptMatch, StoreError>;
+    /// The receipts held for these message ids (raw, as submitted) of `smsc`, oldest first,
+    /// removed. Called once the `Submitted` that carried the ids has indexed them.
+    async fn take_held(
+        &self,
+        smsc: &str,
+        message_ids: &[String],
+    ) -> Result<Vec<HeldReceipt>, StoreError>;
     /// The latest OTP created for this number that is still stored.
     async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError>;
     /// The store's housekeeping (expiry of OTPs, counters and keys), run until `shutdown`.

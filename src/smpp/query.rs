@@ -147,6 +147,7 @@ impl Session {
         // No longer waited for: its delay is not a receipt's.
         let _ = self.shared.receipt_clock.take(&message_id);
         let update = DeliveryUpdate::Receipt {
+            smsc: self.name().to_owned(),
             message_id,
             outcome,
             error: (r.error_code != 0).then(|| format!("network {}", r.error_code)),

@@ -56,6 +56,7 @@ pub async fn on_deliver_sm(
     shared
         .sink
         .record(DeliveryUpdate::Receipt {
+            smsc: name.to_owned(),
             message_id: r.id.clone(),
             outcome: outcome(r.stat),
             error: error_of(r.err.as_deref(), r.network_error),

@@ -106,12 +106,14 @@ pub fn register_known(known: &Known) {
     metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
     for metric in [
         RECEIPTS_UNMATCHED,
+        RECEIPTS_SHED,
         STORE_UNAVAILABLE,
         DELIVERY_QUEUE_OVERFLOW,
         DELIVERY_UPDATES_LOST,
     ] {
         metrics::counter!(metric).absolute(0);
     }
+    metrics::gauge!(RECEIPTS_HELD).set(0.0);
     for outcome in ["delivered", "dropped", "shed"] {
         metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
     }
@@ -190,7 +192,15 @@ fn describe() {
     );
     describe_counter!(
         RECEIPTS_UNMATCHED,
-        "Delivery receipts for a message id no OTP knows"
+        "Delivery receipts for a message id no OTP knows (once their hold time ended)"
+    );
+    describe_counter!(
+        RECEIPTS_SHED,
+        "Held delivery receipts dropped, oldest first, to stay within receipt_hold_max"
+    );
+    describe_gauge!(
+        RECEIPTS_HELD,
+        "Delivery receipts held until a submit_sm_resp tells their message id"
     );
     describe_counter!(SMS_PARTS, "SMS parts prepared for submission, by encoding");
     describe_counter!(

@@ -110,6 +110,7 @@ async fn every_transition_arrives_in_order_and_signed() {
         message_ids: vec!["abc1".into()],
     });
     s.sink.on_update(DeliveryUpdate::Receipt {
+        smsc: "sim".into(),
         message_id: "abc1".into(),
         outcome: ReceiptOutcome::Delivered,
         error: None,

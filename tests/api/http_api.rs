@@ -331,6 +331,7 @@ async fn delivery_reports_update_the_otp() {
     assert_eq!(got["deliveryStatus"], "SENT");
     // the receipt carries the id in decimal
     s.sink.on_update(DeliveryUpdate::Receipt {
+        smsc: "sim".into(),
         message_id: "255".into(),
         outcome: ReceiptOutcome::Delivered,
         error: None,

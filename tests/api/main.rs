@@ -16,4 +16,5 @@ mod http_limits;
 mod http_logs;
 mod http_ops;
 mod http_resend;
+mod receipts_overtaking;
 mod sdk_smscx;

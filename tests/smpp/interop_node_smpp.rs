@@ -174,7 +174,7 @@ async fn node_smsc_takes_binds_submits_and_concatenated_ucs2() {
             let receipt = updates
                 .iter()
                 .position(|u| {
-                    matches!(u, DeliveryUpdate::Receipt { message_id, outcome, error }
+                    matches!(u, DeliveryUpdate::Receipt { message_id, outcome, error, .. }
                     if message_id == id && *outcome == ReceiptOutcome::Delivered && error.is_none())
                 })
                 .unwrap_or_else(|| panic!("no Delivered receipt for {id}: {updates:#?}"));

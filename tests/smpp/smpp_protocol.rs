@@ -152,6 +152,7 @@ async fn wire_behaviour_against_a_scripted_smsc() {
         other => panic!("expected deliver_sm_resp, got {other:?}"),
     }
     assert!(sink.all().contains(&DeliveryUpdate::Receipt {
+        smsc: "fake".into(),
         message_id: "abc123".into(),
         outcome: ReceiptOutcome::Delivered,
         error: None,
@@ -243,6 +244,7 @@ async fn a_receipt_that_could_not_be_recorded_is_delivered_again() {
     let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
     let (mut c, _) = accept_bound(&listener).await;
     let receipt = DeliveryUpdate::Receipt {
+        smsc: "fake".into(),
         message_id: "abc123".into(),
         outcome: ReceiptOutcome::Delivered,
         error: None,

@@ -38,6 +38,7 @@ async fn receipts_match(format: MessageIdFormat, carrier: ReceiptCarrier) {
             message_id,
             outcome,
             error,
+            ..
         } = u
         {
             assert_eq!(outcome, ReceiptOutcome::Delivered);

@@ -221,6 +221,7 @@ async fn a_receipt_at_another_node_reaches_the_otp() {
     b.server
         .sink
         .record(DeliveryUpdate::Receipt {
+            smsc: "smsc-a".into(),
             message_id: u64::from_str_radix("1F2E3D", 16).unwrap().to_string(),
             outcome: ReceiptOutcome::Delivered,
             error: None,

@@ -3,16 +3,17 @@
 
 use std::time::Duration;
 
-use crate::support::store::{record, Fixture};
+use crate::support::store::{record, Fixture, HOLD};
 use bytes::Bytes;
 use otpgate::config::AbuseConfig;
 use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus};
 use otpgate::otp::phone::Phone;
 use otpgate::otp::pin::PinHash;
 use otpgate::otp::store::{
-    CancelError, DeliveryChange, IdemKey, IdemReply, IdemReserve, NumberLimit, ResendError,
-    VerifyError,
+    CancelError, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve, NumberLimit,
+    ReceiptMatch, ResendError, VerifyError,
 };
+use otpgate_codec::dlr::message_id_variants;
 
 const RIGHT: PinHash = PinHash([7; 16]);
 const WRONG: PinHash = PinHash([8; 16]);
@@ -167,9 +168,18 @@ async fn delivery_updates_and_receipt_index(f: Fixture) {
     assert_eq!(r.delivery, DeliveryStatus::Sent);
     assert_eq!(r.sent_at(), Some(1));
     // indexed under the canonical form (lowercase, no leading zeros)
-    assert_eq!(f.store.find_by_message_id("ff").await.unwrap(), Some(id));
-    assert_eq!(f.store.find_by_message_id("1a2b").await.unwrap(), Some(id));
-    assert_eq!(f.store.find_by_message_id("ffff").await.unwrap(), None);
+    assert_eq!(
+        f.store.find_by_message_id("sim", "ff").await.unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        f.store.find_by_message_id("sim", "1a2b").await.unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        f.store.find_by_message_id("sim", "ffff").await.unwrap(),
+        None
+    );
     let undelivered = DeliveryChange::Status {
         status: DeliveryStatus::Undelivered,
         smsc: None,
@@ -236,7 +246,10 @@ async fn resend_replaces_pin_and_forgets_message_ids(f: Fixture) {
     assert_eq!(r.delivery, DeliveryStatus::Queued);
     assert_eq!(r.extra.as_deref().map(|e| e.resends), Some(1));
     assert!(r.extra.as_deref().is_some_and(|e| e.message_ids.is_empty()));
-    assert_eq!(f.store.find_by_message_id("abc1").await.unwrap(), None);
+    assert_eq!(
+        f.store.find_by_message_id("sim", "abc1").await.unwrap(),
+        None
+    );
     f.store
         .resend(&id, new_pin, 2, now + 6)
         .await
@@ -419,6 +432,152 @@ async fn pumping_guard(f: Fixture) {
     g.verified(&fr(33612345600), now).await.unwrap();
 }
 
+fn variants(id: &str) -> Vec<String> {
+    message_id_variants(id).collect()
+}
+
+fn receipt(status: Option<DeliveryStatus>) -> HeldReceipt {
+    HeldReceipt {
+        status,
+        error: None,
+    }
+}
+
+async fn lookup(f: &Fixture, smsc: &str, id: &str, r: HeldReceipt, now: u32) -> ReceiptMatch {
+    let forms = variants(id);
+    f.store.find_or_hold(smsc, &forms, r, now).await.unwrap()
+}
+
+async fn submit(f: &Fixture, id: &OtpId, smsc: &str, mid: &str, now: u32) {
+    let sub = DeliveryChange::Submitted {
+        smsc: smsc.into(),
+        message_ids: vec![mid.into()],
+    };
+    f.store.apply_delivery(id, sub, now).await.unwrap().unwrap();
+}
+
+async fn message_ids_are_indexed_per_smsc(f: Fixture) {
+    let (a, now) = new_otp(&f, 33612345680, 5).await;
+    let (b, _) = new_otp(&f, 33612345681, 5).await;
+    // two SMSCs return the same id for different OTPs
+    submit(&f, &a, "smsc-x", "7F", now).await;
+    submit(&f, &b, "smsc-y", "7f", now).await;
+    let found = |smsc: &'static str, id: &'static str| {
+        let store = f.store.clone();
+        async move {
+            store
+                .find_or_hold(smsc, &variants(id), receipt(None), now)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(found("smsc-x", "7f").await, ReceiptMatch::Found(a));
+    // decimal 127 is 0x7f
+    assert_eq!(found("smsc-y", "127").await, ReceiptMatch::Found(b));
+    assert_eq!(found("smsc-z", "7f").await, ReceiptMatch::Held);
+    assert!(f
+        .store
+        .take_held("smsc-x", &["7f".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        f.store.take_held("smsc-z", &["7F".into()]).await.unwrap(),
+        vec![receipt(None)]
+    );
+}
+
+async fn a_receipt_before_its_submit_is_held_then_taken(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345682, 5).await;
+    let delivered = receipt(Some(DeliveryStatus::Delivered));
+    // ENROUTE, then DELIVRD, both before the submit_sm_resp; the receipt's id in decimal
+    for r in [receipt(None), delivered.clone()] {
+        let m = lookup(&f, "sim", "255", r, now).await;
+        assert_eq!(m, ReceiptMatch::Held);
+    }
+    submit(&f, &id, "sim", "00FF", now).await;
+    // another SMSC's submit of the same id does not take them
+    assert!(f
+        .store
+        .take_held("other", &["ff".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    let taken = f.store.take_held("sim", &["00FF".into()]).await.unwrap();
+    assert_eq!(taken, vec![receipt(None), delivered]);
+    assert!(f
+        .store
+        .take_held("sim", &["ff".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    // once indexed, a receipt is found at once
+    let m = lookup(&f, "sim", "255", receipt(None), now).await;
+    assert_eq!(m, ReceiptMatch::Found(id));
+}
+
+async fn held_receipts_are_shed_beyond_the_cap_and_expire(f: Fixture) {
+    let now = f.clock.unix_secs();
+    // HOLD.max is 3: a fourth sheds the oldest
+    for mid in ["a1", "a2", "a3", "a4"] {
+        let m = lookup(&f, "sim", mid, receipt(None), now).await;
+        assert_eq!(m, ReceiptMatch::Held);
+    }
+    assert!(f
+        .store
+        .take_held("sim", &["a1".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        f.store
+            .take_held("sim", &["a2".into()])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // one held long ago: its hold time is over, housekeeping drops it
+    let old = now - HOLD.hold_s - 10;
+    let m = lookup(&f, "sim", "b1", receipt(None), old).await;
+    assert_eq!(m, ReceiptMatch::Held);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(f.store.clone().housekeeping(Box::pin(async move {
+        let _ = stop_rx.await;
+    })));
+    // two expiring OTPs, the second inserted once the first expired: a whole housekeeping
+    // round ran in between, held receipts included
+    for phone in [33612345683, 33612345684] {
+        let id = OtpId::random();
+        f.store
+            .insert(id, record(phone, now - 20, 10, 5, 7))
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while f.changes.of(id).is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(!f.changes.of(id).is_empty(), "housekeeping ran");
+    }
+    let _ = stop_tx.send(());
+    task.await.unwrap();
+    assert!(f
+        .store
+        .take_held("sim", &["b1".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    // those still within their hold time stay
+    assert_eq!(
+        f.store
+            .take_held("sim", &["a3".into()])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -458,4 +617,7 @@ suite!(
     concurrent_verifies_succeed_once,
     housekeeping_reports_expiry,
     pumping_guard,
+    message_ids_are_indexed_per_smsc,
+    a_receipt_before_its_submit_is_held_then_taken,
+    held_receipts_are_shed_beyond_the_cap_and_expire,
 );

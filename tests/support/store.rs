@@ -13,7 +13,7 @@ use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use otpgate::otp::pin::PinHash;
 use otpgate::otp::redis::abuse::RedisGuard;
 use otpgate::otp::redis::{RedisOptions, Target};
-use otpgate::otp::store::ChangeObserver;
+use otpgate::otp::store::{ChangeObserver, ReceiptHold};
 use otpgate::otp::{Clock, MemoryStore, RedisStore, Store};
 
 use super::tools;
@@ -54,12 +54,16 @@ impl Fixture {
 pub const RETAIN_S: u32 = 300;
 /// Small, so that the limit itself can be tested.
 pub const MAX_LIVE: usize = 200;
+/// Small too, for the same reason.
+pub const HOLD: ReceiptHold = ReceiptHold { hold_s: 60, max: 3 };
 
 pub fn memory() -> Fixture {
     let clock = Arc::new(Clock::new());
     let changes = Arc::new(Changes::default());
     let store = Arc::new(
-        MemoryStore::new(clock.clone(), MAX_LIVE, RETAIN_S).with_observer(changes.clone()),
+        MemoryStore::new(clock.clone(), MAX_LIVE, RETAIN_S)
+            .with_receipt_hold(HOLD)
+            .with_observer(changes.clone()),
     );
     Fixture {
         store,
@@ -88,6 +92,7 @@ pub async fn redis_target(target: Target, what: &str) -> Fixture {
         RedisStore::connect(opts, clock.clone())
             .await
             .expect("connect to the test Redis")
+            .with_receipt_hold(HOLD)
             .with_observer(changes.clone()),
     );
     let for_guard = store.clone();

@@ -68,13 +68,21 @@ struct Args {
     /// Receipt outcomes by weight, e.g. DELIVRD=90,UNDELIV=8,EXPIRED=2.
     #[arg(long, env = "SMSC_SIM_RECEIPT_MIX")]
     receipt_mix: Option<ReceiptMix>,
-    /// Where receipts carry id and state: text, tlv or both.
+    /// Where receipts carry id and state: text (short_message), tlv, both, or payload
+    /// (the text in message_payload).
     #[arg(long, env = "SMSC_SIM_RECEIPT_CARRIER")]
     receipt_carrier: Option<ReceiptCarrier>,
     /// query_sm: answer (with the message's state, the outcome its receipt has or would
     /// have) or refuse (generic_nack ESME_RINVCMDID, the default).
     #[arg(long, env = "SMSC_SIM_QUERY_SM")]
     query_sm: Option<QuerySmMode>,
+    /// Send each receipt before its submit_sm_resp (on the same transceiver session, or on a
+    /// receiver session while the transmitter's answer waits 20 ms); --receipt-delay is ignored.
+    #[arg(long, env = "SMSC_SIM_RECEIPT_BEFORE_RESPONSE")]
+    receipt_before_response: bool,
+    /// Send ENROUTE, then ACCEPTD, before each final receipt.
+    #[arg(long, env = "SMSC_SIM_RECEIPT_INTERMEDIATE")]
+    receipt_intermediate: bool,
     /// Message ids: hex, decimal or mixed (hex in submit_sm_resp, decimal in receipt text).
     #[arg(long, env = "SMSC_SIM_MESSAGE_ID")]
     message_id: Option<MessageIdFormat>,
@@ -167,6 +175,8 @@ fn build_config(a: &Args) -> Result<SimConfig> {
         b.receipts.mix = v.clone();
     }
     b.receipts.carrier = a.receipt_carrier.unwrap_or(b.receipts.carrier);
+    b.receipts.before_response |= a.receipt_before_response;
+    b.receipts.intermediate |= a.receipt_intermediate;
     b.message_id = a.message_id.unwrap_or(b.message_id);
     b.query_sm = a.query_sm.unwrap_or(b.query_sm);
     c.enquire_interval = a.enquire_interval.or(c.enquire_interval);

@@ -104,6 +104,11 @@ impl ExpiryQueue {
         }
     }
 
+    /// Wakes the task to look at the held receipts' first deadline.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
     pub fn push_otp(&self, at: u32, h: Handle) {
         self.push_with(at, |q| q.otps.push(at, h));
     }
@@ -178,7 +183,8 @@ impl ExpiryTask {
                 tokio::task::yield_now().await;
             }
             let sleep = async {
-                match queue.earliest() {
+                let held = self.store.held_earliest();
+                match queue.earliest().into_iter().chain(held).min() {
                     Some(at) => tokio::time::sleep_until(clock.instant_at(at)).await,
                     None => std::future::pending().await,
                 }

@@ -1,11 +1,9 @@
-//! The in-memory `Store`: sharded maps (`dashmap`) by otpId, by phone number and by SMSC
-//! message id, plus idempotency keys, all expired by the [`ExpiryTask`](super::expiry).
-
 //! The in-memory `Store`: OTPs, phone numbers and SMSC message ids in sharded slabs ([`slab`])
 //! that point at each other by 4-byte handles, idempotency keys in a `dashmap`, all expired by
 //! the [`ExpiryTask`](expiry::ExpiryTask) without scans.
 
 mod expiry;
+mod held;
 mod message_ids;
 mod phones;
 mod slab;
@@ -19,7 +17,8 @@ use futures::future::BoxFuture;
 use otpgate_codec::dlr::message_id_variants;
 
 use self::expiry::{ExpiryQueue, ExpiryTask};
-use self::message_ids::MessageIndex;
+use self::held::HeldReceipts;
+use self::message_ids::{MessageIndex, SmscNumbers};
 use self::phones::PhoneIndex;
 use self::slab::{Handle, Keyed, Locked, Slab};
 use super::clock::Clock;
@@ -27,9 +26,11 @@ use super::idempotency::IdempotencyTable;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
 use super::store::{
-    CancelError, ChangeObserver, DeliveryChange, IdemKey, IdemReply, IdemReserve, IdempotencyStore,
-    NumberLimit, NumberLimitStore, OtpStore, ResendError, StoreError, VerifyError,
+    CancelError, ChangeObserver, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve,
+    IdempotencyStore, NumberLimit, NumberLimitStore, OtpStore, ReceiptHold, ReceiptMatch,
+    ResendError, StoreError, VerifyError,
 };
+use crate::telemetry::names;
 
 /// One stored OTP: its id, its record and the head of its chain of SMSC message ids.
 #[derive(Debug)]
@@ -49,6 +50,9 @@ pub struct MemoryStore {
     otps: Slab<OtpEntry>,
     phones: PhoneIndex,
     message_ids: MessageIndex,
+    smscs: SmscNumbers,
+    held: HeldReceipts,
+    hold: ReceiptHold,
     idem: IdempotencyTable,
     queue: ExpiryQueue,
     pending: AtomicUsize,
@@ -87,6 +91,9 @@ impl MemoryStore {
             otps: Slab::default(),
             phones: PhoneIndex::default(),
             message_ids: MessageIndex::default(),
+            smscs: SmscNumbers::default(),
+            held: HeldReceipts::default(),
+            hold: ReceiptHold::default(),
             idem: IdempotencyTable::default(),
             queue: ExpiryQueue::default(),
             pending: AtomicUsize::new(0),
@@ -100,6 +107,12 @@ impl MemoryStore {
     /// The same store, telling `observer` of every status or deliveryStatus change.
     pub fn with_observer(mut self, observer: Arc<dyn ChangeObserver>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// The same store, holding early receipts as `hold` says.
+    pub fn with_receipt_hold(mut self, hold: ReceiptHold) -> Self {
+        self.hold = hold;
         self
     }
 
@@ -126,6 +139,82 @@ impl MemoryStore {
             self.idem.len(),
             self.queue.len(),
         )
+    }
+
+    /// Receipts held for message ids not indexed yet.
+    pub fn held_receipts(&self) -> usize {
+        self.held.len()
+    }
+
+    fn held_earliest(&self) -> Option<u32> {
+        self.held.earliest()
+    }
+
+    /// The OTP canonical id `message_id` of SMSC number `smsc` leads to.
+    fn find_message(&self, smsc: u16, message_id: &str) -> Option<OtpId> {
+        let h = self.message_ids.find(smsc, message_id)?;
+        let id = self.otps.lock_handle(h).get(h).map(|e| e.id);
+        // looked up again: the OTP may have left (and its slot been reused) in between
+        id.filter(|_| self.message_ids.find(smsc, message_id) == Some(h))
+    }
+
+    fn find_or_hold_now(
+        &self,
+        smsc: &str,
+        variants: &[String],
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> ReceiptMatch {
+        let n = self.smscs.number(smsc);
+        // under the held receipts' lock: a `take_held` cannot run between the look and the hold
+        let mut held = self.held.lock();
+        let exact = variants.first().and_then(|v| self.find_message(n, v));
+        // Another form matches only an OTP still waiting for its receipt: once ids are reused
+        // across forms (hex "a" and decimal "10"), a receipt whose own id is not indexed yet
+        // must not land on an older OTP that was already told its fate.
+        let other = || {
+            variants.iter().skip(1).find_map(|v| {
+                let id = self.find_message(n, v)?;
+                let open = self.with_otp(&id, |_, e| e.record.delivery == DeliveryStatus::Sent);
+                open.unwrap_or(false).then_some(id)
+            })
+        };
+        if let Some(id) = exact.or_else(other) {
+            return ReceiptMatch::Found(id);
+        }
+        let Some(first) = variants.first() else {
+            return ReceiptMatch::Held;
+        };
+        let was_empty = held.len() == 0;
+        let deadline = now.saturating_add(self.hold.hold_s);
+        let shed = held.hold(n, first, receipt, deadline, self.hold.max);
+        let len = held.len();
+        drop(held);
+        if shed > 0 {
+            metrics::counter!(names::RECEIPTS_SHED).increment(shed as u64);
+        }
+        metrics::gauge!(names::RECEIPTS_HELD).set(len as f64);
+        if was_empty {
+            self.queue.nudge();
+        }
+        ReceiptMatch::Held
+    }
+
+    fn take_held_now(&self, smsc: &str, message_ids: &[String]) -> Vec<HeldReceipt> {
+        if self.held.len() == 0 {
+            return Vec::new();
+        }
+        let n = self.smscs.number(smsc);
+        // every form a receipt's id may take for these ids (the relation is symmetric)
+        let forms: Vec<String> = message_ids
+            .iter()
+            .flat_map(|m| message_id_variants(m))
+            .collect();
+        let taken = self.held.take(n, &forms);
+        if !taken.is_empty() {
+            metrics::gauge!(names::RECEIPTS_HELD).set(self.held.len() as f64);
+        }
+        taken
     }
 
     /// Runs `f` on OTP `id` (with its handle) while its shard is locked.
@@ -172,6 +261,12 @@ impl MemoryStore {
     pub fn expire_due(&self, now: u32) -> usize {
         let due = self.queue.pop_due(now);
         let handled = due.otps.len().max(due.phones.len()).max(due.idem.len());
+        let unmatched = self.held.expire(now);
+        if unmatched > 0 {
+            // their hold time ended before any submit_sm_resp told their message id
+            metrics::counter!(names::RECEIPTS_UNMATCHED).increment(unmatched as u64);
+            metrics::gauge!(names::RECEIPTS_HELD).set(self.held.len() as f64);
+        }
         for (at, h) in due.otps {
             self.visit_otp(at, h, now);
         }
@@ -321,7 +416,8 @@ impl MemoryStore {
             let r = &mut e.record;
             let at = r.since_created(now);
             match change {
-                DeliveryChange::Submitted { message_ids, .. } => {
+                DeliveryChange::Submitted { smsc, message_ids } => {
+                    let smsc = self.smscs.number(&smsc);
                     let changed = r.delivery == DeliveryStatus::Queued;
                     if changed {
                         r.delivery = DeliveryStatus::Sent;
@@ -329,7 +425,7 @@ impl MemoryStore {
                     }
                     r.set_sent_at(at);
                     for m in &message_ids {
-                        match self.message_ids.add(&index_key(m), h, e.messages) {
+                        match self.message_ids.add(smsc, &index_key(m), h, e.messages) {
                             Ok(head) => e.messages = head,
                             Err(_) => tracing::warn!(
                                 "message id index full: a receipt will not be matched"
@@ -443,13 +539,30 @@ impl OtpStore for MemoryStore {
         Ok(self.apply_delivery_now(id, change, now))
     }
 
-    async fn find_by_message_id(&self, message_id: &str) -> Result<Option<OtpId>, StoreError> {
-        let Some(h) = self.message_ids.find(message_id) else {
-            return Ok(None);
-        };
-        let id = self.otps.lock_handle(h).get(h).map(|e| e.id);
-        // looked up again: the OTP may have left (and its slot been reused) in between
-        Ok(id.filter(|_| self.message_ids.find(message_id) == Some(h)))
+    async fn find_by_message_id(
+        &self,
+        smsc: &str,
+        message_id: &str,
+    ) -> Result<Option<OtpId>, StoreError> {
+        Ok(self.find_message(self.smscs.number(smsc), message_id))
+    }
+
+    async fn find_or_hold(
+        &self,
+        smsc: &str,
+        variants: &[String],
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> Result<ReceiptMatch, StoreError> {
+        Ok(self.find_or_hold_now(smsc, variants, receipt, now))
+    }
+
+    async fn take_held(
+        &self,
+        smsc: &str,
+        message_ids: &[String],
+    ) -> Result<Vec<HeldReceipt>, StoreError> {
+        Ok(self.take_held_now(smsc, message_ids))
     }
 
     async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError> {
@@ -599,7 +712,7 @@ mod tests {
         let r = block_on(store.get(&ids[7])).unwrap().unwrap();
         assert_eq!(r.status, OtpStatus::Expired);
         assert_eq!(
-            block_on(store.find_by_message_id("id-7")).unwrap(),
+            block_on(store.find_by_message_id("sim", "id-7")).unwrap(),
             Some(ids[7])
         );
         assert_eq!(
@@ -610,7 +723,10 @@ mod tests {
         let (otps, _, message_ids, _, _) = store.sizes();
         assert_eq!((otps, message_ids), (0, 0));
         assert!(block_on(store.get(&ids[7])).unwrap().is_none());
-        assert_eq!(block_on(store.find_by_message_id("id-7")).unwrap(), None);
+        assert_eq!(
+            block_on(store.find_by_message_id("sim", "id-7")).unwrap(),
+            None
+        );
         assert_eq!(
             block_on(store.latest_for_phone(33_600_000_007)).unwrap(),
             None
@@ -695,7 +811,10 @@ mod tests {
                             message_ids: vec![mid.clone()],
                         };
                         block_on(store.apply_delivery(&id, sub, T0 + 1)).unwrap();
-                        assert_eq!(block_on(store.find_by_message_id(&mid)).unwrap(), Some(id));
+                        assert_eq!(
+                            block_on(store.find_by_message_id("sim", &mid)).unwrap(),
+                            Some(id)
+                        );
                         assert_eq!(block_on(store.latest_for_phone(phone)).unwrap(), Some(id));
                         match i % 4 {
                             0 => {
@@ -705,7 +824,10 @@ mod tests {
                             }
                             1 => {
                                 assert!(block_on(store.remove(&id)).unwrap().is_some());
-                                assert_eq!(block_on(store.find_by_message_id(&mid)).unwrap(), None);
+                                assert_eq!(
+                                    block_on(store.find_by_message_id("sim", &mid)).unwrap(),
+                                    None
+                                );
                             }
                             _ => {}
                         }
@@ -762,8 +884,14 @@ mod tests {
             };
             block_on(store.apply_delivery(&id, sub, T0)).unwrap();
         }
-        assert_eq!(block_on(store.find_by_message_id("42")).unwrap(), Some(new));
+        assert_eq!(
+            block_on(store.find_by_message_id("sim", "42")).unwrap(),
+            Some(new)
+        );
         assert!(block_on(store.remove(&old)).unwrap().is_some());
-        assert_eq!(block_on(store.find_by_message_id("42")).unwrap(), Some(new));
+        assert_eq!(
+            block_on(store.find_by_message_id("sim", "42")).unwrap(),
+            Some(new)
+        );
     }
 }

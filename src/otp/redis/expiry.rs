@@ -96,6 +96,7 @@ impl Housekeeping {
                 s.redis().cmd::<()>(&zadd).await?;
             }
         }
+        let held_full = s.expire_held(now).await?;
         let card = redis::cmd("ZCARD").arg(&due_key).clone();
         let pending = redis::cmd("GET").arg(s.pending_key()).clone();
         let (live, pending) = futures::join!(
@@ -104,6 +105,6 @@ impl Housekeeping {
         );
         let pending = usize::try_from(pending?.unwrap_or(0)).unwrap_or(0);
         s.set_snapshot(live?, pending);
-        Ok(full)
+        Ok(full || held_full)
     }
 }

@@ -4,8 +4,10 @@
 //! a script touches is in one slot):
 //! - `P:otp:{<otpId>}`: the OTP record (a hash, see [`record`]); expires `retain_after_expiry_s`
 //!   after the OTP does. Verify, cancel, resend and delivery updates are one Lua script each.
-//! - `P:mid:{<message id>}`: SMSC message id -> otpId, for receipts arriving on any node;
-//!   expires with the OTP.
+//! - `P:smid:{<smsc>:<message id>}`: SMSC message id -> otpId, for receipts arriving on any
+//!   node; expires with the OTP. `P:held:{<smsc>:<message id>}` and `P:held_due`: receipts
+//!   that came before their id was indexed, see [`held`]. (`P:mid:{<message id>}`, without
+//!   the SMSC, is the index of older versions, still read.)
 //! - `P:ph:{<phone>}:latest` and `P:ph:{<phone>}:nl:<window start>`: the phone's latest OTP
 //!   and its create-limit windows (sliding window over two fixed windows).
 //! - `P:idem:{<tenant>:<sha256 of the key>}`: an idempotency key and its stored reply.
@@ -19,6 +21,7 @@
 pub mod abuse;
 mod conn;
 mod expiry;
+mod held;
 pub mod rate;
 pub mod record;
 mod scripts;
@@ -33,7 +36,7 @@ use sha2::{Digest, Sha256};
 
 use super::clock::Clock;
 use super::model::{OtpId, Record};
-use super::store::{ChangeObserver, IdemKey, StoreError};
+use super::store::{ChangeObserver, IdemKey, ReceiptHold, StoreError};
 pub use conn::Target;
 use conn::{Conn, Redis};
 use record::{from_flat, ID_END};
@@ -64,6 +67,7 @@ pub struct RedisStore {
     observer: Option<Arc<dyn ChangeObserver>>,
     live: AtomicUsize,
     pending: AtomicUsize,
+    hold: ReceiptHold,
 }
 
 fn at_least_1(s: u32) -> u32 {
@@ -83,6 +87,7 @@ impl RedisStore {
             observer: None,
             live: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
+            hold: ReceiptHold::default(),
         };
         store.redis.cmd::<String>(&redis::cmd("PING")).await?;
         // what the other nodes stored counts from the start
@@ -104,12 +109,8 @@ impl RedisStore {
         &self.clock
     }
 
-    fn otp_key(&self, id: &OtpId) -> String {
+    pub(super) fn otp_key(&self, id: &OtpId) -> String {
         format!("{}:otp:{{{id}}}", self.prefix)
-    }
-
-    fn mid_key(&self, canonical: &str) -> String {
-        format!("{}:mid:{{{canonical}}}", self.prefix)
     }
 
     fn phone_key(&self, phone: u64, what: &str) -> String {
@@ -123,6 +124,16 @@ impl RedisStore {
 
     pub(crate) fn due_key(&self) -> String {
         format!("{}:due", self.prefix)
+    }
+
+    /// The same store, holding early receipts as `hold` says.
+    pub fn with_receipt_hold(mut self, hold: ReceiptHold) -> Self {
+        self.hold = hold;
+        self
+    }
+
+    pub(crate) fn receipt_hold(&self) -> ReceiptHold {
+        self.hold
     }
 
     /// The same store, telling `observer` of every status or deliveryStatus change made
@@ -177,14 +188,18 @@ impl RedisStore {
         }
     }
 
-    async fn unindex(&self, id: &OtpId, mids: &str) {
+    /// Forgets message ids `mids` of SMSC `smsc` (under both key formats) if they still lead
+    /// to `id`.
+    async fn unindex(&self, id: &OtpId, smsc: &str, mids: &str) {
         let id_text = id.to_string();
         for m in mids.split(ID_END).filter(|m| !m.is_empty()) {
-            let key = self.mid_key(&index_key(m));
-            let mut inv = scripts::UNINDEX.key(key);
-            inv.arg(&id_text);
-            if let Err(e) = self.redis.script::<i64>(&inv).await {
-                tracing::debug!(error = %e, "message id left indexed until it expires");
+            let canonical = index_key(m);
+            for key in [self.mid_key(smsc, &canonical), self.old_mid_key(&canonical)] {
+                let mut inv = scripts::UNINDEX.key(key);
+                inv.arg(&id_text);
+                if let Err(e) = self.redis.script::<i64>(&inv).await {
+                    tracing::debug!(error = %e, "message id left indexed until it expires");
+                }
             }
         }
     }

@@ -44,7 +44,7 @@ pub fn delivery_code(d: DeliveryStatus) -> u8 {
     }
 }
 
-fn delivery_of(c: u8) -> Option<DeliveryStatus> {
+pub fn delivery_of(c: u8) -> Option<DeliveryStatus> {
     Some(match c {
         0 => DeliveryStatus::Queued,
         1 => DeliveryStatus::Sent,

@@ -84,13 +84,13 @@ return out('ok', 1)
     )
 });
 
-/// ARGV: now, new pin hash, max resends. `extra`: the old message ids.
+/// ARGV: now, new pin hash, max resends. `extra`: the SMSC, then the old message ids.
 pub static RESEND: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
 if effective ~= 0 then return out('not_pending', 0) end
 if rs >= tonumber(ARGV[3]) then return out('limit', 0) end
-local old = redis.call('HGET', k, 'mi') or ''
+local old = (redis.call('HGET', k, 'sm') or '') .. '\n' .. (redis.call('HGET', k, 'mi') or '')
 redis.call('HSET', k, 'pin', ARGV[2], 'rs', rs + 1)
 redis.call('HDEL', k, 'er', 'se', 'mi')
 local changed = 0
@@ -110,6 +110,48 @@ redis.call('HSET', k, 'sm', ARGV[2])
 if redis.call('HEXISTS', k, 'se') == 0 then redis.call('HSET', k, 'se', since) end
 redis.call('HSET', k, 'mi', (redis.call('HGET', k, 'mi') or '') .. ARGV[3])
 return out('ok', changed)
+"#,
+    )
+});
+
+/// KEYS: a submitted id's index entry, its held receipts (one hash tag). ARGV: the receipt,
+/// the list's TTL, receipts per id at most. `{otp id or '', 1 if the list is new, dropped}`:
+/// the lookup and the hold are one step, so a `Submitted` indexing the id before taking its
+/// held receipts cannot miss this one.
+pub static FIND_OR_HOLD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local v = redis.call('GET', KEYS[1])
+if v then return {v, 0, 0} end
+local n = redis.call('RPUSH', KEYS[2], ARGV[1])
+local dropped = 0
+if n > tonumber(ARGV[3]) then redis.call('LPOP', KEYS[2]) dropped = 1 end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+local first = 0
+if n == 1 then first = 1 end
+return {'', first, dropped}
+"#,
+    )
+});
+
+/// KEYS: held receipts of one id. Returns and removes them.
+pub static TAKE_HELD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local l = redis.call('LRANGE', KEYS[1], 0, -1)
+if #l > 0 then redis.call('DEL', KEYS[1]) end
+return l
+"#,
+    )
+});
+
+/// KEYS: held receipts of one id. Removes them and answers how many there were.
+pub static DROP_HELD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local n = redis.call('LLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return n
 "#,
     )
 });

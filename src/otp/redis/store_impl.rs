@@ -14,8 +14,8 @@ use crate::otp::idempotency::IN_FLIGHT_TIMEOUT_S;
 use crate::otp::model::{OtpId, OtpStatus, Record};
 use crate::otp::pin::PinHash;
 use crate::otp::store::{
-    CancelError, DeliveryChange, IdemKey, IdemReply, IdemReserve, IdempotencyStore, NumberLimit,
-    NumberLimitStore, OtpStore, ResendError, StoreError, VerifyError,
+    CancelError, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve, IdempotencyStore,
+    NumberLimit, NumberLimitStore, OtpStore, ReceiptMatch, ResendError, StoreError, VerifyError,
 };
 use crate::otp::window::fixed_window;
 
@@ -160,7 +160,8 @@ impl OtpStore for RedisStore {
         };
         Ok(match code.as_str() {
             "ok" => {
-                self.unindex(id, &old_ids).await;
+                let (smsc, old_ids) = old_ids.split_once(ID_END).unwrap_or(("", ""));
+                self.unindex(id, smsc, old_ids).await;
                 Ok(r)
             }
             "limit" => Err(ResendError::Limit),
@@ -193,7 +194,7 @@ impl OtpStore for RedisStore {
                     .iter()
                     .map(|m| {
                         redis::cmd("SET")
-                            .arg(self.mid_key(&index_key(&record::clean_id(m))))
+                            .arg(self.mid_key(&smsc, &index_key(&record::clean_id(m))))
                             .arg(&id_text)
                             .arg("EX")
                             .arg(keep)
@@ -220,10 +221,34 @@ impl OtpStore for RedisStore {
         }
     }
 
-    async fn find_by_message_id(&self, message_id: &str) -> Result<Option<OtpId>, StoreError> {
-        let cmd = redis::cmd("GET").arg(self.mid_key(message_id)).clone();
+    async fn find_by_message_id(
+        &self,
+        smsc: &str,
+        message_id: &str,
+    ) -> Result<Option<OtpId>, StoreError> {
+        let cmd = redis::cmd("GET")
+            .arg(self.mid_key(smsc, message_id))
+            .clone();
         let v: Option<String> = self.redis.cmd(&cmd).await?;
         Ok(v.as_deref().and_then(OtpId::parse))
+    }
+
+    async fn find_or_hold(
+        &self,
+        smsc: &str,
+        variants: &[String],
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> Result<ReceiptMatch, StoreError> {
+        self.find_or_hold_redis(smsc, variants, receipt, now).await
+    }
+
+    async fn take_held(
+        &self,
+        smsc: &str,
+        message_ids: &[String],
+    ) -> Result<Vec<HeldReceipt>, StoreError> {
+        self.take_held_redis(smsc, message_ids).await
     }
 
     async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError> {
