@@ -23,6 +23,7 @@ mod handlers;
 mod http;
 mod ids;
 mod listener;
+mod message_states;
 mod query;
 mod receipt_mix;
 mod receipts;

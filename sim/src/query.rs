@@ -1,56 +1,12 @@
 //! query_sm: the state of each accepted part (the outcome its receipt has or would have),
 //! kept in a bounded map, and the answer to a query_sm in the account's `query_sm` mode.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
 use otpgate_codec::pdu::{Body, COctetString, CommandStatus, Pdu, QuerySm, QuerySmResp};
 
 use super::config::{MessageIdFormat, QuerySmMode, ReceiptStat};
 use super::counters::Counters;
 use super::ids::receipt_date_now;
 use super::session::{Flow, Session};
-
-#[derive(Default)]
-struct Inner {
-    states: HashMap<u64, (ReceiptStat, String)>,
-    order: VecDeque<u64>,
-}
-
-/// Message number to its outcome and the source address it was submitted with; at most
-/// `capacity`, the oldest forgotten first.
-pub struct MessageStates {
-    capacity: usize,
-    inner: Mutex<Inner>,
-}
-
-impl MessageStates {
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity: capacity.max(1),
-            inner: Mutex::new(Inner::default()),
-        }
-    }
-
-    pub fn insert(&self, n: u64, stat: ReceiptStat, source: String) {
-        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        while g.order.len() >= self.capacity {
-            match g.order.pop_front() {
-                Some(old) => {
-                    g.states.remove(&old);
-                }
-                None => break,
-            }
-        }
-        g.states.insert(n, (stat, source));
-        g.order.push_back(n);
-    }
-
-    fn get(&self, n: u64) -> Option<(ReceiptStat, String)> {
-        let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        g.states.get(&n).cloned()
-    }
-}
 
 /// The message number a message id names, written as the account writes ids.
 fn number(id: &str, format: MessageIdFormat) -> Option<u64> {
@@ -115,6 +71,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message_states::MessageStates;
 
     #[test]
     fn states_are_bounded_and_ids_parse_per_format() {

@@ -15,8 +15,8 @@ use super::capture::Capture;
 use super::config::{AccountConfig, Behaviour, SimConfig};
 use super::counters::Counters;
 use super::ids::IdGenerator;
+use super::message_states::MessageStates;
 use super::messages::MessageLog;
-use super::query::MessageStates;
 use super::timer::PreciseTimer;
 
 /// A receipt waiting for its time: sent by the handlers, held by the receipt scheduler

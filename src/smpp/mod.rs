@@ -16,7 +16,7 @@
 //! - `submit`: an `OutboundSms` to the submit_sm of its parts; `address`: TON/NPI, validity
 //!   period, masking.
 //! - `receipts`: deliver_sm receipts and MO; `receipt_clock`: submit-to-receipt delay;
-//!   `receipt_watch`: parts still without a final receipt; `query`: query_sm for them;
+//!   `receipt_watch`: parts still without a final receipt; `query`: query_sm for them (`queries`: those outstanding per bind);
 //!   `status`: command_status classes.
 //! - `backoff`: exponential backoff with jitter; `metrics`: metric names and helpers.
 //! - `transport`, `tls`: TCP / TLS links framed by the codec.
@@ -51,6 +51,7 @@ mod inbound;
 mod message;
 pub mod metrics;
 mod outbound;
+mod queries;
 mod query;
 mod queue;
 mod receipt_clock;

@@ -6,8 +6,6 @@
 //! failed, unanswered, answered with a state that is not final, or queries off) counts once
 //! in `otpgate_smpp_receipts_missing_total` and its OTP stays SENT.
 
-use std::collections::HashMap;
-
 use otpgate_codec::pdu::{Body, COctetString, CommandStatus, Pdu, QuerySm, QuerySmResp};
 use tokio::time::Instant;
 
@@ -20,12 +18,6 @@ use crate::dispatch::{DeliveryUpdate, ReceiptOutcome};
 const MAX_IN_FLIGHT: usize = 32;
 /// Ids given up at once when queries are off (the rest on the next turn of the loop).
 const GIVE_UP_BATCH: usize = 1024;
-
-/// This bind's outstanding query_sm: sequence number to message id and deadline.
-#[derive(Default)]
-pub(super) struct Queries {
-    pending: HashMap<u32, (String, Instant)>,
-}
 
 /// SMPP 3.4 section 5.2.28 message_state to a final outcome; none for a state that is not
 /// final (ENROUTE, ACCEPTED, UNKNOWN) or not defined.

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::{ms, TimeoutPolicy};
 use super::message::{Message, Prepared, Work};
 use super::metrics;
-use super::query::Queries;
+use super::queries::Queries;
 use super::role::{BindTask, Role};
 use super::shared::{Shared, Smsc};
 use super::throttle::Throttle;
