@@ -2,6 +2,7 @@
 //! holds, ESME_RTHROTTLED storms are ridden out, permanent errors become REJECTED, transient
 //! ones are retried, long messages go out whole.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::smpp::*;
@@ -257,5 +258,44 @@ async fn smsc_queue_full_pauses_and_retries_without_loss() {
     assert!(c.window_violations > 0, "ESME_RMSGQFUL never answered");
     assert_eq!(c.messages, u64::from(n));
     assert_eq!(c.duplicates, 0);
+    engine.shutdown(Duration::from_secs(5)).await;
+}
+
+/// The engine reads wall time from the clock it is given: when the OTP core's clock has moved
+/// past an SMS's expiry, the SMS is reported FAILED and never submitted, though the system
+/// clock says it still has minutes to live.
+#[tokio::test]
+async fn expiry_follows_the_clock_the_engine_is_given() {
+    let sim = start_sim(SimConfig::default()).await;
+    let sink = sink();
+    let clock = Arc::new(otpgate::otp::Clock::new());
+    let engine = SmppEngine::start_with_clock(
+        vec![smsc("sim", sim.local_addr())],
+        settings(),
+        sink.clone(),
+        clock.clone(),
+    )
+    .unwrap();
+    eventually("a bind up", || engine.binds_up() > 0).await;
+    // the first SMS goes out while the clocks agree
+    engine.try_dispatch(sms(0)).unwrap();
+    sink.wait_final(1).await;
+    clock.advance(Duration::from_secs(700));
+    engine.try_dispatch(sms(1)).unwrap();
+    sink.wait_final(2).await;
+    let failed: Vec<_> = sink
+        .all()
+        .into_iter()
+        .filter(|u| {
+            matches!(u, DeliveryUpdate::Failed { otp_id, reason }
+            if otp_id == "otp-1" && reason.contains("expired"))
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{:?}", sink.all());
+    assert_eq!(
+        sim.counters().messages,
+        1,
+        "only the first SMS reached the SMSC"
+    );
     engine.shutdown(Duration::from_secs(5)).await;
 }
