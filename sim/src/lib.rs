@@ -46,6 +46,7 @@ pub use config::{
     ReceiptMix, ReceiptStat, SimConfig,
 };
 pub use counters::CountersSnapshot;
+pub use ids::unix_ms;
 pub use messages::ReceivedMessage;
 pub use text::{decode_text, Concat};
 

@@ -13,7 +13,7 @@ pub mod simwatch;
 pub mod smpp;
 pub mod target;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Every run stops at whichever comes first.
 #[derive(Clone, Copy, Debug)]
@@ -62,11 +62,7 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-pub(crate) fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
+pub(crate) use otpgate_sim::unix_ms;
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use super::RedisStore;
 use crate::otp::model::OtpId;
 
 /// Deadlines claimed per round.
-const BATCH: isize = 256;
+const BATCH: usize = 256;
 /// Rounds happen at least this often (EXPIRED lags the expiry time by at most this).
 const TICK: Duration = Duration::from_millis(500);
 /// After a failed round (Redis unavailable), the next one waits this long.
@@ -56,16 +56,8 @@ impl Housekeeping {
     async fn round(&self, now: u32) -> Result<bool, crate::otp::store::StoreError> {
         let s = &self.store;
         let due_key = s.due_key();
-        let list = redis::cmd("ZRANGEBYSCORE")
-            .arg(&due_key)
-            .arg("-inf")
-            .arg(now)
-            .arg("LIMIT")
-            .arg(0)
-            .arg(BATCH)
-            .clone();
-        let due: Vec<String> = s.redis().cmd(&list).await?;
-        let full = due.len() >= usize::try_from(BATCH).unwrap_or(usize::MAX);
+        let due = s.due_batch(&due_key, now, BATCH).await?;
+        let full = due.len() >= BATCH;
         for member in due {
             let zrem = redis::cmd("ZREM").arg(&due_key).arg(&member).clone();
             let claimed: i64 = s.redis().cmd(&zrem).await?;

@@ -178,15 +178,7 @@ impl RedisStore {
     /// counted by one node); updates the gauge. True when a whole batch was due.
     pub(super) async fn expire_held(&self, now: u32) -> Result<bool, StoreError> {
         let due = self.held_due_key();
-        let list = redis::cmd("ZRANGEBYSCORE")
-            .arg(&due)
-            .arg("-inf")
-            .arg(now)
-            .arg("LIMIT")
-            .arg(0)
-            .arg(BATCH)
-            .clone();
-        let keys: Vec<String> = self.redis().cmd(&list).await?;
+        let keys = self.due_batch(&due, now, BATCH).await?;
         let full = keys.len() >= BATCH;
         for key in keys {
             let zrem = redis::cmd("ZREM").arg(&due).arg(&key).clone();

@@ -122,6 +122,25 @@ impl RedisStore {
         format!("{}:idem:{{{}:{h}}}", self.prefix, key.tenant)
     }
 
+    /// The first `limit` members of the sorted set `key` whose score (a UNIX second) is `now`
+    /// or earlier: a housekeeping round's batch.
+    pub(crate) async fn due_batch(
+        &self,
+        key: &str,
+        now: u32,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let list = redis::cmd("ZRANGEBYSCORE")
+            .arg(key)
+            .arg("-inf")
+            .arg(now)
+            .arg("LIMIT")
+            .arg(0)
+            .arg(limit)
+            .clone();
+        self.redis.cmd(&list).await
+    }
+
     pub(crate) fn due_key(&self) -> String {
         format!("{}:due", self.prefix)
     }
