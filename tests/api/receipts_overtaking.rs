@@ -1,17 +1,21 @@
 //! Receipts that overtake their submit_sm_resp, intermediate receipts and receipts in
 //! message_payload: the whole otpgate (HTTP -> OTP core -> SMPP engine) against the simulator
 //! on loopback, every OTP ending DELIVERED with no receipt unmatched. Also at load (ignored
-//! by default) and against a flood of receipts for unknown ids.
+//! by default) and against a flood of receipts for unknown ids from a scripted SMSC.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::support::receiver::Receiver;
-use crate::support::smpp::start_sim;
-use futures::StreamExt;
+use crate::support::smpp::{receipt_for, scripted_accept, scripted_next, start_sim, ScriptedLink};
+use crate::support::stack::{rss_bytes, MB};
+use futures::{SinkExt, StreamExt};
 use otpgate::config::{self, Config};
 use otpgate::serve::Running;
+use otpgate_codec::pdu::{Body, Pdu, SubmitSmResp};
 use otpgate_sim::{Behaviour, Latency, ReceiptCarrier, SimConfig, SimHandle};
 use serde_json::{json, Value};
+use tokio::net::TcpListener;
 
 struct App {
     running: Running,
@@ -22,7 +26,11 @@ struct App {
 
 /// otpgate with one `[[smsc]]`: the simulator at `sim`, bound as `bind_mode` says.
 async fn start(sim: &SimHandle, bind_mode: &str, extra: &str) -> App {
-    let addr = sim.local_addr();
+    start_at(sim.local_addr(), bind_mode, extra).await
+}
+
+/// otpgate with one `[[smsc]]` at `addr`.
+async fn start_at(addr: SocketAddr, bind_mode: &str, extra: &str) -> App {
     let toml = format!(
         r#"
 [callbacks]
@@ -131,6 +139,10 @@ impl App {
     }
 }
 
+/// The receipt metrics are the process's: the load tests (readers) never overlap the flood
+/// (the writer), so that each reads its own shed and unmatched counts.
+static RECEIPT_METRICS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 fn phone(n: usize) -> String {
     format!("+447400{n:06}")
 }
@@ -203,12 +215,14 @@ async fn receipts_in_message_payload() {
 /// 3,000 OTPs at 1,000/s, the SMSC answering and delivering at once (or the receipt first):
 /// every OTP DELIVERED, its callback reporting DELIVERED once, no receipt unmatched.
 async fn at_load(bind_mode: &str, before_response: bool) {
+    let _metrics = RECEIPT_METRICS.read().await;
     let sim = sim_with(|b| {
         b.receipts.delay = Latency::None;
         b.receipts.before_response = before_response;
     })
     .await;
     let app = start(&sim, bind_mode, "").await;
+    let shed_before = app.metric("otpgate_receipts_shed_total").await;
     let hook = Receiver::start(0, false).await;
     let (per_s, seconds) = (1_000usize, 3usize);
     let begun = Instant::now();
@@ -248,7 +262,7 @@ async fn at_load(bind_mode: &str, before_response: bool) {
         "each DELIVERED callback once"
     );
     let unmatched = app.metric("otpgate_receipts_unmatched_total").await;
-    let shed = app.metric("otpgate_receipts_shed_total").await;
+    let shed = app.metric("otpgate_receipts_shed_total").await - shed_before;
     eprintln!(
         "load {bind_mode} before_response={before_response}: {} OTPs created in {created:?}, \
          all DELIVERED after {delivered_after:?}, unmatched {unmatched}, shed {shed}, \
@@ -276,4 +290,115 @@ async fn load_transmitter_receiver() {
 #[ignore = "load: 3,000 OTPs at 1,000/s"]
 async fn load_receipt_before_the_answer() {
     at_load("transceiver", true).await;
+}
+
+/// Receipts in the flood, for ids no OTP has.
+const FLOOD: u32 = 50_000;
+/// The engine's cap on held receipts in the flood test.
+const HOLD_MAX: u32 = 1_000;
+/// deliver_sm sent and not answered yet, at most.
+const FLOOD_WINDOW: u32 = 64;
+
+/// Answers an enquire_link; any other PDU but the one `want` accepts fails the test.
+async fn next_answering(link: &mut ScriptedLink, want: impl Fn(&Body) -> bool) -> Pdu {
+    loop {
+        let p = scripted_next(link).await;
+        match &p.body {
+            b if want(b) => return p,
+            Body::EnquireLink => link
+                .send(Pdu::new(p.sequence_number, Body::EnquireLinkResp))
+                .await
+                .unwrap(),
+            other => panic!("unexpected PDU from the engine: {other:?}"),
+        }
+    }
+}
+
+/// Sends `n` receipts for unknown ids, at most `FLOOD_WINDOW` unanswered; each must be
+/// answered once, ESME_ROK.
+async fn flood(link: &mut ScriptedLink, n: u32) {
+    let mut answered = vec![false; n as usize + 1];
+    let (mut sent, mut done) = (0u32, 0u32);
+    while done < n {
+        while sent < n && sent - done < FLOOD_WINDOW {
+            sent += 1;
+            let receipt = receipt_for(&format!("unknown-{sent}"));
+            link.feed(Pdu::new(sent, Body::DeliverSm(receipt)))
+                .await
+                .unwrap();
+        }
+        SinkExt::<Pdu>::flush(link).await.unwrap();
+        let p = next_answering(link, |b| matches!(b, Body::DeliverSmResp(_))).await;
+        assert!(
+            p.command_status.is_ok(),
+            "deliver_sm {} answered {:?}",
+            p.sequence_number,
+            p.command_status
+        );
+        let seen = answered.get_mut(p.sequence_number as usize);
+        assert_eq!(seen.as_deref(), Some(&false), "seq {}", p.sequence_number);
+        if let Some(s) = seen {
+            *s = true;
+        }
+        done += 1;
+    }
+}
+
+/// 50,000 receipts for ids no OTP has, from a scripted SMSC on one transceiver bind: each is
+/// acknowledged, at most `receipt_hold_max` are held (the rest shed, oldest first), and an
+/// OTP sent afterwards still gets its receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_unknown_receipts_stays_within_the_hold_cap() {
+    let _metrics = RECEIPT_METRICS.write().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = tokio::spawn(async move { scripted_accept(&listener).await });
+    // a hold time that cannot end during the flood, so shedding alone bounds what is held
+    let extra = format!("[otp]\nreceipt_hold_s = 600\nreceipt_hold_max = {HOLD_MAX}\n");
+    let app = start_at(addr, "transceiver", &extra).await;
+    let mut link = accepted.await.unwrap();
+
+    // the other tests here hold a few receipts and shed none: the flood's shed is a delta
+    let shed_before = app.metric("otpgate_receipts_shed_total").await;
+    let rss_before = rss_bytes(None).unwrap_or(0);
+    let begun = Instant::now();
+    flood(&mut link, FLOOD).await;
+    let took = begun.elapsed();
+    let rss_after = rss_bytes(None).unwrap_or(0);
+    let held = app.metric("otpgate_receipts_held").await;
+    let shed = app.metric("otpgate_receipts_shed_total").await - shed_before;
+    eprintln!(
+        "flood: {FLOOD} receipts for unknown ids acknowledged in {took:?}, held {held}, \
+         shed {shed}, RSS {:.1} MB before, {:.1} MB after",
+        rss_before as f64 / MB,
+        rss_after as f64 / MB
+    );
+    assert!(held <= f64::from(HOLD_MAX), "held {held}");
+    // the memory store sheds exactly what goes beyond the cap
+    assert_eq!(shed, f64::from(FLOOD - HOLD_MAX));
+
+    // a real OTP afterwards: its submit_sm answered, then its receipt
+    let message_id = "5EED0001";
+    let (otp, ()) = tokio::join!(app.create(phone(900_000), None), async {
+        let p = next_answering(&mut link, |b| matches!(b, Body::SubmitSm(_))).await;
+        let resp = SubmitSmResp {
+            message_id: message_id.into(),
+        };
+        link.send(Pdu::new(p.sequence_number, Body::SubmitSmResp(resp)))
+            .await
+            .unwrap();
+    });
+    link.send(Pdu::new(
+        FLOOD + 1,
+        Body::DeliverSm(receipt_for(message_id)),
+    ))
+    .await
+    .unwrap();
+    let p = next_answering(&mut link, |b| matches!(b, Body::DeliverSmResp(_))).await;
+    assert_eq!(p.sequence_number, FLOOD + 1);
+    assert!(p.command_status.is_ok(), "{:?}", p.command_status);
+    app.all_delivered(&[otp], Duration::from_secs(20)).await;
+    // gone before the engine stops, so that it does not wait for an unbind_resp
+    drop(link);
+    app.stop().await;
 }

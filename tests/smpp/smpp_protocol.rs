@@ -219,23 +219,6 @@ impl DeliverySink for FailsFirstReceipt {
     }
 }
 
-fn receipt_for(message_id: &str) -> DeliverSm {
-    let text = format!(
-        "id:{message_id} sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 \
-         stat:DELIVRD err:000 text:"
-    );
-    DeliverSm {
-        source: Address {
-            ton: 1,
-            npi: 1,
-            addr: "447700900001".into(),
-        },
-        esm_class: 0x04,
-        short_message: ShortMessage::try_from(text.as_str()).unwrap(),
-        ..DeliverSm::default()
-    }
-}
-
 #[tokio::test]
 async fn a_receipt_that_could_not_be_recorded_is_delivered_again() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,15 +1,20 @@
 //! Shared pieces of the SMPP engine tests: a recording `DeliverySink`, a simulator on
-//! `127.0.0.1:0`, short engine timings and bounded waits.
+//! `127.0.0.1:0`, a scripted SMSC on the codec's framing, short engine timings and bounded
+//! waits.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use futures::StreamExt;
 use otpgate::dispatch::{DeliverySink, DeliveryUpdate, Dispatcher, OutboundSms};
 use otpgate::smpp::{EngineSettings, SmscConfig};
+use otpgate_codec::framing::{Frame, SmppCodec};
+use otpgate_codec::pdu::{Address, BindResp, Body, DeliverSm, Pdu, ShortMessage};
 use otpgate_sim::{self as sim, SimConfig, SimHandle};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+use tokio_util::codec::Framed;
 
 /// Upper bound of every wait in these tests.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -172,4 +177,54 @@ pub async fn eventually(what: &str, f: impl Fn() -> bool) {
 
 pub fn sink() -> Arc<RecordingSink> {
     Arc::new(RecordingSink::default())
+}
+
+/// One link of a scripted SMSC, PDU by PDU.
+pub type ScriptedLink = Framed<TcpStream, SmppCodec>;
+
+/// The next PDU on `link` (at most `WAIT`); anything else fails the test.
+pub async fn scripted_next(link: &mut ScriptedLink) -> Pdu {
+    match tokio::time::timeout(WAIT, link.next()).await {
+        Ok(Some(Ok(Frame::Pdu(p)))) => p,
+        other => panic!("expected a PDU, got {other:?}"),
+    }
+}
+
+/// Accepts one connection on `listener` and answers its bind (transceiver) with ESME_ROK.
+pub async fn scripted_accept(listener: &TcpListener) -> ScriptedLink {
+    let (s, _) = tokio::time::timeout(WAIT, listener.accept())
+        .await
+        .expect("a connection in time")
+        .expect("accepted");
+    let mut link = Framed::new(s, SmppCodec::default());
+    let bind = scripted_next(&mut link).await;
+    let resp = Pdu::new(
+        bind.sequence_number,
+        Body::BindTransceiverResp(BindResp {
+            system_id: "scripted".into(),
+            tlvs: vec![],
+        }),
+    );
+    futures::SinkExt::send(&mut link, resp)
+        .await
+        .expect("bind_resp sent");
+    link
+}
+
+/// A final DELIVRD receipt for `message_id`, as SMSCs write it in short_message.
+pub fn receipt_for(message_id: &str) -> DeliverSm {
+    let text = format!(
+        "id:{message_id} sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 \
+         stat:DELIVRD err:000 text:"
+    );
+    DeliverSm {
+        source: Address {
+            ton: 1,
+            npi: 1,
+            addr: "447700900001".into(),
+        },
+        esm_class: 0x04,
+        short_message: ShortMessage::try_from(text.as_str()).expect("a short receipt"),
+        ..DeliverSm::default()
+    }
 }
