@@ -74,7 +74,9 @@ fn known(config: &Config) -> telemetry::Known {
 /// The callback queue and the observer that fills it, made before the store that reports to
 /// it.
 fn callbacks(config: &Config, clock: &Arc<Clock>) -> (Arc<CallbackQueue>, Arc<dyn ChangeObserver>) {
-    let queue = Arc::new(CallbackQueue::new(config.callbacks.queue_capacity));
+    let queue = Arc::new(CallbackQueue::new(crate::callbacks::queue::Limits::of(
+        &config.callbacks,
+    )));
     let observer = Arc::new(CallbackObserver::new(
         queue.clone(),
         clock.clone(),

@@ -14,9 +14,14 @@ pub struct CallbacksConfig {
     pub batch_max: usize,
     /// An update waits at most this long for others to the same URL before it is sent.
     pub flush_ms: u64,
-    /// Updates waiting to be sent, at most; beyond, the oldest is shed (and counted).
+    /// Updates waiting to be sent, at most, all tenants together; beyond, the oldest update
+    /// of the tenant holding the most is shed (and counted).
     pub queue_capacity: usize,
-    /// Callback requests in flight at once (one per URL at a time, to keep the order).
+    /// Updates waiting to be sent, at most, for one tenant; beyond, that tenant's oldest is
+    /// shed (and counted), so a tenant cannot push the others' updates out.
+    pub queue_per_tenant: usize,
+    /// Callback requests in flight at once (one per URL at a time, to keep the order); a
+    /// failed batch waits for its retry without holding one.
     pub concurrency: usize,
     /// First retry delay; doubled on each failure up to `retry_max_ms`, with jitter.
     pub retry_base_ms: u64,
@@ -36,6 +41,7 @@ impl Default for CallbacksConfig {
             batch_max: 200,
             flush_ms: 200,
             queue_capacity: 100_000,
+            queue_per_tenant: 10_000,
             concurrency: 32,
             retry_base_ms: 500,
             retry_max_ms: 60_000,

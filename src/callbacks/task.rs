@@ -1,9 +1,13 @@
 //! The callback task: takes ready batches from the [`CallbackQueue`], POSTs each to its URL
 //! (signed, with a timeout), retries a failure with exponential backoff and jitter up to
 //! `max_retries`, then drops it with a metric and a log line. One batch per URL at a time
-//! (order per OTP is kept), at most `concurrency` requests at once.
+//! (order per OTP is kept), at most `concurrency` requests at once. A slot is held for one
+//! request only: a failed batch waits for its retry back in its lane of the queue, so a
+//! receiver that hangs or fails costs its tenant at most `timeout_ms` per slot, never the
+//! slots of the other tenants for the length of its backoff.
 
 use crate::telemetry::names;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,9 +18,8 @@ use tokio::time::Instant;
 
 use super::settings::CallbacksConfig;
 use crate::otp::settings::TenantConfig;
-use crate::otp::OtpView;
 
-use super::queue::{CallbackQueue, Dest};
+use super::queue::{Batch, CallbackQueue, Dest};
 use super::sign;
 use super::ssrf::{check_static, GuardedResolver};
 use super::CallbackError;
@@ -102,54 +105,64 @@ impl Sender {
         }
     }
 
-    async fn deliver(&self, dest: &Dest, views: Vec<OtpView>, mut stop: watch::Receiver<bool>) {
-        let n = views.len();
+    /// One attempt at a batch.
+    async fn send(&self, batch: &Batch) -> Attempt {
+        let dest = &batch.dest;
         let static_ok = url::Url::parse(&dest.url)
             .map_err(|_| ())
             .and_then(|u| check_static(&u, self.cfg.allow_private).map_err(|_| ()));
         if static_ok.is_err() {
-            outcome("dropped", n);
-            tracing::warn!(host = %host_of(&dest.url), updates = n, "callback URL refused by the SSRF guard; dropped");
-            return;
+            return Attempt::Refused("callback URL refused by the SSRF guard; dropped");
         }
-        let body =
-            match serde_json::to_vec(&serde_json::json!({"event": "otp_update", "data": views})) {
-                Ok(b) => b,
-                Err(e) => {
-                    outcome("dropped", n);
-                    tracing::error!(error = %e, "cannot serialize a callback batch");
-                    return;
-                }
-            };
-        let mut attempt = 0u32;
-        loop {
-            match self.attempt(dest, &body).await {
-                Ok(()) => {
-                    outcome("delivered", n);
-                    return;
-                }
-                Err(e) if attempt >= self.cfg.max_retries => {
-                    outcome("dropped", n);
-                    tracing::warn!(host = %host_of(&dest.url), tenant = dest.tenant, attempts = attempt + 1, updates = n, error = %e, "callback dropped after its retries");
-                    return;
-                }
-                Err(e) => {
-                    outcome("failed_retrying", n);
-                    let wait = self.backoff(attempt);
-                    tracing::warn!(host = %host_of(&dest.url), tenant = dest.tenant, attempt = attempt + 1, updates = n, error = %e, retry_in = ?wait, "callback failed; retrying");
-                    attempt += 1;
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = stop.wait_for(|s| *s) => {
-                            outcome("dropped", n);
-                            tracing::warn!(host = %host_of(&dest.url), updates = n, "shutting down: callback retry abandoned");
-                            return;
-                        }
-                    }
-                }
+        let body = match serde_json::to_vec(
+            &serde_json::json!({"event": "otp_update", "data": batch.views}),
+        ) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialize a callback batch");
+                return Attempt::Refused("callback batch not serializable; dropped");
             }
+        };
+        match self.attempt(dest, &body).await {
+            Ok(()) => Attempt::Delivered,
+            Err(e) => Attempt::Failed(e),
         }
     }
+
+    /// Counts and logs how an attempt ended; hands the batch back to the queue (done, or
+    /// due again after its backoff).
+    fn settle(&self, queue: &CallbackQueue, mut batch: Batch, result: Attempt, retry: bool) {
+        let n = batch.views.len();
+        let dest = batch.dest.clone();
+        match result {
+            Attempt::Delivered => outcome("delivered", n),
+            Attempt::Refused(why) => {
+                outcome("dropped", n);
+                tracing::warn!(host = %host_of(&dest.url), updates = n, "{why}");
+            }
+            Attempt::Failed(e) if batch.attempt >= self.cfg.max_retries || !retry => {
+                outcome("dropped", n);
+                tracing::warn!(host = %host_of(&dest.url), tenant = dest.tenant, attempts = batch.attempt + 1, updates = n, error = %e, "callback dropped after its retries");
+            }
+            Attempt::Failed(e) => {
+                outcome("failed_retrying", n);
+                let wait = self.backoff(batch.attempt);
+                tracing::warn!(host = %host_of(&dest.url), tenant = dest.tenant, attempt = batch.attempt + 1, updates = n, error = %e, retry_in = ?wait, "callback failed; retrying");
+                batch.attempt += 1;
+                queue.retry_at(batch, Instant::now() + wait);
+                return;
+            }
+        }
+        queue.release(&dest);
+    }
+}
+
+/// How one attempt at a batch ended.
+enum Attempt {
+    Delivered,
+    /// Never sendable (SSRF guard, serialization): dropped without a retry.
+    Refused(&'static str),
+    Failed(String),
 }
 
 /// The long-lived callback task.
@@ -201,41 +214,41 @@ impl CallbackTask {
 
     pub async fn run(self) {
         let cfg = self.sender.cfg.clone();
-        let flush = Duration::from_millis(cfg.flush_ms);
         let mut stop = self.stop.clone();
-        let mut inflight: JoinSet<Dest> = JoinSet::new();
+        let mut inflight: JoinSet<(Batch, Attempt)> = JoinSet::new();
+        // The destination of each request in flight, to free its lane should its task fail.
+        let mut dests: HashMap<tokio::task::Id, Dest> = HashMap::new();
         loop {
             let woken = self.queue.wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
             let slots = cfg.concurrency.saturating_sub(inflight.len());
-            let ready = self
-                .queue
-                .take_ready(Instant::now(), cfg.batch_max, flush, slots, false);
-            for (dest, views) in ready.batches {
+            let ready = self.queue.take_ready(Instant::now(), slots, false);
+            for batch in ready.batches {
                 let sender = self.sender.clone();
-                let stop = self.stop.clone();
-                inflight.spawn(async move {
-                    sender.deliver(&dest, views, stop).await;
-                    dest
+                let dest = batch.dest.clone();
+                let handle = inflight.spawn(async move {
+                    let result = sender.send(&batch).await;
+                    (batch, result)
                 });
+                dests.insert(handle.id(), dest);
             }
             let next = ready.next;
             tokio::select! {
                 _ = stop.wait_for(|s| *s) => break,
                 _ = &mut woken => {}
                 _ = tokio::time::sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {}
-                Some(done) = inflight.join_next(), if !inflight.is_empty() => {
-                    if let Ok(dest) = done {
-                        self.queue.release(&dest);
-                    }
+                Some(done) = inflight.join_next_with_id(), if !inflight.is_empty() => {
+                    self.finished(done, &mut dests, true);
                 }
             }
         }
         // Requests in flight get a grace period; retries waiting a backoff give up at once.
         let grace = Duration::from_millis(cfg.shutdown_grace_ms);
         let drained = tokio::time::timeout(grace, async {
-            while inflight.join_next().await.is_some() {}
+            while let Some(done) = inflight.join_next_with_id().await {
+                self.finished(done, &mut dests, false);
+            }
         })
         .await;
         if drained.is_err() {
@@ -244,7 +257,9 @@ impl CallbackTask {
                 "callbacks still in flight after the grace period: abandoned"
             );
             inflight.abort_all();
-            while inflight.join_next().await.is_some() {}
+            while let Some(done) = inflight.join_next_with_id().await {
+                self.finished(done, &mut dests, false);
+            }
         }
         let left = self.queue.clear();
         if left > 0 {
@@ -255,5 +270,27 @@ impl CallbackTask {
             );
         }
         tracing::info!("callback task stopped");
+    }
+
+    /// A request is over: settle its batch (a retry only while running), or free the lane
+    /// of a task that panicked or was aborted.
+    fn finished(
+        &self,
+        done: Result<(tokio::task::Id, (Batch, Attempt)), tokio::task::JoinError>,
+        dests: &mut HashMap<tokio::task::Id, Dest>,
+        retry: bool,
+    ) {
+        match done {
+            Ok((id, (batch, result))) => {
+                dests.remove(&id);
+                self.sender.settle(&self.queue, batch, result, retry);
+            }
+            Err(e) => {
+                if let Some(dest) = dests.remove(&e.id()) {
+                    tracing::warn!(host = %host_of(&dest.url), "callback request abandoned");
+                    self.queue.release(&dest);
+                }
+            }
+        }
     }
 }

@@ -387,6 +387,12 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "callbacks.queue_capacity",
         "must be >= 1",
     )?;
+    // Above queue_capacity the cap never bites: allowed, the capacity bounds it anyway.
+    check(
+        cb.queue_per_tenant >= 1,
+        "callbacks.queue_per_tenant",
+        "must be >= 1",
+    )?;
     check(cb.concurrency >= 1, "callbacks.concurrency", "must be >= 1")?;
     check(
         cb.retry_base_ms > 0 && cb.retry_base_ms <= cb.retry_max_ms,

@@ -362,3 +362,134 @@ async fn the_delivery_resolver_filters_private_addresses() {
         .collect();
     assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
 }
+
+/// A TCP listener that accepts connections and never reads or answers them (at most
+/// `MAX_HELD` held open); counts the connections accepted.
+struct Tarpit {
+    addr: std::net::SocketAddr,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Tarpit {
+    const MAX_HELD: usize = 256;
+
+    async fn start() -> Tarpit {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        let task = tokio::spawn(async move {
+            let mut held = std::collections::VecDeque::new();
+            while let Ok((conn, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push_back(conn);
+                if held.len() > Self::MAX_HELD {
+                    held.pop_front();
+                }
+            }
+        });
+        Tarpit {
+            addr,
+            accepted,
+            task,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Tarpit {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+const SECRET_TWO: &str = "cb-secret-two-0123456789";
+
+/// Cancels an OTP of tenant two (a status change, so a callback) and returns how long its
+/// callback took to reach `rx`, or `None` when it did not arrive within `within`.
+async fn tenant_two_callback_latency(
+    s: &Server,
+    rx: &Receiver,
+    phone: &str,
+    within: Duration,
+) -> Option<Duration> {
+    let res = s
+        .client
+        .post(s.url("/otp"))
+        .bearer_auth(crate::support::server::TOKEN2)
+        .json(&json!({"phoneNumber": phone, "otpCallbackUrl": rx.url, "ttl": 600}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    let body: Value = res.json().await.unwrap();
+    let id = body["otpId"].as_str().unwrap().to_owned();
+    let res = s
+        .client
+        .delete(s.url(&format!("/otp/{id}")))
+        .bearer_auth(crate::support::server::TOKEN2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let started = tokio::time::Instant::now();
+    let got = rx
+        .wait_until(within, |u| u.iter().any(|u| u["otpId"] == id.as_str()))
+        .await;
+    got.iter()
+        .any(|u| u["otpId"] == id.as_str())
+        .then(|| started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_whose_callbacks_hang_does_not_stall_another_tenants() {
+    let mut c = config();
+    c.tenants[1].callback_secret = Some(SECRET_TWO.into());
+    // few slots, short timeouts, retries on: the conditions a hanging receiver exploits
+    c.callbacks.concurrency = 4;
+    c.callbacks.timeout_ms = 300;
+    c.callbacks.max_retries = 3;
+    c.callbacks.retry_base_ms = 1_000;
+    c.callbacks.retry_max_ms = 4_000;
+    let rx = Receiver::start(0, false).await;
+    let pit = Tarpit::start().await;
+    let s = Server::start(c).await;
+
+    // tenant two alone: the baseline (the slowest of three)
+    let mut baseline = Duration::ZERO;
+    for i in 0..3 {
+        let took = tenant_two_callback_latency(&s, &rx, &format!("+3361235000{i}"), WAIT)
+            .await
+            .expect("tenant two's callback arrives when alone");
+        baseline = baseline.max(took);
+    }
+
+    // tenant one: twelve OTPs whose callbacks go to twelve URLs of the tarpit
+    for i in 0..12 {
+        let url = format!("http://{}/hook?n={i}", pit.addr);
+        let id = create_with_hook(&s, &format!("+336123510{i:02}"), &url, 600).await;
+        assert_eq!(s.cancel(&id).await, 200);
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while pit.accepted() < 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        pit.accepted() >= 4,
+        "tenant one's callbacks reach the tarpit"
+    );
+
+    // tenant two again, while tenant one's callbacks hang and retry
+    let bound = baseline * 5;
+    let took = tenant_two_callback_latency(&s, &rx, "+33612350009", baseline * 20).await;
+    assert!(
+        took.is_some_and(|t| t <= bound),
+        "tenant two's callback took {took:?} (baseline {baseline:?}, bound 5x = {bound:?}) \
+         while tenant one's callbacks hung"
+    );
+    s.stop().await;
+}
