@@ -520,4 +520,17 @@ mod tests {
             .to_string();
         assert!(err.contains("smsc[0].national_languages[1]"), "{err}");
     }
+
+    #[test]
+    fn the_callback_queue_per_tenant_is_checked() {
+        let of = |n: &str| {
+            load_str(
+                &format!("[callbacks]\nqueue_per_tenant = {n}\n"),
+                std::iter::empty(),
+            )
+        };
+        assert_eq!(of("5").map(|c| c.callbacks.queue_per_tenant).ok(), Some(5));
+        let err = of("0").unwrap_err().to_string();
+        assert!(err.contains("callbacks.queue_per_tenant"), "{err}");
+    }
 }
