@@ -4,7 +4,8 @@
 //! `flush_ms`), signed (`X-Otpgate-Signature`, see [`sign`]), POSTed as
 //! `{"event":"otp_update","data":[...]}` and retried with backoff by the [`CallbackTask`].
 //!
-//! - [`queue`]: the bounded per-URL queue (sheds the oldest when full).
+//! - [`queue`]: the per-URL queue, bounded per tenant and overall (a tenant over its cap sheds
+//!   its own oldest), served to the tenants in turn.
 //! - [`task`]: the delivery task.
 //! - [`sign`]: the signature.
 //! - [`ssrf`]: the guard against callbacks to internal addresses.
