@@ -660,6 +660,8 @@ mod tests {
     use std::sync::atomic::AtomicU32;
 
     const T0: u32 = 1_800_000_000;
+    /// The first tenant's counters, kept in the number's own entry.
+    const FIRST: NumberScope = NumberScope::Tenant(crate::otp::tenant::LimitKey::ZERO);
     const RETAIN: u32 = 300;
 
     fn record(phone: u64, ttl: u16) -> Record {
@@ -697,7 +699,7 @@ mod tests {
         for i in 0..n {
             let phone = 33_600_000_000 + i;
             let id = OtpId::random();
-            block_on(store.hit_number_limit(NumberScope::Global, phone, 5, 600, T0)).unwrap();
+            block_on(store.hit_number_limit(FIRST, phone, 5, 600, T0)).unwrap();
             block_on(store.insert(id, record(phone, 60))).unwrap();
             let parts = DeliveryChange::Submitted {
                 smsc: "sim".into(),

@@ -1,8 +1,9 @@
 //! Per-phone-number state: the latest OTP (as a handle into the OTP table) and the create
-//! limit, a [`SlidingWindow`] counter: 24 bytes per entry. A number has one entry for its
-//! latest OTP (whose counter is the limit across tenants) and one per tenant that created
-//! OTPs to it while `[limits] per_number` is on (that tenant's own counter), told apart by
-//! the tenant in the key's high bits.
+//! limit, a [`SlidingWindow`] counter: 24 bytes per entry. A number's entry holds its latest
+//! OTP and the first tenant's counter; another tenant's counter, and the count across tenants
+//! (`[limits] per_number_global`), are entries of their own, told apart by a tag in the key's
+//! high bits. A deployment with one tenant keeps one entry per number; every further tenant
+//! that sends to a number adds an entry.
 
 use std::hash::BuildHasher;
 use std::num::NonZeroU64;
@@ -37,17 +38,22 @@ fn key(phone: u64) -> NonZeroU64 {
     NonZeroU64::new(phone).unwrap_or(NonZeroU64::MAX)
 }
 
-/// E.164 numbers have at most 15 digits, under 2^50: the bits above hold a tenant.
-const TENANT_SHIFT: u32 = 50;
+/// E.164 numbers have at most 15 digits, under 2^50: the 14 bits above hold a tag.
+const TAG_SHIFT: u32 = 50;
 
-/// The entry key of `phone`'s counter in `scope`: the number itself for the limit across
-/// tenants (the entry of its latest OTP), the number with `1 +` the tenant's key above bit 50
-/// for a tenant's own limit (the configuration allows at most 2^14 - 1 tenants).
+/// The tag of the count across tenants; tenants' tags are their keys, below it.
+const GLOBAL_TAG: u64 = (1 << 14) - 1;
+
+/// The entry key of `phone`'s counter in `scope`: the number itself (the entry of its latest
+/// OTP) for the first tenant, the number tagged with the tenant's key above bit 50 for the
+/// others, or with [`GLOBAL_TAG`] for the count across tenants. The configuration allows at
+/// most 2^14 - 1 tenants, so no tenant's tag is the global one.
 pub fn counter_key(scope: NumberScope, phone: u64) -> u64 {
-    match scope {
-        NumberScope::Global => phone,
-        NumberScope::Tenant(t) => phone | ((u64::from(t.get()) + 1) << TENANT_SHIFT),
-    }
+    let tag = match scope {
+        NumberScope::Tenant(t) => u64::from(t.get()),
+        NumberScope::Global => GLOBAL_TAG,
+    };
+    phone | (tag << TAG_SHIFT)
 }
 
 /// Phone number -> latest OTP and create counter.
@@ -215,6 +221,9 @@ mod tests {
             assert!(allowed(idx.hit(k, 1, 600, t0)));
             assert!(!allowed(idx.hit(k, 1, 600, t0)));
         }
+        assert_eq!(idx.len(), 3);
+        // the first tenant counts in the number's own entry, which holds its latest OTP
+        assert_eq!(idx.set_latest(phone, Handle::from_raw(1), t0), Ok(None));
         assert_eq!(idx.len(), 3);
     }
 
