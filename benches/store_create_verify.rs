@@ -9,6 +9,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use otpgate::otp::model::{OtpId, Record};
 use otpgate::otp::pin::PinHash;
 use otpgate::otp::redis::{RedisOptions, Target};
+use otpgate::otp::store::NumberScope;
+use otpgate::otp::tenant::LimitKey;
 use otpgate::otp::{Clock, MemoryStore, RedisStore, Store};
 
 fn record(phone: u64, now: u32) -> Record {
@@ -18,7 +20,15 @@ fn record(phone: u64, now: u32) -> Record {
 async fn create_verify(store: &dyn Store, clock: &Clock, n: u64) {
     let now = clock.unix_secs();
     let phone = 33_600_000_000 + n % 1_000_000;
-    let _ = store.hit_number_limit(phone, 1_000_000, 600, now).await;
+    let _ = store
+        .hit_number_limit(
+            NumberScope::Tenant(LimitKey::ZERO),
+            phone,
+            1_000_000,
+            600,
+            now,
+        )
+        .await;
     let id = OtpId::random();
     store.insert(id, record(phone, now)).await.expect("insert");
     let r = store

@@ -14,7 +14,8 @@ use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 
 use otpgate::otp::model::{OtpId, Record};
 use otpgate::otp::pin::PinHash;
-use otpgate::otp::store::{DeliveryChange, NumberLimitStore, OtpStore};
+use otpgate::otp::store::{DeliveryChange, NumberLimitStore, NumberScope, OtpStore};
+use otpgate::otp::tenant::LimitKey;
 use otpgate::otp::{Clock, MemoryStore};
 
 /// The system allocator, counting the bytes it hands out and takes back.
@@ -51,7 +52,13 @@ fn main() {
     for i in 0..n {
         let id = OtpId::random();
         let phone = 33_600_000_000 + i as u64;
-        let _ = block_on(store.hit_number_limit(phone, 5, 600, now));
+        let _ = block_on(store.hit_number_limit(
+            NumberScope::Tenant(LimitKey::ZERO),
+            phone,
+            5,
+            600,
+            now,
+        ));
         let record = Record {
             language: Record::pack_language(Some("fr")),
             ..Record::pending(PinHash([7; 16]), phone, *b"FR", now, 600, 5)

@@ -332,7 +332,12 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
 
     let l = &c.limits;
     check(
-        l.per_number == 0 || l.per_number_window_s > 0,
+        c.tenants.len() <= crate::otp::tenant::LimitKey::MAX_TENANTS,
+        "tenants",
+        "at most 16383 tenants",
+    )?;
+    check(
+        (l.per_number == 0 && l.per_number_global == 0) || l.per_number_window_s > 0,
         "limits.per_number_window_s",
         "must be > 0",
     )?;
@@ -489,8 +494,8 @@ pub(super) fn summary(c: &Config) -> String {
     }
     let _ = writeln!(
         s,
-        "limits: {} per number per {}s",
-        c.limits.per_number, c.limits.per_number_window_s
+        "limits: {} per number and tenant, {} per number (0 = off) per {}s",
+        c.limits.per_number, c.limits.per_number_global, c.limits.per_number_window_s
     );
     let _ = writeln!(s, "store: {:?}", c.store.kind);
     let secret = if c.security.pin_secret.is_some() {

@@ -116,17 +116,22 @@ impl Drop for IdemGuard<'_> {
     }
 }
 
-/// `POST /otp`.
-pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Reply {
-    let tenant = auth::tenant(&app.tenants, &headers)?;
-    let rate = app
-        .rate
+/// Takes one of `tenant`'s rate tokens for an SMS (a create or a resend): the figures for
+/// the `X-Rate-Limit-*` headers, or the 429 refusal.
+async fn take_token(app: &App, tenant: &Tenant) -> Result<Option<RateInfo>, ApiError> {
+    app.rate
         .take(tenant)
         .await
         .map_err(OtpError::from)?
         .map_err(|(info, retry_after)| {
             ApiError::from(OtpError::TenantLimited { info, retry_after })
-        })?;
+        })
+}
+
+/// `POST /otp`.
+pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Reply {
+    let tenant = auth::tenant(&app.tenants, &headers)?;
+    let rate = take_token(&app, tenant).await?;
     let (value, _) = read_json(&headers, body, app.config.http.body_limit_bytes, false).await?;
     let key = idempotency_key(&headers)?;
     let Some(key) = key else {
@@ -289,18 +294,22 @@ pub async fn verify(
     ))
 }
 
-/// `POST /otp/{otpId}/resend`: a new PIN, sent again; the OTP object.
+/// `POST /otp/{otpId}/resend`: a new PIN, sent again; the OTP object. A resend sends an SMS,
+/// so it takes a token from the tenant's rate like a create.
 pub async fn resend(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Reply {
     let tenant = auth::tenant(&app.tenants, &headers)?;
+    let rate = take_token(&app, tenant).await?;
     let view = app.service.resend(tenant, &id).await?;
-    Ok(json_reply(
+    let mut res = json_reply(
         StatusCode::OK,
         serde_json::to_string(&view).unwrap_or_default(),
-    ))
+    );
+    add_rate_headers(&mut res, rate);
+    Ok(res)
 }
 
 /// `DELETE /otp/{otpId}`.

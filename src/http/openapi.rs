@@ -37,7 +37,8 @@ fn resend_op() -> Value {
             "400": error_response("2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed"),
             "401": error_response("invalid_api_key"),
             "404": error_response("2021 not_found"),
-            "429": {"description": "rate_limit: 1016 resends per OTP ([limits] max_resends), 1008 creates per phone number; see Retry-After",
+            "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified"),
+            "429": {"description": "rate_limit; see Retry-After and the error's reason: 1016 resend_limit (resends per OTP, [limits] max_resends), and as for a create: 1007 tenant_rate, 1008 number_limit, 1017 prefix_velocity, 1018 country_daily_cap",
                 "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             "503": error_response("the SMPP engine cannot take the SMS now (deliveryStatus FAILED; resend again later)")

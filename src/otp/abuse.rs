@@ -3,6 +3,8 @@
 //! verified / created ratio has collapsed (the signature of pumped traffic: many OTPs to a
 //! range of numbers, none ever verified). Counters are sliding windows (the previous fixed
 //! window weighted by its remaining overlap, plus the current one), a few bytes per prefix.
+//! Prefix velocity and conversion are counted per tenant (one tenant's traffic neither
+//! throttles nor reveals itself to another); the country caps are one deployment-wide budget.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +15,7 @@ use dashmap::DashMap;
 use crate::otp::settings::AbuseConfig;
 
 use super::phone::Phone;
+use super::tenant::LimitKey;
 use super::window::SlidingWindow;
 
 /// Seconds in a (UTC) day.
@@ -111,7 +114,7 @@ struct DayCount {
 pub struct AbuseGuard {
     cfg: AbuseConfig,
     caps: CountryCaps,
-    prefixes: DashMap<u64, PrefixEntry>,
+    prefixes: DashMap<(LimitKey, u64), PrefixEntry>,
     countries: DashMap<[u8; 2], DayCount>,
     admitted: AtomicU64,
 }
@@ -134,7 +137,7 @@ impl AbuseGuard {
 
     /// Checks every limit for a create to `phone` at `now` (UNIX seconds) and, when it
     /// passes, counts it.
-    pub fn admit(&self, phone: &Phone, now: u32) -> Result<(), Blocked> {
+    pub fn admit(&self, tenant: LimitKey, phone: &Phone, now: u32) -> Result<(), Blocked> {
         let c = &self.cfg;
         let cap = self.caps.cap(phone.country);
         let day = CountryCaps::day(now);
@@ -148,7 +151,7 @@ impl AbuseGuard {
                 return Err(CountryCaps::reached(now));
             }
         }
-        let key = phone.prefix(c.prefix_digits);
+        let key = (tenant, phone.prefix(c.prefix_digits));
         if self.prefixes.len() >= c.max_tracked_prefixes && !self.prefixes.contains_key(&key) {
             self.prune(now);
         }
@@ -192,8 +195,8 @@ impl AbuseGuard {
     }
 
     /// Counts a verified OTP for the conversion ratio of its prefix.
-    pub fn verified(&self, phone: &Phone, now: u32) {
-        let key = phone.prefix(self.cfg.prefix_digits);
+    pub fn verified(&self, tenant: LimitKey, phone: &Phone, now: u32) {
+        let key = (tenant, phone.prefix(self.cfg.prefix_digits));
         if let Some(mut e) = self.prefixes.get_mut(&key) {
             let cw = self.cfg.conversion_window_s;
             e.conv_created.roll(now, cw);
@@ -217,6 +220,8 @@ impl AbuseGuard {
 mod tests {
     use super::*;
 
+    const T: LimitKey = LimitKey::ZERO;
+
     fn phone(digits: u64) -> Phone {
         Phone::stored(digits, *b"FR")
     }
@@ -236,14 +241,14 @@ mod tests {
         });
         let t = 6_000;
         for i in 0..3 {
-            assert_eq!(g.admit(&phone(33612345600 + i), t), Ok(()));
+            assert_eq!(g.admit(T, &phone(33612345600 + i), t), Ok(()));
         }
-        let e = g.admit(&phone(33612345699), t).unwrap_err();
+        let e = g.admit(T, &phone(33612345699), t).unwrap_err();
         assert_eq!(e.reason(), "prefix_velocity");
         assert!(e.retry_after() >= Duration::from_secs(1));
-        assert_eq!(g.admit(&phone(33712345600), t), Ok(()));
+        assert_eq!(g.admit(T, &phone(33712345600), t), Ok(()));
         // two windows later the prefix is free again
-        assert_eq!(g.admit(&phone(33612345600), t + 120), Ok(()));
+        assert_eq!(g.admit(T, &phone(33612345600), t + 120), Ok(()));
     }
 
     #[test]
@@ -252,17 +257,17 @@ mod tests {
         c.country_daily_caps.insert("FR".into(), 2);
         let g = AbuseGuard::new(c);
         let t = 10 * DAY_S + 5;
-        assert_eq!(g.admit(&phone(33612345600), t), Ok(()));
-        assert_eq!(g.admit(&phone(33712345600), t), Ok(()));
-        let e = g.admit(&phone(33612345601), t).unwrap_err();
+        assert_eq!(g.admit(T, &phone(33612345600), t), Ok(()));
+        assert_eq!(g.admit(T, &phone(33712345600), t), Ok(()));
+        let e = g.admit(T, &phone(33612345601), t).unwrap_err();
         assert_eq!(e.reason(), "country_daily_cap");
         assert_eq!(e.retry_after(), Duration::from_secs(u64::from(DAY_S - 5)));
         assert_eq!(
-            g.admit(&Phone::stored(4915112345678, *b"DE"), t),
+            g.admit(T, &Phone::stored(4915112345678, *b"DE"), t),
             Ok(()),
             "another country"
         );
-        assert_eq!(g.admit(&phone(33612345601), 11 * DAY_S), Ok(()));
+        assert_eq!(g.admit(T, &phone(33612345601), 11 * DAY_S), Ok(()));
     }
 
     #[test]
@@ -274,24 +279,36 @@ mod tests {
         });
         let t = 36_000;
         for i in 0..10 {
-            assert_eq!(g.admit(&phone(33612345600 + i), t), Ok(()));
-            assert_eq!(g.admit(&phone(33712345600 + i), t), Ok(()));
-            g.verified(&phone(33712345600 + i), t);
+            assert_eq!(g.admit(T, &phone(33612345600 + i), t), Ok(()));
+            assert_eq!(g.admit(T, &phone(33712345600 + i), t), Ok(()));
+            g.verified(T, &phone(33712345600 + i), t);
         }
-        let e = g.admit(&phone(33612345611), t).unwrap_err();
+        let e = g.admit(T, &phone(33612345611), t).unwrap_err();
         assert_eq!(e.reason(), "low_conversion");
-        assert_eq!(g.admit(&phone(33712345611), t), Ok(()), "healthy prefix");
+        assert_eq!(g.admit(T, &phone(33712345611), t), Ok(()), "healthy prefix");
         // verifications on the throttled prefix bring it back
         for i in 0..6 {
-            g.verified(&phone(33612345600 + i), t);
+            g.verified(T, &phone(33612345600 + i), t);
         }
-        assert_eq!(g.admit(&phone(33612345611), t), Ok(()));
+        assert_eq!(g.admit(T, &phone(33612345611), t), Ok(()));
+    }
+
+    #[test]
+    fn tenants_count_their_prefixes_apart() {
+        let g = AbuseGuard::new(AbuseConfig {
+            prefix_limit: 1,
+            ..cfg()
+        });
+        let other = LimitKey::from_raw(1);
+        assert_eq!(g.admit(T, &phone(33612345600), 100), Ok(()));
+        assert!(g.admit(T, &phone(33612345601), 100).is_err());
+        assert_eq!(g.admit(other, &phone(33612345601), 100), Ok(()));
     }
 
     #[test]
     fn prune_forgets_idle_prefixes() {
         let g = AbuseGuard::new(cfg());
-        assert_eq!(g.admit(&phone(33612345600), 100), Ok(()));
+        assert_eq!(g.admit(T, &phone(33612345600), 100), Ok(()));
         assert_eq!(g.tracked(), 1);
         g.prune(100 + 3 * 3_600);
         assert_eq!(g.tracked(), 0);

@@ -6,25 +6,38 @@ use async_trait::async_trait;
 use super::abuse::{AbuseGuard, Blocked};
 use super::phone::Phone;
 use super::store::StoreError;
+use super::tenant::LimitKey;
 
-/// Prefix velocity, country daily caps and the conversion guard.
+/// Prefix velocity, country daily caps and the conversion guard. Prefix velocity and
+/// conversion count each tenant's traffic apart (`tenant`); the country caps are one budget
+/// for the whole deployment.
 #[async_trait]
 pub trait PumpingGuard: Send + Sync + 'static {
     /// Checks every limit for a create to `phone` at `now` (UNIX seconds) and, when it
     /// passes, counts it.
-    async fn admit(&self, phone: &Phone, now: u32) -> Result<Result<(), Blocked>, StoreError>;
+    async fn admit(
+        &self,
+        tenant: LimitKey,
+        phone: &Phone,
+        now: u32,
+    ) -> Result<Result<(), Blocked>, StoreError>;
     /// Counts a verified OTP for the conversion ratio of its prefix.
-    async fn verified(&self, phone: &Phone, now: u32) -> Result<(), StoreError>;
+    async fn verified(&self, tenant: LimitKey, phone: &Phone, now: u32) -> Result<(), StoreError>;
 }
 
 #[async_trait]
 impl PumpingGuard for AbuseGuard {
-    async fn admit(&self, phone: &Phone, now: u32) -> Result<Result<(), Blocked>, StoreError> {
-        Ok(AbuseGuard::admit(self, phone, now))
+    async fn admit(
+        &self,
+        tenant: LimitKey,
+        phone: &Phone,
+        now: u32,
+    ) -> Result<Result<(), Blocked>, StoreError> {
+        Ok(AbuseGuard::admit(self, tenant, phone, now))
     }
 
-    async fn verified(&self, phone: &Phone, now: u32) -> Result<(), StoreError> {
-        AbuseGuard::verified(self, phone, now);
+    async fn verified(&self, tenant: LimitKey, phone: &Phone, now: u32) -> Result<(), StoreError> {
+        AbuseGuard::verified(self, tenant, phone, now);
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! Resend: a new PIN for a pending OTP, sent again. The old PIN stops verifying at once; the
-//! resend is limited per OTP (`[limits] max_resends`) and counts against the per-number
-//! create limit like a create. The wrong tries already made still count (maxAttempts bounds
-//! guessing over the whole life of the OTP).
+//! resend is limited per OTP (`[limits] max_resends`) and is an SMS like a create: it passes
+//! the pumping guard and the per-number limits (and, at the HTTP front, the tenant's rate).
+//! The wrong tries already made still count (maxAttempts bounds guessing over the whole life
+//! of the OTP).
 
 use crate::telemetry::names;
 use std::time::Duration;
@@ -31,7 +32,8 @@ impl OtpService {
             blocked("resend_limit");
             return Err(OtpError::ResendLimit { max });
         }
-        self.number_gate(current.phone, now).await?;
+        self.admit_sms(tenant, &Phone::stored(current.phone, current.country), now)
+            .await?;
         let (kind, len) = current.pin();
         let new_pin = pin::generate(kind, len);
         let record = self

@@ -17,7 +17,7 @@ use super::model::{Extra, OtpId, OtpView, Record};
 use super::phone::Phone;
 use super::pin::{self, PinHasher, WEAK_PIN_BITS};
 use super::request::CreateRequest;
-use super::store::{CancelError, NumberLimit, Store, StoreError, VerifyError};
+use super::store::{CancelError, NumberLimit, NumberScope, Store, StoreError, VerifyError};
 use super::tenant::{RateInfo, Tenant};
 use super::text::{analyze_text, render};
 
@@ -186,23 +186,64 @@ impl OtpService {
         OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part)
     }
 
-    /// The per-number create limit (`[limits] per_number`), which creates and resends count
-    /// against alike: counts one SMS to `phone` at `now`, or refuses it.
-    pub(super) async fn number_gate(&self, phone: u64, now: u32) -> Result<(), OtpError> {
+    /// The per-number create limits, which creates and resends count against alike: the
+    /// tenant's own (`[limits] per_number`), then, when on, the one across tenants
+    /// (`[limits] per_number_global`). Counts one SMS to `phone` at `now`, or refuses it.
+    pub(super) async fn number_gate(
+        &self,
+        tenant: &Tenant,
+        phone: u64,
+        now: u32,
+    ) -> Result<(), OtpError> {
+        let l = &self.limits;
+        let own = NumberScope::Tenant(tenant.limit_key());
         let verdict = self
             .store
-            .hit_number_limit(
-                phone,
-                self.limits.per_number,
-                self.limits.per_number_window_s,
-                now,
-            )
+            .hit_number_limit(own, phone, l.per_number, l.per_number_window_s, now)
             .await?;
         if let NumberLimit::Limited { retry_after } = verdict {
             blocked("number_limit");
             return Err(OtpError::NumberLimited { retry_after });
         }
+        let global = self
+            .store
+            .hit_number_limit(
+                NumberScope::Global,
+                phone,
+                l.per_number_global,
+                l.per_number_window_s,
+                now,
+            )
+            .await?;
+        if let NumberLimit::Limited { .. } = global {
+            blocked("number_limit");
+            // a fixed wait: the real one would tell this tenant about the others' traffic
+            return Err(OtpError::NumberLimited {
+                retry_after: Duration::from_secs(u64::from(l.per_number_window_s)),
+            });
+        }
         Ok(())
+    }
+
+    /// The pumping guard and the per-number limits for one SMS (a create or a resend) of
+    /// `tenant` to `phone` at `now`: counts it, or refuses it.
+    pub(super) async fn admit_sms(
+        &self,
+        tenant: &Tenant,
+        phone: &Phone,
+        now: u32,
+    ) -> Result<(), OtpError> {
+        if let Err(b) = self.abuse.admit(tenant.limit_key(), phone, now).await? {
+            blocked(b.reason());
+            tracing::info!(
+                tenant = tenant.name(),
+                country = phone.country_str(),
+                reason = b.reason(),
+                "otp sms blocked"
+            );
+            return Err(OtpError::Blocked(b));
+        }
+        self.number_gate(tenant, phone.digits, now).await
     }
 
     /// Creates an OTP for `tenant` and queues its SMS.
@@ -244,12 +285,7 @@ impl OtpService {
         }
 
         let now = self.clock.unix_secs();
-        if let Err(b) = self.abuse.admit(&req.phone, now).await? {
-            blocked(b.reason());
-            tracing::info!(tenant = tenant.name(), country = %country, reason = b.reason(), "otp create blocked");
-            return Err(OtpError::Blocked(b));
-        }
-        self.number_gate(req.phone.digits, now).await?;
+        self.admit_sms(tenant, &req.phone, now).await?;
 
         let id = OtpId::random();
         let pin = pin::generate(req.pin_type, req.pin_length);
@@ -357,7 +393,7 @@ impl OtpService {
         let result = self.store.verify(&id, &candidate, now).await?;
         if let Ok(r) = &result {
             let phone = Phone::stored(r.phone, r.country);
-            if let Err(e) = self.abuse.verified(&phone, now).await {
+            if let Err(e) = self.abuse.verified(tenant.limit_key(), &phone, now).await {
                 // the OTP is verified; only the conversion statistics miss it
                 tracing::warn!(otp_id = %id, error = %e, "conversion counter not updated");
             }

@@ -109,6 +109,9 @@ pub struct LimitsConfig {
     /// Creates per phone number per window; 0 = unlimited.
     pub per_number: u32,
     pub per_number_window_s: u32,
+    /// Creates per phone number per window across all tenants (`per_number` counts each
+    /// tenant's own); 0 = off. Its refusal always says "retry in one window".
+    pub per_number_global: u32,
     /// How long an `Idempotency-Key` is remembered, in seconds.
     pub idempotency_ttl_s: u32,
     /// Resends (`POST /otp/{otpId}/resend`) allowed per OTP.
@@ -120,6 +123,7 @@ impl Default for LimitsConfig {
         Self {
             per_number: 5,
             per_number_window_s: 600,
+            per_number_global: 0,
             idempotency_ttl_s: 86_400,
             max_resends: 3,
         }

@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
+use super::tenant::LimitKey;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -250,12 +251,23 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError>;
 }
 
-/// The per-phone-number create limit (a sliding window per number).
+/// Whose creates to a number a per-number counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberScope {
+    /// One tenant's (`[limits] per_number`).
+    Tenant(LimitKey),
+    /// Every tenant's together (`[limits] per_number_global`).
+    Global,
+}
+
+/// The per-phone-number create limit (a sliding window per number and scope).
 #[async_trait::async_trait]
 pub trait NumberLimitStore: Send + Sync + 'static {
-    /// Counts one create for `phone` unless `limit` creates happened in the sliding window.
+    /// Counts one create for `phone` in `scope` unless `limit` creates happened in the
+    /// sliding window.
     async fn hit_number_limit(
         &self,
+        scope: NumberScope,
         phone: u64,
         limit: u32,
         window_s: u32,

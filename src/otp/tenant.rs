@@ -28,6 +28,38 @@ struct Bucket {
     last: Instant,
 }
 
+/// What a tenant's own limit counters (per number, per number prefix) are keyed by. Built in
+/// [`Tenant::limit_key`] only: the stores derive their keys from it, so changing what
+/// identifies a tenant is one edit there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LimitKey(u16);
+
+impl LimitKey {
+    /// The first tenant's key.
+    pub const ZERO: Self = Self(0);
+
+    /// Tenant keys the in-memory phone table can tell apart (it packs the key into the spare
+    /// high bits of a phone number); the configuration refuses more tenants.
+    pub const MAX_TENANTS: usize = (1 << 14) - 1;
+
+    /// The key of the tenant at `index` in the configuration (for tools and tests; the
+    /// engine takes [`Tenant::limit_key`]).
+    pub fn from_raw(index: u16) -> Self {
+        Self(index)
+    }
+
+    /// The key as a number: `0..MAX_TENANTS` for a valid configuration.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for LimitKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "t{}", self.0)
+    }
+}
+
 #[derive(Debug)]
 pub struct Tenant {
     pub index: u16,
@@ -38,6 +70,12 @@ pub struct Tenant {
 impl Tenant {
     pub fn name(&self) -> &str {
         &self.config.name
+    }
+
+    /// The key of this tenant's limit counters: its position in the configuration for now
+    /// (reordering tenants starts their counters afresh).
+    pub fn limit_key(&self) -> LimitKey {
+        LimitKey(self.index)
     }
 
     /// Tokens the bucket holds when full.

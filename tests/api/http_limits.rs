@@ -285,3 +285,72 @@ async fn idempotency_keys_last_a_day() {
     assert_eq!(s.dispatcher.count(), 2);
     s.stop().await;
 }
+
+/// Creates an OTP to `phone` as the tenant of `token`: status, body, Retry-After.
+async fn create_as(
+    s: &Server,
+    token: &str,
+    phone: &str,
+) -> (u16, serde_json::Value, Option<String>) {
+    let res = s
+        .client
+        .post(s.url("/otp"))
+        .bearer_auth(token)
+        .json(&json!({"phoneNumber": phone}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, res.json().await.unwrap(), retry)
+}
+
+/// The per-number limit and the pumping guard's prefix counters are each tenant's own: one
+/// tenant's traffic to a number neither refuses another tenant's create nor shows in its
+/// Retry-After.
+#[tokio::test]
+async fn one_tenant_cannot_spend_another_tenants_per_number_limit() {
+    use crate::support::server::{TOKEN, TOKEN2};
+    let mut c = test_config();
+    c.limits.per_number = 4;
+    c.abuse.prefix_digits = 6;
+    c.abuse.prefix_limit = 4;
+    let s = Server::start(c).await;
+    let phone = "+33612345678";
+    for _ in 0..4 {
+        assert_eq!(create_as(&s, TOKEN, phone).await.0, 201);
+    }
+    let (status, body, _) = create_as(&s, TOKEN, phone).await;
+    assert_eq!(status, 429, "{body}");
+    let (status, body, retry) = create_as(&s, TOKEN2, phone).await;
+    assert_eq!((status, retry), (201, None), "{body}");
+    s.stop().await;
+}
+
+/// `[limits] per_number_global` counts creates to a number across tenants; its refusal has a
+/// fixed Retry-After (the window), which tells nothing of the other tenants' traffic.
+#[tokio::test]
+async fn the_global_per_number_layer_refuses_with_a_fixed_retry_after() {
+    use crate::support::server::{TOKEN, TOKEN2};
+    let mut c = test_config();
+    c.limits.per_number = 4;
+    c.limits.per_number_window_s = 600;
+    c.limits.per_number_global = 6;
+    let s = Server::start(c).await;
+    let phone = "+33612345679";
+    for _ in 0..4 {
+        assert_eq!(create_as(&s, TOKEN, phone).await.0, 201);
+    }
+    for _ in 0..2 {
+        assert_eq!(create_as(&s, TOKEN2, phone).await.0, 201);
+    }
+    let (status, body, retry) = create_as(&s, TOKEN2, phone).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(error_of(&body), ("rate_limit".into(), 1008));
+    assert_eq!(retry.as_deref(), Some("600"));
+    assert_eq!(s.dispatcher.count(), 6);
+    s.stop().await;
+}

@@ -112,3 +112,46 @@ async fn a_resend_the_engine_refuses_is_a_503_and_marks_the_delivery_failed() {
     assert_eq!(resend(&s, &id).await.0, 200);
     s.stop().await;
 }
+
+/// A resend is an SMS like a create: it takes a token from the tenant's rate and passes the
+/// pumping guard (prefix velocity, country daily caps, conversion), not only the per-number
+/// limit.
+#[tokio::test]
+async fn resends_count_against_the_tenant_rate_and_the_pumping_guard() {
+    let mut c = test_config();
+    c.tenants[0].rate_limit_per_s = 1;
+    c.abuse.prefix_limit = 1;
+    c.abuse.country_daily_caps.insert("GB".into(), 1);
+    let s = Server::start(c).await;
+    let id = s.create_ok("+447400123456").await;
+    // a burst of resends: the tenant's rate refuses them, with its headers (any that gets a
+    // token is refused by the pumping guard below)
+    let burst = (0..5).map(|_| s.post(&format!("/otp/{id}/resend")).send());
+    let mut rate_limited = 0;
+    for res in futures::future::join_all(burst).await {
+        let res = res.unwrap();
+        assert_eq!(res.status(), 429);
+        let limited = res.headers().contains_key("x-rate-limit-remaining");
+        let body: Value = res.json().await.unwrap();
+        if error_of(&body).1 == 1007 {
+            assert!(limited, "{body}");
+            rate_limited += 1;
+        }
+    }
+    assert!(rate_limited > 0, "five resends at once passed a 1/s rate");
+    assert_eq!(s.dispatcher.count(), 1, "a resend sent an SMS");
+    // a token later, a second create to GB and a resend are refused alike: the GB cap is spent
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, body) = s.create(json!({"phoneNumber": "+447400123457"})).await;
+    assert_eq!((status, error_of(&body).1), (429, 1018), "{body}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, body) = resend(&s, &id).await;
+    assert_eq!((status, error_of(&body).1), (429, 1018), "{body}");
+    assert_eq!(body["error"]["reason"], "country_daily_cap");
+    assert_eq!(
+        s.dispatcher.count(),
+        1,
+        "a resend sent an SMS past the GB daily cap"
+    );
+    s.stop().await;
+}

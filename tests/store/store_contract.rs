@@ -11,8 +11,9 @@ use otpgate::otp::phone::Phone;
 use otpgate::otp::pin::PinHash;
 use otpgate::otp::store::{
     CancelError, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve, NumberLimit,
-    ReceiptMatch, ResendError, VerifyError,
+    NumberScope, ReceiptMatch, ResendError, VerifyError,
 };
+use otpgate::otp::tenant::LimitKey;
 use otpgate_codec::dlr::message_id_variants;
 
 const RIGHT: PinHash = PinHash([7; 16]);
@@ -283,14 +284,14 @@ async fn number_limit_slides(f: Fixture) {
     for i in 0..3 {
         let v = f
             .store
-            .hit_number_limit(33612345676, 3, 600, t0 + i)
+            .hit_number_limit(A, 33612345676, 3, 600, t0 + i)
             .await
             .unwrap();
         assert_eq!(v, NumberLimit::Allowed, "create {i}");
     }
     let v = f
         .store
-        .hit_number_limit(33612345676, 3, 600, t0 + 10)
+        .hit_number_limit(A, 33612345676, 3, 600, t0 + 10)
         .await
         .unwrap();
     let NumberLimit::Limited { retry_after } = v else {
@@ -299,24 +300,47 @@ async fn number_limit_slides(f: Fixture) {
     assert!(retry_after >= Duration::from_secs(590), "{retry_after:?}");
     let other = f
         .store
-        .hit_number_limit(33612345677, 3, 600, t0 + 10)
+        .hit_number_limit(A, 33612345677, 3, 600, t0 + 10)
         .await
         .unwrap();
     assert_eq!(other, NumberLimit::Allowed);
     let off = f
         .store
-        .hit_number_limit(33612345676, 0, 600, t0 + 10)
+        .hit_number_limit(A, 33612345676, 0, 600, t0 + 10)
         .await
         .unwrap();
     assert_eq!(off, NumberLimit::Allowed);
     let later = t0 + 10 + u32::try_from(retry_after.as_secs()).unwrap();
     let v = f
         .store
-        .hit_number_limit(33612345676, 3, 600, later)
+        .hit_number_limit(A, 33612345676, 3, 600, later)
         .await
         .unwrap();
     assert_eq!(v, NumberLimit::Allowed, "at the advertised time");
+    // another tenant, and the count across tenants, are counted apart
+    for scope in [
+        NumberScope::Tenant(LimitKey::from_raw(1)),
+        NumberScope::Global,
+    ] {
+        for i in 0..3 {
+            let v = f
+                .store
+                .hit_number_limit(scope, 33612345676, 3, 600, t0 + 10 + i)
+                .await
+                .unwrap();
+            assert_eq!(v, NumberLimit::Allowed, "{scope:?} create {i}");
+        }
+        let v = f
+            .store
+            .hit_number_limit(scope, 33612345676, 3, 600, t0 + 20)
+            .await
+            .unwrap();
+        assert!(matches!(v, NumberLimit::Limited { .. }), "{scope:?}");
+    }
 }
+
+/// The first tenant's per-number counters.
+const A: NumberScope = NumberScope::Tenant(LimitKey::ZERO);
 
 async fn idempotency_keys(f: Fixture) {
     let now = f.clock.unix_secs();
@@ -419,17 +443,56 @@ async fn pumping_guard(f: Fixture) {
     let now = f.clock.unix_secs();
     let fr = |n: u64| Phone::stored(n, *b"FR");
     for i in 0..3 {
-        assert_eq!(g.admit(&fr(33612345600 + i), now).await.unwrap(), Ok(()));
+        assert_eq!(
+            g.admit(LimitKey::ZERO, &fr(33612345600 + i), now)
+                .await
+                .unwrap(),
+            Ok(())
+        );
     }
-    let e = g.admit(&fr(33612345699), now).await.unwrap().unwrap_err();
+    let e = g
+        .admit(LimitKey::ZERO, &fr(33612345699), now)
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(e.reason(), "prefix_velocity");
-    assert_eq!(g.admit(&fr(33712345600), now).await.unwrap(), Ok(()));
+    assert_eq!(
+        g.admit(LimitKey::ZERO, &fr(33712345600), now)
+            .await
+            .unwrap(),
+        Ok(())
+    );
     let de = |n: u64| Phone::stored(n, *b"DE");
-    assert_eq!(g.admit(&de(4915112345678), now).await.unwrap(), Ok(()));
-    assert_eq!(g.admit(&de(4916112345678), now).await.unwrap(), Ok(()));
-    let e = g.admit(&de(4917112345678), now).await.unwrap().unwrap_err();
+    assert_eq!(
+        g.admit(LimitKey::ZERO, &de(4915112345678), now)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    assert_eq!(
+        g.admit(LimitKey::ZERO, &de(4916112345678), now)
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    let e = g
+        .admit(LimitKey::ZERO, &de(4917112345678), now)
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(e.reason(), "country_daily_cap");
-    g.verified(&fr(33612345600), now).await.unwrap();
+    g.verified(LimitKey::ZERO, &fr(33612345600), now)
+        .await
+        .unwrap();
+    // another tenant's prefix counters are its own; the country cap is shared
+    let b = LimitKey::from_raw(1);
+    assert_eq!(g.admit(b, &fr(33612345699), now).await.unwrap(), Ok(()));
+    let e = g
+        .admit(b, &de(4917112345678), now)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.reason(), "country_daily_cap");
 }
 
 fn variants(id: &str) -> Vec<String> {

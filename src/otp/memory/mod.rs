@@ -27,8 +27,8 @@ use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
 use super::store::{
     CancelError, ChangeObserver, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve,
-    IdempotencyStore, NumberLimit, NumberLimitStore, OtpStore, ReceiptHold, ReceiptMatch,
-    ResendError, StoreError, VerifyError,
+    IdempotencyStore, NumberLimit, NumberLimitStore, NumberScope, OtpStore, ReceiptHold,
+    ReceiptMatch, ResendError, StoreError, VerifyError,
 };
 use crate::telemetry::names;
 
@@ -630,6 +630,7 @@ impl IdempotencyStore for MemoryStore {
 impl NumberLimitStore for MemoryStore {
     async fn hit_number_limit(
         &self,
+        scope: NumberScope,
         phone: u64,
         limit: u32,
         window_s: u32,
@@ -639,7 +640,10 @@ impl NumberLimitStore for MemoryStore {
             return Ok(NumberLimit::Allowed);
         }
         // a full phone table (tens of millions of numbers) limits nobody rather than everybody
-        let Ok((verdict, new_entry)) = self.phones.hit(phone, limit, window_s, now) else {
+        let Ok((verdict, new_entry)) =
+            self.phones
+                .hit(phones::counter_key(scope, phone), limit, window_s, now)
+        else {
             return Ok(NumberLimit::Allowed);
         };
         if let Some((h, at)) = new_entry {
@@ -656,6 +660,8 @@ mod tests {
     use std::sync::atomic::AtomicU32;
 
     const T0: u32 = 1_800_000_000;
+    /// The first tenant's counters, kept in the number's own entry.
+    const FIRST: NumberScope = NumberScope::Tenant(crate::otp::tenant::LimitKey::ZERO);
     const RETAIN: u32 = 300;
 
     fn record(phone: u64, ttl: u16) -> Record {
@@ -693,7 +699,7 @@ mod tests {
         for i in 0..n {
             let phone = 33_600_000_000 + i;
             let id = OtpId::random();
-            block_on(store.hit_number_limit(phone, 5, 600, T0)).unwrap();
+            block_on(store.hit_number_limit(FIRST, phone, 5, 600, T0)).unwrap();
             block_on(store.insert(id, record(phone, 60))).unwrap();
             let parts = DeliveryChange::Submitted {
                 smsc: "sim".into(),

@@ -1,5 +1,9 @@
 //! Per-phone-number state: the latest OTP (as a handle into the OTP table) and the create
-//! limit, a [`SlidingWindow`] counter: 24 bytes per number.
+//! limit, a [`SlidingWindow`] counter: 24 bytes per entry. A number's entry holds its latest
+//! OTP and the first tenant's counter; another tenant's counter, and the count across tenants
+//! (`[limits] per_number_global`), are entries of their own, told apart by a tag in the key's
+//! high bits. A deployment with one tenant keeps one entry per number; every further tenant
+//! that sends to a number adds an entry.
 
 use std::hash::BuildHasher;
 use std::num::NonZeroU64;
@@ -7,7 +11,7 @@ use std::num::NonZeroU64;
 use foldhash::fast::RandomState;
 
 use super::slab::{Handle, Keyed, Slab, SlabFull};
-use crate::otp::store::NumberLimit;
+use crate::otp::store::{NumberLimit, NumberScope};
 use crate::otp::window::{fixed_window, SlidingWindow};
 
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +36,24 @@ impl Keyed for PhoneEntry {
 /// E.164 numbers are never 0; a 0 from elsewhere gets a key no real number has.
 fn key(phone: u64) -> NonZeroU64 {
     NonZeroU64::new(phone).unwrap_or(NonZeroU64::MAX)
+}
+
+/// E.164 numbers have at most 15 digits, under 2^50: the 14 bits above hold a tag.
+const TAG_SHIFT: u32 = 50;
+
+/// The tag of the count across tenants; tenants' tags are their keys, below it.
+const GLOBAL_TAG: u64 = (1 << 14) - 1;
+
+/// The entry key of `phone`'s counter in `scope`: the number itself (the entry of its latest
+/// OTP) for the first tenant, the number tagged with the tenant's key above bit 50 for the
+/// others, or with [`GLOBAL_TAG`] for the count across tenants. The configuration allows at
+/// most 2^14 - 1 tenants, so no tenant's tag is the global one.
+pub fn counter_key(scope: NumberScope, phone: u64) -> u64 {
+    let tag = match scope {
+        NumberScope::Tenant(t) => u64::from(t.get()),
+        NumberScope::Global => GLOBAL_TAG,
+    };
+    phone | (tag << TAG_SHIFT)
 }
 
 /// Phone number -> latest OTP and create counter.
@@ -125,17 +147,18 @@ impl PhoneIndex {
         Some(e.keep_until.max(now + 1))
     }
 
-    /// Counts a create unless the sliding window is full. Returns the verdict and, when the
-    /// entry is new, its handle and the time it may be dropped (for the expiry queue).
+    /// Counts a create unless the sliding window is full; `key` is a [`counter_key`]. Returns
+    /// the verdict and, when the entry is new, its handle and the time it may be dropped (for
+    /// the expiry queue).
     pub fn hit(
         &self,
-        phone: u64,
+        key: u64,
         limit: u32,
         window_s: u32,
         now: u32,
     ) -> Result<(NumberLimit, Option<(Handle, u32)>), SlabFull> {
         let ((verdict, keep_until), created) =
-            self.with_entry(phone, now, |e| (e.hit(limit, window_s, now), e.keep_until))?;
+            self.with_entry(key, now, |e| (e.hit(limit, window_s, now), e.keep_until))?;
         Ok((verdict, created.map(|h| (h, keep_until))))
     }
 }
@@ -181,6 +204,27 @@ mod tests {
         assert!(!allowed(idx.hit(33, 5, 600, t1)));
         // two windows later everything is forgotten
         assert!(allowed(idx.hit(33, 5, 600, t0 + 1800)));
+    }
+
+    #[test]
+    fn each_tenant_and_the_global_counter_count_apart() {
+        use crate::otp::tenant::LimitKey;
+        let idx = PhoneIndex::default();
+        let t0 = 600_000;
+        let phone = 999_999_999_999_999; // the largest E.164 number
+        let keys = [LimitKey::MAX_TENANTS - 1, 0].map(|t| {
+            let t = u16::try_from(t).unwrap_or(u16::MAX);
+            counter_key(NumberScope::Tenant(LimitKey::from_raw(t)), phone)
+        });
+        let global = counter_key(NumberScope::Global, phone);
+        for k in keys.into_iter().chain([global]) {
+            assert!(allowed(idx.hit(k, 1, 600, t0)));
+            assert!(!allowed(idx.hit(k, 1, 600, t0)));
+        }
+        assert_eq!(idx.len(), 3);
+        // the first tenant counts in the number's own entry, which holds its latest OTP
+        assert_eq!(idx.set_latest(phone, Handle::from_raw(1), t0), Ok(None));
+        assert_eq!(idx.len(), 3);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The pumping guard with counters in Redis, shared by every node: prefix velocity and the
 //! conversion guard as sliding windows per number prefix (one hash tag per prefix, so one
 //! script checks and counts atomically), country daily caps as a counter per country and UTC
-//! day. The limits and their retry times are the in-memory guard's ([`AbuseGuard`]).
+//! day. The limits and their retry times are the in-memory guard's ([`AbuseGuard`]): prefix
+//! counters per tenant, the country counters shared by all tenants.
 //!
 //! [`AbuseGuard`]: crate::otp::abuse::AbuseGuard
 
@@ -18,6 +19,7 @@ use crate::otp::guard::PumpingGuard;
 use crate::otp::phone::Phone;
 use crate::otp::settings::AbuseConfig;
 use crate::otp::store::StoreError;
+use crate::otp::tenant::LimitKey;
 use crate::otp::window::fixed_window;
 
 /// KEYS: creates cur/prev, conversion-created cur/prev, conversion-verified cur/prev.
@@ -88,24 +90,35 @@ impl RedisGuard {
         }
     }
 
-    fn key(&self, prefix: u64, what: &str, start: u32) -> String {
-        format!("{}:pf:{{{prefix}}}:{what}:{start}", self.store.prefix())
+    /// A prefix counter of `tenant`; the hash tag holds both, so one script reaches all of
+    /// them. Keys from before per-tenant counters (`pf:{prefix}`) are no longer read and
+    /// expire within two windows.
+    fn key(&self, tenant: LimitKey, prefix: u64, what: &str, start: u32) -> String {
+        format!(
+            "{}:pf:{{{tenant}:{prefix}}}:{what}:{start}",
+            self.store.prefix()
+        )
     }
 }
 
 #[async_trait]
 impl PumpingGuard for RedisGuard {
-    async fn admit(&self, phone: &Phone, now: u32) -> Result<Result<(), Blocked>, StoreError> {
+    async fn admit(
+        &self,
+        tenant: LimitKey,
+        phone: &Phone,
+        now: u32,
+    ) -> Result<Result<(), Blocked>, StoreError> {
         let c = &self.cfg;
         let prefix = phone.prefix(c.prefix_digits);
         let (pw, ps) = fixed_window(now, c.prefix_window_s);
         let (cw, cs) = fixed_window(now, c.conversion_window_s);
-        let mut inv = ADMIT.key(self.key(prefix, "c", ps));
-        inv.key(self.key(prefix, "c", ps.saturating_sub(pw)))
-            .key(self.key(prefix, "cc", cs))
-            .key(self.key(prefix, "cc", cs.saturating_sub(cw)))
-            .key(self.key(prefix, "cv", cs))
-            .key(self.key(prefix, "cv", cs.saturating_sub(cw)));
+        let mut inv = ADMIT.key(self.key(tenant, prefix, "c", ps));
+        inv.key(self.key(tenant, prefix, "c", ps.saturating_sub(pw)))
+            .key(self.key(tenant, prefix, "cc", cs))
+            .key(self.key(tenant, prefix, "cc", cs.saturating_sub(cw)))
+            .key(self.key(tenant, prefix, "cv", cs))
+            .key(self.key(tenant, prefix, "cv", cs.saturating_sub(cw)));
         inv.arg(now)
             .arg(pw)
             .arg(ps)
@@ -134,19 +147,19 @@ impl PumpingGuard for RedisGuard {
         if counted == 1 {
             return Ok(Ok(()));
         }
-        let mut undo = UNDO.key(self.key(prefix, "c", ps));
-        undo.key(self.key(prefix, "cc", cs));
+        let mut undo = UNDO.key(self.key(tenant, prefix, "c", ps));
+        undo.key(self.key(tenant, prefix, "cc", cs));
         self.store.redis().script::<i64>(&undo).await?;
         Ok(Err(CountryCaps::reached(now)))
     }
 
-    async fn verified(&self, phone: &Phone, now: u32) -> Result<(), StoreError> {
+    async fn verified(&self, tenant: LimitKey, phone: &Phone, now: u32) -> Result<(), StoreError> {
         if self.cfg.conversion_min_ratio <= 0.0 {
             return Ok(());
         }
         let prefix = phone.prefix(self.cfg.prefix_digits);
         let (cw, cs) = fixed_window(now, self.cfg.conversion_window_s);
-        let key = self.key(prefix, "cv", cs);
+        let key = self.key(tenant, prefix, "cv", cs);
         let incr = redis::cmd("INCR").arg(&key).clone();
         let expire = redis::cmd("EXPIRE").arg(&key).arg(2 * cw).clone();
         self.store.redis().cmd::<i64>(&incr).await?;

@@ -15,7 +15,8 @@ use crate::otp::model::{OtpId, OtpStatus, Record};
 use crate::otp::pin::PinHash;
 use crate::otp::store::{
     CancelError, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve, IdempotencyStore,
-    NumberLimit, NumberLimitStore, OtpStore, ReceiptMatch, ResendError, StoreError, VerifyError,
+    NumberLimit, NumberLimitStore, NumberScope, OtpStore, ReceiptMatch, ResendError, StoreError,
+    VerifyError,
 };
 use crate::otp::window::fixed_window;
 
@@ -332,6 +333,7 @@ impl IdempotencyStore for RedisStore {
 impl NumberLimitStore for RedisStore {
     async fn hit_number_limit(
         &self,
+        scope: NumberScope,
         phone: u64,
         limit: u32,
         window_s: u32,
@@ -341,8 +343,14 @@ impl NumberLimitStore for RedisStore {
             return Ok(NumberLimit::Allowed);
         }
         let (w, start) = fixed_window(now, window_s);
-        let mut inv = scripts::SLIDING_HIT.key(self.phone_key(phone, &format!("nl:{start}")));
-        inv.key(self.phone_key(phone, &format!("nl:{}", start.saturating_sub(w))));
+        // Keys before per-tenant limits (`nl:{start}`) are no longer read; they expire within
+        // two windows.
+        let what = match scope {
+            NumberScope::Tenant(t) => format!("nl:{t}"),
+            NumberScope::Global => "nlg".to_owned(),
+        };
+        let mut inv = scripts::SLIDING_HIT.key(self.phone_key(phone, &format!("{what}:{start}")));
+        inv.key(self.phone_key(phone, &format!("{what}:{}", start.saturating_sub(w))));
         inv.arg(now).arg(w).arg(start).arg(limit);
         let wait: u64 = self.redis.script(&inv).await?;
         Ok(if wait == 0 {
