@@ -75,7 +75,7 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = match &args.config {
-        Some(path) => config::load_file(path)?,
+        Some(path) => config::load_file(path).with_context(|| path.display().to_string())?,
         None => config::load_str("", std::env::vars())?,
     };
     let format = args.log_format.unwrap_or(config.log.format);
