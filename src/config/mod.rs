@@ -12,10 +12,10 @@ use serde::Deserialize;
 pub use crate::callbacks::CallbacksConfig;
 pub use crate::http::HttpConfig;
 pub use crate::logging::LogConfig;
-pub use crate::serve::DemoConfig;
 pub use crate::otp::settings::{
     AbuseConfig, LimitsConfig, OtpConfig, SecurityConfig, StoreConfig, StoreKind, TenantConfig,
 };
+pub use crate::serve::DemoConfig;
 pub use crate::smpp::{EngineSettings, SmscConfig};
 pub use load::{apply_env_overrides, load_file, load_str, ConfigError};
 

@@ -67,10 +67,7 @@ struct ConfigFile {
 
 impl ConfigFile {
     fn new(name: &str, text: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "otpgate-cli-{name}-{}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("otpgate-cli-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("otpgate.toml");
         std::fs::write(&path, text).unwrap();
@@ -189,11 +186,7 @@ fn serve_refuses_an_explicit_file_without_tenants_or_smsc() {
 fn shipped_configuration_files_pass_check_config() {
     for file in ["config/otpgate.toml", "packaging/otpgate.toml"] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-        let out = otpgate()
-            .arg("check-config")
-            .arg(&path)
-            .output()
-            .unwrap();
+        let out = otpgate().arg("check-config").arg(&path).output().unwrap();
         assert!(
             out.status.success(),
             "{file}: {}",
