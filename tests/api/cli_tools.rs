@@ -194,3 +194,65 @@ fn shipped_configuration_files_pass_check_config() {
         );
     }
 }
+
+/// With JSON logs (as the systemd unit and the container image set them) and a configuration of
+/// its own, every line `serve` writes to stdout is a JSON object: the plain-text how-to of the
+/// demo stays out of the journal.
+#[test]
+fn serve_with_json_logs_writes_json_lines_only() {
+    use std::io::BufRead;
+    // An SMSC nobody listens on: the binds retry in the background, the front serves.
+    let file = ConfigFile::new(
+        "json-lines",
+        &format!(
+            "{LOOPBACK}{TENANT}[[smsc]]\nname = \"carrier\"\nhost = \"127.0.0.1\"\nport = 9\n"
+        ),
+    );
+    let mut child = otpgate()
+        .arg("serve")
+        .arg("--config")
+        .arg(&file.path)
+        .env("OTPGATE_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Up to the start announcement, then what follows it for a moment.
+    let mut listening_at = None;
+    while std::time::Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            if line.contains("otpgate listening") {
+                listening_at = Some(std::time::Instant::now());
+            }
+            lines.push(line);
+        }
+        if listening_at.is_some_and(|t| t.elapsed() > std::time::Duration::from_millis(500)) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(listening_at.is_some(), "never started: {lines:#?}");
+    for line in lines.iter().filter(|l| !l.is_empty()) {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v.is_object()),
+            "not a JSON object: {line:?}"
+        );
+    }
+    assert!(
+        lines.iter().all(|l| !l.is_empty()),
+        "blank lines on stdout: {lines:#?}"
+    );
+}
