@@ -75,7 +75,7 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = match &args.config {
-        Some(path) => config::load_file(path)?,
+        Some(path) => config::load_file(path).with_context(|| path.display().to_string())?,
         None => config::load_str("", std::env::vars())?,
     };
     let format = args.log_format.unwrap_or(config.log.format);
@@ -86,13 +86,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen_addr()?)
             .await
             .with_context(|| format!("binding {}", config.http.listen))?;
-        otpgate::serve::run(config, listener, shutdown_signal(), announce).await?;
+        // JSON lines go to a journal or a log shipper: the plain-text how-to would break them.
+        let how_to = format != otpgate::logging::LogFormat::Json;
+        otpgate::serve::run(config, listener, shutdown_signal(), |started| {
+            announce(started, how_to)
+        })
+        .await?;
         Ok(())
     })
 }
 
-/// Tells a newcomer where things are, and how to send a first OTP.
-fn announce(started: &otpgate::serve::Started) {
+/// Tells a newcomer where things are, and (`how_to`) how to send a first OTP.
+fn announce(started: &otpgate::serve::Started, how_to: bool) {
     let addr = started.http_addr;
     tracing::info!(%addr, "otpgate listening");
     if let Some(sim) = &started.simulator {
@@ -110,6 +115,10 @@ fn announce(started: &otpgate::serve::Started) {
         tracing::warn!(
             "no [[tenants]] configured: created tenant `demo` with a random token for this run"
         );
+    }
+    // The demo's token is nowhere else: then the how-to is printed whatever the format.
+    if !how_to && started.demo_token.is_none() {
+        return;
     }
     println!(
         "\nSend an OTP:\n  curl -s -X POST http://{addr}/otp -H 'Authorization: Bearer {token}' \\\n    -H 'Content-Type: application/json' -d '{{\"phoneNumber\": \"+447400123456\"}}'\n\

@@ -43,6 +43,16 @@ pub enum ServeError {
     StartTimeout(Duration),
 }
 
+/// `[demo]`: whether a configuration file may leave out `[[tenants]]` or `[[smsc]]` and get the
+/// demo parts instead (the embedded simulator, a temporary `demo` tenant). Without a file the
+/// demo always starts; with one, a missing section is a mistake unless asked for here, so that a
+/// production file with a typo never serves from a simulator.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    pub enabled: bool,
+}
+
 /// What was started, for the caller to announce (and for tests to use).
 #[derive(Clone)]
 pub struct Started {

@@ -19,6 +19,8 @@ pub enum ConfigError {
     Syntax(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    #[error("{0}")]
+    Incomplete(String),
 }
 
 impl ConfigError {
@@ -30,13 +32,38 @@ impl ConfigError {
     }
 }
 
-/// Reads `path`, applies the process environment, validates.
+/// Reads `path`, applies the process environment, validates, and refuses a file that would
+/// fall back to the demo without asking for it.
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.display().to_string(),
         source,
     })?;
-    load_str(&text, std::env::vars())
+    let config = load_str(&text, std::env::vars())?;
+    config.check_not_demo_by_accident()?;
+    Ok(config)
+}
+
+pub(super) fn check_not_demo_by_accident(c: &Config) -> Result<(), ConfigError> {
+    if c.demo.enabled {
+        return Ok(());
+    }
+    let missing: Vec<&str> = [
+        (c.tenants.is_empty(), "no [[tenants]] (API clients)"),
+        (c.smsc.is_empty(), "no [[smsc]] (SMSC connections)"),
+    ]
+    .into_iter()
+    .filter_map(|(absent, what)| absent.then_some(what))
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ConfigError::Incomplete(format!(
+        "{} configured: refusing to start the demo (embedded SMSC simulator, temporary `demo` \
+         tenant) from a configuration file; add them, or set [demo] enabled = true to ask for \
+         the demo",
+        missing.join(" and ")
+    )))
 }
 
 /// Parses `text`, applies the `OTPGATE_*` variables of `env`, validates.
@@ -504,6 +531,12 @@ pub(super) fn summary(c: &Config) -> String {
         "<unset: generated at start>"
     };
     let _ = writeln!(s, "security.pin_secret = {secret}");
+    if c.demo.enabled {
+        let _ = writeln!(
+            s,
+            "demo: enabled (embedded SMSC simulator without [[smsc]], `demo` tenant without [[tenants]])"
+        );
+    }
     s
 }
 

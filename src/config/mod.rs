@@ -15,6 +15,7 @@ pub use crate::logging::LogConfig;
 pub use crate::otp::settings::{
     AbuseConfig, LimitsConfig, OtpConfig, SecurityConfig, StoreConfig, StoreKind, TenantConfig,
 };
+pub use crate::serve::DemoConfig;
 pub use crate::smpp::{EngineSettings, SmscConfig};
 pub use load::{apply_env_overrides, load_file, load_str, ConfigError};
 
@@ -33,6 +34,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub security: SecurityConfig,
     pub log: LogConfig,
+    pub demo: DemoConfig,
 }
 
 impl Config {
@@ -47,6 +49,12 @@ impl Config {
     /// Checks everything serde cannot: ranges, uniqueness, formats. The error names the field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         load::validate(self)
+    }
+
+    /// What an explicit configuration file must have that the built-in defaults do not: at
+    /// least one tenant and one SMSC, unless `[demo] enabled` asks for the demo parts.
+    pub fn check_not_demo_by_accident(&self) -> Result<(), ConfigError> {
+        load::check_not_demo_by_accident(self)
     }
 
     /// A human summary with every secret redacted (for `check-config`).

@@ -58,3 +58,201 @@ fn a_reader_that_stops_early_is_not_a_crash() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// A configuration file in a fresh scratch directory, removed with it.
+struct ConfigFile {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl ConfigFile {
+    fn new(name: &str, text: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("otpgate-cli-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("otpgate.toml");
+        std::fs::write(&path, text).unwrap();
+        ConfigFile { dir, path }
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const LOOPBACK: &str = "[http]\nlisten = \"127.0.0.1:0\"\n";
+const TENANT: &str = "[[tenants]]\nname = \"acme\"\ntoken = \"acme-token-123\"\n";
+const SMSC: &str = "[[smsc]]\nname = \"carrier\"\nhost = \"127.0.0.1\"\nport = 2775\n";
+
+fn check_config(file: &ConfigFile) -> (bool, String) {
+    let out = otpgate()
+        .arg("check-config")
+        .arg(&file.path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Runs `command` expecting it to exit on its own within a few seconds (a refusal to start);
+/// one that starts serving instead is killed and fails the test.
+fn exits_on_its_own(mut command: Command) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "started instead of refusing: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// An explicit file without tenants or SMSCs is a mistake, not a request for the demo:
+/// `check-config` says what is missing.
+#[test]
+fn check_config_refuses_a_file_without_tenants_or_smsc() {
+    let neither = ConfigFile::new("neither", LOOPBACK);
+    let (ok, text) = check_config(&neither);
+    assert!(!ok, "{text}");
+    assert!(text.contains("no [[tenants]]"), "{text}");
+    assert!(text.contains("no [[smsc]]"), "{text}");
+    assert!(text.contains("[demo] enabled = true"), "{text}");
+
+    let no_smsc = ConfigFile::new("no-smsc", &format!("{LOOPBACK}{TENANT}"));
+    let (ok, text) = check_config(&no_smsc);
+    assert!(!ok, "{text}");
+    assert!(text.contains("no [[smsc]]"), "{text}");
+    assert!(!text.contains("no [[tenants]]"), "{text}");
+
+    let no_tenants = ConfigFile::new("no-tenants", &format!("{LOOPBACK}{SMSC}"));
+    let (ok, text) = check_config(&no_tenants);
+    assert!(!ok, "{text}");
+    assert!(text.contains("no [[tenants]]"), "{text}");
+    assert!(!text.contains("no [[smsc]]"), "{text}");
+
+    let complete = ConfigFile::new("complete", &format!("{LOOPBACK}{TENANT}{SMSC}"));
+    let (ok, text) = check_config(&complete);
+    assert!(ok, "{text}");
+}
+
+/// `[demo] enabled = true` is how a file asks for the embedded simulator and the demo tenant.
+#[test]
+fn check_config_accepts_a_file_that_asks_for_the_demo() {
+    let demo = ConfigFile::new("demo", &format!("{LOOPBACK}[demo]\nenabled = true\n"));
+    let (ok, text) = check_config(&demo);
+    assert!(ok, "{text}");
+    assert!(text.contains("demo: enabled"), "{text}");
+}
+
+/// `serve --config FILE` and `OTPGATE_CONFIG=FILE otpgate` refuse such a file and exit 1,
+/// naming the file and what is missing, before listening.
+#[test]
+fn serve_refuses_an_explicit_file_without_tenants_or_smsc() {
+    let file = ConfigFile::new("serve-refuses", &format!("{LOOPBACK}{TENANT}"));
+    let mut by_flag = otpgate();
+    by_flag.arg("serve").arg("--config").arg(&file.path);
+    let mut by_env = otpgate();
+    by_env.env("OTPGATE_CONFIG", &file.path);
+    for command in [by_flag, by_env] {
+        let out = exits_on_its_own(command);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("no [[smsc]]"), "{stderr}");
+        assert!(
+            stderr.contains(&file.path.display().to_string()),
+            "{stderr}"
+        );
+    }
+}
+
+/// The shipped configuration files pass `check-config`: the documented example, and the one the
+/// Debian package installs (its placeholders are valid values the operator replaces).
+#[test]
+fn shipped_configuration_files_pass_check_config() {
+    for file in ["config/otpgate.toml", "packaging/otpgate.toml"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let out = otpgate().arg("check-config").arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// With JSON logs (as the systemd unit and the container image set them) and a configuration of
+/// its own, every line `serve` writes to stdout is a JSON object: the plain-text how-to of the
+/// demo stays out of the journal.
+#[test]
+fn serve_with_json_logs_writes_json_lines_only() {
+    use std::io::BufRead;
+    // An SMSC nobody listens on: the binds retry in the background, the front serves.
+    let file = ConfigFile::new(
+        "json-lines",
+        &format!(
+            "{LOOPBACK}{TENANT}[[smsc]]\nname = \"carrier\"\nhost = \"127.0.0.1\"\nport = 9\n"
+        ),
+    );
+    let mut child = otpgate()
+        .arg("serve")
+        .arg("--config")
+        .arg(&file.path)
+        .env("OTPGATE_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Up to the start announcement, then what follows it for a moment.
+    let mut listening_at = None;
+    while std::time::Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            if line.contains("otpgate listening") {
+                listening_at = Some(std::time::Instant::now());
+            }
+            lines.push(line);
+        }
+        if listening_at.is_some_and(|t| t.elapsed() > std::time::Duration::from_millis(500)) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(listening_at.is_some(), "never started: {lines:#?}");
+    for line in lines.iter().filter(|l| !l.is_empty()) {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v.is_object()),
+            "not a JSON object: {line:?}"
+        );
+    }
+    assert!(
+        lines.iter().all(|l| !l.is_empty()),
+        "blank lines on stdout: {lines:#?}"
+    );
+}

@@ -36,7 +36,8 @@ async fn start_server(dir: &std::path::Path) -> (Child, String) {
              [[tenants]]\nname = \"slow\"\ntoken = \"{TOKEN}\"\n\
              [security]\npin_secret = \"slowloris-pin-secret\"\n\
              [limits]\nper_number = 1000\n\
-             [log]\nformat = \"json\"\nlevel = \"info\"\n"
+             [log]\nformat = \"json\"\nlevel = \"info\"\n\
+             [demo]\nenabled = true\n"
         ),
     )
     .unwrap();
