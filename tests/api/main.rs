@@ -13,7 +13,6 @@ mod e2e_serve;
 mod http_api;
 mod http_errors;
 mod http_limits;
-mod http_logs;
 mod http_ops;
 mod http_resend;
 mod receipts_overtaking;

@@ -3,11 +3,11 @@
 //! that never go idle, `/metrics` behind its token; and callback URLs (which may carry a
 //! receiver's token) kept out of the logs.
 
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::logs::{install_log_capture, Buffer};
 use crate::support::server::{test_config, Server, TOKEN};
 use otpgate::config::{Config, HttpConfig};
 use serde_json::{json, Value};
@@ -324,77 +324,6 @@ async fn metrics_needs_its_token_when_one_is_set() {
     let res = s.client.get(s.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     s.stop().await;
-}
-
-/// Log lines captured for one test thread.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-thread_local! {
-    /// Where this thread's log lines go, while a test captures them.
-    static CAPTURE: std::cell::RefCell<Option<Buffer>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Writes into this thread's capture buffer, if any.
-struct ThreadWriter;
-
-impl Write for ThreadWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        CAPTURE.with(|c| {
-            if let Some(b) = &*c.borrow() {
-                b.0.lock().unwrap().extend_from_slice(buf);
-            }
-        });
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Stops the capture of this thread's logs when dropped.
-struct CaptureGuard;
-
-impl Drop for CaptureGuard {
-    fn drop(&mut self) {
-        CAPTURE.with(|c| *c.borrow_mut() = None);
-    }
-}
-
-/// Installs the one global subscriber of this binary, which keeps an event when the thread
-/// emitting it captures (see [`Buffer::capture`]). A thread-scoped default subscriber would
-/// not do: tracing caches per callsite whether it is enabled, and another test's thread,
-/// logging the same lines without a subscriber, would turn them off here. Every test calls it
-/// before anything logs.
-fn install_log_capture() {
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::Layer;
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        // Decided per event (a plain `filter_fn` is cached per callsite).
-        let capturing = tracing_subscriber::filter::DynFilterFn::new(|meta, _| {
-            *meta.level() <= tracing::Level::DEBUG && CAPTURE.with(|c| c.borrow().is_some())
-        });
-        let layer = tracing_subscriber::fmt::layer()
-            .with_writer(|| ThreadWriter)
-            .with_ansi(false)
-            .with_filter(capturing);
-        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
-            .expect("no other global subscriber in this test binary");
-    });
-}
-
-impl Buffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// Captures the log lines of this thread (a current-thread runtime runs every task here).
-    fn capture(&self) -> CaptureGuard {
-        install_log_capture();
-        CAPTURE.with(|c| *c.borrow_mut() = Some(self.clone()));
-        CaptureGuard
-    }
 }
 
 /// Runs the front (no metrics token) on `listener` until it has logged that it listens, then

@@ -1,6 +1,7 @@
 //! The HTTP front against hostile clients, and callback URLs kept out of the logs
-//! (`http_hardening`). It installs the only log subscriber of this binary (a global capture that
-//! keeps each test's lines apart), so it shares the process with no other log-reading test.
+//! (`http_hardening`); the PIN never in the logs (`http_logs`). Both capture logs through the
+//! one global subscriber of this binary (`support::logs`, which keeps each test's lines apart),
+//! so no other log-reading test shares the process.
 // A test binary: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used)]
 
@@ -8,3 +9,4 @@
 mod support;
 
 mod http_hardening;
+mod http_logs;

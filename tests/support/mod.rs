@@ -14,6 +14,7 @@
 //! - [`tools`]: external tools a test needs, found or failed loudly.
 #![allow(dead_code)]
 
+pub mod logs;
 pub mod prom;
 pub mod proxy;
 pub mod receiver;

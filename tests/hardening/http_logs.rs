@@ -1,35 +1,15 @@
 //! The PIN never reaches the logs: a full create / wrong try / verify cycle is run with every
 //! log level captured into a buffer, which must not contain the PIN or the SMS text.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use crate::support::logs::Buffer;
 use crate::support::server::{test_config, Server};
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn pin_is_never_logged() {
+    // every level, from this thread (the server's tasks run here: a current-thread runtime)
     let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _capture = buffer.capture();
 
     let s = Server::start(test_config()).await;
     let (_, otp) = s
@@ -48,7 +28,7 @@ async fn pin_is_never_logged() {
     tracing::info!(sms = ?sms, "the dispatched SMS as Debug");
     s.stop().await;
 
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = buffer.text();
     assert!(logs.contains(&id), "the cycle was not logged at all");
     assert!(logs.contains("otp created"));
     assert!(!logs.contains(&pin), "PIN found in the logs");
