@@ -85,15 +85,22 @@ fn callbacks(config: &Config, clock: &Arc<Clock>) -> (Arc<CallbackQueue>, Arc<dy
     (queue, observer)
 }
 
-/// Builds the in-memory store and its sink from `config` (whatever `[store] kind` says; see
-/// [`prepare_store`]). Without `[security] pin_secret` a random key is used (PINs then do not
-/// survive a restart nor verify on another node) and a warning is logged.
-pub fn prepare(config: &Config) -> Prepared {
-    // Before the engine starts: its first bind-up and window gauges must not be lost.
+/// What every store is built with: the recorder installed and the known series registered
+/// (before the engine starts, so that its first bind-up and window gauges are not lost), the
+/// clock, and the callback queue with the observer that fills it.
+fn begin(config: &Config) -> (Arc<Clock>, Arc<CallbackQueue>, Arc<dyn ChangeObserver>) {
     telemetry::install();
     telemetry::register_known(&known(config));
     let clock = Arc::new(Clock::new());
     let (callbacks, observer) = callbacks(config, &clock);
+    (clock, callbacks, observer)
+}
+
+/// Builds the in-memory store and its sink from `config` (whatever `[store] kind` says; see
+/// [`prepare_store`]). Without `[security] pin_secret` a random key is used (PINs then do not
+/// survive a restart nor verify on another node) and a warning is logged.
+pub fn prepare(config: &Config) -> Prepared {
+    let (clock, callbacks, observer) = begin(config);
     let store = Arc::new(
         MemoryStore::new(
             clock.clone(),
@@ -114,10 +121,7 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
     match config.store.kind {
         StoreKind::Memory => Ok(prepare(config)),
         StoreKind::Redis => {
-            telemetry::install();
-            telemetry::register_known(&known(config));
-            let clock = Arc::new(Clock::new());
-            let (callbacks, observer) = callbacks(config, &clock);
+            let (clock, callbacks, observer) = begin(config);
             let s = &config.store;
             let target = if s.cluster_nodes.is_empty() {
                 Target::Single(s.url.clone())
