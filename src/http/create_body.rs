@@ -86,7 +86,9 @@ pub fn parse(v: &Value, cfg: &OtpConfig, allow_private: bool) -> Result<CreateRe
     let obj = v
         .as_object()
         .ok_or_else(|| ApiError::invalid_body("the body must be a JSON object"))?;
+    // sms.cx: 2001 phoneNumber empty or not set
     let number = string(obj, "phoneNumber", 2001)?
+        .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| bad(2001, "phoneNumber", "phoneNumber is required"))?;
     // sms.cx: 2002 countryIso missing (a national number needs it), 2003 invalid
     let country = string(obj, "countryIso", 2003)?.filter(|c| !c.is_empty());
@@ -164,6 +166,8 @@ pub fn parse(v: &Value, cfg: &OtpConfig, allow_private: bool) -> Result<CreateRe
         i64::from(cfg.default_max_attempts),
     )?;
     let pin_type = match string(obj, "pinType", 2013)? {
+        // sms.cx: 2013 pinType empty (or not a string), 2014 not one of the three
+        Some("") => return Err(bad(2013, "pinType", "pinType is empty")),
         Some(s) => PinType::parse(s).ok_or_else(|| {
             bad(
                 2014,

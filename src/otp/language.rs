@@ -1,163 +1,187 @@
-//! Template language: the client's explicit choice, or the main languages of the destination
-//! country (a maintained table), falling back to the generic `template`.
+//! Template language: the client's explicit choice, else the main language of the destination
+//! (its region's where the numbering plan tells it, as Quebec's area codes do), falling back to
+//! the generic `template`.
 
 use std::collections::BTreeMap;
 
-/// Country (ISO 3166 alpha-2) -> main languages, most used first. Covers the EU and EEA, the
-/// Americas, the Gulf and the largest SMS markets.
-static COUNTRY_LANGUAGES: &[(&str, &[&str])] = &[
+/// Country (ISO 3166 alpha-2) -> its main language: the one most of its people read, the
+/// language a message to one of its numbers is written in when nothing else is known.
+/// Secondary languages are left out on purpose: a country's second language never displaces
+/// the generic template (an American gets `template`, not `template_es`). Covers the EU and
+/// EEA, the Americas, the Gulf and the largest SMS markets.
+static MAIN_LANGUAGE: &[(&str, &str)] = &[
     // European Union and EEA
-    ("AT", &["de"]),
-    ("BE", &["nl", "fr", "de"]),
-    ("BG", &["bg"]),
-    ("HR", &["hr"]),
-    ("CY", &["el", "tr"]),
-    ("CZ", &["cs"]),
-    ("DK", &["da"]),
-    ("EE", &["et"]),
-    ("FI", &["fi", "sv"]),
-    ("FR", &["fr"]),
-    ("DE", &["de"]),
-    ("GR", &["el"]),
-    ("HU", &["hu"]),
-    ("IE", &["en", "ga"]),
-    ("IT", &["it"]),
-    ("LV", &["lv"]),
-    ("LT", &["lt"]),
-    ("LU", &["fr", "de", "lb"]),
-    ("MT", &["mt", "en"]),
-    ("NL", &["nl"]),
-    ("PL", &["pl"]),
-    ("PT", &["pt-PT", "pt"]),
-    ("RO", &["ro"]),
-    ("SK", &["sk"]),
-    ("SI", &["sl"]),
-    ("ES", &["es"]),
-    ("SE", &["sv"]),
-    ("IS", &["is"]),
-    ("NO", &["nb", "no"]),
-    ("LI", &["de"]),
-    ("CH", &["de", "fr", "it"]),
+    ("AT", "de"),
+    ("BE", "nl"),
+    ("BG", "bg"),
+    ("HR", "hr"),
+    ("CY", "el"),
+    ("CZ", "cs"),
+    ("DK", "da"),
+    ("EE", "et"),
+    ("FI", "fi"),
+    ("FR", "fr"),
+    ("DE", "de"),
+    ("GR", "el"),
+    ("HU", "hu"),
+    ("IE", "en"),
+    ("IT", "it"),
+    ("LV", "lv"),
+    ("LT", "lt"),
+    ("LU", "fr"),
+    ("MT", "mt"),
+    ("NL", "nl"),
+    ("PL", "pl"),
+    ("PT", "pt-PT"),
+    ("RO", "ro"),
+    ("SK", "sk"),
+    ("SI", "sl"),
+    ("ES", "es"),
+    ("SE", "sv"),
+    ("IS", "is"),
+    ("NO", "nb"),
+    ("LI", "de"),
+    ("CH", "de"),
     // rest of Europe
-    ("GB", &["en"]),
-    ("UA", &["uk"]),
-    ("RS", &["sr"]),
-    ("BA", &["bs", "hr", "sr"]),
-    ("ME", &["sr"]),
-    ("MK", &["mk"]),
-    ("AL", &["sq"]),
-    ("MD", &["ro"]),
-    ("BY", &["be", "ru"]),
-    ("RU", &["ru"]),
-    ("TR", &["tr"]),
-    ("GE", &["ka"]),
-    ("AM", &["hy"]),
-    ("AZ", &["az"]),
-    ("MC", &["fr"]),
-    ("AD", &["ca"]),
-    ("SM", &["it"]),
-    ("XK", &["sq", "sr"]),
+    ("GB", "en"),
+    ("UA", "uk"),
+    ("RS", "sr"),
+    ("BA", "bs"),
+    ("ME", "sr"),
+    ("MK", "mk"),
+    ("AL", "sq"),
+    ("MD", "ro"),
+    ("BY", "be"),
+    ("RU", "ru"),
+    ("TR", "tr"),
+    ("GE", "ka"),
+    ("AM", "hy"),
+    ("AZ", "az"),
+    ("MC", "fr"),
+    ("AD", "ca"),
+    ("SM", "it"),
+    ("XK", "sq"),
     // Americas
-    ("US", &["en", "es"]),
-    ("CA", &["en", "fr"]),
-    ("MX", &["es"]),
-    ("BR", &["pt-BR", "pt"]),
-    ("AR", &["es"]),
-    ("CL", &["es"]),
-    ("CO", &["es"]),
-    ("PE", &["es"]),
-    ("VE", &["es"]),
-    ("EC", &["es"]),
-    ("BO", &["es"]),
-    ("PY", &["es"]),
-    ("UY", &["es"]),
-    ("CR", &["es"]),
-    ("PA", &["es"]),
-    ("GT", &["es"]),
-    ("HN", &["es"]),
-    ("SV", &["es"]),
-    ("NI", &["es"]),
-    ("DO", &["es"]),
-    ("CU", &["es"]),
-    ("PR", &["es", "en"]),
-    ("HT", &["fr", "ht"]),
-    ("JM", &["en"]),
-    ("TT", &["en"]),
-    ("BS", &["en"]),
-    ("BB", &["en"]),
-    ("BZ", &["en"]),
-    ("GY", &["en"]),
-    ("SR", &["nl"]),
+    ("US", "en"),
+    ("CA", "en"),
+    ("MX", "es"),
+    ("BR", "pt-BR"),
+    ("AR", "es"),
+    ("CL", "es"),
+    ("CO", "es"),
+    ("PE", "es"),
+    ("VE", "es"),
+    ("EC", "es"),
+    ("BO", "es"),
+    ("PY", "es"),
+    ("UY", "es"),
+    ("CR", "es"),
+    ("PA", "es"),
+    ("GT", "es"),
+    ("HN", "es"),
+    ("SV", "es"),
+    ("NI", "es"),
+    ("DO", "es"),
+    ("CU", "es"),
+    ("PR", "es"),
+    ("HT", "fr"),
+    ("JM", "en"),
+    ("TT", "en"),
+    ("BS", "en"),
+    ("BB", "en"),
+    ("BZ", "en"),
+    ("GY", "en"),
+    ("SR", "nl"),
     // Gulf and Middle East
-    ("AE", &["ar", "en"]),
-    ("SA", &["ar"]),
-    ("QA", &["ar"]),
-    ("KW", &["ar"]),
-    ("BH", &["ar"]),
-    ("OM", &["ar"]),
-    ("IQ", &["ar"]),
-    ("JO", &["ar"]),
-    ("LB", &["ar", "fr"]),
-    ("IL", &["he"]),
-    ("IR", &["fa"]),
-    ("YE", &["ar"]),
-    ("SY", &["ar"]),
-    ("PS", &["ar"]),
+    ("AE", "ar"),
+    ("SA", "ar"),
+    ("QA", "ar"),
+    ("KW", "ar"),
+    ("BH", "ar"),
+    ("OM", "ar"),
+    ("IQ", "ar"),
+    ("JO", "ar"),
+    ("LB", "ar"),
+    ("IL", "he"),
+    ("IR", "fa"),
+    ("YE", "ar"),
+    ("SY", "ar"),
+    ("PS", "ar"),
     // Africa
-    ("EG", &["ar"]),
-    ("MA", &["ar", "fr"]),
-    ("DZ", &["ar", "fr"]),
-    ("TN", &["ar", "fr"]),
-    ("LY", &["ar"]),
-    ("NG", &["en"]),
-    ("ZA", &["en", "af", "zu"]),
-    ("KE", &["en", "sw"]),
-    ("TZ", &["sw", "en"]),
-    ("UG", &["en"]),
-    ("GH", &["en"]),
-    ("ET", &["am"]),
-    ("SN", &["fr"]),
-    ("CI", &["fr"]),
-    ("CM", &["fr", "en"]),
-    ("CD", &["fr"]),
+    ("EG", "ar"),
+    ("MA", "ar"),
+    ("DZ", "ar"),
+    ("TN", "ar"),
+    ("LY", "ar"),
+    ("NG", "en"),
+    ("ZA", "en"),
+    ("KE", "en"),
+    ("TZ", "sw"),
+    ("UG", "en"),
+    ("GH", "en"),
+    ("ET", "am"),
+    ("SN", "fr"),
+    ("CI", "fr"),
+    ("CM", "fr"),
+    ("CD", "fr"),
     // Asia and Oceania (with the largest SMS markets)
-    ("CN", &["zh-Hans", "zh"]),
-    ("IN", &["en", "hi"]),
-    ("ID", &["id"]),
-    ("PK", &["ur", "en"]),
-    ("BD", &["bn"]),
-    ("JP", &["ja"]),
-    ("PH", &["en", "fil"]),
-    ("VN", &["vi"]),
-    ("TH", &["th"]),
-    ("MY", &["ms", "en"]),
-    ("SG", &["en", "zh", "ms"]),
-    ("KR", &["ko"]),
-    ("TW", &["zh-Hant", "zh"]),
-    ("HK", &["zh-Hant", "zh", "en"]),
-    ("MO", &["zh-Hant", "zh", "pt"]),
-    ("LK", &["si", "ta"]),
-    ("NP", &["ne"]),
-    ("MM", &["my"]),
-    ("KH", &["km"]),
-    ("LA", &["lo"]),
-    ("MN", &["mn"]),
-    ("KZ", &["kk", "ru"]),
-    ("UZ", &["uz", "ru"]),
-    ("KG", &["ky", "ru"]),
-    ("TJ", &["tg", "ru"]),
-    ("AF", &["fa", "ps"]),
-    ("AU", &["en"]),
-    ("NZ", &["en"]),
+    ("CN", "zh-Hans"),
+    ("IN", "en"),
+    ("ID", "id"),
+    ("PK", "ur"),
+    ("BD", "bn"),
+    ("JP", "ja"),
+    ("PH", "en"),
+    ("VN", "vi"),
+    ("TH", "th"),
+    ("MY", "ms"),
+    ("SG", "en"),
+    ("KR", "ko"),
+    ("TW", "zh-Hant"),
+    ("HK", "zh-Hant"),
+    ("MO", "zh-Hant"),
+    ("LK", "si"),
+    ("NP", "ne"),
+    ("MM", "my"),
+    ("KH", "km"),
+    ("LA", "lo"),
+    ("MN", "mn"),
+    ("KZ", "kk"),
+    ("UZ", "uz"),
+    ("KG", "ky"),
+    ("TJ", "tg"),
+    ("AF", "fa"),
+    ("AU", "en"),
+    ("NZ", "en"),
 ];
 
-/// Main languages of `country` (ISO 3166 alpha-2, upper case), most used first.
-pub fn languages_of(country: &str) -> &'static [&'static str] {
-    COUNTRY_LANGUAGES
+/// Canadian area codes of Quebec, where French is the main language.
+const QUEBEC_AREA_CODES: &[u16] = &[263, 354, 367, 418, 438, 450, 468, 514, 579, 581, 819, 873];
+
+/// The main language of `country` (ISO 3166 alpha-2, upper case), `None` when not in the table.
+pub fn main_language_of(country: &str) -> Option<&'static str> {
+    MAIN_LANGUAGE
         .iter()
         .find(|(c, _)| *c == country)
         .map(|(_, l)| *l)
-        .unwrap_or(&[])
+}
+
+/// The main language at the destination: its region's where the number tells the region
+/// (Quebec's area codes in Canada), else its country's. `e164` is the number's E.164 digits.
+pub fn main_language_at(country: &str, e164: u64) -> Option<&'static str> {
+    if country == "CA" && is_quebec(e164) {
+        return Some("fr");
+    }
+    main_language_of(country)
+}
+
+/// Whether a NANP number (`1` + 10 digits) has one of Quebec's area codes.
+fn is_quebec(e164: u64) -> bool {
+    if !(10_000_000_000..20_000_000_000).contains(&e164) {
+        return false;
+    }
+    let area = (e164 / 10_000_000) % 1000;
+    u16::try_from(area).is_ok_and(|a| QUEBEC_AREA_CODES.contains(&a))
 }
 
 /// A language tag we accept: `xx`/`xxx`, optionally `-YY` (region) or `-Yyyy` (script).
@@ -226,19 +250,16 @@ fn lookup<'m>(map: &'m BTreeMap<String, String>, lang: &str) -> Option<(&'m str,
         .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
-/// Picks the template: an explicit `language`, else the country's languages in order; the
-/// request's templates before the configuration's; the generic templates last.
-pub fn choose(src: &TemplateSources<'_>, explicit: Option<&str>, country: &str) -> Chosen {
+/// Picks the template. Languages tried, in order: the explicit `language` of the request, then
+/// `main` (the destination's main language, see [`main_language_at`]); for each, the request's
+/// `template_XX`, then the request's `template`; then the configuration's templates for the
+/// same languages; the configuration's generic template last. An explicit language naming no
+/// template falls back to the destination's main language, and no secondary language of a
+/// country is ever tried.
+pub fn choose(src: &TemplateSources<'_>, explicit: Option<&str>, main: Option<&str>) -> Chosen {
     let explicit = explicit.map(normalize);
-    let one: [&str; 1];
-    let candidates: &[&str] = match &explicit {
-        Some(l) => {
-            one = [l.as_str()];
-            &one
-        }
-        None => languages_of(country),
-    };
-    for lang in candidates {
+    let candidates = explicit.as_deref().into_iter().chain(main);
+    for lang in candidates.clone() {
         if let Some((k, t)) = lookup(src.request_by_language, lang) {
             return chosen(Some(k), t);
         }
@@ -277,10 +298,29 @@ mod tests {
         for cc in [
             "FR", "DE", "ES", "IT", "BG", "US", "BR", "MX", "AE", "SA", "QA", "IN", "CN",
         ] {
-            assert!(!languages_of(cc).is_empty(), "{cc}");
+            assert!(main_language_of(cc).is_some(), "{cc}");
         }
-        assert_eq!(languages_of("FR"), &["fr"]);
-        assert!(languages_of("ZZ").is_empty());
+        assert_eq!(main_language_of("FR"), Some("fr"));
+        assert_eq!(main_language_of("US"), Some("en"));
+        assert_eq!(main_language_of("BE"), Some("nl"));
+        assert_eq!(main_language_of("ZZ"), None);
+        let mut seen = std::collections::BTreeSet::new();
+        for (cc, lang) in MAIN_LANGUAGE {
+            assert!(seen.insert(cc), "{cc} twice");
+            assert!(valid_code(lang) && normalize(lang) == *lang, "{cc}: {lang}");
+        }
+    }
+
+    #[test]
+    fn quebec_area_codes_read_french() {
+        assert_eq!(main_language_at("CA", 14_165_550_123), Some("en")); // Toronto
+        assert_eq!(main_language_at("CA", 15_145_550_123), Some("fr")); // Montreal
+        assert_eq!(main_language_at("CA", 14_185_550_123), Some("fr")); // Quebec City
+        assert_eq!(main_language_at("CA", 18_195_550_123), Some("fr")); // Gatineau
+        assert_eq!(main_language_at("CA", 16_045_550_123), Some("en")); // Vancouver
+        // the same area code elsewhere in NANP is not Quebec
+        assert_eq!(main_language_at("US", 15_145_550_123), Some("en"));
+        assert_eq!(main_language_at("CA", 514), Some("en"));
     }
 
     #[test]
@@ -301,16 +341,24 @@ mod tests {
             config_by_language: &cfg,
             config_generic: "D {{pin}}",
         };
-        assert_eq!(choose(&src, None, "FR").template, "FR {{pin}}");
-        assert_eq!(choose(&src, None, "BR").language.as_deref(), Some("pt"));
-        assert_eq!(choose(&src, Some("fr"), "DE").template, "FR {{pin}}");
-        assert_eq!(choose(&src, None, "DE").template, "G {{pin}}");
+        let main = main_language_of;
+        assert_eq!(choose(&src, None, main("FR")).template, "FR {{pin}}");
+        assert_eq!(
+            choose(&src, None, main("BR")).language.as_deref(),
+            Some("pt")
+        );
+        assert_eq!(choose(&src, Some("fr"), main("DE")).template, "FR {{pin}}");
+        assert_eq!(choose(&src, None, main("DE")).template, "G {{pin}}");
+        // an explicit language without a template: the destination's main language decides
+        assert_eq!(choose(&src, Some("ja"), main("FR")).template, "FR {{pin}}");
+        // a secondary language (French in Belgium, Spanish in the US) never wins
+        assert_eq!(choose(&src, None, main("BE")).template, "G {{pin}}");
         let src2 = TemplateSources {
             request_generic: None,
             ..src
         };
-        assert_eq!(choose(&src2, None, "DE").template, "DE {{pin}}");
-        assert_eq!(choose(&src2, None, "US").template, "D {{pin}}");
-        assert_eq!(choose(&src2, None, "US").language, None);
+        assert_eq!(choose(&src2, None, main("DE")).template, "DE {{pin}}");
+        assert_eq!(choose(&src2, None, main("US")).template, "D {{pin}}");
+        assert_eq!(choose(&src2, None, main("US")).language, None);
     }
 }

@@ -270,7 +270,7 @@ impl OtpService {
                 config_generic: &self.otp.default_template,
             },
             req.language.as_deref(),
-            &country,
+            language::main_language_at(&country, req.phone.digits),
         );
         // Size the message with a PIN of the requested length before drawing the real one.
         let (_, worst_parts) = analyze_text(&render(

@@ -16,6 +16,8 @@ async fn every_create_parameter_error() {
     let cases = [
         (json!({}), 2001, "phoneNumber"),
         (json!({"phoneNumber": 33612345678u64}), 2001, "phoneNumber"),
+        (json!({"phoneNumber": ""}), 2001, "phoneNumber"),
+        (json!({"phoneNumber": "  "}), 2001, "phoneNumber"),
         (json!({"phoneNumber": "0612345678"}), 2002, "countryIso"),
         (
             json!({"phoneNumber": "0612345678", "countryIso": "F"}),
@@ -80,6 +82,7 @@ async fn every_create_parameter_error() {
             "maxAttempts",
         ),
         (json!({"phoneNumber": ok, "pinType": 1}), 2013, "pinType"),
+        (json!({"phoneNumber": ok, "pinType": ""}), 2013, "pinType"),
         (
             json!({"phoneNumber": ok, "pinType": "emoji"}),
             2014,

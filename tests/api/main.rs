@@ -12,6 +12,7 @@ mod cli_tools;
 mod e2e_serve;
 mod http_api;
 mod http_errors;
+mod http_language;
 mod http_limits;
 mod http_ops;
 mod http_resend;
