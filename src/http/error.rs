@@ -283,6 +283,9 @@ impl From<OtpError> for ApiError {
             OtpError::Expired => ApiError::new(bad, "otp_expired", 2025, msg),
             OtpError::AlreadyFailed => ApiError::new(bad, "otp_failed", 2026, msg),
             OtpError::LastAttemptFailed => ApiError::new(bad, "otp_failed", 2027, msg),
+            OtpError::PinReplaced { .. } => {
+                ApiError::new(bad, "otp_expired", 2028, msg).with_field("pin")
+            }
             OtpError::WrongPin { .. } => {
                 ApiError::new(bad, "invalid_pin", 2029, msg).with_field("pin")
             }

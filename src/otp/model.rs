@@ -86,6 +86,9 @@ pub struct Extra {
     pub sender: Option<Box<str>>,
     /// Resends so far.
     pub resends: u8,
+    /// The hash of the PIN the last resend replaced: that PIN answers 2028 ("the PIN has
+    /// expired") instead of 2029, and still counts as a wrong try. Only the last is kept.
+    pub replaced_pin: Option<PinHash>,
 }
 
 /// One OTP as stored: 64 bytes plus the optional [`Extra`].

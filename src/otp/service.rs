@@ -58,6 +58,8 @@ pub enum OtpError {
     LastAttemptFailed,
     #[error("wrong PIN ({remaining} attempts left)")]
     WrongPin { remaining: u8 },
+    #[error("the PIN has expired: a resend replaced it, use the latest SMS ({remaining} attempts left)")]
+    PinReplaced { remaining: u8 },
     #[error("the OTP is already cancelled")]
     AlreadyCancelled,
     #[error("only a pending OTP can be cancelled")]
@@ -401,6 +403,7 @@ impl OtpService {
         let label = match &result {
             Ok(_) => "verified",
             Err(VerifyError::WrongPin { .. }) => "wrong_pin",
+            Err(VerifyError::ReplacedPin { .. }) => "replaced_pin",
             Err(VerifyError::LastAttemptFailed) => "failed",
             Err(VerifyError::AlreadyFailed) => "already_failed",
             Err(VerifyError::Expired) => "expired",
@@ -421,6 +424,9 @@ impl OtpService {
             Err(VerifyError::AlreadyFailed) => Err(OtpError::AlreadyFailed),
             Err(VerifyError::LastAttemptFailed) => Err(OtpError::LastAttemptFailed),
             Err(VerifyError::WrongPin { remaining }) => Err(OtpError::WrongPin { remaining }),
+            Err(VerifyError::ReplacedPin { remaining }) => {
+                Err(OtpError::PinReplaced { remaining })
+            }
         }
     }
 

@@ -45,6 +45,11 @@ pub enum VerifyError {
     WrongPin {
         remaining: u8,
     },
+    /// The PIN the last resend replaced: a wrong try like any other (counted, and the last
+    /// attempt still fails the OTP), told apart so that the user is asked for the newest SMS.
+    ReplacedPin {
+        remaining: u8,
+    },
 }
 
 /// Why a resend was refused.

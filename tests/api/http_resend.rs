@@ -40,14 +40,44 @@ async fn resend_replaces_the_pin_and_sends_again() {
     assert_eq!(new.len(), 8);
     assert!(new.chars().all(|c| c.is_ascii_uppercase()));
     assert_ne!(new, old);
-    // the old PIN no longer verifies; the new one does
+    // the replaced PIN no longer verifies: 2028 "the PIN has expired", a wrong try all the same
     let (status, body) = s.verify(&id, &old).await;
-    assert_eq!((status, error_of(&body).1), (400, 2029));
-    assert_eq!(s.verify(&id, &new).await.0, 200);
+    assert_eq!(
+        (status, error_of(&body)),
+        (400, ("otp_expired".into(), 2028)),
+        "{body}"
+    );
+    assert_eq!(body["error"]["field"], "pin");
+    assert_eq!(s.otp(&id).await["attempts"], 1);
+    // only the last replaced PIN is told apart: after a second resend the first is just wrong
+    assert_eq!(resend(&s, &id).await.0, 200);
+    let newest = s.dispatcher.sent()[2].text.rsplit(' ').next().unwrap().to_owned();
+    let (status, body) = s.verify(&id, &old).await;
+    assert_eq!((status, error_of(&body).1), (400, 2029), "{body}");
+    let (status, body) = s.verify(&id, &new).await;
+    assert_eq!((status, error_of(&body).1), (400, 2028), "{body}");
+    assert_eq!(s.otp(&id).await["attempts"], 3);
+    assert_eq!(s.verify(&id, &newest).await.0, 200);
     // a verified OTP is not resent
     let (status, body) = resend(&s, &id).await;
     assert_eq!((status, error_of(&body).1), (400, 2023));
-    assert_eq!(s.dispatcher.count(), 2);
+    assert_eq!(s.dispatcher.count(), 3);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_replaced_pin_on_the_last_attempt_fails_the_otp() {
+    let s = Server::start(test_config()).await;
+    let (status, otp) = s
+        .create(json!({"phoneNumber": "+33612345609", "maxAttempts": 1}))
+        .await;
+    assert_eq!(status, 201, "{otp}");
+    let id = otp["otpId"].as_str().unwrap().to_owned();
+    let old = s.dispatcher.pin_for(&id);
+    assert_eq!(resend(&s, &id).await.0, 200);
+    let (status, body) = s.verify(&id, &old).await;
+    assert_eq!((status, error_of(&body).1), (400, 2027), "{body}");
+    assert_eq!(s.otp(&id).await["status"], "FAILED");
     s.stop().await;
 }
 

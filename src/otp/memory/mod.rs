@@ -343,7 +343,14 @@ impl MemoryStore {
             }
             return Err(VerifyError::AlreadyFailed);
         }
-        if r.pin_hash.matches(candidate) {
+        // both comparisons always run, in constant time: the timing tells neither
+        let current = r.pin_hash.matches(candidate);
+        let replaced = r
+            .extra
+            .as_ref()
+            .and_then(|e| e.replaced_pin.as_ref())
+            .is_some_and(|old| old.matches(candidate));
+        if current {
             Self::set_status(&self.pending, r, OtpStatus::Verified, now);
             self.notify(id, r);
             return Ok(r.clone());
@@ -354,8 +361,11 @@ impl MemoryStore {
             self.notify(id, r);
             return Err(VerifyError::LastAttemptFailed);
         }
-        Err(VerifyError::WrongPin {
-            remaining: r.max_attempts - r.attempts,
+        let remaining = r.max_attempts - r.attempts;
+        Err(if replaced {
+            VerifyError::ReplacedPin { remaining }
+        } else {
+            VerifyError::WrongPin { remaining }
         })
     }
 
@@ -391,10 +401,11 @@ impl MemoryStore {
             if r.extra.as_ref().map_or(0, |e| e.resends) >= max_resends {
                 return Err(ResendError::Limit);
             }
-            r.pin_hash = pin_hash;
+            let replaced = std::mem::replace(&mut r.pin_hash, pin_hash);
             let at = r.since_created(now);
             let extra = r.extra_mut();
             extra.resends = extra.resends.saturating_add(1);
+            extra.replaced_pin = Some(replaced);
             extra.smpp_error = None;
             r.sent = None;
             // the old SMS's receipts no longer concern this OTP

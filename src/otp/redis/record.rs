@@ -107,6 +107,9 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
         if e.resends > 0 {
             f.push(("rs", n(e.resends.into())));
         }
+        if let Some(old) = e.replaced_pin {
+            f.push(("pp", old.0.to_vec()));
+        }
         if !e.message_ids.is_empty() {
             let mut mi = String::new();
             for m in e.message_ids.iter() {
@@ -166,6 +169,9 @@ pub fn from_flat(flat: Vec<Vec<u8>>) -> Result<Record, Corrupt> {
             .map(|v| num(Some(v), "rs"))
             .transpose()?
             .unwrap_or(0),
+        replaced_pin: raw("pp")
+            .and_then(|v| v.as_slice().try_into().ok())
+            .map(PinHash),
     };
     let encoding = match num::<u8>(raw("en"), "en")? {
         0 => Encoding::Gsm7,
@@ -239,6 +245,7 @@ mod tests {
             template: Some("Code {{pin}}".into()),
             sender: Some("Bank".into()),
             resends: 2,
+            replaced_pin: Some(PinHash([3; 16])),
         }));
         r.set_sent_at(7);
         let back = from_flat(flat(to_fields(&r))).unwrap();

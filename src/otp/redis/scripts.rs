@@ -51,7 +51,7 @@ return 1
     )
 });
 
-/// ARGV: now, candidate hash.
+/// ARGV: now, candidate hash. `pp` is the hash of the PIN the last resend replaced.
 pub static VERIFY: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
@@ -63,10 +63,12 @@ if st == 1 then return out('verified_already', 0) end
 if st == 3 then return out('cancelled', 0) end
 if st == 4 then return out('failed_already', 0) end
 if at >= ma then set_status(4) return out('failed_already', 1) end
-if redis.call('HGET', k, 'pin') == ARGV[2] then set_status(1) return out('ok', 1) end
+local pins = redis.call('HMGET', k, 'pin', 'pp')
+if pins[1] == ARGV[2] then set_status(1) return out('ok', 1) end
 at = at + 1
 redis.call('HSET', k, 'at', at)
 if at >= ma then set_status(4) return out('last_failed', 1) end
+if pins[2] == ARGV[2] then return out('replaced', 0) end
 return out('wrong', 0)
 "#,
     )
@@ -84,14 +86,15 @@ return out('ok', 1)
     )
 });
 
-/// ARGV: now, new pin hash, max resends. `extra`: the SMSC, then the old message ids.
+/// ARGV: now, new pin hash, max resends. `extra`: the SMSC, then the old message ids. The
+/// replaced PIN's hash moves to `pp` (the one before it is forgotten).
 pub static RESEND: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
 if effective ~= 0 then return out('not_pending', 0) end
 if rs >= tonumber(ARGV[3]) then return out('limit', 0) end
 local old = (redis.call('HGET', k, 'sm') or '') .. '\n' .. (redis.call('HGET', k, 'mi') or '')
-redis.call('HSET', k, 'pin', ARGV[2], 'rs', rs + 1)
+redis.call('HSET', k, 'pp', redis.call('HGET', k, 'pin'), 'pin', ARGV[2], 'rs', rs + 1)
 redis.call('HDEL', k, 'er', 'se', 'mi')
 local changed = 0
 if dl ~= 0 then set_delivery(0) changed = 1 end

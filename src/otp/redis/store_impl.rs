@@ -121,6 +121,9 @@ impl OtpStore for RedisStore {
             "cancelled" => Err(VerifyError::Cancelled),
             "failed_already" => Err(VerifyError::AlreadyFailed),
             "last_failed" => Err(VerifyError::LastAttemptFailed),
+            "replaced" => Err(VerifyError::ReplacedPin {
+                remaining: r.max_attempts.saturating_sub(r.attempts),
+            }),
             _ => Err(VerifyError::WrongPin {
                 remaining: r.max_attempts.saturating_sub(r.attempts),
             }),
