@@ -66,6 +66,7 @@ pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatche
 fn known(config: &Config) -> telemetry::Known {
     telemetry::Known {
         smscs: config.smsc.iter().map(|s| s.name.clone()).collect(),
+        tenants: config.tenants.iter().map(|t| t.name.clone()).collect(),
         store: config.store.kind.as_str(),
         max_live: config.otp.max_live,
     }

@@ -32,6 +32,22 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// Registers at zero the request counters (2xx, 4xx and 5xx) and duration histogram of every
+/// route template and the methods it answers, so that error ratios and latency panels have
+/// series from the start. Registering again never resets a count.
+pub fn register_routes(routes: &[(&'static str, &[&'static str])]) {
+    for (route, methods) in routes {
+        for method in *methods {
+            for status in ["2xx", "4xx", "5xx"] {
+                metrics::counter!(HTTP_REQUESTS, "route" => *route, "method" => *method,
+                    "status" => status)
+                .increment(0);
+            }
+            let _ = metrics::histogram!(HTTP_DURATION, "route" => *route, "method" => *method);
+        }
+    }
+}
+
 /// Records one answered request; `route` is a route template or `unmatched`, `method` a
 /// [`method_label`]. Every label is static: nothing is allocated per request.
 pub fn record_request(route: &'static str, method: &'static str, status: u16, seconds: f64) {

@@ -19,7 +19,7 @@ fn verify_op() -> Value {
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyPinRequest"}}}},
         "responses": {
             "200": {"description": "The PIN is right", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VerifyPinResponse"}}}},
-            "400": error_response("2022 pin missing, 2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed (already), 2027 otp_failed (last attempt used), 2029 invalid_pin, invalid_body"),
+            "400": error_response("2022 pin missing, 2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed (already), 2027 otp_failed (last attempt used), 2028 otp_expired (a PIN the last resend replaced), 2029 invalid_pin, invalid_body"),
             "401": error_response("invalid_api_key"),
             "404": error_response("2021 not_found"),
             "413": error_response("body too large"),

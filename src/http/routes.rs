@@ -27,8 +27,21 @@ const ROUTES: [&str; 8] = [
     OTP, OTP_ID, OTP_VERIFY, OTP_RESEND, HEALTHZ, READYZ, METRICS, OPENAPI,
 ];
 
+/// Every route template and the methods it answers (as the router below declares them).
+const ROUTE_METHODS: [(&str, &[&str]); 8] = [
+    (OTP, &["POST"]),
+    (OTP_ID, &["GET", "POST", "DELETE"]),
+    (OTP_VERIFY, &["POST"]),
+    (OTP_RESEND, &["POST"]),
+    (HEALTHZ, &["GET"]),
+    (READYZ, &["GET"]),
+    (METRICS, &["GET"]),
+    (OPENAPI, &["GET"]),
+];
+
 /// All routes of the API on `app`.
 pub fn router(app: Arc<App>) -> Router {
+    super::metrics::register_routes(&ROUTE_METHODS);
     Router::new()
         .route(OTP, post(handlers::create))
         .route(

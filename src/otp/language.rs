@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(main_language_at("CA", 14_185_550_123), Some("fr")); // Quebec City
         assert_eq!(main_language_at("CA", 18_195_550_123), Some("fr")); // Gatineau
         assert_eq!(main_language_at("CA", 16_045_550_123), Some("en")); // Vancouver
-        // the same area code elsewhere in NANP is not Quebec
+                                                                        // the same area code elsewhere in NANP is not Quebec
         assert_eq!(main_language_at("US", 15_145_550_123), Some("en"));
         assert_eq!(main_language_at("CA", 514), Some("en"));
     }

@@ -58,7 +58,9 @@ pub enum OtpError {
     LastAttemptFailed,
     #[error("wrong PIN ({remaining} attempts left)")]
     WrongPin { remaining: u8 },
-    #[error("the PIN has expired: a resend replaced it, use the latest SMS ({remaining} attempts left)")]
+    #[error(
+        "the PIN has expired: a resend replaced it, use the latest SMS ({remaining} attempts left)"
+    )]
     PinReplaced { remaining: u8 },
     #[error("the OTP is already cancelled")]
     AlreadyCancelled,
@@ -424,9 +426,7 @@ impl OtpService {
             Err(VerifyError::AlreadyFailed) => Err(OtpError::AlreadyFailed),
             Err(VerifyError::LastAttemptFailed) => Err(OtpError::LastAttemptFailed),
             Err(VerifyError::WrongPin { remaining }) => Err(OtpError::WrongPin { remaining }),
-            Err(VerifyError::ReplacedPin { remaining }) => {
-                Err(OtpError::PinReplaced { remaining })
-            }
+            Err(VerifyError::ReplacedPin { remaining }) => Err(OtpError::PinReplaced { remaining }),
         }
     }
 

@@ -46,6 +46,10 @@ impl BindTask {
         let mut auth_backoff = Backoff::new(ms(s.auth_failure_min_ms), ms(s.auth_failure_max_ms));
         let name = self.smsc.cfg.name.as_str();
         metrics::bind_up(name, &self.label, false);
+        if self.role.submits() {
+            // an empty window of the configured size until the first bind: panels see 0
+            metrics::window(name, &self.label, 0, self.smsc.cfg.window);
+        }
         let mut first = true;
         while !self.drain.is_cancelled() {
             if !std::mem::take(&mut first) {

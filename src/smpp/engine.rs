@@ -50,6 +50,10 @@ impl SmppEngine {
         wall: Arc<dyn WallClock>,
     ) -> Result<EngineHandle, EngineError> {
         validate(&smscs, &settings)?;
+        // its SMSCs' series at zero, the embedded simulator's included (configured at start)
+        for smsc in &smscs {
+            crate::telemetry::register_smsc(&smsc.name);
+        }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         let shared = Arc::new(Shared::new(smscs, settings, sink, wall));
         let drain = CancellationToken::new();

@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 use metrics::{describe_counter, describe_gauge, describe_histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use names::labels;
 use names::*;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -23,6 +24,8 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub struct Known {
     /// The SMSC names of `[[smsc]]`.
     pub smscs: Vec<String>,
+    /// The names of the tenants (`[[tenants]]`), for the per-tenant series.
+    pub tenants: Vec<String>,
     /// The store kind, as the `store` label writes it (`memory`, `redis`).
     pub store: &'static str,
     /// `[otp] max_live`.
@@ -74,48 +77,96 @@ pub fn render() -> String {
     }
 }
 
-/// Registers at zero the series whose first increment must be visible to `rate()` and
-/// `increase()` (an alert on bind failures would otherwise miss the first one): per SMSC
-/// from the configuration, plus the OTP and callback outcomes alerts and panels divide by.
+/// Registers at zero every counter and histogram series whose label values are known in
+/// advance, so that a fresh engine's scrape already holds them: dashboards show 0 rather than
+/// "No data", and `rate()`/`increase()` see the first event (an alert on bind failures would
+/// otherwise miss the first one). Per SMSC and per tenant from the configuration, the rest
+/// from the fixed sets of [`names::labels`]. Registering again never resets a count.
 pub fn register_known(known: &Known) {
     for name in &known.smscs {
-        let name = name.clone();
-        metrics::counter!(SUBMIT_TOTAL, "smsc" => name.clone(), "status" => "ESME_ROK").absolute(0);
-        for reason in ["credentials", "refused", "connect", "bind_timeout"] {
-            metrics::counter!(BIND_FAILURES, "smsc" => name.clone(), "reason" => reason)
-                .absolute(0);
-        }
-        for metric in [
-            RECONNECTS,
-            THROTTLED,
-            QUEUE_FULL,
-            RECEIPTS_DEFERRED,
-            RECEIPTS_MISSING,
-            RECEIPT_WATCH_DROPPED,
-        ] {
-            metrics::counter!(metric, "smsc" => name.clone()).absolute(0);
-        }
-        for state in ["DELIVRD", "UNDELIV", "EXPIRED", "REJECTD"] {
-            metrics::counter!(RECEIPTS, "smsc" => name.clone(), "state" => state).absolute(0);
-        }
+        register_smsc(name);
     }
-    metrics::counter!(OTPS_EXPIRED).absolute(0);
-    let store = known.store;
-    store_sizes(store, 0, 0);
-    metrics::gauge!(OTPS_MAX_LIVE, "store" => store).set(known.max_live as f64);
-    metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
+    for name in &known.tenants {
+        register_tenant(name);
+    }
+    for encoding in labels::PART_ENCODINGS {
+        metrics::counter!(SMS_PARTS, "encoding" => *encoding).increment(0);
+    }
+    for reason in labels::BLOCKED_REASONS {
+        metrics::counter!(BLOCKED, "reason" => *reason).increment(0);
+    }
+    for reason in labels::RATE_LIMITED_REASONS {
+        metrics::counter!(RATE_LIMITED, "reason" => *reason).increment(0);
+    }
+    for outcome in labels::RECEIPT_OUTCOMES {
+        metrics::counter!(RECEIPTS_SEEN, "outcome" => *outcome).increment(0);
+    }
+    for outcome in labels::CALLBACK_OUTCOMES {
+        metrics::counter!(CALLBACK_DELIVERIES, "outcome" => *outcome).increment(0);
+    }
+    // a histogram's handle registers its series; its buckets render at 0 until a sample
+    let _ = metrics::histogram!(CALLBACK_DURATION);
+    metrics::gauge!(CALLBACK_QUEUE_DEPTH).increment(0.0);
     for metric in [
+        OTPS_EXPIRED,
         RECEIPTS_UNMATCHED,
         RECEIPTS_SHED,
         STORE_UNAVAILABLE,
         DELIVERY_QUEUE_OVERFLOW,
         DELIVERY_UPDATES_LOST,
     ] {
-        metrics::counter!(metric).absolute(0);
+        metrics::counter!(metric).increment(0);
     }
-    metrics::gauge!(RECEIPTS_HELD).set(0.0);
-    for outcome in ["delivered", "dropped", "shed"] {
-        metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
+    let store = known.store;
+    store_sizes(store, 0, 0);
+    metrics::gauge!(OTPS_MAX_LIVE, "store" => store).set(known.max_live as f64);
+    metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
+    metrics::gauge!(RECEIPTS_HELD).increment(0.0);
+}
+
+/// The series of one SMSC (`[[smsc]] name`), at zero.
+pub fn register_smsc(name: &str) {
+    let smsc = || name.to_owned();
+    for status in labels::SUBMIT_STATUSES {
+        metrics::counter!(SUBMIT_TOTAL, "smsc" => smsc(), "status" => *status).increment(0);
+    }
+    for reason in labels::BIND_FAILURE_REASONS {
+        metrics::counter!(BIND_FAILURES, "smsc" => smsc(), "reason" => *reason).increment(0);
+    }
+    for reason in labels::RETRY_REASONS {
+        metrics::counter!(RETRIES, "smsc" => smsc(), "reason" => *reason).increment(0);
+    }
+    for state in labels::RECEIPT_STATES {
+        metrics::counter!(RECEIPTS, "smsc" => smsc(), "state" => *state).increment(0);
+    }
+    for metric in [
+        RECONNECTS,
+        THROTTLED,
+        QUEUE_FULL,
+        RECEIPTS_DEFERRED,
+        RECEIPTS_MISSING,
+        RECEIPT_WATCH_DROPPED,
+        MO,
+    ] {
+        metrics::counter!(metric, "smsc" => smsc()).increment(0);
+    }
+    for metric in [SUBMIT_DURATION, RECEIPT_DELAY] {
+        let _ = metrics::histogram!(metric, "smsc" => smsc());
+    }
+}
+
+/// The series of one tenant, at zero: called for every configured tenant at start, and by
+/// whatever creates a tenant later, at its creation.
+pub fn register_tenant(name: &str) {
+    let tenant = || name.to_owned();
+    for encoding in labels::OTP_ENCODINGS {
+        metrics::counter!(OTPS_CREATED, "tenant" => tenant(), "encoding" => *encoding).increment(0);
+    }
+    for result in labels::VERIFY_RESULTS {
+        metrics::counter!(OTPS_VERIFIED, "tenant" => tenant(), "result" => *result).increment(0);
+    }
+    for metric in [OTPS_CANCELLED, OTPS_RESENT] {
+        metrics::counter!(metric, "tenant" => tenant()).increment(0);
     }
 }
 
@@ -285,6 +336,26 @@ fn describe() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_sets_have_no_duplicates() {
+        for set in [
+            labels::OTP_ENCODINGS,
+            labels::PART_ENCODINGS,
+            labels::VERIFY_RESULTS,
+            labels::BLOCKED_REASONS,
+            labels::RATE_LIMITED_REASONS,
+            labels::RECEIPT_OUTCOMES,
+            labels::CALLBACK_OUTCOMES,
+            labels::SUBMIT_STATUSES,
+            labels::BIND_FAILURE_REASONS,
+            labels::RETRY_REASONS,
+            labels::RECEIPT_STATES,
+        ] {
+            let unique: std::collections::BTreeSet<_> = set.iter().collect();
+            assert_eq!(unique.len(), set.len(), "{set:?}");
+        }
+    }
 
     #[test]
     fn buckets_are_increasing() {

@@ -54,6 +54,79 @@ pub const QUEUE_CAPACITY: &str = "otpgate_queue_capacity";
 pub const RETRIES: &str = "otpgate_smpp_retries_total";
 pub const MO: &str = "otpgate_smpp_mo_total";
 
+/// Label values known in advance, registered at zero at start (see `telemetry::register_known`).
+/// Each set lists every value the code records for its label.
+pub mod labels {
+    /// `encoding` of `otpgate_otps_created_total`.
+    pub const OTP_ENCODINGS: &[&str] = &["GSM7", "UCS2"];
+    /// `encoding` of `otpgate_sms_parts_total` (as the SMPP engine encodes).
+    pub const PART_ENCODINGS: &[&str] = &["GSM7", "UCS2", "LATIN1"];
+    /// `result` of `otpgate_otps_verified_total`.
+    pub const VERIFY_RESULTS: &[&str] = &[
+        "verified",
+        "wrong_pin",
+        "replaced_pin",
+        "failed",
+        "already_failed",
+        "expired",
+        "already_verified",
+        "cancelled",
+        "not_found",
+    ];
+    /// `reason` of `otpgate_blocked_total`.
+    pub const BLOCKED_REASONS: &[&str] = &[
+        "country",
+        "number_limit",
+        "resend_limit",
+        "dispatch",
+        "prefix_velocity",
+        "country_daily_cap",
+        "low_conversion",
+    ];
+    /// `reason` of `otpgate_rate_limited_total` (the refusals answered 429).
+    pub const RATE_LIMITED_REASONS: &[&str] = &[
+        "tenant_rate",
+        "number_limit",
+        "resend_limit",
+        "prefix_velocity",
+        "country_daily_cap",
+    ];
+    /// `outcome` of `otpgate_receipts_total`.
+    pub const RECEIPT_OUTCOMES: &[&str] =
+        &["delivered", "undelivered", "expired", "rejected", "pending"];
+    /// `outcome` of `otpgate_callback_deliveries_total`.
+    pub const CALLBACK_OUTCOMES: &[&str] = &["delivered", "dropped", "shed"];
+    /// `status` of `otpgate_smpp_submit_total` registered at zero: success, the two flow
+    /// controls, and timeouts (other command_status names appear when an SMSC answers them).
+    pub const SUBMIT_STATUSES: &[&str] =
+        &["ESME_ROK", "ESME_RTHROTTLED", "ESME_RMSGQFUL", "timeout"];
+    /// `reason` of `otpgate_smpp_bind_failures_total`.
+    pub const BIND_FAILURE_REASONS: &[&str] = &[
+        "credentials",
+        "refused",
+        "bind_timeout",
+        "connect",
+        "tls",
+        "write_timeout",
+        "io",
+        "protocol",
+        "closed",
+    ];
+    /// `reason` of `otpgate_smpp_retries_total`.
+    pub const RETRY_REASONS: &[&str] = &[
+        "timeout",
+        "transient",
+        "throttled",
+        "queue_full",
+        "link_lost",
+        "failover",
+    ];
+    /// `state` of `otpgate_smpp_receipts_total` (the receipt `stat:` values).
+    pub const RECEIPT_STATES: &[&str] = &[
+        "DELIVRD", "UNDELIV", "EXPIRED", "REJECTD", "DELETED", "UNKNOWN", "ACCEPTD", "ENROUTE",
+    ];
+}
+
 /// HTTP answers: 100 us to 5 s.
 pub const HTTP_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,

@@ -51,7 +51,12 @@ async fn resend_replaces_the_pin_and_sends_again() {
     assert_eq!(s.otp(&id).await["attempts"], 1);
     // only the last replaced PIN is told apart: after a second resend the first is just wrong
     assert_eq!(resend(&s, &id).await.0, 200);
-    let newest = s.dispatcher.sent()[2].text.rsplit(' ').next().unwrap().to_owned();
+    let newest = s.dispatcher.sent()[2]
+        .text
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
     let (status, body) = s.verify(&id, &old).await;
     assert_eq!((status, error_of(&body).1), (400, 2029), "{body}");
     let (status, body) = s.verify(&id, &new).await;

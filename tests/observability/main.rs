@@ -8,5 +8,6 @@
 mod support;
 
 mod observability_config;
+mod observability_fresh;
 mod observability_logs;
 mod observability_stack;

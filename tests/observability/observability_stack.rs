@@ -13,7 +13,7 @@ use crate::support::prom::{base_name, exported_names, value};
 use crate::support::traffic::traffic;
 
 /// Every `otpgate_*` metric name in a PromQL expression, `_bucket`/`_sum`/`_count` stripped.
-fn names_in_promql(expr: &str) -> BTreeSet<String> {
+pub(crate) fn names_in_promql(expr: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut rest = expr;
     while let Some(at) = rest.find("otpgate_") {
@@ -33,14 +33,14 @@ fn names_in_promql(expr: &str) -> BTreeSet<String> {
     out
 }
 
-fn repo_file(path: &str) -> String {
+pub(crate) fn repo_file(path: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 /// Every PromQL expression of the dashboard: panel targets (rows' nested panels included) and
 /// template variable queries.
-fn dashboard_exprs(dash: &serde_json::Value) -> Vec<String> {
+pub(crate) fn dashboard_exprs(dash: &serde_json::Value) -> Vec<String> {
     fn walk(panels: &serde_json::Value, out: &mut Vec<String>) {
         for p in panels.as_array().into_iter().flatten() {
             for t in p["targets"].as_array().into_iter().flatten() {
@@ -67,7 +67,7 @@ fn dashboard_exprs(dash: &serde_json::Value) -> Vec<String> {
 }
 
 /// Every `expr:` of the alerting rules (one line each, or a `|`/`>` block).
-fn alert_exprs(yaml: &str) -> Vec<String> {
+pub(crate) fn alert_exprs(yaml: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut lines = yaml.lines().peekable();
     while let Some(line) = lines.next() {

@@ -289,25 +289,46 @@ async fn a_replaced_pin_is_told_apart_and_counted(f: Fixture) {
         .is_none_or(|e| e.replaced_pin.is_none()));
     let second = PinHash([9; 16]);
     let third = PinHash([10; 16]);
-    f.store.resend(&id, second, 5, now + 1).await.unwrap().unwrap();
+    f.store
+        .resend(&id, second, 5, now + 1)
+        .await
+        .unwrap()
+        .unwrap();
     let r = f.store.get(&id).await.unwrap().unwrap();
     assert_eq!(r.extra.as_deref().and_then(|e| e.replaced_pin), Some(RIGHT));
     let first_try = f.store.verify(&id, &RIGHT, now + 2).await.unwrap();
-    assert_eq!(first_try.unwrap_err(), VerifyError::ReplacedPin { remaining: 4 });
+    assert_eq!(
+        first_try.unwrap_err(),
+        VerifyError::ReplacedPin { remaining: 4 }
+    );
     let wrong = f.store.verify(&id, &WRONG, now + 3).await.unwrap();
     assert_eq!(wrong.unwrap_err(), VerifyError::WrongPin { remaining: 3 });
-    f.store.resend(&id, third, 5, now + 4).await.unwrap().unwrap();
+    f.store
+        .resend(&id, third, 5, now + 4)
+        .await
+        .unwrap()
+        .unwrap();
     // the first PIN is forgotten: a plain wrong PIN now
     let first_again = f.store.verify(&id, &RIGHT, now + 5).await.unwrap();
-    assert_eq!(first_again.unwrap_err(), VerifyError::WrongPin { remaining: 2 });
+    assert_eq!(
+        first_again.unwrap_err(),
+        VerifyError::WrongPin { remaining: 2 }
+    );
     let second_try = f.store.verify(&id, &second, now + 6).await.unwrap();
-    assert_eq!(second_try.unwrap_err(), VerifyError::ReplacedPin { remaining: 1 });
+    assert_eq!(
+        second_try.unwrap_err(),
+        VerifyError::ReplacedPin { remaining: 1 }
+    );
     let r = f.store.verify(&id, &third, now + 7).await.unwrap().unwrap();
     assert_eq!((r.status, r.attempts), (OtpStatus::Verified, 4));
 
     // on the last attempt the replaced PIN fails the OTP like any wrong PIN
     let (id, now) = new_otp(&f, 33612345671, 1).await;
-    f.store.resend(&id, second, 5, now + 1).await.unwrap().unwrap();
+    f.store
+        .resend(&id, second, 5, now + 1)
+        .await
+        .unwrap()
+        .unwrap();
     let last = f.store.verify(&id, &RIGHT, now + 2).await.unwrap();
     assert_eq!(last.unwrap_err(), VerifyError::LastAttemptFailed);
     let r = f.store.get(&id).await.unwrap().unwrap();
