@@ -156,3 +156,29 @@ def test_api_key_header_and_errors():
     with pytest.raises(smscx_client.InvalidCredentialsException) as exc:
         create(api(token="not-a-valid-token"))
     assert error_of(exc.value).type == "invalid_api_key"
+
+
+def resend(otp_id):
+    """POST /otp/{otpId}/resend (otpgate's own endpoint: the client has no method for it)."""
+    req = urllib.request.Request(
+        f"{BASE}/otp/{otp_id}/resend",
+        method="POST",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200
+
+
+def test_the_pin_a_resend_replaced_is_expired():
+    client = api()
+    created = create(client, phone="+33612345661")
+    old = pin_of(created.otp_id)
+    resend(created.otp_id)
+    new = pin_of(created.otp_id)
+    assert new != old
+    with pytest.raises(smscx_client.OtpExpiredException) as exc:
+        client.verify_otp(created.otp_id, old)
+    err = error_of(exc.value)
+    assert (err.type, err.code) == ("otp_expired", 2028)
+    assert client.get_otp_status(created.otp_id).attempts == 1
+    assert client.verify_otp(created.otp_id, new).status == "VERIFIED"

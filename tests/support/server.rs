@@ -33,12 +33,13 @@ impl RecordingDispatcher {
         self.sent.lock().unwrap().len()
     }
 
-    /// The SMS of `otp_id`.
+    /// The latest SMS of `otp_id` (a resend's, once it was resent).
     pub fn sms_for(&self, otp_id: &str) -> Option<OutboundSms> {
         self.sent
             .lock()
             .unwrap()
             .iter()
+            .rev()
             .find(|s| s.otp_id == otp_id)
             .cloned()
     }
