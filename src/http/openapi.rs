@@ -97,7 +97,7 @@ fn new_otp_request() -> Value {
         "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
     json!({
         "type": "object", "required": ["phoneNumber"],
-        "description": "Also accepts template_XX fields (template_fr, template_pt-BR...): a template per language, each a string containing {{pin}}. Other unknown fields are ignored.",
+        "description": "Also accepts template_XX fields (template_fr, template_pt-BR...): a template per language, each a string containing {{pin}}, used for the destination's main language or the explicit language (a country's secondary languages never displace template). Other unknown fields are ignored.",
         "additionalProperties": true,
         "properties": {
             "phoneNumber": {"type": "string", "pattern": "^\\s*[0-9+(). -]{3,32}\\s*$",
@@ -108,7 +108,7 @@ fn new_otp_request() -> Value {
             "template": {"type": "string", "nullable": true, "pattern": "\\{\\{pin\\}\\}", "maxLength": 1600,
                 "description": "must contain {{pin}}; the rendered text must fit in the configured number of SMS segments"},
             "language": {"type": "string", "nullable": true, "pattern": "^[A-Za-z]{2,3}(-([A-Za-z]{2}|[A-Za-z]{4}))?$",
-                "description": "language of the template to use; default: from the phone number's country"},
+                "description": "language of the template_XX to use when the request has it; otherwise (and by default) the main language of the destination (its country, or its region where the number tells it, as Quebec area codes do)"},
             "trackId": {"type": "string", "nullable": true, "pattern": uuid_any_case},
             "ttl": {"type": "integer", "nullable": true, "minimum": 60, "maximum": 1800, "default": 600},
             "maxAttempts": {"type": "integer", "nullable": true, "minimum": 1, "maximum": 10, "default": 5},
