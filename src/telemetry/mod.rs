@@ -114,7 +114,7 @@ pub fn register_known(known: &Known) {
         metrics::counter!(metric).absolute(0);
     }
     metrics::gauge!(RECEIPTS_HELD).set(0.0);
-    for outcome in ["delivered", "dropped", "shed"] {
+    for outcome in ["delivered", "dropped", "shed", "orphaned"] {
         metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
     }
 }

@@ -50,7 +50,7 @@ const GLOBAL_TAG: u64 = (1 << 14) - 1;
 /// most 2^14 - 1 tenants, so no tenant's tag is the global one.
 pub fn counter_key(scope: NumberScope, phone: u64) -> u64 {
     let tag = match scope {
-        NumberScope::Tenant(t) => u64::from(t.get()),
+        NumberScope::Tenant(t) => u64::from(t.dense()),
         NumberScope::Global => GLOBAL_TAG,
     };
     phone | (tag << TAG_SHIFT)
