@@ -17,3 +17,4 @@ mod security_bruteforce;
 mod security_secrets;
 mod security_slowloris;
 mod security_timing;
+mod tenant_identity;
