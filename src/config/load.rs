@@ -507,8 +507,13 @@ pub(super) fn summary(c: &Config) -> String {
     for t in &c.tenants {
         let _ = writeln!(
             s,
-            "  {} token=<redacted> rate={}/s senders={:?} allow={:?} deny={:?}",
-            t.name, t.rate_limit_per_s, t.allowed_senders, t.allowed_countries, t.denied_countries
+            "  {} id={} token=<redacted> rate={}/s senders={:?} allow={:?} deny={:?}",
+            t.name,
+            t.id(),
+            t.rate_limit_per_s,
+            t.allowed_senders,
+            t.allowed_countries,
+            t.denied_countries
         );
     }
     let _ = writeln!(

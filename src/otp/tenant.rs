@@ -191,6 +191,9 @@ pub struct Tenants {
 }
 
 impl Tenants {
+    /// The tenants of `configs` (a validated configuration: unique ids, at most
+    /// [`LimitKey::MAX_TENANTS`]); each gets its dense key in list order, which only this
+    /// process's memory tables use.
     pub fn new(configs: &[TenantConfig], now: Instant) -> Self {
         let list = configs
             .iter()
