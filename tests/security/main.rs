@@ -17,4 +17,5 @@ mod security_bruteforce;
 mod security_secrets;
 mod security_slowloris;
 mod security_timing;
+mod tenant_id_config;
 mod tenant_identity;
