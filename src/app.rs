@@ -13,6 +13,7 @@ use crate::dispatch::{DeliverySink, Dispatcher};
 use crate::http::{self, App};
 use crate::otp::abuse::AbuseGuard;
 use crate::otp::guard::PumpingGuard;
+use crate::otp::identity::TenantTag;
 use crate::otp::pin::PinHasher;
 use crate::otp::redis::abuse::RedisGuard;
 use crate::otp::redis::rate::RedisRate;
@@ -136,9 +137,15 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
                 retain_s: config.otp.retain_after_expiry_s,
                 max_live: config.otp.max_live,
             };
+            let legacy_tenants = config
+                .tenants
+                .iter()
+                .map(|t| TenantTag::of(t.id()))
+                .collect();
             let store = Arc::new(
                 RedisStore::connect(opts, clock.clone())
                     .await?
+                    .with_legacy_tenants(legacy_tenants)
                     .with_receipt_hold(config.otp.receipt_hold())
                     .with_observer(observer),
             );

@@ -21,12 +21,14 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::settings::CallbacksConfig;
+use crate::otp::identity::TenantTag;
 use crate::otp::OtpView;
 
-/// Where a batch goes: the URL, signed with its tenant's secret.
+/// Where a batch goes: the URL, signed with its tenant's secret (found by the tenant's tag,
+/// never by its position in the configuration).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Dest {
-    pub tenant: u16,
+    pub tenant: TenantTag,
     pub url: Arc<str>,
 }
 
@@ -111,11 +113,11 @@ struct State {
     lanes: HashMap<LaneId, Lane>,
     by_dest: HashMap<Dest, LaneId>,
     next_lane: LaneId,
-    tenants: HashMap<u16, Tenant>,
+    tenants: HashMap<TenantTag, Tenant>,
     /// Lanes waiting for a flush time or a retry, by due time.
     timers: BTreeSet<(Instant, LaneId)>,
     /// Tenants with ready lanes, served in turn.
-    ring: VecDeque<u16>,
+    ring: VecDeque<TenantTag>,
     total: usize,
     seq: u64,
     shed: u64,
@@ -160,7 +162,7 @@ pub struct CallbackQueue {
 }
 
 impl State {
-    fn tenant(&mut self, t: u16) -> &mut Tenant {
+    fn tenant(&mut self, t: TenantTag) -> &mut Tenant {
         self.tenants.entry(t).or_default()
     }
 
@@ -258,7 +260,7 @@ impl State {
     }
 
     /// Sheds the oldest waiting update of `tenant`.
-    fn shed_oldest(&mut self, tenant: u16, now: Instant, limits: &Limits) {
+    fn shed_oldest(&mut self, tenant: TenantTag, now: Instant, limits: &Limits) {
         let Some(&(_, id)) = self.tenant(tenant).fronts.first() else {
             return;
         };
@@ -280,7 +282,7 @@ impl State {
         if self.shed.is_power_of_two() {
             tracing::warn!(
                 shed = self.shed,
-                tenant,
+                tenant = %tenant,
                 "callback queue full: shedding the oldest updates"
             );
         }
@@ -291,7 +293,7 @@ impl State {
 
     /// Brings the tenant under its cap, then everything under the capacity (shedding from
     /// the tenant holding the most, so a small tenant's updates are not the ones lost).
-    fn enforce(&mut self, tenant: u16, now: Instant, limits: &Limits) {
+    fn enforce(&mut self, tenant: TenantTag, now: Instant, limits: &Limits) {
         while self.tenant(tenant).waiting > limits.per_tenant {
             let before = self.total;
             self.shed_oldest(tenant, now, limits);
@@ -550,15 +552,12 @@ mod tests {
     }
 
     fn dest(url: &str) -> Dest {
-        Dest {
-            tenant: 0,
-            url: url.into(),
-        }
+        of(0, url)
     }
 
     fn of(tenant: u16, url: &str) -> Dest {
         Dest {
-            tenant,
+            tenant: TenantTag::from_raw(u32::from(tenant)),
             url: url.into(),
         }
     }
@@ -720,7 +719,7 @@ mod tests {
         q.push(of(1, "b"), view(100));
         q.push(of(2, "c"), view(200));
         let r = q.take_ready(Instant::now(), 3, false);
-        let mut tenants: Vec<u16> = r.batches.iter().map(|b| b.dest.tenant).collect();
+        let mut tenants: Vec<u32> = r.batches.iter().map(|b| b.dest.tenant.get()).collect();
         tenants.sort_unstable();
         assert_eq!(
             tenants,
@@ -786,7 +785,7 @@ mod tests {
         assert_eq!(r.batches.len(), 32);
         let mut per = [0usize; 7];
         for b in &r.batches {
-            per[usize::from(b.dest.tenant)] += 1;
+            per[b.dest.tenant.get() as usize] += 1;
         }
         assert!(per.iter().all(|n| (4..=5).contains(n)), "{per:?}");
         check(&q);

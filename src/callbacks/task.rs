@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::settings::CallbacksConfig;
+use crate::otp::identity::TenantTag;
 use crate::otp::settings::TenantConfig;
 
 use super::queue::{Batch, CallbackQueue, Dest};
@@ -28,8 +29,8 @@ use super::CallbackError;
 struct Sender {
     client: reqwest::Client,
     cfg: CallbacksConfig,
-    /// `callback_secret` by tenant index.
-    secrets: Vec<Option<Vec<u8>>>,
+    /// Each configured tenant's `callback_secret` (`None`: unsigned), by the tenant's tag.
+    secrets: HashMap<TenantTag, Option<Vec<u8>>>,
 }
 
 fn outcome(label: &'static str, n: usize) {
@@ -79,13 +80,13 @@ impl Sender {
         Duration::from_millis(ms)
     }
 
-    async fn attempt(&self, dest: &Dest, body: &[u8]) -> Result<(), String> {
+    async fn attempt(&self, dest: &Dest, secret: Option<&[u8]>, body: &[u8]) -> Result<(), String> {
         let mut req = self
             .client
             .post(&*dest.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
-        if let Some(Some(secret)) = self.secrets.get(usize::from(dest.tenant)) {
+        if let Some(secret) = secret {
             let t = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default()
@@ -108,6 +109,11 @@ impl Sender {
     /// One attempt at a batch.
     async fn send(&self, batch: &Batch) -> Attempt {
         let dest = &batch.dest;
+        // An OTP whose tenant is not configured (any more): its updates are neither signed
+        // with another tenant's secret nor sent unsigned to a receiver expecting signatures.
+        let Some(secret) = self.secrets.get(&dest.tenant) else {
+            return Attempt::Orphaned;
+        };
         let static_ok = url::Url::parse(&dest.url)
             .map_err(|_| ())
             .and_then(|u| check_static(&u, self.cfg.allow_private).map_err(|_| ()));
@@ -123,7 +129,7 @@ impl Sender {
                 return Attempt::Refused("callback batch not serializable; dropped");
             }
         };
-        match self.attempt(dest, &body).await {
+        match self.attempt(dest, secret.as_deref(), &body).await {
             Ok(()) => Attempt::Delivered,
             Err(e) => Attempt::Failed(e),
         }
@@ -140,14 +146,19 @@ impl Sender {
                 outcome("dropped", n);
                 tracing::warn!(host = %host_of(&dest.url), updates = n, "{why}");
             }
+            Attempt::Orphaned => {
+                outcome("orphaned", n);
+                tracing::warn!(host = %host_of(&dest.url), tenant = %dest.tenant, updates = n,
+                    "callback of a tenant that is not configured; dropped");
+            }
             Attempt::Failed(e) if batch.attempt >= self.cfg.max_retries || !retry => {
                 outcome("dropped", n);
-                tracing::warn!(host = %host_of(&dest.url), tenant = dest.tenant, attempts = batch.attempt + 1, updates = n, error = %e, "callback dropped after its retries");
+                tracing::warn!(host = %host_of(&dest.url), tenant = %dest.tenant, attempts = batch.attempt + 1, updates = n, error = %e, "callback dropped after its retries");
             }
             Attempt::Failed(e) => {
                 outcome("failed_retrying", n);
                 let wait = self.backoff(batch.attempt);
-                tracing::warn!(host = %host_of(&dest.url), tenant = dest.tenant, attempt = batch.attempt + 1, updates = n, error = %e, retry_in = ?wait, "callback failed; retrying");
+                tracing::warn!(host = %host_of(&dest.url), tenant = %dest.tenant, attempt = batch.attempt + 1, updates = n, error = %e, retry_in = ?wait, "callback failed; retrying");
                 batch.attempt += 1;
                 queue.retry_at(batch, Instant::now() + wait);
                 return;
@@ -162,6 +173,8 @@ enum Attempt {
     Delivered,
     /// Never sendable (SSRF guard, serialization): dropped without a retry.
     Refused(&'static str),
+    /// Its tenant is not configured: no secret to sign with; dropped without a retry.
+    Orphaned,
     Failed(String),
 }
 
@@ -196,7 +209,10 @@ impl CallbackTask {
             .map_err(|e| CallbackError::Client(e.to_string()))?;
         let secrets = tenants
             .iter()
-            .map(|t| t.callback_secret.as_ref().map(|s| s.as_bytes().to_vec()))
+            .map(|t| {
+                let secret = t.callback_secret.as_ref().map(|s| s.as_bytes().to_vec());
+                (TenantTag::of(t.id()), secret)
+            })
             .collect();
         for t in tenants.iter().filter(|t| t.callback_secret.is_none()) {
             tracing::warn!(tenant = %t.name, "no callback_secret: this tenant's callbacks are not signed");

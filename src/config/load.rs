@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::{Config, StoreKind};
+use crate::otp::identity::{self, IdProblem};
 use crate::otp::{language, sender};
 
 /// Why a configuration cannot be used. `field` is the dotted path (`http.listen`,
@@ -256,6 +257,13 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         let f = |k: &str| format!("tenants[{i}].{k}");
         check(!t.name.is_empty(), f("name"), "must not be empty")?;
         check(names.insert(&t.name), f("name"), "duplicate tenant name")?;
+        if let Some(id) = &t.id {
+            check(
+                identity::valid_id(id),
+                f("id"),
+                "must be 1-64 ASCII letters, digits, '.', '_' or '-'",
+            )?;
+        }
         check(
             t.token.len() >= 8,
             f("token"),
@@ -356,6 +364,8 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "otp.receipt_hold_max",
         "must be 1..=10000000",
     )?;
+
+    check_tenant_ids(c)?;
 
     let l = &c.limits;
     check(
@@ -497,8 +507,13 @@ pub(super) fn summary(c: &Config) -> String {
     for t in &c.tenants {
         let _ = writeln!(
             s,
-            "  {} token=<redacted> rate={}/s senders={:?} allow={:?} deny={:?}",
-            t.name, t.rate_limit_per_s, t.allowed_senders, t.allowed_countries, t.denied_countries
+            "  {} id={} token=<redacted> rate={}/s senders={:?} allow={:?} deny={:?}",
+            t.name,
+            t.id(),
+            t.rate_limit_per_s,
+            t.allowed_senders,
+            t.allowed_countries,
+            t.denied_countries
         );
     }
     let _ = writeln!(
@@ -538,6 +553,37 @@ pub(super) fn summary(c: &Config) -> String {
         );
     }
     s
+}
+
+/// Every tenant's identity (its `id`, or its name) tells it apart from the others, also in
+/// its stored 4-byte form.
+fn check_tenant_ids(c: &Config) -> Result<(), ConfigError> {
+    let field = |i: usize| {
+        let explicit = c.tenants.get(i).is_some_and(|t| t.id.is_some());
+        let key = if explicit { "id" } else { "name" };
+        format!("tenants[{i}].{key}")
+    };
+    match identity::check_ids(c.tenants.iter().map(|t| t.id())) {
+        Ok(()) => Ok(()),
+        Err(IdProblem::Duplicate { first, second }) => Err(ConfigError::invalid(
+            field(second),
+            format!(
+                "duplicate tenant id (the same as {}; a tenant's id is its name unless set)",
+                field(first)
+            ),
+        )),
+        Err(IdProblem::TagCollision { first, second }) => Err(ConfigError::invalid(
+            field(second),
+            format!(
+                "this id's stored tag equals that of {}: choose another id",
+                field(first)
+            ),
+        )),
+        Err(IdProblem::ReservedTag(i)) => Err(ConfigError::invalid(
+            field(i),
+            "this id's stored tag is reserved: choose another id",
+        )),
+    }
 }
 
 #[cfg(test)]

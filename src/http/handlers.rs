@@ -141,9 +141,15 @@ pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
     };
     // Canonical form of the body (serde_json sorts object keys): whitespace and key order do
     // not make two bodies different.
-    let fingerprint: [u8; 32] = Sha256::digest(value.to_string().as_bytes()).into();
+    // The tenant's tag is part of both the key and the fingerprint: a reply is replayed to
+    // its own tenant only.
+    let fingerprint: [u8; 32] = Sha256::new()
+        .chain_update(tenant.tag().get().to_be_bytes())
+        .chain_update(value.to_string().as_bytes())
+        .finalize()
+        .into();
     let idem = IdemKey {
-        tenant: tenant.index,
+        tenant: tenant.tag(),
         key: key.into(),
     };
     let store = app.service.store();

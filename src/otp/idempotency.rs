@@ -91,7 +91,7 @@ mod tests {
     fn reserve_replay_conflict_expire() {
         let t = IdempotencyTable::default();
         let k = IdemKey {
-            tenant: 0,
+            tenant: crate::otp::identity::TenantTag::of("a"),
             key: "k1".into(),
         };
         assert_eq!(t.reserve(&k, [1; 32], 10).0, IdemReserve::Reserved);

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod delivery;
 pub mod guard;
 pub mod idempotency;
+pub mod identity;
 pub mod language;
 pub mod memory;
 pub mod model;

@@ -5,6 +5,7 @@ use std::num::NonZeroU16;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
+use super::identity::TenantTag;
 use super::pin::{PinHash, PinType};
 use super::text::Encoding;
 
@@ -104,7 +105,8 @@ pub struct Record {
     /// Seconds after `created` of the last status change / delivery status change.
     pub status_at: u16,
     pub delivery_at: u16,
-    pub tenant: u16,
+    /// Whose OTP it is (compared with the calling tenant's on every access).
+    pub tenant: TenantTag,
     pub country: [u8; 2],
     /// Language tag of the template, zero-padded ASCII (empty = generic template).
     pub language: [u8; 8],
@@ -113,16 +115,17 @@ pub struct Record {
     pub parts: u8,
     pub status: OtpStatus,
     pub delivery: DeliveryStatus,
-    pub encoding: Encoding,
-    /// The PIN's type and length, for a resend (see [`Record::pack_pin`]).
-    pub pin_spec: u8,
+    /// The PIN's type and length (for a resend) and the text's encoding, in one byte (see
+    /// [`Record::pack_spec`]) so that the tenant's tag fits the 64 bytes.
+    pub spec: u8,
     /// When an SMSC first accepted the SMS (see [`Record::sent_at`]).
     pub sent: Option<NonZeroU16>,
 }
 
 impl Record {
     /// A pending OTP as created: for `phone` in `country`, `created` in UNIX seconds, one
-    /// GSM-7 part, the generic template, a 6-digit numeric PIN, tenant 0, nothing sent yet.
+    /// GSM-7 part, the generic template, a 6-digit numeric PIN, no tenant
+    /// ([`TenantTag::NONE`]), nothing sent yet.
     /// Callers set what differs with struct update syntax.
     pub fn pending(
         pin_hash: PinHash,
@@ -140,7 +143,7 @@ impl Record {
             ttl,
             status_at: 0,
             delivery_at: 0,
-            tenant: 0,
+            tenant: TenantTag::NONE,
             country,
             language: [0; 8],
             max_attempts,
@@ -148,8 +151,7 @@ impl Record {
             parts: 1,
             status: OtpStatus::Pending,
             delivery: DeliveryStatus::Queued,
-            encoding: Encoding::Gsm7,
-            pin_spec: Record::pack_pin(PinType::Numbers, 6),
+            spec: Record::pack_spec(PinType::Numbers, 6, Encoding::Gsm7),
             sent: None,
         }
     }
@@ -188,7 +190,19 @@ impl Record {
         out
     }
 
-    /// `pin_spec` of a PIN type and length (4-10).
+    /// `spec` of a PIN type and length (4-10) and a text encoding: the length in bits 0-3, the
+    /// type in bits 4-5, bit 7 set for UCS-2.
+    pub fn pack_spec(kind: PinType, len: u8, encoding: Encoding) -> u8 {
+        let ucs2 = match encoding {
+            Encoding::Gsm7 => 0,
+            Encoding::Ucs2 => Self::UCS2_BIT,
+        };
+        Self::pack_pin(kind, len) | ucs2
+    }
+
+    const UCS2_BIT: u8 = 0x80;
+
+    /// The PIN part of `spec` alone (bits 0-5), as the Redis record keeps it in `ps`.
     pub fn pack_pin(kind: PinType, len: u8) -> u8 {
         let k = match kind {
             PinType::Numbers => 0,
@@ -199,13 +213,26 @@ impl Record {
     }
 
     pub fn pin(&self) -> (PinType, u8) {
-        let kind = match self.pin_spec >> 4 {
+        Self::unpack_pin(self.spec)
+    }
+
+    /// The PIN type and length of a `spec` (or of a [`Record::pack_pin`] byte).
+    pub fn unpack_pin(spec: u8) -> (PinType, u8) {
+        let kind = match (spec >> 4) & 0x03 {
             1 => PinType::Letters,
             2 => PinType::Alphanumeric,
             _ => PinType::Numbers,
         };
-        let len = self.pin_spec & 0x0f;
+        let len = spec & 0x0f;
         (kind, if (4..=10).contains(&len) { len } else { 6 })
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        if self.spec & Self::UCS2_BIT == 0 {
+            Encoding::Gsm7
+        } else {
+            Encoding::Ucs2
+        }
     }
 
     /// Seconds after `created` when an SMSC first accepted the SMS.
@@ -298,7 +325,7 @@ impl OtpView {
             date_created: rfc3339(r.created),
             date_expires: rfc3339(r.expires()),
             language: r.language().map(str::to_owned),
-            encoding: r.encoding.as_str(),
+            encoding: r.encoding().as_str(),
             delivery_status: r.delivery,
             date_status_changed: status_changed,
             date_delivery_status_changed: at(r.delivery_at),
@@ -324,6 +351,19 @@ mod tests {
             "{}",
             std::mem::size_of::<Record>()
         );
+    }
+
+    #[test]
+    fn the_spec_byte_keeps_pin_and_encoding_apart() {
+        for enc in [Encoding::Gsm7, Encoding::Ucs2] {
+            for (kind, len) in [(PinType::Numbers, 4), (PinType::Alphanumeric, 10)] {
+                let r = Record {
+                    spec: Record::pack_spec(kind, len, enc),
+                    ..Record::pending(PinHash([0; 16]), 33_612_345_678, *b"FR", 0, 60, 3)
+                };
+                assert_eq!((r.pin(), r.encoding()), ((kind, len), enc));
+            }
+        }
     }
 
     #[test]

@@ -314,11 +314,10 @@ impl OtpService {
         });
         let record = Record {
             extra,
-            tenant: tenant.index,
+            tenant: tenant.tag(),
             language: Record::pack_language(chosen.language.as_deref()),
             parts: u8::try_from(parts).unwrap_or(u8::MAX),
-            encoding,
-            pin_spec: Record::pack_pin(req.pin_type, req.pin_length),
+            spec: Record::pack_spec(req.pin_type, req.pin_length, encoding),
             ..Record::pending(
                 self.hasher.hash(&id.0, &pin),
                 req.phone.digits,
@@ -365,7 +364,9 @@ impl OtpService {
     ) -> Result<(OtpId, Record), OtpError> {
         let id = OtpId::parse(id).ok_or(OtpError::NotFound)?;
         let r = self.store.get(&id).await?.ok_or(OtpError::NotFound)?;
-        if r.tenant != tenant.index {
+        // by identity, never by position: another tenant's OTP, or one whose tenant is not
+        // configured, is not found
+        if r.tenant != tenant.tag() {
             return Err(OtpError::NotFound);
         }
         Ok((id, r))

@@ -13,6 +13,10 @@ use super::pin::PinType;
 #[serde(default, deny_unknown_fields)]
 pub struct TenantConfig {
     pub name: String,
+    /// The tenant's immutable identity, what its stored OTPs, idempotency keys, limit
+    /// counters and callbacks belong to; `None` = the name. Never change it (nor, without it,
+    /// the name) while the tenant has OTPs stored.
+    pub id: Option<String>,
     /// Bearer / X-API-KEY token.
     pub token: String,
     /// Sender IDs this tenant may use in `from`; empty = any valid sender ID.
@@ -31,10 +35,18 @@ pub struct TenantConfig {
     pub callback_secret: Option<String>,
 }
 
+impl TenantConfig {
+    /// The identity: `id`, or the name when it is not set.
+    pub fn id(&self) -> &str {
+        self.id.as_deref().unwrap_or(&self.name)
+    }
+}
+
 impl std::fmt::Debug for TenantConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TenantConfig")
             .field("name", &self.name)
+            .field("id", &self.id())
             .field("token", &"<redacted>")
             .field("allowed_senders", &self.allowed_senders)
             .field("rate_limit_per_s", &self.rate_limit_per_s)

@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 
+use super::identity::TenantTag;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
 use super::tenant::LimitKey;
@@ -128,7 +129,7 @@ impl Default for ReceiptHold {
 /// An `Idempotency-Key` as scoped to its tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IdemKey {
-    pub tenant: u16,
+    pub tenant: TenantTag,
     pub key: Box<str>,
 }
 

@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
 use super::clock::Clock;
+use super::identity::TenantTag;
 use super::settings::TenantConfig;
 use super::store::StoreError;
 
@@ -30,39 +31,59 @@ struct Bucket {
 
 /// What a tenant's own limit counters (per number, per number prefix) are keyed by. Built in
 /// [`Tenant::limit_key`] only: the stores derive their keys from it, so changing what
-/// identifies a tenant is one edit there.
+/// identifies a tenant is one edit there. Shared stores key by the tenant's [`TenantTag`]
+/// (its `Display`); the in-memory phone table packs the `dense` number, unique per tenant in
+/// this process, into the spare bits of a phone number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LimitKey(u16);
+pub struct LimitKey {
+    dense: u16,
+    tag: TenantTag,
+}
 
 impl LimitKey {
-    /// The first tenant's key.
-    pub const ZERO: Self = Self(0);
+    /// The first tenant's key (for tests: its tag is [`TenantTag::NONE`]).
+    pub const ZERO: Self = Self {
+        dense: 0,
+        tag: TenantTag::NONE,
+    };
 
-    /// Tenant keys the in-memory phone table can tell apart (it packs the key into the spare
-    /// high bits of a phone number); the configuration refuses more tenants.
+    /// Tenant keys the in-memory phone table can tell apart (it packs the dense number into
+    /// the spare high bits of a phone number); the configuration refuses more tenants.
     pub const MAX_TENANTS: usize = (1 << 14) - 1;
 
-    /// The key of the tenant at `index` in the configuration (for tools and tests; the
-    /// engine takes [`Tenant::limit_key`]).
-    pub fn from_raw(index: u16) -> Self {
-        Self(index)
+    /// A key of `dense` number and `tag` (for tools and tests; the engine takes
+    /// [`Tenant::limit_key`]).
+    pub fn new(dense: u16, tag: TenantTag) -> Self {
+        Self { dense, tag }
     }
 
-    /// The key as a number: `0..MAX_TENANTS` for a valid configuration.
-    pub fn get(self) -> u16 {
-        self.0
+    /// The key numbered `n`, its tag `n` too (for tools and tests).
+    pub fn from_raw(n: u16) -> Self {
+        Self::new(n, TenantTag::from_raw(u32::from(n)))
+    }
+
+    /// The tenant's number in this process: `0..MAX_TENANTS` for a valid configuration.
+    pub fn dense(self) -> u16 {
+        self.dense
+    }
+
+    pub fn tag(self) -> TenantTag {
+        self.tag
     }
 }
 
+/// The tag: what shared stores' keys hold.
 impl std::fmt::Display for LimitKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "t{}", self.0)
+        self.tag.fmt(f)
     }
 }
 
 #[derive(Debug)]
 pub struct Tenant {
-    pub index: u16,
+    tag: TenantTag,
+    /// Unique per tenant in this process (see [`LimitKey`]).
+    dense: u16,
     pub config: TenantConfig,
     bucket: Mutex<Bucket>,
 }
@@ -72,10 +93,19 @@ impl Tenant {
         &self.config.name
     }
 
-    /// The key of this tenant's limit counters: its position in the configuration for now
-    /// (reordering tenants starts their counters afresh).
+    /// The immutable `[[tenants]] id` (the name unless set).
+    pub fn id(&self) -> &str {
+        self.config.id()
+    }
+
+    /// What records, idempotency keys and callbacks of this tenant carry.
+    pub fn tag(&self) -> TenantTag {
+        self.tag
+    }
+
+    /// The key of this tenant's limit counters.
     pub fn limit_key(&self) -> LimitKey {
-        LimitKey(self.index)
+        LimitKey::new(self.dense, self.tag)
     }
 
     /// Tokens the bucket holds when full.
@@ -161,13 +191,18 @@ pub struct Tenants {
 }
 
 impl Tenants {
+    /// The tenants of `configs` (a validated configuration: unique ids, at most
+    /// [`LimitKey::MAX_TENANTS`]); each gets its dense key in list order, which only this
+    /// process's memory tables use.
     pub fn new(configs: &[TenantConfig], now: Instant) -> Self {
         let list = configs
             .iter()
             .enumerate()
             .map(|(i, c)| {
                 let mut t = Tenant {
-                    index: u16::try_from(i).unwrap_or(u16::MAX),
+                    tag: TenantTag::of(c.id()),
+                    // the configuration allows at most MAX_TENANTS: never saturates
+                    dense: u16::try_from(i).unwrap_or(u16::MAX),
                     config: c.clone(),
                     bucket: Mutex::new(Bucket {
                         tokens: 0.0,
@@ -192,10 +227,6 @@ impl Tenants {
             }
         }
         found
-    }
-
-    pub fn get(&self, index: u16) -> Option<&Tenant> {
-        self.list.get(usize::from(index))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,7 +1,7 @@
 //! Hostile input and secrets: PIN brute force, no PIN or secret in logs, metrics or replies,
 //! slow clients, verification timing, malformed PDU floods, OpenAPI conformance (schemathesis),
-//! the SMS pumping guard. `security_secrets` installs the global log subscriber of this binary
-//! (nothing else here does). `pumping_guard` counts `otpgate_blocked_total` exactly, which is
+//! the SMS pumping guard, each tenant's OTPs by its id on a shared Redis. `security_secrets`
+//! installs the global log subscriber of this binary (nothing else here does). `pumping_guard` counts `otpgate_blocked_total` exactly, which is
 //! global to the process: no other test here is refused by a country or abuse limit (the API
 //! tests are: `http_api` refuses a denied country).
 // A test binary: an unwrap that fails is a failed test.
@@ -17,3 +17,5 @@ mod security_bruteforce;
 mod security_secrets;
 mod security_slowloris;
 mod security_timing;
+mod tenant_id_config;
+mod tenant_identity;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::support::store::{record, Fixture, HOLD};
 use bytes::Bytes;
 use otpgate::config::AbuseConfig;
+use otpgate::otp::identity::TenantTag;
 use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus};
 use otpgate::otp::phone::Phone;
 use otpgate::otp::pin::PinHash;
@@ -402,7 +403,7 @@ const A: NumberScope = NumberScope::Tenant(LimitKey::ZERO);
 async fn idempotency_keys(f: Fixture) {
     let now = f.clock.unix_secs();
     let k = IdemKey {
-        tenant: 1,
+        tenant: TenantTag::of("one"),
         key: "order-{42}".into(),
     };
     let reserve = |fp: u8| {
@@ -413,7 +414,7 @@ async fn idempotency_keys(f: Fixture) {
     assert_eq!(reserve(1).await, IdemReserve::InFlight);
     assert_eq!(reserve(2).await, IdemReserve::Conflict);
     let other_tenant = IdemKey {
-        tenant: 2,
+        tenant: TenantTag::of("two"),
         ..k.clone()
     };
     let r = f

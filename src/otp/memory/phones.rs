@@ -41,7 +41,8 @@ fn key(phone: u64) -> NonZeroU64 {
 /// E.164 numbers have at most 15 digits, under 2^50: the 14 bits above hold a tag.
 const TAG_SHIFT: u32 = 50;
 
-/// The tag of the count across tenants; tenants' tags are their keys, below it.
+/// The tag of the count across tenants; tenants' tags are their dense keys
+/// ([`LimitKey::dense`](crate::otp::tenant::LimitKey::dense)), below it.
 const GLOBAL_TAG: u64 = (1 << 14) - 1;
 
 /// The entry key of `phone`'s counter in `scope`: the number itself (the entry of its latest
@@ -50,7 +51,7 @@ const GLOBAL_TAG: u64 = (1 << 14) - 1;
 /// most 2^14 - 1 tenants, so no tenant's tag is the global one.
 pub fn counter_key(scope: NumberScope, phone: u64) -> u64 {
     let tag = match scope {
-        NumberScope::Tenant(t) => u64::from(t.get()),
+        NumberScope::Tenant(t) => u64::from(t.dense()),
         NumberScope::Global => GLOBAL_TAG,
     };
     phone | (tag << TAG_SHIFT)

@@ -10,7 +10,7 @@
 //!   the SMSC, is the index of older versions, still read.)
 //! - `P:ph:{<phone>}:latest` and `P:ph:{<phone>}:nl:<window start>`: the phone's latest OTP
 //!   and its create-limit windows (sliding window over two fixed windows).
-//! - `P:idem:{<tenant>:<sha256 of the key>}`: an idempotency key and its stored reply.
+//! - `P:idem:{<tenant tag>:<sha256 of the key>}`: an idempotency key and its stored reply.
 //! - `P:due`: a sorted set otpId -> next deadline (expiry, then end of retention), claimed
 //!   by whichever node's housekeeping removes it first (see [`expiry`]): EXPIRED callbacks
 //!   survive the node that created the OTP.
@@ -35,6 +35,7 @@ use otpgate_codec::dlr::message_id_variants;
 use sha2::{Digest, Sha256};
 
 use super::clock::Clock;
+use super::identity::TenantTag;
 use super::model::{OtpId, Record};
 use super::store::{ChangeObserver, IdemKey, ReceiptHold, StoreError};
 pub use conn::Target;
@@ -65,6 +66,9 @@ pub struct RedisStore {
     max_live: usize,
     clock: Arc<Clock>,
     observer: Option<Arc<dyn ChangeObserver>>,
+    /// The `[[tenants]]` tags in order: the tenant of a record of the older format (see
+    /// [`record`]).
+    legacy_tenants: Arc<[TenantTag]>,
     live: AtomicUsize,
     pending: AtomicUsize,
     hold: ReceiptHold,
@@ -85,6 +89,7 @@ impl RedisStore {
             max_live: opts.max_live,
             clock,
             observer: None,
+            legacy_tenants: Arc::from([]),
             live: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
             hold: ReceiptHold::default(),
@@ -145,6 +150,19 @@ impl RedisStore {
         format!("{}:due", self.prefix)
     }
 
+    /// The same store, reading a record of the older format (which held its tenant's position)
+    /// as belonging to the tenant at that position of `tenants`, the `[[tenants]]` tags in
+    /// order.
+    pub fn with_legacy_tenants(mut self, tenants: Vec<TenantTag>) -> Self {
+        self.legacy_tenants = tenants.into();
+        self
+    }
+
+    /// Reads a stored record (HGETALL's answer).
+    pub(crate) fn decode(&self, flat: Vec<Vec<u8>>) -> Result<Record, StoreError> {
+        from_flat(flat, &self.legacy_tenants).map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
     /// The same store, holding early receipts as `hold` says.
     pub fn with_receipt_hold(mut self, hold: ReceiptHold) -> Self {
         self.hold = hold;
@@ -191,7 +209,7 @@ impl RedisStore {
         if code == "nf" {
             return Ok(None);
         }
-        let r = from_flat(flat).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let r = self.decode(flat)?;
         let changed = changed != 0;
         if changed {
             self.notify(id, &r);

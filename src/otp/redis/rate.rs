@@ -51,7 +51,8 @@ impl TenantRate for RedisRate {
         let burst = tenant.burst().max(1.0);
         let interval_us = (1e6 / rate).max(1.0).round() as u64;
         let now_us = u64::try_from(self.store.clock().unix().as_micros()).unwrap_or(u64::MAX);
-        let key = format!("{}:rate:{}", self.store.prefix(), tenant.name());
+        // by identity: renaming a tenant or reordering the list keeps its bucket
+        let key = format!("{}:rate:{}", self.store.prefix(), tenant.tag());
         let mut inv = TAKE.key(key);
         inv.arg(now_us).arg(interval_us).arg(burst as u64);
         let (taken, figure, reset_us): (i64, i64, i64) = self.store.redis().script(&inv).await?;

@@ -1,10 +1,15 @@
 //! An OTP record as a Redis hash: one short field per record field (numbers in decimal, the
 //! PIN hash and track id as raw bytes), the rarely-present ones only when set. The Lua scripts
 //! read and write the same field names.
+//!
+//! The tenant, by format: records written since tenants have an identity hold `tg`, the
+//! tenant's [`TenantTag`]; older ones hold `tn`, the tenant's position in `[[tenants]]`, and are
+//! read as they were then, by that position in the current list (see [`from_flat`]).
 
 use std::collections::HashMap;
 use std::num::NonZeroU16;
 
+use crate::otp::identity::TenantTag;
 use crate::otp::model::{DeliveryStatus, Extra, OtpStatus, Record};
 use crate::otp::pin::{PinHash, PIN_HASH_LEN};
 use crate::otp::text::Encoding;
@@ -71,7 +76,7 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
         ("ttl", n(r.ttl.into())),
         ("sa", n(r.status_at.into())),
         ("da", n(r.delivery_at.into())),
-        ("tn", n(r.tenant.into())),
+        ("tg", n(r.tenant.get().into())),
         ("cc", r.country.to_vec()),
         ("lg", r.language().unwrap_or("").as_bytes().to_vec()),
         ("ma", n(r.max_attempts.into())),
@@ -81,12 +86,12 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
         ("dl", n(delivery_code(r.delivery).into())),
         (
             "en",
-            n(match r.encoding {
+            n(match r.encoding() {
                 Encoding::Gsm7 => 0,
                 Encoding::Ucs2 => 1,
             }),
         ),
-        ("ps", n(r.pin_spec.into())),
+        ("ps", n(pin_part(r).into())),
     ];
     if let Some(at) = r.sent_at() {
         f.push(("se", n(at.into())));
@@ -122,13 +127,44 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
     f
 }
 
+/// `ps`: the PIN's type and length as [`Record::pack_pin`] packs them (the encoding is `en`).
+fn pin_part(r: &Record) -> u8 {
+    let (kind, len) = r.pin();
+    Record::pack_pin(kind, len)
+}
+
+/// The tenant of a stored record: its tag (`tg`), or for a record of the older format its
+/// position (`tn`) in `legacy`, the current `[[tenants]]` tags in order
+/// ([`TenantTag::NONE`], nobody's, when the position is past the end).
+fn tenant_of(
+    tag: Option<&Vec<u8>>,
+    index: Option<&Vec<u8>>,
+    legacy: &[TenantTag],
+) -> Result<TenantTag, Corrupt> {
+    fn num<T: std::str::FromStr>(v: &[u8], name: &'static str) -> Result<T, Corrupt> {
+        std::str::from_utf8(v)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(Corrupt(name))
+    }
+    match (tag, index) {
+        (Some(t), _) => num::<u32>(t, "tg").map(TenantTag::from_raw),
+        (None, Some(i)) => {
+            let i: usize = num(i, "tn")?;
+            Ok(legacy.get(i).copied().unwrap_or(TenantTag::NONE))
+        }
+        (None, None) => Err(Corrupt("tg")),
+    }
+}
+
 /// Why a stored hash is not a record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("corrupt OTP record: field {0}")]
 pub struct Corrupt(pub &'static str);
 
-/// Reads a record from HGETALL's flat field/value list.
-pub fn from_flat(flat: Vec<Vec<u8>>) -> Result<Record, Corrupt> {
+/// Reads a record from HGETALL's flat field/value list; `legacy` resolves the tenant of a
+/// record of the older format (see [`tenant_of`]).
+pub fn from_flat(flat: Vec<Vec<u8>>, legacy: &[TenantTag]) -> Result<Record, Corrupt> {
     let mut map: HashMap<Vec<u8>, Vec<u8>> = HashMap::with_capacity(flat.len() / 2);
     let mut it = flat.into_iter();
     while let (Some(k), Some(v)) = (it.next(), it.next()) {
@@ -177,6 +213,8 @@ pub fn from_flat(flat: Vec<Vec<u8>>) -> Result<Record, Corrupt> {
         0 => Encoding::Gsm7,
         _ => Encoding::Ucs2,
     };
+    let (pin_kind, pin_len) = Record::unpack_pin(num(raw("ps"), "ps")?);
+    let spec = Record::pack_spec(pin_kind, pin_len, encoding);
     Ok(Record {
         pin_hash: PinHash(pin),
         phone: num(raw("ph"), "ph")?,
@@ -185,7 +223,7 @@ pub fn from_flat(flat: Vec<Vec<u8>>) -> Result<Record, Corrupt> {
         ttl: num(raw("ttl"), "ttl")?,
         status_at: num(raw("sa"), "sa")?,
         delivery_at: num(raw("da"), "da")?,
-        tenant: num(raw("tn"), "tn")?,
+        tenant: tenant_of(raw("tg"), raw("tn"), legacy)?,
         country,
         language: Record::pack_language(lang.as_deref().filter(|l| !l.is_empty())),
         max_attempts: num(raw("ma"), "ma")?,
@@ -193,8 +231,7 @@ pub fn from_flat(flat: Vec<Vec<u8>>) -> Result<Record, Corrupt> {
         parts: num(raw("pa"), "pa")?,
         status: status_of(num(raw("st"), "st")?).ok_or(Corrupt("st"))?,
         delivery: delivery_of(num(raw("dl"), "dl")?).ok_or(Corrupt("dl"))?,
-        encoding,
-        pin_spec: num(raw("ps"), "ps")?,
+        spec,
         sent: raw("se")
             .map(|v| num::<u16>(Some(v), "se"))
             .transpose()?
@@ -223,7 +260,7 @@ mod tests {
             ttl: 600,
             status_at: 3,
             delivery_at: 4,
-            tenant: 2,
+            tenant: TenantTag::of("acme"),
             country: *b"FR",
             language: Record::pack_language(Some("fr")),
             max_attempts: 5,
@@ -231,11 +268,10 @@ mod tests {
             parts: 2,
             status: OtpStatus::Failed,
             delivery: DeliveryStatus::Undelivered,
-            encoding: Encoding::Ucs2,
-            pin_spec: 0x26,
+            spec: Record::pack_spec(crate::otp::pin::PinType::Alphanumeric, 6, Encoding::Ucs2),
             sent: None,
         };
-        let back = from_flat(flat(to_fields(&r))).unwrap();
+        let back = from_flat(flat(to_fields(&r)), &[]).unwrap();
         assert_eq!(format!("{back:?}"), format!("{r:?}"));
         r.extra = Some(Box::new(Extra {
             track_id: Some([1; 16]),
@@ -248,17 +284,51 @@ mod tests {
             replaced_pin: Some(PinHash([3; 16])),
         }));
         r.set_sent_at(7);
-        let back = from_flat(flat(to_fields(&r))).unwrap();
+        let back = from_flat(flat(to_fields(&r)), &[]).unwrap();
         assert_eq!(back.extra, r.extra);
         assert_eq!(back.sent_at(), Some(7));
     }
 
     #[test]
     fn missing_or_bad_fields_are_corrupt_not_panics() {
-        assert!(from_flat(vec![]).is_err());
-        assert!(from_flat(vec![b"pin".to_vec()]).is_err());
+        assert!(from_flat(vec![], &[]).is_err());
+        assert!(from_flat(vec![b"pin".to_vec()], &[]).is_err());
         let mut f = flat(vec![("pin", vec![0; 3])]);
         f.push(b"dangling".to_vec());
-        assert_eq!(from_flat(f).unwrap_err(), Corrupt("pin"));
+        assert_eq!(from_flat(f, &[]).unwrap_err(), Corrupt("pin"));
+    }
+
+    /// A record of the older format (`tn`, the tenant's position) is read by that position in
+    /// the current list; a new one by its tag, whatever the list.
+    #[test]
+    fn a_record_of_the_older_format_resolves_its_tenant_by_position() {
+        let (a, b) = (TenantTag::of("a"), TenantTag::of("b"));
+        let r = Record {
+            tenant: b,
+            ..Record::pending(PinHash([1; 16]), 33_612_345_678, *b"FR", 1, 60, 3)
+        };
+        let new = flat(to_fields(&r));
+        assert_eq!(from_flat(new.clone(), &[a, b]).unwrap().tenant, b);
+        assert_eq!(from_flat(new, &[b, a]).unwrap().tenant, b);
+        assert_eq!(
+            from_flat(new_fields_as_old(&r, 1), &[a, b]).unwrap().tenant,
+            b
+        );
+        assert_eq!(
+            from_flat(new_fields_as_old(&r, 5), &[a, b]).unwrap().tenant,
+            TenantTag::NONE,
+            "a position past the end is nobody's"
+        );
+        let mut bad = to_fields(&r);
+        bad.retain(|(k, _)| *k != "tg");
+        assert_eq!(from_flat(flat(bad), &[a]).unwrap_err(), Corrupt("tg"));
+    }
+
+    /// `r`'s fields as the older format wrote them: `tn` instead of `tg`.
+    fn new_fields_as_old(r: &Record, index: u16) -> Vec<Vec<u8>> {
+        let mut f = to_fields(r);
+        f.retain(|(k, _)| *k != "tg");
+        f.push(("tn", index.to_string().into_bytes()));
+        flat(f)
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 
-use super::record::{self, delivery_code, from_flat, to_fields, ID_END};
+use super::record::{self, delivery_code, to_fields, ID_END};
 use super::{expiry, index_key, scripts, RedisStore};
 use crate::otp::idempotency::IN_FLIGHT_TIMEOUT_S;
 use crate::otp::model::{OtpId, OtpStatus, Record};
@@ -92,9 +92,7 @@ impl OtpStore for RedisStore {
         if flat.is_empty() {
             return Ok(None);
         }
-        from_flat(flat)
-            .map(Some)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.decode(flat).map(Some)
     }
 
     async fn verify(
