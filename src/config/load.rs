@@ -356,6 +356,16 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "otp.receipt_hold_max",
         "must be 1..=10000000",
     )?;
+    check(
+        (1..=64).contains(&o.phone_parse_threads),
+        "otp.phone_parse_threads",
+        "must be 1..=64",
+    )?;
+    check(
+        (1..=60_000).contains(&o.phone_parse_wait_ms),
+        "otp.phone_parse_wait_ms",
+        "must be 1..=60000",
+    )?;
 
     let l = &c.limits;
     check(

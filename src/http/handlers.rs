@@ -241,7 +241,13 @@ async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
 
 async fn create_view(app: &App, tenant: &Tenant, value: &Value) -> Result<OtpView, ApiError> {
     let cb = &app.config.callbacks;
-    let req = create_body::parse(value, app.service.otp_config(), cb.allow_private)?;
+    let req = create_body::parse(
+        value,
+        app.service.otp_config(),
+        cb.allow_private,
+        &app.phones,
+    )
+    .await?;
     if let Some(url) = req.callback_url.as_deref().filter(|_| !cb.allow_private) {
         // the host's addresses, not only its name (checked again at each delivery)
         let timeout = Duration::from_millis(cb.resolve_timeout_ms);

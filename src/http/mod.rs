@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::callbacks::CallbacksConfig;
+use crate::otp::phone::LibraryPool;
 use crate::otp::settings::{LimitsConfig, StoreKind, TenantConfig};
 use crate::otp::tenant::{TenantRate, Tenants};
 use crate::otp::{OtpConfig, OtpService};
@@ -56,6 +57,8 @@ pub struct App {
     /// Woken whenever an idempotency key is completed or released.
     pub idem_changed: Notify,
     pub in_flight: Semaphore,
+    /// The library's parse of the numbers the fast paths cannot answer.
+    pub phones: LibraryPool,
 }
 
 /// Builds the handler state around an OTP service (see `app::front`).
@@ -72,6 +75,10 @@ pub fn app(
         tenants: Tenants::new(&config.tenants, now),
         rate,
         in_flight: Semaphore::new(config.http.max_in_flight),
+        phones: LibraryPool::new(
+            config.otp.phone_parse_threads,
+            std::time::Duration::from_millis(config.otp.phone_parse_wait_ms),
+        ),
         config,
         idem_changed: Notify::new(),
     })
