@@ -447,6 +447,11 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "must be > 0",
     )?;
     check(
+        (1..=1024).contains(&cb.resolve_concurrency),
+        "callbacks.resolve_concurrency",
+        "must be 1..=1024",
+    )?;
+    check(
         (1..=200).contains(&c.callbacks.batch_max),
         "callbacks.batch_max",
         "must be 1..=200",

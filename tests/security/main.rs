@@ -10,6 +10,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod hostile_dns;
 mod hostile_flood;
 mod hostile_schemathesis;
 mod pumping_guard;
