@@ -72,7 +72,7 @@ pub struct OtpConfig {
     /// Receipts held at most; beyond, the oldest is dropped (`otpgate_receipts_shed_total`).
     pub receipt_hold_max: usize,
     /// Blocking threads that parse, at once, the numbers the fast paths cannot answer (the
-    /// library serialises them on one lock anyway).
+    /// library serialises its pattern cache on one lock: more threads add CPU, little speed).
     pub phone_parse_threads: usize,
     /// How long a create waits for one of them before it is refused with 503 (code 1020).
     pub phone_parse_wait_ms: u64,
@@ -103,7 +103,7 @@ impl Default for OtpConfig {
             max_live: 5_000_000,
             receipt_hold_s: 60,
             receipt_hold_max: 100_000,
-            phone_parse_threads: 2,
+            phone_parse_threads: 1,
             phone_parse_wait_ms: 500,
         }
     }

@@ -12,6 +12,7 @@ mod support;
 
 mod hostile_dns;
 mod hostile_flood;
+mod hostile_phone;
 mod hostile_schemathesis;
 mod pumping_guard;
 mod security_bruteforce;
