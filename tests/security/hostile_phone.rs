@@ -1,7 +1,9 @@
-//! National-format numbers must not stall the runtime (docs/security.md): 32 clients create
-//! OTPs for national numbers rotating over 80 countries (one in ten in a form only the
-//! phone-number library parses), while a probe times `/healthz`. Its median must stay near
-//! the baseline of the same run, where the same clients send invalid E.164 numbers.
+//! Costly phone numbers (docs/security.md): national-format numbers must not stall the
+//! runtime. 32 clients create OTPs for national numbers rotating over 80 countries (about one
+//! in ten in a form only the phone-number library parses) while a probe times `/healthz`; its
+//! median must stay near the baseline of the same run, where the same clients send invalid
+//! E.164 numbers. And the library's threads are a bound: creates beyond them are refused, not
+//! queued.
 
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
@@ -166,5 +168,75 @@ async fn national_numbers_do_not_stall_health_checks() {
         ratio <= MAX_RATIO,
         "healthz median {loaded:?} under national numbers, {baseline:?} under invalid E.164 (x{ratio:.2} > x{MAX_RATIO})"
     );
+    s.stop().await;
+}
+
+/// Numbers only the library parses, of every country whose national prefix is 0 (`+CC (0)
+/// number`), each checked to miss the fast paths.
+fn library_only_numbers() -> Vec<String> {
+    let numbers: Vec<String> = DATABASE
+        .iter()
+        .filter(|m| m.id().len() == 2 && m.national_prefix() == Some("0"))
+        .filter_map(|m| {
+            let example = m.descriptors().mobile()?.example()?;
+            Some(format!("+{} (0) {example}", m.country_code()))
+        })
+        .filter(|n| {
+            matches!(
+                otpgate::otp::phone::parse_fast(n, None),
+                otpgate::otp::phone::Parsed::Library(_)
+            )
+        })
+        .collect();
+    assert!(
+        numbers.len() >= 40,
+        "library-only numbers: {}",
+        numbers.len()
+    );
+    numbers
+}
+
+/// The library's threads are a bound, not a queue: creates that find them busy past
+/// `phone_parse_wait_ms` are refused at once with 503 code 1020, the others are served.
+#[tokio::test]
+async fn library_numbers_beyond_the_pool_are_refused_not_queued() {
+    let mut c = test_config();
+    c.limits.per_number = 0;
+    c.otp.phone_parse_threads = 1;
+    c.otp.phone_parse_wait_ms = 1;
+    let s = Server::start(c).await;
+    let numbers = library_only_numbers();
+    let answers: Vec<(u16, Value, Option<String>)> = futures::stream::iter(numbers)
+        .map(|n| {
+            let req = s.post("/otp").json(&json!({"phoneNumber": n}));
+            async move {
+                let res = req.send().await.unwrap();
+                let status = res.status().as_u16();
+                let retry = res
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                (status, res.json().await.unwrap(), retry)
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let mut busy = 0;
+    let mut parsed = 0;
+    for (status, body, retry) in &answers {
+        match status {
+            503 => {
+                assert_eq!(body["error"]["code"], 1020, "{body}");
+                assert_eq!(body["error"]["reason"], "phone_parser_busy", "{body}");
+                assert_eq!(retry.as_deref(), Some("1"));
+                busy += 1;
+            }
+            // a number the library parsed: created, or refused as not valid
+            201 | 400 => parsed += 1,
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert!(busy >= 1 && parsed >= 1, "busy {busy}, parsed {parsed}");
     s.stop().await;
 }

@@ -1,6 +1,6 @@
 //! Hostile input and secrets: PIN brute force, no PIN or secret in logs, metrics or replies,
 //! slow clients, verification timing, malformed PDU floods, OpenAPI conformance (schemathesis),
-//! the SMS pumping guard. `security_secrets` installs the global log subscriber of this binary
+//! the SMS pumping guard, costly phone numbers, slow callback-host lookups. `security_secrets` installs the global log subscriber of this binary
 //! (nothing else here does). `pumping_guard` counts `otpgate_blocked_total` exactly, which is
 //! global to the process: no other test here is refused by a country or abuse limit (the API
 //! tests are: `http_api` refuses a denied country).
