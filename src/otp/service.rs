@@ -1,6 +1,6 @@
-//! Create, read, verify and cancel: the OTP core's operations, independent of HTTP. A create
-//! stores the OTP, then hands its SMS to the engine; when the engine refuses, the OTP is
-//! forgotten (no PENDING OTP for an SMS that was never queued).
+//! Create, read, verify and cancel: the OTP core's operations, independent of HTTP (the create
+//! itself in `create`). A create stores the OTP, then hands its SMS to the engine; when the
+//! engine refuses, the OTP is forgotten (no PENDING OTP for an SMS that was never queued).
 
 use crate::telemetry::names;
 use std::sync::Arc;
