@@ -117,6 +117,9 @@ pub fn register_known(known: &Known) {
     for outcome in ["delivered", "dropped", "shed"] {
         metrics::counter!(CALLBACK_DELIVERIES, "outcome" => outcome).absolute(0);
     }
+    for outcome in ["parsed", "busy"] {
+        metrics::counter!(PHONE_LIBRARY, "outcome" => outcome).absolute(0);
+    }
 }
 
 /// The store's pending and stored OTPs. `store` is the kind: each node reports the memory
@@ -181,6 +184,10 @@ fn describe() {
     describe_counter!(
         STORE_UNAVAILABLE,
         "Requests answered 503 because the OTP store did not answer"
+    );
+    describe_counter!(
+        PHONE_LIBRARY,
+        "Phone numbers only the phone-number library parses, by outcome (parsed; busy: answered 503)"
     );
     describe_counter!(
         DELIVERY_QUEUE_OVERFLOW,

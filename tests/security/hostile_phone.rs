@@ -238,5 +238,23 @@ async fn library_numbers_beyond_the_pool_are_refused_not_queued() {
         }
     }
     assert!(busy >= 1 && parsed >= 1, "busy {busy}, parsed {parsed}");
+    let scrape = s
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let counted = crate::support::prom::value(
+        &scrape,
+        "otpgate_phone_library_parses_total",
+        &[("outcome", "busy")],
+    );
+    // global to the process: the load test may add its own
+    assert!(
+        counted.is_some_and(|n| n >= busy as f64),
+        "{counted:?}, busy {busy}"
+    );
     s.stop().await;
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::{parse_fast, Parsed, Phone, PhoneError};
+use crate::telemetry::names;
 
 pub struct LibraryPool {
     permits: Arc<Semaphore>,
@@ -35,10 +36,12 @@ impl LibraryPool {
             Parsed::Done(result) => return result,
             Parsed::Library(input) => input,
         };
-        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| PhoneError::Busy)?
-            .map_err(|_| PhoneError::Busy)?;
+        let acquired = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await;
+        let Ok(Ok(permit)) = acquired else {
+            metrics::counter!(names::PHONE_LIBRARY, "outcome" => "busy").increment(1);
+            return Err(PhoneError::Busy);
+        };
+        metrics::counter!(names::PHONE_LIBRARY, "outcome" => "parsed").increment(1);
         // The permit goes with the thread: a request given up on still holds its slot until
         // the library returns, so no more than `threads` ever run.
         let parsed = tokio::task::spawn_blocking(move || {
