@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::callbacks::resolve::{HostResolver, SystemResolver};
 use crate::callbacks::{CallbackObserver, CallbackQueue};
 use crate::config::{Config, StoreKind};
 use crate::dispatch::{DeliverySink, Dispatcher};
@@ -35,6 +36,9 @@ pub struct Prepared {
     pub hasher: PinHasher,
     /// Status changes waiting to be POSTed to their `otpCallbackUrl`.
     pub callbacks: Arc<CallbackQueue>,
+    /// How callback hosts are looked up, at create and at delivery (the system resolver;
+    /// replaceable before the front starts).
+    pub resolver: Arc<dyn HostResolver>,
 }
 
 impl Prepared {
@@ -59,6 +63,7 @@ pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatche
         config,
         service,
         prepared.rate.clone(),
+        prepared.resolver.clone(),
         prepared.clock.instant(),
     )
 }
@@ -184,5 +189,6 @@ pub fn assemble(
         sink,
         hasher,
         callbacks,
+        resolver: Arc::new(SystemResolver),
     }
 }

@@ -159,6 +159,7 @@ pub async fn run_front(
         prepared.callbacks.clone(),
         &config.callbacks,
         &config.tenants,
+        prepared.resolver.clone(),
         stop_rx.clone(),
     )?;
     let callbacks_handle = tokio::spawn(tracing::Instrument::instrument(

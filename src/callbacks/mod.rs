@@ -9,9 +9,11 @@
 //! - [`task`]: the delivery task.
 //! - [`sign`]: the signature.
 //! - [`ssrf`]: the guard against callbacks to internal addresses.
+//! - [`resolve`]: name lookups of callback hosts, bounded in flight and in time.
 //! - [`settings`]: the `[callbacks]` section of the configuration.
 
 pub mod queue;
+pub mod resolve;
 pub mod settings;
 pub mod sign;
 pub mod ssrf;

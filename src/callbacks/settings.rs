@@ -28,6 +28,9 @@ pub struct CallbacksConfig {
     pub retry_max_ms: u64,
     /// DNS lookups of callback hosts (at create and at delivery) time out after this.
     pub resolve_timeout_ms: u64,
+    /// DNS lookups of callback hosts in flight at once, at create and at delivery each; a
+    /// lookup that finds them all busy for `resolve_timeout_ms` counts as not resolved.
+    pub resolve_concurrency: usize,
     /// At shutdown, requests in flight get this long to finish.
     pub shutdown_grace_ms: u64,
 }
@@ -46,6 +49,7 @@ impl Default for CallbacksConfig {
             retry_base_ms: 500,
             retry_max_ms: 60_000,
             resolve_timeout_ms: 1_000,
+            resolve_concurrency: 16,
             shutdown_grace_ms: 2_000,
         }
     }

@@ -2,14 +2,18 @@
 //! multicast, unspecified, documentation and IETF-protocol addresses, and the IPv6 forms that
 //! tunnel an IPv4 address (IPv4-mapped and -compatible, NAT64, 6to4, Teredo), are refused
 //! unless `[callbacks] allow_private`.
-//! Checked when an OTP is created and again at each delivery, where the HTTP client resolves
-//! names through [`GuardedResolver`], so a DNS answer that changes in between cannot point a
-//! callback at an internal address.
+//! Names are refused by their form only when it says internal (`localhost`, `*.localhost`,
+//! `*.local`, `*.internal`); any other name, dotless included, is judged by the addresses it
+//! resolves to. Checked when an OTP is created (once its limits have admitted it) and again
+//! at each delivery, where the HTTP client resolves names through [`GuardedResolver`], so a
+//! DNS answer that changes in between cannot point a callback at an internal address.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::Duration;
+use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use super::resolve::{BoundedResolver, LookupError};
 
 /// Why a callback URL is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +22,11 @@ pub enum SsrfError {
     Invalid,
     #[error("otpCallbackUrl must not point to a private or loopback address")]
     Private,
+    #[error(
+        "the host of otpCallbackUrl resolves to a private, loopback or other internal address: \
+         callbacks are sent to public addresses only"
+    )]
+    ResolvesPrivate,
     #[error("the host of otpCallbackUrl does not resolve")]
     Unresolvable,
 }
@@ -68,14 +77,14 @@ pub fn forbidden_ip(ip: IpAddr) -> bool {
     }
 }
 
-/// Whether a host name is internal by its name alone.
+/// Whether a host name is internal by its name alone. A dotless name is not: it may resolve
+/// to a public address (through a search domain or the hosts file), and is judged by that.
 pub fn forbidden_name(host: &str) -> bool {
     let d = host.trim_end_matches('.').to_ascii_lowercase();
     d == "localhost"
         || d.ends_with(".localhost")
         || d.ends_with(".internal")
         || d.ends_with(".local")
-        || !d.contains('.')
 }
 
 /// The check that needs no network: scheme, IP literals and internal names.
@@ -96,9 +105,14 @@ pub fn check_static(url: &url::Url, allow_private: bool) -> Result<(), SsrfError
 }
 
 /// The full check at create time: [`check_static`], then the host's addresses (a name that
-/// resolves to any forbidden address is refused). A lookup that fails or times out is let
-/// through (a DNS outage must not stop OTPs from being sent): the check at delivery applies.
-pub async fn check_url(url: &str, allow_private: bool, timeout: Duration) -> Result<(), SsrfError> {
+/// resolves to any forbidden address is refused). A lookup that fails, times out or finds
+/// every slot busy is let through (a DNS outage must not stop OTPs from being sent, and a
+/// name that does not resolve yet may later): the check at delivery applies.
+pub async fn check_url(
+    url: &str,
+    allow_private: bool,
+    resolver: &BoundedResolver,
+) -> Result<(), SsrfError> {
     let parsed = url::Url::parse(url).map_err(|_| SsrfError::Invalid)?;
     check_static(&parsed, allow_private)?;
     let host = match parsed.host() {
@@ -108,51 +122,62 @@ pub async fn check_url(url: &str, allow_private: bool, timeout: Duration) -> Res
     if allow_private {
         return Ok(());
     }
-    let lookup = tokio::time::timeout(timeout, tokio::net::lookup_host((host, 0))).await;
-    match lookup {
-        Err(_) | Ok(Err(_)) => Ok(()),
-        Ok(Ok(mut addrs)) => {
-            if addrs.any(|a| forbidden_ip(a.ip())) {
-                Err(SsrfError::Private)
-            } else {
-                Ok(())
-            }
+    match resolver.lookup(&host).await {
+        Ok(addrs) if addrs.iter().any(|ip| forbidden_ip(*ip)) => Err(SsrfError::ResolvesPrivate),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::debug!(error = %e, "callback host not resolved at create: checked at delivery");
+            Ok(())
         }
     }
 }
 
-/// The callback client's resolver: system DNS with a timeout, forbidden addresses removed.
-#[derive(Debug, Clone)]
+/// The callback client's resolver: the bounded resolver, forbidden addresses removed (a
+/// name left with none fails, and its delivery is retried, then dropped).
+#[derive(Clone)]
 pub struct GuardedResolver {
     pub allow_private: bool,
-    pub timeout: Duration,
+    pub resolver: Arc<BoundedResolver>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let (allow_private, timeout) = (self.allow_private, self.timeout);
+        let allow_private = self.allow_private;
+        let resolver = self.resolver.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
             type BoxError = Box<dyn std::error::Error + Send + Sync>;
-            if !allow_private && forbidden_name(&host) {
-                return Err(BoxError::from(SsrfError::Private));
-            }
-            let found =
-                match tokio::time::timeout(timeout, tokio::net::lookup_host((host, 0))).await {
-                    Err(_) => return Err(BoxError::from(SsrfError::Unresolvable)),
-                    Ok(Err(e)) => return Err(BoxError::from(e)),
-                    Ok(Ok(found)) => found,
-                };
-            let kept: Vec<SocketAddr> = found
-                .filter(|a| allow_private || !forbidden_ip(a.ip()))
-                .collect();
-            if kept.is_empty() {
-                return Err(BoxError::from(SsrfError::Private));
-            }
-            let addrs: Addrs = Box::new(kept.into_iter());
-            Ok(addrs)
+            guarded_lookup(&resolver, &host, allow_private)
+                .await
+                .map(|kept| -> Addrs { Box::new(kept.into_iter()) })
+                .map_err(BoxError::from)
         })
     }
+}
+
+/// The addresses a callback to `host` may be sent to.
+async fn guarded_lookup(
+    resolver: &BoundedResolver,
+    host: &str,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, SsrfError> {
+    if !allow_private && forbidden_name(host) {
+        return Err(SsrfError::Private);
+    }
+    let found = resolver.lookup(host).await.map_err(|e| match e {
+        LookupError::NotFound(_) | LookupError::TimedOut | LookupError::Busy => {
+            SsrfError::Unresolvable
+        }
+    })?;
+    let kept: Vec<SocketAddr> = found
+        .into_iter()
+        .filter(|ip| allow_private || !forbidden_ip(*ip))
+        .map(|ip| SocketAddr::new(ip, 0))
+        .collect();
+    if kept.is_empty() {
+        return Err(SsrfError::ResolvesPrivate);
+    }
+    Ok(kept)
 }
 
 #[cfg(test)]
@@ -238,6 +263,15 @@ mod tests {
         );
         assert_eq!(check_static(&u("http://127.0.0.1:9/x"), true), Ok(()));
         assert_eq!(check_static(&u("https://example.com/cb"), false), Ok(()));
+        // a dotless name is judged by its addresses, not refused by its form
+        assert_eq!(
+            check_static(&u("https://my-callback/receive"), false),
+            Ok(())
+        );
+        assert_eq!(
+            check_static(&u("http://printer.local/x"), false),
+            Err(SsrfError::Private)
+        );
         assert_eq!(
             check_static(&u("ftp://example.com/"), true),
             Err(SsrfError::Invalid)

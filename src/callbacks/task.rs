@@ -21,6 +21,7 @@ use crate::otp::identity::TenantTag;
 use crate::otp::settings::TenantConfig;
 
 use super::queue::{Batch, CallbackQueue, Dest};
+use super::resolve::{BoundedResolver, HostResolver};
 use super::sign;
 use super::ssrf::{check_static, GuardedResolver};
 use super::CallbackError;
@@ -186,11 +187,12 @@ pub struct CallbackTask {
 }
 
 impl CallbackTask {
-    /// `stop` turning true ends [`run`](Self::run).
+    /// `stop` turning true ends [`run`](Self::run). Hosts are looked up with `resolver`.
     pub fn new(
         queue: Arc<CallbackQueue>,
         cfg: &CallbacksConfig,
         tenants: &[TenantConfig],
+        resolver: Arc<dyn HostResolver>,
         stop: watch::Receiver<bool>,
     ) -> Result<Self, CallbackError> {
         let timeout = Duration::from_millis(cfg.timeout_ms);
@@ -203,7 +205,7 @@ impl CallbackTask {
             .user_agent(concat!("otpgate/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(Arc::new(GuardedResolver {
                 allow_private: cfg.allow_private,
-                timeout: Duration::from_millis(cfg.resolve_timeout_ms),
+                resolver: Arc::new(BoundedResolver::of(resolver, cfg)),
             }))
             .build()
             .map_err(|e| CallbackError::Client(e.to_string()))?;

@@ -364,6 +364,16 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "otp.receipt_hold_max",
         "must be 1..=10000000",
     )?;
+    check(
+        (1..=64).contains(&o.phone_parse_threads),
+        "otp.phone_parse_threads",
+        "must be 1..=64",
+    )?;
+    check(
+        (1..=60_000).contains(&o.phone_parse_wait_ms),
+        "otp.phone_parse_wait_ms",
+        "must be 1..=60000",
+    )?;
 
     check_tenant_ids(c)?;
 
@@ -445,6 +455,11 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         cb.resolve_timeout_ms > 0,
         "callbacks.resolve_timeout_ms",
         "must be > 0",
+    )?;
+    check(
+        (1..=1024).contains(&cb.resolve_concurrency),
+        "callbacks.resolve_concurrency",
+        "must be 1..=1024",
     )?;
     check(
         (1..=200).contains(&c.callbacks.batch_max),

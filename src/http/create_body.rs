@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
-use super::error::ApiError;
+use super::error::{codes, ApiError};
 use crate::callbacks::ssrf;
 use crate::otp::language;
-use crate::otp::phone::{parse_phone, PhoneError};
+use crate::otp::phone::{LibraryPool, PhoneError};
 use crate::otp::pin::PinType;
 use crate::otp::sender::parse_sender;
 use crate::otp::{CreateRequest, OtpConfig};
@@ -81,8 +81,14 @@ fn check_template(t: &str, field: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Reads and checks a create body against the defaults of `cfg`.
-pub fn parse(v: &Value, cfg: &OtpConfig, allow_private: bool) -> Result<CreateRequest, ApiError> {
+/// Reads and checks a create body against the defaults of `cfg`; a number only the library
+/// can parse goes to `phones`.
+pub async fn parse(
+    v: &Value,
+    cfg: &OtpConfig,
+    allow_private: bool,
+    phones: &LibraryPool,
+) -> Result<CreateRequest, ApiError> {
     let obj = v
         .as_object()
         .ok_or_else(|| ApiError::invalid_body("the body must be a JSON object"))?;
@@ -92,12 +98,21 @@ pub fn parse(v: &Value, cfg: &OtpConfig, allow_private: bool) -> Result<CreateRe
         .ok_or_else(|| bad(2001, "phoneNumber", "phoneNumber is required"))?;
     // sms.cx: 2002 countryIso missing (a national number needs it), 2003 invalid
     let country = string(obj, "countryIso", 2003)?.filter(|c| !c.is_empty());
-    let phone = parse_phone(number, country).map_err(|e| match e {
+    let phone = phones.parse(number, country).await.map_err(|e| match e {
         PhoneError::NeedsCountry => bad(2002, "countryIso", e.to_string()),
         PhoneError::CountryFormat | PhoneError::CountryUnknown => {
             bad(2003, "countryIso", e.to_string())
         }
         PhoneError::Invalid => bad(2020, "phoneNumber", e.to_string()),
+        PhoneError::Busy => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            codes::PHONE_PARSER_BUSY,
+            e.to_string(),
+        )
+        .with_field("phoneNumber")
+        .with_reason("phone_parser_busy")
+        .retry_after(std::time::Duration::from_secs(1)),
     })?;
 
     // sms.cx: 2004 from empty, 2005 from not valid

@@ -247,21 +247,33 @@ async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
 
 async fn create_view(app: &App, tenant: &Tenant, value: &Value) -> Result<OtpView, ApiError> {
     let cb = &app.config.callbacks;
-    let req = create_body::parse(value, app.service.otp_config(), cb.allow_private)?;
-    if let Some(url) = req.callback_url.as_deref().filter(|_| !cb.allow_private) {
-        // the host's addresses, not only its name (checked again at each delivery)
-        let timeout = Duration::from_millis(cb.resolve_timeout_ms);
-        ssrf::check_url(url, false, timeout).await.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_param",
-                2019,
-                e.to_string(),
-            )
-            .with_field("otpCallbackUrl")
-        })?;
-    }
-    Ok(app.service.create(tenant, req).await?)
+    let req = create_body::parse(
+        value,
+        app.service.otp_config(),
+        cb.allow_private,
+        &app.phones,
+    )
+    .await?;
+    let callback = req.callback_url.clone().filter(|_| !cb.allow_private);
+    // The host's addresses, not only its name (checked again at each delivery): looked up
+    // once every limit has admitted the create, so refused creates cost no lookup.
+    let check_host = || async {
+        let Some(url) = callback else {
+            return Ok(());
+        };
+        ssrf::check_url(&url, false, &app.callback_hosts)
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_param",
+                    2019,
+                    e.to_string(),
+                )
+                .with_field("otpCallbackUrl")
+            })
+    };
+    app.service.create_checked(tenant, req, check_host).await
 }
 
 /// `GET /otp/{otpId}`.

@@ -21,7 +21,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::callbacks::resolve::{BoundedResolver, HostResolver};
 use crate::callbacks::CallbacksConfig;
+use crate::otp::phone::LibraryPool;
 use crate::otp::settings::{LimitsConfig, StoreKind, TenantConfig};
 use crate::otp::tenant::{TenantRate, Tenants};
 use crate::otp::{OtpConfig, OtpService};
@@ -56,13 +58,19 @@ pub struct App {
     /// Woken whenever an idempotency key is completed or released.
     pub idem_changed: Notify,
     pub in_flight: Semaphore,
+    /// The library's parse of the numbers the fast paths cannot answer.
+    pub phones: LibraryPool,
+    /// Create-time lookups of callback hosts.
+    pub callback_hosts: BoundedResolver,
 }
 
-/// Builds the handler state around an OTP service (see `app::front`).
+/// Builds the handler state around an OTP service (see `app::front`); callback hosts are
+/// looked up with `resolver`.
 pub fn app(
     settings: impl Into<FrontSettings>,
     service: OtpService,
     rate: Arc<dyn TenantRate>,
+    resolver: Arc<dyn HostResolver>,
     now: tokio::time::Instant,
 ) -> Arc<App> {
     let config: FrontSettings = settings.into();
@@ -72,6 +80,11 @@ pub fn app(
         tenants: Tenants::new(&config.tenants, now),
         rate,
         in_flight: Semaphore::new(config.http.max_in_flight),
+        phones: LibraryPool::new(
+            config.otp.phone_parse_threads,
+            std::time::Duration::from_millis(config.otp.phone_parse_wait_ms),
+        ),
+        callback_hosts: BoundedResolver::of(resolver, &config.callbacks),
         config,
         idem_changed: Notify::new(),
     })

@@ -171,7 +171,7 @@ pub fn document() -> Value {
                     "429": {"description": "rate_limit; see Retry-After and the error's reason: 1007 tenant_rate, 1008 number_limit, 1017 prefix_velocity, 1018 country_daily_cap",
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                    "503": {"description": "No SMSC can take the message now; see Retry-After. No OTP was kept.",
+                    "503": {"description": "No SMSC can take the message now (1009), or a number only the phone-number library parses found its threads busy (1020, reason phone_parser_busy); see Retry-After. No OTP was kept.",
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 }

@@ -4,6 +4,7 @@
 
 pub mod abuse;
 pub mod clock;
+mod create;
 pub mod delivery;
 pub mod guard;
 pub mod idempotency;

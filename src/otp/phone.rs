@@ -1,8 +1,16 @@
 //! Phone numbers: parsed and validated with libphonenumber (`phonenumber`), normalised to
-//! E.164 and kept as a number. International input takes a fast path over the same metadata
-//! ([`e164`]); national format and anything unusual go through the library.
+//! E.164 and kept as a number. International input ([`e164`]) and national input with its
+//! country ([`national`]) take fast paths over the same metadata compiled once
+//! ([`regions`]); what they cannot answer goes to the library, whose regex cache is one
+//! global lock: on the async workers it would stall every other request, so the front runs it
+//! on a few blocking threads ([`LibraryPool`]).
 
 mod e164;
+mod library;
+mod national;
+mod regions;
+
+pub use library::LibraryPool;
 
 use phonenumber::country::Id;
 
@@ -73,6 +81,8 @@ pub enum PhoneError {
     NeedsCountry,
     #[error("not a valid phone number")]
     Invalid,
+    #[error("too many phone numbers are being parsed: retry")]
+    Busy,
 }
 
 /// Parses a country code (`fr` and `FR` are accepted).
@@ -85,41 +95,75 @@ pub fn parse_country(iso: &str) -> Result<Id, PhoneError> {
         .map_err(|_| PhoneError::CountryUnknown)
 }
 
-/// Validates `number` (E.164, or national format with `country_iso`).
+/// What the fast paths make of a number: their answer, or the input the library must parse.
+#[derive(Debug)]
+pub enum Parsed {
+    Done(Result<Phone, PhoneError>),
+    Library(LibraryInput),
+}
+
+/// A number only the library can answer for.
+#[derive(Debug, Clone)]
+pub struct LibraryInput {
+    country: Option<Id>,
+    input: String,
+}
+
+impl LibraryInput {
+    /// The library's answer (blocking: it takes the library's global lock).
+    pub fn parse(&self) -> Result<Phone, PhoneError> {
+        parse_with_library(self.country, &self.input)
+    }
+}
+
+/// Validates `number` (E.164, or national format with `country_iso`), with the library when
+/// the fast paths cannot answer (blocking: see [`LibraryPool`] for the async front).
 pub fn parse_phone(number: &str, country_iso: Option<&str>) -> Result<Phone, PhoneError> {
+    match parse_fast(number, country_iso) {
+        Parsed::Done(result) => result,
+        Parsed::Library(input) => input.parse(),
+    }
+}
+
+/// Validates `number` as [`parse_phone`] does, without ever calling the library: its answer,
+/// or what the library must be asked.
+pub fn parse_fast(number: &str, country_iso: Option<&str>) -> Parsed {
     let number = number.trim();
     let dialable = number
         .chars()
         .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     let digits = number.chars().filter(char::is_ascii_digit).count();
     if number.len() > 32 || !dialable || digits < 3 {
-        return Err(PhoneError::Invalid);
+        return Parsed::Done(Err(PhoneError::Invalid));
     }
     let international = number.starts_with('+') || number.starts_with("00");
     let country = match country_iso {
-        Some(c) if !international => Some(parse_country(c)?),
+        Some(c) if !international => match parse_country(c) {
+            Ok(id) => Some(id),
+            Err(e) => return Parsed::Done(Err(e)),
+        },
         Some(c) => {
             // Ignored for an international number, but it must still be well formed.
-            parse_country(c)?;
+            if let Err(e) = parse_country(c) {
+                return Parsed::Done(Err(e));
+            }
             None
         }
         None if international => None,
-        None => return Err(PhoneError::NeedsCountry),
+        None => return Parsed::Done(Err(PhoneError::NeedsCountry)),
     };
-    let normalised;
     let input = match number.strip_prefix("00") {
-        Some(rest) if country.is_none() => {
-            normalised = format!("+{rest}");
-            normalised.as_str()
-        }
-        _ => number,
+        Some(rest) if country.is_none() => format!("+{rest}"),
+        _ => number.to_owned(),
     };
-    if country.is_none() {
-        if let Some(result) = e164::parse(input) {
-            return result;
-        }
+    let fast = match &country {
+        None => e164::parse(&input),
+        Some(id) => national::parse(&input, id.as_ref()),
+    };
+    match fast {
+        Some(result) => Parsed::Done(result),
+        None => Parsed::Library(LibraryInput { country, input }),
     }
-    parse_with_library(country, input)
 }
 
 /// `phonenumber::parse` + `is_valid` + the E.164 format: the reference the fast path must

@@ -1,25 +1,23 @@
-//! Create, read, verify and cancel: the OTP core's operations, independent of HTTP. A create
-//! stores the OTP, then hands its SMS to the engine; when the engine refuses, the OTP is
-//! forgotten (no PENDING OTP for an SMS that was never queued).
+//! Create, read, verify and cancel: the OTP core's operations, independent of HTTP (the create
+//! itself in `create`). A create stores the OTP, then hands its SMS to the engine; when the
+//! engine refuses, the OTP is forgotten (no PENDING OTP for an SMS that was never queued).
 
 use crate::telemetry::names;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::settings::{LimitsConfig, OtpConfig};
-use crate::dispatch::{DispatchError, Dispatcher, OutboundSms};
+use crate::dispatch::{DispatchError, Dispatcher};
 
 use super::abuse::Blocked;
 use super::clock::Clock;
 use super::guard::PumpingGuard;
-use super::language::{self, TemplateSources};
-use super::model::{Extra, OtpId, OtpView, Record};
+use super::language;
+use super::model::{OtpId, OtpView, Record};
 use super::phone::Phone;
-use super::pin::{self, PinHasher, WEAK_PIN_BITS};
-use super::request::CreateRequest;
+use super::pin::PinHasher;
 use super::store::{CancelError, NumberLimit, NumberScope, Store, StoreError, VerifyError};
 use super::tenant::{RateInfo, Tenant};
-use super::text::{analyze_text, render};
 
 /// Every way an OTP operation can fail, in the core's own terms; a front end maps each to its
 /// wire format (the HTTP front: status, sms.cx type and code).
@@ -248,113 +246,6 @@ impl OtpService {
             return Err(OtpError::Blocked(b));
         }
         self.number_gate(tenant, phone.digits, now).await
-    }
-
-    /// Creates an OTP for `tenant` and queues its SMS.
-    pub async fn create(&self, tenant: &Tenant, req: CreateRequest) -> Result<OtpView, OtpError> {
-        let country = req.phone.country_str().to_owned();
-        if !tenant.country_allowed(&country) {
-            blocked("country");
-            return Err(OtpError::CountryNotAllowed(country));
-        }
-        let default_sender = if tenant.config.default_sender.is_empty() {
-            &self.otp.default_sender
-        } else {
-            &tenant.config.default_sender
-        };
-        let sender = req.sender.clone().unwrap_or_else(|| default_sender.clone());
-        if !tenant.sender_allowed(&sender) {
-            return Err(OtpError::SenderNotAllowed(sender));
-        }
-        let chosen = language::choose(
-            &TemplateSources {
-                request_by_language: &req.templates,
-                request_generic: req.template.as_deref(),
-                config_by_language: &self.otp.templates,
-                config_generic: &self.otp.default_template,
-            },
-            req.language.as_deref(),
-            language::main_language_at(&country, req.phone.digits),
-        );
-        // Size the message with a PIN of the requested length before drawing the real one.
-        let (_, worst_parts) = analyze_text(&render(
-            &chosen.template,
-            &"0".repeat(req.pin_length.into()),
-        ));
-        if worst_parts > usize::from(self.otp.max_segments) {
-            return Err(OtpError::TooManyParts {
-                parts: worst_parts,
-                max: self.otp.max_segments,
-            });
-        }
-
-        let now = self.clock.unix_secs();
-        self.admit_sms(tenant, &req.phone, now).await?;
-
-        let id = OtpId::random();
-        let pin = pin::generate(req.pin_type, req.pin_length);
-        let text = render(&chosen.template, &pin);
-        let (encoding, parts) = analyze_text(&text);
-        // what a resend needs and cannot find in the configuration
-        let own_template = (chosen.template != self.config_template(chosen.language.as_deref()))
-            .then(|| chosen.template.as_str().into());
-        let own_sender = (sender != *default_sender).then(|| sender.as_str().into());
-        let extra = (req.track_id.is_some()
-            || req.callback_url.is_some()
-            || own_template.is_some()
-            || own_sender.is_some())
-        .then(|| {
-            Box::new(Extra {
-                track_id: req.track_id,
-                callback_url: req.callback_url.as_deref().map(Into::into),
-                template: own_template,
-                sender: own_sender,
-                ..Extra::default()
-            })
-        });
-        let record = Record {
-            extra,
-            tenant: tenant.tag(),
-            language: Record::pack_language(chosen.language.as_deref()),
-            parts: u8::try_from(parts).unwrap_or(u8::MAX),
-            spec: Record::pack_spec(req.pin_type, req.pin_length, encoding),
-            ..Record::pending(
-                self.hasher.hash(&id.0, &pin),
-                req.phone.digits,
-                req.phone.country,
-                now,
-                req.ttl,
-                req.max_attempts,
-            )
-        };
-        let mut view = self.view(id, &record);
-        self.store.insert(id, record).await?;
-        let sms = OutboundSms {
-            otp_id: view.otp_id.clone(),
-            tenant: tenant.name().to_owned(),
-            destination: req.phone.e164(),
-            sender,
-            text,
-            expires_at: self.clock.system_time() + Duration::from_secs(req.ttl.into()),
-        };
-        if let Err(e) = self.dispatcher.try_dispatch(sms) {
-            if let Err(gone) = self.store.remove(&id).await {
-                // it stays PENDING until it expires; its SMS was never sent
-                tracing::warn!(otp_id = %id, error = %gone, "could not forget an OTP whose SMS was refused");
-            }
-            return Err(dispatch_refused(&e));
-        }
-        metrics::counter!(names::OTPS_CREATED, "tenant" => tenant.name().to_owned(),
-            "encoding" => encoding.as_str())
-        .increment(1);
-        let bits = req.pin_type.entropy_bits(req.pin_length);
-        if bits < WEAK_PIN_BITS {
-            view.warnings.push(format!(
-                "the PIN has {bits:.1} bits of entropy (under {WEAK_PIN_BITS}): use a longer PIN or a larger pinType"
-            ));
-        }
-        tracing::info!(otp_id = %view.otp_id, tenant = tenant.name(), country = %country, parts, "otp created");
-        Ok(view)
     }
 
     pub(super) async fn owned(

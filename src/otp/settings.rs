@@ -83,6 +83,11 @@ pub struct OtpConfig {
     pub receipt_hold_s: u32,
     /// Receipts held at most; beyond, the oldest is dropped (`otpgate_receipts_shed_total`).
     pub receipt_hold_max: usize,
+    /// Blocking threads that parse, at once, the numbers the fast paths cannot answer (the
+    /// library serialises its pattern cache on one lock: more threads add CPU, little speed).
+    pub phone_parse_threads: usize,
+    /// How long a create waits for one of them before it is refused with 503 (code 1020).
+    pub phone_parse_wait_ms: u64,
 }
 
 impl OtpConfig {
@@ -110,6 +115,8 @@ impl Default for OtpConfig {
             max_live: 5_000_000,
             receipt_hold_s: 60,
             receipt_hold_max: 100_000,
+            phone_parse_threads: 1,
+            phone_parse_wait_ms: 500,
         }
     }
 }

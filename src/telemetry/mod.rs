@@ -168,6 +168,9 @@ pub fn register_tenant(name: &str) {
     for metric in [OTPS_CANCELLED, OTPS_RESENT] {
         metrics::counter!(metric, "tenant" => tenant()).increment(0);
     }
+    for outcome in ["parsed", "busy"] {
+        metrics::counter!(PHONE_LIBRARY, "outcome" => outcome).absolute(0);
+    }
 }
 
 /// The store's pending and stored OTPs. `store` is the kind: each node reports the memory
@@ -232,6 +235,10 @@ fn describe() {
     describe_counter!(
         STORE_UNAVAILABLE,
         "Requests answered 503 because the OTP store did not answer"
+    );
+    describe_counter!(
+        PHONE_LIBRARY,
+        "Phone numbers only the phone-number library parses, by outcome (parsed; busy: answered 503)"
     );
     describe_counter!(
         DELIVERY_QUEUE_OVERFLOW,

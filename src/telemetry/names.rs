@@ -21,6 +21,8 @@ pub const OTPS_STORED: &str = "otpgate_otps_stored";
 pub const OTPS_MAX_LIVE: &str = "otpgate_otps_max_live";
 pub const BLOCKED: &str = "otpgate_blocked_total";
 pub const STORE_UNAVAILABLE: &str = "otpgate_store_unavailable_total";
+/// Numbers only the phone-number library parses, by outcome (`parsed`, `busy`).
+pub const PHONE_LIBRARY: &str = "otpgate_phone_library_parses_total";
 pub const RECEIPTS_SEEN: &str = "otpgate_receipts_total";
 pub const RECEIPTS_UNMATCHED: &str = "otpgate_receipts_unmatched_total";
 pub const RECEIPTS_SHED: &str = "otpgate_receipts_shed_total";

@@ -334,12 +334,18 @@ async fn loopback_callback_urls_are_refused_without_allow_private() {
 
 #[tokio::test]
 async fn the_delivery_resolver_filters_private_addresses() {
+    use otpgate::callbacks::resolve::{BoundedResolver, SystemResolver};
     use otpgate::callbacks::ssrf::GuardedResolver;
     use reqwest::dns::{Name, Resolve};
     use std::str::FromStr;
+    let system = std::sync::Arc::new(BoundedResolver::new(
+        std::sync::Arc::new(SystemResolver),
+        4,
+        Duration::from_secs(5),
+    ));
     let strict = GuardedResolver {
         allow_private: false,
-        timeout: Duration::from_secs(5),
+        resolver: system.clone(),
     };
     // a name whose answer is a loopback address is refused at connection time
     assert!(strict
@@ -352,7 +358,7 @@ async fn the_delivery_resolver_filters_private_addresses() {
         .is_err());
     let open = GuardedResolver {
         allow_private: true,
-        timeout: Duration::from_secs(5),
+        resolver: system,
     };
     let addrs: Vec<_> = open
         .resolve(Name::from_str("127.0.0.1").unwrap())

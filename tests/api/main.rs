@@ -8,6 +8,7 @@
 mod support;
 
 mod callbacks_delivery;
+mod callbacks_hosts;
 mod cli_tools;
 mod e2e_serve;
 mod http_api;

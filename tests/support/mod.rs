@@ -3,7 +3,8 @@
 //!
 //! - [`server`]: the HTTP front in-process with a recording dispatcher (read the PIN from the
 //!   SMS), the test tenants and configuration.
-//! - [`receiver`]: a callback receiver; [`proxy`]: a TCP relay a test can cut.
+//! - [`receiver`]: a callback receiver; [`proxy`]: a TCP relay a test can cut;
+//!   [`resolver`]: a callback-host resolver the test controls.
 //! - [`smpp`]: the SMPP engine against the simulator: a recording delivery sink, short
 //!   timings, bounded waits.
 //! - [`stack`]: the whole stack from a TOML text, run sizes (`OTPGATE_FAULT_SCALE`), RSS,
@@ -18,6 +19,7 @@ pub mod logs;
 pub mod prom;
 pub mod proxy;
 pub mod receiver;
+pub mod resolver;
 pub mod server;
 pub mod smpp;
 pub mod stack;

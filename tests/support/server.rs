@@ -117,6 +117,17 @@ impl Server {
         Self::start_prepared(config, prepared).await
     }
 
+    /// Starts with callback hosts looked up by `resolver` (at create and at delivery).
+    pub async fn start_resolving(
+        config: Config,
+        resolver: Arc<dyn otpgate::callbacks::resolve::HostResolver>,
+    ) -> Server {
+        config.validate().expect("test config invalid");
+        let mut prepared = otpgate::app::prepare(&config);
+        prepared.resolver = resolver;
+        Self::start_prepared(config, prepared).await
+    }
+
     /// Starts on an OTP core already built (any store).
     pub async fn start_prepared(config: Config, prepared: otpgate::app::Prepared) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,202 +1,14 @@
 //! The fast path of phone validation for international input (`+` and digits): the same
-//! answer as `phonenumber::parse` + `is_valid` + the E.164 format, from the same metadata, but
-//! with each region's patterns compiled once into plain `Regex`es (the library looks every
-//! pattern up in a shared, locked cache keyed by its source text on every use). Anything this
-//! path cannot answer with certainty (a national prefix or carrier code to strip, a leading
-//! zero, an unusual character, a country code it does not know) returns `None` and the
-//! caller asks the library.
+//! answer as `phonenumber::parse` + `is_valid` + the E.164 format, from the same metadata
+//! compiled once ([`super::regions`]). Anything this path cannot answer with certainty (a
+//! national prefix or carrier code to strip, a leading zero, an unusual character, a country
+//! code it does not know) returns `None` and the caller asks the library.
 
-use std::sync::OnceLock;
-
-use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
-use regex::{Regex, RegexBuilder};
-
+use super::regions::{region_of, table, Code, MAX_NSN, MIN_NSN};
 use super::{Phone, PhoneError};
 
-/// Longest national number this path answers for: the library accepts 17 digits, but from 17
-/// on its national number (under 2^56) may overflow, so those go to the library.
-const MAX_NSN: usize = 16;
-/// Shortest national significant number the library accepts (its `MIN_LENGTH_FOR_NSN`).
-const MIN_NSN: usize = 2;
 /// At most this many digits in all, so that the number fits a `u64` without checks.
 const MAX_DIGITS: usize = 18;
-/// Country calling codes are 1 to 3 digits.
-const MAX_CODE_DIGITS: usize = 3;
-
-/// The pattern of a descriptor, with the library's matching rule: a possible length, then a
-/// match that starts at the first digit (the library's `find(..).start() == 0`).
-struct Pattern {
-    re: Regex,
-    lengths: Box<[u16]>,
-}
-
-/// The library's options (`ignore_whitespace`), anchored at the start. The newline ends a
-/// `#` comment the pattern might hold before the group closes.
-fn anchored(source: &str) -> Option<Regex> {
-    RegexBuilder::new(&format!("^(?:{source}\n)"))
-        .ignore_whitespace(true)
-        .build()
-        .ok()
-}
-
-impl Pattern {
-    fn new(d: &Descriptor) -> Option<Self> {
-        Some(Self {
-            re: anchored(d.national_number().as_str())?,
-            lengths: d.possible_length().into(),
-        })
-    }
-
-    fn matches(&self, national: &str) -> bool {
-        let len = u16::try_from(national.len()).unwrap_or(u16::MAX);
-        (self.lengths.is_empty() || self.lengths.contains(&len)) && self.re.is_match(national)
-    }
-}
-
-/// One region's compiled metadata.
-struct Region {
-    id: [u8; 2],
-    national_prefix: Option<&'static str>,
-    prefix_for_parsing: Option<Regex>,
-    leading_digits: Option<Regex>,
-    general: Pattern,
-    /// Every number type the library's `number_type` tests (a valid number is one of them).
-    types: Vec<Pattern>,
-}
-
-impl Region {
-    fn compile(meta: &'static Metadata) -> Option<Self> {
-        let id = meta.id().as_bytes();
-        let d = meta.descriptors();
-        let types = [
-            d.mobile(),
-            d.fixed_line(),
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-        ];
-        Some(Self {
-            id: [*id.first()?, *id.get(1)?],
-            national_prefix: meta.national_prefix(),
-            prefix_for_parsing: match meta.national_prefix_for_parsing() {
-                Some(re) => Some(anchored(re.as_str())?),
-                None => None,
-            },
-            leading_digits: match meta.leading_digits() {
-                Some(re) => Some(anchored(re.as_str())?),
-                None => None,
-            },
-            general: Pattern::new(d.general())?,
-            types: types
-                .into_iter()
-                .flatten()
-                .map(Pattern::new)
-                .collect::<Option<_>>()?,
-        })
-    }
-
-    /// The library's `number_type(..) != Unknown`.
-    fn valid(&self, national: &str) -> bool {
-        self.general.matches(national) && self.types.iter().any(|p| p.matches(national))
-    }
-
-    /// Whether the library would strip a national prefix or carrier code from `national`.
-    fn strips_prefix(&self, national: &str) -> bool {
-        self.prefix_for_parsing
-            .as_ref()
-            .is_some_and(|re| re.is_match(national))
-            || self
-                .national_prefix
-                .is_some_and(|p| national.starts_with(p))
-    }
-}
-
-/// A region of a calling code, compiled on first use.
-struct Slot {
-    meta: &'static Metadata,
-    compiled: OnceLock<Option<Region>>,
-}
-
-impl Slot {
-    fn region(&self) -> Option<&Region> {
-        self.compiled
-            .get_or_init(|| Region::compile(self.meta))
-            .as_ref()
-    }
-}
-
-/// What the metadata holds for one calling code.
-enum Code {
-    /// Not a calling code.
-    Unknown,
-    /// A non-geographic code (`001`, such as +800): never valid for a region.
-    NonGeographic,
-    /// Its regions, main region first, as the library orders them.
-    Regions(Vec<Slot>),
-    /// Something this path does not reproduce: the library decides.
-    Slow,
-}
-
-/// Calling codes 0-999.
-struct Table(Vec<Code>);
-
-fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let db: &'static phonenumber::metadata::Database = &DATABASE;
-        let codes = (0u16..1000)
-            .map(|code| {
-                let Some(regions) = db.region(&code) else {
-                    return Code::Unknown;
-                };
-                if regions == ["001"] {
-                    return Code::NonGeographic;
-                }
-                let slots: Option<Vec<Slot>> = regions
-                    .iter()
-                    .map(|r| {
-                        let meta = db.by_id(*r)?;
-                        let ok = r.len() == 2
-                            && r.parse::<phonenumber::country::Id>().is_ok()
-                            && meta.country_code() == code;
-                        ok.then(|| Slot {
-                            meta,
-                            compiled: OnceLock::new(),
-                        })
-                    })
-                    .collect();
-                match slots {
-                    Some(s) if !s.is_empty() => Code::Regions(s),
-                    _ => Code::Slow,
-                }
-            })
-            .collect();
-        Table(codes)
-    })
-}
-
-/// The library's `source_for`: the region a national number belongs to.
-fn region_of<'t>(slots: &'t [Slot], national: &str) -> Result<Option<&'t Region>, ()> {
-    if let [only] = slots {
-        return only.region().map(Some).ok_or(());
-    }
-    for slot in slots {
-        let region = slot.region().ok_or(())?;
-        let found = match &region.leading_digits {
-            Some(re) => re.is_match(national),
-            None => region.valid(national),
-        };
-        if found {
-            return Ok(Some(region));
-        }
-    }
-    Ok(None)
-}
 
 /// Validates international input (`+` then digits, spaces, `-`, `.`, `(`, `)`); `None` when
 /// the library must decide.
@@ -219,16 +31,11 @@ pub(super) fn parse(input: &str) -> Option<Result<Phone, PhoneError>> {
         return None;
     }
     let table = table();
-    let (code, national) = (1..=MAX_CODE_DIGITS).find_map(|len| {
-        let code: u16 = digits.get(..len)?.parse().ok()?;
-        let entry = table.0.get(usize::from(code))?;
-        (!matches!(entry, Code::Unknown)).then(|| (code, digits.get(len..)))
-    })?;
-    let national = national?;
+    let (code, national) = table.split_code(digits)?;
     if national.len() < MIN_NSN || national.len() > MAX_NSN || national.starts_with('0') {
         return None;
     }
-    let slots = match table.0.get(usize::from(code))? {
+    let slots = match table.code(code)? {
         Code::Regions(slots) => slots,
         Code::NonGeographic => return Some(Err(PhoneError::Invalid)),
         Code::Unknown | Code::Slow => return None,
@@ -255,6 +62,8 @@ mod tests {
 
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
+
+    use phonenumber::metadata::DATABASE;
 
     use super::super::parse_with_library;
     use super::*;

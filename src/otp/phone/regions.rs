@@ -1,0 +1,300 @@
+//! The phone-number metadata of the fast paths ([`super::e164`], [`super::national`]): each
+//! region's patterns compiled once into plain `Regex`es (the library looks every pattern up in
+//! a shared, locked cache keyed by its source text on every use), with the library's own
+//! matching rules, so that the fast paths answer exactly as the library would.
+
+use std::sync::OnceLock;
+
+use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
+use regex::{Regex, RegexBuilder};
+
+use super::{Phone, PhoneError};
+
+/// Longest national number the fast paths answer for: the library accepts 17 digits, but from
+/// 17 on its national number (under 2^56) may overflow, so those go to the library.
+pub(super) const MAX_NSN: usize = 16;
+/// Shortest national significant number the library accepts (its `MIN_LENGTH_FOR_NSN`).
+pub(super) const MIN_NSN: usize = 2;
+/// The library's `MAX_LENGTH_FOR_NSN`.
+pub(super) const LIBRARY_MAX_NSN: usize = 17;
+/// Country calling codes are 1 to 3 digits.
+pub(super) const MAX_CODE_DIGITS: usize = 3;
+
+/// The pattern of a descriptor, with the library's matching rule: a possible length, then a
+/// match that starts at the first digit (the library's `find(..).start() == 0`).
+pub(super) struct Pattern {
+    re: Regex,
+    lengths: Box<[u16]>,
+}
+
+/// The library's options (`ignore_whitespace`), anchored at the start. The newline ends a
+/// `#` comment the pattern might hold before the group closes. A leftmost match that starts
+/// at the first digit is the anchored match, captures included (the group is not capturing).
+pub(super) fn anchored(source: &str) -> Option<Regex> {
+    RegexBuilder::new(&format!("^(?:{source}\n)"))
+        .ignore_whitespace(true)
+        .build()
+        .ok()
+}
+
+fn len16(s: &str) -> u16 {
+    u16::try_from(s.len()).unwrap_or(u16::MAX)
+}
+
+impl Pattern {
+    fn new(d: &Descriptor) -> Option<Self> {
+        Some(Self {
+            re: anchored(d.national_number().as_str())?,
+            lengths: d.possible_length().into(),
+        })
+    }
+
+    /// The library's `Descriptor::is_match`.
+    pub(super) fn matches(&self, national: &str) -> bool {
+        (self.lengths.is_empty() || self.lengths.contains(&len16(national)))
+            && self.re.is_match(national)
+    }
+}
+
+/// The library's `validator::length(meta, number, Type::Unknown)`, as far as parsing asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Length {
+    Possible,
+    TooShort,
+    Other,
+}
+
+/// One region's compiled metadata.
+pub(super) struct Region {
+    pub(super) id: [u8; 2],
+    pub(super) code: u16,
+    pub(super) national_prefix: Option<&'static str>,
+    pub(super) prefix_for_parsing: Option<Regex>,
+    pub(super) transform: Option<&'static str>,
+    pub(super) international_prefix: Option<Regex>,
+    leading_digits: Option<Regex>,
+    pub(super) general: Pattern,
+    general_local_lengths: Box<[u16]>,
+    /// Every number type the library's `number_type` tests (a valid number is one of them).
+    types: Vec<Pattern>,
+}
+
+fn optional(source: Option<&str>) -> Option<Option<Regex>> {
+    match source {
+        Some(source) => Some(Some(anchored(source)?)),
+        None => Some(None),
+    }
+}
+
+impl Region {
+    fn compile(meta: &'static Metadata) -> Option<Self> {
+        let id = meta.id().as_bytes();
+        let d = meta.descriptors();
+        let types = [
+            d.mobile(),
+            d.fixed_line(),
+            d.premium_rate(),
+            d.toll_free(),
+            d.shared_cost(),
+            d.voip(),
+            d.personal_number(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ];
+        Some(Self {
+            id: [*id.first()?, *id.get(1)?],
+            code: meta.country_code(),
+            national_prefix: meta.national_prefix(),
+            prefix_for_parsing: optional(meta.national_prefix_for_parsing().map(|r| r.as_str()))?,
+            transform: meta.national_prefix_transform_rule(),
+            international_prefix: optional(meta.international_prefix().map(|r| r.as_str()))?,
+            leading_digits: optional(meta.leading_digits().map(|r| r.as_str()))?,
+            general: Pattern::new(d.general())?,
+            general_local_lengths: d.general().possible_local_length().into(),
+            types: types
+                .into_iter()
+                .flatten()
+                .map(Pattern::new)
+                .collect::<Option<_>>()?,
+        })
+    }
+
+    /// The library's `number_type(..) != Unknown`.
+    pub(super) fn valid(&self, national: &str) -> bool {
+        self.general.matches(national) && self.types.iter().any(|p| p.matches(national))
+    }
+
+    /// Whether the library would strip a national prefix or carrier code from `national`.
+    pub(super) fn strips_prefix(&self, national: &str) -> bool {
+        self.prefix_for_parsing
+            .as_ref()
+            .is_some_and(|re| re.is_match(national))
+            || self
+                .national_prefix
+                .is_some_and(|p| national.starts_with(p))
+    }
+
+    /// The library's `validator::length` of `national` for any type (its first and last
+    /// possible lengths taken as its bounds, as the library does).
+    pub(super) fn length(&self, national: &str) -> Length {
+        let len = len16(national);
+        let possible = &self.general.lengths;
+        let (Some(&min), Some(&max)) = (possible.first(), possible.last()) else {
+            return Length::Other;
+        };
+        if self.general_local_lengths.contains(&len) || len == min {
+            Length::Possible
+        } else if len < min {
+            Length::TooShort
+        } else if len > max {
+            Length::Other
+        } else if possible.contains(&len) {
+            Length::Possible
+        } else {
+            Length::Other
+        }
+    }
+}
+
+/// A region of a calling code, compiled on first use.
+pub(super) struct Slot {
+    meta: &'static Metadata,
+    compiled: OnceLock<Option<Region>>,
+}
+
+impl Slot {
+    pub(super) fn region(&self) -> Option<&Region> {
+        self.compiled
+            .get_or_init(|| Region::compile(self.meta))
+            .as_ref()
+    }
+}
+
+/// What the metadata holds for one calling code.
+pub(super) enum Code {
+    /// Not a calling code.
+    Unknown,
+    /// A non-geographic code (`001`, such as +800): never valid for a region.
+    NonGeographic,
+    /// Its regions, main region first, as the library orders them.
+    Regions(Vec<Slot>),
+    /// Something the fast paths do not reproduce: the library decides.
+    Slow,
+}
+
+/// Calling codes 0-999.
+pub(super) struct Table(Vec<Code>);
+
+pub(super) fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let db: &'static phonenumber::metadata::Database = &DATABASE;
+        let codes = (0u16..1000)
+            .map(|code| {
+                let Some(regions) = db.region(&code) else {
+                    return Code::Unknown;
+                };
+                if regions == ["001"] {
+                    return Code::NonGeographic;
+                }
+                let slots: Option<Vec<Slot>> = regions
+                    .iter()
+                    .map(|r| {
+                        let meta = db.by_id(*r)?;
+                        let ok = r.len() == 2
+                            && r.parse::<phonenumber::country::Id>().is_ok()
+                            && meta.country_code() == code;
+                        ok.then(|| Slot {
+                            meta,
+                            compiled: OnceLock::new(),
+                        })
+                    })
+                    .collect();
+                match slots {
+                    Some(s) if !s.is_empty() => Code::Regions(s),
+                    _ => Code::Slow,
+                }
+            })
+            .collect();
+        Table(codes)
+    })
+}
+
+impl Table {
+    pub(super) fn code(&self, code: u16) -> Option<&Code> {
+        self.0.get(usize::from(code))
+    }
+
+    /// The compiled region `id` (ISO 3166 alpha-2, upper case); `None` when the fast paths
+    /// cannot use it.
+    pub(super) fn region(&self, id: &str) -> Option<&Region> {
+        let code = DATABASE.by_id(id)?.country_code();
+        match self.code(code)? {
+            Code::Regions(slots) => slots
+                .iter()
+                .find(|s| s.meta.id() == id)
+                .and_then(Slot::region),
+            _ => None,
+        }
+    }
+
+    /// The library's split of international digits into a calling code and the rest: the
+    /// shortest known code wins. `None` when no code is known.
+    pub(super) fn split_code<'d>(&self, digits: &'d str) -> Option<(u16, &'d str)> {
+        (1..=MAX_CODE_DIGITS).find_map(|len| {
+            let code: u16 = digits.get(..len)?.parse().ok()?;
+            let entry = self.code(code)?;
+            (!matches!(entry, Code::Unknown)).then(|| digits.get(len..).map(|rest| (code, rest)))?
+        })
+    }
+}
+
+/// The library's `source_for`: the region a national number belongs to.
+pub(super) fn region_of<'t>(slots: &'t [Slot], national: &str) -> Result<Option<&'t Region>, ()> {
+    if let [only] = slots {
+        return only.region().map(Some).ok_or(());
+    }
+    for slot in slots {
+        let region = slot.region().ok_or(())?;
+        let found = match &region.leading_digits {
+            Some(re) => re.is_match(national),
+            None => region.valid(national),
+        };
+        if found {
+            return Ok(Some(region));
+        }
+    }
+    Ok(None)
+}
+
+/// The library's `is_valid`, region and E.164 of calling code `code` with national number
+/// `national` (2 to [`MAX_NSN`] digits, no leading zero); `None` when the library must decide.
+pub(super) fn validate(code: u16, national: &str) -> Option<Result<Phone, PhoneError>> {
+    let slots = match table().code(code)? {
+        Code::Regions(slots) => slots,
+        Code::NonGeographic => return Some(Err(PhoneError::Invalid)),
+        Code::Unknown | Code::Slow => return None,
+    };
+    let Some(region) = region_of(slots, national).ok()? else {
+        return Some(Err(PhoneError::Invalid));
+    };
+    if !region.valid(national) {
+        return Some(Err(PhoneError::Invalid));
+    }
+    Some(Ok(phone(region, code, national)?))
+}
+
+/// The `Phone` of a valid number of `region`.
+pub(super) fn phone(region: &Region, code: u16, national: &str) -> Option<Phone> {
+    let value: u64 = national.parse().ok()?;
+    let digits = 10u64
+        .checked_pow(u32::try_from(national.len()).ok()?)?
+        .checked_mul(u64::from(code))?
+        .checked_add(value)?;
+    Some(Phone {
+        digits,
+        country: region.id,
+        calling_code: code,
+    })
+}
