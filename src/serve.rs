@@ -161,7 +161,7 @@ pub async fn run_front(
     let tls = http::load_tls(&config.http).map_err(HttpError::from)?;
     let state = crate::app::front(config, &prepared, dispatcher);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let reload_handle = tokio::spawn(reload_on_sighup(tls.clone(), stop_rx.clone()));
+    let reload_handle = tokio::spawn(reload_on_sighup(hangups(), tls.clone(), stop_rx.clone()));
     let callbacks = CallbackTask::new(
         prepared.callbacks.clone(),
         &config.callbacks,
@@ -184,44 +184,57 @@ pub async fn run_front(
     result.map_err(ServeError::from)
 }
 
+/// The `SIGHUP`s to come, listened to from now on (before the listener answers, so that a
+/// reload sent once the API is up is never the default action, which ends the process).
+#[cfg(unix)]
+fn hangups() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{signal, SignalKind};
+    signal(SignalKind::hangup())
+        .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGHUP"))
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn hangups() -> Option<()> {
+    None
+}
+
 /// Re-reads the HTTPS certificate on each `SIGHUP` until `stop`. Without TLS, a `SIGHUP` is
-/// logged and otherwise ignored (it must not end the process).
+/// logged and otherwise ignored.
+#[cfg(unix)]
 async fn reload_on_sighup(
+    hangups: Option<tokio::signal::unix::Signal>,
     tls: Option<Arc<http::tls::TlsCerts>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut hangups = match signal(SignalKind::hangup()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGHUP");
-                return;
-            }
-        };
-        loop {
-            tokio::select! {
-                _ = stop.wait_for(|s| *s) => return,
-                got = hangups.recv() => {
-                    if got.is_none() {
-                        return;
+    let Some(mut hangups) = hangups else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            got = hangups.recv() => {
+                if got.is_none() {
+                    return;
+                }
+                match &tls {
+                    // the outcome is logged and counted by reload itself
+                    Some(certs) => {
+                        let _ = certs.reload();
                     }
-                    match &tls {
-                        // the outcome is logged and counted by reload itself
-                        Some(certs) => {
-                            let _ = certs.reload();
-                        }
-                        None => tracing::info!("SIGHUP: no TLS certificate to re-read"),
-                    }
+                    None => tracing::info!("SIGHUP: no TLS certificate to re-read"),
                 }
             }
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (tls, stop.wait_for(|s| *s).await);
-    }
+}
+
+#[cfg(not(unix))]
+async fn reload_on_sighup(
+    _hangups: Option<()>,
+    _tls: Option<Arc<http::tls::TlsCerts>>,
+    _stop: tokio::sync::watch::Receiver<bool>,
+) {
 }
 
 /// otpgate running in a background task of the current runtime: how an embedder (or a test)

@@ -1,18 +1,20 @@
 //! Browsers (CORS): the origins of `[http] cors_allowed_origins` may call the API from a page,
 //! with credentials, and read the answers. A tenant listing its own `cors_allowed_origins`
 //! narrows that set for its requests: a preflight carries no token, so it is answered for the
-//! global list, and the answer to the request itself keeps its CORS headers only when the
-//! tenant's list holds the origin (the browser then refuses the page the answer).
+//! global list; the request itself, authenticated as a tenant whose list does not hold its
+//! origin, is refused (403 `access_denied` 1020) without CORS headers: the page can neither
+//! send an SMS with that tenant's token nor read the answer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use super::error::{codes, ApiError};
 use super::settings::HttpConfig;
 use super::App;
 
@@ -68,26 +70,37 @@ pub fn layer(config: &HttpConfig) -> Option<CorsLayer> {
     )
 }
 
-/// Drops the CORS headers of an answer whose origin is not allowed: tower-http writes some of
-/// them (credentials, methods) whatever the origin, and a tenant may narrow the global list.
+/// Refuses a request from an origin its tenant does not list, and drops the CORS headers of an
+/// answer whose origin is not allowed (tower-http writes some of them, credentials and
+/// methods, whatever the origin).
 pub async fn narrow(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    let tenant_allows = match &origin {
+    let tenant_allows = match req.headers().get(header::ORIGIN) {
         Some(origin) => tenant_allows(&app, &req, origin),
         None => true,
     };
-    let mut res = next.run(req).await;
-    let allowed = res
+    let mut res = if tenant_allows {
+        next.run(req).await
+    } else {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            codes::ORIGIN_NOT_ALLOWED,
+            "this tenant does not allow requests from this origin",
+        )
+        .into_response()
+    };
+    if !res
         .headers()
         .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-        && tenant_allows;
-    if !allowed {
+        || !tenant_allows
+    {
         strip(&mut res);
     }
     res
 }
 
-/// Whether the tenant authenticated by `req` (if any) lists `origin` or lists none.
+/// Whether the tenant authenticated by `req` (if any) lists `origin` or lists none. A preflight
+/// (no token) is answered for the global list.
 fn tenant_allows(app: &App, req: &Request, origin: &HeaderValue) -> bool {
     if !app.tenants_narrow_cors {
         return true;

@@ -32,6 +32,7 @@ pub mod codes {
     pub const PREFIX_VELOCITY: u16 = 1017;
     pub const COUNTRY_DAILY_CAP: u16 = 1018;
     pub const LOW_CONVERSION: u16 = 1019;
+    pub const ORIGIN_NOT_ALLOWED: u16 = 1020;
 }
 
 /// An error reply.
