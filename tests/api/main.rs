@@ -15,5 +15,6 @@ mod http_errors;
 mod http_limits;
 mod http_ops;
 mod http_resend;
+mod http_tls;
 mod receipts_overtaking;
 mod sdk_smscx;
