@@ -11,6 +11,7 @@ mod callbacks_delivery;
 mod cli_tools;
 mod e2e_serve;
 mod http_api;
+mod http_cors;
 mod http_errors;
 mod http_limits;
 mod http_ops;
