@@ -53,6 +53,8 @@ struct Shared {
     stop: CancellationToken,
     idle: Duration,
     no_request: Duration,
+    /// How long a connection told to close may take to finish its requests and say goodbye.
+    close_grace: Duration,
     max_age: Option<Duration>,
     handshake: Duration,
 }
@@ -72,6 +74,11 @@ pub async fn serve(
         stop: CancellationToken::new(),
         idle: Duration::from_millis(config.idle_timeout_ms),
         no_request: Duration::from_millis(config.header_read_timeout_ms),
+        close_grace: Duration::from_millis(
+            config
+                .request_timeout_ms
+                .saturating_add(config.header_read_timeout_ms),
+        ),
         max_age: (config.max_connection_age_ms > 0)
             .then(|| Duration::from_millis(config.max_connection_age_ms)),
         handshake: Duration::from_millis(config.tls_handshake_timeout_ms),
@@ -241,9 +248,22 @@ where
     let mut waiting_for_request = true;
     let mut counting = true;
     let mut closing = false;
+    // Armed once the connection is told to close: an HTTP/2 client that never acknowledges
+    // the goodbye (nor lets its streams end) does not keep the connection.
+    let give_up = tokio::time::sleep(Duration::MAX);
+    tokio::pin!(give_up);
     let result = loop {
+        if closing && give_up.deadline() > tokio::time::Instant::now() + shared.close_grace {
+            give_up
+                .as_mut()
+                .reset(tokio::time::Instant::now() + shared.close_grace);
+        }
         tokio::select! {
             r = conn.as_mut() => break r,
+            () = &mut give_up, if closing => {
+                tracing::debug!("HTTP connection closed: it did not finish closing in time");
+                break Ok(());
+            }
             changed = in_progress.changed(), if counting => {
                 if changed.is_err() {
                     counting = false;
