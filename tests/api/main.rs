@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod browser_cors;
 mod callbacks_delivery;
 mod cli_tools;
 mod e2e_serve;
