@@ -65,7 +65,14 @@ fn print_json(result: Result<serde_json::Value, String>) -> ExitCode {
 
 fn check_config(file: &std::path::Path) -> ExitCode {
     match config::load_file(file) {
-        Ok(c) => emit(&format!("{}: OK\n{}", file.display(), c.summary())),
+        // the certificate files too: a renewal can be checked before the reload
+        Ok(c) => match otpgate::http::load_tls(&c.http) {
+            Ok(_) => emit(&format!("{}: OK\n{}", file.display(), c.summary())),
+            Err(e) => {
+                eprintln!("{}: {e}", file.display());
+                ExitCode::FAILURE
+            }
+        },
         Err(e) => {
             eprintln!("{}: {e}", file.display());
             ExitCode::FAILURE

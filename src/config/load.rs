@@ -541,6 +541,26 @@ pub(super) fn summary(c: &Config) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(s, "http.listen = {}", c.http.listen);
+    match (&c.http.tls_cert, &c.http.tls_key) {
+        (Some(cert), Some(key)) => {
+            let _ = writeln!(
+                s,
+                "http.tls: HTTPS (HTTP/2 and HTTP/1.1), cert={} key={}",
+                cert.display(),
+                key.display()
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "http.tls: off (cleartext HTTP/1.1 and HTTP/2)");
+        }
+    }
+    if !c.http.cors_allowed_origins.is_empty() {
+        let _ = writeln!(
+            s,
+            "http.cors_allowed_origins = {:?}",
+            c.http.cors_allowed_origins
+        );
+    }
     let _ = writeln!(s, "tenants ({}):", c.tenants.len());
     for t in &c.tenants {
         let _ = writeln!(

@@ -239,7 +239,7 @@ async fn sighup_rereads_the_certificate_and_keeps_it_when_the_new_files_are_brok
 }
 
 #[test]
-fn serve_refuses_a_certificate_it_cannot_use_and_names_the_file() {
+fn serve_and_check_config_refuse_a_certificate_they_cannot_use_naming_the_file() {
     let pki = TestPki::new("refused");
     let key_text = std::fs::read_to_string(&pki.key).unwrap();
     let key_body = key_text.lines().nth(1).unwrap().to_owned();
@@ -278,5 +278,37 @@ fn serve_refuses_a_certificate_it_cannot_use_and_names_the_file() {
         for secret in [key_body.as_str(), other_key.lines().nth(1).unwrap()] {
             assert!(!stderr.contains(secret), "key material in: {stderr}");
         }
+        // check-config reads the files too, so that a renewal is checked before the reload.
+        let out = Command::new(env!("CARGO_BIN_EXE_otpgate"))
+            .arg("check-config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "check-config, {file}: {stderr}");
+        assert!(stderr.contains(named), "check-config, {file}: {stderr}");
     }
+    // And accepts a usable pair, saying HTTPS is on.
+    let config = pki.dir.join("otpgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\ntls_cert = {:?}\ntls_key = {:?}\n{SERVE_TOML}",
+            pki.cert.display().to_string(),
+            pki.key.display().to_string(),
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_otpgate"))
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("http.tls: HTTPS"), "{stdout}");
 }
