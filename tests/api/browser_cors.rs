@@ -1,13 +1,14 @@
 //! The sms.cx page's JavaScript example (`XMLHttpRequest` with `withCredentials`, a Bearer
 //! token, a JSON body) in a real browser: headless Chromium loads a page served from another
 //! loopback origin, the page calls otpgate and writes what it got into the DOM, and the test
-//! reads the OTP it created through the API. Its twin: from an origin otpgate does not list,
+//! reads the OTP it created through the API, over HTTP and over HTTPS. Its twin: from an origin otpgate does not list,
 //! the browser does not let the page read anything, and no SMS goes out.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::support::server::{test_config, Server, TOKEN};
+use crate::support::tls::TestPki;
 use crate::support::tools;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -76,7 +77,9 @@ fn running_as_root() -> bool {
 }
 
 /// Loads `url` in headless Chromium and returns the text of `#result` once the page is done.
-async fn result_in_browser(url: &str) -> String {
+/// `trust_spki`: the base64 SHA-256 of a server key whose certificate the browser accepts
+/// (the test's own CA is not in its store).
+async fn result_in_browser(url: &str, trust_spki: Option<&str>) -> String {
     let chromium = tools::required_path("OTPGATE_TEST_CHROMIUM", NEEDS);
     let profile: PathBuf = std::env::temp_dir().join(format!(
         "otpgate-chromium-{}-{}",
@@ -95,6 +98,9 @@ async fn result_in_browser(url: &str) -> String {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .kill_on_drop(true);
+    if let Some(spki) = trust_spki {
+        command.arg(format!("--ignore-certificate-errors-spki-list={spki}"));
+    }
     // Chromium's sandbox refuses to run as root.
     if running_as_root() {
         command.arg("--no-sandbox");
@@ -123,8 +129,12 @@ async fn result_in_browser(url: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// otpgate allowing `origin` (none: another one), and the page's URL on its own origin.
-async fn setup(allow_page_origin: bool) -> (Server, String, tokio::task::JoinHandle<()>) {
+/// otpgate (over HTTPS with `tls`) allowing the page's origin or (`allow_page_origin` false)
+/// another one, and the page's URL on its own origin.
+async fn setup(
+    allow_page_origin: bool,
+    tls: Option<&TestPki>,
+) -> (Server, String, tokio::task::JoinHandle<()>) {
     let page_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let page_origin = format!("http://{}", page_listener.local_addr().unwrap());
     let mut config = test_config();
@@ -133,6 +143,10 @@ async fn setup(allow_page_origin: bool) -> (Server, String, tokio::task::JoinHan
     } else {
         "https://app.example.com".to_owned()
     }];
+    if let Some(pki) = tls {
+        config.http.tls_cert = Some(pki.cert.clone());
+        config.http.tls_key = Some(pki.key.clone());
+    }
     let s = Server::start(config).await;
     let page_task = serve_page(page_listener, page(&s.base));
     (s, format!("{page_origin}/"), page_task)
@@ -141,8 +155,27 @@ async fn setup(allow_page_origin: bool) -> (Server, String, tokio::task::JoinHan
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium (OTPGATE_TEST_CHROMIUM, set by .ci/install.d/80-chromium.sh)"]
 async fn the_sms_cx_page_example_creates_an_otp_from_a_browser() {
-    let (s, url, page_task) = setup(true).await;
-    let result = result_in_browser(&url).await;
+    let (s, url, page_task) = setup(true, None).await;
+    let result = result_in_browser(&url, None).await;
+    created_from_the_page(s, &result).await;
+    page_task.abort();
+}
+
+/// As on the sms.cx page, the API over HTTPS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium (OTPGATE_TEST_CHROMIUM, set by .ci/install.d/80-chromium.sh)"]
+async fn the_sms_cx_page_example_creates_an_otp_over_https() {
+    let pki = TestPki::new("browser");
+    let (mut s, url, page_task) = setup(true, Some(&pki)).await;
+    assert!(s.base.starts_with("https://"), "{}", s.base);
+    s.client = pki.client().build().unwrap();
+    let result = result_in_browser(&url, Some(&pki.spki_sha256)).await;
+    created_from_the_page(s, &result).await;
+    page_task.abort();
+}
+
+/// Checks, through the API, the OTP whose creation the page reported in `result`.
+async fn created_from_the_page(s: Server, result: &str) {
     let body = result
         .strip_prefix("status=201 body=")
         .unwrap_or_else(|| panic!("the page got: {result}"));
@@ -156,15 +189,14 @@ async fn the_sms_cx_page_example_creates_an_otp_from_a_browser() {
         .sms_for(id)
         .expect("the SMS of the browser's OTP");
     assert!(sms.text.starts_with("Your code is "), "{}", sms.text);
-    page_task.abort();
     s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium (OTPGATE_TEST_CHROMIUM, set by .ci/install.d/80-chromium.sh)"]
 async fn a_page_from_an_origin_not_listed_cannot_call_the_api() {
-    let (s, url, page_task) = setup(false).await;
-    let result = result_in_browser(&url).await;
+    let (s, url, page_task) = setup(false, None).await;
+    let result = result_in_browser(&url, None).await;
     // The browser reports a network error: status 0, nothing to read.
     assert_eq!(result, "status=0 body=", "the page got: {result}");
     assert_eq!(

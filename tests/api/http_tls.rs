@@ -244,7 +244,7 @@ fn serve_and_check_config_refuse_a_certificate_they_cannot_use_naming_the_file()
     let key_text = std::fs::read_to_string(&pki.key).unwrap();
     let key_body = key_text.lines().nth(1).unwrap().to_owned();
     // The key of another certificate, then a certificate file that is not PEM.
-    let (_, _, other_key) = crate::support::tls::issue("other");
+    let other_key = crate::support::tls::issue("other").key_pem;
     let cases: [(&str, &str, &str); 2] = [
         ("key", &other_key, "server.crt"),
         ("cert", "not a certificate\n", "server.crt"),

@@ -11,15 +11,26 @@ pub struct TestPki {
     /// The CA's certificate (PEM file), what a client trusts.
     pub ca: PathBuf,
     pub ca_pem: String,
+    /// See [`Issued::spki_sha256`].
+    pub spki_sha256: String,
     /// The server's certificate chain and key (PEM files), what `[http] tls_cert` and
     /// `tls_key` name.
     pub cert: PathBuf,
     pub key: PathBuf,
 }
 
-/// A CA (`name` as its common name) and a server certificate signed by it: (CA PEM, server
-/// certificate PEM, server key PEM).
-pub fn issue(name: &str) -> (String, String, String) {
+/// What [`issue`] makes, as PEM text.
+pub struct Issued {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+    /// SHA-256 of the server key's SubjectPublicKeyInfo, base64 (what Chromium's
+    /// `--ignore-certificate-errors-spki-list` takes).
+    pub spki_sha256: String,
+}
+
+/// A CA (`name` as its common name) and a server certificate signed by it.
+pub fn issue(name: &str) -> Issued {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params
@@ -34,7 +45,35 @@ pub fn issue(name: &str) -> (String, String, String) {
         .push(DnType::CommonName, "otpgate test server");
     let leaf_key = KeyPair::generate().unwrap();
     let cert = leaf.signed_by(&leaf_key, &ca, &ca_key).unwrap();
-    (ca.pem(), cert.pem(), leaf_key.serialize_pem())
+    use sha2::Digest;
+    Issued {
+        ca_pem: ca.pem(),
+        cert_pem: cert.pem(),
+        key_pem: leaf_key.serialize_pem(),
+        spki_sha256: base64(&sha2::Sha256::digest(leaf_key.public_key_der())),
+    }
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 impl TestPki {
@@ -51,6 +90,7 @@ impl TestPki {
             cert: dir.join("server.crt"),
             key: dir.join("server.key"),
             ca_pem: String::new(),
+            spki_sha256: String::new(),
             dir,
         };
         pki.reissue("first")
@@ -58,11 +98,12 @@ impl TestPki {
 
     /// Replaces the CA and the server certificate and key files with new ones.
     pub fn reissue(mut self, name: &str) -> TestPki {
-        let (ca, cert, key) = issue(name);
-        std::fs::write(&self.ca, &ca).unwrap();
-        std::fs::write(&self.cert, cert).unwrap();
-        std::fs::write(&self.key, key).unwrap();
-        self.ca_pem = ca;
+        let issued = issue(name);
+        std::fs::write(&self.ca, &issued.ca_pem).unwrap();
+        std::fs::write(&self.cert, issued.cert_pem).unwrap();
+        std::fs::write(&self.key, issued.key_pem).unwrap();
+        self.ca_pem = issued.ca_pem;
+        self.spki_sha256 = issued.spki_sha256;
         self
     }
 
