@@ -65,7 +65,14 @@ fn print_json(result: Result<serde_json::Value, String>) -> ExitCode {
 
 fn check_config(file: &std::path::Path) -> ExitCode {
     match config::load_file(file) {
-        Ok(c) => emit(&format!("{}: OK\n{}", file.display(), c.summary())),
+        // the certificate files too: a renewal can be checked before the reload
+        Ok(c) => match otpgate::http::load_tls(&c.http) {
+            Ok(_) => emit(&format!("{}: OK\n{}", file.display(), c.summary())),
+            Err(e) => {
+                eprintln!("{}: {e}", file.display());
+                ExitCode::FAILURE
+            }
+        },
         Err(e) => {
             eprintln!("{}: {e}", file.display());
             ExitCode::FAILURE
@@ -99,7 +106,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// Tells a newcomer where things are, and (`how_to`) how to send a first OTP.
 fn announce(started: &otpgate::serve::Started, how_to: bool) {
     let addr = started.http_addr;
-    tracing::info!(%addr, "otpgate listening");
+    let scheme = if started.tls { "https" } else { "http" };
+    tracing::info!(%addr, scheme, "otpgate listening");
     if let Some(sim) = &started.simulator {
         tracing::info!(
             smsc = %sim.local_addr(),
@@ -121,8 +129,8 @@ fn announce(started: &otpgate::serve::Started, how_to: bool) {
         return;
     }
     println!(
-        "\nSend an OTP:\n  curl -s -X POST http://{addr}/otp -H 'Authorization: Bearer {token}' \\\n    -H 'Content-Type: application/json' -d '{{\"phoneNumber\": \"+447400123456\"}}'\n\
-         Verify it (PIN from the SMS in this log, otpId from the reply):\n  curl -s -X POST http://{addr}/otp/OTP_ID/verify -H 'Authorization: Bearer {token}' \\\n    -H 'Content-Type: application/json' -d '{{\"pin\": \"PIN\"}}'\n"
+        "\nSend an OTP:\n  curl -s -X POST {scheme}://{addr}/otp -H 'Authorization: Bearer {token}' \\\n    -H 'Content-Type: application/json' -d '{{\"phoneNumber\": \"+447400123456\"}}'\n\
+         Verify it (PIN from the SMS in this log, otpId from the reply):\n  curl -s -X POST {scheme}://{addr}/otp/OTP_ID/verify -H 'Authorization: Bearer {token}' \\\n    -H 'Content-Type: application/json' -d '{{\"pin\": \"PIN\"}}'\n"
     );
 }
 

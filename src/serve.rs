@@ -57,6 +57,8 @@ pub struct DemoConfig {
 #[derive(Clone)]
 pub struct Started {
     pub http_addr: SocketAddr,
+    /// Whether the API is served over TLS (`[http] tls_cert`).
+    pub tls: bool,
     /// The in-process SMSC simulator, when no SMSC was configured.
     pub simulator: Option<SimHandle>,
     /// The token of the temporary `demo` tenant, when no tenant was configured.
@@ -87,6 +89,8 @@ pub async fn run(
     });
     // checked here too: a configuration built in code may not have gone through the loader
     config.validate()?;
+    // an unreadable certificate stops the start before anything else is up
+    http::load_tls(&config.http).map_err(HttpError::from)?;
     let prepared = crate::app::prepare_store(&config).await?;
     let simulator = if config.smsc.is_empty() {
         let sim_listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -120,6 +124,7 @@ pub async fn run(
     )?;
     let started = Started {
         http_addr: listener.local_addr()?,
+        tls: config.http.tls_cert.is_some() && config.http.tls_key.is_some(),
         simulator: simulator.clone(),
         demo_token,
     };
@@ -153,8 +158,10 @@ pub async fn run_front(
     dispatcher: Arc<dyn Dispatcher>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let tls = http::load_tls(&config.http).map_err(HttpError::from)?;
     let state = crate::app::front(config, &prepared, dispatcher);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let reload_handle = tokio::spawn(reload_on_sighup(hangups(), tls.clone(), stop_rx.clone()));
     let callbacks = CallbackTask::new(
         prepared.callbacks.clone(),
         &config.callbacks,
@@ -170,11 +177,65 @@ pub async fn run_front(
     let expiry_handle = tokio::spawn(prepared.store.clone().housekeeping(Box::pin(async move {
         let _ = expiry_stop.wait_for(|s| *s).await;
     })));
-    let result = http::serve(state, listener, shutdown).await;
+    let result = http::serve(state, listener, tls, shutdown).await;
     let _ = stop_tx.send(true);
+    let _ = reload_handle.await;
     let _ = expiry_handle.await;
     let _ = callbacks_handle.await;
     result.map_err(ServeError::from)
+}
+
+/// The `SIGHUP`s to come, listened to from now on (before the listener answers, so that a
+/// reload sent once the API is up is never the default action, which ends the process).
+#[cfg(unix)]
+fn hangups() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{signal, SignalKind};
+    signal(SignalKind::hangup())
+        .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGHUP"))
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn hangups() -> Option<()> {
+    None
+}
+
+/// Re-reads the HTTPS certificate on each `SIGHUP` until `stop`. Without TLS, a `SIGHUP` is
+/// logged and otherwise ignored.
+#[cfg(unix)]
+async fn reload_on_sighup(
+    hangups: Option<tokio::signal::unix::Signal>,
+    tls: Option<Arc<http::tls::TlsCerts>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let Some(mut hangups) = hangups else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            got = hangups.recv() => {
+                if got.is_none() {
+                    return;
+                }
+                match &tls {
+                    // the outcome is logged and counted by reload itself
+                    Some(certs) => {
+                        let _ = certs.reload();
+                    }
+                    None => tracing::info!("SIGHUP: no TLS certificate to re-read"),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn reload_on_sighup(
+    _hangups: Option<()>,
+    _tls: Option<Arc<http::tls::TlsCerts>>,
+    _stop: tokio::sync::watch::Receiver<bool>,
+) {
 }
 
 /// otpgate running in a background task of the current runtime: how an embedder (or a test)
@@ -228,9 +289,10 @@ impl Running {
             .map_err(|_| ServeError::StartTimeout(within))?
     }
 
-    /// `http://ADDR` of the HTTP API.
+    /// `http://ADDR` (`https://` with TLS) of the HTTP API.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.started.http_addr)
+        let scheme = if self.started.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.started.http_addr)
     }
 
     /// Stops it (HTTP front, then the SMPP engine, then the simulator) and waits at most

@@ -202,6 +202,52 @@ fn valid_country(code: &str) -> bool {
         && code.parse::<phonenumber::country::Id>().is_ok()
 }
 
+/// `[http]` TLS and CORS keys, and the tenants' narrowing of the CORS origins.
+fn validate_tls_and_cors(c: &Config) -> Result<(), ConfigError> {
+    let h = &c.http;
+    check(
+        h.tls_cert.is_some() == h.tls_key.is_some(),
+        if h.tls_cert.is_some() {
+            "http.tls_key"
+        } else {
+            "http.tls_cert"
+        },
+        "http.tls_cert and http.tls_key go together",
+    )?;
+    check(
+        h.tls_handshake_timeout_ms > 0,
+        "http.tls_handshake_timeout_ms",
+        "must be > 0",
+    )?;
+    check(
+        h.http2_max_concurrent_streams > 0,
+        "http.http2_max_concurrent_streams",
+        "must be > 0",
+    )?;
+    let origin_rule = "must be an origin as a browser sends it: scheme://host[:port], \
+                       http or https, lower case, no path or trailing slash (no `*`)";
+    for (i, o) in h.cors_allowed_origins.iter().enumerate() {
+        let field = format!("http.cors_allowed_origins[{i}]");
+        check(crate::http::cors::valid_origin(o), field, origin_rule)?;
+    }
+    for (i, t) in c.tenants.iter().enumerate() {
+        for (j, o) in t.cors_allowed_origins.iter().enumerate() {
+            let field = format!("tenants[{i}].cors_allowed_origins[{j}]");
+            check(
+                crate::http::cors::valid_origin(o),
+                field.clone(),
+                origin_rule,
+            )?;
+            check(
+                h.cors_allowed_origins.contains(o),
+                field,
+                "must also be in http.cors_allowed_origins (a tenant narrows that list)",
+            )?;
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     c.listen_addr()?;
     let h = &c.http;
@@ -250,6 +296,8 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
             "must differ from every tenant's token",
         )?;
     }
+
+    validate_tls_and_cors(c)?;
 
     let mut names = std::collections::HashSet::new();
     let mut tokens = std::collections::HashSet::new();
@@ -518,6 +566,26 @@ pub(super) fn summary(c: &Config) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(s, "http.listen = {}", c.http.listen);
+    match (&c.http.tls_cert, &c.http.tls_key) {
+        (Some(cert), Some(key)) => {
+            let _ = writeln!(
+                s,
+                "http.tls: HTTPS (HTTP/2 and HTTP/1.1), cert={} key={}",
+                cert.display(),
+                key.display()
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "http.tls: off (cleartext HTTP/1.1 and HTTP/2)");
+        }
+    }
+    if !c.http.cors_allowed_origins.is_empty() {
+        let _ = writeln!(
+            s,
+            "http.cors_allowed_origins = {:?}",
+            c.http.cors_allowed_origins
+        );
+    }
     let _ = writeln!(s, "tenants ({}):", c.tenants.len());
     for t in &c.tenants {
         let _ = writeln!(

@@ -33,6 +33,7 @@ pub mod codes {
     pub const COUNTRY_DAILY_CAP: u16 = 1018;
     pub const LOW_CONVERSION: u16 = 1019;
     pub const PHONE_PARSER_BUSY: u16 = 1020;
+    pub const ORIGIN_NOT_ALLOWED: u16 = 1021;
 }
 
 /// An error reply.

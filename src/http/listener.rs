@@ -1,69 +1,90 @@
-//! The accept loop of the HTTP front, hardened against slow, stalled and greedy clients:
-//! - a connection must deliver a request's whole header within `[http] header_read_timeout_ms`
-//!   (which also closes idle keep-alive connections);
+//! The accept loop of the HTTP front: HTTP/1.1 and HTTP/2 on one listener, in cleartext
+//! (HTTP/2 with prior knowledge) or, with `[http] tls_cert`/`tls_key`, over TLS (HTTP/2 or
+//! HTTP/1.1 by ALPN). Hardened against slow, stalled and greedy clients, whatever the protocol:
+//! - a TLS handshake must finish within `tls_handshake_timeout_ms`;
+//! - a connection without a request in progress for `header_read_timeout_ms` is closed (an
+//!   HTTP/1.1 request's whole header must also arrive within it; an HTTP/2 client whose
+//!   headers never complete has no request in progress);
 //! - a read or a write that makes no progress for `idle_timeout_ms` fails and closes the
-//!   connection ([`IdleIo`]): a client that pipelines requests and never reads the answers
-//!   blocks the server's writes, and would otherwise keep its slot for ever;
-//! - what a pipelining client can make the server hold is bounded by `max_header_bytes`: hyper
-//!   buffers at most that much of requests and of answers per connection (with pipeline
-//!   flushing off) and stops reading while its answers are not being taken;
-//! - a connection older than `max_connection_age_ms` is closed once its request in progress
-//!   is answered;
+//!   connection ([`IdleIo`]): a client that never reads its answers would otherwise keep its
+//!   slot for ever;
+//! - what a client can make the server buffer is bounded by `max_header_bytes` (HTTP/1.1: read
+//!   and write buffers, pipeline flushing off; HTTP/2: header list and send buffer per
+//!   stream) and, on HTTP/2, by `http2_max_concurrent_streams` and flow-control windows sized
+//!   from `body_limit_bytes`;
+//! - a connection older than `max_connection_age_ms` is closed once its requests in progress
+//!   are answered;
 //! - at most `max_connections` are open at once (a permit is taken before `accept`, so the
 //!   excess waits in the kernel's backlog rather than in memory), and at most
-//!   `max_connections_per_ip` from one client address (the extra one is closed at once);
+//!   `max_connections_per_ip` from one client address (the extra one is closed at once),
+//!   TLS handshakes included;
 //! - a failed accept (out of file descriptors) backs off instead of spinning.
 //!
-//! HTTP/1.1 only. On shutdown, idle connections close at once and requests in progress finish.
+//! On shutdown, idle connections close at once and requests in progress finish.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::io;
-use std::net::{IpAddr, Ipv6Addr};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-use tokio::time::{Instant, Sleep};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::Service;
 
+use super::idle_io::IdleIo;
+use super::per_address::{AddressSlot, PerAddress};
 use super::settings::HttpConfig;
+use super::tls::TlsCerts;
+use crate::telemetry::names::HTTP_TLS_HANDSHAKE_FAILURES;
 
 /// How long requests in progress may take to finish once shutdown starts.
 use super::SHUTDOWN_GRACE;
 
-/// Serves `router` on `listener` until `shutdown` completes.
+/// What every connection task shares.
+struct Shared {
+    builder: auto::Builder<TokioExecutor>,
+    router: Router,
+    stop: CancellationToken,
+    idle: Duration,
+    no_request: Duration,
+    /// How long a connection told to close may take to finish its requests and say goodbye.
+    close_grace: Duration,
+    max_age: Option<Duration>,
+    handshake: Duration,
+}
+
+/// Serves `router` on `listener` (over TLS with `tls`) until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     config: &HttpConfig,
+    tls: Option<Arc<TlsCerts>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     warn_if_metrics_open(&listener, config);
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(config.header_read_timeout_ms))
-        .max_buf_size(config.max_header_bytes)
-        // Flushing pipelined answers together would let the write buffer grow past
-        // `max_buf_size`; off, hyper stops taking requests while its answers are not read.
-        .pipeline_flush(false)
-        .keep_alive(true);
-    let builder = Arc::new(builder);
-    let idle = Duration::from_millis(config.idle_timeout_ms);
-    let max_age = (config.max_connection_age_ms > 0)
-        .then(|| Duration::from_millis(config.max_connection_age_ms));
+    let shared = Arc::new(Shared {
+        builder: connection_builder(config),
+        router,
+        stop: CancellationToken::new(),
+        idle: Duration::from_millis(config.idle_timeout_ms),
+        no_request: Duration::from_millis(config.header_read_timeout_ms),
+        close_grace: Duration::from_millis(
+            config
+                .request_timeout_ms
+                .saturating_add(config.header_read_timeout_ms),
+        ),
+        max_age: (config.max_connection_age_ms > 0)
+            .then(|| Duration::from_millis(config.max_connection_age_ms)),
+        handshake: Duration::from_millis(config.tls_handshake_timeout_ms),
+    });
     let permits = Arc::new(Semaphore::new(config.max_connections));
     let per_address = Arc::new(PerAddress::new(config.max_connections_per_ip));
-    let stop = CancellationToken::new();
     let connections = TaskTracker::new();
     let mut backoff = Duration::from_millis(5);
     tokio::pin!(shutdown);
@@ -98,43 +119,21 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let conn = builder.serve_connection(
-            TokioIo::new(IdleIo::new(stream, idle)),
-            TowerToHyperService::new(router.clone()),
-        );
-        let stop = stop.clone();
-        connections.spawn(async move {
-            tokio::pin!(conn);
-            let old = async {
-                match max_age {
-                    Some(age) => tokio::time::sleep(age).await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::pin!(old);
-            let mut closing = false;
-            let result = loop {
-                tokio::select! {
-                    r = conn.as_mut() => break r,
-                    () = &mut old, if !closing => {
-                        conn.as_mut().graceful_shutdown();
-                        closing = true;
-                    }
-                    () = stop.cancelled(), if !closing => {
-                        conn.as_mut().graceful_shutdown();
-                        closing = true;
-                    }
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "HTTP connection ended");
+        let io = IdleIo::new(stream, shared.idle);
+        let held = Held {
+            _slot: slot,
+            _permit: permit,
+        };
+        let shared = shared.clone();
+        match &tls {
+            None => connections.spawn(serve_connection(io, shared, held)),
+            Some(certs) => {
+                connections.spawn(handshake_then_serve(certs.acceptor(), io, shared, held))
             }
-            drop(slot);
-            drop(permit);
-        });
+        };
     }
     drop(listener);
-    stop.cancel();
+    shared.stop.cancel();
     connections.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait())
         .await
@@ -143,6 +142,156 @@ pub async fn serve(
         tracing::warn!("HTTP connections still open after {SHUTDOWN_GRACE:?}; closing them");
     }
     Ok(())
+}
+
+/// The HTTP/1.1 and HTTP/2 settings of every connection.
+fn connection_builder(config: &HttpConfig) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_millis(config.header_read_timeout_ms))
+        .max_buf_size(config.max_header_bytes)
+        // Flushing pipelined answers together would let the write buffer grow past
+        // `max_buf_size`; off, hyper stops taking requests while its answers are not read.
+        .pipeline_flush(false)
+        .keep_alive(true);
+    // A stream may hold one whole request body unread; the connection a few of them.
+    let stream_window = u32::try_from(config.body_limit_bytes)
+        .unwrap_or(u32::MAX)
+        .clamp(65_535, 1 << 20);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(config.http2_max_concurrent_streams)
+        .max_header_list_size(u32::try_from(config.max_header_bytes).unwrap_or(u32::MAX))
+        .max_send_buf_size(config.max_header_bytes)
+        .initial_stream_window_size(stream_window)
+        .initial_connection_window_size(stream_window.saturating_mul(4));
+    builder
+}
+
+/// What a connection holds until it ends: its place in the per-address and global caps.
+struct Held {
+    _slot: AddressSlot,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// The TLS handshake (within `tls_handshake_timeout_ms`, holding the connection's slot),
+/// then the connection.
+async fn handshake_then_serve(
+    acceptor: tokio_rustls::TlsAcceptor,
+    io: IdleIo<tokio::net::TcpStream>,
+    shared: Arc<Shared>,
+    held: Held,
+) {
+    let handshake = tokio::select! {
+        r = tokio::time::timeout(shared.handshake, acceptor.accept(io)) => r,
+        () = shared.stop.cancelled() => return,
+    };
+    match handshake {
+        Ok(Ok(tls)) => serve_connection(tls, shared, held).await,
+        Ok(Err(e)) => {
+            metrics::counter!(HTTP_TLS_HANDSHAKE_FAILURES, "reason" => "error").increment(1);
+            tracing::debug!(error = %e, "TLS handshake failed");
+        }
+        Err(_) => {
+            metrics::counter!(HTTP_TLS_HANDSHAKE_FAILURES, "reason" => "timeout").increment(1);
+            tracing::debug!("TLS handshake timed out");
+        }
+    }
+}
+
+/// Counts a request in progress on its connection while it lives.
+struct InProgress(watch::Sender<usize>);
+
+impl InProgress {
+    fn new(count: &watch::Sender<usize>) -> Self {
+        count.send_modify(|n| *n += 1);
+        Self(count.clone())
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// Serves one connection (HTTP/1.1 or HTTP/2, as the client speaks) until it ends.
+async fn serve_connection<I>(io: I, shared: Arc<Shared>, held: Held)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (count, mut in_progress) = watch::channel(0usize);
+    let router = shared.router.clone();
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let guard = InProgress::new(&count);
+        let mut router = router.clone();
+        async move {
+            let res = router.call(req).await;
+            drop(guard);
+            res
+        }
+    });
+    let conn = shared.builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let old = async {
+        match shared.max_age {
+            Some(age) => tokio::time::sleep(age).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(old);
+    let no_request = tokio::time::sleep(shared.no_request);
+    tokio::pin!(no_request);
+    let mut waiting_for_request = true;
+    let mut counting = true;
+    let mut closing = false;
+    // Armed once the connection is told to close: an HTTP/2 client that never acknowledges
+    // the goodbye (nor lets its streams end) does not keep the connection.
+    let give_up = tokio::time::sleep(Duration::MAX);
+    tokio::pin!(give_up);
+    let result = loop {
+        if closing && give_up.deadline() > tokio::time::Instant::now() + shared.close_grace {
+            give_up
+                .as_mut()
+                .reset(tokio::time::Instant::now() + shared.close_grace);
+        }
+        tokio::select! {
+            r = conn.as_mut() => break r,
+            () = &mut give_up, if closing => {
+                tracing::debug!("HTTP connection closed: it did not finish closing in time");
+                break Ok(());
+            }
+            changed = in_progress.changed(), if counting => {
+                if changed.is_err() {
+                    counting = false;
+                    continue;
+                }
+                waiting_for_request = *in_progress.borrow_and_update() == 0;
+                if waiting_for_request {
+                    no_request.as_mut().reset(tokio::time::Instant::now() + shared.no_request);
+                }
+            }
+            () = &mut no_request, if waiting_for_request && !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = &mut old, if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = shared.stop.cancelled(), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "HTTP connection ended");
+    }
+    drop(held);
 }
 
 /// `/metrics` shows tenant names and volumes: say so when anyone who can reach the listener
@@ -157,200 +306,6 @@ fn warn_if_metrics_open(listener: &TcpListener, config: &HttpConfig) {
             "GET /metrics is open to every client of a non-loopback listener; set [http] \
              metrics_token to require a Bearer token"
         );
-    }
-}
-
-/// Counts the open connections of each client address. An IPv6 client counts by its /64,
-/// the block a single host is usually given.
-struct PerAddress {
-    cap: usize,
-    open: Mutex<HashMap<IpAddr, usize>>,
-}
-
-/// One counted connection; uncounted on drop.
-struct AddressSlot {
-    owner: Option<(Arc<PerAddress>, IpAddr)>,
-}
-
-impl PerAddress {
-    fn new(cap: usize) -> Self {
-        Self {
-            cap,
-            open: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn key(ip: IpAddr) -> IpAddr {
-        match ip.to_canonical() {
-            IpAddr::V6(v6) => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-            v4 => v4,
-        }
-    }
-
-    /// A slot for a connection from `ip`, `None` when the address is at its cap. The map
-    /// holds only addresses with a connection open, so it is bounded by `max_connections`.
-    fn take(self: &Arc<Self>, ip: IpAddr) -> Option<AddressSlot> {
-        if self.cap == 0 {
-            return Some(AddressSlot { owner: None });
-        }
-        let key = Self::key(ip);
-        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let n = open.entry(key).or_insert(0);
-        if *n >= self.cap {
-            return None;
-        }
-        *n += 1;
-        Some(AddressSlot {
-            owner: Some((self.clone(), key)),
-        })
-    }
-}
-
-impl Drop for AddressSlot {
-    fn drop(&mut self) {
-        let Some((owner, key)) = self.owner.take() else {
-            return;
-        };
-        let mut open = owner.open.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(n) = open.get_mut(&key) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                open.remove(&key);
-            }
-        }
-    }
-}
-
-/// A stream whose reads and writes fail with `TimedOut` when they make no progress for
-/// `idle`. A write's clock starts when it first has to wait; a read's too, and it restarts
-/// whenever a write progresses (hyper keeps a read pending while it sends an answer, and a
-/// long download is not an idle connection).
-struct IdleIo<S> {
-    inner: S,
-    idle: Duration,
-    read_waiting_since: Option<Instant>,
-    write_waiting_since: Option<Instant>,
-    read_timer: Option<Pin<Box<Sleep>>>,
-    write_timer: Option<Pin<Box<Sleep>>>,
-}
-
-impl<S> IdleIo<S> {
-    fn new(inner: S, idle: Duration) -> Self {
-        Self {
-            inner,
-            idle,
-            read_waiting_since: None,
-            write_waiting_since: None,
-            read_timer: None,
-            write_timer: None,
-        }
-    }
-}
-
-/// `Ready(Err(TimedOut))` once `since + idle` has passed; registers the task's waker for
-/// that moment otherwise.
-fn stalled(
-    timer: &mut Option<Pin<Box<Sleep>>>,
-    since: &mut Option<Instant>,
-    idle: Duration,
-    cx: &mut Context<'_>,
-) -> Poll<io::Error> {
-    let deadline = *since.get_or_insert_with(Instant::now) + idle;
-    let sleep = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-    if sleep.deadline() != deadline {
-        sleep.as_mut().reset(deadline);
-    }
-    match sleep.as_mut().poll(cx) {
-        Poll::Ready(()) => Poll::Ready(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "connection made no progress within idle_timeout_ms",
-        )),
-        Poll::Pending => Poll::Pending,
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for IdleIo<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(r) => {
-                this.read_waiting_since = None;
-                Poll::Ready(r)
-            }
-            Poll::Pending => stalled(
-                &mut this.read_timer,
-                &mut this.read_waiting_since,
-                this.idle,
-                cx,
-            )
-            .map(Err),
-        }
-    }
-}
-
-impl<S: AsyncWrite + Unpin> IdleIo<S> {
-    fn after_write(
-        &mut self,
-        cx: &mut Context<'_>,
-        polled: Poll<io::Result<usize>>,
-    ) -> Poll<io::Result<usize>> {
-        match polled {
-            Poll::Ready(r) => {
-                self.write_waiting_since = None;
-                if matches!(r, Ok(n) if n > 0) && self.read_waiting_since.is_some() {
-                    self.read_waiting_since = Some(Instant::now());
-                }
-                Poll::Ready(r)
-            }
-            Poll::Pending => stalled(
-                &mut self.write_timer,
-                &mut self.write_waiting_since,
-                self.idle,
-                cx,
-            )
-            .map(Err),
-        }
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for IdleIo<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
-        this.after_write(cx, polled)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.after_write(cx, polled)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
 

@@ -5,15 +5,19 @@
 
 mod auth;
 mod body;
+pub mod cors;
 pub mod create_body;
 pub mod error;
 mod handlers;
+mod idle_io;
 pub mod listener;
 pub mod metrics;
 pub mod openapi;
 mod ops;
+mod per_address;
 mod routes;
 pub mod settings;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,6 +39,8 @@ pub use settings::HttpConfig;
 pub enum HttpError {
     #[error("HTTP server: {0}")]
     Serve(#[from] std::io::Error),
+    #[error("HTTP TLS: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// What the HTTP front needs of the configuration (see `config` for the sections).
@@ -62,6 +68,8 @@ pub struct App {
     pub phones: LibraryPool,
     /// Create-time lookups of callback hosts.
     pub callback_hosts: BoundedResolver,
+    /// Whether a tenant narrows `[http] cors_allowed_origins` (then answers are checked).
+    pub tenants_narrow_cors: bool,
 }
 
 /// Builds the handler state around an OTP service (see `app::front`); callback hosts are
@@ -85,6 +93,10 @@ pub fn app(
             std::time::Duration::from_millis(config.otp.phone_parse_wait_ms),
         ),
         callback_hosts: BoundedResolver::of(resolver, &config.callbacks),
+        tenants_narrow_cors: config
+            .tenants
+            .iter()
+            .any(|t| !t.cors_allowed_origins.is_empty()),
         config,
         idem_changed: Notify::new(),
     })
@@ -94,11 +106,21 @@ pub fn app(
 /// still open then (a client that never completes its request) are closed.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Serves the API of `state` on `listener` until `shutdown` completes, then finishes the
-/// requests in progress (within [`SHUTDOWN_GRACE`]).
+/// The certificate of `[http] tls_cert` / `tls_key` when both are set; an error names the file
+/// at fault.
+pub fn load_tls(config: &HttpConfig) -> Result<Option<Arc<tls::TlsCerts>>, tls::TlsError> {
+    match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => tls::TlsCerts::load(cert, key).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Serves the API of `state` on `listener` (over TLS with `tls`) until `shutdown` completes,
+/// then finishes the requests in progress (within [`SHUTDOWN_GRACE`]).
 pub async fn serve(
     state: Arc<App>,
     listener: TcpListener,
+    tls: Option<Arc<tls::TlsCerts>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HttpError> {
     if state.config.tenants.is_empty() {
@@ -108,10 +130,14 @@ pub async fn serve(
     let http = state.config.http.clone();
     let router = routes::router(state);
     let fd_limit = listener::raise_fd_limit();
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, ?fd_limit, max_connections = http.max_connections, "HTTP API listening");
+    if tls.is_some() {
+        tls::register_metrics();
     }
-    let result = listener::serve(listener, router, &http, shutdown).await;
+    if let Ok(addr) = listener.local_addr() {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%addr, scheme, ?fd_limit, max_connections = http.max_connections, "HTTP API listening");
+    }
+    let result = listener::serve(listener, router, &http, tls, shutdown).await;
     tracing::info!("HTTP API stopped");
     result.map_err(HttpError::from)
 }

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::{codes, ApiError};
-use super::{handlers, ops, App};
+use super::{cors, handlers, ops, App};
 
 /// Every route template of the API (also the `route` label of the HTTP metrics).
 const OTP: &str = "/otp";
@@ -42,7 +42,7 @@ const ROUTE_METHODS: [(&str, &[&str]); 8] = [
 /// All routes of the API on `app`.
 pub fn router(app: Arc<App>) -> Router {
     super::metrics::register_routes(&ROUTE_METHODS);
-    Router::new()
+    let mut router = Router::new()
         .route(OTP, post(handlers::create))
         .route(
             OTP_ID,
@@ -57,7 +57,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route(METRICS, get(ops::metrics))
         .route(OPENAPI, get(ops::openapi))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    // Inside the envelope: preflights are counted and carry a request id too.
+    if let Some(cors) = cors::layer(&app.config.http) {
+        router = router
+            .layer(cors)
+            .layer(middleware::from_fn_with_state(app.clone(), cors::narrow));
+    }
+    router
         .layer(middleware::from_fn_with_state(app.clone(), envelope))
         .with_state(app)
 }

@@ -1,5 +1,7 @@
 //! `[http]`: the API listener's settings (its socket and request hygiene).
 
+use std::path::PathBuf;
+
 use serde::Deserialize;
 
 /// `[http]`: the listening socket and request hygiene.
@@ -38,6 +40,20 @@ pub struct HttpConfig {
     /// When set, `GET /metrics` requires `Authorization: Bearer <metrics_token>` (it shows
     /// tenant names and volumes).
     pub metrics_token: Option<String>,
+    /// PEM certificate chain (leaf first) served over TLS; with `tls_key`, the listener speaks
+    /// HTTPS only (HTTP/2 or HTTP/1.1 by ALPN). Re-read on `SIGHUP`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
+    /// A TLS handshake must finish within this time, or the connection is closed.
+    pub tls_handshake_timeout_ms: u64,
+    /// Requests in progress at once on one HTTP/2 connection.
+    pub http2_max_concurrent_streams: u32,
+    /// Browser origins (`https://app.example.com`) whose pages may call the API (CORS, with
+    /// credentials); empty = no CORS headers at all.
+    pub cors_allowed_origins: Vec<String>,
+    /// How long a browser may cache a preflight answer, in seconds.
+    pub cors_max_age_s: u64,
 }
 
 impl Default for HttpConfig {
@@ -56,6 +72,12 @@ impl Default for HttpConfig {
             max_connection_age_ms: 600_000,
             max_connections_per_ip: 256,
             metrics_token: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_handshake_timeout_ms: 10_000,
+            http2_max_concurrent_streams: 100,
+            cors_allowed_origins: Vec::new(),
+            cors_max_age_s: 600,
         }
     }
 }

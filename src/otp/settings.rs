@@ -33,6 +33,9 @@ pub struct TenantConfig {
     pub denied_countries: Vec<String>,
     /// HMAC-SHA256 key of this tenant's callback signatures.
     pub callback_secret: Option<String>,
+    /// Browser origins whose pages may read this tenant's answers: narrows `[http]
+    /// cors_allowed_origins` (each must be listed there too); empty = the global list.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl TenantConfig {
@@ -52,6 +55,7 @@ impl std::fmt::Debug for TenantConfig {
             .field("rate_limit_per_s", &self.rate_limit_per_s)
             .field("allowed_countries", &self.allowed_countries)
             .field("denied_countries", &self.denied_countries)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .finish_non_exhaustive()
     }
 }

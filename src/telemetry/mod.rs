@@ -192,6 +192,14 @@ fn describe() {
         "Time to answer an HTTP request, by route template and method"
     );
     describe_counter!(
+        HTTP_TLS_HANDSHAKE_FAILURES,
+        "TLS handshakes of the HTTP listener that failed, by reason (error, timeout)"
+    );
+    describe_counter!(
+        HTTP_TLS_RELOADS,
+        "Re-reads of the HTTP certificate and key, by result (ok, failed: the old one stays)"
+    );
+    describe_counter!(
         OTPS_CREATED,
         "OTPs created and handed to the SMPP engine, by tenant and encoding"
     );

@@ -7,15 +7,18 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod browser_cors;
 mod callbacks_delivery;
 mod callbacks_hosts;
 mod cli_tools;
 mod e2e_serve;
 mod http_api;
+mod http_cors;
 mod http_errors;
 mod http_language;
 mod http_limits;
 mod http_ops;
 mod http_resend;
+mod http_tls;
 mod receipts_overtaking;
 mod sdk_smscx;

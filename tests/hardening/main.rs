@@ -8,5 +8,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod http2_tls_hardening;
 mod http_hardening;
 mod http_logs;

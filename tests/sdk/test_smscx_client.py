@@ -5,6 +5,8 @@ Started by tests/sdk_smscx.rs, which runs the server in-process and passes:
   OTPGATE_TOKEN    an API token
   OTPGATE_PIN_URL  a loopback side channel answering GET /pin/{otpId} with the PIN that was
                    put into the SMS (the test harness reads it from its recording dispatcher)
+  OTPGATE_CA_FILE  (HTTPS only) the PEM file of the CA that signed the server's certificate,
+                   the one CA the client trusts
 Every reply is deserialized by the library into its own models, with type checking on.
 """
 
@@ -26,6 +28,7 @@ from smscx_client.model.verify_pin_response import VerifyPinResponse
 BASE = os.environ.get("OTPGATE_URL")
 TOKEN = os.environ.get("OTPGATE_TOKEN")
 PIN_URL = os.environ.get("OTPGATE_PIN_URL")
+CA_FILE = os.environ.get("OTPGATE_CA_FILE")
 
 pytestmark = pytest.mark.skipif(
     not (BASE and TOKEN and PIN_URL),
@@ -33,13 +36,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def configured(config):
+    """Trusts the test's CA (and only it) when the API is served over HTTPS."""
+    if CA_FILE:
+        assert BASE.startswith("https://"), BASE
+        config.ssl_ca_cert = CA_FILE
+        config.verify_ssl = True
+    return config
+
+
 def api(token=None):
-    config = smscx_client.Configuration(host=BASE, access_token=token or TOKEN)
+    config = configured(smscx_client.Configuration(host=BASE, access_token=token or TOKEN))
     return otp_api.OtpApi(smscx_client.ApiClient(config))
 
 
 def api_key_client():
-    config = smscx_client.Configuration(host=BASE, api_key=TOKEN)
+    config = configured(smscx_client.Configuration(host=BASE, api_key=TOKEN))
     return otp_api.OtpApi(smscx_client.ApiClient(config))
 
 

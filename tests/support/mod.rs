@@ -12,6 +12,7 @@
 //! - [`store`]: the stores under test (memory; Redis and Redis Cluster when configured).
 //! - [`traffic`]: one run of real traffic through the whole stack, with its scrape and logs.
 //! - [`prom`]: reading a `/metrics` scrape.
+//! - [`tls`]: a CA and a server certificate made for the TLS tests.
 //! - [`tools`]: external tools a test needs, found or failed loudly.
 #![allow(dead_code)]
 
@@ -24,6 +25,7 @@ pub mod server;
 pub mod smpp;
 pub mod stack;
 pub mod store;
+pub mod tls;
 pub mod tools;
 pub mod traffic;
 

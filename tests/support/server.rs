@@ -131,7 +131,12 @@ impl Server {
     /// Starts on an OTP core already built (any store).
     pub async fn start_prepared(config: Config, prepared: otpgate::app::Prepared) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if config.http.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let base = format!("{scheme}://{}", listener.local_addr().unwrap());
         let clock = prepared.clock.clone();
         let sink = prepared.delivery_sink();
         let dispatcher = Arc::new(RecordingDispatcher::default());
