@@ -101,7 +101,13 @@ pub mod labels {
     pub const RECEIPT_OUTCOMES: &[&str] =
         &["delivered", "undelivered", "expired", "rejected", "pending"];
     /// `outcome` of `otpgate_callback_deliveries_total`.
-    pub const CALLBACK_OUTCOMES: &[&str] = &["delivered", "failed_retrying", "dropped", "shed", "orphaned"];
+    pub const CALLBACK_OUTCOMES: &[&str] = &[
+        "delivered",
+        "failed_retrying",
+        "dropped",
+        "shed",
+        "orphaned",
+    ];
     /// `status` of `otpgate_smpp_submit_total` registered at zero: success, the two flow
     /// controls, and timeouts (other command_status names appear when an SMSC answers them).
     pub const SUBMIT_STATUSES: &[&str] =
