@@ -53,7 +53,8 @@ pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatche
         config.otp.clone(),
         config.limits.clone(),
         prepared.abuse.clone(),
-    );
+    )
+    .with_senders(config.senders.clone());
     http::app(
         config,
         service,

@@ -195,7 +195,7 @@ fn check(ok: bool, field: impl Into<String>, message: &str) -> Result<(), Config
     }
 }
 
-fn valid_country(code: &str) -> bool {
+pub(super) fn valid_country(code: &str) -> bool {
     code.len() == 2
         && code.bytes().all(|b| b.is_ascii_uppercase())
         && code.parse::<phonenumber::country::Id>().is_ok()
@@ -486,7 +486,9 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     }
 
     // The SMPP settings have one set of checks, shared with the engine.
-    crate::smpp::validate(&c.smsc, &c.engine).map_err(|e| ConfigError::invalid(e.field, e.message))
+    crate::smpp::validate(&c.smsc, &c.engine)
+        .map_err(|e| ConfigError::invalid(e.field, e.message))?;
+    super::regulatory::validate(c)
 }
 
 pub(super) fn summary(c: &Config) -> String {

@@ -257,6 +257,9 @@ pub struct OtpView {
     pub date_delivered: Option<String>,
     /// Resends so far (`POST /otp/{otpId}/resend`).
     pub resends: u8,
+    /// The sender ID that went out: the request's `from` (or the default sender), or the
+    /// numeric sender that replaced it where the destination country refuses it.
+    pub from: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -308,6 +311,11 @@ impl OtpView {
             date_sent: r.sent_at().map(at),
             date_delivered: (r.delivery == DeliveryStatus::Delivered).then(|| at(r.delivery_at)),
             resends: extra.map_or(0, |e| e.resends),
+            // the default sender is not stored: the service fills it in
+            from: extra
+                .and_then(|e| e.sender.as_deref())
+                .unwrap_or_default()
+                .to_owned(),
             warnings: Vec::new(),
         }
     }

@@ -17,9 +17,11 @@ use super::model::{Extra, OtpId, OtpView, Record};
 use super::phone::Phone;
 use super::pin::{self, PinHasher, WEAK_PIN_BITS};
 use super::request::CreateRequest;
+use super::sender_rules::{SenderRefused, SendersConfig};
 use super::store::{CancelError, NumberLimit, NumberScope, Store, StoreError, VerifyError};
 use super::tenant::{RateInfo, Tenant};
 use super::text::{analyze_text, render};
+use super::tlv_values::tlv_values;
 
 /// Every way an OTP operation can fail, in the core's own terms; a front end maps each to its
 /// wire format (the HTTP front: status, sms.cx type and code).
@@ -27,6 +29,8 @@ use super::text::{analyze_text, render};
 pub enum OtpError {
     #[error("sender ID `{0}` is not allowed for this API key")]
     SenderNotAllowed(String),
+    #[error("{0}")]
+    SenderRefused(SenderRefused),
     #[error("the rendered message needs {parts} SMS parts, at most {max} are allowed")]
     TooManyParts { parts: usize, max: u8 },
     #[error("the destination country {0} is not allowed")]
@@ -111,6 +115,7 @@ pub struct OtpService {
     pub(super) otp: OtpConfig,
     pub(super) limits: LimitsConfig,
     pub(super) abuse: Arc<dyn PumpingGuard>,
+    pub(super) senders: SendersConfig,
 }
 
 pub(super) fn blocked(reason: &'static str) {
@@ -152,6 +157,38 @@ impl OtpService {
             otp,
             limits,
             abuse,
+            senders: SendersConfig::default(),
+        }
+    }
+
+    /// The sender rules per destination country (`[senders]`); none by default.
+    pub fn with_senders(mut self, senders: SendersConfig) -> Self {
+        senders.register_metrics();
+        self.senders = senders;
+        self
+    }
+
+    /// The sender that goes out for `sender` of `tenant` to `country` (`[senders]`).
+    pub(super) fn outgoing_sender(
+        &self,
+        tenant: &Tenant,
+        country: &str,
+        sender: String,
+    ) -> Result<String, OtpError> {
+        self.senders
+            .apply(&tenant.config.numeric_senders, country, sender)
+            .map_err(|refused| {
+                tracing::info!(tenant = tenant.name(), country, "sender refused by the country's rule");
+                OtpError::SenderRefused(refused)
+            })
+    }
+
+    /// The sender used when a request has none: the tenant's, else `[otp] default_sender`.
+    pub(super) fn default_sender<'a>(&'a self, tenant: &'a Tenant) -> &'a str {
+        if tenant.config.default_sender.is_empty() {
+            &self.otp.default_sender
+        } else {
+            &tenant.config.default_sender
         }
     }
 
@@ -186,8 +223,12 @@ impl OtpService {
             .map_or(self.otp.default_template.as_str(), String::as_str)
     }
 
-    pub(super) fn view(&self, id: OtpId, r: &Record) -> OtpView {
-        OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part)
+    pub(super) fn view(&self, tenant: &Tenant, id: OtpId, r: &Record) -> OtpView {
+        let mut view = OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part);
+        if view.from.is_empty() {
+            self.default_sender(tenant).clone_into(&mut view.from);
+        }
+        view
     }
 
     /// The per-number create limits, which creates and resends count against alike: the
@@ -257,15 +298,16 @@ impl OtpService {
             blocked("country");
             return Err(OtpError::CountryNotAllowed(country));
         }
-        let default_sender = if tenant.config.default_sender.is_empty() {
-            &self.otp.default_sender
-        } else {
-            &tenant.config.default_sender
-        };
-        let sender = req.sender.clone().unwrap_or_else(|| default_sender.clone());
+        let default_sender = self.default_sender(tenant);
+        let sender = req
+            .sender
+            .clone()
+            .unwrap_or_else(|| default_sender.to_owned());
         if !tenant.sender_allowed(&sender) {
             return Err(OtpError::SenderNotAllowed(sender));
         }
+        // what the destination country's carriers take: this sender goes out and is stored
+        let sender = self.outgoing_sender(tenant, &country, sender)?;
         let chosen = language::choose(
             &TemplateSources {
                 request_by_language: &req.templates,
@@ -298,7 +340,7 @@ impl OtpService {
         // what a resend needs and cannot find in the configuration
         let own_template = (chosen.template != self.config_template(chosen.language.as_deref()))
             .then(|| chosen.template.as_str().into());
-        let own_sender = (sender != *default_sender).then(|| sender.as_str().into());
+        let own_sender = (sender != default_sender).then(|| sender.as_str().into());
         let extra = (req.track_id.is_some()
             || req.callback_url.is_some()
             || own_template.is_some()
@@ -328,7 +370,7 @@ impl OtpService {
                 req.max_attempts,
             )
         };
-        let mut view = self.view(id, &record);
+        let mut view = self.view(tenant, id, &record);
         self.store.insert(id, record).await?;
         let sms = OutboundSms {
             otp_id: view.otp_id.clone(),
@@ -337,6 +379,7 @@ impl OtpService {
             sender,
             text,
             expires_at: self.clock.system_time() + Duration::from_secs(req.ttl.into()),
+            tlv_values: tlv_values(&tenant.config, chosen.language.as_deref()),
         };
         if let Err(e) = self.dispatcher.try_dispatch(sms) {
             if let Err(gone) = self.store.remove(&id).await {
@@ -373,7 +416,7 @@ impl OtpService {
 
     pub async fn get(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
         let (id, r) = self.owned(tenant, id).await?;
-        Ok(self.view(id, &r))
+        Ok(self.view(tenant, id, &r))
     }
 
     /// Checks `pin`; `None` when the request had no usable `pin`.
@@ -418,7 +461,7 @@ impl OtpService {
         .increment(1);
         tracing::info!(otp_id = %id, result = label, "otp verification");
         match result {
-            Ok(r) => Ok(self.view(id, &r)),
+            Ok(r) => Ok(self.view(tenant, id, &r)),
             Err(VerifyError::NotFound) => Err(OtpError::NotFound),
             Err(VerifyError::AlreadyVerified) => Err(OtpError::AlreadyVerified),
             Err(VerifyError::Cancelled) => Err(OtpError::Cancelled),
@@ -443,6 +486,6 @@ impl OtpService {
             })?;
         metrics::counter!(names::OTPS_CANCELLED, "tenant" => tenant.name().to_owned()).increment(1);
         tracing::info!(otp_id = %id, "otp cancelled");
-        Ok(self.view(id, &r))
+        Ok(self.view(tenant, id, &r))
     }
 }

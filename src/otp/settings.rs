@@ -29,6 +29,15 @@ pub struct TenantConfig {
     pub denied_countries: Vec<String>,
     /// HMAC-SHA256 key of this tenant's callback signatures.
     pub callback_secret: Option<String>,
+    /// This tenant's numeric sender per destination country (ISO 3166 alpha-2), sent in place
+    /// of a sender ID the country refuses (`[senders.countries.XX]`); wins over the
+    /// country's `numeric_sender`.
+    pub numeric_senders: BTreeMap<String, String>,
+    /// Values of named TLVs (`[[smsc]] tlv_names`), e.g. India's DLT `pe_id`.
+    pub tlv_values: BTreeMap<String, String>,
+    /// Per template language (`default`: the generic template), values overriding
+    /// `tlv_values`, e.g. the DLT `template_id` of each registered template.
+    pub template_tlv_values: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for TenantConfig {

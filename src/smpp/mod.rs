@@ -14,7 +14,8 @@
 //! - `window`: the W-permit semaphore, pending requests, sequence numbers.
 //! - `throttle`: token bucket counting segments, AIMD on ESME_RTHROTTLED.
 //! - `submit`: an `OutboundSms` to the submit_sm of its parts; `address`: TON/NPI, validity
-//!   period, masking.
+//!   period, masking; [`tlv_config`]: the operator's optional TLVs (static, per route prefix,
+//!   named with per-tenant values).
 //! - `receipts`: deliver_sm receipts and MO; `receipt_clock`: submit-to-receipt delay;
 //!   `receipt_watch`: parts still without a final receipt; `query`: query_sm for them (`queries`: those outstanding per bind);
 //!   `status`: command_status classes.
@@ -65,6 +66,7 @@ mod status;
 mod submit;
 mod supervisor;
 mod throttle;
+pub mod tlv_config;
 mod tls;
 mod transport;
 mod window;

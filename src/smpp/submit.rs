@@ -13,6 +13,7 @@ use otpgate_codec::text::{self, Concat, SplitOptions};
 use super::address::{destination_address, source_address};
 use super::config::SmscConfig;
 use super::message::Prepared;
+use super::tlv_config::tlvs_for;
 use crate::dispatch::OutboundSms;
 
 /// registered_delivery: SMSC delivery receipt on final outcome (success or failure).
@@ -24,6 +25,8 @@ pub enum PrepareError {
     Text(#[from] text::TextError),
     #[error("a part does not fit short_message: {0}")]
     ShortMessage(#[from] ShortMessageTooLong),
+    #[error("optional TLVs: {0}")]
+    Tlv(String),
 }
 
 /// Concatenation references, one counter per bucket of destinations: consecutive long
@@ -88,6 +91,9 @@ pub fn prepare(
         cfg.destination_ton_npi.unwrap_or(cfg.ton_npi.international),
     );
     let service_type = COctetString::from(cfg.service_type.as_str());
+    // the operator's TLVs go on every part: an SMSC checks each submit_sm on its own
+    let extra_tlvs =
+        tlvs_for(cfg, &sms.destination, &sms.tlv_values).map_err(PrepareError::Tlv)?;
     let parts = split
         .parts
         .iter()
@@ -104,6 +110,7 @@ pub fn prepare(
                 tlvs.push(Tlv::SarTotalSegments(sar.total));
                 tlvs.push(Tlv::SarSegmentSeqnum(sar.seqnum));
             }
+            tlvs.extend(extra_tlvs.iter().cloned());
             Ok(SubmitSm {
                 service_type: service_type.clone(),
                 source: source.clone(),

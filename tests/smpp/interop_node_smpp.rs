@@ -108,6 +108,7 @@ fn otp(id: &str, to: &str, text: &str) -> OutboundSms {
         sender: "Verify".into(),
         text: text.into(),
         expires_at: SystemTime::now() + Duration::from_secs(600),
+        tlv_values: Default::default(),
     }
 }
 

@@ -93,8 +93,16 @@ pub fn tag_name(t: u16) -> Option<&'static str> {
         tag::ALERT_ON_MESSAGE_DELIVERY => "alert_on_message_delivery",
         tag::ITS_REPLY_TYPE => "its_reply_type",
         tag::ITS_SESSION_INFO => "its_session_info",
+        tag::DLT_PE_ID => "pe_id",
+        tag::DLT_TEMPLATE_ID => "template_id",
         _ => return None,
     })
+}
+
+/// The tag [`tag_name`] names `name` (any case), e.g. `"pe_id"` is 0x1400.
+pub fn tag_by_name(name: &str) -> Option<u16> {
+    let name = name.to_ascii_lowercase();
+    (0..=u16::MAX).find(|t| tag_name(*t) == Some(name.as_str()))
 }
 
 /// Every header field, body field and TLV of `pdu`, named as in the specification.
@@ -160,11 +168,19 @@ fn tlv_json(t: &Tlv) -> Value {
         } => json!({ "network_type": network_type, "error_code": error_code }),
     };
     let t_tag = t.tag();
-    json!({
+    let mut v = json!({
         "tag": tag_name(t_tag).unwrap_or("unknown"),
         "tag_hex": format!("0x{t_tag:04X}"),
         "value": value,
-    })
+    });
+    // vendor TLVs (India's DLT ids...) are mostly printable text: show it beside the hex
+    if let (Tlv::Other { value, .. }, Some(obj)) = (t, v.as_object_mut()) {
+        let text = value.strip_suffix(&[0]).unwrap_or(value);
+        if !text.is_empty() && text.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+            obj.insert("text".into(), json!(String::from_utf8_lossy(text)));
+        }
+    }
+    v
 }
 
 fn put(m: &mut Map<String, Value>, k: &str, v: Value) {
@@ -358,4 +374,32 @@ pub fn decode_hex_pdu(hex: &str) -> Result<Pdu, HexDecodeError> {
         });
     }
     decode_pdu(octets).map_err(|error| HexDecodeError::Decode { error })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn india_dlt_tags_are_named_and_shown_as_text() {
+        assert_eq!(tag_name(0x1400), Some("pe_id"));
+        assert_eq!(tag_name(0x1401), Some("template_id"));
+        assert_eq!(tag_by_name("PE_ID"), Some(0x1400));
+        assert_eq!(tag_by_name("sar_msg_ref_num"), Some(0x020C));
+        assert_eq!(tag_by_name("nope"), None);
+        let v = tlv_json(&Tlv::Other {
+            tag: 0x1401,
+            value: Bytes::from_static(b"1107161234567890123\0"),
+        });
+        assert_eq!(v["tag"], "template_id");
+        assert_eq!(v["tag_hex"], "0x1401");
+        assert_eq!(v["text"], "1107161234567890123");
+        let binary = tlv_json(&Tlv::Other {
+            tag: 0x1500,
+            value: Bytes::from_static(&[1, 2]),
+        });
+        assert_eq!(binary["tag"], "unknown");
+        assert!(binary.get("text").is_none());
+    }
 }
