@@ -158,10 +158,7 @@ impl SendersConfig {
                 }
             }
             if rule.on_refused == Some(OnRefused::Replace) && rule.numeric_sender.is_empty() {
-                return Err((
-                    f("on_refused"),
-                    "\"replace\" needs numeric_sender".into(),
-                ));
+                return Err((f("on_refused"), "\"replace\" needs numeric_sender".into()));
             }
         }
         Ok(())
@@ -233,8 +230,14 @@ mod tests {
         assert_eq!(not_registered.cause, RefusalCause::NotRegistered);
         // the tenant's own number for Canada turns the refusal into a replacement
         let own = BTreeMap::from([("CA".to_string(), "14165550123".to_string())]);
-        assert_eq!(r.apply(&own, "CA", "Verify".into()), Ok("14165550123".into()));
-        assert_eq!(r.apply(&own, "US", "Verify".into()), Ok("12025550100".into()));
+        assert_eq!(
+            r.apply(&own, "CA", "Verify".into()),
+            Ok("14165550123".into())
+        );
+        assert_eq!(
+            r.apply(&own, "US", "Verify".into()),
+            Ok("12025550100".into())
+        );
     }
 
     #[test]
@@ -254,7 +257,9 @@ mod tests {
             registered.check().unwrap_err().0,
             "senders.countries.IN.registered[0]"
         );
-        assert!(rules("[countries.US]\nalphanumeric = false\n").check().is_ok());
+        assert!(rules("[countries.US]\nalphanumeric = false\n")
+            .check()
+            .is_ok());
         assert!(toml::from_str::<SendersConfig>("[countries.US]\nalpha = 1\n").is_err());
     }
 }

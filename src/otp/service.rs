@@ -178,7 +178,11 @@ impl OtpService {
         self.senders
             .apply(&tenant.config.numeric_senders, country, sender)
             .map_err(|refused| {
-                tracing::info!(tenant = tenant.name(), country, "sender refused by the country's rule");
+                tracing::info!(
+                    tenant = tenant.name(),
+                    country,
+                    "sender refused by the country's rule"
+                );
                 OtpError::SenderRefused(refused)
             })
     }

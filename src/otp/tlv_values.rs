@@ -45,6 +45,9 @@ mod tests {
         assert_eq!(hi["pe_id"], "1101000000000001");
         assert_eq!(hi["template_id"], "1107000000000099");
         assert_eq!(tlv_values(&t, None)["template_id"], "1107000000000010");
-        assert_eq!(tlv_values(&t, Some("fr"))["template_id"], "1107000000000000");
+        assert_eq!(
+            tlv_values(&t, Some("fr"))["template_id"],
+            "1107000000000000"
+        );
     }
 }

@@ -66,8 +66,8 @@ mod status;
 mod submit;
 mod supervisor;
 mod throttle;
-pub mod tlv_config;
 mod tls;
+pub mod tlv_config;
 mod transport;
 mod window;
 

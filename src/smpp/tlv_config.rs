@@ -169,7 +169,10 @@ pub fn encode_value(kind: TlvType, value: &ValueSetting) -> Result<Bytes, String
             .to_vec(),
     };
     if bytes.len() > MAX_TLV_VALUE {
-        return Err(format!("the value takes {} octets, at most {MAX_TLV_VALUE}", bytes.len()));
+        return Err(format!(
+            "the value takes {} octets, at most {MAX_TLV_VALUE}",
+            bytes.len()
+        ));
     }
     Ok(Bytes::from(bytes))
 }
@@ -247,6 +250,24 @@ pub fn declared_names(smscs: &[SmscConfig]) -> BTreeSet<String> {
         })
         .cloned()
         .collect()
+}
+
+/// The tag of every name the SMSCs declare (for `otpgate pdu decode --config`); a tag named
+/// twice keeps its first name.
+pub fn configured_names(smscs: &[SmscConfig]) -> BTreeMap<u16, String> {
+    let mut out = BTreeMap::new();
+    for s in smscs {
+        let all = s
+            .tlv_names
+            .iter()
+            .chain(s.route_tlvs.iter().flat_map(|r| r.tlv_names.iter()));
+        for (name, named) in all {
+            if let Ok(t) = named.parts().0.resolve() {
+                out.entry(t).or_insert_with(|| name.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Checks a named value (a tenant's or a template's) against every SMSC that declares `name`.
@@ -348,4 +369,151 @@ pub fn validate(s: &SmscConfig, i: usize) -> Result<(), SettingError> {
         check_names(&r.tlv_names, &tags, &f("tlv_names"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smsc(toml_text: &str) -> SmscConfig {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    fn field(toml_text: &str) -> Option<String> {
+        validate(&smsc(toml_text), 0).err().map(|e| e.field)
+    }
+
+    const INDIA: &str = r#"
+        tlvs = [{ tag = 0x1500, type = "u8", value = 7 }, { tag = "callback_num_pres_ind", type = "hex", value = "01" }]
+        tlv_names = { pe_id = 0x1400, template_id = { tag = 0x1401, type = "cstring" } }
+        [[route_tlvs]]
+        prefix = "+91"
+        tlvs = [{ tag = 0x1500, type = "u16", value = 258 }, { tag = 0x1600, value = "IN" }]
+        [[route_tlvs]]
+        prefix = "+9198"
+        tlvs = [{ tag = 0x1600, value = "IN-98" }]
+    "#;
+
+    fn other(tag: u16, value: &[u8]) -> Tlv {
+        Tlv::Other {
+            tag,
+            value: Bytes::copy_from_slice(value),
+        }
+    }
+
+    #[test]
+    fn static_route_and_named_tlvs_merge() {
+        let cfg = smsc(INDIA);
+        validate(&cfg, 0).unwrap();
+        let values = BTreeMap::from([
+            ("pe_id".to_string(), "1101".to_string()),
+            ("template_id".to_string(), "1107".to_string()),
+            ("unused".to_string(), "x".to_string()),
+        ]);
+        let uk = tlvs_for(&cfg, "+447700900123", &values).unwrap();
+        assert_eq!(
+            uk,
+            vec![
+                other(0x1500, &[7]),
+                other(0x0302, &[1]),
+                other(0x1400, b"1101"),
+                other(0x1401, b"1107\0"),
+            ]
+        );
+        let delhi = tlvs_for(&cfg, "+911123456789", &BTreeMap::new()).unwrap();
+        assert_eq!(
+            delhi,
+            vec![
+                other(0x1500, &[1, 2]),
+                other(0x0302, &[1]),
+                other(0x1600, b"IN")
+            ]
+        );
+        // the longest prefix wins
+        let mobile = tlvs_for(&cfg, "+919812345678", &BTreeMap::new()).unwrap();
+        assert!(mobile.contains(&other(0x1600, b"IN-98")));
+        assert!(mobile.contains(&other(0x1500, &[7])));
+    }
+
+    #[test]
+    fn values_encode_by_type() {
+        let v = |k, val: ValueSetting| encode_value(k, &val);
+        let text = |s: &str| ValueSetting::Text(s.into());
+        assert_eq!(
+            v(TlvType::U32, ValueSetting::Integer(1)).unwrap()[..],
+            [0, 0, 0, 1]
+        );
+        assert_eq!(v(TlvType::U16, text("513")).unwrap()[..], [2, 1]);
+        assert!(v(TlvType::U8, ValueSetting::Integer(256)).is_err());
+        assert!(v(TlvType::U8, ValueSetting::Integer(-1)).is_err());
+        assert!(v(TlvType::Hex, text("0g")).is_err());
+        assert_eq!(v(TlvType::Hex, text("")).unwrap().len(), 0);
+        assert!(v(TlvType::String, text(&"x".repeat(256))).is_err());
+        assert!(v(TlvType::Cstring, text("a\0b")).is_err());
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let f = |s| field(s);
+        assert_eq!(f(INDIA), None);
+        assert_eq!(
+            f(r#"tlvs = [{ tag = 0x0424, type = "hex", value = "00" }]"#).as_deref(),
+            Some("smsc[0].tlvs[0].tag")
+        );
+        assert_eq!(
+            f(r#"tlvs = [{ tag = "sar_msg_ref_num", type = "u16", value = 1 }]"#).as_deref(),
+            Some("smsc[0].tlvs[0].tag")
+        );
+        assert_eq!(
+            f(r#"tlvs = [{ tag = 70000, value = "x" }]"#).as_deref(),
+            Some("smsc[0].tlvs[0].tag")
+        );
+        assert_eq!(
+            f(r#"tlvs = [{ tag = "no_such_tlv", value = "x" }]"#).as_deref(),
+            Some("smsc[0].tlvs[0].tag")
+        );
+        assert_eq!(
+            f(r#"tlvs = [{ tag = 0x1500, type = "u8", value = 300 }]"#).as_deref(),
+            Some("smsc[0].tlvs[0].value")
+        );
+        assert_eq!(
+            f(r#"tlvs = [{ tag = 0x1500, value = "a" }, { tag = 0x1500, value = "b" }]"#)
+                .as_deref(),
+            Some("smsc[0].tlvs[1].tag")
+        );
+        assert_eq!(
+            f("tlvs = [{ tag = 0x1400, value = \"a\" }]\ntlv_names = { pe_id = 0x1400 }")
+                .as_deref(),
+            Some("smsc[0].tlv_names.pe_id")
+        );
+        assert_eq!(
+            f("tlv_names = { pe_id = 0x1400, entity = 0x1400 }").as_deref(),
+            Some("smsc[0].tlv_names.pe_id")
+        );
+        assert_eq!(
+            f("tlv_names = { PE = 0x1400 }").as_deref(),
+            Some("smsc[0].tlv_names.PE")
+        );
+        assert_eq!(
+            f("[[route_tlvs]]\nprefix = \"91\"").as_deref(),
+            Some("smsc[0].route_tlvs[0].prefix")
+        );
+        assert_eq!(
+            f("[[route_tlvs]]\nprefix = \"+91\"\n[[route_tlvs]]\nprefix = \"+91\"").as_deref(),
+            Some("smsc[0].route_tlvs[1].prefix")
+        );
+        assert!(
+            toml::from_str::<SmscConfig>(r#"tlvs = [{ tag = 1, value = "a", x = 1 }]"#).is_err()
+        );
+    }
+
+    #[test]
+    fn a_value_is_checked_against_each_smsc_declaring_its_name() {
+        let smscs = [smsc(
+            "tlv_names = { entity = { tag = 0x1400, type = \"u8\" } }",
+        )];
+        assert!(declared_names(&smscs).contains("entity"));
+        assert!(check_named_value(&smscs, "entity", "12").is_ok());
+        assert!(check_named_value(&smscs, "entity", "1101").is_err());
+    }
 }
