@@ -15,6 +15,7 @@ mod http_errors;
 mod http_language;
 mod http_limits;
 mod http_ops;
+mod http_regulatory;
 mod http_resend;
 mod receipts_overtaking;
 mod sdk_smscx;
