@@ -82,7 +82,8 @@ pub struct Extra {
     pub message_ids: Vec<Box<str>>,
     /// The request's own template (kept for a resend; `None` = the configuration's).
     pub template: Option<Box<str>>,
-    /// The sender ID when it is not the default (kept for a resend).
+    /// The sender ID that went out (the request's, or the numeric sender that replaced it)
+    /// when it is not the default: shown as `from`, and sent again by a resend.
     pub sender: Option<Box<str>>,
     /// Resends so far.
     pub resends: u8,

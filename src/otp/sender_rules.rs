@@ -86,6 +86,31 @@ impl std::fmt::Display for SenderRefused {
     }
 }
 
+/// The sender of the OTPs that store none (it was the default): each tenant's
+/// `default_sender`, else `[otp] default_sender`, by tenant index. What an OTP object built
+/// away from its request (a status callback) shows as `from`.
+#[derive(Debug, Clone, Default)]
+pub struct DefaultSenders {
+    by_tenant: Vec<String>,
+    otp: String,
+}
+
+impl DefaultSenders {
+    pub fn new(otp_default: &str, tenants: &[super::settings::TenantConfig]) -> Self {
+        Self {
+            by_tenant: tenants.iter().map(|t| t.default_sender.clone()).collect(),
+            otp: otp_default.to_owned(),
+        }
+    }
+
+    pub fn of(&self, tenant: u16) -> &str {
+        self.by_tenant
+            .get(usize::from(tenant))
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.otp)
+    }
+}
+
 /// Metric `action` label values.
 pub const ACTIONS: [&str; 2] = ["replaced", "refused"];
 
