@@ -87,6 +87,14 @@ struct Pending {
     first_seen: Instant,
 }
 
+/// A concatenated message whose every part has come.
+struct Assembled {
+    text: String,
+    ids: Vec<String>,
+    data_coding: u8,
+    tlvs: Vec<Vec<ReceivedTlv>>,
+}
+
 #[derive(Default)]
 struct Inner {
     next_seq: u64,
@@ -159,7 +167,13 @@ impl MessageLog {
                     part.message_id,
                     part.data_coding,
                 )?;
-                (done.0, done.1, usize::from(c.total), done.2, done.3)
+                (
+                    done.text,
+                    done.ids,
+                    usize::from(c.total),
+                    done.data_coding,
+                    done.tlvs,
+                )
             }
         };
         let mut h = DefaultHasher::new();
@@ -214,7 +228,7 @@ impl MessageLog {
         (text, tlvs): (String, Vec<ReceivedTlv>),
         id: String,
         data_coding: u8,
-    ) -> Option<(String, Vec<String>, u8, Vec<Vec<ReceivedTlv>>)> {
+    ) -> Option<Assembled> {
         if !inner.pending.contains_key(&key) && inner.pending.len() >= MAX_PENDING {
             let oldest = inner
                 .pending
@@ -250,12 +264,12 @@ impl MessageLog {
             return None;
         }
         let done = inner.pending.remove(&key)?;
-        Some((
-            done.texts.into_iter().flatten().collect(),
-            done.ids.into_iter().flatten().collect(),
-            done.data_coding,
-            done.tlvs,
-        ))
+        Some(Assembled {
+            text: done.texts.into_iter().flatten().collect(),
+            ids: done.ids.into_iter().flatten().collect(),
+            data_coding: done.data_coding,
+            tlvs: done.tlvs,
+        })
     }
 
     /// Every message still in the log, oldest first.
