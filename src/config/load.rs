@@ -526,6 +526,7 @@ pub(super) fn summary(c: &Config) -> String {
         "limits: {} per number and tenant, {} per number (0 = off) per {}s",
         c.limits.per_number, c.limits.per_number_global, c.limits.per_number_window_s
     );
+    let _ = writeln!(s, "{}", super::regulatory::summary(c));
     let _ = writeln!(s, "store: {:?}", c.store.kind);
     let secret = if c.security.pin_secret.is_some() {
         "<redacted>"

@@ -63,3 +63,30 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+/// One line for `check-config`: the TLVs per SMSC and the countries with a sender rule.
+pub(super) fn summary(c: &Config) -> String {
+    let tlvs: Vec<String> = c
+        .smsc
+        .iter()
+        .filter(|s| !(s.tlvs.is_empty() && s.route_tlvs.is_empty() && s.tlv_names.is_empty()))
+        .map(|s| {
+            let names: Vec<&str> = s.tlv_names.keys().map(String::as_str).collect();
+            format!(
+                "{} ({} static, {} route prefixes, names {names:?})",
+                s.name,
+                s.tlvs.len(),
+                s.route_tlvs.len()
+            )
+        })
+        .collect();
+    let countries: Vec<&str> = c.senders.countries.keys().map(String::as_str).collect();
+    format!(
+        "regulatory: TLVs on {}; sender rules for {countries:?}",
+        if tlvs.is_empty() {
+            "no SMSC".to_string()
+        } else {
+            tlvs.join(", ")
+        }
+    )
+}

@@ -274,6 +274,12 @@ fn pdu_decode_names_the_regulatory_tlvs() {
 
     let smsc = format!("{SMSC}tlv_names = {{ pe_id = 0x1400, dlt_flag = 0x1500 }}\n");
     let file = ConfigFile::new("tlv-names", &format!("{LOOPBACK}{TENANT}{smsc}"));
+    let (ok, summary) = check_config(&file);
+    assert!(ok, "{summary}");
+    assert!(
+        summary.contains(r#"regulatory: TLVs on carrier (0 static, 0 route prefixes, names ["dlt_flag", "pe_id"])"#),
+        "{summary}"
+    );
     let named = otpgate()
         .args(["pdu", "decode", "--config"])
         .arg(&file.path)
