@@ -6,7 +6,8 @@ use super::Config;
 use crate::otp::language;
 use crate::otp::sender_rules::is_numeric;
 use crate::otp::tlv_values::GENERIC_TEMPLATE;
-use crate::smpp::tlv_config::{check_named_value, declared_names, MAX_TLV_VALUE};
+use crate::smpp::tlv_checks::check_named_value;
+use crate::smpp::tlv_config::{declared_names, MAX_TLV_VALUE};
 
 fn fail(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::invalid(field, message)

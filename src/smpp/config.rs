@@ -462,7 +462,7 @@ pub fn validate(smscs: &[SmscConfig], engine: &EngineSettings) -> Result<(), Set
             f("query_after_s"),
             "must be 0 (off) to 86400",
         )?;
-        super::tlv_config::validate(s, i)?;
+        super::tlv_checks::validate(s, i)?;
     }
     let e = engine;
     let f = |k: &str| format!("engine.{k}");

@@ -1,8 +1,8 @@
 //! Optional TLVs an operator adds to every submit_sm of an SMSC: static ones (`[[smsc]] tlvs`),
 //! static ones per destination prefix (`[[smsc.route_tlvs]]`, longest prefix wins, merged over
 //! the SMSC's), and named ones (`tlv_names`) whose values come with each message from its
-//! tenant and template (India's DLT `pe_id` and `template_id`). Checked once by [`validate`];
-//! [`tlvs_for`] builds the list of one message.
+//! tenant and template (India's DLT `pe_id` and `template_id`). Checked once by
+//! `tlv_checks::validate`; [`tlvs_for`] builds the list of one message.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,14 +10,12 @@ use bytes::Bytes;
 use otpgate_codec::pdu::{tag, tag_by_name, Tlv};
 use serde::Deserialize;
 
-use super::config::{SettingError, SmscConfig};
+use super::config::SmscConfig;
 
 /// Longest value of one configured TLV, in octets.
 pub const MAX_TLV_VALUE: usize = 255;
 /// Most TLVs in one list (`tlvs`, a route's `tlvs`, `tlv_names`).
 pub const MAX_TLVS: usize = 32;
-/// Longest name of a named TLV.
-const MAX_NAME: usize = 32;
 
 /// Tags the engine writes itself (concatenation, long text) or that only an SMSC sends
 /// (receipts, responses): an operator's TLV may not use them.
@@ -46,7 +44,7 @@ pub enum TagSetting {
 }
 
 impl TagSetting {
-    fn resolve(&self) -> Result<u16, String> {
+    pub(super) fn resolve(&self) -> Result<u16, String> {
         let t = match self {
             TagSetting::Number(n) => u16::try_from(*n)
                 .ok()
@@ -113,7 +111,7 @@ pub enum NamedTlv {
 }
 
 impl NamedTlv {
-    fn parts(&self) -> (&TagSetting, TlvType) {
+    pub(super) fn parts(&self) -> (&TagSetting, TlvType) {
         match self {
             NamedTlv::Tag(t) => (t, TlvType::String),
             NamedTlv::Full { tag, kind } => (tag, *kind),
@@ -270,117 +268,12 @@ pub fn configured_names(smscs: &[SmscConfig]) -> BTreeMap<u16, String> {
     out
 }
 
-/// Checks a named value (a tenant's or a template's) against every SMSC that declares `name`.
-pub fn check_named_value(smscs: &[SmscConfig], name: &str, value: &str) -> Result<(), String> {
-    let text = ValueSetting::Text(value.to_owned());
-    for s in smscs {
-        let declared = s
-            .tlv_names
-            .get(name)
-            .into_iter()
-            .chain(s.route_tlvs.iter().filter_map(|r| r.tlv_names.get(name)));
-        for named in declared {
-            encode_value(named.parts().1, &text)
-                .map_err(|e| format!("as smsc {:?} writes it: {e}", s.name))?;
-        }
-    }
-    Ok(())
-}
-
-fn err(field: String, message: impl Into<String>) -> SettingError {
-    SettingError {
-        field,
-        message: message.into(),
-    }
-}
-
-/// One list of static TLVs: each valid, at most [`MAX_TLVS`], no tag twice. Returns the tags.
-fn check_list(list: &[TlvSetting], field: &str) -> Result<BTreeSet<u16>, SettingError> {
-    if list.len() > MAX_TLVS {
-        return Err(err(field.into(), format!("at most {MAX_TLVS} TLVs")));
-    }
-    let mut tags = BTreeSet::new();
-    for (j, s) in list.iter().enumerate() {
-        let t = s
-            .tag
-            .resolve()
-            .map_err(|e| err(format!("{field}[{j}].tag"), e))?;
-        encode_value(s.kind, &s.value).map_err(|e| err(format!("{field}[{j}].value"), e))?;
-        if !tags.insert(t) {
-            return Err(err(
-                format!("{field}[{j}].tag"),
-                format!("tag 0x{t:04X} given twice"),
-            ));
-        }
-    }
-    Ok(tags)
-}
-
-/// One map of named TLVs: names `[a-z0-9_]`, tags valid, none twice, none among `static_tags`.
-fn check_names(
-    names: &BTreeMap<String, NamedTlv>,
-    static_tags: &BTreeSet<u16>,
-    field: &str,
-) -> Result<(), SettingError> {
-    if names.len() > MAX_TLVS {
-        return Err(err(field.into(), format!("at most {MAX_TLVS} names")));
-    }
-    let mut tags = BTreeSet::new();
-    for (name, named) in names {
-        let f = format!("{field}.{name}");
-        let ok_name = (1..=MAX_NAME).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !ok_name {
-            return Err(err(f, "a name is 1-32 of a-z, 0-9 and _"));
-        }
-        let t = named.parts().0.resolve().map_err(|e| err(f.clone(), e))?;
-        if static_tags.contains(&t) || !tags.insert(t) {
-            return Err(err(
-                f,
-                format!("tag 0x{t:04X} is also given by another TLV of this SMSC"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The TLV settings of `smsc[i]`.
-pub fn validate(s: &SmscConfig, i: usize) -> Result<(), SettingError> {
-    let base = check_list(&s.tlvs, &format!("smsc[{i}].tlvs"))?;
-    check_names(&s.tlv_names, &base, &format!("smsc[{i}].tlv_names"))?;
-    let mut prefixes = BTreeSet::new();
-    for (j, r) in s.route_tlvs.iter().enumerate() {
-        let f = |k: &str| format!("smsc[{i}].route_tlvs[{j}].{k}");
-        let ok = r
-            .prefix
-            .strip_prefix('+')
-            .is_some_and(|d| d.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
-            return Err(err(f("prefix"), "must be + followed by digits"));
-        }
-        if !prefixes.insert(r.prefix.as_str()) {
-            return Err(err(f("prefix"), "prefix given twice"));
-        }
-        let mut tags = check_list(&r.tlvs, &f("tlvs"))?;
-        tags.extend(base.iter().copied());
-        // a route's name may take over the SMSC's name of the same tag, not a static tag
-        check_names(&r.tlv_names, &tags, &f("tlv_names"))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn smsc(toml_text: &str) -> SmscConfig {
         toml::from_str(toml_text).unwrap()
-    }
-
-    fn field(toml_text: &str) -> Option<String> {
-        validate(&smsc(toml_text), 0).err().map(|e| e.field)
     }
 
     const INDIA: &str = r#"
@@ -404,7 +297,7 @@ mod tests {
     #[test]
     fn static_route_and_named_tlvs_merge() {
         let cfg = smsc(INDIA);
-        validate(&cfg, 0).unwrap();
+        super::super::tlv_checks::validate(&cfg, 0).unwrap();
         let values = BTreeMap::from([
             ("pe_id".to_string(), "1101".to_string()),
             ("template_id".to_string(), "1107".to_string()),
@@ -450,70 +343,5 @@ mod tests {
         assert_eq!(v(TlvType::Hex, text("")).unwrap().len(), 0);
         assert!(v(TlvType::String, text(&"x".repeat(256))).is_err());
         assert!(v(TlvType::Cstring, text("a\0b")).is_err());
-    }
-
-    #[test]
-    fn validation_names_the_field() {
-        let f = |s| field(s);
-        assert_eq!(f(INDIA), None);
-        assert_eq!(
-            f(r#"tlvs = [{ tag = 0x0424, type = "hex", value = "00" }]"#).as_deref(),
-            Some("smsc[0].tlvs[0].tag")
-        );
-        assert_eq!(
-            f(r#"tlvs = [{ tag = "sar_msg_ref_num", type = "u16", value = 1 }]"#).as_deref(),
-            Some("smsc[0].tlvs[0].tag")
-        );
-        assert_eq!(
-            f(r#"tlvs = [{ tag = 70000, value = "x" }]"#).as_deref(),
-            Some("smsc[0].tlvs[0].tag")
-        );
-        assert_eq!(
-            f(r#"tlvs = [{ tag = "no_such_tlv", value = "x" }]"#).as_deref(),
-            Some("smsc[0].tlvs[0].tag")
-        );
-        assert_eq!(
-            f(r#"tlvs = [{ tag = 0x1500, type = "u8", value = 300 }]"#).as_deref(),
-            Some("smsc[0].tlvs[0].value")
-        );
-        assert_eq!(
-            f(r#"tlvs = [{ tag = 0x1500, value = "a" }, { tag = 0x1500, value = "b" }]"#)
-                .as_deref(),
-            Some("smsc[0].tlvs[1].tag")
-        );
-        assert_eq!(
-            f("tlvs = [{ tag = 0x1400, value = \"a\" }]\ntlv_names = { pe_id = 0x1400 }")
-                .as_deref(),
-            Some("smsc[0].tlv_names.pe_id")
-        );
-        assert_eq!(
-            f("tlv_names = { pe_id = 0x1400, entity = 0x1400 }").as_deref(),
-            Some("smsc[0].tlv_names.pe_id")
-        );
-        assert_eq!(
-            f("tlv_names = { PE = 0x1400 }").as_deref(),
-            Some("smsc[0].tlv_names.PE")
-        );
-        assert_eq!(
-            f("[[route_tlvs]]\nprefix = \"91\"").as_deref(),
-            Some("smsc[0].route_tlvs[0].prefix")
-        );
-        assert_eq!(
-            f("[[route_tlvs]]\nprefix = \"+91\"\n[[route_tlvs]]\nprefix = \"+91\"").as_deref(),
-            Some("smsc[0].route_tlvs[1].prefix")
-        );
-        assert!(
-            toml::from_str::<SmscConfig>(r#"tlvs = [{ tag = 1, value = "a", x = 1 }]"#).is_err()
-        );
-    }
-
-    #[test]
-    fn a_value_is_checked_against_each_smsc_declaring_its_name() {
-        let smscs = [smsc(
-            "tlv_names = { entity = { tag = 0x1400, type = \"u8\" } }",
-        )];
-        assert!(declared_names(&smscs).contains("entity"));
-        assert!(check_named_value(&smscs, "entity", "12").is_ok());
-        assert!(check_named_value(&smscs, "entity", "1101").is_err());
     }
 }
