@@ -90,6 +90,7 @@ async fn run() {
             sender: "Verify".into(),
             text: format!("Your verification code is {:06}", n),
             expires_at,
+            tlv_values: Default::default(),
         };
         engine.try_dispatch(sms).expect("dispatch");
     }

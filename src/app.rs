@@ -19,6 +19,7 @@ use crate::otp::pin::PinHasher;
 use crate::otp::redis::abuse::RedisGuard;
 use crate::otp::redis::rate::RedisRate;
 use crate::otp::redis::{RedisOptions, Target};
+use crate::otp::sender_rules::DefaultSenders;
 use crate::otp::store::{ChangeObserver, StoreError};
 use crate::otp::tenant::{LocalRate, TenantRate};
 use crate::otp::{Clock, MemoryStore, OtpService, RedisStore, Store, StoreSink};
@@ -58,7 +59,8 @@ pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatche
         config.otp.clone(),
         config.limits.clone(),
         prepared.abuse.clone(),
-    );
+    )
+    .with_senders(config.senders.clone());
     http::app(
         config,
         service,
@@ -84,11 +86,13 @@ fn callbacks(config: &Config, clock: &Arc<Clock>) -> (Arc<CallbackQueue>, Arc<dy
     let queue = Arc::new(CallbackQueue::new(crate::callbacks::queue::Limits::of(
         &config.callbacks,
     )));
-    let observer = Arc::new(CallbackObserver::new(
-        queue.clone(),
-        clock.clone(),
-        config.otp.price_per_part,
-    ));
+    let observer = Arc::new(
+        CallbackObserver::new(queue.clone(), clock.clone(), config.otp.price_per_part)
+            .with_default_senders(DefaultSenders::new(
+                &config.otp.default_sender,
+                &config.tenants,
+            )),
+    );
     (queue, observer)
 }
 

@@ -39,6 +39,9 @@ pub enum Command {
 pub enum PduCommand {
     /// Decode one PDU given in hex (spaces allowed) and print it as JSON.
     Decode {
+        /// A configuration file whose `[[smsc]] tlv_names` name the TLVs they declare.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
         /// The whole PDU, header included, as hex digits.
         hex: Vec<String>,
     },

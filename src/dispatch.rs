@@ -2,6 +2,7 @@
 //! what the engine reports back. Neither side knows how the other works: the HTTP front and the
 //! OTP core never see a PDU, the engine never sees a PIN hash or an HTTP request.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 /// One OTP SMS to send. `text` holds the rendered message, PIN included: it must never be
@@ -20,6 +21,9 @@ pub struct OutboundSms {
     pub text: String,
     /// When the OTP expires: the SMS's validity_period, and the deadline for routing it.
     pub expires_at: SystemTime,
+    /// Values of named TLVs (`pe_id`, `template_id`), from the tenant and the template; each
+    /// SMSC writes those its `tlv_names` declare.
+    pub tlv_values: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for OutboundSms {

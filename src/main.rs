@@ -12,9 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command() {
         Command::CheckConfig { file } => check_config(&file),
-        Command::Pdu(PduCommand::Decode { hex }) => {
-            print_json(otpgate::tools::pdu_decode(&hex.concat()))
-        }
+        Command::Pdu(PduCommand::Decode { config, hex }) => print_json(pdu_decode(config, &hex)),
         Command::Sms(SmsCommand::Split {
             encoding,
             concat,
@@ -61,6 +59,21 @@ fn print_json(result: Result<serde_json::Value, String>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `pdu decode`, with the TLV names of a configuration when one is given.
+fn pdu_decode(
+    config: Option<std::path::PathBuf>,
+    hex: &[String],
+) -> Result<serde_json::Value, String> {
+    let names = match config {
+        Some(path) => {
+            let c = config::load_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            otpgate::smpp::tlv_config::configured_names(&c.smsc)
+        }
+        None => Default::default(),
+    };
+    otpgate::tools::pdu_decode_named(&hex.concat(), &names)
 }
 
 fn check_config(file: &std::path::Path) -> ExitCode {

@@ -7,6 +7,26 @@ use otpgate_codec::text::{
     SplitOptions,
 };
 use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// `pdu decode --config`: as [`pdu_decode`], each TLV whose tag a configuration names
+/// (`[[smsc]] tlv_names`) also carrying that `name`.
+pub fn pdu_decode_named(hex: &str, names: &BTreeMap<u16, String>) -> Result<Value, String> {
+    let mut json = pdu_decode(hex)?;
+    if let Some(tlvs) = json.get_mut("tlvs").and_then(Value::as_array_mut) {
+        for t in tlvs {
+            let tag = t
+                .get("tag_hex")
+                .and_then(Value::as_str)
+                .and_then(|h| h.strip_prefix("0x"))
+                .and_then(|h| u16::from_str_radix(h, 16).ok());
+            if let (Some(name), Some(obj)) = (tag.and_then(|t| names.get(&t)), t.as_object_mut()) {
+                obj.insert("name".into(), Value::String(name.clone()));
+            }
+        }
+    }
+    Ok(json)
+}
 
 /// `pdu decode`: the PDU as JSON, with `short_message` also as text where it decodes.
 pub fn pdu_decode(hex: &str) -> Result<Value, String> {
@@ -71,6 +91,22 @@ mod tests {
         let json = pdu_decode(hex).map_err(|e| e.to_string());
         let json = json.as_ref().map(|v| v["text"].clone());
         assert_eq!(json, Ok(Value::String("Hi 1234".into())));
+    }
+
+    #[test]
+    fn configured_tlv_names_are_shown() {
+        // the submit_sm above with 0x1400 "1101" and 0x1500 0x07 appended
+        let hex = "00000047000000040000000000000001000500566572696679000101343437373030393030313233000000000000000000000748692031323334\
+                   140000043131303115000001 07"
+            .replace([' ', '\n'], "");
+        let names = BTreeMap::from([(0x1500, "route_flag".to_string())]);
+        let json = pdu_decode_named(&hex, &names).unwrap();
+        let tlvs = json["tlvs"].as_array().unwrap();
+        assert_eq!(tlvs[0]["tag"], "pe_id");
+        assert_eq!(tlvs[0]["text"], "1101");
+        assert!(tlvs[0].get("name").is_none());
+        assert_eq!(tlvs[1]["tag_hex"], "0x1500");
+        assert_eq!(tlvs[1]["name"], "route_flag");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use otpgate_codec::pdu::DeliverSm;
 use super::config::{MessageIdFormat, QuerySmMode, ReceiptStat};
 use super::counters::Counters;
 use super::ids::{decimal_id, hex_id, receipt_date_now};
-use super::messages::Part;
+use super::messages::{Part, ReceivedTlv};
 use super::receipts;
 use super::session::{BindKind, Delayed, Flow, Session};
 use super::state::{Outbound, ScheduledReceipt};
@@ -28,6 +28,20 @@ use super::state::{Outbound, ScheduledReceipt};
 /// How long a transmitter's answer waits behind a receipt handed to a receiver session.
 const ANSWER_AFTER_RECEIPT: Duration = Duration::from_millis(20);
 use super::text::decode_part;
+
+/// The TLVs an operator adds (vendor tags and the others the codec keeps raw), value in hex.
+fn operator_tlvs(sm: &SubmitSm) -> Vec<ReceivedTlv> {
+    sm.tlvs
+        .iter()
+        .filter_map(|t| match t {
+            Tlv::Other { tag, value } => Some(ReceivedTlv {
+                tag: *tag,
+                value: hex::encode(value),
+            }),
+            _ => None,
+        })
+        .collect()
+}
 
 fn answer(sequence_number: u32, status: CommandStatus, body: Body) -> Pdu {
     Pdu {
@@ -310,6 +324,9 @@ impl Session {
         let part = Part {
             system_id: system_id.to_owned(),
             source: sm.source.addr.to_str_lossy().into_owned(),
+            source_ton: sm.source.ton,
+            source_npi: sm.source.npi,
+            tlvs: operator_tlvs(sm),
             destination: sm.destination.addr.to_str_lossy().into_owned(),
             destination_ton: sm.destination.ton,
             data_coding: sm.data_coding,

@@ -20,6 +20,11 @@ pub struct ReceivedMessage {
     /// The account that submitted it.
     pub system_id: String,
     pub source: String,
+    /// TON / NPI of the source address (5/0 alphanumeric, 1/1 international, 3/0 short code).
+    #[serde(default)]
+    pub source_ton: u8,
+    #[serde(default)]
+    pub source_npi: u8,
     pub destination: String,
     /// Type of number of the destination (1: international, shown with a `+`).
     pub destination_ton: u8,
@@ -32,12 +37,26 @@ pub struct ReceivedMessage {
     pub received_at_ms: u64,
     /// The same destination already received the same text.
     pub duplicate: bool,
+    /// The optional TLVs of each part, in part order, but those that carry the text
+    /// (message_payload, sar_*): what an operator added (India's DLT ids...).
+    #[serde(default)]
+    pub tlvs: Vec<Vec<ReceivedTlv>>,
+}
+
+/// One optional TLV of a part, its value in hex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedTlv {
+    pub tag: u16,
+    pub value: String,
 }
 
 /// One accepted submit_sm part on its way into the log.
 pub struct Part {
     pub system_id: String,
     pub source: String,
+    pub source_ton: u8,
+    pub source_npi: u8,
+    pub tlvs: Vec<ReceivedTlv>,
     pub destination: String,
     pub destination_ton: u8,
     pub data_coding: u8,
@@ -61,10 +80,19 @@ struct PendingKey {
 
 struct Pending {
     texts: Vec<Option<String>>,
+    tlvs: Vec<Vec<ReceivedTlv>>,
     ids: Vec<Option<String>>,
     have: usize,
     data_coding: u8,
     first_seen: Instant,
+}
+
+/// A concatenated message whose every part has come.
+struct Assembled {
+    text: String,
+    ids: Vec<String>,
+    data_coding: u8,
+    tlvs: Vec<Vec<ReceivedTlv>>,
 }
 
 #[derive(Default)]
@@ -115,8 +143,14 @@ impl MessageLog {
     /// Adds one part; returns the message it completes, if any.
     pub fn add_part(&self, part: Part) -> Option<Arc<ReceivedMessage>> {
         let mut inner = self.lock();
-        let (text, ids, parts, data_coding) = match part.text.concat {
-            None => (part.text.text, vec![part.message_id], 1, part.data_coding),
+        let (text, ids, parts, data_coding, tlvs) = match part.text.concat {
+            None => (
+                part.text.text,
+                vec![part.message_id],
+                1,
+                part.data_coding,
+                vec![part.tlvs],
+            ),
             Some(c) => {
                 let key = PendingKey {
                     system_id: part.system_id.clone(),
@@ -129,11 +163,17 @@ impl MessageLog {
                     &mut inner,
                     key,
                     c,
-                    part.text.text,
+                    (part.text.text, part.tlvs),
                     part.message_id,
                     part.data_coding,
                 )?;
-                (done.0, done.1, usize::from(c.total), done.2)
+                (
+                    done.text,
+                    done.ids,
+                    usize::from(c.total),
+                    done.data_coding,
+                    done.tlvs,
+                )
             }
         };
         let mut h = DefaultHasher::new();
@@ -160,6 +200,8 @@ impl MessageLog {
             seq: inner.next_seq,
             system_id: part.system_id,
             source: part.source,
+            source_ton: part.source_ton,
+            source_npi: part.source_npi,
             destination: part.destination,
             destination_ton: part.destination_ton,
             text,
@@ -168,6 +210,7 @@ impl MessageLog {
             message_ids: ids,
             received_at_ms: super::ids::unix_ms(),
             duplicate,
+            tlvs,
         });
         if inner.log.len() >= self.capacity {
             inner.log.pop_front();
@@ -182,10 +225,10 @@ impl MessageLog {
         inner: &mut Inner,
         key: PendingKey,
         c: Concat,
-        text: String,
+        (text, tlvs): (String, Vec<ReceivedTlv>),
         id: String,
         data_coding: u8,
-    ) -> Option<(String, Vec<String>, u8)> {
+    ) -> Option<Assembled> {
         if !inner.pending.contains_key(&key) && inner.pending.len() >= MAX_PENDING {
             let oldest = inner
                 .pending
@@ -199,6 +242,7 @@ impl MessageLog {
         let total = usize::from(c.total);
         let entry = inner.pending.entry(key.clone()).or_insert_with(|| Pending {
             texts: vec![None; total],
+            tlvs: vec![Vec::new(); total],
             ids: vec![None; total],
             have: 0,
             data_coding,
@@ -210,6 +254,9 @@ impl MessageLog {
             entry.have += 1;
         }
         *slot = Some(text);
+        if let Some(t) = entry.tlvs.get_mut(idx) {
+            *t = tlvs;
+        }
         if let Some(s) = entry.ids.get_mut(idx) {
             *s = Some(id);
         }
@@ -217,11 +264,12 @@ impl MessageLog {
             return None;
         }
         let done = inner.pending.remove(&key)?;
-        Some((
-            done.texts.into_iter().flatten().collect(),
-            done.ids.into_iter().flatten().collect(),
-            done.data_coding,
-        ))
+        Some(Assembled {
+            text: done.texts.into_iter().flatten().collect(),
+            ids: done.ids.into_iter().flatten().collect(),
+            data_coding: done.data_coding,
+            tlvs: done.tlvs,
+        })
     }
 
     /// Every message still in the log, oldest first.

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use crate::otp::clock::Clock;
 use crate::otp::model::{OtpId, OtpView, Record};
+use crate::otp::sender_rules::DefaultSenders;
 use crate::otp::store::ChangeObserver;
 
 pub use queue::{CallbackQueue, Dest};
@@ -41,6 +42,7 @@ pub struct CallbackObserver {
     queue: Arc<CallbackQueue>,
     clock: Arc<Clock>,
     price_per_part: f64,
+    default_senders: DefaultSenders,
 }
 
 impl CallbackObserver {
@@ -49,7 +51,14 @@ impl CallbackObserver {
             queue,
             clock,
             price_per_part,
+            default_senders: DefaultSenders::default(),
         }
+    }
+
+    /// The senders an OTP object shows as `from` when its OTP stores none.
+    pub fn with_default_senders(mut self, senders: DefaultSenders) -> Self {
+        self.default_senders = senders;
+        self
     }
 }
 
@@ -62,7 +71,12 @@ impl ChangeObserver for CallbackObserver {
         else {
             return;
         };
-        let view = OtpView::new(id, record, self.clock.unix_secs(), self.price_per_part);
+        let mut view = OtpView::new(id, record, self.clock.unix_secs(), self.price_per_part);
+        if view.from.is_empty() {
+            self.default_senders
+                .of(record.tenant)
+                .clone_into(&mut view.from);
+        }
         let dest = Dest {
             tenant: record.tenant,
             url: url.into(),

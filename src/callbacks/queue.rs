@@ -545,6 +545,7 @@ mod tests {
             date_verified: None,
             date_cancelled: None,
             date_sent: None,
+            from: "Verify".into(),
             date_delivered: None,
             resends: 0,
             warnings: Vec::new(),

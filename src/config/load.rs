@@ -196,7 +196,7 @@ fn check(ok: bool, field: impl Into<String>, message: &str) -> Result<(), Config
     }
 }
 
-fn valid_country(code: &str) -> bool {
+pub(super) fn valid_country(code: &str) -> bool {
     code.len() == 2
         && code.bytes().all(|b| b.is_ascii_uppercase())
         && code.parse::<phonenumber::country::Id>().is_ok()
@@ -559,7 +559,9 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     }
 
     // The SMPP settings have one set of checks, shared with the engine.
-    crate::smpp::validate(&c.smsc, &c.engine).map_err(|e| ConfigError::invalid(e.field, e.message))
+    crate::smpp::validate(&c.smsc, &c.engine)
+        .map_err(|e| ConfigError::invalid(e.field, e.message))?;
+    super::regulatory::validate(c)
 }
 
 pub(super) fn summary(c: &Config) -> String {
@@ -622,6 +624,7 @@ pub(super) fn summary(c: &Config) -> String {
         "limits: {} per number and tenant, {} per number (0 = off) per {}s",
         c.limits.per_number, c.limits.per_number_global, c.limits.per_number_window_s
     );
+    let _ = writeln!(s, "{}", super::regulatory::summary(c));
     let _ = writeln!(s, "store: {:?}", c.store.kind);
     let secret = if c.security.pin_secret.is_some() {
         "<redacted>"

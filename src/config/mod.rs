@@ -4,6 +4,7 @@
 //! outward) and checks them once.
 
 mod load;
+mod regulatory;
 
 use std::net::SocketAddr;
 
@@ -12,6 +13,7 @@ use serde::Deserialize;
 pub use crate::callbacks::CallbacksConfig;
 pub use crate::http::HttpConfig;
 pub use crate::logging::LogConfig;
+pub use crate::otp::sender_rules::SendersConfig;
 pub use crate::otp::settings::{
     AbuseConfig, LimitsConfig, OtpConfig, SecurityConfig, StoreConfig, StoreKind, TenantConfig,
 };
@@ -35,6 +37,8 @@ pub struct Config {
     pub security: SecurityConfig,
     pub log: LogConfig,
     pub demo: DemoConfig,
+    /// Sender rules per destination country.
+    pub senders: SendersConfig,
 }
 
 impl Config {

@@ -34,6 +34,8 @@ pub mod codes {
     pub const LOW_CONVERSION: u16 = 1019;
     pub const PHONE_PARSER_BUSY: u16 = 1020;
     pub const ORIGIN_NOT_ALLOWED: u16 = 1021;
+    /// The destination country refuses the sender ID and no numeric sender replaces it.
+    pub const SENDER_REFUSED: u16 = 1022;
 }
 
 /// An error reply.
@@ -219,6 +221,11 @@ impl From<OtpError> for ApiError {
         match e {
             OtpError::SenderNotAllowed(_) => {
                 ApiError::new(bad, "invalid_param", 2005, msg).with_field("from")
+            }
+            OtpError::SenderRefused(_) => {
+                ApiError::new(bad, "invalid_param", codes::SENDER_REFUSED, msg)
+                    .with_field("from")
+                    .with_reason("sender_refused")
             }
             OtpError::TooManyParts { .. } => {
                 ApiError::new(bad, "invalid_param", 2006, msg).with_field("template")

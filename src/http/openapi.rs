@@ -34,7 +34,7 @@ fn resend_op() -> Value {
         "parameters": [otp_id_param()],
         "responses": {
             "200": {"description": "Resent: the OTP (deliveryStatus back to QUEUED)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}}},
-            "400": error_response("2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed"),
+            "400": error_response("2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed, 1022 invalid_param (reason sender_refused: the destination country now refuses the sender)"),
             "401": error_response("invalid_api_key"),
             "404": error_response("2021 not_found"),
             "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified"),
@@ -57,7 +57,7 @@ fn otp_schema() -> Value {
     let date = json!({"type": "string", "format": "date-time"});
     json!({
         "type": "object",
-        "required": ["otpId", "trackId", "phoneNumber", "countryIso", "status", "cost", "parts", "maxAttempts", "attempts", "ttl", "otpCallbackUrl", "dateCreated", "dateExpires", "language", "encoding", "deliveryStatus", "dateStatusChanged", "dateDeliveryStatusChanged", "smppError", "dateVerified", "dateCancelled", "dateSent", "dateDelivered", "resends"],
+        "required": ["otpId", "trackId", "phoneNumber", "countryIso", "status", "cost", "parts", "maxAttempts", "attempts", "ttl", "otpCallbackUrl", "dateCreated", "dateExpires", "language", "encoding", "deliveryStatus", "dateStatusChanged", "dateDeliveryStatusChanged", "smppError", "dateVerified", "dateCancelled", "dateSent", "dateDelivered", "resends", "from"],
         "properties": {
             "otpId": {"type": "string", "pattern": uuid_pattern},
             "trackId": {"type": "string", "nullable": true},
@@ -83,6 +83,7 @@ fn otp_schema() -> Value {
             "dateSent": {"type": "string", "format": "date-time", "nullable": true, "description": "when an SMSC first accepted the SMS"},
             "dateDelivered": {"type": "string", "format": "date-time", "nullable": true, "description": "when a receipt said DELIVERED"},
             "resends": {"type": "integer", "minimum": 0},
+            "from": {"type": "string", "description": "the sender ID that went out: the request's from (or the default sender), or the numeric sender that replaced it where the destination country refuses it ([senders.countries])"},
             "warnings": {"type": "array", "items": {"type": "string"}, "description": "create only, when the PIN has under 20 bits of entropy"}
         }
     })
@@ -162,7 +163,7 @@ pub fn document() -> Value {
                         "headers": {"X-Rate-Limit-Limit": {"schema": {"type": "integer"}}, "X-Rate-Limit-Remaining": {"schema": {"type": "integer"}}, "X-Rate-Limit-Reset": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}},
                         "links": otp_links()},
-                    "400": error_response("invalid_param 2001-2020, invalid_body, no_coverage (destination country not allowed)"),
+                    "400": error_response("invalid_param 2001-2020, invalid_body, no_coverage (destination country not allowed), invalid_param 1022 (reason sender_refused: the destination country refuses the sender ID and no numeric sender replaces it, [senders.countries])"),
                     "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified"),
                     "401": error_response("invalid_api_key"),
                     "409": error_response("duplicate_id: Idempotency-Key reused with another body"),

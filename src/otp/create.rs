@@ -13,6 +13,7 @@ use super::request::CreateRequest;
 use super::service::{blocked, dispatch_refused, OtpError, OtpService};
 use super::tenant::Tenant;
 use super::text::{analyze_text, render};
+use super::tlv_values::tlv_values;
 use crate::dispatch::OutboundSms;
 use crate::telemetry::names;
 
@@ -61,15 +62,16 @@ impl OtpService {
             blocked("country");
             return Err(OtpError::CountryNotAllowed(country));
         }
-        let default_sender = if tenant.config.default_sender.is_empty() {
-            &self.otp.default_sender
-        } else {
-            &tenant.config.default_sender
-        };
-        let sender = req.sender.clone().unwrap_or_else(|| default_sender.clone());
+        let default_sender = self.default_sender(tenant);
+        let sender = req
+            .sender
+            .clone()
+            .unwrap_or_else(|| default_sender.to_owned());
         if !tenant.sender_allowed(&sender) {
             return Err(OtpError::SenderNotAllowed(sender));
         }
+        // what the destination country's carriers take: this sender goes out and is stored
+        let sender = self.outgoing_sender(tenant, &country, sender)?;
         let chosen = language::choose(
             &TemplateSources {
                 request_by_language: &req.templates,
@@ -98,7 +100,7 @@ impl OtpService {
             now,
             sender,
             chosen,
-            default_sender: default_sender.clone(),
+            default_sender: default_sender.to_owned(),
             country,
         })
     }
@@ -154,7 +156,7 @@ impl OtpService {
                 req.max_attempts,
             )
         };
-        let mut view = self.view(id, &record);
+        let mut view = self.view(tenant, id, &record);
         self.store.insert(id, record).await?;
         let sms = OutboundSms {
             otp_id: view.otp_id.clone(),
@@ -163,6 +165,7 @@ impl OtpService {
             sender,
             text,
             expires_at: self.clock.system_time() + Duration::from_secs(req.ttl.into()),
+            tlv_values: tlv_values(&tenant.config, chosen.language.as_deref()),
         };
         if let Err(e) = self.dispatcher.try_dispatch(sms) {
             if let Err(gone) = self.store.remove(&id).await {

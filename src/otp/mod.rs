@@ -18,11 +18,13 @@ pub mod redis;
 pub mod request;
 pub mod resend;
 pub mod sender;
+pub mod sender_rules;
 pub mod service;
 pub mod settings;
 pub mod store;
 pub mod tenant;
 pub mod text;
+pub mod tlv_values;
 pub mod window;
 
 pub use clock::Clock;

@@ -83,7 +83,8 @@ pub struct Extra {
     pub message_ids: Vec<Box<str>>,
     /// The request's own template (kept for a resend; `None` = the configuration's).
     pub template: Option<Box<str>>,
-    /// The sender ID when it is not the default (kept for a resend).
+    /// The sender ID that went out (the request's, or the numeric sender that replaced it)
+    /// when it is not the default: shown as `from`, and sent again by a resend.
     pub sender: Option<Box<str>>,
     /// Resends so far.
     pub resends: u8,
@@ -284,6 +285,9 @@ pub struct OtpView {
     pub date_delivered: Option<String>,
     /// Resends so far (`POST /otp/{otpId}/resend`).
     pub resends: u8,
+    /// The sender ID that went out: the request's `from` (or the default sender), or the
+    /// numeric sender that replaced it where the destination country refuses it.
+    pub from: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -335,6 +339,11 @@ impl OtpView {
             date_sent: r.sent_at().map(at),
             date_delivered: (r.delivery == DeliveryStatus::Delivered).then(|| at(r.delivery_at)),
             resends: extra.map_or(0, |e| e.resends),
+            // the default sender is not stored: the service fills it in
+            from: extra
+                .and_then(|e| e.sender.as_deref())
+                .unwrap_or_default()
+                .to_owned(),
             warnings: Vec::new(),
         }
     }

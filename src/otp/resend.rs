@@ -17,6 +17,7 @@ use super::service::{blocked, dispatch_refused, OtpError, OtpService};
 use super::store::{DeliveryChange, ResendError};
 use super::tenant::Tenant;
 use super::text::render;
+use super::tlv_values::tlv_values;
 
 impl OtpService {
     /// `POST /otp/{otpId}/resend`.
@@ -50,23 +51,21 @@ impl OtpService {
             Some(t) => t,
             None => self.config_template(record.language()),
         };
-        let default_sender = if tenant.config.default_sender.is_empty() {
-            &self.otp.default_sender
-        } else {
-            &tenant.config.default_sender
-        };
         let sender = extra
             .and_then(|e| e.sender.as_deref())
-            .unwrap_or(default_sender);
+            .unwrap_or(self.default_sender(tenant));
         let phone = Phone::stored(record.phone, record.country);
+        // the rules may have changed since the create
+        let sender = self.outgoing_sender(tenant, phone.country_str(), sender.to_owned())?;
         let sms = OutboundSms {
             otp_id: id.to_string(),
             tenant: tenant.name().to_owned(),
             destination: phone.e164(),
-            sender: sender.to_owned(),
+            sender,
             text: render(template, &new_pin),
             expires_at: self.clock.system_time()
                 + Duration::from_secs(u64::from(record.expires().saturating_sub(now))),
+            tlv_values: tlv_values(&tenant.config, record.language()),
         };
         if let Err(e) = self.dispatcher.try_dispatch(sms) {
             // the new PIN was never sent: say so on the OTP; the client may resend again
@@ -82,7 +81,7 @@ impl OtpService {
         }
         metrics::counter!(names::OTPS_RESENT, "tenant" => tenant.name().to_owned()).increment(1);
         tracing::info!(otp_id = %id, tenant = tenant.name(), "otp resent");
-        Ok(self.view(id, &record))
+        Ok(self.view(tenant, id, &record))
     }
 }
 

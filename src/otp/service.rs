@@ -16,6 +16,7 @@ use super::language;
 use super::model::{OtpId, OtpView, Record};
 use super::phone::Phone;
 use super::pin::PinHasher;
+use super::sender_rules::{SenderRefused, SendersConfig};
 use super::store::{CancelError, NumberLimit, NumberScope, Store, StoreError, VerifyError};
 use super::tenant::{RateInfo, Tenant};
 
@@ -25,6 +26,8 @@ use super::tenant::{RateInfo, Tenant};
 pub enum OtpError {
     #[error("sender ID `{0}` is not allowed for this API key")]
     SenderNotAllowed(String),
+    #[error("{0}")]
+    SenderRefused(SenderRefused),
     #[error("the rendered message needs {parts} SMS parts, at most {max} are allowed")]
     TooManyParts { parts: usize, max: u8 },
     #[error("the destination country {0} is not allowed")]
@@ -109,6 +112,7 @@ pub struct OtpService {
     pub(super) otp: OtpConfig,
     pub(super) limits: LimitsConfig,
     pub(super) abuse: Arc<dyn PumpingGuard>,
+    pub(super) senders: SendersConfig,
 }
 
 pub(super) fn blocked(reason: &'static str) {
@@ -150,6 +154,7 @@ impl OtpService {
             otp,
             limits,
             abuse,
+            senders: SendersConfig::default(),
         }
     }
 
@@ -184,8 +189,12 @@ impl OtpService {
             .map_or(self.otp.default_template.as_str(), String::as_str)
     }
 
-    pub(super) fn view(&self, id: OtpId, r: &Record) -> OtpView {
-        OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part)
+    pub(super) fn view(&self, tenant: &Tenant, id: OtpId, r: &Record) -> OtpView {
+        let mut view = OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part);
+        if view.from.is_empty() {
+            self.default_sender(tenant).clone_into(&mut view.from);
+        }
+        view
     }
 
     /// The per-number create limits, which creates and resends count against alike: the
@@ -265,7 +274,7 @@ impl OtpService {
 
     pub async fn get(&self, tenant: &Tenant, id: &str) -> Result<OtpView, OtpError> {
         let (id, r) = self.owned(tenant, id).await?;
-        Ok(self.view(id, &r))
+        Ok(self.view(tenant, id, &r))
     }
 
     /// Checks `pin`; `None` when the request had no usable `pin`.
@@ -310,7 +319,7 @@ impl OtpService {
         .increment(1);
         tracing::info!(otp_id = %id, result = label, "otp verification");
         match result {
-            Ok(r) => Ok(self.view(id, &r)),
+            Ok(r) => Ok(self.view(tenant, id, &r)),
             Err(VerifyError::NotFound) => Err(OtpError::NotFound),
             Err(VerifyError::AlreadyVerified) => Err(OtpError::AlreadyVerified),
             Err(VerifyError::Cancelled) => Err(OtpError::Cancelled),
@@ -335,6 +344,6 @@ impl OtpService {
             })?;
         metrics::counter!(names::OTPS_CANCELLED, "tenant" => tenant.name().to_owned()).increment(1);
         tracing::info!(otp_id = %id, "otp cancelled");
-        Ok(self.view(id, &r))
+        Ok(self.view(tenant, id, &r))
     }
 }

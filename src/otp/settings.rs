@@ -36,6 +36,15 @@ pub struct TenantConfig {
     /// Browser origins whose pages may read this tenant's answers: narrows `[http]
     /// cors_allowed_origins` (each must be listed there too); empty = the global list.
     pub cors_allowed_origins: Vec<String>,
+    /// This tenant's numeric sender per destination country (ISO 3166 alpha-2), sent in place
+    /// of a sender ID the country refuses (`[senders.countries.XX]`); wins over the
+    /// country's `numeric_sender`.
+    pub numeric_senders: BTreeMap<String, String>,
+    /// Values of named TLVs (`[[smsc]] tlv_names`), e.g. India's DLT `pe_id`.
+    pub tlv_values: BTreeMap<String, String>,
+    /// Per template language (`default`: the generic template), values overriding
+    /// `tlv_values`, e.g. the DLT `template_id` of each registered template.
+    pub template_tlv_values: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl TenantConfig {

@@ -3,10 +3,13 @@
 //! only what differs. Values deserialize into their types (national languages are parsed
 //! there); [`validate`] checks the ranges once, for the configuration loader and the engine.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use otpgate_codec::text::{Concat, EncodingChoice, NationalLanguage};
 use serde::{Deserialize, Deserializer};
+
+use super::tlv_config::{NamedTlv, RouteTlvs, TlvSetting};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -167,6 +170,12 @@ pub struct SmscConfig {
     /// A part still without a final receipt this long after its submit_sm_resp is asked
     /// about with query_sm; 0 (the default) watches nothing.
     pub query_after_s: u64,
+    /// Optional TLVs added to every submit_sm (every part of a long message).
+    pub tlvs: Vec<TlvSetting>,
+    /// TLVs for destinations under a prefix, merged over `tlvs` (longest prefix wins).
+    pub route_tlvs: Vec<RouteTlvs>,
+    /// Named TLVs (`pe_id = 0x1400`) whose values come from the tenant and template.
+    pub tlv_names: BTreeMap<String, NamedTlv>,
 }
 
 impl Default for SmscConfig {
@@ -200,6 +209,9 @@ impl Default for SmscConfig {
             response_timeout_ms: None,
             enquire_link_interval_ms: None,
             query_after_s: 0,
+            tlvs: Vec::new(),
+            route_tlvs: Vec::new(),
+            tlv_names: BTreeMap::new(),
         }
     }
 }
@@ -223,6 +235,8 @@ impl std::fmt::Debug for SmscConfig {
             .field("weight", &self.weight)
             .field("tls", &self.tls.enabled)
             .field("query_after_s", &self.query_after_s)
+            .field("tlvs", &self.tlvs.len())
+            .field("route_tlvs", &self.route_tlvs.len())
             .finish_non_exhaustive()
     }
 }
@@ -448,6 +462,7 @@ pub fn validate(smscs: &[SmscConfig], engine: &EngineSettings) -> Result<(), Set
             f("query_after_s"),
             "must be 0 (off) to 86400",
         )?;
+        super::tlv_checks::validate(s, i)?;
     }
     let e = engine;
     let f = |k: &str| format!("engine.{k}");

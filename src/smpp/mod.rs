@@ -14,7 +14,8 @@
 //! - `window`: the W-permit semaphore, pending requests, sequence numbers.
 //! - `throttle`: token bucket counting segments, AIMD on ESME_RTHROTTLED.
 //! - `submit`: an `OutboundSms` to the submit_sm of its parts; `address`: TON/NPI, validity
-//!   period, masking.
+//!   period, masking; [`tlv_config`]: the operator's optional TLVs (static, per route prefix,
+//!   named with per-tenant values) and [`tlv_checks`], their checks at load.
 //! - `receipts`: deliver_sm receipts and MO; `receipt_clock`: submit-to-receipt delay;
 //!   `receipt_watch`: parts still without a final receipt; `query`: query_sm for them (`queries`: those outstanding per bind);
 //!   `status`: command_status classes.
@@ -66,6 +67,8 @@ mod submit;
 mod supervisor;
 mod throttle;
 mod tls;
+pub mod tlv_checks;
+pub mod tlv_config;
 mod transport;
 mod window;
 

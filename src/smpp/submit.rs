@@ -13,6 +13,7 @@ use otpgate_codec::text::{self, Concat, SplitOptions};
 use super::address::{destination_address, source_address};
 use super::config::SmscConfig;
 use super::message::Prepared;
+use super::tlv_config::tlvs_for;
 use crate::dispatch::OutboundSms;
 
 /// registered_delivery: SMSC delivery receipt on final outcome (success or failure).
@@ -24,6 +25,8 @@ pub enum PrepareError {
     Text(#[from] text::TextError),
     #[error("a part does not fit short_message: {0}")]
     ShortMessage(#[from] ShortMessageTooLong),
+    #[error("optional TLVs: {0}")]
+    Tlv(String),
 }
 
 /// Concatenation references, one counter per bucket of destinations: consecutive long
@@ -88,6 +91,8 @@ pub fn prepare(
         cfg.destination_ton_npi.unwrap_or(cfg.ton_npi.international),
     );
     let service_type = COctetString::from(cfg.service_type.as_str());
+    // the operator's TLVs go on every part: an SMSC checks each submit_sm on its own
+    let extra_tlvs = tlvs_for(cfg, &sms.destination, &sms.tlv_values).map_err(PrepareError::Tlv)?;
     let parts = split
         .parts
         .iter()
@@ -104,6 +109,7 @@ pub fn prepare(
                 tlvs.push(Tlv::SarTotalSegments(sar.total));
                 tlvs.push(Tlv::SarSegmentSeqnum(sar.seqnum));
             }
+            tlvs.extend(extra_tlvs.iter().cloned());
             Ok(SubmitSm {
                 service_type: service_type.clone(),
                 source: source.clone(),
@@ -198,6 +204,30 @@ mod tests {
         assert_eq!(sm.short_message[..7], [6, 0x24, 1, 6, 0x25, 1, 6]);
         let decoded = text::decode_short_message(0, sm.esm_class, &sm.short_message).unwrap();
         assert_eq!(decoded.text, sms.text);
+    }
+
+    #[test]
+    fn the_operator_tlvs_go_on_every_part() {
+        let cfg: SmscConfig = toml::from_str(
+            "concat = \"sar\"\ntlv_names = { pe_id = 0x1400, template_id = 0x1401 }\n",
+        )
+        .unwrap();
+        let mut sms = test_sms(1);
+        sms.destination = "+919812345678".into();
+        sms.text = "Your code is 123456. ".repeat(10);
+        sms.tlv_values = [("pe_id", "1101"), ("template_id", "1107")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let p = prepare(&sms, &cfg, 0, 9).unwrap();
+        assert!(p.parts.len() >= 2);
+        for sm in &p.parts {
+            let pe = sm.tlvs.iter().find(|t| t.tag() == 0x1400);
+            let tpl = sm.tlvs.iter().find(|t| t.tag() == 0x1401);
+            assert!(matches!(pe, Some(Tlv::Other { value, .. }) if &value[..] == b"1101"));
+            assert!(matches!(tpl, Some(Tlv::Other { value, .. }) if &value[..] == b"1107"));
+            assert!(sm.tlvs.contains(&Tlv::SarMsgRefNum(9)));
+        }
     }
 
     #[test]

@@ -237,6 +237,10 @@ fn describe() {
         "Requests answered 429 by a rate limit, by reason"
     );
     describe_counter!(
+        SENDER_RULES,
+        "Sender IDs a destination country refuses ([senders.countries]), by country and action (replaced by the numeric sender, refused)"
+    );
+    describe_counter!(
         RECEIPTS_SEEN,
         "Delivery receipts seen by the OTP core, by outcome"
     );

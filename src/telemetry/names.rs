@@ -24,6 +24,7 @@ pub const OTPS_LIVE: &str = "otpgate_otps_live";
 pub const OTPS_STORED: &str = "otpgate_otps_stored";
 pub const OTPS_MAX_LIVE: &str = "otpgate_otps_max_live";
 pub const BLOCKED: &str = "otpgate_blocked_total";
+pub const SENDER_RULES: &str = "otpgate_sender_rule_total";
 pub const STORE_UNAVAILABLE: &str = "otpgate_store_unavailable_total";
 /// Numbers only the phone-number library parses, by outcome (`parsed`, `busy`).
 pub const PHONE_LIBRARY: &str = "otpgate_phone_library_parses_total";

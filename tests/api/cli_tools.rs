@@ -256,3 +256,58 @@ fn serve_with_json_logs_writes_json_lines_only() {
         "blank lines on stdout: {lines:#?}"
     );
 }
+
+/// `pdu decode` names India's DLT TLVs and shows their text; with `--config`, each TLV a
+/// `[[smsc]] tlv_names` declares carries that name too. `check-config` refuses a TLV the engine
+/// writes itself, and a tenant value for a name no SMSC declares, naming the field.
+#[test]
+fn pdu_decode_names_the_regulatory_tlvs() {
+    // submit_sm "Hi 1234" to 447700900123 with 0x1400 "1101" and 0x1500 0x07 appended
+    let hex = "00000047000000040000000000000001000500566572696679000101343437373030393030313233\
+               000000000000000000000748692031323334140000043131303115000001 07";
+    let bare = otpgate().args(["pdu", "decode", hex]).output().unwrap();
+    assert!(bare.status.success(), "{bare:?}");
+    let v: serde_json::Value = serde_json::from_slice(&bare.stdout).unwrap();
+    assert_eq!(v["tlvs"][0]["tag"], "pe_id", "{v}");
+    assert_eq!(v["tlvs"][0]["text"], "1101", "{v}");
+    assert_eq!(v["tlvs"][1]["tag"], "unknown", "{v}");
+
+    let smsc = format!("{SMSC}tlv_names = {{ pe_id = 0x1400, dlt_flag = 0x1500 }}\n");
+    let file = ConfigFile::new("tlv-names", &format!("{LOOPBACK}{TENANT}{smsc}"));
+    let (ok, summary) = check_config(&file);
+    assert!(ok, "{summary}");
+    assert!(
+        summary.contains(r#"regulatory: TLVs on carrier (0 static, 0 route prefixes, names ["dlt_flag", "pe_id"])"#),
+        "{summary}"
+    );
+    let named = otpgate()
+        .args(["pdu", "decode", "--config"])
+        .arg(&file.path)
+        .arg(hex)
+        .output()
+        .unwrap();
+    assert!(named.status.success(), "{named:?}");
+    let v: serde_json::Value = serde_json::from_slice(&named.stdout).unwrap();
+    assert_eq!(v["tlvs"][0]["name"], "pe_id", "{v}");
+    assert_eq!(v["tlvs"][1]["name"], "dlt_flag", "{v}");
+
+    let reserved = format!("{SMSC}tlvs = [{{ tag = 0x0424, type = \"hex\", value = \"00\" }}]\n");
+    let (ok, text) = check_config(&ConfigFile::new(
+        "tlv-reserved",
+        &format!("{LOOPBACK}{TENANT}{reserved}"),
+    ));
+    assert!(!ok && text.contains("smsc[0].tlvs[0].tag"), "{text}");
+    let unknown = format!("{LOOPBACK}{TENANT}tlv_values = {{ pe_id = \"1101\" }}\n{SMSC}");
+    let (ok, text) = check_config(&ConfigFile::new("tlv-undeclared", &unknown));
+    assert!(
+        !ok && text.contains("tenants[0].tlv_values.pe_id"),
+        "{text}"
+    );
+    let rule =
+        format!("{LOOPBACK}{TENANT}{SMSC}[senders.countries.US]\nnumeric_sender = \"Verify\"\n");
+    let (ok, text) = check_config(&ConfigFile::new("sender-rule", &rule));
+    assert!(
+        !ok && text.contains("senders.countries.US.numeric_sender"),
+        "{text}"
+    );
+}

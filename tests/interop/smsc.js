@@ -9,7 +9,9 @@
 //
 // stdout, one JSON object per line: first {"port": N}, then
 //   {"event":"bind","system_id":...,"ok":bool}
-//   {"event":"message","to":...,"text":...,"parts":N,"message_ids":[...],"split_surrogates":N}
+//   {"event":"message","to":...,"from":...,"source_ton":N,"source_npi":N,"text":...,"parts":N,
+//    "message_ids":[...],"split_surrogates":N,"tlvs":[{"0x1400":"<hex>",...} per part]}
+//   (`tlvs`: the TLVs the package does not know, vendor-specific ones like India's DLT ids)
 //   {"event":"receipt_acked","message_id":...,"status":N}
 //
 // Usage: node smsc.js <system_id> <password>
@@ -65,6 +67,17 @@ function splitSurrogates(dataCoding, bytes) {
   return (first >= 0xdc00 && first <= 0xdfff ? 1 : 0) + (last >= 0xd800 && last <= 0xdbff ? 1 : 0);
 }
 
+// The TLVs the package left raw (a Buffer under their numeric tag), as {"0x1400": "<hex>"}.
+function unknownTlvs(pdu) {
+  const out = {};
+  for (const key of Object.keys(pdu)) {
+    if (/^[0-9]+$/.test(key) && Buffer.isBuffer(pdu[key])) {
+      out['0x' + Number(key).toString(16).toUpperCase().padStart(4, '0')] = pdu[key].toString('hex');
+    }
+  }
+  return out;
+}
+
 function smscTime(d) {
   const p = (n) => String(n).padStart(2, '0');
   return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}` +
@@ -91,7 +104,10 @@ function onSubmit(session, pdu) {
   session.send(pdu.response({ message_id: id }));
   const bytes = Buffer.isBuffer(pdu.short_message) ? pdu.short_message : Buffer.alloc(0);
   const { concat, data } = splitUdh(pdu, bytes);
-  const part = { id, from: pdu.source_addr, to: pdu.destination_addr, dataCoding: pdu.data_coding, data };
+  const part = {
+    id, from: pdu.source_addr, to: pdu.destination_addr, dataCoding: pdu.data_coding, data,
+    tlvs: unknownTlvs(pdu),
+  };
   const submitted = new Date();
   let parts = [part];
   if (concat && concat.total > 1) {
@@ -109,6 +125,10 @@ function onSubmit(session, pdu) {
   emit({
     event: 'message',
     to: pdu.destination_addr,
+    from: pdu.source_addr,
+    source_ton: pdu.source_addr_ton,
+    source_npi: pdu.source_addr_npi,
+    tlvs: parts.map((p) => p.tlvs),
     text: decode(pdu.data_coding, all),
     parts: parts.length,
     message_ids: parts.map((p) => p.id),

@@ -1,7 +1,8 @@
 //! Interop with an SMSC we did not write: tests/interop/smsc.js, built on the npm `smpp`
 //! package. It takes our bind_transceiver and submit_sm, puts our concatenated UCS-2 parts back
 //! into the original text, and its delivery receipts reach the sink as `Delivered` for the ids
-//! it gave; with a wrong password the bind stays down. Needs `OTPGATE_NODE_SMPP_DIR` (a dir
+//! it gave; with a wrong password the bind stays down; the operator's TLVs (India's DLT ids)
+//! reach it on every part. Needs `OTPGATE_NODE_SMPP_DIR` (a dir
 //! holding `node_modules/smpp`, set by .ci/install.d/60-node-smpp.sh); skipped without it.
 
 use crate::support::tools;
@@ -13,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use crate::support::smpp::*;
 use otpgate::dispatch::{DeliveryUpdate, Dispatcher, OutboundSms, ReceiptOutcome};
 use otpgate::smpp::SmppEngine;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::Notify;
@@ -108,6 +109,7 @@ fn otp(id: &str, to: &str, text: &str) -> OutboundSms {
         sender: "Verify".into(),
         text: text.into(),
         expires_at: SystemTime::now() + Duration::from_secs(600),
+        tlv_values: Default::default(),
     }
 }
 
@@ -208,5 +210,78 @@ async fn node_smsc_refuses_a_wrong_password() {
     assert!(!readiness.ready, "{readiness:?}");
     assert!(node.events("message").is_empty());
     assert!(sink.submitted().is_empty(), "{:#?}", sink.all());
+    engine.shutdown(Duration::from_secs(5)).await;
+}
+
+/// India's DLT ids as the npm `smpp` SMSC receives them: the named TLVs 0x1400 and 0x1401 with
+/// the message's values and the route's static TLV on every part of a long message; the
+/// replaced numeric sender arrives as an international number.
+#[tokio::test]
+#[ignore = "needs node and the npm smpp package (OTPGATE_NODE_SMPP_DIR, set by .ci/install.d/60-node-smpp.sh)"]
+async fn node_smsc_receives_the_regulatory_tlvs() {
+    let dir = node_dir();
+    let node = NodeSmsc::start(&dir, "secret").await;
+    let addr = format!("127.0.0.1:{}", node.port).parse().unwrap();
+    let named: otpgate::smpp::SmscConfig = toml::from_str(
+        r#"
+        tlv_names = { pe_id = 0x1400, template_id = { tag = 0x1401, type = "cstring" } }
+        [[route_tlvs]]
+        prefix = "+91"
+        tlvs = [{ tag = 0x1402, type = "u16", value = 258 }]
+        "#,
+    )
+    .unwrap();
+    let cfg = otpgate::smpp::SmscConfig {
+        tlv_names: named.tlv_names,
+        route_tlvs: named.route_tlvs,
+        ..smsc("node", addr)
+    };
+    let sink = sink();
+    let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
+    eventually("the bind to the node SMSC", || engine.binds_up() == 1).await;
+
+    let mut sms = otp("otp-dlt", "+919812345678", LONG);
+    sms.sender = "12025550100".into();
+    sms.tlv_values = [
+        ("pe_id", "1101000000000001"),
+        ("template_id", "1107000000000099"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    engine.try_dispatch(sms).unwrap();
+    let mut uk = otp("otp-uk", "+447700900004", SHORT);
+    uk.tlv_values = [("pe_id".to_string(), "1101".to_string())].into();
+    engine.try_dispatch(uk).unwrap();
+    let messages = node.wait_events("message", 2).await;
+
+    let india = messages.iter().find(|m| m["to"] == "919812345678").unwrap();
+    assert_eq!(india["text"], LONG);
+    assert_eq!(
+        (&india["from"], &india["source_ton"], &india["source_npi"]),
+        (&json!("12025550100"), &json!(1), &json!(1))
+    );
+    let parts = india["tlvs"].as_array().unwrap();
+    assert!(parts.len() >= 3, "{india}");
+    for tlvs in parts {
+        assert_eq!(tlvs["0x1400"], hex::encode("1101000000000001"), "{india}");
+        assert_eq!(
+            tlvs["0x1401"],
+            format!("{}00", hex::encode("1107000000000099")),
+            "{india}"
+        );
+        assert_eq!(tlvs["0x1402"], "0102", "{india}");
+    }
+    // a named value goes wherever its SMSC declares the name; the route's TLV stays in +91
+    let uk = messages.iter().find(|m| m["to"] == "447700900004").unwrap();
+    assert_eq!(
+        uk["tlvs"],
+        json!([{ "0x1400": hex::encode("1101") }]),
+        "{uk}"
+    );
+    assert_eq!(
+        (&uk["source_ton"], &uk["source_npi"]),
+        (&json!(5), &json!(0))
+    );
     engine.shutdown(Duration::from_secs(5)).await;
 }

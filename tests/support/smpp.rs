@@ -143,6 +143,7 @@ pub fn sms(n: u32) -> OutboundSms {
         sender: "Verify".into(),
         text: format!("Your verification code is {:06}", n % 1_000_000),
         expires_at: SystemTime::now() + Duration::from_secs(600),
+        tlv_values: Default::default(),
     }
 }
 

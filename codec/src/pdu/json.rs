@@ -93,8 +93,68 @@ pub fn tag_name(t: u16) -> Option<&'static str> {
         tag::ALERT_ON_MESSAGE_DELIVERY => "alert_on_message_delivery",
         tag::ITS_REPLY_TYPE => "its_reply_type",
         tag::ITS_SESSION_INFO => "its_session_info",
+        tag::DLT_PE_ID => "pe_id",
+        tag::DLT_TEMPLATE_ID => "template_id",
         _ => return None,
     })
+}
+
+/// Every tag [`tag_name`] names.
+const NAMED_TAGS: [u16; 46] = [
+    tag::DEST_ADDR_SUBUNIT,
+    tag::DEST_NETWORK_TYPE,
+    tag::DEST_BEARER_TYPE,
+    tag::DEST_TELEMATICS_ID,
+    tag::SOURCE_ADDR_SUBUNIT,
+    tag::SOURCE_NETWORK_TYPE,
+    tag::SOURCE_BEARER_TYPE,
+    tag::SOURCE_TELEMATICS_ID,
+    tag::QOS_TIME_TO_LIVE,
+    tag::PAYLOAD_TYPE,
+    tag::ADDITIONAL_STATUS_INFO_TEXT,
+    tag::RECEIPTED_MESSAGE_ID,
+    tag::MS_MSG_WAIT_FACILITIES,
+    tag::PRIVACY_INDICATOR,
+    tag::SOURCE_SUBADDRESS,
+    tag::DEST_SUBADDRESS,
+    tag::USER_MESSAGE_REFERENCE,
+    tag::USER_RESPONSE_CODE,
+    tag::SOURCE_PORT,
+    tag::DESTINATION_PORT,
+    tag::SAR_MSG_REF_NUM,
+    tag::LANGUAGE_INDICATOR,
+    tag::SAR_TOTAL_SEGMENTS,
+    tag::SAR_SEGMENT_SEQNUM,
+    tag::SC_INTERFACE_VERSION,
+    tag::CALLBACK_NUM_PRES_IND,
+    tag::CALLBACK_NUM_ATAG,
+    tag::NUMBER_OF_MESSAGES,
+    tag::CALLBACK_NUM,
+    tag::DPF_RESULT,
+    tag::SET_DPF,
+    tag::MS_AVAILABILITY_STATUS,
+    tag::NETWORK_ERROR_CODE,
+    tag::MESSAGE_PAYLOAD,
+    tag::DELIVERY_FAILURE_REASON,
+    tag::MORE_MESSAGES_TO_SEND,
+    tag::MESSAGE_STATE,
+    tag::USSD_SERVICE_OP,
+    tag::DISPLAY_TIME,
+    tag::SMS_SIGNAL,
+    tag::MS_VALIDITY,
+    tag::ALERT_ON_MESSAGE_DELIVERY,
+    tag::ITS_REPLY_TYPE,
+    tag::ITS_SESSION_INFO,
+    tag::DLT_PE_ID,
+    tag::DLT_TEMPLATE_ID,
+];
+
+/// The tag [`tag_name`] names `name` (any case), e.g. `"pe_id"` is 0x1400.
+pub fn tag_by_name(name: &str) -> Option<u16> {
+    NAMED_TAGS
+        .iter()
+        .copied()
+        .find(|t| tag_name(*t).is_some_and(|n| n.eq_ignore_ascii_case(name)))
 }
 
 /// Every header field, body field and TLV of `pdu`, named as in the specification.
@@ -160,11 +220,19 @@ fn tlv_json(t: &Tlv) -> Value {
         } => json!({ "network_type": network_type, "error_code": error_code }),
     };
     let t_tag = t.tag();
-    json!({
+    let mut v = json!({
         "tag": tag_name(t_tag).unwrap_or("unknown"),
         "tag_hex": format!("0x{t_tag:04X}"),
         "value": value,
-    })
+    });
+    // vendor TLVs (India's DLT ids...) are mostly printable text: show it beside the hex
+    if let (Tlv::Other { value, .. }, Some(obj)) = (t, v.as_object_mut()) {
+        let text = value.strip_suffix(&[0]).unwrap_or(value);
+        if !text.is_empty() && text.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+            obj.insert("text".into(), json!(String::from_utf8_lossy(text)));
+        }
+    }
+    v
 }
 
 fn put(m: &mut Map<String, Value>, k: &str, v: Value) {
@@ -358,4 +426,36 @@ pub fn decode_hex_pdu(hex: &str) -> Result<Pdu, HexDecodeError> {
         });
     }
     decode_pdu(octets).map_err(|error| HexDecodeError::Decode { error })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn india_dlt_tags_are_named_and_shown_as_text() {
+        assert_eq!(tag_name(0x1400), Some("pe_id"));
+        assert_eq!(tag_name(0x1401), Some("template_id"));
+        assert_eq!(tag_by_name("PE_ID"), Some(0x1400));
+        assert_eq!(tag_by_name("sar_msg_ref_num"), Some(0x020C));
+        assert_eq!(tag_by_name("nope"), None);
+        let named: Vec<u16> = (0..=u16::MAX).filter(|t| tag_name(*t).is_some()).collect();
+        let mut listed = NAMED_TAGS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(named, listed, "NAMED_TAGS lists every named tag");
+        let v = tlv_json(&Tlv::Other {
+            tag: 0x1401,
+            value: Bytes::from_static(b"1107161234567890123\0"),
+        });
+        assert_eq!(v["tag"], "template_id");
+        assert_eq!(v["tag_hex"], "0x1401");
+        assert_eq!(v["text"], "1107161234567890123");
+        let binary = tlv_json(&Tlv::Other {
+            tag: 0x1500,
+            value: Bytes::from_static(&[1, 2]),
+        });
+        assert_eq!(binary["tag"], "unknown");
+        assert!(binary.get("text").is_none());
+    }
 }

@@ -18,7 +18,7 @@ pub use decode::{decode_pdu, decode_pdu_slice, peek_header};
 pub use encode::{encode_pdu, encoded_len};
 pub use error::{DecodeError, EncodeError};
 pub use field::Field;
-pub use json::{decode_hex_pdu, pdu_to_json, HexDecodeError};
+pub use json::{decode_hex_pdu, pdu_to_json, tag_by_name, tag_name, HexDecodeError};
 pub use tlv::{tag, Tlv, TlvList};
 pub use types::*;
 

@@ -51,6 +51,11 @@ pub mod tag {
     pub const ALERT_ON_MESSAGE_DELIVERY: u16 = 0x130C;
     pub const ITS_REPLY_TYPE: u16 = 0x1380;
     pub const ITS_SESSION_INFO: u16 = 0x1383;
+    /// India's DLT (TRAI TCCCPR 2018): the principal entity (the registered sender business)
+    /// id, in the vendor-specific range, as most Indian SMSCs take it.
+    pub const DLT_PE_ID: u16 = 0x1400;
+    /// India's DLT: the id of the registered content template the text follows.
+    pub const DLT_TEMPLATE_ID: u16 = 0x1401;
 }
 
 /// One TLV. Typed variants are decoded only when their value has the length the spec gives;
