@@ -15,6 +15,7 @@ use crate::http::{self, App};
 use crate::otp::abuse::AbuseGuard;
 use crate::otp::guard::PumpingGuard;
 use crate::otp::identity::TenantTag;
+use crate::otp::model::Cost;
 use crate::otp::pin::PinHasher;
 use crate::otp::redis::abuse::RedisGuard;
 use crate::otp::redis::rate::RedisRate;
@@ -175,6 +176,7 @@ pub fn assemble(
     callbacks: Arc<CallbackQueue>,
 ) -> Prepared {
     let sink = Arc::new(StoreSink::new(store.clone(), clock.clone()));
+    sink.set_fallback_price(Cost::micros(config.otp.price_per_part));
     let hasher = match &config.security.pin_secret {
         Some(s) => PinHasher::new(s.as_bytes()),
         None => {

@@ -401,6 +401,11 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "otp.price_per_part",
         "must be a number >= 0",
     )?;
+    check(
+        o.currency.len() == 3 && o.currency.bytes().all(|b| b.is_ascii_uppercase()),
+        "otp.currency",
+        "must be an ISO 4217 code: three capital letters (EUR, USD)",
+    )?;
     check(o.max_live >= 1, "otp.max_live", "must be >= 1")?;
     check(
         (1..=3_600).contains(&o.receipt_hold_s),

@@ -3,6 +3,7 @@
 
 use crate::telemetry::names;
 use otpgate_codec::dlr::message_id_variants;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,13 +59,19 @@ pub struct StoreSink {
 struct Apply {
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
+    /// `[otp] price_per_part` in micro-units: the price of a part whose SMSC has none.
+    fallback_price: AtomicU64,
 }
 
 impl StoreSink {
     /// With a shared store, spawns the queue's worker: call within a tokio runtime.
     pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>) -> Self {
         let inline = store.completes_inline();
-        let apply = Arc::new(Apply { store, clock });
+        let apply = Arc::new(Apply {
+            store,
+            clock,
+            fallback_price: AtomicU64::new(0),
+        });
         let queue = (!inline).then(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
             tokio::spawn(tracing::Instrument::instrument(
@@ -74,6 +81,12 @@ impl StoreSink {
             tx
         });
         Self { apply, queue }
+    }
+
+    /// Prices the parts of an SMSC without a price for their destination at `micros` per part
+    /// (`[otp] price_per_part`; 0 until set).
+    pub fn set_fallback_price(&self, micros: u64) {
+        self.apply.fallback_price.store(micros, Ordering::Relaxed);
     }
 
     /// Resolves once every update given before this call was applied (or given up): for an
@@ -245,6 +258,26 @@ impl Apply {
                     error: Some(format!("0x{command_status:08X}: {reason}")),
                 };
                 self.store.apply_delivery(&id, change, now).await?;
+            }
+            DeliveryUpdate::Charged {
+                otp_id,
+                smsc,
+                parts,
+                price_per_part,
+            } => {
+                let Some(id) = OtpId::parse(&otp_id) else {
+                    return Ok(());
+                };
+                let price =
+                    price_per_part.unwrap_or_else(|| self.fallback_price.load(Ordering::Relaxed));
+                let charge = u64::from(parts).saturating_mul(price);
+                let change = DeliveryChange::Cost { charge, pending: 0 };
+                self.store.apply_delivery(&id, change, now).await?;
+                if let Some(smsc) = smsc {
+                    metrics::counter!(names::PARTS_CHARGED, "smsc" => smsc.clone())
+                        .increment(parts.into());
+                    metrics::counter!(names::COST_CHARGED, "smsc" => smsc).increment(charge);
+                }
             }
             DeliveryUpdate::Failed { otp_id, reason } => {
                 let Some(id) = OtpId::parse(&otp_id) else {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::dispatch::OutboundSms;
 
 use super::model::DeliveryStatus;
-use super::model::{OtpStatus, OtpView};
+use super::model::{Cost, OtpId, OtpStatus, OtpView, Record};
 use super::phone::Phone;
 use super::pin;
 use super::service::{blocked, dispatch_refused, OtpError, OtpService};
@@ -67,6 +67,7 @@ impl OtpService {
                 + Duration::from_secs(u64::from(record.expires().saturating_sub(now))),
             tlv_values: tlv_values(&tenant.config, record.language()),
         };
+        let record = self.estimate_resend(tenant, &id, record, &sms, now).await;
         if let Err(e) = self.dispatcher.try_dispatch(sms) {
             // the new PIN was never sent: say so on the OTP; the client may resend again
             let change = DeliveryChange::Status {
@@ -82,6 +83,41 @@ impl OtpService {
         metrics::counter!(names::OTPS_RESENT, "tenant" => tenant.name().to_owned()).increment(1);
         tracing::info!(otp_id = %id, tenant = tenant.name(), "otp resent");
         Ok(self.view(tenant, id, &record))
+    }
+}
+
+impl OtpService {
+    /// Puts the estimate of a resend on the OTP's cost, beside what earlier sends were
+    /// charged; before it is dispatched, so that its settlement comes after. The record as
+    /// updated (or as it was, when the store could not take the estimate: the settlement
+    /// still comes).
+    async fn estimate_resend(
+        &self,
+        tenant: &Tenant,
+        id: &OtpId,
+        record: Record,
+        sms: &OutboundSms,
+        now: u32,
+    ) -> Record {
+        let (_, parts, route_price) = self.plan_sms(tenant, &sms.destination, sms.text.clone());
+        let settled = record.extra.as_deref().and_then(|e| e.cost).is_some();
+        if !settled && route_price.is_none() {
+            // the plain `parts x price_per_part` figure still holds
+            return record;
+        }
+        let price = route_price.unwrap_or(Cost::micros(self.otp.price_per_part));
+        let change = DeliveryChange::Cost {
+            charge: 0,
+            pending: price.saturating_mul(parts as u64),
+        };
+        match self.store.apply_delivery(id, change, now).await {
+            Ok(Some(updated)) => updated,
+            Ok(None) => record,
+            Err(e) => {
+                tracing::warn!(otp_id = %id, error = %e, "could not record a resend's estimate");
+                record
+            }
+        }
     }
 }
 
