@@ -18,6 +18,7 @@ mod http_errors;
 mod http_language;
 mod http_limits;
 mod http_ops;
+mod http_prices;
 mod http_regulatory;
 mod http_resend;
 mod http_tls;
