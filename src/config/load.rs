@@ -304,6 +304,9 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     for (i, t) in c.tenants.iter().enumerate() {
         let f = |k: &str| format!("tenants[{i}].{k}");
         check(!t.name.is_empty(), f("name"), "must not be empty")?;
+        if let Some(Err(e)) = t.credit.map(|c| c.check()) {
+            check(false, f("credit"), e)?;
+        }
         check(names.insert(&t.name), f("name"), "duplicate tenant name")?;
         if let Some(id) = &t.id {
             check(

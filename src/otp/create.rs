@@ -194,7 +194,13 @@ impl OtpService {
             )
         };
         let mut view = self.view(tenant, id, &record);
-        self.store.insert(id, record).await?;
+        // the estimate is held on the tenant's credit until the send is settled
+        let reserved = record.cost_micros(Cost::micros(self.otp.price_per_part));
+        self.reserve_credit(tenant.tag(), now, reserved).await?;
+        if let Err(e) = self.store.insert(id, record).await {
+            self.release_credit(tenant.tag(), now, reserved).await;
+            return Err(e.into());
+        }
         let sms = OutboundSms {
             otp_id: view.otp_id.clone(),
             tenant: tenant.name().to_owned(),
@@ -209,6 +215,7 @@ impl OtpService {
                 // it stays PENDING until it expires; its SMS was never sent
                 tracing::warn!(otp_id = %id, error = %gone, "could not forget an OTP whose SMS was refused");
             }
+            self.release_credit(tenant.tag(), now, reserved).await;
             return Err(dispatch_refused(&e));
         }
         metrics::counter!(names::OTPS_CREATED, "tenant" => tenant.name().to_owned(),

@@ -4,7 +4,7 @@
 use crate::telemetry::names;
 use otpgate_codec::dlr::message_id_variants;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::dispatch::{DeliverySink, DeliveryUpdate, NotRecorded, ReceiptOutcome};
 
 use super::clock::Clock;
+use super::credit::Credit;
 use super::model::{DeliveryStatus, OtpId};
 use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, Store, StoreError};
 
@@ -61,6 +62,8 @@ struct Apply {
     clock: Arc<Clock>,
     /// `[otp] price_per_part` in micro-units: the price of a part whose SMSC has none.
     fallback_price: AtomicU64,
+    /// The tenants' credit, whose reservations a settled send replaces by its charge.
+    credit: OnceLock<Arc<Credit>>,
 }
 
 impl StoreSink {
@@ -71,6 +74,7 @@ impl StoreSink {
             store,
             clock,
             fallback_price: AtomicU64::new(0),
+            credit: OnceLock::new(),
         });
         let queue = (!inline).then(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
@@ -87,6 +91,13 @@ impl StoreSink {
     /// (`[otp] price_per_part`; 0 until set).
     pub fn set_fallback_price(&self, micros: u64) {
         self.apply.fallback_price.store(micros, Ordering::Relaxed);
+    }
+
+    /// Settles the credit reservations of the tenants that have credit (set once).
+    pub fn set_credit(&self, credit: Arc<Credit>) {
+        if !credit.is_empty() {
+            let _ = self.apply.credit.set(credit);
+        }
     }
 
     /// Resolves once every update given before this call was applied (or given up): for an
@@ -268,11 +279,20 @@ impl Apply {
                 let Some(id) = OtpId::parse(&otp_id) else {
                     return Ok(());
                 };
-                let price =
-                    price_per_part.unwrap_or_else(|| self.fallback_price.load(Ordering::Relaxed));
+                let fallback = self.fallback_price.load(Ordering::Relaxed);
+                let price = price_per_part.unwrap_or(fallback);
                 let charge = u64::from(parts).saturating_mul(price);
+                // the reservation is the estimate the send replaces
+                let before = match self.credit.get() {
+                    Some(_) => self.store.get(&id).await?,
+                    None => None,
+                };
                 let change = DeliveryChange::Cost { charge, pending: 0 };
                 self.store.apply_delivery(&id, change, now).await?;
+                if let (Some(credit), Some(b)) = (self.credit.get(), before) {
+                    let reserved = b.pending_micros(fallback);
+                    credit.settle(b.tenant, b.created, reserved, charge).await?;
+                }
                 if let Some(smsc) = smsc {
                     metrics::counter!(names::PARTS_CHARGED, "smsc" => smsc.clone())
                         .increment(parts.into());

@@ -284,6 +284,15 @@ impl Record {
         }
     }
 
+    /// The estimate of the send not settled yet, in micro-units: the stored [`Cost`]'s, or
+    /// `parts x fallback_per_part` when none is stored.
+    pub fn pending_micros(&self, fallback_per_part: u64) -> u64 {
+        match self.extra.as_deref().and_then(|e| e.cost) {
+            Some(c) => c.pending,
+            None => u64::from(self.parts).saturating_mul(fallback_per_part),
+        }
+    }
+
     pub fn since_created(&self, now: u32) -> u16 {
         u16::try_from(now.saturating_sub(self.created)).unwrap_or(u16::MAX)
     }

@@ -11,7 +11,9 @@ use crate::dispatch::{DispatchError, Dispatcher};
 
 use super::abuse::Blocked;
 use super::clock::Clock;
+use super::credit::{Credit, CreditLimit};
 use super::guard::PumpingGuard;
+use super::identity::TenantTag;
 use super::language;
 use super::model::{OtpId, OtpView, Record};
 use super::phone::Phone;
@@ -24,6 +26,17 @@ use super::tenant::{RateInfo, Tenant};
 /// wire format (the HTTP front: status, sms.cx type and code).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OtpError {
+    #[error(
+        "not enough credit: this SMS is estimated at {needed} {currency} and {available} \
+         {currency} of the {credit} remain"
+    )]
+    CreditExceeded {
+        needed: f64,
+        available: f64,
+        currency: String,
+        /// `prepaid balance` or `monthly cap`.
+        credit: &'static str,
+    },
     #[error("sender ID `{0}` is not allowed for this API key")]
     SenderNotAllowed(String),
     #[error("{0}")]
@@ -113,6 +126,7 @@ pub struct OtpService {
     pub(super) limits: LimitsConfig,
     pub(super) abuse: Arc<dyn PumpingGuard>,
     pub(super) senders: SendersConfig,
+    pub(super) credit: Option<Arc<Credit>>,
 }
 
 pub(super) fn blocked(reason: &'static str) {
@@ -155,6 +169,52 @@ impl OtpService {
             limits,
             abuse,
             senders: SendersConfig::default(),
+            credit: None,
+        }
+    }
+
+    /// Holds the tenants with credit to it (none without).
+    pub fn with_credit(mut self, credit: Arc<Credit>) -> Self {
+        self.credit = (!credit.is_empty()).then_some(credit);
+        self
+    }
+
+    /// Reserves `amount` micro-units of `tenant`'s credit for a send of an OTP created at
+    /// `created`: refused when it would pass the credit. The store being unreachable refuses
+    /// too (503), rather than sending without knowing.
+    pub(super) async fn reserve_credit(
+        &self,
+        tenant: TenantTag,
+        created: u32,
+        amount: u64,
+    ) -> Result<(), OtpError> {
+        let Some(credit) = &self.credit else {
+            return Ok(());
+        };
+        match credit.reserve(tenant, created, amount).await? {
+            Ok(()) => Ok(()),
+            Err(over) => {
+                blocked("credit");
+                Err(OtpError::CreditExceeded {
+                    needed: over.needed as f64 / 1e6,
+                    available: over.available as f64 / 1e6,
+                    currency: self.otp.currency.clone(),
+                    credit: match credit.limit_of(tenant) {
+                        Some(CreditLimit::MonthlyCap(_)) => "monthly cap",
+                        _ => "prepaid balance",
+                    },
+                })
+            }
+        }
+    }
+
+    /// Gives back a reservation whose SMS was never handed to the engine.
+    pub(super) async fn release_credit(&self, tenant: TenantTag, created: u32, amount: u64) {
+        let Some(credit) = &self.credit else {
+            return;
+        };
+        if let Err(e) = credit.settle(tenant, created, amount, 0).await {
+            tracing::warn!(error = %e, "could not release a credit reservation");
         }
     }
 

@@ -45,6 +45,8 @@ pub struct TenantConfig {
     /// Per template language (`default`: the generic template), values overriding
     /// `tlv_values`, e.g. the DLT `template_id` of each registered template.
     pub template_tlv_values: BTreeMap<String, BTreeMap<String, String>>,
+    /// A prepaid balance or a monthly cap on what the tenant is charged (none: unlimited).
+    pub credit: Option<super::credit::CreditConfig>,
 }
 
 impl TenantConfig {

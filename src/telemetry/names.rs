@@ -96,6 +96,7 @@ pub mod labels {
         "prefix_velocity",
         "country_daily_cap",
         "low_conversion",
+        "credit",
     ];
     /// `reason` of `otpgate_rate_limited_total` (the refusals answered 429).
     pub const RATE_LIMITED_REASONS: &[&str] = &[

@@ -14,6 +14,7 @@ mod cli_tools;
 mod e2e_serve;
 mod http_api;
 mod http_cors;
+mod http_credit;
 mod http_errors;
 mod http_language;
 mod http_limits;
