@@ -16,12 +16,13 @@ use serde_json::{json, Value};
 const TOKEN: &str = "acme-prices-token";
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn start(sim: &SimHandle) -> Running {
-    start_with(sim, "", "").await
+async fn start(sim: &SimHandle, uk_name: &str) -> Running {
+    start_with(sim, "", "", uk_name).await
 }
 
-/// With `engine` as the `[engine]` table and `uk` appended to the "uk" SMSC.
-async fn start_with(sim: &SimHandle, engine: &str, uk: &str) -> Running {
+/// With `engine` as the `[engine]` table, and `uk` appended to the UK SMSC, named `uk_name`:
+/// each test its own, since the metrics are the process's.
+async fn start_with(sim: &SimHandle, engine: &str, uk: &str, uk_name: &str) -> Running {
     let addr = sim.local_addr();
     let smsc = |name: &str, extra: &str| {
         format!(
@@ -52,7 +53,7 @@ token = "{TOKEN}"
 {}
 "#,
         smsc(
-            "uk",
+            uk_name,
             &format!(
                 "routes = [\"+44\"]\nconcat = \"udh16\"\nnational_languages = [\"turkish\"]\n\
              prices = {{ \"+44\" = 0.035, \"+4474\" = 0.04 }}\n{uk}"
@@ -141,7 +142,7 @@ async fn counter(base: &str, name: &str, smsc: &str) -> f64 {
 #[tokio::test]
 async fn cost_parts_and_encoding_are_those_of_the_smsc_that_sends() {
     let sim = start_sim(SimConfig::default()).await;
-    let app = start(&sim).await;
+    let app = start(&sim, "uk").await;
     let base = app.base_url();
     let parts_before = counter(&base, "otpgate_parts_charged_total", "uk").await;
     let micros_before = counter(&base, "otpgate_cost_charged_micros_total", "uk").await;
@@ -262,7 +263,7 @@ async fn cost_parts_and_encoding_are_those_of_the_smsc_that_sends() {
 #[tokio::test]
 async fn an_sms_no_smsc_accepted_costs_nothing() {
     let sim = start_sim(SimConfig::default()).await;
-    let app = start(&sim).await;
+    let app = start(&sim, "uk-rejecting").await;
     let base = app.base_url();
     // every submit_sm refused for good (ESME_RINVDSTADR)
     sim.set_error_injection(1.0, 0x0000_000B);
@@ -284,10 +285,11 @@ async fn a_part_sent_twice_for_a_late_answer_is_charged_once() {
         &sim,
         "retry_min_ms = 10\nretry_max_ms = 20",
         "response_timeout_ms = 300",
+        "uk-late",
     )
     .await;
     let base = app.base_url();
-    let not_charged = counter(&base, "otpgate_parts_not_charged_total", "uk").await;
+    let not_charged = counter(&base, "otpgate_parts_not_charged_total", "uk-late").await;
     sim.set_latency(otpgate_sim::Latency::Fixed {
         value: Duration::from_millis(1500),
     });
@@ -301,13 +303,13 @@ async fn a_part_sent_twice_for_a_late_answer_is_charged_once() {
     let after = settled(&base, otp["otpId"].as_str().unwrap()).await;
     assert_eq!(after["deliveryStatus"], "SENT", "{after}");
     for _ in 0..100 {
-        if counter(&base, "otpgate_parts_not_charged_total", "uk").await > not_charged {
+        if counter(&base, "otpgate_parts_not_charged_total", "uk-late").await > not_charged {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(
-        counter(&base, "otpgate_parts_not_charged_total", "uk").await - not_charged,
+        counter(&base, "otpgate_parts_not_charged_total", "uk-late").await - not_charged,
         1.0
     );
     assert_eq!(sim.messages_to("447400123460").len(), 2);
