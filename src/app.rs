@@ -13,8 +13,10 @@ use crate::config::{Config, StoreKind};
 use crate::dispatch::{DeliverySink, Dispatcher};
 use crate::http::{self, App};
 use crate::otp::abuse::AbuseGuard;
+use crate::otp::credit::{Credit, CreditLedger, MemoryLedger};
 use crate::otp::guard::PumpingGuard;
 use crate::otp::identity::TenantTag;
+use crate::otp::model::Cost;
 use crate::otp::pin::PinHasher;
 use crate::otp::redis::abuse::RedisGuard;
 use crate::otp::redis::rate::RedisRate;
@@ -40,6 +42,8 @@ pub struct Prepared {
     /// How callback hosts are looked up, at create and at delivery (the system resolver;
     /// replaceable before the front starts).
     pub resolver: Arc<dyn HostResolver>,
+    /// The tenants' credit (`[[tenants]] credit`), kept beside the store.
+    pub credit: Arc<Credit>,
 }
 
 impl Prepared {
@@ -60,7 +64,8 @@ pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatche
         config.limits.clone(),
         prepared.abuse.clone(),
     )
-    .with_senders(config.senders.clone());
+    .with_senders(config.senders.clone())
+    .with_credit(prepared.credit.clone());
     http::app(
         config,
         service,
@@ -123,7 +128,8 @@ pub fn prepare(config: &Config) -> Prepared {
     );
     let abuse = Arc::new(AbuseGuard::new(config.abuse.clone()));
     let rate = Arc::new(LocalRate::new(clock.clone()));
-    assemble(config, clock, store, abuse, rate, callbacks)
+    let ledger = Arc::new(MemoryLedger::default());
+    assemble(config, clock, store, abuse, rate, callbacks, ledger)
 }
 
 /// Builds the store `[store] kind` names: the in-memory one, or the Redis one (connecting to
@@ -160,7 +166,15 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
             );
             let abuse = Arc::new(RedisGuard::new(store.clone(), config.abuse.clone()));
             let rate = Arc::new(RedisRate::new(store.clone()));
-            Ok(assemble(config, clock, store, abuse, rate, callbacks))
+            Ok(assemble(
+                config,
+                clock,
+                store.clone(),
+                abuse,
+                rate,
+                callbacks,
+                store,
+            ))
         }
     }
 }
@@ -173,8 +187,16 @@ pub fn assemble(
     abuse: Arc<dyn PumpingGuard>,
     rate: Arc<dyn TenantRate>,
     callbacks: Arc<CallbackQueue>,
+    ledger: Arc<dyn CreditLedger>,
 ) -> Prepared {
     let sink = Arc::new(StoreSink::new(store.clone(), clock.clone()));
+    sink.set_fallback_price(Cost::micros(config.otp.price_per_part));
+    let limits = config.tenants.iter().filter_map(|t| {
+        let limit = t.credit.as_ref()?.limit()?;
+        Some((TenantTag::of(t.id()), limit))
+    });
+    let credit = Arc::new(Credit::new(limits, ledger));
+    sink.set_credit(credit.clone());
     let hasher = match &config.security.pin_secret {
         Some(s) => PinHasher::new(s.as_bytes()),
         None => {
@@ -194,5 +216,6 @@ pub fn assemble(
         hasher,
         callbacks,
         resolver: Arc::new(SystemResolver),
+        credit,
     }
 }

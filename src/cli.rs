@@ -65,6 +65,17 @@ pub enum SmsCommand {
         /// Most parts allowed; a longer text is an error.
         #[arg(long, default_value_t = 10)]
         max_parts: usize,
+        /// A configuration file, for `--smsc`.
+        #[arg(long, short, requires = "smsc")]
+        config: Option<PathBuf>,
+        /// Split as this `[[smsc]]` of `--config` sends (its encoding, concat, national
+        /// tables, max_parts; the options above are then ignored).
+        #[arg(long, requires = "config")]
+        smsc: Option<String>,
+        /// With `--smsc`: a destination (E.164) to price the parts for, from the SMSC's
+        /// `prices` (or `[otp] price_per_part`).
+        #[arg(long, requires = "smsc")]
+        to: Option<String>,
         /// The text.
         text: String,
     },

@@ -92,6 +92,24 @@ pub trait Dispatcher: Send + Sync + 'static {
     fn try_dispatch(&self, sms: OutboundSms) -> Result<(), DispatchError>;
     /// At least one bind is up and the queue is not full (for `/readyz`).
     fn readiness(&self) -> Readiness;
+    /// How `sms` would go out on the SMSC that would be tried first for it: `None` when no
+    /// SMSC would take it (or the dispatcher cannot tell).
+    fn estimate(&self, _sms: &OutboundSms) -> Option<SendEstimate> {
+        None
+    }
+}
+
+/// An SMS as the SMSC that would be tried first would send it: the parts and encoding under
+/// its settings, and its price per part for the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendEstimate {
+    pub smsc: String,
+    /// `GSM7`, `UCS2` or `LATIN1`.
+    pub encoding: &'static str,
+    pub parts: usize,
+    /// Micro-units of the deployment's currency; `None` when the SMSC has no price for the
+    /// destination (the OTP core's fallback price applies).
+    pub price_per_part: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -136,6 +154,17 @@ pub enum DeliveryUpdate {
     },
     /// It could not be sent before its deadline, or the engine gave up (deliveryStatus FAILED).
     Failed { otp_id: String, reason: String },
+    /// What the SMSCs accepted of one send of an SMS, reported once, just before its
+    /// `Submitted`, `Rejected` or `Failed`: `parts` accepted by `smsc` (0 when none was, the
+    /// SMSC then `None`), each at `price_per_part` micro-units (`None`: the SMSC has no price
+    /// for the destination). Parts sent again only because delivery is at-least-once are not
+    /// in `parts`.
+    Charged {
+        otp_id: String,
+        smsc: Option<String>,
+        parts: u32,
+        price_per_part: Option<u64>,
+    },
     /// A delivery receipt for one part, matched by the SMSC whose bind received it and the
     /// message id (raw, as the receipt carried it; the receiver tries hex/decimal variants, see
     /// `otpgate_codec::dlr::message_id_variants`). It may come before the `Submitted` that

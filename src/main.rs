@@ -14,11 +14,19 @@ fn main() -> ExitCode {
         Command::CheckConfig { file } => check_config(&file),
         Command::Pdu(PduCommand::Decode { config, hex }) => print_json(pdu_decode(config, &hex)),
         Command::Sms(SmsCommand::Split {
+            config: Some(config),
+            smsc: Some(smsc),
+            to,
+            text,
+            ..
+        }) => print_json(sms_split_for(&config, &smsc, to.as_deref(), &text)),
+        Command::Sms(SmsCommand::Split {
             encoding,
             concat,
             national,
             max_parts,
             text,
+            ..
         }) => print_json(otpgate::tools::sms_split(
             &text,
             encoding.into(),
@@ -74,6 +82,25 @@ fn pdu_decode(
         None => Default::default(),
     };
     otpgate::tools::pdu_decode_named(&hex.concat(), &names)
+}
+
+/// `sms split --config FILE --smsc NAME`: as that SMSC sends the text.
+fn sms_split_for(
+    path: &std::path::Path,
+    smsc: &str,
+    to: Option<&str>,
+    text: &str,
+) -> Result<serde_json::Value, String> {
+    let c = config::load_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let Some(cfg) = c.smsc.iter().find(|s| s.name == smsc) else {
+        let names: Vec<&str> = c.smsc.iter().map(|s| s.name.as_str()).collect();
+        return Err(format!(
+            "{}: no [[smsc]] named {smsc:?} (configured: {})",
+            path.display(),
+            names.join(", ")
+        ));
+    };
+    otpgate::tools::sms_split_for_smsc(text, cfg, to, c.otp.price_per_part, &c.otp.currency)
 }
 
 fn check_config(file: &std::path::Path) -> ExitCode {

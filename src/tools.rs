@@ -7,6 +7,9 @@ use otpgate_codec::text::{
     SplitOptions,
 };
 use serde_json::Value;
+
+use crate::smpp::config::SmscConfig;
+use crate::smpp::pricing::{price_for, split_for, to_micros, MICROS};
 use std::collections::BTreeMap;
 
 /// `pdu decode --config`: as [`pdu_decode`], each TLV whose tag a configuration names
@@ -75,6 +78,45 @@ pub fn sms_split(
     };
     let message = split(text, &options).map_err(|e| e.to_string())?;
     Ok(split_to_json(&message))
+}
+
+/// `sms split --smsc`: the parts as `cfg`'s SMSC sends `text`, with the SMSC's name and, for a
+/// destination `to`, its price per part (the SMSC's longest matching prefix, else
+/// `fallback_price`) and the cost of the parts, in `currency`.
+pub fn sms_split_for_smsc(
+    text: &str,
+    cfg: &SmscConfig,
+    to: Option<&str>,
+    fallback_price: f64,
+    currency: &str,
+) -> Result<Value, String> {
+    let message = split_for(text, cfg).map_err(|e| e.to_string())?;
+    let mut json = split_to_json(&message);
+    if let Some(obj) = json.as_object_mut() {
+        obj.insert("smsc".into(), Value::String(cfg.name.clone()));
+        if let Some(to) = to {
+            let route_price = price_for(&cfg.prices, to);
+            let per_part = route_price.unwrap_or_else(|| to_micros(fallback_price).unwrap_or(0));
+            let parts = message.parts.len() as u64;
+            obj.insert("to".into(), Value::String(to.to_owned()));
+            obj.insert("price_per_part".into(), (per_part as f64 / MICROS).into());
+            obj.insert(
+                "price_source".into(),
+                Value::String(
+                    if route_price.is_some() {
+                        "smsc"
+                    } else {
+                        "fallback"
+                    }
+                    .into(),
+                ),
+            );
+            let cost = per_part.saturating_mul(parts) as f64 / MICROS;
+            obj.insert("cost".into(), cost.into());
+            obj.insert("currency".into(), Value::String(currency.to_owned()));
+        }
+    }
+    Ok(json)
 }
 
 #[cfg(test)]

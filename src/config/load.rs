@@ -304,6 +304,9 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     for (i, t) in c.tenants.iter().enumerate() {
         let f = |k: &str| format!("tenants[{i}].{k}");
         check(!t.name.is_empty(), f("name"), "must not be empty")?;
+        if let Some(Err(e)) = t.credit.map(|c| c.check()) {
+            check(false, f("credit"), e)?;
+        }
         check(names.insert(&t.name), f("name"), "duplicate tenant name")?;
         if let Some(id) = &t.id {
             check(
@@ -400,6 +403,11 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         o.price_per_part.is_finite() && o.price_per_part >= 0.0,
         "otp.price_per_part",
         "must be a number >= 0",
+    )?;
+    check(
+        o.currency.len() == 3 && o.currency.bytes().all(|b| b.is_ascii_uppercase()),
+        "otp.currency",
+        "must be an ISO 4217 code: three capital letters (EUR, USD)",
     )?;
     check(o.max_live >= 1, "otp.max_live", "must be >= 1")?;
     check(

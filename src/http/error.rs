@@ -36,6 +36,8 @@ pub mod codes {
     pub const ORIGIN_NOT_ALLOWED: u16 = 1021;
     /// The destination country refuses the sender ID and no numeric sender replaces it.
     pub const SENDER_REFUSED: u16 = 1022;
+    /// The tenant's prepaid balance or monthly cap does not cover the SMS's estimated cost.
+    pub const CREDIT_EXCEEDED: u16 = 1030;
 }
 
 /// An error reply.
@@ -222,6 +224,13 @@ impl From<OtpError> for ApiError {
             OtpError::SenderNotAllowed(_) => {
                 ApiError::new(bad, "invalid_param", 2005, msg).with_field("from")
             }
+            OtpError::CreditExceeded { .. } => ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "insufficient_credit",
+                codes::CREDIT_EXCEEDED,
+                msg,
+            )
+            .with_reason("credit"),
             OtpError::SenderRefused(_) => {
                 ApiError::new(bad, "invalid_param", codes::SENDER_REFUSED, msg)
                     .with_field("from")

@@ -7,12 +7,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::language::{self, Chosen, TemplateSources};
-use super::model::{Extra, OtpId, OtpView, Record};
+use super::model::{Cost, Extra, OtpId, OtpView, Record};
 use super::pin::{self, WEAK_PIN_BITS};
 use super::request::CreateRequest;
 use super::service::{blocked, dispatch_refused, OtpError, OtpService};
 use super::tenant::Tenant;
-use super::text::{analyze_text, render};
+use super::text::{analyze_text, render, Encoding};
 use super::tlv_values::tlv_values;
 use crate::dispatch::OutboundSms;
 use crate::telemetry::names;
@@ -27,6 +27,37 @@ struct Admitted {
 }
 
 impl OtpService {
+    /// The encoding and parts of `text` to `destination` as the SMSC that would be tried
+    /// first sends it (the default settings' when the dispatcher cannot tell), and that
+    /// SMSC's price per part for the destination, if it has one.
+    pub(super) fn plan_sms(
+        &self,
+        tenant: &Tenant,
+        destination: &str,
+        text: String,
+    ) -> (Encoding, usize, Option<u64>) {
+        let probe = OutboundSms {
+            otp_id: String::new(),
+            tenant: tenant.name().to_owned(),
+            destination: destination.to_owned(),
+            sender: String::new(),
+            text,
+            expires_at: self.clock.system_time(),
+            tlv_values: Default::default(),
+        };
+        match self.dispatcher.estimate(&probe) {
+            Some(e) => {
+                let encoding =
+                    Encoding::from_name(e.encoding).unwrap_or_else(|| analyze_text(&probe.text).0);
+                (encoding, e.parts, e.price_per_part)
+            }
+            None => {
+                let (encoding, parts) = analyze_text(&probe.text);
+                (encoding, parts, None)
+            }
+        }
+    }
+
     /// Creates an OTP for `tenant` and queues its SMS.
     pub async fn create(&self, tenant: &Tenant, req: CreateRequest) -> Result<OtpView, OtpError> {
         self.create_checked(tenant, req, || async { Ok::<(), OtpError>(()) })
@@ -82,11 +113,10 @@ impl OtpService {
             req.language.as_deref(),
             language::main_language_at(&country, req.phone.digits),
         );
-        // Size the message with a PIN of the requested length before drawing the real one.
-        let (_, worst_parts) = analyze_text(&render(
-            &chosen.template,
-            &"0".repeat(req.pin_length.into()),
-        ));
+        // Size the message with a PIN of the requested length before drawing the real one, as
+        // the SMSC that would send it splits it.
+        let probe = render(&chosen.template, &"0".repeat(req.pin_length.into()));
+        let (_, worst_parts, _) = self.plan_sms(tenant, &req.phone.e164(), probe);
         if worst_parts > usize::from(self.otp.max_segments) {
             return Err(OtpError::TooManyParts {
                 parts: worst_parts,
@@ -123,7 +153,12 @@ impl OtpService {
         let id = OtpId::random();
         let pin = pin::generate(req.pin_type, req.pin_length);
         let text = render(&chosen.template, &pin);
-        let (encoding, parts) = analyze_text(&text);
+        let (encoding, parts, route_price) = self.plan_sms(tenant, &req.phone.e164(), text.clone());
+        // a route price makes the estimate differ from `parts x [otp] price_per_part`
+        let cost = route_price.map(|price| Cost {
+            charged: 0,
+            pending: price.saturating_mul(parts as u64),
+        });
         // what a resend needs and cannot find in the configuration
         let own_template = (chosen.template != self.config_template(chosen.language.as_deref()))
             .then(|| chosen.template.as_str().into());
@@ -131,13 +166,15 @@ impl OtpService {
         let extra = (req.track_id.is_some()
             || req.callback_url.is_some()
             || own_template.is_some()
-            || own_sender.is_some())
+            || own_sender.is_some()
+            || cost.is_some())
         .then(|| {
             Box::new(Extra {
                 track_id: req.track_id,
                 callback_url: req.callback_url.as_deref().map(Into::into),
                 template: own_template,
                 sender: own_sender,
+                cost,
                 ..Extra::default()
             })
         });
@@ -157,7 +194,13 @@ impl OtpService {
             )
         };
         let mut view = self.view(tenant, id, &record);
-        self.store.insert(id, record).await?;
+        // the estimate is held on the tenant's credit until the send is settled
+        let reserved = record.cost_micros(Cost::micros(self.otp.price_per_part));
+        self.reserve_credit(tenant.tag(), now, reserved).await?;
+        if let Err(e) = self.store.insert(id, record).await {
+            self.release_credit(tenant.tag(), now, reserved).await;
+            return Err(e.into());
+        }
         let sms = OutboundSms {
             otp_id: view.otp_id.clone(),
             tenant: tenant.name().to_owned(),
@@ -172,6 +215,7 @@ impl OtpService {
                 // it stays PENDING until it expires; its SMS was never sent
                 tracing::warn!(otp_id = %id, error = %gone, "could not forget an OTP whose SMS was refused");
             }
+            self.release_credit(tenant.tag(), now, reserved).await;
             return Err(dispatch_refused(&e));
         }
         metrics::counter!(names::OTPS_CREATED, "tenant" => tenant.name().to_owned(),

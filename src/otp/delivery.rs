@@ -3,7 +3,8 @@
 
 use crate::telemetry::names;
 use otpgate_codec::dlr::message_id_variants;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -13,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::dispatch::{DeliverySink, DeliveryUpdate, NotRecorded, ReceiptOutcome};
 
 use super::clock::Clock;
+use super::credit::Credit;
 use super::model::{DeliveryStatus, OtpId};
 use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, Store, StoreError};
 
@@ -58,13 +60,22 @@ pub struct StoreSink {
 struct Apply {
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
+    /// `[otp] price_per_part` in micro-units: the price of a part whose SMSC has none.
+    fallback_price: AtomicU64,
+    /// The tenants' credit, whose reservations a settled send replaces by its charge.
+    credit: OnceLock<Arc<Credit>>,
 }
 
 impl StoreSink {
     /// With a shared store, spawns the queue's worker: call within a tokio runtime.
     pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>) -> Self {
         let inline = store.completes_inline();
-        let apply = Arc::new(Apply { store, clock });
+        let apply = Arc::new(Apply {
+            store,
+            clock,
+            fallback_price: AtomicU64::new(0),
+            credit: OnceLock::new(),
+        });
         let queue = (!inline).then(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
             tokio::spawn(tracing::Instrument::instrument(
@@ -74,6 +85,19 @@ impl StoreSink {
             tx
         });
         Self { apply, queue }
+    }
+
+    /// Prices the parts of an SMSC without a price for their destination at `micros` per part
+    /// (`[otp] price_per_part`; 0 until set).
+    pub fn set_fallback_price(&self, micros: u64) {
+        self.apply.fallback_price.store(micros, Ordering::Relaxed);
+    }
+
+    /// Settles the credit reservations of the tenants that have credit (set once).
+    pub fn set_credit(&self, credit: Arc<Credit>) {
+        if !credit.is_empty() {
+            let _ = self.apply.credit.set(credit);
+        }
     }
 
     /// Resolves once every update given before this call was applied (or given up): for an
@@ -245,6 +269,35 @@ impl Apply {
                     error: Some(format!("0x{command_status:08X}: {reason}")),
                 };
                 self.store.apply_delivery(&id, change, now).await?;
+            }
+            DeliveryUpdate::Charged {
+                otp_id,
+                smsc,
+                parts,
+                price_per_part,
+            } => {
+                let Some(id) = OtpId::parse(&otp_id) else {
+                    return Ok(());
+                };
+                let fallback = self.fallback_price.load(Ordering::Relaxed);
+                let price = price_per_part.unwrap_or(fallback);
+                let charge = u64::from(parts).saturating_mul(price);
+                // the reservation is the estimate the send replaces
+                let before = match self.credit.get() {
+                    Some(_) => self.store.get(&id).await?,
+                    None => None,
+                };
+                let change = DeliveryChange::Cost { charge, pending: 0 };
+                self.store.apply_delivery(&id, change, now).await?;
+                if let (Some(credit), Some(b)) = (self.credit.get(), before) {
+                    let reserved = b.pending_micros(fallback);
+                    credit.settle(b.tenant, b.created, reserved, charge).await?;
+                }
+                if let Some(smsc) = smsc {
+                    metrics::counter!(names::PARTS_CHARGED, "smsc" => smsc.clone())
+                        .increment(parts.into());
+                    metrics::counter!(names::COST_CHARGED, "smsc" => smsc).increment(charge);
+                }
             }
             DeliveryUpdate::Failed { otp_id, reason } => {
                 let Some(id) = OtpId::parse(&otp_id) else {

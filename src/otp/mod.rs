@@ -5,6 +5,7 @@
 pub mod abuse;
 pub mod clock;
 mod create;
+pub mod credit;
 pub mod delivery;
 pub mod guard;
 pub mod idempotency;

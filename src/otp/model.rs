@@ -91,6 +91,29 @@ pub struct Extra {
     /// The hash of the PIN the last resend replaced: that PIN answers 2028 ("the PIN has
     /// expired") instead of 2029, and still counts as a wrong try. Only the last is kept.
     pub replaced_pin: Option<PinHash>,
+    /// What the OTP costs, once it differs from `parts x [otp] price_per_part` (a route price,
+    /// or a send settled): `None` keeps that figure.
+    pub cost: Option<Cost>,
+}
+
+/// An OTP's cost in micro-units of the deployment's currency: what the routes charged for the
+/// parts they accepted (every send, resends included), plus the estimate of a send not
+/// settled yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cost {
+    pub charged: u64,
+    pub pending: u64,
+}
+
+impl Cost {
+    /// A price in the currency unit (checked finite and non-negative at load) in micro-units.
+    pub fn micros(price: f64) -> u64 {
+        (price * 1e6).round() as u64
+    }
+
+    pub fn total(self) -> u64 {
+        self.charged.saturating_add(self.pending)
+    }
 }
 
 /// One OTP as stored: 64 bytes plus the optional [`Extra`].
@@ -192,16 +215,18 @@ impl Record {
     }
 
     /// `spec` of a PIN type and length (4-10) and a text encoding: the length in bits 0-3, the
-    /// type in bits 4-5, bit 7 set for UCS-2.
+    /// type in bits 4-5, bit 6 set for Latin-1, bit 7 for UCS-2.
     pub fn pack_spec(kind: PinType, len: u8, encoding: Encoding) -> u8 {
         let ucs2 = match encoding {
             Encoding::Gsm7 => 0,
             Encoding::Ucs2 => Self::UCS2_BIT,
+            Encoding::Latin1 => Self::LATIN1_BIT,
         };
         Self::pack_pin(kind, len) | ucs2
     }
 
     const UCS2_BIT: u8 = 0x80;
+    const LATIN1_BIT: u8 = 0x40;
 
     /// The PIN part of `spec` alone (bits 0-5), as the Redis record keeps it in `ps`.
     pub fn pack_pin(kind: PinType, len: u8) -> u8 {
@@ -229,10 +254,12 @@ impl Record {
     }
 
     pub fn encoding(&self) -> Encoding {
-        if self.spec & Self::UCS2_BIT == 0 {
-            Encoding::Gsm7
-        } else {
+        if self.spec & Self::UCS2_BIT != 0 {
             Encoding::Ucs2
+        } else if self.spec & Self::LATIN1_BIT != 0 {
+            Encoding::Latin1
+        } else {
+            Encoding::Gsm7
         }
     }
 
@@ -246,6 +273,23 @@ impl Record {
     pub fn set_sent_at(&mut self, at: u16) {
         if self.sent.is_none() {
             self.sent = NonZeroU16::new(at.saturating_add(1));
+        }
+    }
+
+    /// The cost in micro-units: the stored [`Cost`], or `parts x fallback_per_part`.
+    pub fn cost_micros(&self, fallback_per_part: u64) -> u64 {
+        match self.extra.as_deref().and_then(|e| e.cost) {
+            Some(c) => c.total(),
+            None => u64::from(self.parts).saturating_mul(fallback_per_part),
+        }
+    }
+
+    /// The estimate of the send not settled yet, in micro-units: the stored [`Cost`]'s, or
+    /// `parts x fallback_per_part` when none is stored.
+    pub fn pending_micros(&self, fallback_per_part: u64) -> u64 {
+        match self.extra.as_deref().and_then(|e| e.cost) {
+            Some(c) => c.pending,
+            None => u64::from(self.parts).saturating_mul(fallback_per_part),
         }
     }
 
@@ -320,7 +364,10 @@ impl OtpView {
             phone_number: format!("+{}", r.phone),
             country_iso: cc.to_owned(),
             status,
-            cost: f64::from(r.parts) * price_per_part,
+            cost: match extra.and_then(|e| e.cost) {
+                Some(c) => c.total() as f64 / 1e6,
+                None => f64::from(r.parts) * price_per_part,
+            },
             parts: r.parts,
             max_attempts: r.max_attempts,
             attempts: r.attempts,
@@ -364,7 +411,7 @@ mod tests {
 
     #[test]
     fn the_spec_byte_keeps_pin_and_encoding_apart() {
-        for enc in [Encoding::Gsm7, Encoding::Ucs2] {
+        for enc in [Encoding::Gsm7, Encoding::Ucs2, Encoding::Latin1] {
             for (kind, len) in [(PinType::Numbers, 4), (PinType::Alphanumeric, 10)] {
                 let r = Record {
                     spec: Record::pack_spec(kind, len, enc),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::dispatch::OutboundSms;
 
 use super::model::DeliveryStatus;
-use super::model::{OtpStatus, OtpView};
+use super::model::{Cost, OtpId, OtpStatus, OtpView, Record};
 use super::phone::Phone;
 use super::pin;
 use super::service::{blocked, dispatch_refused, OtpError, OtpService};
@@ -37,15 +37,37 @@ impl OtpService {
             .await?;
         let (kind, len) = current.pin();
         let new_pin = pin::generate(kind, len);
-        let record = self
+        // the resend's estimate, held on the tenant's credit like a create's
+        let template = match current.extra.as_deref().and_then(|e| e.template.as_deref()) {
+            Some(t) => t,
+            None => self.config_template(current.language()),
+        };
+        let destination = Phone::stored(current.phone, current.country).e164();
+        let (_, parts, route_price) =
+            self.plan_sms(tenant, &destination, render(template, &new_pin));
+        let price = route_price.unwrap_or(Cost::micros(self.otp.price_per_part));
+        let estimate = price.saturating_mul(parts as u64);
+        self.reserve_credit(tenant.tag(), current.created, estimate)
+            .await?;
+        let resent = self
             .store
             .resend(&id, self.hasher.hash(&id.0, &new_pin), max, now)
-            .await?
-            .map_err(|e| match e {
-                ResendError::NotFound => OtpError::NotFound,
-                ResendError::NotPending(s) => not_pending(s),
-                ResendError::Limit => OtpError::ResendLimit { max },
-            })?;
+            .await;
+        let refused = match resent {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(ResendError::NotFound)) => Err(OtpError::NotFound),
+            Ok(Err(ResendError::NotPending(s))) => Err(not_pending(s)),
+            Ok(Err(ResendError::Limit)) => Err(OtpError::ResendLimit { max }),
+            Err(e) => Err(e.into()),
+        };
+        let record = match refused {
+            Ok(r) => r,
+            Err(e) => {
+                self.release_credit(tenant.tag(), current.created, estimate)
+                    .await;
+                return Err(e);
+            }
+        };
         let extra = record.extra.as_deref();
         let template = match extra.and_then(|e| e.template.as_deref()) {
             Some(t) => t,
@@ -67,7 +89,12 @@ impl OtpService {
                 + Duration::from_secs(u64::from(record.expires().saturating_sub(now))),
             tlv_values: tlv_values(&tenant.config, record.language()),
         };
+        let record = self
+            .estimate_resend(&id, record, route_price.is_some(), estimate, now)
+            .await;
         if let Err(e) = self.dispatcher.try_dispatch(sms) {
+            self.release_credit(tenant.tag(), record.created, estimate)
+                .await;
             // the new PIN was never sent: say so on the OTP; the client may resend again
             let change = DeliveryChange::Status {
                 status: DeliveryStatus::Failed,
@@ -82,6 +109,39 @@ impl OtpService {
         metrics::counter!(names::OTPS_RESENT, "tenant" => tenant.name().to_owned()).increment(1);
         tracing::info!(otp_id = %id, tenant = tenant.name(), "otp resent");
         Ok(self.view(tenant, id, &record))
+    }
+}
+
+impl OtpService {
+    /// Puts the estimate of a resend on the OTP's cost, beside what earlier sends were
+    /// charged; before it is dispatched, so that its settlement comes after. The record as
+    /// updated (or as it was, when the store could not take the estimate: the settlement
+    /// still comes).
+    async fn estimate_resend(
+        &self,
+        id: &OtpId,
+        record: Record,
+        route_priced: bool,
+        estimate: u64,
+        now: u32,
+    ) -> Record {
+        let settled = record.extra.as_deref().and_then(|e| e.cost).is_some();
+        if !settled && !route_priced {
+            // the plain `parts x price_per_part` figure still holds
+            return record;
+        }
+        let change = DeliveryChange::Cost {
+            charge: 0,
+            pending: estimate,
+        };
+        match self.store.apply_delivery(id, change, now).await {
+            Ok(Some(updated)) => updated,
+            Ok(None) => record,
+            Err(e) => {
+                tracing::warn!(otp_id = %id, error = %e, "could not record a resend's estimate");
+                record
+            }
+        }
     }
 }
 

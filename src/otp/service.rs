@@ -11,6 +11,7 @@ use crate::dispatch::{DispatchError, Dispatcher};
 
 use super::abuse::Blocked;
 use super::clock::Clock;
+use super::credit::Credit;
 use super::guard::PumpingGuard;
 use super::language;
 use super::model::{OtpId, OtpView, Record};
@@ -24,6 +25,17 @@ use super::tenant::{RateInfo, Tenant};
 /// wire format (the HTTP front: status, sms.cx type and code).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OtpError {
+    #[error(
+        "not enough credit: this SMS is estimated at {needed} {currency} and {available} \
+         {currency} of the {credit} remain"
+    )]
+    CreditExceeded {
+        needed: f64,
+        available: f64,
+        currency: String,
+        /// `prepaid balance` or `monthly cap`.
+        credit: &'static str,
+    },
     #[error("sender ID `{0}` is not allowed for this API key")]
     SenderNotAllowed(String),
     #[error("{0}")]
@@ -113,6 +125,7 @@ pub struct OtpService {
     pub(super) limits: LimitsConfig,
     pub(super) abuse: Arc<dyn PumpingGuard>,
     pub(super) senders: SendersConfig,
+    pub(super) credit: Option<Arc<Credit>>,
 }
 
 pub(super) fn blocked(reason: &'static str) {
@@ -155,7 +168,14 @@ impl OtpService {
             limits,
             abuse,
             senders: SendersConfig::default(),
+            credit: None,
         }
+    }
+
+    /// Holds the tenants with credit to it (none without).
+    pub fn with_credit(mut self, credit: Arc<Credit>) -> Self {
+        self.credit = (!credit.is_empty()).then_some(credit);
+        self
     }
 
     pub fn abuse(&self) -> &Arc<dyn PumpingGuard> {

@@ -45,6 +45,8 @@ pub struct TenantConfig {
     /// Per template language (`default`: the generic template), values overriding
     /// `tlv_values`, e.g. the DLT `template_id` of each registered template.
     pub template_tlv_values: BTreeMap<String, BTreeMap<String, String>>,
+    /// A prepaid balance or a monthly cap on what the tenant is charged (none: unlimited).
+    pub credit: Option<super::credit::CreditConfig>,
 }
 
 impl TenantConfig {
@@ -84,8 +86,11 @@ pub struct OtpConfig {
     pub default_pin_length: u8,
     /// Longest rendered text, in SMS segments.
     pub max_segments: u8,
-    /// Price of one SMS part, for `cost` (0.0 = unpriced).
+    /// Price of one SMS part, for `cost` where no `[[smsc]] prices` entry applies
+    /// (0.0 = unpriced).
     pub price_per_part: f64,
+    /// ISO 4217 code of the currency of every price and cost (one per deployment).
+    pub currency: String,
     /// How long a finished (verified, cancelled, failed, expired) OTP stays readable by
     /// `GET /otp/{id}` after its expiry time, in seconds.
     pub retain_after_expiry_s: u32,
@@ -124,6 +129,7 @@ impl Default for OtpConfig {
             default_pin_length: 6,
             max_segments: 6,
             price_per_part: 0.0,
+            currency: "EUR".into(),
             retain_after_expiry_s: 300,
             max_live: 5_000_000,
             receipt_hold_s: 60,

@@ -84,6 +84,9 @@ pub enum DeliveryChange {
         smsc: String,
         message_ids: Vec<String>,
     },
+    /// What a send was charged (added to the cost) and the estimate of the send now pending
+    /// (replaces the previous one). Not a status change: nobody is notified.
+    Cost { charge: u64, pending: u64 },
     /// Refused, failed, or a final receipt: the new delivery status and an error text.
     Status {
         status: DeliveryStatus,

@@ -6,6 +6,8 @@ use otpgate_codec::text::{analyze, SplitOptions, TextError};
 pub enum Encoding {
     Gsm7,
     Ucs2,
+    /// ISO-8859-1, on an SMSC configured for it.
+    Latin1,
 }
 
 impl Encoding {
@@ -13,6 +15,17 @@ impl Encoding {
         match self {
             Encoding::Gsm7 => "GSM7",
             Encoding::Ucs2 => "UCS2",
+            Encoding::Latin1 => "LATIN1",
+        }
+    }
+
+    /// The encoding an SMSC reported by name (`GSM7`, `UCS2`, `LATIN1`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "GSM7" => Some(Encoding::Gsm7),
+            "UCS2" => Some(Encoding::Ucs2),
+            "LATIN1" => Some(Encoding::Latin1),
+            _ => None,
         }
     }
 }

@@ -176,6 +176,9 @@ pub struct SmscConfig {
     pub route_tlvs: Vec<RouteTlvs>,
     /// Named TLVs (`pe_id = 0x1400`) whose values come from the tenant and template.
     pub tlv_names: BTreeMap<String, NamedTlv>,
+    /// Price per part by destination prefix (`"+44" = 0.035`), longest prefix wins; where
+    /// none matches, `[otp] price_per_part` applies.
+    pub prices: BTreeMap<String, f64>,
 }
 
 impl Default for SmscConfig {
@@ -212,6 +215,7 @@ impl Default for SmscConfig {
             tlvs: Vec::new(),
             route_tlvs: Vec::new(),
             tlv_names: BTreeMap::new(),
+            prices: BTreeMap::new(),
         }
     }
 }
@@ -237,6 +241,7 @@ impl std::fmt::Debug for SmscConfig {
             .field("query_after_s", &self.query_after_s)
             .field("tlvs", &self.tlvs.len())
             .field("route_tlvs", &self.route_tlvs.len())
+            .field("prices", &self.prices.len())
             .finish_non_exhaustive()
     }
 }
@@ -463,6 +468,19 @@ pub fn validate(smscs: &[SmscConfig], engine: &EngineSettings) -> Result<(), Set
             "must be 0 (off) to 86400",
         )?;
         super::tlv_checks::validate(s, i)?;
+        for (prefix, price) in &s.prices {
+            let field = format!("smsc[{i}].prices.{prefix:?}");
+            check(
+                super::pricing::valid_prefix(prefix),
+                field.clone(),
+                "must be + followed by at most 15 digits",
+            )?;
+            check(
+                super::pricing::to_micros(*price).is_some(),
+                field,
+                "must be a price per part from 0 to 1000",
+            )?;
+        }
     }
     let e = engine;
     let f = |k: &str| format!("engine.{k}");
@@ -502,6 +520,18 @@ mod tests {
         let e: EngineSettings = toml::from_str("queue_capacity = 5\n").unwrap();
         assert_eq!(e.queue_capacity, 5);
         assert_eq!(e.timeout_policy, TimeoutPolicy::Retry);
+    }
+
+    #[test]
+    fn prices_are_checked() {
+        let ok: SmscConfig =
+            toml::from_str("prices = { \"+44\" = 0.035, \"+\" = 0.05 }\n").unwrap();
+        assert!(validate(&[ok], &EngineSettings::default()).is_ok());
+        for bad in ["prices = { \"44\" = 0.03 }", "prices = { \"+44\" = -1.0 }"] {
+            let c: SmscConfig = toml::from_str(bad).unwrap();
+            let e = validate(&[c], &EngineSettings::default()).unwrap_err();
+            assert!(e.field.starts_with("smsc[0].prices."), "{e}");
+        }
     }
 
     #[test]

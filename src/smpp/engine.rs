@@ -13,11 +13,13 @@ use tracing::Instrument;
 
 use super::config::{validate, BindMode, EngineSettings, SettingError, SmscConfig};
 use super::message::{Message, Work};
+use super::pricing::{plan_text, price_for};
 use super::role::{BindTask, Role};
 use super::shared::Shared;
 use super::supervisor::Supervisor;
 use crate::dispatch::{
-    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SystemClock, WallClock,
+    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SystemClock,
+    WallClock,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -226,6 +228,19 @@ impl Dispatcher for EngineHandle {
             None => shared.depth.release_reserved(),
         }
         Ok(())
+    }
+
+    fn estimate(&self, sms: &OutboundSms) -> Option<SendEstimate> {
+        let shared = &self.inner.shared;
+        let route = shared.router.lookup(&sms.destination)?;
+        let smsc = shared.smsc(shared.pick(route, None, Instant::now(), false)?)?;
+        let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
+        Some(SendEstimate {
+            smsc: smsc.cfg.name.clone(),
+            encoding: plan.encoding,
+            parts: plan.parts,
+            price_per_part: price_for(&smsc.cfg.prices, &sms.destination),
+        })
     }
 
     fn readiness(&self) -> Readiness {

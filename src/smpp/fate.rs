@@ -12,15 +12,39 @@ use super::backoff::retry_delay;
 use super::config::ms;
 use super::message::{Message, Work};
 use super::metrics;
+use super::pricing::price_for;
 use super::shared::Shared;
 use super::status::status_reason;
 use crate::dispatch::DeliveryUpdate;
 
 impl Shared {
+    /// What the SMSC accepted of a finished message, reported ahead of its fate so that the
+    /// fate's status change already shows the cost: the parts accepted on its current SMSC
+    /// (earlier copies left behind by a failover were counted as not charged when it moved).
+    fn report_charged(&self, msg: &Message) {
+        let (smsc, accepted) = {
+            let s = msg.state();
+            (s.smsc, s.ids.iter().filter(|id| id.is_some()).count())
+        };
+        let priced = self.smsc(smsc).filter(|_| accepted > 0).map(|s| {
+            (
+                s.cfg.name.clone(),
+                price_for(&s.cfg.prices, &msg.sms.destination),
+            )
+        });
+        self.sink.on_update(DeliveryUpdate::Charged {
+            otp_id: msg.sms.otp_id.clone(),
+            smsc: priced.as_ref().map(|(name, _)| name.clone()),
+            parts: u32::try_from(accepted).unwrap_or(u32::MAX),
+            price_per_part: priced.and_then(|(_, price)| price),
+        });
+    }
+
     pub fn report_submitted(&self, msg: &Message, smsc: usize, message_ids: Vec<String>) {
         if !msg.finish() {
             return;
         }
+        self.report_charged(msg);
         self.sink.on_update(DeliveryUpdate::Submitted {
             otp_id: msg.sms.otp_id.clone(),
             smsc: self.smsc_name(smsc).to_string(),
@@ -32,6 +56,7 @@ impl Shared {
         if !msg.finish() {
             return;
         }
+        self.report_charged(msg);
         let name = self.smsc_name(smsc);
         tracing::warn!(smsc = name, otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), %status, "message rejected");
         self.sink.on_update(DeliveryUpdate::Rejected {
@@ -46,6 +71,7 @@ impl Shared {
         if !msg.finish() {
             return;
         }
+        self.report_charged(msg);
         tracing::warn!(otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), reason, "message failed");
         self.sink.on_update(DeliveryUpdate::Failed {
             otp_id: msg.sms.otp_id.clone(),
@@ -129,6 +155,11 @@ impl Shared {
             "message fails over"
         );
         metrics::retry(self.smsc_name(from), "failover");
+        // parts the old SMSC accepted go again, whole, to the new one: charged there only
+        let left_behind = msg.state().ids.iter().filter(|id| id.is_some()).count();
+        if left_behind > 0 {
+            metrics::parts_not_charged(self.smsc_name(from), left_behind);
+        }
         msg.move_to(to);
         if let Some(s) = self.smsc(to) {
             s.queue.push(Work::fresh(msg));

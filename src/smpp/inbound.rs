@@ -113,6 +113,10 @@ impl Session {
     fn on_submit_resp(&mut self, seq: u32, status: CommandStatus, message_id: String) {
         let Some(p) = self.window.complete(seq) else {
             tracing::debug!(smsc = self.name(), bind = %self.label, seq, "response to no pending submit_sm");
+            if status.is_ok() {
+                // a late answer to a copy that timed out and was sent again: the SMSC took it
+                metrics::parts_not_charged(self.name(), 1);
+            }
             return;
         };
         let now = Instant::now();
@@ -137,7 +141,13 @@ impl Session {
                 self.throttle.accepted(now);
                 let (done, source) = {
                     let mut st = msg.state();
-                    if st.finished || st.generation != generation {
+                    let duplicate = st.finished
+                        || st.generation != generation
+                        || st.ids.get(usize::from(part)).is_some_and(|id| id.is_some());
+                    if duplicate {
+                        // a copy of a part already accepted (or of a send given up): not charged
+                        drop(st);
+                        metrics::parts_not_charged(&name, 1);
                         return;
                     }
                     if let Some(slot) = st.ids.get_mut(usize::from(part)) {

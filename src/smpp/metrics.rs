@@ -6,9 +6,10 @@
 use metrics::{counter, gauge, histogram};
 
 pub use crate::telemetry::names::{
-    BIND_FAILURES, BIND_UP, MO, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL, RECEIPTS,
-    RECEIPTS_DEFERRED, RECEIPTS_MISSING, RECEIPT_DELAY, RECEIPT_WATCH_DROPPED, RECONNECTS, RETRIES,
-    SMS_PARTS, SUBMIT_DURATION, SUBMIT_TOTAL, THROTTLED, WINDOW_IN_USE, WINDOW_SIZE,
+    BIND_FAILURES, BIND_UP, MO, PARTS_NOT_CHARGED, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL,
+    RECEIPTS, RECEIPTS_DEFERRED, RECEIPTS_MISSING, RECEIPT_DELAY, RECEIPT_WATCH_DROPPED,
+    RECONNECTS, RETRIES, SMS_PARTS, SUBMIT_DURATION, SUBMIT_TOTAL, THROTTLED, WINDOW_IN_USE,
+    WINDOW_SIZE,
 };
 
 pub fn submit(smsc: &str, status: &'static str) {
@@ -80,6 +81,10 @@ pub fn queue(depth: usize, capacity: usize) {
 
 pub fn retry(smsc: &str, reason: &'static str) {
     counter!(RETRIES, "smsc" => smsc.to_string(), "reason" => reason).increment(1);
+}
+
+pub fn parts_not_charged(smsc: &str, parts: usize) {
+    counter!(PARTS_NOT_CHARGED, "smsc" => smsc.to_string()).increment(parts as u64);
 }
 
 pub fn mo(smsc: &str) {

@@ -15,7 +15,8 @@
 //! - `throttle`: token bucket counting segments, AIMD on ESME_RTHROTTLED.
 //! - `submit`: an `OutboundSms` to the submit_sm of its parts; `address`: TON/NPI, validity
 //!   period, masking; [`tlv_config`]: the operator's optional TLVs (static, per route prefix,
-//!   named with per-tenant values) and [`tlv_checks`], their checks at load.
+//!   named with per-tenant values) and [`tlv_checks`], their checks at load; [`pricing`]: the
+//!   price table per destination prefix and how the SMSC would encode and split a text.
 //! - `receipts`: deliver_sm receipts and MO; `receipt_clock`: submit-to-receipt delay;
 //!   `receipt_watch`: parts still without a final receipt; `query`: query_sm for them (`queries`: those outstanding per bind);
 //!   `status`: command_status classes.
@@ -52,6 +53,7 @@ mod inbound;
 mod message;
 pub mod metrics;
 mod outbound;
+pub mod pricing;
 mod queries;
 mod query;
 mod queue;

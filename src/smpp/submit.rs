@@ -60,7 +60,7 @@ impl References {
     }
 }
 
-fn split_options(cfg: &SmscConfig, reference: u16) -> SplitOptions {
+pub(super) fn split_options(cfg: &SmscConfig, reference: u16) -> SplitOptions {
     SplitOptions {
         encoding: cfg.encoding.into(),
         concat: cfg.concat.into(),

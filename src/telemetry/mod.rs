@@ -147,6 +147,9 @@ pub fn register_smsc(name: &str) {
         RECEIPTS_MISSING,
         RECEIPT_WATCH_DROPPED,
         MO,
+        PARTS_CHARGED,
+        PARTS_NOT_CHARGED,
+        COST_CHARGED,
     ] {
         metrics::counter!(metric, "smsc" => smsc()).increment(0);
     }
@@ -208,6 +211,18 @@ fn describe() {
         "Verification attempts, by tenant and result (verified, wrong_pin, failed, expired...)"
     );
     describe_counter!(OTPS_EXPIRED, "OTPs that reached their TTL unverified");
+    describe_counter!(
+        PARTS_CHARGED,
+        "SMS parts an SMSC accepted and the tenant is charged for"
+    );
+    describe_counter!(
+        PARTS_NOT_CHARGED,
+        "SMS parts accepted again only because delivery is at-least-once: not charged"
+    );
+    describe_counter!(
+        COST_CHARGED,
+        "What the tenants were charged, in micro-units of the configured currency"
+    );
     describe_counter!(
         OTPS_CANCELLED,
         "OTPs cancelled through DELETE /otp/{otpId}, by tenant"

@@ -60,12 +60,19 @@ pub const QUEUE_DEPTH: &str = "otpgate_queue_depth";
 pub const QUEUE_CAPACITY: &str = "otpgate_queue_capacity";
 pub const RETRIES: &str = "otpgate_smpp_retries_total";
 pub const MO: &str = "otpgate_smpp_mo_total";
+/// Parts an SMSC accepted and the tenant is charged for (`smsc`).
+pub const PARTS_CHARGED: &str = "otpgate_parts_charged_total";
+/// Parts an SMSC accepted again only because delivery is at-least-once (a late answer to a
+/// timed-out copy, a part accepted twice, parts left behind by a failover): not charged.
+pub const PARTS_NOT_CHARGED: &str = "otpgate_parts_not_charged_total";
+/// What the tenants were charged, in micro-units of `[otp] currency` (`smsc`).
+pub const COST_CHARGED: &str = "otpgate_cost_charged_micros_total";
 
 /// Label values known in advance, registered at zero at start (see `telemetry::register_known`).
 /// Each set lists every value the code records for its label.
 pub mod labels {
     /// `encoding` of `otpgate_otps_created_total`.
-    pub const OTP_ENCODINGS: &[&str] = &["GSM7", "UCS2"];
+    pub const OTP_ENCODINGS: &[&str] = &["GSM7", "UCS2", "LATIN1"];
     /// `encoding` of `otpgate_sms_parts_total` (as the SMPP engine encodes).
     pub const PART_ENCODINGS: &[&str] = &["GSM7", "UCS2", "LATIN1"];
     /// `result` of `otpgate_otps_verified_total`.
@@ -89,6 +96,7 @@ pub mod labels {
         "prefix_velocity",
         "country_daily_cap",
         "low_conversion",
+        "credit",
     ];
     /// `reason` of `otpgate_rate_limited_total` (the refusals answered 429).
     pub const RATE_LIMITED_REASONS: &[&str] = &[

@@ -311,3 +311,81 @@ fn pdu_decode_names_the_regulatory_tlvs() {
         "{text}"
     );
 }
+
+/// `sms split --config --smsc`: the parts as that SMSC sends them (its 16-bit references, its
+/// Latin-1), priced for a destination by its longest prefix or the fallback; an unknown SMSC
+/// is exit 1 naming the configured ones.
+#[test]
+fn sms_split_as_a_configured_smsc_sends_and_prices() {
+    let dir = std::env::temp_dir().join(format!("otpgate-split-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("otpgate.toml");
+    std::fs::write(
+        &file,
+        r#"
+[otp]
+price_per_part = 0.05
+currency = "USD"
+[[tenants]]
+name = "acme"
+token = "acme-split-token-0123456789"
+[[smsc]]
+name = "uk"
+concat = "udh16"
+prices = { "+44" = 0.035, "+4474" = 0.04 }
+[[smsc]]
+name = "iberia"
+encoding = "latin1"
+"#,
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let split = |args: &[&str]| {
+        let out = otpgate()
+            .args(["sms", "split", "--config", config])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let text = "a".repeat(306);
+    let (code, stdout, stderr) = split(&["--smsc", "uk", "--to", "+447400123456", &text]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(v["smsc"], "uk");
+    assert_eq!(
+        v["parts"].as_array().map(Vec::len),
+        Some(3),
+        "16-bit references: {v}"
+    );
+    assert_eq!(
+        (v["price_per_part"].as_f64(), v["price_source"].as_str()),
+        (Some(0.04), Some("smsc"))
+    );
+    assert_eq!(
+        (v["cost"].as_f64(), v["currency"].as_str()),
+        (Some(0.12), Some("USD"))
+    );
+    let (code, stdout, stderr) =
+        split(&["--smsc", "iberia", "--to", "+34600123456", "Código 1234"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(
+        (v["encoding"].as_str(), v["data_coding"].as_u64()),
+        (Some("LATIN1"), Some(3)),
+        "{v}"
+    );
+    assert_eq!(
+        (v["cost"].as_f64(), v["price_source"].as_str()),
+        (Some(0.05), Some("fallback"))
+    );
+    let (code, stdout, stderr) = split(&["--smsc", "nope", "x"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("uk, iberia"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -198,6 +198,9 @@ fn a_fresh_engine_exports_every_metric_the_dashboard_and_alerts_use() {
     zero("otpgate_smpp_receipts_total", &[smsc, ("state", "DELIVRD")]);
     zero("otpgate_smpp_throttled_total", &[smsc]);
     zero("otpgate_smpp_mo_total", &[smsc]);
+    zero("otpgate_parts_charged_total", &[smsc]);
+    zero("otpgate_parts_not_charged_total", &[smsc]);
+    zero("otpgate_cost_charged_micros_total", &[smsc]);
     zero("otpgate_smpp_submit_duration_seconds_count", &[smsc]);
     zero("otpgate_smpp_receipt_delay_seconds_count", &[smsc]);
     zero("otpgate_smpp_bind_up", &[smsc]);

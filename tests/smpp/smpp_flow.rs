@@ -120,6 +120,15 @@ async fn permanent_error_is_rejected_with_its_status() {
         3,
         "a permanent error is not retried"
     );
+    // nothing accepted: nothing charged, every reservation released
+    let charges = sink.charges();
+    assert_eq!(charges.len(), 3, "{charges:?}");
+    assert!(
+        charges
+            .iter()
+            .all(|(_, smsc, parts, _)| smsc.is_none() && *parts == 0),
+        "{charges:?}"
+    );
     engine.shutdown(Duration::from_secs(5)).await;
 }
 
@@ -296,6 +305,53 @@ async fn expiry_follows_the_clock_the_engine_is_given() {
         sim.counters().messages,
         1,
         "only the first SMS reached the SMSC"
+    );
+    engine.shutdown(Duration::from_secs(5)).await;
+}
+
+/// The engine reports what it charged before each fate: the parts the SMSC accepted (3 for a
+/// 16-bit-reference split of 306 characters), at the SMSC's longest-prefix price, and how it
+/// would send a text before it does.
+#[tokio::test]
+async fn accepted_parts_are_reported_with_the_route_price() {
+    let sim = start_sim(SimConfig::default()).await;
+    let sink = sink();
+    let cfg = SmscConfig {
+        concat: otpgate::smpp::config::ConcatMethod::Udh16,
+        prices: [("+44".to_string(), 0.035), ("+4474".to_string(), 0.04)]
+            .into_iter()
+            .collect(),
+        ..smsc("sim", sim.local_addr())
+    };
+    let engine = SmppEngine::start(vec![cfg], settings(), sink.clone()).unwrap();
+    let mut long = sms(1);
+    long.destination = "+447400123456".into();
+    long.text = "a".repeat(306);
+    let estimate = engine.estimate(&long).expect("an SMSC would take it");
+    assert_eq!(
+        (
+            estimate.smsc.as_str(),
+            estimate.encoding,
+            estimate.parts,
+            estimate.price_per_part
+        ),
+        ("sim", "GSM7", 3, Some(40_000))
+    );
+    engine.try_dispatch(long).unwrap();
+    sink.wait_final(1).await;
+    assert!(
+        matches!(sink.all()[0], DeliveryUpdate::Submitted { .. }),
+        "{:?}",
+        sink.all()
+    );
+    assert_eq!(
+        sink.charges(),
+        vec![(
+            "otp-1".to_string(),
+            Some("sim".to_string()),
+            3,
+            Some(40_000)
+        )]
     );
     engine.shutdown(Duration::from_secs(5)).await;
 }

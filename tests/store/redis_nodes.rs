@@ -343,3 +343,38 @@ async fn the_tenant_rate_is_shared_by_the_nodes() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Two nodes sharing one tenant's credit through Redis: 0.1 of prepaid credit at 0.04 an SMS
+/// takes two creates, whichever node takes them, and refuses the third on both nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server (OTPGATE_REDIS_URL, set by .ci/install.d/50-redis.sh)"]
+async fn nodes_share_a_tenants_credit() {
+    let url = crate::support::store::redis_url();
+    let prefix = crate::support::store::unique_prefix("credit");
+    let config = || {
+        let mut c = node_config(&url, &prefix);
+        c.otp.price_per_part = 0.04;
+        c.tenants[0].credit = Some(otpgate::otp::credit::CreditConfig {
+            balance: Some(0.1),
+            monthly_cap: None,
+        });
+        c.validate().expect("valid node config");
+        c
+    };
+    let a = start(config()).await;
+    let b = start(config()).await;
+    a.create("+447400111101").await;
+    b.create("+447400111102").await;
+    for node in [&a, &b] {
+        let (status, body) = node
+            .post("/otp", json!({"phoneNumber": "+447400111103"}))
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].clone()),
+            (402, json!(1030)),
+            "{body}"
+        );
+    }
+    a.stop().await;
+    b.stop().await;
+}

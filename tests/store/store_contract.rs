@@ -699,6 +699,56 @@ async fn held_receipts_are_shed_beyond_the_cap_and_expire(f: Fixture) {
     );
 }
 
+/// A send's charge adds to the cost and clears the estimate; a resend's estimate sits beside
+/// what was charged; nothing else of the record moves, and the cost survives a read back.
+async fn cost_adds_charges_and_keeps_one_estimate(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345678, 5).await;
+    let cost = |r: &otpgate::otp::model::Record| r.extra.as_deref().and_then(|e| e.cost);
+    let before = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        before.cost_micros(50_000),
+        50_000,
+        "no cost stored: parts x fallback"
+    );
+    let charged = DeliveryChange::Cost {
+        charge: 120_000,
+        pending: 0,
+    };
+    let r = f
+        .store
+        .apply_delivery(&id, charged, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.delivery, DeliveryStatus::Queued);
+    assert_eq!(cost(&r).map(|c| (c.charged, c.pending)), Some((120_000, 0)));
+    let estimate = DeliveryChange::Cost {
+        charge: 0,
+        pending: 40_000,
+    };
+    f.store.apply_delivery(&id, estimate, now).await.unwrap();
+    let r = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(r.cost_micros(50_000), 160_000);
+    let settled = DeliveryChange::Cost {
+        charge: 35_000,
+        pending: 0,
+    };
+    f.store.apply_delivery(&id, settled, now).await.unwrap();
+    let r = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(cost(&r).map(|c| (c.charged, c.pending)), Some((155_000, 0)));
+    let gone = OtpId::random();
+    let nothing = DeliveryChange::Cost {
+        charge: 1,
+        pending: 0,
+    };
+    assert!(f
+        .store
+        .apply_delivery(&gone, nothing, now)
+        .await
+        .unwrap()
+        .is_none());
+}
+
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -742,4 +792,5 @@ suite!(
     message_ids_are_indexed_per_smsc,
     a_receipt_before_its_submit_is_held_then_taken,
     held_receipts_are_shed_beyond_the_cap_and_expire,
+    cost_adds_charges_and_keeps_one_estimate,
 );

@@ -22,17 +22,42 @@ pub const WAIT: Duration = Duration::from_secs(20);
 #[derive(Default)]
 pub struct RecordingSink {
     updates: Mutex<Vec<DeliveryUpdate>>,
+    /// The `Charged` reports, apart: they precede each fate and would get in the way of the
+    /// tests that look at fates.
+    charges: Mutex<Vec<DeliveryUpdate>>,
     notify: Notify,
 }
 
 impl DeliverySink for RecordingSink {
     fn on_update(&self, update: DeliveryUpdate) {
+        if matches!(update, DeliveryUpdate::Charged { .. }) {
+            self.charges.lock().unwrap().push(update);
+            return;
+        }
         self.updates.lock().unwrap().push(update);
         self.notify.notify_waiters();
     }
 }
 
 impl RecordingSink {
+    /// The `Charged` reports so far: (otp id, SMSC, parts, price per part).
+    pub fn charges(&self) -> Vec<(String, Option<String>, u32, Option<u64>)> {
+        self.charges
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|u| match u {
+                DeliveryUpdate::Charged {
+                    otp_id,
+                    smsc,
+                    parts,
+                    price_per_part,
+                } => Some((otp_id.clone(), smsc.clone(), *parts, *price_per_part)),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn all(&self) -> Vec<DeliveryUpdate> {
         self.updates.lock().unwrap().clone()
     }

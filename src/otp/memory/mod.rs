@@ -448,6 +448,12 @@ impl MemoryStore {
                     }
                     r.clone()
                 }
+                DeliveryChange::Cost { charge, pending } => {
+                    let cost = r.extra_mut().cost.get_or_insert_default();
+                    cost.charged = cost.charged.saturating_add(charge);
+                    cost.pending = pending;
+                    r.clone()
+                }
                 DeliveryChange::Status { status, error, .. } => {
                     // a later "delivered" receipt of one part does not hide another part's failure
                     let keep_failure = status == DeliveryStatus::Delivered

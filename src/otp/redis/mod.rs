@@ -20,6 +20,7 @@
 
 pub mod abuse;
 mod conn;
+mod credit;
 mod expiry;
 mod held;
 pub mod rate;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU16;
 
 use crate::otp::identity::TenantTag;
-use crate::otp::model::{DeliveryStatus, Extra, OtpStatus, Record};
+use crate::otp::model::{Cost, DeliveryStatus, Extra, OtpStatus, Record};
 use crate::otp::pin::{PinHash, PIN_HASH_LEN};
 use crate::otp::text::Encoding;
 
@@ -89,6 +89,7 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
             n(match r.encoding() {
                 Encoding::Gsm7 => 0,
                 Encoding::Ucs2 => 1,
+                Encoding::Latin1 => 2,
             }),
         ),
         ("ps", n(pin_part(r).into())),
@@ -114,6 +115,10 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
         }
         if let Some(old) = e.replaced_pin {
             f.push(("pp", old.0.to_vec()));
+        }
+        if let Some(c) = e.cost {
+            f.push(("co", n(c.charged)));
+            f.push(("cp", n(c.pending)));
         }
         if !e.message_ids.is_empty() {
             let mut mi = String::new();
@@ -208,9 +213,17 @@ pub fn from_flat(flat: Vec<Vec<u8>>, legacy: &[TenantTag]) -> Result<Record, Cor
         replaced_pin: raw("pp")
             .and_then(|v| v.as_slice().try_into().ok())
             .map(PinHash),
+        cost: match (raw("co"), raw("cp")) {
+            (None, None) => None,
+            (co, cp) => Some(Cost {
+                charged: co.map(|v| num(Some(v), "co")).transpose()?.unwrap_or(0),
+                pending: cp.map(|v| num(Some(v), "cp")).transpose()?.unwrap_or(0),
+            }),
+        },
     };
     let encoding = match num::<u8>(raw("en"), "en")? {
         0 => Encoding::Gsm7,
+        2 => Encoding::Latin1,
         _ => Encoding::Ucs2,
     };
     let (pin_kind, pin_len) = Record::unpack_pin(num(raw("ps"), "ps")?);
@@ -282,10 +295,16 @@ mod tests {
             sender: Some("Bank".into()),
             resends: 2,
             replaced_pin: Some(PinHash([3; 16])),
+            cost: Some(Cost {
+                charged: 120_000,
+                pending: 35_000,
+            }),
         }));
+        r.spec = Record::pack_spec(crate::otp::pin::PinType::Numbers, 6, Encoding::Latin1);
         r.set_sent_at(7);
         let back = from_flat(flat(to_fields(&r)), &[]).unwrap();
         assert_eq!(back.extra, r.extra);
+        assert_eq!(back.encoding(), Encoding::Latin1);
         assert_eq!(back.sent_at(), Some(7));
     }
 

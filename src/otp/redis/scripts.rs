@@ -175,6 +175,18 @@ return out('ok', changed)
     )
 });
 
+/// ARGV: now, charge, pending (micro-units). Adds a send's charge to the cost (`co`) and sets
+/// the estimate of the send now pending (`cp`).
+pub static COST: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+redis.call('HINCRBY', k, 'co', ARGV[2])
+redis.call('HSET', k, 'cp', ARGV[3])
+return out('ok', 0)
+"#,
+    )
+});
+
 /// ARGV: now. Marks a pending OTP past its expiry EXPIRED.
 pub static EXPIRE: LazyLock<Script> = LazyLock::new(|| {
     script(
