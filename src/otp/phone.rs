@@ -23,6 +23,112 @@ pub struct Phone {
     pub country: [u8; 2],
     /// The country calling code (33 for France, 1 for NANP).
     pub calling_code: u16,
+    /// What the number is, as the metadata classifies it.
+    pub kind: NumberType,
+}
+
+/// A number's type, as libphonenumber names them (`[[tenants]] number_types`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberType {
+    Mobile,
+    /// The region's numbering plan does not tell fixed lines from mobiles (NANP, China...).
+    FixedLineOrMobile,
+    FixedLine,
+    TollFree,
+    PremiumRate,
+    SharedCost,
+    Voip,
+    PersonalNumber,
+    Pager,
+    /// Universal access ("company") numbers.
+    Uan,
+    Voicemail,
+    /// Not classified: a stored number read back (its type was checked when it was created).
+    Unknown,
+}
+
+impl NumberType {
+    pub const ALL: [NumberType; 12] = [
+        NumberType::Mobile,
+        NumberType::FixedLineOrMobile,
+        NumberType::FixedLine,
+        NumberType::TollFree,
+        NumberType::PremiumRate,
+        NumberType::SharedCost,
+        NumberType::Voip,
+        NumberType::PersonalNumber,
+        NumberType::Pager,
+        NumberType::Uan,
+        NumberType::Voicemail,
+        NumberType::Unknown,
+    ];
+
+    /// What a tenant accepts unless it says otherwise: numbers that can receive an SMS.
+    pub const DEFAULT_ACCEPTED: [NumberType; 2] =
+        [NumberType::Mobile, NumberType::FixedLineOrMobile];
+
+    /// As written in the configuration and in the error's `reason`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberType::Mobile => "mobile",
+            NumberType::FixedLineOrMobile => "fixed_line_or_mobile",
+            NumberType::FixedLine => "fixed_line",
+            NumberType::TollFree => "toll_free",
+            NumberType::PremiumRate => "premium_rate",
+            NumberType::SharedCost => "shared_cost",
+            NumberType::Voip => "voip",
+            NumberType::PersonalNumber => "personal_number",
+            NumberType::Pager => "pager",
+            NumberType::Uan => "uan",
+            NumberType::Voicemail => "voicemail",
+            NumberType::Unknown => "unknown",
+        }
+    }
+
+    /// The bit of this type in a set of types ([`NumberTypes`]).
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+
+    /// The library's type, `None` for its `Unknown` and the types a valid number never has.
+    fn of_library(t: phonenumber::Type) -> Option<NumberType> {
+        use phonenumber::Type as T;
+        Some(match t {
+            T::Mobile => NumberType::Mobile,
+            T::FixedLineOrMobile => NumberType::FixedLineOrMobile,
+            T::FixedLine => NumberType::FixedLine,
+            T::TollFree => NumberType::TollFree,
+            T::PremiumRate => NumberType::PremiumRate,
+            T::SharedCost => NumberType::SharedCost,
+            T::Voip => NumberType::Voip,
+            T::PersonalNumber => NumberType::PersonalNumber,
+            T::Pager => NumberType::Pager,
+            T::Uan => NumberType::Uan,
+            T::Voicemail => NumberType::Voicemail,
+            _ => return None,
+        })
+    }
+}
+
+/// A set of number types, one bit each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberTypes(u16);
+
+impl NumberTypes {
+    /// `types`, or [`NumberType::DEFAULT_ACCEPTED`] when it is empty.
+    pub fn or_default(types: &[NumberType]) -> Self {
+        let types = if types.is_empty() {
+            &NumberType::DEFAULT_ACCEPTED[..]
+        } else {
+            types
+        };
+        Self(types.iter().fold(0, |set, t| set | t.bit()))
+    }
+
+    pub fn contains(self, t: NumberType) -> bool {
+        self.0 & t.bit() != 0
+    }
 }
 
 impl Phone {
@@ -58,6 +164,7 @@ impl Phone {
             digits,
             country,
             calling_code: calling_code_of(cc),
+            kind: NumberType::Unknown,
         }
     }
 }
@@ -174,6 +281,8 @@ fn parse_with_library(country: Option<Id>, input: &str) -> Result<Phone, PhoneEr
         return Err(PhoneError::Invalid);
     }
     let region = pn.country().id().ok_or(PhoneError::Invalid)?;
+    let kind = NumberType::of_library(pn.number_type(&phonenumber::metadata::DATABASE))
+        .ok_or(PhoneError::Invalid)?;
     let e164 = pn.format().mode(phonenumber::Mode::E164).to_string();
     let digits: u64 = e164
         .strip_prefix('+')
@@ -188,6 +297,7 @@ fn parse_with_library(country: Option<Id>, input: &str) -> Result<Phone, PhoneEr
         digits,
         country,
         calling_code: pn.code().value(),
+        kind,
     })
 }
 
@@ -216,6 +326,86 @@ mod tests {
             parse_phone("0033612345678", None).map(|p| p.digits),
             Ok(33612345678)
         );
+    }
+
+    /// Every example number of every type of every region: the fast path classifies it as
+    /// the library does (`number_type`), and nearly always as the type it is the example of.
+    #[test]
+    fn example_numbers_are_classified_as_the_library_does() {
+        use phonenumber::metadata::DATABASE;
+        let mut fast = std::collections::HashMap::<NumberType, usize>::new();
+        let mut as_documented = 0usize;
+        let mut examples = 0usize;
+        for meta in DATABASE.iter().filter(|m| m.id().len() == 2) {
+            let d = meta.descriptors();
+            for (documented, descriptor) in [
+                (NumberType::Mobile, d.mobile()),
+                (NumberType::FixedLine, d.fixed_line()),
+                (NumberType::TollFree, d.toll_free()),
+                (NumberType::PremiumRate, d.premium_rate()),
+                (NumberType::SharedCost, d.shared_cost()),
+                (NumberType::Voip, d.voip()),
+                (NumberType::PersonalNumber, d.personal_number()),
+                (NumberType::Pager, d.pager()),
+                (NumberType::Uan, d.uan()),
+                (NumberType::Voicemail, d.voicemail()),
+            ] {
+                let Some(example) = descriptor.and_then(|d| d.example()) else {
+                    continue;
+                };
+                let e164 = format!("+{}{example}", meta.country_code());
+                let Parsed::Done(Ok(phone)) = parse_fast(&e164, None) else {
+                    continue;
+                };
+                let library = parse_with_library(None, &e164).map(|p| p.kind);
+                assert_eq!(Ok(phone.kind), library, "{e164} ({documented:?})");
+                examples += 1;
+                *fast.entry(phone.kind).or_default() += 1;
+                let same = phone.kind == documented
+                    || (phone.kind == NumberType::FixedLineOrMobile
+                        && matches!(documented, NumberType::Mobile | NumberType::FixedLine));
+                as_documented += usize::from(same);
+            }
+        }
+        for kind in [
+            NumberType::Mobile,
+            NumberType::FixedLine,
+            NumberType::FixedLineOrMobile,
+            NumberType::TollFree,
+            NumberType::PremiumRate,
+            NumberType::SharedCost,
+            NumberType::Voip,
+            NumberType::PersonalNumber,
+            NumberType::Uan,
+        ] {
+            let n = fast.get(&kind).copied().unwrap_or(0);
+            assert!(n >= 5, "{kind:?} examples classified on the fast path: {n}");
+        }
+        assert!(as_documented * 100 > examples * 95, "{as_documented}/{examples}");
+    }
+
+    #[test]
+    fn types_of_common_numbers() {
+        let kind = |n: &str| parse_phone(n, None).map(|p| p.kind);
+        assert_eq!(kind("+447400123456"), Ok(NumberType::Mobile));
+        assert_eq!(kind("+442079460000"), Ok(NumberType::FixedLine));
+        assert_eq!(kind("+449098765432"), Ok(NumberType::PremiumRate));
+        assert_eq!(kind("+448001234567"), Ok(NumberType::TollFree));
+        assert_eq!(kind("+12025550123"), Ok(NumberType::FixedLineOrMobile));
+        assert_eq!(kind("+33612345678"), Ok(NumberType::Mobile));
+        let default = NumberTypes::or_default(&[]);
+        assert!(default.contains(NumberType::Mobile));
+        assert!(default.contains(NumberType::FixedLineOrMobile));
+        assert!(!default.contains(NumberType::FixedLine));
+        assert!(!default.contains(NumberType::Unknown));
+        let landlines = NumberTypes::or_default(&[NumberType::FixedLine]);
+        assert!(landlines.contains(NumberType::FixedLine));
+        assert!(!landlines.contains(NumberType::Mobile));
+        for t in NumberType::ALL {
+            let parsed: NumberType =
+                serde_json::from_value(serde_json::json!(t.as_str())).unwrap();
+            assert_eq!(parsed, t);
+        }
     }
 
     #[test]
