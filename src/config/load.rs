@@ -202,6 +202,39 @@ pub(super) fn valid_country(code: &str) -> bool {
         && code.parse::<phonenumber::country::Id>().is_ok()
 }
 
+/// `[[tenants]] smscs` and `route_preference` name configured SMSCs (the embedded simulator
+/// of the demo mode is `embedded-sim`), each once, the preferred ones among the allowed.
+fn validate_tenant_smscs(c: &Config, i: usize) -> Result<(), ConfigError> {
+    let Some(t) = c.tenants.get(i) else {
+        return Ok(());
+    };
+    let known = |name: &str| {
+        c.smsc.iter().any(|s| s.name == name) || (c.smsc.is_empty() && name == "embedded-sim")
+    };
+    for (key, list) in [
+        ("smscs", &t.smscs),
+        ("route_preference", &t.route_preference),
+    ] {
+        for (j, name) in list.iter().enumerate() {
+            let field = format!("tenants[{i}].{key}[{j}]");
+            check(known(name), field.clone(), "no [[smsc]] has this name")?;
+            check(
+                !list.iter().take(j).any(|o| o == name),
+                field.clone(),
+                "listed twice",
+            )?;
+            if key == "route_preference" {
+                check(
+                    t.smscs.is_empty() || t.smscs.contains(name),
+                    field,
+                    "not among the tenant's smscs",
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `[http]` TLS and CORS keys, and the tenants' narrowing of the CORS origins.
 fn validate_tls_and_cors(c: &Config) -> Result<(), ConfigError> {
     let h = &c.http;
@@ -362,6 +395,7 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
                 "must be at least 16 bytes",
             )?;
         }
+        validate_tenant_smscs(c, i)?;
     }
 
     let o = &c.otp;

@@ -381,7 +381,10 @@ mod tests {
             let n = fast.get(&kind).copied().unwrap_or(0);
             assert!(n >= 5, "{kind:?} examples classified on the fast path: {n}");
         }
-        assert!(as_documented * 100 > examples * 95, "{as_documented}/{examples}");
+        assert!(
+            as_documented * 100 > examples * 95,
+            "{as_documented}/{examples}"
+        );
     }
 
     #[test]
@@ -402,8 +405,7 @@ mod tests {
         assert!(landlines.contains(NumberType::FixedLine));
         assert!(!landlines.contains(NumberType::Mobile));
         for t in NumberType::ALL {
-            let parsed: NumberType =
-                serde_json::from_value(serde_json::json!(t.as_str())).unwrap();
+            let parsed: NumberType = serde_json::from_value(serde_json::json!(t.as_str())).unwrap();
             assert_eq!(parsed, t);
         }
     }

@@ -66,6 +66,7 @@ impl OtpService {
             expires_at: self.clock.system_time()
                 + Duration::from_secs(u64::from(record.expires().saturating_sub(now))),
             tlv_values: tlv_values(&tenant.config, record.language()),
+            smscs: tenant.smscs().cloned(),
         };
         if let Err(e) = self.dispatcher.try_dispatch(sms) {
             // the new PIN was never sent: say so on the OTP; the client may resend again

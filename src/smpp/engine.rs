@@ -17,7 +17,8 @@ use super::role::{BindTask, Role};
 use super::shared::Shared;
 use super::supervisor::Supervisor;
 use crate::dispatch::{
-    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SystemClock, WallClock,
+    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SmscChoice, SystemClock,
+    WallClock,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -205,12 +206,12 @@ impl Dispatcher for EngineHandle {
             return Err(DispatchError::ShuttingDown { retry_after });
         }
         let now = Instant::now();
+        let choice = sms.smscs.as_deref();
         let route = shared
-            .router
-            .lookup(&sms.destination)
+            .route_of(&sms.destination, choice)
             .ok_or(DispatchError::NoRoute { retry_after })?;
         let smsc = shared
-            .pick(route, None, now, false)
+            .pick(route, choice, None, now, false)
             .ok_or(DispatchError::NoRoute { retry_after })?;
         if !shared.depth.try_reserve() {
             return Err(DispatchError::QueueFull { retry_after });
@@ -226,6 +227,10 @@ impl Dispatcher for EngineHandle {
             None => shared.depth.release_reserved(),
         }
         Ok(())
+    }
+
+    fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
+        self.inner.shared.route_of(destination, smscs).is_some()
     }
 
     fn readiness(&self) -> Readiness {

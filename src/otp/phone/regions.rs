@@ -120,8 +120,14 @@ impl Region {
                 .filter_map(|(kind, d)| Some((kind, d?)))
                 .map(|(kind, d)| Some((kind, Pattern::new(d)?)))
                 .collect::<Option<_>>()?,
-            fixed_line: d.fixed_line().map(Pattern::new).map_or(Some(None), |p| p.map(Some))?,
-            mobile: d.mobile().map(Pattern::new).map_or(Some(None), |p| p.map(Some))?,
+            fixed_line: d
+                .fixed_line()
+                .map(Pattern::new)
+                .map_or(Some(None), |p| p.map(Some))?,
+            mobile: d
+                .mobile()
+                .map(Pattern::new)
+                .map_or(Some(None), |p| p.map(Some))?,
             fixed_same_as_mobile: source(d.fixed_line()) == source(d.mobile()),
         })
     }
@@ -135,7 +141,11 @@ impl Region {
             return Some(*kind);
         }
         let mobile = self.mobile.as_ref().is_some_and(|p| p.matches(national));
-        if self.fixed_line.as_ref().is_some_and(|p| p.matches(national)) {
+        if self
+            .fixed_line
+            .as_ref()
+            .is_some_and(|p| p.matches(national))
+        {
             return Some(if self.fixed_same_as_mobile || mobile {
                 NumberType::FixedLineOrMobile
             } else {
