@@ -20,6 +20,7 @@ mod http_limits;
 mod http_ops;
 mod http_regulatory;
 mod http_resend;
+mod http_tenant_routes;
 mod http_tls;
 mod receipts_overtaking;
 mod sdk_smscx;
