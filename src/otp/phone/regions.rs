@@ -289,6 +289,12 @@ impl Table {
     }
 }
 
+/// The type of valid `national` number of region `id`; `None` when the fast paths cannot use
+/// the region or its patterns do not classify the number.
+pub(super) fn number_type_in(id: &str, national: &str) -> Option<NumberType> {
+    table().region(id)?.number_type(national)
+}
+
 /// The library's `source_for`: the region a national number belongs to.
 pub(super) fn region_of<'t>(slots: &'t [Slot], national: &str) -> Result<Option<&'t Region>, ()> {
     if let [only] = slots {
