@@ -91,6 +91,7 @@ async fn run() {
             text: format!("Your verification code is {:06}", n),
             expires_at,
             tlv_values: Default::default(),
+            smscs: None,
         };
         engine.try_dispatch(sms).expect("dispatch");
     }

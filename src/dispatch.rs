@@ -3,6 +3,7 @@
 //! OTP core never see a PDU, the engine never sees a PIN hash or an HTTP request.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// One OTP SMS to send. `text` holds the rendered message, PIN included: it must never be
@@ -24,6 +25,24 @@ pub struct OutboundSms {
     /// Values of named TLVs (`pe_id`, `template_id`), from the tenant and the template; each
     /// SMSC writes those its `tlv_names` declare.
     pub tlv_values: BTreeMap<String, String>,
+    /// The SMSCs the tenant's messages may use and the order it prefers; `None` = any, in the
+    /// routes' own order. Shared by all the tenant's messages.
+    pub smscs: Option<Arc<SmscChoice>>,
+}
+
+/// A tenant's SMSCs (`[[tenants]] smscs`, `route_preference`), by `[[smsc]]` name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmscChoice {
+    /// The SMSCs allowed; empty = every SMSC.
+    pub allowed: Vec<String>,
+    /// Tried first, in this order, among the SMSCs of the destination's route.
+    pub preference: Vec<String>,
+}
+
+impl SmscChoice {
+    pub fn allows(&self, smsc: &str) -> bool {
+        self.allowed.is_empty() || self.allowed.iter().any(|a| a == smsc)
+    }
 }
 
 impl std::fmt::Debug for OutboundSms {
@@ -96,6 +115,12 @@ pub trait Dispatcher: Send + Sync + 'static {
     /// SMSC would take it (or the dispatcher cannot tell).
     fn estimate(&self, _sms: &OutboundSms) -> Option<SendEstimate> {
         None
+    }
+    /// Whether some SMSC of `smscs` (any SMSC when `None`) has a route to `destination` by
+    /// the routing configuration, up or down: when none has, no message to it can ever go.
+    fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
+        let _ = (destination, smscs);
+        true
     }
 }
 

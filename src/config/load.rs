@@ -1,6 +1,7 @@
 //! Loading the configuration: TOML text, then `OTPGATE_SECTION__KEY` environment overrides,
 //! then typed deserialization and validation, every error naming the field at fault.
 
+use crate::otp::phone::{NumberType, NumberTypes};
 use std::path::Path;
 
 use super::{Config, StoreKind};
@@ -202,6 +203,39 @@ pub(super) fn valid_country(code: &str) -> bool {
         && code.parse::<phonenumber::country::Id>().is_ok()
 }
 
+/// `[[tenants]] smscs` and `route_preference` name configured SMSCs (the embedded simulator
+/// of the demo mode is `embedded-sim`), each once, the preferred ones among the allowed.
+fn validate_tenant_smscs(c: &Config, i: usize) -> Result<(), ConfigError> {
+    let Some(t) = c.tenants.get(i) else {
+        return Ok(());
+    };
+    let known = |name: &str| {
+        c.smsc.iter().any(|s| s.name == name) || (c.smsc.is_empty() && name == "embedded-sim")
+    };
+    for (key, list) in [
+        ("smscs", &t.smscs),
+        ("route_preference", &t.route_preference),
+    ] {
+        for (j, name) in list.iter().enumerate() {
+            let field = format!("tenants[{i}].{key}[{j}]");
+            check(known(name), field.clone(), "no [[smsc]] has this name")?;
+            check(
+                !list.iter().take(j).any(|o| o == name),
+                field.clone(),
+                "listed twice",
+            )?;
+            if key == "route_preference" {
+                check(
+                    t.smscs.is_empty() || t.smscs.contains(name),
+                    field,
+                    "not among the tenant's smscs",
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `[http]` TLS and CORS keys, and the tenants' narrowing of the CORS origins.
 fn validate_tls_and_cors(c: &Config) -> Result<(), ConfigError> {
     let h = &c.http;
@@ -365,6 +399,7 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
                 "must be at least 16 bytes",
             )?;
         }
+        validate_tenant_smscs(c, i)?;
     }
 
     let o = &c.otp;
@@ -608,6 +643,17 @@ pub(super) fn summary(c: &Config) -> String {
             t.allowed_countries,
             t.denied_countries
         );
+        let types = NumberTypes::or_default(&t.number_types);
+        let accepted: Vec<&str> = NumberType::ALL
+            .iter()
+            .filter(|k| types.contains(**k))
+            .map(|k| k.as_str())
+            .collect();
+        let _ = writeln!(
+            s,
+            "    number_types={accepted:?} smscs={:?} route_preference={:?}",
+            t.smscs, t.route_preference
+        );
     }
     let _ = writeln!(
         s,
@@ -710,5 +756,42 @@ mod tests {
         assert_eq!(of("5").map(|c| c.callbacks.queue_per_tenant).ok(), Some(5));
         let err = of("0").unwrap_err().to_string();
         assert!(err.contains("callbacks.queue_per_tenant"), "{err}");
+    }
+
+    #[test]
+    fn tenant_smscs_and_number_types_are_checked() {
+        let of = |tenant: &str| {
+            let text = format!(
+                "[[smsc]]\nname = \"a\"\nhost = \"127.0.0.1\"\n[[smsc]]\nname = \"b\"\nhost = \"127.0.0.1\"\n\
+                 [[tenants]]\nname = \"t\"\ntoken = \"tenant-token\"\n{tenant}\n"
+            );
+            load_str(&text, std::iter::empty()).map_err(|e| e.to_string())
+        };
+        let ok = of(
+            "smscs = [\"a\", \"b\"]\nroute_preference = [\"b\"]\nnumber_types = [\"fixed_line\"]",
+        );
+        let ok = ok.unwrap();
+        assert_eq!(ok.tenants[0].route_preference, vec!["b".to_string()]);
+        assert!(of("").unwrap().tenants[0].number_types.is_empty());
+        for (tenant, field) in [
+            ("smscs = [\"c\"]", "tenants[0].smscs[0]"),
+            ("smscs = [\"a\", \"a\"]", "tenants[0].smscs[1]"),
+            (
+                "route_preference = [\"c\"]",
+                "tenants[0].route_preference[0]",
+            ),
+            (
+                "smscs = [\"a\"]\nroute_preference = [\"b\"]",
+                "tenants[0].route_preference[0]",
+            ),
+        ] {
+            let err = of(tenant).unwrap_err();
+            assert!(err.contains(field), "{tenant}: {err}");
+        }
+        let err = of("number_types = [\"satellite\"]").unwrap_err();
+        assert!(
+            err.contains("number_types") || err.contains("satellite"),
+            "{err}"
+        );
     }
 }

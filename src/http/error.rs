@@ -36,6 +36,10 @@ pub mod codes {
     pub const ORIGIN_NOT_ALLOWED: u16 = 1021;
     /// The destination country refuses the sender ID and no numeric sender replaces it.
     pub const SENDER_REFUSED: u16 = 1022;
+    /// The number's type (premium rate, landline...) is not accepted for this API key.
+    pub const NUMBER_TYPE_NOT_ALLOWED: u16 = 1023;
+    /// No SMSC this API key may use has a route to the destination.
+    pub const NO_ALLOWED_ROUTE: u16 = 1024;
     /// The tenant's prepaid balance or monthly cap does not cover the SMS's estimated cost.
     pub const CREDIT_EXCEEDED: u16 = 1030;
 }
@@ -243,6 +247,16 @@ impl From<OtpError> for ApiError {
                 ApiError::new(bad, "no_coverage", codes::COUNTRY_NOT_ALLOWED, msg)
                     .with_field("phoneNumber")
                     .with_reason("country_not_allowed")
+            }
+            OtpError::NumberTypeNotAllowed(kind) => {
+                ApiError::new(bad, "invalid_param", codes::NUMBER_TYPE_NOT_ALLOWED, msg)
+                    .with_field("phoneNumber")
+                    .with_reason(kind.as_str())
+            }
+            OtpError::NoAllowedRoute => {
+                ApiError::new(bad, "no_coverage", codes::NO_ALLOWED_ROUTE, msg)
+                    .with_field("phoneNumber")
+                    .with_reason("no_allowed_route")
             }
             OtpError::Blocked(b) => {
                 let (status, kind, code) = match b {

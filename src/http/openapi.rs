@@ -35,7 +35,7 @@ fn resend_op() -> Value {
         "parameters": [otp_id_param()],
         "responses": {
             "200": {"description": "Resent: the OTP (deliveryStatus back to QUEUED)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}}},
-            "400": error_response("2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed, 1022 invalid_param (reason sender_refused: the destination country now refuses the sender)"),
+            "400": error_response("2023 otp_verified, 2024 otp_cancelled, 2025 otp_expired, 2026 otp_failed, 1022 invalid_param (reason sender_refused: the destination country now refuses the sender), 1024 no_coverage (reason no_allowed_route: no SMSC this API key may use has a route to the number now)"),
             "401": error_response("invalid_api_key"),
             "404": error_response("2021 not_found"),
             "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified"),
@@ -164,7 +164,7 @@ pub fn document() -> Value {
                         "headers": {"X-Rate-Limit-Limit": {"schema": {"type": "integer"}}, "X-Rate-Limit-Remaining": {"schema": {"type": "integer"}}, "X-Rate-Limit-Reset": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}},
                         "links": otp_links()},
-                    "400": error_response("invalid_param 2001-2020, invalid_body, no_coverage (destination country not allowed), invalid_param 1022 (reason sender_refused: the destination country refuses the sender ID and no numeric sender replaces it, [senders.countries])"),
+                    "400": error_response("invalid_param 2001-2020, invalid_body, no_coverage (destination country not allowed), invalid_param 1023 (reason: the number's type, e.g. premium_rate or fixed_line, not in [[tenants]] number_types), no_coverage 1024 (reason no_allowed_route: no SMSC this API key may use has a route to the destination), invalid_param 1022 (reason sender_refused: the destination country refuses the sender ID and no numeric sender replaces it, [senders.countries])"),
                     "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified"),
                     "401": error_response("invalid_api_key"),
                     "402": error_response("insufficient_credit 1030 (reason credit): the tenant's prepaid balance or monthly cap does not cover the SMS's estimated cost; nothing stored or sent"),
@@ -240,9 +240,40 @@ pub fn document() -> Value {
                         "message": {"type": "string"},
                         "uri": {"type": "string"},
                         "field": {"type": "string", "description": "the request field at fault, when there is one"},
-                        "reason": {"type": "string", "enum": ["tenant_rate", "number_limit", "prefix_velocity", "country_daily_cap", "low_conversion", "resend_limit", "country_not_allowed", "queue_full", "no_route", "shutting_down", "store_unavailable", "store_full", "id_collision"], "description": "which abuse limit refused the request (4xx), or why the service cannot take it now (503)"}
+                        "reason": {"type": "string", "enum": ERROR_REASONS, "description": "which abuse limit refused the request (4xx), or why the service cannot take it now (503)"}
                     }}}}
             }
         }
     })
 }
+
+/// Every `reason` an error body may carry.
+const ERROR_REASONS: &[&str] = &[
+    "tenant_rate",
+    "number_limit",
+    "prefix_velocity",
+    "country_daily_cap",
+    "low_conversion",
+    "resend_limit",
+    "country_not_allowed",
+    "sender_refused",
+    "no_allowed_route",
+    "mobile",
+    "fixed_line_or_mobile",
+    "fixed_line",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "unknown",
+    "queue_full",
+    "no_route",
+    "shutting_down",
+    "store_unavailable",
+    "store_full",
+    "id_collision",
+];

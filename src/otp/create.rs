@@ -44,6 +44,7 @@ impl OtpService {
             text,
             expires_at: self.clock.system_time(),
             tlv_values: Default::default(),
+            smscs: tenant.smscs().cloned(),
         };
         match self.dispatcher.estimate(&probe) {
             Some(e) => {
@@ -92,6 +93,12 @@ impl OtpService {
         if !tenant.country_allowed(&country) {
             blocked("country");
             return Err(OtpError::CountryNotAllowed(country));
+        }
+        let kind = req.phone.kind;
+        if !tenant.number_type_allowed(kind) {
+            blocked("number_type");
+            tracing::info!(tenant = tenant.name(), country = %country, number_type = kind.as_str(), "otp refused: number type");
+            return Err(OtpError::NumberTypeNotAllowed(kind));
         }
         let default_sender = self.default_sender(tenant);
         let sender = req
@@ -209,6 +216,7 @@ impl OtpService {
             text,
             expires_at: self.clock.system_time() + Duration::from_secs(req.ttl.into()),
             tlv_values: tlv_values(&tenant.config, chosen.language.as_deref()),
+            smscs: tenant.smscs().cloned(),
         };
         if let Err(e) = self.dispatcher.try_dispatch(sms) {
             if let Err(gone) = self.store.remove(&id).await {

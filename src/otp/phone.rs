@@ -8,9 +8,11 @@
 mod e164;
 mod library;
 mod national;
+mod number_type;
 mod regions;
 
 pub use library::LibraryPool;
+pub use number_type::{NumberType, NumberTypes};
 
 use phonenumber::country::Id;
 
@@ -23,6 +25,8 @@ pub struct Phone {
     pub country: [u8; 2],
     /// The country calling code (33 for France, 1 for NANP).
     pub calling_code: u16,
+    /// What the number is, as the metadata classifies it.
+    pub kind: NumberType,
 }
 
 impl Phone {
@@ -58,6 +62,7 @@ impl Phone {
             digits,
             country,
             calling_code: calling_code_of(cc),
+            kind: NumberType::Unknown,
         }
     }
 }
@@ -174,6 +179,12 @@ fn parse_with_library(country: Option<Id>, input: &str) -> Result<Phone, PhoneEr
         return Err(PhoneError::Invalid);
     }
     let region = pn.country().id().ok_or(PhoneError::Invalid)?;
+    // The library's `number_type` drops a national number's leading zeros (Italy, Benin...),
+    // which its `is_valid` keeps: classify what `is_valid` matched, in the same region.
+    let national = pn.national().to_string();
+    let kind = regions::number_type_in(region.as_ref(), &national)
+        .or_else(|| NumberType::of_library(pn.number_type(&phonenumber::metadata::DATABASE)))
+        .unwrap_or(NumberType::Unknown);
     let e164 = pn.format().mode(phonenumber::Mode::E164).to_string();
     let digits: u64 = e164
         .strip_prefix('+')
@@ -188,6 +199,7 @@ fn parse_with_library(country: Option<Id>, input: &str) -> Result<Phone, PhoneEr
         digits,
         country,
         calling_code: pn.code().value(),
+        kind,
     })
 }
 
@@ -216,6 +228,98 @@ mod tests {
             parse_phone("0033612345678", None).map(|p| p.digits),
             Ok(33612345678)
         );
+    }
+
+    /// Every example number of every type of every region: the fast path classifies it as
+    /// the library does (`number_type`), and nearly always as the type it is the example of.
+    #[test]
+    fn example_numbers_are_classified_as_the_library_does() {
+        use phonenumber::metadata::DATABASE;
+        let mut fast = std::collections::HashMap::<NumberType, usize>::new();
+        let mut as_documented = 0usize;
+        let mut examples = 0usize;
+        for meta in DATABASE.iter().filter(|m| m.id().len() == 2) {
+            let d = meta.descriptors();
+            for (documented, descriptor) in [
+                (NumberType::Mobile, d.mobile()),
+                (NumberType::FixedLine, d.fixed_line()),
+                (NumberType::TollFree, d.toll_free()),
+                (NumberType::PremiumRate, d.premium_rate()),
+                (NumberType::SharedCost, d.shared_cost()),
+                (NumberType::Voip, d.voip()),
+                (NumberType::PersonalNumber, d.personal_number()),
+                (NumberType::Pager, d.pager()),
+                (NumberType::Uan, d.uan()),
+                (NumberType::Voicemail, d.voicemail()),
+            ] {
+                let Some(example) = descriptor.and_then(|d| d.example()) else {
+                    continue;
+                };
+                let e164 = format!("+{}{example}", meta.country_code());
+                let Parsed::Done(Ok(phone)) = parse_fast(&e164, None) else {
+                    continue;
+                };
+                // the fast paths never answer for a leading zero, where the library's own
+                // `number_type` is right
+                let pn = phonenumber::parse(None, &e164).unwrap();
+                let library = NumberType::of_library(pn.number_type(&DATABASE));
+                assert_eq!(Some(phone.kind), library, "{e164} ({documented:?})");
+                assert_eq!(
+                    parse_with_library(None, &e164).map(|p| p.kind),
+                    Ok(phone.kind)
+                );
+                examples += 1;
+                *fast.entry(phone.kind).or_default() += 1;
+                let same = phone.kind == documented
+                    || (phone.kind == NumberType::FixedLineOrMobile
+                        && matches!(documented, NumberType::Mobile | NumberType::FixedLine));
+                as_documented += usize::from(same);
+            }
+        }
+        for kind in [
+            NumberType::Mobile,
+            NumberType::FixedLine,
+            NumberType::FixedLineOrMobile,
+            NumberType::TollFree,
+            NumberType::PremiumRate,
+            NumberType::SharedCost,
+            NumberType::Voip,
+            NumberType::PersonalNumber,
+            NumberType::Uan,
+        ] {
+            let n = fast.get(&kind).copied().unwrap_or(0);
+            assert!(n >= 5, "{kind:?} examples classified on the fast path: {n}");
+        }
+        assert!(
+            as_documented * 100 > examples * 95,
+            "{as_documented}/{examples}"
+        );
+    }
+
+    #[test]
+    fn types_of_common_numbers() {
+        let kind = |n: &str| parse_phone(n, None).map(|p| p.kind);
+        assert_eq!(kind("+447400123456"), Ok(NumberType::Mobile));
+        assert_eq!(kind("+442079460000"), Ok(NumberType::FixedLine));
+        assert_eq!(kind("+449098765432"), Ok(NumberType::PremiumRate));
+        assert_eq!(kind("+448001234567"), Ok(NumberType::TollFree));
+        assert_eq!(kind("+12025550123"), Ok(NumberType::FixedLineOrMobile));
+        assert_eq!(kind("+33612345678"), Ok(NumberType::Mobile));
+        // leading zeros in the national number: only the library parses them
+        assert_eq!(kind("+2290195123456"), Ok(NumberType::Mobile));
+        assert_eq!(kind("+393123456789"), Ok(NumberType::Mobile));
+        let default = NumberTypes::or_default(&[]);
+        assert!(default.contains(NumberType::Mobile));
+        assert!(default.contains(NumberType::FixedLineOrMobile));
+        assert!(!default.contains(NumberType::FixedLine));
+        assert!(!default.contains(NumberType::Unknown));
+        let landlines = NumberTypes::or_default(&[NumberType::FixedLine]);
+        assert!(landlines.contains(NumberType::FixedLine));
+        assert!(!landlines.contains(NumberType::Mobile));
+        for t in NumberType::ALL {
+            let parsed: NumberType = serde_json::from_value(serde_json::json!(t.as_str())).unwrap();
+            assert_eq!(parsed, t);
+        }
     }
 
     #[test]

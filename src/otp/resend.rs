@@ -88,6 +88,7 @@ impl OtpService {
             expires_at: self.clock.system_time()
                 + Duration::from_secs(u64::from(record.expires().saturating_sub(now))),
             tlv_values: tlv_values(&tenant.config, record.language()),
+            smscs: tenant.smscs().cloned(),
         };
         let record = self
             .estimate_resend(&id, record, route_price.is_some(), estimate, now)

@@ -44,6 +44,10 @@ pub enum OtpError {
     TooManyParts { parts: usize, max: u8 },
     #[error("the destination country {0} is not allowed")]
     CountryNotAllowed(String),
+    #[error("numbers of type {} are not accepted for this API key", .0.as_str())]
+    NumberTypeNotAllowed(super::phone::NumberType),
+    #[error("no SMSC this API key may use has a route to this destination")]
+    NoAllowedRoute,
     #[error("too many OTPs for this phone number")]
     NumberLimited { retry_after: Duration },
     #[error("{0}")]
@@ -264,6 +268,14 @@ impl OtpService {
         phone: &Phone,
         now: u32,
     ) -> Result<(), OtpError> {
+        // before any limit counts it: an SMS that can never go is not an attempt
+        if !self
+            .dispatcher
+            .covers(&phone.e164(), tenant.smscs().map(|c| &**c))
+        {
+            blocked("no_allowed_route");
+            return Err(OtpError::NoAllowedRoute);
+        }
         if let Err(b) = self.abuse.admit(tenant.limit_key(), phone, now).await? {
             blocked(b.reason());
             tracing::info!(

@@ -47,6 +47,14 @@ pub struct TenantConfig {
     pub template_tlv_values: BTreeMap<String, BTreeMap<String, String>>,
     /// A prepaid balance or a monthly cap on what the tenant is charged (none: unlimited).
     pub credit: Option<super::credit::CreditConfig>,
+    /// Number types accepted (`mobile`, `fixed_line_or_mobile`, `fixed_line`, `toll_free`,
+    /// `premium_rate`, ...); empty = `["mobile", "fixed_line_or_mobile"]`.
+    pub number_types: Vec<super::phone::NumberType>,
+    /// `[[smsc]]` names this tenant's messages may go through (failover included); empty =
+    /// every SMSC.
+    pub smscs: Vec<String>,
+    /// `[[smsc]]` names tried first, in this order, before the route's own priorities.
+    pub route_preference: Vec<String>,
 }
 
 impl TenantConfig {
@@ -67,6 +75,9 @@ impl std::fmt::Debug for TenantConfig {
             .field("allowed_countries", &self.allowed_countries)
             .field("denied_countries", &self.denied_countries)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
+            .field("number_types", &self.number_types)
+            .field("smscs", &self.smscs)
+            .field("route_preference", &self.route_preference)
             .finish_non_exhaustive()
     }
 }

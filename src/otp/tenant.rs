@@ -11,8 +11,10 @@ use tokio::time::Instant;
 
 use super::clock::Clock;
 use super::identity::TenantTag;
+use super::phone::{NumberType, NumberTypes};
 use super::settings::TenantConfig;
 use super::store::StoreError;
+use crate::dispatch::SmscChoice;
 
 /// The rate-limit state reported in `X-Rate-Limit-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +88,9 @@ pub struct Tenant {
     dense: u16,
     pub config: TenantConfig,
     bucket: Mutex<Bucket>,
+    number_types: NumberTypes,
+    /// Built once: every message of the tenant shares it.
+    smscs: Option<Arc<SmscChoice>>,
 }
 
 impl Tenant {
@@ -150,6 +155,15 @@ impl Tenant {
         allowed && !c.denied_countries.iter().any(|d| d == country)
     }
 
+    pub fn number_type_allowed(&self, kind: NumberType) -> bool {
+        self.number_types.contains(kind)
+    }
+
+    /// The SMSCs this tenant's messages may use; `None` = any, in the routes' order.
+    pub fn smscs(&self) -> Option<&Arc<SmscChoice>> {
+        self.smscs.as_ref()
+    }
+
     pub fn sender_allowed(&self, sender: &str) -> bool {
         let list = &self.config.allowed_senders;
         list.is_empty() || list.iter().any(|s| s == sender)
@@ -207,6 +221,13 @@ impl Tenants {
                     bucket: Mutex::new(Bucket {
                         tokens: 0.0,
                         last: now,
+                    }),
+                    number_types: NumberTypes::or_default(&c.number_types),
+                    smscs: (!c.smscs.is_empty() || !c.route_preference.is_empty()).then(|| {
+                        Arc::new(SmscChoice {
+                            allowed: c.smscs.clone(),
+                            preference: c.route_preference.clone(),
+                        })
                     }),
                 };
                 let full = t.burst();

@@ -401,6 +401,11 @@ fn check(ok: bool, field: String, message: &str) -> Result<(), SettingError> {
 /// one bind, a window of at least one, timeouts above zero...). Messages never quote a
 /// password.
 pub fn validate(smscs: &[SmscConfig], engine: &EngineSettings) -> Result<(), SettingError> {
+    check(
+        smscs.len() <= super::router::MAX_SMSCS,
+        "smsc".into(),
+        "at most 64 [[smsc]] entries",
+    )?;
     for (i, s) in smscs.iter().enumerate() {
         let f = |k: &str| format!("smsc[{i}].{k}");
         check(!s.name.trim().is_empty(), f("name"), "must not be empty")?;

@@ -18,8 +18,8 @@ use super::role::{BindTask, Role};
 use super::shared::Shared;
 use super::supervisor::Supervisor;
 use crate::dispatch::{
-    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SystemClock,
-    WallClock,
+    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SmscChoice,
+    SystemClock, WallClock,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -207,12 +207,12 @@ impl Dispatcher for EngineHandle {
             return Err(DispatchError::ShuttingDown { retry_after });
         }
         let now = Instant::now();
+        let choice = sms.smscs.as_deref();
         let route = shared
-            .router
-            .lookup(&sms.destination)
+            .route_of(&sms.destination, choice)
             .ok_or(DispatchError::NoRoute { retry_after })?;
         let smsc = shared
-            .pick(route, None, now, false)
+            .pick(route, choice, None, now, false)
             .ok_or(DispatchError::NoRoute { retry_after })?;
         if !shared.depth.try_reserve() {
             return Err(DispatchError::QueueFull { retry_after });
@@ -232,8 +232,10 @@ impl Dispatcher for EngineHandle {
 
     fn estimate(&self, sms: &OutboundSms) -> Option<SendEstimate> {
         let shared = &self.inner.shared;
-        let route = shared.router.lookup(&sms.destination)?;
-        let smsc = shared.smsc(shared.pick(route, None, Instant::now(), false)?)?;
+        // within the tenant's SMSCs, preferred first, as `try_dispatch` picks
+        let choice = sms.smscs.as_deref();
+        let route = shared.route_of(&sms.destination, choice)?;
+        let smsc = shared.smsc(shared.pick(route, choice, None, Instant::now(), false)?)?;
         let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
         Some(SendEstimate {
             smsc: smsc.cfg.name.clone(),
@@ -241,6 +243,10 @@ impl Dispatcher for EngineHandle {
             parts: plan.parts,
             price_per_part: price_for(&smsc.cfg.prices, &sms.destination),
         })
+    }
+
+    fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
+        self.inner.shared.route_of(destination, smscs).is_some()
     }
 
     fn readiness(&self) -> Readiness {

@@ -134,7 +134,8 @@ impl Shared {
             return;
         }
         if attempts_here >= self.settings.failover_after_attempts {
-            if let Some(next) = self.pick(work.msg.route, Some(current), now, true) {
+            let choice = work.msg.sms.smscs.as_deref();
+            if let Some(next) = self.pick(work.msg.route, choice, Some(current), now, true) {
                 self.move_to(work.msg, next, "transient errors");
                 return;
             }

@@ -176,6 +176,7 @@ pub(crate) fn test_sms(n: u32) -> OutboundSms {
         text: "Your code is 123456".into(),
         expires_at: SystemTime::now() + std::time::Duration::from_secs(600),
         tlv_values: Default::default(),
+        smscs: None,
     }
 }
 

@@ -3,6 +3,10 @@
 //! traffic among equal priorities). The first healthy SMSC of the route takes the message;
 //! when none is healthy, the first that had a bind up recently queues it (it fails over from
 //! there); when none had, the message has no route.
+//!
+//! A tenant limited to some SMSCs ([`Allowed`]) sees only the routes that hold one of them
+//! (the longest such prefix wins) and only those SMSCs of it, failover included; the SMSCs it
+//! prefers are tried first, in its order, before the route's priority groups.
 
 use rand::Rng;
 use std::collections::HashMap;
@@ -15,6 +19,30 @@ pub struct Route {
     /// (SMSC index, weight) per priority group.
     pub groups: Vec<Vec<(usize, u32)>>,
 }
+
+/// The SMSCs one message may use: a bit per SMSC index, and the indices its tenant prefers,
+/// in order.
+#[derive(Debug, Clone, Copy)]
+pub struct Allowed<'a> {
+    pub mask: u64,
+    pub preferred: &'a [usize],
+}
+
+impl Allowed<'_> {
+    /// Every SMSC, in the routes' own order.
+    pub const ALL: Allowed<'static> = Allowed {
+        mask: u64::MAX,
+        preferred: &[],
+    };
+
+    pub fn has(&self, index: usize) -> bool {
+        index < 64 && self.mask & (1u64 << index) != 0
+    }
+}
+
+/// The bit of each SMSC index in [`Allowed::mask`]: the configuration allows at most this
+/// many SMSCs.
+pub const MAX_SMSCS: usize = 64;
 
 #[derive(Debug, Default)]
 pub struct Router {
@@ -70,13 +98,28 @@ impl Router {
     }
 
     /// The route of the longest prefix matching `destination`.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn lookup(&self, destination: &str) -> Option<usize> {
+        self.lookup_within(destination, Allowed::ALL.mask)
+    }
+
+    /// The route of the longest prefix matching `destination` that holds an SMSC of `mask`.
+    pub fn lookup_within(&self, destination: &str, mask: u64) -> Option<usize> {
+        let allowed = Allowed {
+            mask,
+            preferred: &[],
+        };
         let d = normalise(destination);
         let max = self.longest.min(d.len());
         (0..=max)
             .rev()
             .filter_map(|n| d.get(..n))
-            .find_map(|p| self.by_prefix.get(p).copied())
+            .filter_map(|p| self.by_prefix.get(p).copied())
+            .find(|&r| {
+                self.routes
+                    .get(r)
+                    .is_some_and(|r| r.groups.iter().flatten().any(|(i, _)| allowed.has(*i)))
+            })
     }
 
     /// Picks an SMSC of route `route` for a message, skipping `exclude`. `healthy(i)` and
@@ -86,16 +129,27 @@ impl Router {
         &self,
         route: usize,
         exclude: Option<usize>,
+        allowed: Allowed<'_>,
         healthy: impl Fn(usize) -> bool,
         recent: impl Fn(usize) -> bool,
         require_healthy: bool,
     ) -> Option<usize> {
         let r = self.routes.get(route)?;
+        let member = |i: usize| r.groups.iter().flatten().any(|(m, _)| *m == i);
+        let usable = |i: usize| Some(i) != exclude && allowed.has(i);
+        let preferred = allowed
+            .preferred
+            .iter()
+            .copied()
+            .filter(|&i| usable(i) && member(i));
+        if let Some(i) = preferred.clone().find(|&i| healthy(i)) {
+            return Some(i);
+        }
         for group in &r.groups {
             let live: Vec<(usize, u32)> = group
                 .iter()
                 .copied()
-                .filter(|(i, _)| Some(*i) != exclude && healthy(*i))
+                .filter(|(i, _)| usable(*i) && healthy(*i))
                 .collect();
             if let Some(i) = weighted(&live) {
                 return Some(i);
@@ -104,11 +158,9 @@ impl Router {
         if require_healthy {
             return None;
         }
-        r.groups
-            .iter()
-            .flatten()
-            .map(|(i, _)| *i)
-            .find(|i| Some(*i) != exclude && recent(*i))
+        preferred
+            .chain(r.groups.iter().flatten().map(|(i, _)| *i))
+            .find(|&i| usable(i) && recent(i))
     }
 }
 
@@ -167,12 +219,30 @@ mod tests {
         let a = s(&["+"]);
         let r = Router::new([(&a[..], 0, 1), (&a[..], 1, 1), (&a[..], 2, 1)]);
         let route = r.lookup("+1").unwrap();
-        assert_eq!(r.pick(route, None, |_| true, |_| true, true), Some(0));
-        assert_eq!(r.pick(route, None, |i| i != 0, |_| true, true), Some(1));
-        assert_eq!(r.pick(route, Some(1), |i| i != 0, |_| true, true), Some(2));
-        assert_eq!(r.pick(route, None, |_| false, |_| true, true), None);
-        assert_eq!(r.pick(route, None, |_| false, |i| i == 2, false), Some(2));
-        assert_eq!(r.pick(route, None, |_| false, |_| false, false), None);
+        assert_eq!(
+            r.pick(route, None, Allowed::ALL, |_| true, |_| true, true),
+            Some(0)
+        );
+        assert_eq!(
+            r.pick(route, None, Allowed::ALL, |i| i != 0, |_| true, true),
+            Some(1)
+        );
+        assert_eq!(
+            r.pick(route, Some(1), Allowed::ALL, |i| i != 0, |_| true, true),
+            Some(2)
+        );
+        assert_eq!(
+            r.pick(route, None, Allowed::ALL, |_| false, |_| true, true),
+            None
+        );
+        assert_eq!(
+            r.pick(route, None, Allowed::ALL, |_| false, |i| i == 2, false),
+            Some(2)
+        );
+        assert_eq!(
+            r.pick(route, None, Allowed::ALL, |_| false, |_| false, false),
+            None
+        );
     }
 
     #[test]
@@ -182,12 +252,76 @@ mod tests {
         let route = r.lookup("+1").unwrap();
         let mut counts = [0u32; 3];
         for _ in 0..4000 {
-            let i = r.pick(route, None, |_| true, |_| true, true).unwrap();
+            let i = r
+                .pick(route, None, Allowed::ALL, |_| true, |_| true, true)
+                .unwrap();
             counts[i] += 1;
         }
         assert_eq!(counts[2], 0);
         assert!(counts[0] > 2 * counts[1], "{counts:?}");
         assert!(counts[1] > 0);
-        assert_eq!(r.pick(route, None, |i| i == 2, |_| true, true), Some(2));
+        assert_eq!(
+            r.pick(route, None, Allowed::ALL, |i| i == 2, |_| true, true),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn a_tenant_sees_only_its_smscs_and_tries_its_preference_first() {
+        let uk = s(&["+44"]);
+        let all = s(&["+"]);
+        // 0 serves the UK first, 1 the UK as a backup, 2 everything
+        let r = Router::new([(&uk[..], 0, 1), (&uk[..], 1, 1), (&all[..], 0, 1)]);
+        let dest = "+447400123456";
+        let longest = r.lookup(dest).unwrap();
+        assert_eq!(r.lookup_within(dest, 0b111), Some(longest));
+        // pinned to 2: the UK route holds none of its SMSCs, the catch-all does
+        let catch_all = r.lookup_within(dest, 0b100).unwrap();
+        assert_eq!(r.route(catch_all).unwrap().prefix, "");
+        let only = |mask| Allowed {
+            mask,
+            preferred: &[],
+        };
+        // pinned to 0: 0 down does not fail over to 1
+        assert_eq!(
+            r.pick(longest, None, only(0b001), |i| i != 0, |_| true, true),
+            None
+        );
+        assert_eq!(
+            r.pick(longest, None, only(0b001), |_| false, |_| true, false),
+            Some(0)
+        );
+        assert_eq!(
+            r.pick(longest, Some(0), only(0b001), |_| true, |_| true, false),
+            None
+        );
+        // 0 and 1 allowed, 1 preferred: 1 first, 0 when 1 is down
+        let prefer_1 = Allowed {
+            mask: 0b011,
+            preferred: &[1],
+        };
+        assert_eq!(
+            r.pick(longest, None, prefer_1, |_| true, |_| true, true),
+            Some(1)
+        );
+        assert_eq!(
+            r.pick(longest, None, prefer_1, |i| i != 1, |_| true, true),
+            Some(0)
+        );
+        assert_eq!(
+            r.pick(longest, None, prefer_1, |_| false, |_| true, false),
+            Some(1)
+        );
+        // a preferred SMSC outside the route or not allowed is skipped
+        let odd = Allowed {
+            mask: 0b001,
+            preferred: &[2, 1],
+        };
+        assert_eq!(
+            r.pick(longest, None, odd, |_| true, |_| true, true),
+            Some(0)
+        );
+        // nothing allowed: no route at all
+        assert_eq!(r.lookup_within(dest, 0), None);
     }
 }

@@ -16,9 +16,9 @@ use super::message::Work;
 use super::queue::{Depth, SmscQueue};
 use super::receipt_clock::ReceiptClock;
 use super::receipt_watch::ReceiptWatch;
-use super::router::Router;
+use super::router::{Allowed, Router, MAX_SMSCS};
 use super::submit::References;
-use crate::dispatch::{DeliverySink, WallClock};
+use crate::dispatch::{DeliverySink, SmscChoice, WallClock};
 
 pub struct Smsc {
     pub index: usize,
@@ -174,22 +174,61 @@ impl Shared {
         })
     }
 
-    /// An SMSC of `route` for a message, other than `exclude`; only a healthy one when
-    /// `require_healthy`.
+    /// An SMSC of `route` for a message of a tenant limited to `choice`, other than
+    /// `exclude`; only a healthy one when `require_healthy`.
     pub fn pick(
         &self,
         route: usize,
+        choice: Option<&SmscChoice>,
         exclude: Option<usize>,
         now: Instant,
         require_healthy: bool,
     ) -> Option<usize> {
+        let mut preferred = [0usize; MAX_SMSCS];
+        let mut n = 0;
+        let names = choice.map_or(&[][..], |c| &c.preference[..]);
+        for index in names.iter().filter_map(|name| self.index_of(name)) {
+            if let Some(slot) = preferred.get_mut(n) {
+                *slot = index;
+                n += 1;
+            }
+        }
+        let allowed = Allowed {
+            mask: self.mask_of(choice),
+            preferred: preferred.get(..n).unwrap_or(&[]),
+        };
         self.router.pick(
             route,
             exclude,
+            allowed,
             |i| self.healthy(i, now),
             |i| self.recently_up(i, now),
             require_healthy,
         )
+    }
+
+    /// The route a message of a tenant limited to `choice` takes to `destination`: the
+    /// longest prefix that holds one of its SMSCs.
+    pub fn route_of(&self, destination: &str, choice: Option<&SmscChoice>) -> Option<usize> {
+        self.router.lookup_within(destination, self.mask_of(choice))
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.smscs.iter().position(|s| s.cfg.name == name)
+    }
+
+    /// The bit of each SMSC `choice` allows (all of them without a choice or an empty list).
+    fn mask_of(&self, choice: Option<&SmscChoice>) -> u64 {
+        match choice {
+            Some(c) if !c.allowed.is_empty() => self
+                .smscs
+                .iter()
+                .take(MAX_SMSCS)
+                .enumerate()
+                .filter(|(_, s)| c.allows(&s.cfg.name))
+                .fold(0, |mask, (i, _)| mask | (1u64 << i)),
+            _ => Allowed::ALL.mask,
+        }
     }
 
     pub fn binds_up(&self) -> usize {

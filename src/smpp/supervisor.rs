@@ -62,10 +62,13 @@ impl Supervisor {
                 if work.msg.is_finished() {
                     continue;
                 }
-                match self
-                    .shared
-                    .pick(work.msg.route, Some(smsc.index), now, true)
-                {
+                match self.shared.pick(
+                    work.msg.route,
+                    work.msg.sms.smscs.as_deref(),
+                    Some(smsc.index),
+                    now,
+                    true,
+                ) {
                     Some(next) => {
                         self.shared.move_to(work.msg, next, "SMSC down");
                         moved += 1;

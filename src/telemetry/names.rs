@@ -97,6 +97,8 @@ pub mod labels {
         "country_daily_cap",
         "low_conversion",
         "credit",
+        "number_type",
+        "no_allowed_route",
     ];
     /// `reason` of `otpgate_rate_limited_total` (the refusals answered 429).
     pub const RATE_LIMITED_REASONS: &[&str] = &[

@@ -22,6 +22,7 @@ mod http_ops;
 mod http_prices;
 mod http_regulatory;
 mod http_resend;
+mod http_tenant_routes;
 mod http_tls;
 mod receipts_overtaking;
 mod sdk_smscx;

@@ -15,6 +15,7 @@ mod hostile_dns;
 mod hostile_flood;
 mod hostile_phone;
 mod hostile_schemathesis;
+mod number_types;
 mod pumping_guard;
 mod security_bruteforce;
 mod security_secrets;

@@ -110,6 +110,7 @@ fn otp(id: &str, to: &str, text: &str) -> OutboundSms {
         text: text.into(),
         expires_at: SystemTime::now() + Duration::from_secs(600),
         tlv_values: Default::default(),
+        smscs: None,
     }
 }
 

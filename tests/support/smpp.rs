@@ -169,6 +169,7 @@ pub fn sms(n: u32) -> OutboundSms {
         text: format!("Your verification code is {:06}", n % 1_000_000),
         expires_at: SystemTime::now() + Duration::from_secs(600),
         tlv_values: Default::default(),
+        smscs: None,
     }
 }
 

@@ -46,13 +46,14 @@ pub(super) fn parse(input: &str) -> Option<Result<Phone, PhoneError>> {
     if region.strips_prefix(national) {
         return None;
     }
-    if !region.valid(national) {
+    let Some(kind) = region.number_type(national) else {
         return Some(Err(PhoneError::Invalid));
-    }
+    };
     Some(Ok(Phone {
         digits: digits.parse().ok()?,
         country: region.id,
         calling_code: code,
+        kind,
     }))
 }
 

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
 use regex::{Regex, RegexBuilder};
 
-use super::{Phone, PhoneError};
+use super::{NumberType, Phone, PhoneError};
 
 /// Longest national number the fast paths answer for: the library accepts 17 digits, but from
 /// 17 on its national number (under 2^56) may overflow, so those go to the library.
@@ -75,8 +75,13 @@ pub(super) struct Region {
     leading_digits: Option<Regex>,
     pub(super) general: Pattern,
     general_local_lengths: Box<[u16]>,
-    /// Every number type the library's `number_type` tests (a valid number is one of them).
-    types: Vec<Pattern>,
+    /// The types the library's `number_type` tests before fixed line and mobile, in its order.
+    special: Vec<(NumberType, Pattern)>,
+    fixed_line: Option<Pattern>,
+    mobile: Option<Pattern>,
+    /// The fixed-line and mobile patterns are the same text: the library cannot tell them
+    /// apart and says `FixedLineOrMobile`.
+    fixed_same_as_mobile: bool,
 }
 
 fn optional(source: Option<&str>) -> Option<Option<Regex>> {
@@ -90,17 +95,15 @@ impl Region {
     fn compile(meta: &'static Metadata) -> Option<Self> {
         let id = meta.id().as_bytes();
         let d = meta.descriptors();
-        let types = [
-            d.mobile(),
-            d.fixed_line(),
-            d.premium_rate(),
-            d.toll_free(),
-            d.shared_cost(),
-            d.voip(),
-            d.personal_number(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
+        let special = [
+            (NumberType::PremiumRate, d.premium_rate()),
+            (NumberType::TollFree, d.toll_free()),
+            (NumberType::SharedCost, d.shared_cost()),
+            (NumberType::Voip, d.voip()),
+            (NumberType::PersonalNumber, d.personal_number()),
+            (NumberType::Pager, d.pager()),
+            (NumberType::Uan, d.uan()),
+            (NumberType::Voicemail, d.voicemail()),
         ];
         Some(Self {
             id: [*id.first()?, *id.get(1)?],
@@ -112,17 +115,49 @@ impl Region {
             leading_digits: optional(meta.leading_digits().map(|r| r.as_str()))?,
             general: Pattern::new(d.general())?,
             general_local_lengths: d.general().possible_local_length().into(),
-            types: types
+            special: special
                 .into_iter()
-                .flatten()
-                .map(Pattern::new)
+                .filter_map(|(kind, d)| Some((kind, d?)))
+                .map(|(kind, d)| Some((kind, Pattern::new(d)?)))
                 .collect::<Option<_>>()?,
+            fixed_line: d
+                .fixed_line()
+                .map(Pattern::new)
+                .map_or(Some(None), |p| p.map(Some))?,
+            mobile: d
+                .mobile()
+                .map(Pattern::new)
+                .map_or(Some(None), |p| p.map(Some))?,
+            fixed_same_as_mobile: source(d.fixed_line()) == source(d.mobile()),
         })
+    }
+
+    /// The library's `number_type`: `None` for its `Unknown` (an invalid number).
+    pub(super) fn number_type(&self, national: &str) -> Option<NumberType> {
+        if !self.general.matches(national) {
+            return None;
+        }
+        if let Some((kind, _)) = self.special.iter().find(|(_, p)| p.matches(national)) {
+            return Some(*kind);
+        }
+        let mobile = self.mobile.as_ref().is_some_and(|p| p.matches(national));
+        if self
+            .fixed_line
+            .as_ref()
+            .is_some_and(|p| p.matches(national))
+        {
+            return Some(if self.fixed_same_as_mobile || mobile {
+                NumberType::FixedLineOrMobile
+            } else {
+                NumberType::FixedLine
+            });
+        }
+        mobile.then_some(NumberType::Mobile)
     }
 
     /// The library's `number_type(..) != Unknown`.
     pub(super) fn valid(&self, national: &str) -> bool {
-        self.general.matches(national) && self.types.iter().any(|p| p.matches(national))
+        self.number_type(national).is_some()
     }
 
     /// Whether the library would strip a national prefix or carrier code from `national`.
@@ -155,6 +190,10 @@ impl Region {
             Length::Other
         }
     }
+}
+
+fn source(d: Option<&Descriptor>) -> Option<&str> {
+    d.map(|d| d.national_number().as_str())
 }
 
 /// A region of a calling code, compiled on first use.
@@ -250,6 +289,12 @@ impl Table {
     }
 }
 
+/// The type of valid `national` number of region `id`; `None` when the fast paths cannot use
+/// the region or its patterns do not classify the number.
+pub(super) fn number_type_in(id: &str, national: &str) -> Option<NumberType> {
+    table().region(id)?.number_type(national)
+}
+
 /// The library's `source_for`: the region a national number belongs to.
 pub(super) fn region_of<'t>(slots: &'t [Slot], national: &str) -> Result<Option<&'t Region>, ()> {
     if let [only] = slots {
@@ -279,14 +324,14 @@ pub(super) fn validate(code: u16, national: &str) -> Option<Result<Phone, PhoneE
     let Some(region) = region_of(slots, national).ok()? else {
         return Some(Err(PhoneError::Invalid));
     };
-    if !region.valid(national) {
+    let Some(kind) = region.number_type(national) else {
         return Some(Err(PhoneError::Invalid));
-    }
-    Some(Ok(phone(region, code, national)?))
+    };
+    Some(Ok(phone(region, code, national, kind)?))
 }
 
 /// The `Phone` of a valid number of `region`.
-pub(super) fn phone(region: &Region, code: u16, national: &str) -> Option<Phone> {
+pub(super) fn phone(region: &Region, code: u16, national: &str, kind: NumberType) -> Option<Phone> {
     let value: u64 = national.parse().ok()?;
     let digits = 10u64
         .checked_pow(u32::try_from(national.len()).ok()?)?
@@ -296,5 +341,6 @@ pub(super) fn phone(region: &Region, code: u16, national: &str) -> Option<Phone>
         digits,
         country: region.id,
         calling_code: code,
+        kind,
     })
 }
