@@ -124,6 +124,14 @@ pub trait Dispatcher: Send + Sync + 'static {
     }
 }
 
+/// The encoding (`GSM7`, `UCS2`, `LATIN1`) and the number of parts of an SMS as one SMSC
+/// split it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentAs {
+    pub encoding: &'static str,
+    pub parts: u32,
+}
+
 /// An SMS as the SMSC that would be tried first would send it: the parts and encoding under
 /// its settings, and its price per part for the destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +197,9 @@ pub enum DeliveryUpdate {
         smsc: Option<String>,
         parts: u32,
         price_per_part: Option<u64>,
+        /// How the SMSC that took it split the SMS, when one did: after a failover, the SMSC
+        /// it moved to, whose settings may differ from the estimate's.
+        sent_as: Option<SentAs>,
     },
     /// A delivery receipt for one part, matched by the SMSC whose bind received it and the
     /// message id (raw, as the receipt carried it; the receiver tries hex/decimal variants, see

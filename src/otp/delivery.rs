@@ -17,6 +17,7 @@ use super::clock::Clock;
 use super::credit::Credit;
 use super::model::{DeliveryStatus, OtpId};
 use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, Store, StoreError};
+use super::text::Encoding;
 
 /// Updates waiting for a shared store, at most; beyond, `on_update` drops (and counts) them
 /// while `record` waits for room.
@@ -275,10 +276,20 @@ impl Apply {
                 smsc,
                 parts,
                 price_per_part,
+                sent_as,
             } => {
                 let Some(id) = OtpId::parse(&otp_id) else {
                     return Ok(());
                 };
+                // first, being idempotent: `parts` and `encoding` of the SMSC that took it
+                if let Some(sent) = sent_as {
+                    let encoding = Encoding::from_name(sent.encoding);
+                    if let Some(encoding) = encoding {
+                        let parts = u8::try_from(sent.parts).unwrap_or(u8::MAX);
+                        let change = DeliveryChange::SentAs { encoding, parts };
+                        self.store.apply_delivery(&id, change, now).await?;
+                    }
+                }
                 let fallback = self.fallback_price.load(Ordering::Relaxed);
                 let price = price_per_part.unwrap_or(fallback);
                 let charge = u64::from(parts).saturating_mul(price);

@@ -253,6 +253,17 @@ impl Record {
         (kind, if (4..=10).contains(&len) { len } else { 6 })
     }
 
+    /// Sets the encoding, keeping the PIN's type and length.
+    pub fn set_encoding(&mut self, encoding: Encoding) {
+        let pin = self.spec & !(Self::UCS2_BIT | Self::LATIN1_BIT);
+        self.spec = pin
+            | match encoding {
+                Encoding::Gsm7 => 0,
+                Encoding::Ucs2 => Self::UCS2_BIT,
+                Encoding::Latin1 => Self::LATIN1_BIT,
+            };
+    }
+
     pub fn encoding(&self) -> Encoding {
         if self.spec & Self::UCS2_BIT != 0 {
             Encoding::Ucs2

@@ -13,6 +13,7 @@ use super::identity::TenantTag;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
 use super::tenant::LimitKey;
+use super::text::Encoding;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -87,6 +88,9 @@ pub enum DeliveryChange {
     /// What a send was charged (added to the cost) and the estimate of the send now pending
     /// (replaces the previous one). Not a status change: nobody is notified.
     Cost { charge: u64, pending: u64 },
+    /// The encoding and parts of the SMS as the SMSC that took it split it (after a failover
+    /// they may differ from the estimate's). Not a status change: nobody is notified.
+    SentAs { encoding: Encoding, parts: u8 },
     /// Refused, failed, or a final receipt: the new delivery status and an error text.
     Status {
         status: DeliveryStatus,

@@ -15,17 +15,25 @@ use super::metrics;
 use super::pricing::price_for;
 use super::shared::Shared;
 use super::status::status_reason;
-use crate::dispatch::DeliveryUpdate;
+use crate::dispatch::{DeliveryUpdate, SentAs};
 
 impl Shared {
     /// What the SMSC accepted of a finished message, reported ahead of its fate so that the
     /// fate's status change already shows the cost: the parts accepted on its current SMSC
     /// (earlier copies left behind by a failover were counted as not charged when it moved).
     fn report_charged(&self, msg: &Message) {
-        let (smsc, accepted) = {
+        let (smsc, accepted, prepared) = {
             let s = msg.state();
-            (s.smsc, s.ids.iter().filter(|id| id.is_some()).count())
+            (
+                s.smsc,
+                s.ids.iter().filter(|id| id.is_some()).count(),
+                s.prepared.clone(),
+            )
         };
+        let sent_as = prepared.filter(|_| accepted > 0).map(|p| SentAs {
+            encoding: p.encoding,
+            parts: u32::try_from(p.parts.len()).unwrap_or(u32::MAX),
+        });
         let priced = self.smsc(smsc).filter(|_| accepted > 0).map(|s| {
             (
                 s.cfg.name.clone(),
@@ -37,6 +45,7 @@ impl Shared {
             smsc: priced.as_ref().map(|(name, _)| name.clone()),
             parts: u32::try_from(accepted).unwrap_or(u32::MAX),
             price_per_part: priced.and_then(|(_, price)| price),
+            sent_as,
         });
     }
 

@@ -316,3 +316,87 @@ async fn a_part_sent_twice_for_a_late_answer_is_charged_once() {
     assert_cost(&get(&base, otp["otpId"].as_str().unwrap()).await, 0.04);
     app.stop(Duration::from_secs(10)).await.unwrap();
 }
+
+/// A failover between SMSCs of different settings: the estimate is that of the SMSC tried
+/// first, and once another took the SMS, `parts`, `encoding` and `cost` are that one's.
+#[tokio::test]
+async fn after_a_failover_parts_encoding_and_cost_are_those_of_the_smsc_that_took_it() {
+    let first = start_sim(SimConfig::default()).await;
+    let taker = start_sim(SimConfig::default()).await;
+    // every submit_sm to the first fails transiently (ESME_RSYSERR): it fails over
+    first.set_error_injection(1.0, 0x0000_0008);
+    let smsc = |name: &str, sim: &SimHandle, extra: &str| {
+        let addr = sim.local_addr();
+        format!(
+            "[[smsc]]\nname = \"{name}\"\nhost = \"{}\"\nport = {}\nsystem_id = \"test\"\n\
+             password = \"secret\"\nroutes = [\"+90\"]\n{extra}\n",
+            addr.ip(),
+            addr.port()
+        )
+    };
+    let toml = format!(
+        r#"
+[limits]
+per_number = 0
+
+[engine]
+retry_min_ms = 50
+retry_max_ms = 100
+failover_after_attempts = 2
+
+[otp]
+price_per_part = 0.05
+
+[[tenants]]
+name = "acme"
+token = "{TOKEN}"
+
+{}
+{}
+"#,
+        smsc(
+            "tr-turkish-table",
+            &first,
+            "priority = 0\nnational_languages = [\"turkish\"]\nprices = { \"+90\" = 0.02 }"
+        ),
+        smsc(
+            "tr-plain",
+            &taker,
+            "priority = 1\nprices = { \"+90\" = 0.03 }"
+        ),
+    );
+    let config: Config = config::load_str(&toml, Vec::<(String, String)>::new()).expect("config");
+    let app = Running::start_on_loopback(config, Duration::from_secs(10))
+        .await
+        .expect("started");
+    let base = app.base_url();
+
+    // one GSM-7 part with the Turkish single shift; two UCS-2 parts without it
+    let turkish = "Doğrulama kodunuz: {{pin}}. Şifrenizi kimseyle paylaşmayın, \
+                   bankanız bu kodu asla sormaz.";
+    let (status, otp) = post(
+        &base,
+        "/otp",
+        json!({"phoneNumber": "+905321234567", "template": turkish}),
+    )
+    .await;
+    assert_eq!(status, 201, "{otp}");
+    assert_eq!(
+        (otp["encoding"].as_str(), otp["parts"].as_u64()),
+        (Some("GSM7"), Some(1)),
+        "the estimate is the first SMSC's: {otp}"
+    );
+    assert_cost(&otp, 0.02);
+
+    let m = received(&taker, "905321234567", 0).await;
+    assert_eq!(m.parts, 2, "{m:?}");
+    let sent = settled(&base, otp["otpId"].as_str().unwrap()).await;
+    assert_eq!(sent["deliveryStatus"], "SENT", "{sent}");
+    assert_eq!(
+        (sent["encoding"].as_str(), sent["parts"].as_u64()),
+        (Some("UCS2"), Some(2)),
+        "those of the SMSC that took it: {sent}"
+    );
+    assert_cost(&sent, 0.06);
+    app.stop(Duration::from_secs(10)).await.unwrap();
+}

@@ -747,6 +747,27 @@ async fn cost_adds_charges_and_keeps_one_estimate(f: Fixture) {
         .await
         .unwrap()
         .is_none());
+
+    // the split of the SMSC that took it replaces the estimate's; the PIN's spec stays
+    let pin = r.pin();
+    let sent_as = || DeliveryChange::SentAs {
+        encoding: otpgate::otp::text::Encoding::Ucs2,
+        parts: 2,
+    };
+    f.store.apply_delivery(&id, sent_as(), now).await.unwrap();
+    let r = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (r.encoding(), r.parts, r.pin()),
+        (otpgate::otp::text::Encoding::Ucs2, 2, pin)
+    );
+    assert_eq!(r.delivery, DeliveryStatus::Queued);
+    assert!(f
+        .store
+        .apply_delivery(&gone, sent_as(), now)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(f.store.get(&gone).await.unwrap().is_none());
 }
 
 macro_rules! suite {

@@ -52,6 +52,7 @@ impl RecordingSink {
                     smsc,
                     parts,
                     price_per_part,
+                    ..
                 } => Some((otp_id.clone(), smsc.clone(), *parts, *price_per_part)),
                 _ => None,
             })

@@ -448,6 +448,11 @@ impl MemoryStore {
                     }
                     r.clone()
                 }
+                DeliveryChange::SentAs { encoding, parts } => {
+                    r.parts = parts;
+                    r.set_encoding(encoding);
+                    r.clone()
+                }
                 DeliveryChange::Cost { charge, pending } => {
                     let cost = r.extra_mut().cost.get_or_insert_default();
                     cost.charged = cost.charged.saturating_add(charge);

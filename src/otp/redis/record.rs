@@ -61,6 +61,15 @@ pub fn delivery_of(c: u8) -> Option<DeliveryStatus> {
     })
 }
 
+/// The `en` field: what a record's encoding is stored as.
+pub fn encoding_code(e: Encoding) -> u8 {
+    match e {
+        Encoding::Gsm7 => 0,
+        Encoding::Ucs2 => 1,
+        Encoding::Latin1 => 2,
+    }
+}
+
 /// A message id as it can be kept in `mi`: without the separator (and other control bytes).
 pub fn clean_id(id: &str) -> String {
     id.chars().filter(|c| !c.is_control()).collect()
@@ -84,14 +93,7 @@ pub fn to_fields(r: &Record) -> Vec<(&'static str, Vec<u8>)> {
         ("pa", n(r.parts.into())),
         ("st", n(status_code(r.status).into())),
         ("dl", n(delivery_code(r.delivery).into())),
-        (
-            "en",
-            n(match r.encoding() {
-                Encoding::Gsm7 => 0,
-                Encoding::Ucs2 => 1,
-                Encoding::Latin1 => 2,
-            }),
-        ),
+        ("en", n(encoding_code(r.encoding()).into())),
         ("ps", n(pin_part(r).into())),
     ];
     if let Some(at) = r.sent_at() {

@@ -175,6 +175,16 @@ return out('ok', changed)
     )
 });
 
+/// ARGV: now, parts, encoding code. The SMS as the SMSC that took it split it.
+pub static SENT_AS: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+redis.call('HSET', k, 'pa', ARGV[2], 'en', ARGV[3])
+return out('ok', 0)
+"#,
+    )
+});
+
 /// ARGV: now, charge, pending (micro-units). Adds a send's charge to the cost (`co`) and sets
 /// the estimate of the send now pending (`cp`).
 pub static COST: LazyLock<Script> = LazyLock::new(|| {

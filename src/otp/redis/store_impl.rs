@@ -208,6 +208,11 @@ impl OtpStore for RedisStore {
                 results.into_iter().collect::<Result<Vec<()>, _>>()?;
                 Ok(Some(r))
             }
+            DeliveryChange::SentAs { encoding, parts } => {
+                let mut inv = scripts::SENT_AS.key(key);
+                inv.arg(now).arg(parts).arg(record::encoding_code(encoding));
+                Ok(self.run_record(id, &inv).await?.map(|(_, _, r, _)| r))
+            }
             DeliveryChange::Cost { charge, pending } => {
                 let mut inv = scripts::COST.key(key);
                 inv.arg(now).arg(charge).arg(pending);
