@@ -165,7 +165,7 @@ pub fn document() -> Value {
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Otp"}}},
                         "links": otp_links()},
                     "400": error_response("invalid_param 2001-2020, invalid_body, no_coverage (destination country not allowed), invalid_param 1023 (reason: the number's type, e.g. premium_rate or fixed_line, not in [[tenants]] number_types), no_coverage 1024 (reason no_allowed_route: no SMSC this API key may use has a route to the destination), invalid_param 1022 (reason sender_refused: the destination country refuses the sender ID and no numeric sender replaces it, [senders.countries])"),
-                    "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified"),
+                    "403": error_response("access_denied 1019 (reason low_conversion): the number range is throttled because too few of its OTPs are verified; access_denied 1021: a browser request from an origin the tenant's cors_allowed_origins does not list"),
                     "401": error_response("invalid_api_key"),
                     "402": error_response("insufficient_credit 1030 (reason credit): the tenant's prepaid balance or monthly cap does not cover the SMS's estimated cost; nothing stored or sent"),
                     "409": error_response("duplicate_id: Idempotency-Key reused with another body"),
