@@ -47,6 +47,8 @@ currency = "GBP"
 [[tenants]]
 name = "acme"
 token = "{TOKEN}"
+# a London landline is priced below
+number_types = ["mobile", "fixed_line_or_mobile", "fixed_line"]
 
 {}
 {}
