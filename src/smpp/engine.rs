@@ -1,4 +1,4 @@
-//! The engine's public face: [`SmppEngine::start`] spawns a bind task per bind of every SMSC
+//! The engine's public face: [`SmppEngine::start`] spawns a slot task per bind slot of every SMSC
 //! and the supervisor; [`EngineHandle`] takes messages (`Dispatcher`), reports readiness and
 //! shuts the whole down gracefully.
 
@@ -11,11 +11,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::config::{validate, BindMode, EngineSettings, SettingError, SmscConfig};
+use super::config::{validate, EngineSettings, SettingError, SmscConfig};
 use super::message::{Message, Work};
+use super::permits::{AlwaysPermit, BindPermits};
 use super::pricing::{plan_text, price_for};
-use super::role::{BindTask, Role};
 use super::shared::Shared;
+use super::slot::SlotTask;
 use super::supervisor::Supervisor;
 use crate::dispatch::{
     DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SmscChoice,
@@ -51,6 +52,18 @@ impl SmppEngine {
         sink: Arc<dyn DeliverySink>,
         wall: Arc<dyn WallClock>,
     ) -> Result<EngineHandle, EngineError> {
+        Self::start_with_permits(smscs, settings, sink, wall, Arc::new(AlwaysPermit))
+    }
+
+    /// [`SmppEngine::start_with_clock`] where each bind slot opens only while `permits` grants
+    /// it (the binds of an SMSC account shared by a cluster).
+    pub fn start_with_permits(
+        smscs: Vec<SmscConfig>,
+        settings: EngineSettings,
+        sink: Arc<dyn DeliverySink>,
+        wall: Arc<dyn WallClock>,
+        permits: Arc<dyn BindPermits>,
+    ) -> Result<EngineHandle, EngineError> {
         validate(&smscs, &settings)?;
         // its SMSCs' series at zero, the embedded simulator's included (configured at start)
         for smsc in &smscs {
@@ -62,27 +75,15 @@ impl SmppEngine {
         let stop = CancellationToken::new();
         let mut binds = Vec::new();
         for smsc in &shared.smscs {
-            for i in 0..smsc.cfg.binds {
-                let roles: &[(Role, Option<usize>, String)] = &match smsc.cfg.bind_mode {
-                    BindMode::Transceiver => vec![(Role::Transceiver, Some(i), i.to_string())],
-                    BindMode::TransmitterReceiver => vec![
-                        (Role::Transmitter, Some(i), format!("{i}tx")),
-                        (Role::Receiver, None, format!("{i}rx")),
-                    ],
+            for slot in 0..smsc.cfg.binds {
+                let task = SlotTask {
+                    shared: shared.clone(),
+                    smsc: smsc.clone(),
+                    slot,
+                    permits: permits.clone(),
+                    drain: drain.clone(),
                 };
-                for (role, slot, label) in roles.iter().cloned() {
-                    let span =
-                        tracing::info_span!("smpp_bind", smsc = %smsc.cfg.name, bind = %label);
-                    let task = BindTask {
-                        shared: shared.clone(),
-                        smsc: smsc.clone(),
-                        role,
-                        slot,
-                        label,
-                        drain: drain.clone(),
-                    };
-                    binds.push(runtime.spawn(task.run().instrument(span)));
-                }
+                binds.push(runtime.spawn(task.run()));
             }
         }
         let supervisor = Supervisor {

@@ -8,6 +8,8 @@
 //! - `router`: destination prefix to an ordered list of SMSCs; `health`: which binds are up.
 //! - `queue`: per-SMSC queue in dispatch order; `message`: a message and its parts' state.
 //! - `supervisor`: delayed retries, failover of a down SMSC's queue, expiry.
+//! - [`permits`]: which bind slots this node may open (all, or those whose cluster lease it
+//!   holds); `slot`: a slot's lease and the binds it runs.
 //! - `role`: who a bind is (role, SMSC, health slot, label); `bind`: its connect / bind /
 //!   reconnect loop; `session`: a bound link (window, throttle, enquire_link, timeouts, drain
 //!   and unbind); `outbound`: what it sends; `inbound`: PDUs from the SMSC.
@@ -53,6 +55,7 @@ mod inbound;
 mod message;
 pub mod metrics;
 mod outbound;
+pub mod permits;
 pub mod pricing;
 mod queries;
 mod query;
@@ -64,6 +67,7 @@ mod role;
 mod router;
 mod session;
 mod shared;
+mod slot;
 mod status;
 mod submit;
 mod supervisor;
@@ -79,3 +83,4 @@ pub use config::{
     TimeoutPolicy, TlsConfig, TonNpiConfig, ValidityFormat,
 };
 pub use engine::{EngineError, EngineHandle, SmppEngine};
+pub use permits::{AlwaysPermit, BindPermits, Lease, SlotId};

@@ -2,6 +2,7 @@
 //! names its SMSC, health slot and metric label. `bind` runs it; `session` works with it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use otpgate_codec::pdu::{Bind, Body};
 use tokio_util::sync::CancellationToken;
@@ -53,4 +54,7 @@ pub struct BindTask {
     /// The `bind` metric label: "0", "1"... or "0tx"/"0rx" for a pair.
     pub label: String,
     pub drain: CancellationToken,
+    /// Once `drain` fires outside a shutdown (the slot's lease lost), the time left to
+    /// finish the window and unbind; `None` = `bind_timeout_ms`.
+    pub unbind_within: Option<Duration>,
 }

@@ -80,6 +80,9 @@ pub struct Session {
     pub(super) draining: Option<Instant>,
     pub(super) response_timeout: Duration,
     enquire_interval: Duration,
+    /// See [`BindTask::unbind_within`].
+    unbind_within: Option<Duration>,
+    unbind_timeout: Duration,
 }
 
 impl Session {
@@ -109,6 +112,8 @@ impl Session {
             draining: None,
             response_timeout: cfg.response_timeout(settings),
             enquire_interval: cfg.enquire_link_interval(settings),
+            unbind_within: task.unbind_within,
+            unbind_timeout: ms(settings.bind_timeout_ms),
         }
     }
 
@@ -273,12 +278,18 @@ impl Session {
     }
 
     fn start_drain(&mut self) {
-        let deadline = self
-            .shared
-            .drain_deadline
-            .get()
-            .copied()
-            .unwrap_or_else(|| Instant::now() + ms(self.shared.settings.bind_timeout_ms));
+        let now = Instant::now();
+        let bind_timeout = ms(self.shared.settings.bind_timeout_ms);
+        // a shutdown's deadline, or the budget of a lost lease: half for the window, half
+        // for the unbind, so the binds are closed before the lease expires
+        let deadline = match (self.shared.drain_deadline.get(), self.unbind_within) {
+            (Some(d), _) => *d,
+            (None, Some(within)) => {
+                self.unbind_timeout = bind_timeout.min(within / 2);
+                now + within / 2
+            }
+            (None, None) => now + bind_timeout,
+        };
         self.draining = Some(deadline);
         // What was about to be sent stays queued (and is reported at shutdown).
         self.return_current();
@@ -289,8 +300,7 @@ impl Session {
     async fn unbind(&mut self) -> Result<(), SessionEnd> {
         let seq = self.seq.next_sequence();
         self.link.send(Pdu::new(seq, Body::Unbind)).await?;
-        let timeout = ms(self.shared.settings.bind_timeout_ms);
-        let waited = tokio::time::timeout(timeout, async {
+        let waited = tokio::time::timeout(self.unbind_timeout, async {
             loop {
                 let frame = self.link.recv().await?;
                 if let otpgate_codec::framing::Frame::Pdu(p) = &frame {
@@ -403,6 +413,7 @@ mod tests {
             slot: Some(0),
             label: "0".into(),
             drain: CancellationToken::new(),
+            unbind_within: None,
         };
         let link = Link::over(Box::pin(ours), Duration::from_secs(5), 4096);
         let session = Session::new(&task, link, Sequencer::default());
