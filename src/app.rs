@@ -1,7 +1,7 @@
 //! Assembles one engine's parts from its configuration: the clock, the OTP store (memory or
 //! Redis) with the callback observer it reports changes to, the pumping guard, the tenants'
 //! create rate, the PIN hasher, the callback queue and the delivery sink that the SMPP engine
-//! reports to. The only module that knows every part: each part knows only those below it,
+//! reports to, and the bind permits (cluster leases with Redis). The only module that knows every part: each part knows only those below it,
 //! and the HTTP front receives them already built.
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::callbacks::resolve::{HostResolver, SystemResolver};
 use crate::callbacks::{CallbackObserver, CallbackQueue};
+use crate::cluster::{LeaseOptions, RedisLeases};
 use crate::config::{Config, StoreKind};
 use crate::dispatch::{DeliverySink, Dispatcher};
 use crate::http::{self, App};
@@ -25,6 +26,7 @@ use crate::otp::sender_rules::DefaultSenders;
 use crate::otp::store::{ChangeObserver, StoreError};
 use crate::otp::tenant::{LocalRate, TenantRate};
 use crate::otp::{Clock, MemoryStore, OtpService, RedisStore, Store, StoreSink};
+use crate::smpp::{AlwaysPermit, BindPermits};
 use crate::telemetry;
 
 /// The OTP core before the engine exists: clock, store and the sink for the engine.
@@ -140,13 +142,8 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
         StoreKind::Redis => {
             let (clock, callbacks, observer) = begin(config);
             let s = &config.store;
-            let target = if s.cluster_nodes.is_empty() {
-                Target::Single(s.url.clone())
-            } else {
-                Target::Cluster(s.cluster_nodes.clone())
-            };
             let opts = RedisOptions {
-                target,
+                target: redis_target(s),
                 key_prefix: s.key_prefix.clone(),
                 timeout: Duration::from_millis(s.timeout_ms),
                 retain_s: config.otp.retain_after_expiry_s,
@@ -217,5 +214,35 @@ pub fn assemble(
         callbacks,
         resolver: Arc::new(SystemResolver),
         credit,
+    }
+}
+
+/// Who may open which bind: with the Redis store, the cluster's bind leases (the `binds` and
+/// `tps` of each `[[smsc]]` shared by every node); with the memory store, or against the
+/// embedded simulator (each node has its own), every bind.
+pub async fn bind_permits(
+    config: &Config,
+    embedded_simulator: bool,
+) -> Result<Arc<dyn BindPermits>, StoreError> {
+    if config.store.kind != StoreKind::Redis || embedded_simulator {
+        return Ok(Arc::new(AlwaysPermit));
+    }
+    let s = &config.store;
+    let opts = LeaseOptions {
+        target: redis_target(s),
+        key_prefix: s.key_prefix.clone(),
+        node_id: config.cluster.node_id.clone(),
+        ttl: Duration::from_millis(config.cluster.lease_ttl_ms),
+        timeout: Duration::from_millis(s.timeout_ms),
+    };
+    let smscs: Vec<String> = config.smsc.iter().map(|c| c.name.clone()).collect();
+    Ok(Arc::new(RedisLeases::start(opts, &smscs).await?))
+}
+
+fn redis_target(s: &crate::config::StoreConfig) -> Target {
+    if s.cluster_nodes.is_empty() {
+        Target::Single(s.url.clone())
+    } else {
+        Target::Cluster(s.cluster_nodes.clone())
     }
 }

@@ -116,11 +116,13 @@ pub async fn run(
         let _ = crate::otp::phone::parse_phone("+447400123456", None);
     })
     .await;
-    let engine = SmppEngine::start_with_clock(
+    let permits = crate::app::bind_permits(&config, simulator.is_some()).await?;
+    let engine = SmppEngine::start_with_permits(
         config.smsc.clone(),
         config.engine.clone(),
         prepared.delivery_sink(),
         prepared.clock.clone(),
+        permits,
     )?;
     let started = Started {
         http_addr: listener.local_addr()?,

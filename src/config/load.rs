@@ -284,6 +284,9 @@ fn validate_tls_and_cors(c: &Config) -> Result<(), ConfigError> {
 
 pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     c.listen_addr()?;
+    if let Some((field, message)) = c.cluster.problem() {
+        return Err(ConfigError::invalid(field, message));
+    }
     let h = &c.http;
     check(
         (256..=16 * 1024 * 1024).contains(&h.body_limit_bytes),

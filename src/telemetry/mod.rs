@@ -125,6 +125,14 @@ pub fn register_known(known: &Known) {
 }
 
 /// The series of one SMSC (`[[smsc]] name`), at zero.
+/// The bind-lease series of every SMSC at zero (cluster mode only).
+pub fn register_bind_leases(smsc: &str) {
+    metrics::gauge!(BIND_LEASES_HELD, "smsc" => smsc.to_owned()).set(0.0);
+    for metric in [BIND_LEASE_TAKEOVERS, BIND_LEASE_LOST] {
+        metrics::counter!(metric, "smsc" => smsc.to_owned()).increment(0);
+    }
+}
+
 pub fn register_smsc(name: &str) {
     let smsc = || name.to_owned();
     for status in labels::SUBMIT_STATUSES {
@@ -186,6 +194,18 @@ pub fn store_sizes(store: &'static str, pending: usize, stored: usize) {
 
 /// `# HELP` for every metric (promtool wants one on each).
 fn describe() {
+    describe_gauge!(
+        BIND_LEASES_HELD,
+        "Bind slots of the SMSC whose cluster lease this node holds"
+    );
+    describe_counter!(
+        BIND_LEASE_TAKEOVERS,
+        "Bind slots of the SMSC this node took over from another node"
+    );
+    describe_counter!(
+        BIND_LEASE_LOST,
+        "Bind leases of the SMSC this node lost (renewal refused or not confirmed in time)"
+    );
     describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by route template, method and status class"

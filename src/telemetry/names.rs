@@ -37,6 +37,12 @@ pub const DELIVERY_UPDATES_LOST: &str = "otpgate_delivery_updates_lost_total";
 pub const CALLBACK_QUEUE_DEPTH: &str = "otpgate_callback_queue_depth";
 
 // SMPP engine
+/// Bind leases this node holds (`smsc`), cluster mode only.
+pub const BIND_LEASES_HELD: &str = "otpgate_bind_leases_held";
+/// Bind slots this node took that another node held before (`smsc`).
+pub const BIND_LEASE_TAKEOVERS: &str = "otpgate_bind_lease_takeovers_total";
+/// Bind leases this node lost: renewal refused or not confirmed in time (`smsc`).
+pub const BIND_LEASE_LOST: &str = "otpgate_bind_lease_lost_total";
 pub const SUBMIT_TOTAL: &str = "otpgate_smpp_submit_total";
 pub const SUBMIT_DURATION: &str = "otpgate_smpp_submit_duration_seconds";
 pub const WINDOW_IN_USE: &str = "otpgate_smpp_window_in_use";
