@@ -1,5 +1,5 @@
 //! The OTP stores: one contract suite against memory, Redis and Redis Cluster, two nodes on
-//! one Redis, records of the older format, and the store gauges of a scrape. `observability_store_gauges` is the only test
+//! one Redis, bind leases on Redis, records of the older format, and the store gauges of a scrape. `observability_store_gauges` is the only test
 //! here with an HTTP server on the memory store: the gauges are global to the process.
 // A test binary: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -8,6 +8,7 @@
 mod support;
 
 mod observability_store_gauges;
+mod redis_bind_leases;
 mod redis_nodes;
 mod redis_old_records;
 mod store_contract;
