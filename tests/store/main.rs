@@ -1,6 +1,7 @@
 //! The OTP stores: one contract suite against memory, Redis and Redis Cluster, two nodes on
 //! one Redis, bind leases on Redis, records of the older format, and the store gauges of a
-//! scrape. `observability_store_gauges` is the only test here with an HTTP server on the memory store: the gauges are global to the process.
+//! scrape. `observability_store_gauges` is the only test here with an HTTP server on the
+//! memory store: the gauges are global to the process.
 // A test binary: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used)]
 
