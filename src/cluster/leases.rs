@@ -290,7 +290,7 @@ impl Inner {
     async fn heartbeat(&self) -> Result<(), StoreError> {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| Self::ms(d));
+            .map_or(0, Self::ms);
         let ttl = Self::ms(self.ttl);
         let mut inv = HEARTBEAT.prepare_invoke();
         inv.key(format!("{}:nodes", self.prefix))
