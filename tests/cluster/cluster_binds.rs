@@ -3,7 +3,8 @@
 //! Under a load above 300/s: no bind refused (start-up included), no ESME_RTHROTTLED, and the
 //! rate at the SMSC within 2 % of 300/s over a 20 s window. Then the node holding the binds
 //! is killed (SIGKILL): the others bind its slots within the lease time plus a retry period,
-//! and the rate comes back to 300/s.
+//! and the rate comes back to 300/s. And a node cut off from Redis unbinds before another
+//! node binds its slots.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use crate::support::prom;
+use crate::support::proxy::Proxy;
 use crate::support::store::{redis_url, unique_prefix};
 
 const TOKEN: &str = "cluster-tenant-token";
@@ -24,6 +26,9 @@ const TPS: u32 = 300;
 const LEASE_TTL_MS: u64 = 3000;
 /// Concurrent create requests.
 const WORKERS: usize = 8;
+
+/// One test of this file at a time: each runs several nodes, the rates need the CPU.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// One `otpgate serve` process.
 struct Node {
@@ -116,6 +121,7 @@ pin_secret = "a-shared-secret-of-enough-bytes"
 [limits]
 per_number = 0
 [otp]
+max_segments = 12
 default_template = "{template}"
 [[tenants]]
 name = "t"
@@ -210,6 +216,7 @@ async fn holders(nodes: &[Option<Node>]) -> Vec<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs redis-server (OTPGATE_REDIS_URL, set by .ci/install.d/50-redis.sh)"]
 async fn three_nodes_share_two_binds_and_300_tps_and_take_over_a_killed_node() {
+    let _serial = SERIAL.lock().await;
     let redis = redis_url();
     let prefix = unique_prefix("cluster-binds");
     let mut account = AccountConfig::new("test", "secret");
@@ -317,5 +324,60 @@ async fn three_nodes_share_two_binds_and_300_tps_and_take_over_a_killed_node() {
         total.bind_failures, 0,
         "no bind refused over the whole run, start-up included"
     );
+    sim.shutdown().await;
+}
+
+/// A node cut off from Redis unbinds before its leases can expire: the node still reaching
+/// Redis binds the slots after them, and the SMSC never refuses a bind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server (OTPGATE_REDIS_URL, set by .ci/install.d/50-redis.sh)"]
+async fn a_node_cut_off_from_redis_unbinds_before_another_binds() {
+    let _serial = SERIAL.lock().await;
+    let redis = redis_url();
+    let prefix = unique_prefix("cluster-cut");
+    let mut account = AccountConfig::new("test", "secret");
+    account.max_binds = Some(2);
+    let config = SimConfig {
+        accounts: vec![account],
+        record_messages: false,
+        ..SimConfig::default()
+    };
+    let sim = sim::spawn(TcpListener::bind("127.0.0.1:0").await.unwrap(), config)
+        .await
+        .unwrap();
+    let proxy = Proxy::start(redis.trim_start_matches("redis://")).await;
+    let via_proxy = format!("redis://{}", proxy.addr());
+    // the first node up takes both slots
+    let cut = Node::start(&node_toml(&sim, &via_proxy, &prefix, "node-cut"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while cut.leases_held().await != Some(2.0) || sim.counters().connections_open < 2 {
+        assert!(Instant::now() < deadline, "node-cut binds both slots");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let other = Node::start(&node_toml(&sim, &redis, &prefix, "node-other"));
+    let before = sim.counters();
+    proxy.cut();
+    let deadline =
+        Instant::now() + Duration::from_millis(3 * LEASE_TTL_MS) + Duration::from_secs(5);
+    while other.leases_held().await != Some(2.0) || sim.counters().connections_open < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "node-other takes both slots: {:?}",
+            sim.counters()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = sim.counters();
+    assert_eq!(
+        after.unbinds - before.unbinds,
+        2,
+        "node-cut unbound both binds cleanly"
+    );
+    assert_eq!(
+        after.bind_failures, 0,
+        "no bind refused: node-cut was gone before node-other bound"
+    );
+    assert_eq!(cut.leases_held().await, Some(0.0));
+    drop((cut, other));
     sim.shutdown().await;
 }
