@@ -187,6 +187,10 @@ pub fn store_sizes(store: &'static str, pending: usize, stored: usize) {
 /// `# HELP` for every metric (promtool wants one on each).
 fn describe() {
     describe_counter!(
+        ADMIN_REQUESTS,
+        "Admin API requests, by endpoint and outcome"
+    );
+    describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by route template, method and status class"
     );
