@@ -84,12 +84,12 @@ async fn tokens_decide_who_may_look_and_who_may_change() {
 async fn the_configuration_shows_without_its_secrets() {
     let (a, b) = two_sims().await;
     let toml = two_smscs_toml(a.local_addr(), b.local_addr(), "")
-        .replace("password = \"secret\"", "password = \"smsc-password-9876\"");
+        .replace("password = \"secret\"", "password = \"smscpw98\"");
     let stack = Stack::start(&toml).await;
     let (code, body) = call(&stack, "GET", "/admin/config", Some(READ_TOKEN)).await;
     assert_eq!(code, 200, "{body}");
     let text = body.to_string();
-    for secret in [ADMIN_TOKEN, READ_TOKEN, TOKEN, "smsc-password-9876", "reliability-secret"] {
+    for secret in [ADMIN_TOKEN, READ_TOKEN, TOKEN, "smscpw98", "reliability-secret"] {
         assert!(!text.contains(secret), "{secret} shows: {text}");
     }
     assert_eq!(body["smsc"][0]["name"], "a");

@@ -30,8 +30,8 @@ bind_timeout_ms = 2000
 {}
 {}"#,
         base_toml(),
-        smsc_toml("a", a, "binds = 2\npriority = 1\nroutes = [\"44\"]"),
-        smsc_toml("b", b, "binds = 1\npriority = 2\nroutes = [\"44\"]"),
+        smsc_toml("a", a, "binds = 2\npriority = 1\nroutes = [\"+44\"]"),
+        smsc_toml("b", b, "binds = 1\npriority = 2\nroutes = [\"+44\"]"),
     )
 }
 
