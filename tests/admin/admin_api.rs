@@ -28,7 +28,10 @@ async fn tokens_decide_who_may_look_and_who_may_change() {
             let (code, body) = call(&stack, method, path, token).await;
             assert_eq!(code, 401, "{method} {path} with {token:?}: {body}");
             assert_eq!(body["code"], "unauthorized", "{body}");
-            assert!(body["message"].as_str().unwrap().contains("token"), "{body}");
+            assert!(
+                body["message"].as_str().unwrap().contains("token"),
+                "{body}"
+            );
         }
     }
 
@@ -50,11 +53,23 @@ async fn tokens_decide_who_may_look_and_who_may_change() {
     assert_eq!(body["can_change"], true);
 
     let (code, body) = call(&stack, "POST", "/admin/smsc/nope/stop", Some(ADMIN_TOKEN)).await;
-    assert_eq!((code, body["code"].as_str()), (404, Some("unknown_smsc")), "{body}");
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (404, Some("unknown_smsc")),
+        "{body}"
+    );
     let (code, body) = call(&stack, "GET", "/admin/smsc/nope", Some(READ_TOKEN)).await;
-    assert_eq!((code, body["code"].as_str()), (404, Some("unknown_smsc")), "{body}");
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (404, Some("unknown_smsc")),
+        "{body}"
+    );
     let (code, body) = call(&stack, "GET", "/admin/nothing-here", Some(ADMIN_TOKEN)).await;
-    assert_eq!((code, body["code"].as_str()), (404, Some("not_found")), "{body}");
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
 
     let (code, body) = call(&stack, "POST", "/admin/reload", Some(ADMIN_TOKEN)).await;
     assert_eq!(code, 501, "{body}");
@@ -62,7 +77,10 @@ async fn tokens_decide_who_may_look_and_who_may_change() {
 
     // the admin token does not open the public API either
     let r = reqwest::Client::new()
-        .get(format!("{}/otp/00000000-0000-0000-0000-000000000000", stack.base))
+        .get(format!(
+            "{}/otp/00000000-0000-0000-0000-000000000000",
+            stack.base
+        ))
         .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
@@ -89,7 +107,13 @@ async fn the_configuration_shows_without_its_secrets() {
     let (code, body) = call(&stack, "GET", "/admin/config", Some(READ_TOKEN)).await;
     assert_eq!(code, 200, "{body}");
     let text = body.to_string();
-    for secret in [ADMIN_TOKEN, READ_TOKEN, TOKEN, "smscpw98", "reliability-secret"] {
+    for secret in [
+        ADMIN_TOKEN,
+        READ_TOKEN,
+        TOKEN,
+        "smscpw98",
+        "reliability-secret",
+    ] {
         assert!(!text.contains(secret), "{secret} shows: {text}");
     }
     assert_eq!(body["smsc"][0]["name"], "a");
@@ -113,7 +137,10 @@ async fn the_openapi_document_describes_every_route() {
         let concrete = path.replace("{name}", "a");
         let verb = method.to_uppercase();
         let (code, body) = call(&stack, &verb, &concrete, Some(READ_TOKEN)).await;
-        assert_ne!(body["code"], "not_found", "{verb} {concrete}: {code} {body}");
+        assert_ne!(
+            body["code"], "not_found",
+            "{verb} {concrete}: {code} {body}"
+        );
         assert_ne!(code, 405, "{verb} {concrete}");
     }
     let described: usize = doc["paths"]
@@ -137,7 +164,10 @@ async fn a_listener_without_a_token_is_refused() {
 
     // built in code, past the loader: the start checks it too
     let mut c = config::load_str(
-        &format!("{}\n[demo]\nenabled = true\n", crate::support::stack::base_toml()),
+        &format!(
+            "{}\n[demo]\nenabled = true\n",
+            crate::support::stack::base_toml()
+        ),
         Vec::<(String, String)>::new(),
     )
     .unwrap();

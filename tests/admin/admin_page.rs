@@ -64,7 +64,10 @@ fn rows<'a>(dom: &'a str, class: &str, smsc: &str) -> Vec<&'a str> {
     dom.split("<tr ")
         .skip(1)
         .map(|r| r.split('>').next().unwrap_or(""))
-        .filter(|r| r.contains(&format!("class=\"{class}\"")) && r.contains(&format!("data-smsc=\"{smsc}\"")))
+        .filter(|r| {
+            r.contains(&format!("class=\"{class}\""))
+                && r.contains(&format!("data-smsc=\"{smsc}\""))
+        })
         .collect()
 }
 
@@ -85,14 +88,28 @@ async fn the_status_page_shows_binds_up_and_a_stopped_smsc() {
     assert!(smsc_a[0].contains("data-state=\"up\""), "{dom}");
     let binds_a = rows(&dom, "bind", "a");
     assert_eq!(binds_a.len(), 2, "{dom}");
-    assert!(binds_a.iter().all(|r| r.contains("data-state=\"up\"")), "{dom}");
+    assert!(
+        binds_a.iter().all(|r| r.contains("data-state=\"up\"")),
+        "{dom}"
+    );
     let smsc_b = rows(&dom, "smsc", "b");
     assert_eq!(smsc_b.len(), 1, "{dom}");
     assert!(smsc_b[0].contains("data-state=\"stopped\""), "{dom}");
-    assert!(rows(&dom, "bind", "b").iter().all(|r| r.contains("data-state=\"stopped\"")), "{dom}");
+    assert!(
+        rows(&dom, "bind", "b")
+            .iter()
+            .all(|r| r.contains("data-state=\"stopped\"")),
+        "{dom}"
+    );
     // the write token gets the buttons; the token never stays in the address
-    assert!(dom.contains("data-action=\"start\" data-smsc=\"b\""), "{dom}");
-    assert!(dom.contains("data-action=\"stop\" data-smsc=\"a\""), "{dom}");
+    assert!(
+        dom.contains("data-action=\"start\" data-smsc=\"b\""),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("data-action=\"stop\" data-smsc=\"a\""),
+        "{dom}"
+    );
 
     // a wrong token: the page asks for one and shows nothing
     let url = format!("{}#token=not-the-token-0123456789", admin_url(&stack, "/"));
@@ -102,7 +119,11 @@ async fn the_status_page_shows_binds_up_and_a_stopped_smsc() {
 
     if let Ok(path) = std::env::var("OTPGATE_STATUS_SCREENSHOT") {
         let url = format!("{}#token={READ_TOKEN}", admin_url(&stack, "/"));
-        chromium(&url, &[&format!("--screenshot={path}"), "--window-size=1100,420"]).await;
+        chromium(
+            &url,
+            &[&format!("--screenshot={path}"), "--window-size=1100,420"],
+        )
+        .await;
     }
     stack.stop(Duration::from_secs(15)).await;
 }

@@ -27,9 +27,16 @@ async fn the_stop_outlives_a_restart_with_a_state_dir() {
     let stack = Stack::start(&toml).await;
     let s = until_status(&stack, "b up after the restart", |s| all_up(s, "b")).await;
     assert_eq!(status(&stack).await["stop_persistence"], "node");
-    assert!(all_stopped(&s, "a") || smsc(&s, "a")["stopped"] == true, "{s}");
+    assert!(
+        all_stopped(&s, "a") || smsc(&s, "a")["stopped"] == true,
+        "{s}"
+    );
     until_status(&stack, "a still stopped", |s| all_stopped(s, "a")).await;
-    assert_eq!(a.counters().binds_transceiver, binds_before, "a bound after the restart");
+    assert_eq!(
+        a.counters().binds_transceiver,
+        binds_before,
+        "a bound after the restart"
+    );
 
     // started: it lasts too
     let (code, _) = call(&stack, "POST", "/admin/smsc/a/start", Some(ADMIN_TOKEN)).await;
@@ -70,7 +77,11 @@ async fn the_stop_holds_for_every_node_of_a_redis_cluster_and_across_restarts() 
     let three = Stack::start(&toml).await;
     until_status(&three, "b up on node three", |s| all_up(s, "b")).await;
     until_status(&three, "a stopped on node three", |s| all_stopped(s, "a")).await;
-    assert_eq!(a.counters().binds_transceiver, binds_before, "node three bound a");
+    assert_eq!(
+        a.counters().binds_transceiver,
+        binds_before,
+        "node three bound a"
+    );
 
     // started on node three: node one follows
     let (code, _) = call(&three, "POST", "/admin/smsc/a/start", Some(ADMIN_TOKEN)).await;

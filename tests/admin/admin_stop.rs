@@ -15,7 +15,9 @@ async fn all_delivered(accepted: &[u64], a: &SimHandle, b: &SimHandle) {
         let missing: Vec<u64> = accepted
             .iter()
             .copied()
-            .filter(|n| a.messages_to(&phone(*n)).is_empty() && b.messages_to(&phone(*n)).is_empty())
+            .filter(|n| {
+                a.messages_to(&phone(*n)).is_empty() && b.messages_to(&phone(*n)).is_empty()
+            })
             .collect();
         if missing.is_empty() {
             return;
@@ -37,9 +39,15 @@ fn accepted(answers: &[(u64, crate::support::stack::Answer)]) -> Vec<u64> {
 async fn a_stopped_smsc_drains_fails_over_and_comes_back() {
     let (a, b) = two_sims().await;
     let stack = Stack::start(&two_smscs_toml(a.local_addr(), b.local_addr(), "")).await;
-    let s = until_status(&stack, "every bind up", |s| all_up(s, "a") && all_up(s, "b")).await;
+    let s = until_status(&stack, "every bind up", |s| {
+        all_up(s, "a") && all_up(s, "b")
+    })
+    .await;
     let a_bind = smsc(&s, "a")["binds"][0].clone();
-    assert!(a_bind["last_bind"].as_str().unwrap().contains('T'), "{a_bind}");
+    assert!(
+        a_bind["last_bind"].as_str().unwrap().contains('T'),
+        "{a_bind}"
+    );
     assert_eq!(a_bind["window_size"], smsc(&s, "a")["window_size"]);
     assert_eq!(smsc(&s, "a")["binds_up"], 2);
 
@@ -72,25 +80,47 @@ async fn a_stopped_smsc_drains_fails_over_and_comes_back() {
     assert_eq!(smsc(&s, "a")["queue_depth"], 0, "{s}");
     assert_eq!(smsc(&s, "a")["binds_up"], 0, "{s}");
     assert!(all_up(&s, "b"), "{s}");
-    assert!(a.counters().unbinds >= 2, "the simulator saw no unbind: {:?}", a.counters());
-    assert_eq!(a.counters().messages, a_before, "a took traffic while stopped");
-    assert!(b.counters().messages >= 60, "b took the traffic: {:?}", b.counters());
+    assert!(
+        a.counters().unbinds >= 2,
+        "the simulator saw no unbind: {:?}",
+        a.counters()
+    );
+    assert_eq!(
+        a.counters().messages,
+        a_before,
+        "a took traffic while stopped"
+    );
+    assert!(
+        b.counters().messages >= 60,
+        "b took the traffic: {:?}",
+        b.counters()
+    );
     // stopping twice changes nothing
     let (code, body) = call(&stack, "POST", "/admin/smsc/a/stop", Some(ADMIN_TOKEN)).await;
-    assert_eq!((code, &body["changed"]), (200, &serde_json::json!(false)), "{body}");
+    assert_eq!(
+        (code, &body["changed"]),
+        (200, &serde_json::json!(false)),
+        "{body}"
+    );
 
     // started: it binds again and, first of the route, takes the traffic
     let binds_before = a.counters().binds_transceiver;
     let (code, body) = call(&stack, "POST", "/admin/smsc/a/start", Some(ADMIN_TOKEN)).await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["stopped"], false);
-    until_status(&stack, "a up again", |s| all_up(s, "a") && smsc(s, "a")["stopped"] == false).await;
+    until_status(&stack, "a up again", |s| {
+        all_up(s, "a") && smsc(s, "a")["stopped"] == false
+    })
+    .await;
     assert!(a.counters().binds_transceiver >= binds_before + 2);
     let third = create_many(&stack.base, 300, 340, 4, None).await;
     let ok = accepted(&third);
     assert_eq!(ok.len(), 40);
     all_delivered(&ok, &a, &b).await;
-    let on_a = ok.iter().filter(|n| !a.messages_to(&phone(**n)).is_empty()).count();
+    let on_a = ok
+        .iter()
+        .filter(|n| !a.messages_to(&phone(**n)).is_empty())
+        .count();
     assert_eq!(on_a, 40, "a takes its route back");
     stack.stop(Duration::from_secs(15)).await;
 }

@@ -43,7 +43,10 @@ pub async fn two_sims() -> (SimHandle, SimHandle) {
 }
 
 pub fn admin_url(stack: &Stack, path: &str) -> String {
-    format!("http://{}{path}", stack.started.admin_addr.expect("admin listener"))
+    format!(
+        "http://{}{path}",
+        stack.started.admin_addr.expect("admin listener")
+    )
 }
 
 /// `method path` with `token` (none when `None`): status and JSON body.
@@ -96,7 +99,10 @@ pub async fn until_status(stack: &Stack, what: &str, f: impl Fn(&Value) -> bool)
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{what}: not within 15 s; last status {}", status(stack).await);
+    panic!(
+        "{what}: not within 15 s; last status {}",
+        status(stack).await
+    );
 }
 
 pub fn all_up(status: &Value, name: &str) -> bool {
