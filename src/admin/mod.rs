@@ -41,6 +41,9 @@ pub struct Admin {
     stopped: Arc<dyn StoppedSmscs>,
     reload: Arc<dyn ConfigReload>,
     config_view: ConfigView,
+    /// Held while the stopped set is changed or applied, so that a refresh that read the set
+    /// before a change never undoes it.
+    switching: tokio::sync::Mutex<()>,
 }
 
 impl Admin {
@@ -59,12 +62,14 @@ impl Admin {
             stopped,
             reload,
             config_view,
+            switching: tokio::sync::Mutex::new(()),
         }))
     }
 
     /// Applies the remembered stopped set to the engine: every SMSC it names is stopped,
     /// every other started. Names this node does not know are left alone.
     pub async fn apply_remembered(&self) -> Result<(), stopped::PersistError> {
+        let _switching = self.switching.lock().await;
         let names = self.stopped.load().await?;
         for smsc in self.engine.smsc_names() {
             let stop = names.contains(&smsc);

@@ -139,6 +139,7 @@ async fn switch(admin: &Admin, headers: &HeaderMap, name: &str, stopped: bool) -
     if !admin.engine.smsc_names().iter().any(|n| n == name) {
         return Err(unknown_smsc(name));
     }
+    let _switching = admin.switching.lock().await;
     admin.stopped.set(name, stopped).await.map_err(|e| {
         tracing::error!(smsc = name, error = %e, "cannot record the SMSC's state: nothing changed");
         AdminError::new(

@@ -67,3 +67,48 @@ impl AdminConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admin(listen: Option<&str>, token: Option<&str>, read: Option<&str>) -> AdminConfig {
+        AdminConfig {
+            listen: listen.map(Into::into),
+            token: token.map(Into::into),
+            read_token: read.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn checks_name_the_field() {
+        let field = |c: AdminConfig| c.check().err().map(|(f, _)| f);
+        assert_eq!(field(admin(None, None, None)), None);
+        assert_eq!(
+            field(admin(Some("127.0.0.1:8081"), None, None)),
+            Some("admin.token")
+        );
+        assert_eq!(
+            field(admin(Some("localhost"), Some("x"), None)),
+            Some("admin.listen")
+        );
+        assert_eq!(
+            field(admin(Some("127.0.0.1:8081"), Some("short"), None)),
+            Some("admin.token")
+        );
+        let long = "a-long-enough-admin-token";
+        assert_eq!(
+            field(admin(Some("127.0.0.1:8081"), Some(long), Some(long))),
+            Some("admin.read_token")
+        );
+        assert_eq!(field(admin(Some("127.0.0.1:8081"), Some(long), None)), None);
+        let shown = format!(
+            "{:?}",
+            admin(None, Some(long), Some("another-long-token-x"))
+        );
+        assert!(
+            !shown.contains(long) && !shown.contains("another-long"),
+            "{shown}"
+        );
+    }
+}

@@ -120,6 +120,14 @@ async fn the_configuration_shows_without_its_secrets() {
     assert_eq!(body["smsc"][0]["password"], "<redacted>");
     assert_eq!(body["admin"]["token"], "<redacted>");
     assert_eq!(body["tenants"][0]["name"], "rel");
+    // nor in check-config's summary
+    let summary = config::load_str(&toml, Vec::<(String, String)>::new())
+        .unwrap()
+        .summary();
+    assert!(summary.contains("admin.listen = 127.0.0.1:0"), "{summary}");
+    for secret in [ADMIN_TOKEN, READ_TOKEN, "smscpw98"] {
+        assert!(!summary.contains(secret), "{secret} in {summary}");
+    }
     stack.stop(Duration::from_secs(15)).await;
 }
 
