@@ -8,6 +8,8 @@
 //!   belongs to the subsystem it configures.
 //! - [`cluster`]: the nodes sharing one Redis: node id, bind leases (the SMPP engine's
 //!   permits to bind).
+//! - [`admin`]: the operators' listener: status of every SMSC and bind, stop/start of an
+//!   SMSC, reload, the masked configuration, a status page.
 //! - [`http`]: the HTTP front: the sms.cx OTP API v1 wire format, errors, auth, OpenAPI.
 //! - [`callbacks`]: signed, batched status callbacks with retries and an SSRF guard.
 //! - [`otp`]: the OTP core: typed requests, PINs and keyed hashing, the store traits with their
@@ -21,6 +23,7 @@
 //! The SMPP wire format lives in the `otpgate-codec` crate; the SMSC simulator in
 //! `otpgate-sim`.
 
+pub mod admin;
 pub mod app;
 pub mod callbacks;
 pub mod cli;

@@ -12,6 +12,7 @@ use otpgate_sim::{self as sim, SimConfig, SimHandle};
 use rand::RngCore;
 use tokio::net::TcpListener;
 
+use crate::admin::ReloadNotAvailable;
 use crate::app::Prepared;
 use crate::callbacks::{CallbackError, CallbackTask};
 use crate::config::{Config, TenantConfig};
@@ -37,6 +38,8 @@ pub enum ServeError {
     Store(#[from] crate::otp::store::StoreError),
     #[error("the serving task failed: {0}")]
     Task(String),
+    #[error("admin listener: {0}")]
+    Admin(String),
     #[error("did not stop within {0:?}")]
     StopTimeout(Duration),
     #[error("was not up within {0:?}")]
@@ -57,6 +60,8 @@ pub struct DemoConfig {
 #[derive(Clone)]
 pub struct Started {
     pub http_addr: SocketAddr,
+    /// The admin listener's address (`[admin] listen`).
+    pub admin_addr: Option<SocketAddr>,
     /// Whether the API is served over TLS (`[http] tls_cert`).
     pub tls: bool,
     /// The in-process SMSC simulator, when no SMSC was configured.
@@ -116,6 +121,9 @@ pub async fn run(
         let _ = crate::otp::phone::parse_phone("+447400123456", None);
     })
     .await;
+    let admin_setup = crate::admin::start::prepare(&config.admin, &config.store)
+        .await
+        .map_err(|e| ServeError::Admin(e.to_string()))?;
     let permits = crate::app::bind_permits(&config, simulator.is_some()).await?;
     let engine = SmppEngine::start_with_permits(
         config.smsc.clone(),
@@ -124,8 +132,23 @@ pub async fn run(
         prepared.clock.clone(),
         permits,
     )?;
+    let admin = match admin_setup {
+        Some(setup) => {
+            let view = config.clone();
+            // temporary: the configuration reload is not wired to the admin API yet (501)
+            let reload = Arc::new(ReloadNotAvailable);
+            let view = Arc::new(move || view.masked_json());
+            Some(
+                setup
+                    .start(&config.http, &engine, view, reload)
+                    .map_err(|e| ServeError::Admin(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
     let started = Started {
         http_addr: listener.local_addr()?,
+        admin_addr: admin.as_ref().map(|a| a.addr()),
         tls: config.http.tls_cert.is_some() && config.http.tls_key.is_some(),
         simulator: simulator.clone(),
         demo_token,
@@ -135,6 +158,9 @@ pub async fn run(
     let dispatcher: Arc<dyn Dispatcher> = Arc::new(engine.clone());
     let sink = prepared.sink.clone();
     let served = run_front(&config, listener, prepared, dispatcher, shutdown).await;
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     engine.shutdown(ENGINE_SHUTDOWN_DEADLINE).await;
     // what the engine reported while it drained is recorded before the process goes
     if tokio::time::timeout(SINK_FLUSH_DEADLINE, sink.flush())

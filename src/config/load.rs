@@ -93,8 +93,9 @@ pub fn load_str(
 }
 
 /// Fields whose values are credentials or keys: never quoted in an error.
-const SECRET_FIELDS: [&str; 6] = [
+const SECRET_FIELDS: [&str; 7] = [
     "token",
+    "read_token",
     "password",
     "pin_secret",
     "callback_secret",
@@ -604,6 +605,20 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         )?;
     }
 
+    c.admin
+        .check()
+        .map_err(|(field, message)| ConfigError::invalid(field, message))?;
+    if let Some(admin) = &c.admin.token {
+        // a tenant token must never open the admin listener
+        for (i, t) in c.tenants.iter().enumerate() {
+            check(
+                Some(&t.token) != Some(admin) && Some(&t.token) != c.admin.read_token.as_ref(),
+                format!("tenants[{i}].token"),
+                "must differ from admin.token and admin.read_token",
+            )?;
+        }
+    }
+
     // The SMPP settings have one set of checks, shared with the engine.
     crate::smpp::validate(&c.smsc, &c.engine)
         .map_err(|e| ConfigError::invalid(e.field, e.message))?;
@@ -682,7 +697,23 @@ pub(super) fn summary(c: &Config) -> String {
         c.limits.per_number, c.limits.per_number_global, c.limits.per_number_window_s
     );
     let _ = writeln!(s, "{}", super::regulatory::summary(c));
+    match &c.admin.listen {
+        Some(listen) => {
+            let read = if c.admin.read_token.is_some() {
+                " read_token=<redacted>"
+            } else {
+                ""
+            };
+            let _ = writeln!(s, "admin.listen = {listen} token=<redacted>{read}");
+        }
+        None => {
+            let _ = writeln!(s, "admin: off (no admin.listen)");
+        }
+    }
     let _ = writeln!(s, "store: {:?}", c.store.kind);
+    if let Some(dir) = &c.store.state_dir {
+        let _ = writeln!(s, "store.state_dir = {}", dir.display());
+    }
     let secret = if c.security.pin_secret.is_some() {
         "<redacted>"
     } else {

@@ -5,11 +5,13 @@
 
 mod load;
 mod regulatory;
+mod view;
 
 use std::net::SocketAddr;
 
 use serde::Deserialize;
 
+pub use crate::admin::AdminConfig;
 pub use crate::callbacks::CallbacksConfig;
 pub use crate::cluster::ClusterSettings;
 pub use crate::http::HttpConfig;
@@ -27,6 +29,8 @@ pub use load::{apply_env_overrides, load_file, load_str, ConfigError};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub http: HttpConfig,
+    /// The operators' listener (off without `listen`).
+    pub admin: AdminConfig,
     pub tenants: Vec<TenantConfig>,
     pub otp: OtpConfig,
     pub smsc: Vec<SmscConfig>,
@@ -62,6 +66,11 @@ impl Config {
     /// least one tenant and one SMSC, unless `[demo] enabled` asks for the demo parts.
     pub fn check_not_demo_by_accident(&self) -> Result<(), ConfigError> {
         load::check_not_demo_by_accident(self)
+    }
+
+    /// The effective configuration as JSON, every secret masked (for the admin API).
+    pub fn masked_json(&self) -> serde_json::Value {
+        view::masked_json(self)
     }
 
     /// A human summary with every secret redacted (for `check-config`).

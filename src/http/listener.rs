@@ -67,7 +67,6 @@ pub async fn serve(
     tls: Option<Arc<TlsCerts>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    warn_if_metrics_open(&listener, config);
     let shared = Arc::new(Shared {
         builder: connection_builder(config),
         router,
@@ -296,7 +295,7 @@ where
 
 /// `/metrics` shows tenant names and volumes: say so when anyone who can reach the listener
 /// can read it.
-fn warn_if_metrics_open(listener: &TcpListener, config: &HttpConfig) {
+pub(super) fn warn_if_metrics_open(listener: &TcpListener, config: &HttpConfig) {
     let public = listener
         .local_addr()
         .map(|a| !a.ip().to_canonical().is_loopback())

@@ -137,6 +137,7 @@ pub async fn serve(
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%addr, scheme, ?fd_limit, max_connections = http.max_connections, "HTTP API listening");
     }
+    listener::warn_if_metrics_open(&listener, &http);
     let result = listener::serve(listener, router, &http, tls, shutdown).await;
     tracing::info!("HTTP API stopped");
     result.map_err(HttpError::from)

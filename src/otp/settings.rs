@@ -250,6 +250,9 @@ pub struct StoreConfig {
     pub key_prefix: String,
     /// Every Redis request is answered within this time, or the API answers 503.
     pub timeout_ms: u64,
+    /// Where this node keeps state that outlives a restart with the memory store (the SMSCs
+    /// an operator stopped); unset = such state lasts until the restart.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for StoreConfig {
@@ -260,6 +263,7 @@ impl Default for StoreConfig {
             cluster_nodes: Vec::new(),
             key_prefix: "otpgate".into(),
             timeout_ms: 1_000,
+            state_dir: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::config::ms;
+use super::control::BindState;
 use super::metrics;
 use super::role::BindTask;
 use super::session::{Session, SessionEnd};
@@ -50,14 +51,27 @@ impl BindTask {
             // an empty window of the configured size until the first bind: panels see 0
             metrics::window(name, &self.label, 0, self.smsc.cfg.window);
         }
+        let cell = self.cell();
+        let publish = |state: BindState| {
+            if let Some(c) = &cell {
+                c.set_state(state);
+            }
+        };
         let mut first = true;
         while !self.drain.is_cancelled() {
+            if !self.wait_while_stopped().await {
+                break;
+            }
             if !std::mem::take(&mut first) {
                 metrics::reconnect(name);
             }
+            publish(BindState::Binding);
+            let mut stopped = self.smsc.control.watch();
             let attempt = tokio::select! {
                 r = self.connect_and_bind() => r,
                 _ = self.drain.cancelled() => break,
+                // stopped while binding: give up this attempt
+                _ = stopped.wait_for(|s| *s) => continue,
             };
             let delay = match attempt {
                 Ok((link, seq)) => {
@@ -65,38 +79,63 @@ impl BindTask {
                     auth_backoff.reset();
                     tracing::info!(smsc = name, bind = %self.label, role = self.role.name(), "bind up");
                     self.set_up(true);
-                    let end = Session::new(&self, link, seq).run().await;
+                    let drain = self.session_drain();
+                    let end = Session::new(&self, link, seq)
+                        .draining_on(drain.clone())
+                        .run()
+                        .await;
+                    drain.cancel();
                     self.set_up(false);
+                    if let Some(c) = &cell {
+                        c.unbound();
+                    }
                     match end {
-                        SessionEnd::Unbound => {
+                        SessionEnd::Unbound if self.drain.is_cancelled() => {
                             tracing::info!(smsc = name, bind = %self.label, "bind closed by unbind");
                             break;
+                        }
+                        SessionEnd::Unbound => {
+                            tracing::info!(smsc = name, bind = %self.label, "bind unbound: SMSC stopped");
+                            continue;
                         }
                         SessionEnd::Lost(reason, detail) => {
                             tracing::warn!(smsc = name, bind = %self.label, reason, %detail, "bind down");
                             metrics::bind_failure(name, reason);
+                            if let Some(c) = &cell {
+                                c.failed(format!("{reason}: {detail}"));
+                            }
                         }
                     }
                     backoff.next_delay()
                 }
                 Err(e @ BindError::Credentials(_)) => {
                     metrics::bind_failure(name, e.reason());
+                    if let Some(c) = &cell {
+                        c.failed(e.to_string());
+                    }
                     let d = auth_backoff.next_delay();
                     tracing::error!(smsc = name, bind = %self.label, error = %e, retry_in = ?d, "bind refused: check system_id and password");
                     d
                 }
                 Err(e) => {
                     metrics::bind_failure(name, e.reason());
+                    if let Some(c) = &cell {
+                        c.failed(e.to_string());
+                    }
                     let d = backoff.next_delay();
                     tracing::warn!(smsc = name, bind = %self.label, error = %e, retry_in = ?d, "bind failed");
                     d
                 }
             };
+            publish(BindState::BackingOff);
+            let mut stopped = self.smsc.control.watch();
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = self.drain.cancelled() => break,
+                _ = stopped.wait_for(|s| *s) => {}
             }
         }
+        publish(BindState::Stopped);
         metrics::bind_up(name, &self.label, false);
     }
 

@@ -125,6 +125,10 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
     /// Submit-capable binds up, across every SMSC.
     pub fn binds_up(&self) -> usize {
         self.inner.shared.binds_up()

@@ -22,6 +22,8 @@
 //! - `receipts`: deliver_sm receipts and MO; `receipt_clock`: submit-to-receipt delay;
 //!   `receipt_watch`: parts still without a final receipt; `query`: query_sm for them (`queries`: those outstanding per bind);
 //!   `status`: command_status classes.
+//! - `control`: an operator's stop switch per SMSC and the status cell of each bind;
+//!   [`status_report`]: the snapshot the admin API shows, and stop / start.
 //! - `backoff`: exponential backoff with jitter; `metrics`: metric names and helpers.
 //! - `transport`, `tls`: TCP / TLS links framed by the codec.
 //!
@@ -48,6 +50,7 @@ mod address;
 mod backoff;
 mod bind;
 pub mod config;
+mod control;
 pub mod engine;
 mod fate;
 mod health;
@@ -69,6 +72,7 @@ mod session;
 mod shared;
 mod slot;
 mod status;
+pub mod status_report;
 mod submit;
 mod supervisor;
 mod throttle;
@@ -84,3 +88,4 @@ pub use config::{
 };
 pub use engine::{EngineError, EngineHandle, SmppEngine};
 pub use permits::{AlwaysPermit, BindPermits, Lease, SlotId};
+pub use status_report::{BindStatus, EngineStatus, SmscStatus, UnknownSmsc};

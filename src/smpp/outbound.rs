@@ -136,6 +136,9 @@ impl Session {
             self.window.in_use(),
             self.window.size(),
         );
+        if let Some(c) = &self.cell {
+            c.publish_rate(self.throttle.rate());
+        }
         self.link
             .feed(Pdu::new(sequence, Body::SubmitSm(sm)))
             .await?;

@@ -117,7 +117,6 @@ impl SmscQueue {
         w
     }
 
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.items().len()
     }

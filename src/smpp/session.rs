@@ -13,6 +13,7 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::config::{ms, TimeoutPolicy};
+use super::control::BindCell;
 use super::message::{Message, Prepared, Work};
 use super::metrics;
 use super::queries::Queries;
@@ -76,6 +77,8 @@ pub struct Session {
     pub(super) enquire: Option<(u32, Instant)>,
     pub(super) consecutive_timeouts: u32,
     pub(super) queries: Queries,
+    /// Where this bind publishes its status.
+    pub(super) cell: Option<Arc<BindCell>>,
     drain: CancellationToken,
     pub(super) draining: Option<Instant>,
     pub(super) response_timeout: Duration,
@@ -91,6 +94,13 @@ impl Session {
         let settings = &task.shared.settings;
         let binds = cfg.binds as f64;
         let now = Instant::now();
+        let window = Window::new(cfg.window);
+        let throttle = Throttle::new(f64::from(cfg.tps) / binds, now);
+        let cell = task.cell();
+        if let Some(c) = &cell {
+            c.publish_rate(throttle.rate());
+            c.bound(window.semaphore());
+        }
         Self {
             shared: task.shared.clone(),
             smsc: task.smsc.clone(),
@@ -99,8 +109,8 @@ impl Session {
             label: task.label.clone(),
             link,
             seq,
-            window: Window::new(cfg.window),
-            throttle: Throttle::new(f64::from(cfg.tps) / binds, now),
+            window,
+            throttle,
             current: None,
             permit: None,
             paused_until: None,
@@ -108,6 +118,7 @@ impl Session {
             enquire: None,
             consecutive_timeouts: 0,
             queries: Queries::default(),
+            cell,
             drain: task.drain.clone(),
             draining: None,
             response_timeout: cfg.response_timeout(settings),
@@ -115,6 +126,12 @@ impl Session {
             unbind_within: task.unbind_within,
             unbind_timeout: ms(settings.bind_timeout_ms),
         }
+    }
+
+    /// Drains on `token` rather than on the engine's shutdown alone.
+    pub(super) fn draining_on(mut self, token: CancellationToken) -> Self {
+        self.drain = token;
+        self
     }
 
     pub(super) fn name(&self) -> &str {

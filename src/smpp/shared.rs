@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::config::{ms, EngineSettings, SmscConfig};
+use super::control::SmscControl;
 use super::health::Health;
 use super::message::Work;
 use super::queue::{Depth, SmscQueue};
@@ -27,6 +28,8 @@ pub struct Smsc {
     pub health: Health,
     /// Parts waiting for a final receipt, to ask about with query_sm.
     pub watch: ReceiptWatch,
+    /// Stopped by an operator, and its binds' status.
+    pub control: SmscControl,
 }
 
 /// Retries waiting out their backoff, by due time.
@@ -114,6 +117,7 @@ impl Shared {
                         Duration::from_secs(cfg.query_after_s),
                         settings.receipt_clock_capacity,
                     ),
+                    control: SmscControl::new(&cfg),
                     cfg,
                 })
             })
@@ -161,16 +165,18 @@ impl Shared {
         ms(self.settings.retry_after_ms)
     }
 
+    /// A stopped SMSC is down for the router: its queue fails over at once.
     pub fn healthy(&self, index: usize, now: Instant) -> bool {
-        self.smscs
-            .get(index)
-            .is_some_and(|s| s.health.healthy(now, self.failover_after()))
+        self.smscs.get(index).is_some_and(|s| {
+            !s.control.is_stopped() && s.health.healthy(now, self.failover_after())
+        })
     }
 
     pub fn recently_up(&self, index: usize, now: Instant) -> bool {
         self.smscs.get(index).is_some_and(|s| {
-            s.health
-                .recently_up(now, ms(self.settings.no_route_after_ms))
+            !s.control.is_stopped()
+                && s.health
+                    .recently_up(now, ms(self.settings.no_route_after_ms))
         })
     }
 

@@ -54,7 +54,6 @@ impl Throttle {
         }
     }
 
-    #[cfg(test)]
     pub fn rate(&self) -> Option<f64> {
         self.rate
     }

@@ -207,6 +207,10 @@ fn describe() {
         "Bind leases of the SMSC this node lost (renewal refused or not confirmed in time)"
     );
     describe_counter!(
+        ADMIN_REQUESTS,
+        "Admin API requests, by endpoint and outcome"
+    );
+    describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by route template, method and status class"
     );
