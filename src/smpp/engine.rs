@@ -2,6 +2,7 @@
 //! and the supervisor; [`EngineHandle`] takes messages (`Dispatcher`), reports readiness and
 //! shuts the whole down gracefully.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use super::config::{validate, BindMode, EngineSettings, SettingError, SmscConfig
 use super::message::{Message, Work};
 use super::pricing::{plan_text, price_for};
 use super::role::{BindTask, Role};
-use super::shared::Shared;
+use super::shared::{Shared, Smsc};
 use super::supervisor::Supervisor;
 use crate::dispatch::{
     DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SmscChoice,
@@ -60,30 +61,10 @@ impl SmppEngine {
         let shared = Arc::new(Shared::new(smscs, settings, sink, wall));
         let drain = CancellationToken::new();
         let stop = CancellationToken::new();
-        let mut binds = Vec::new();
-        for smsc in &shared.smscs {
-            for i in 0..smsc.cfg.binds {
-                let roles: &[(Role, Option<usize>, String)] = &match smsc.cfg.bind_mode {
-                    BindMode::Transceiver => vec![(Role::Transceiver, Some(i), i.to_string())],
-                    BindMode::TransmitterReceiver => vec![
-                        (Role::Transmitter, Some(i), format!("{i}tx")),
-                        (Role::Receiver, None, format!("{i}rx")),
-                    ],
-                };
-                for (role, slot, label) in roles.iter().cloned() {
-                    let span =
-                        tracing::info_span!("smpp_bind", smsc = %smsc.cfg.name, bind = %label);
-                    let task = BindTask {
-                        shared: shared.clone(),
-                        smsc: smsc.clone(),
-                        role,
-                        slot,
-                        label,
-                        drain: drain.clone(),
-                    };
-                    binds.push(runtime.spawn(task.run().instrument(span)));
-                }
-            }
+        let mut binds = HashMap::new();
+        for smsc in shared.smscs() {
+            let slot = SlotBinds::spawn(&runtime, &shared, &smsc, &drain);
+            binds.insert(smsc.index, slot);
         }
         let supervisor = Supervisor {
             shared: shared.clone(),
@@ -99,28 +80,82 @@ impl SmppEngine {
                 shared,
                 drain,
                 stop,
-                tasks: Mutex::new(Some((binds, supervisor))),
+                tasks: Mutex::new(Some(Tasks {
+                    binds,
+                    retiring: Vec::new(),
+                    supervisor,
+                })),
                 done: tokio::sync::Mutex::new(false),
+                applying: tokio::sync::Mutex::new(()),
             }),
         })
     }
 }
 
-/// The bind tasks and the supervisor.
-type Tasks = (Vec<JoinHandle<()>>, JoinHandle<()>);
+/// The bind tasks of one SMSC and what drains them (a child of the engine's drain).
+pub(super) struct SlotBinds {
+    pub drain: CancellationToken,
+    pub tasks: Vec<JoinHandle<()>>,
+}
 
-struct Inner {
-    shared: Arc<Shared>,
-    drain: CancellationToken,
+impl SlotBinds {
+    /// Starts every bind of `smsc` (a transceiver per bind, or a transmitter and a receiver).
+    pub fn spawn(
+        runtime: &tokio::runtime::Handle,
+        shared: &Arc<Shared>,
+        smsc: &Arc<Smsc>,
+        engine_drain: &CancellationToken,
+    ) -> Self {
+        let drain = engine_drain.child_token();
+        let mut tasks = Vec::new();
+        for i in 0..smsc.cfg.binds {
+            let roles: &[(Role, Option<usize>, String)] = &match smsc.cfg.bind_mode {
+                BindMode::Transceiver => vec![(Role::Transceiver, Some(i), i.to_string())],
+                BindMode::TransmitterReceiver => vec![
+                    (Role::Transmitter, Some(i), format!("{i}tx")),
+                    (Role::Receiver, None, format!("{i}rx")),
+                ],
+            };
+            for (role, slot, label) in roles.iter().cloned() {
+                let span = tracing::info_span!("smpp_bind", smsc = %smsc.cfg.name, bind = %label);
+                let task = BindTask {
+                    shared: shared.clone(),
+                    smsc: smsc.clone(),
+                    role,
+                    slot,
+                    label,
+                    drain: drain.clone(),
+                };
+                tasks.push(runtime.spawn(task.run().instrument(span)));
+            }
+        }
+        Self { drain, tasks }
+    }
+}
+
+/// The bind tasks by SMSC slot, the tasks retiring SMSCs a reload removed or changed, and the
+/// supervisor.
+pub(super) struct Tasks {
+    pub binds: HashMap<usize, SlotBinds>,
+    pub retiring: Vec<JoinHandle<()>>,
+    pub supervisor: JoinHandle<()>,
+}
+
+pub(super) struct Inner {
+    pub shared: Arc<Shared>,
+    pub drain: CancellationToken,
     stop: CancellationToken,
-    tasks: Mutex<Option<Tasks>>,
+    /// `None` once shut down.
+    pub tasks: Mutex<Option<Tasks>>,
     done: tokio::sync::Mutex<bool>,
+    /// One reload of the SMSC set at a time.
+    pub applying: tokio::sync::Mutex<()>,
 }
 
 /// The running engine. Cheap to clone; `try_dispatch` never waits.
 #[derive(Clone)]
 pub struct EngineHandle {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl EngineHandle {
@@ -133,7 +168,7 @@ impl EngineHandle {
     pub fn smsc_binds_up(&self, smsc: &str) -> usize {
         self.inner
             .shared
-            .smscs
+            .smscs()
             .iter()
             .find(|s| s.cfg.name == smsc)
             .map_or(0, |s| s.health.binds_up())
@@ -152,7 +187,7 @@ impl EngineHandle {
         // Windows drain in the first half; unbinds fit in the rest.
         let _ = shared.drain_deadline.set(start + deadline / 2);
         self.inner.drain.cancel();
-        for s in &shared.smscs {
+        for s in shared.smscs() {
             s.queue.wake();
         }
         let tasks = self
@@ -161,9 +196,15 @@ impl EngineHandle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let Some((binds, supervisor)) = tasks {
+        if let Some(Tasks {
+            binds,
+            retiring,
+            supervisor,
+        }) = tasks
+        {
+            let binds: Vec<_> = binds.into_values().flat_map(|b| b.tasks).collect();
             let aborts: Vec<_> = binds.iter().map(|b| b.abort_handle()).collect();
-            let all = futures::future::join_all(binds);
+            let all = futures::future::join_all(binds.into_iter().chain(retiring));
             if tokio::time::timeout(deadline, all).await.is_err() {
                 tracing::warn!("binds did not close within the shutdown deadline");
                 aborts.iter().for_each(|a| a.abort());
@@ -185,7 +226,7 @@ impl EngineHandle {
                 failed += 1;
             }
         };
-        for s in &shared.smscs {
+        for s in shared.smscs() {
             s.queue.drain().into_iter().for_each(&mut fail);
         }
         shared
@@ -208,16 +249,13 @@ impl Dispatcher for EngineHandle {
         }
         let now = Instant::now();
         let choice = sms.smscs.as_deref();
-        let route = shared
-            .route_of(&sms.destination, choice)
-            .ok_or(DispatchError::NoRoute { retry_after })?;
-        let smsc = shared
-            .pick(route, choice, None, now, false)
+        let (_, smsc) = shared
+            .choose(&sms.destination, choice, None, now, false)
             .ok_or(DispatchError::NoRoute { retry_after })?;
         if !shared.depth.try_reserve() {
             return Err(DispatchError::QueueFull { retry_after });
         }
-        let msg = Arc::new(Message::new(shared.next_order(), sms, route, smsc));
+        let msg = Arc::new(Message::new(shared.next_order(), sms, smsc));
         if msg.is_expired(shared.wall.now()) {
             shared.depth.release_reserved();
             shared.report_failed(&msg, "expired before it could be sent");
@@ -234,8 +272,8 @@ impl Dispatcher for EngineHandle {
         let shared = &self.inner.shared;
         // within the tenant's SMSCs, preferred first, as `try_dispatch` picks
         let choice = sms.smscs.as_deref();
-        let route = shared.route_of(&sms.destination, choice)?;
-        let smsc = shared.smsc(shared.pick(route, choice, None, Instant::now(), false)?)?;
+        let (_, smsc) = shared.choose(&sms.destination, choice, None, Instant::now(), false)?;
+        let smsc = shared.smsc(smsc)?;
         let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
         Some(SendEstimate {
             smsc: smsc.cfg.name.clone(),
@@ -246,7 +284,7 @@ impl Dispatcher for EngineHandle {
     }
 
     fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
-        self.inner.shared.route_of(destination, smscs).is_some()
+        self.inner.shared.covers(destination, smscs)
     }
 
     fn readiness(&self) -> Readiness {

@@ -60,6 +60,7 @@ mod queue;
 mod receipt_clock;
 mod receipt_watch;
 mod receipts;
+pub mod reconfigure;
 mod role;
 mod router;
 mod session;
@@ -79,3 +80,4 @@ pub use config::{
     TimeoutPolicy, TlsConfig, TonNpiConfig, ValidityFormat,
 };
 pub use engine::{EngineError, EngineHandle, SmppEngine};
+pub use reconfigure::SmscChanges;
