@@ -30,6 +30,7 @@ use crate::otp::{Clock, MemoryStore, OtpService, RedisStore, Store, StoreSink};
 use crate::telemetry;
 
 /// The OTP core before the engine exists: clock, store and the sink for the engine.
+#[derive(Clone)]
 pub struct Prepared {
     pub clock: Arc<Clock>,
     pub store: Arc<dyn Store>,
@@ -196,6 +197,18 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
     }
 }
 
+/// The credit of each tenant that has one (`[[tenants]] credit`).
+pub fn credit_limits(config: &Config) -> Vec<(TenantTag, crate::otp::credit::CreditLimit)> {
+    config
+        .tenants
+        .iter()
+        .filter_map(|t| {
+            let limit = t.credit.as_ref()?.limit()?;
+            Some((TenantTag::of(t.id()), limit))
+        })
+        .collect()
+}
+
 /// Wires a store (already reporting to `callbacks`) into the delivery sink, with the PIN key.
 pub fn assemble(
     config: &Config,
@@ -208,11 +221,7 @@ pub fn assemble(
 ) -> Prepared {
     let sink = Arc::new(StoreSink::new(store.clone(), clock.clone()));
     sink.set_fallback_price(Cost::micros(config.otp.price_per_part));
-    let limits = config.tenants.iter().filter_map(|t| {
-        let limit = t.credit.as_ref()?.limit()?;
-        Some((TenantTag::of(t.id()), limit))
-    });
-    let credit = Arc::new(Credit::new(limits, ledger));
+    let credit = Arc::new(Credit::new(credit_limits(config), ledger));
     sink.set_credit(credit.clone());
     let hasher = match &config.security.pin_secret {
         Some(s) => PinHasher::new(s.as_bytes()),

@@ -14,9 +14,10 @@ use tokio::net::TcpListener;
 
 use crate::app::Prepared;
 use crate::callbacks::{CallbackError, CallbackTask};
-use crate::config::{Config, TenantConfig};
+use crate::config::{Config, ConfigSource, Loaded, TenantConfig};
 use crate::dispatch::Dispatcher;
-use crate::http::{self, HttpError};
+use crate::http::{self, Front, HttpError};
+use crate::reload::{self, Reloader};
 use crate::smpp::{EngineError, SmppEngine, SmscConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,8 @@ pub struct Started {
     pub simulator: Option<SimHandle>,
     /// The token of the temporary `demo` tenant, when no tenant was configured.
     pub demo_token: Option<String>,
+    /// Reloads the configuration file (what `SIGHUP` does), when started from one.
+    pub reloader: Option<Arc<Reloader>>,
 }
 
 /// How long the SMPP engine may take to drain its windows and unbind at shutdown.
@@ -73,7 +76,18 @@ const SINK_FLUSH_DEADLINE: Duration = Duration::from_secs(5);
 /// Runs otpgate on `listener` until `shutdown` completes. `on_started` is called once every
 /// part is up.
 pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_started: impl FnOnce(&Started),
+) -> Result<(), ServeError> {
+    run_reloadable(config, None, listener, shutdown, on_started).await
+}
+
+/// [`run`], reloading `source` on `SIGHUP` when given (`config` is its reading `loaded`).
+pub async fn run_reloadable(
     mut config: Config,
+    source: Option<(ConfigSource, Loaded)>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_started: impl FnOnce(&Started),
@@ -87,6 +101,9 @@ pub async fn run(
         });
         token
     });
+    let demo_tenant = demo_token
+        .as_ref()
+        .and_then(|_| config.tenants.first().cloned());
     // checked here too: a configuration built in code may not have gone through the loader
     config.validate()?;
     // an unreadable certificate stops the start before anything else is up
@@ -109,6 +126,11 @@ pub async fn run(
     } else {
         None
     };
+    let demo_smsc = if simulator.is_some() {
+        config.smsc.first().cloned()
+    } else {
+        None
+    };
 
     // The phone-number metadata loads on first use (a second in a debug build): load it now,
     // not in the first requests after a start.
@@ -122,17 +144,32 @@ pub async fn run(
         prepared.delivery_sink(),
         prepared.clock.clone(),
     )?;
+    let dispatcher: Arc<dyn Dispatcher> = Arc::new(engine.clone());
+    let front = FrontParts::build(&config, &prepared, dispatcher.clone())?;
+    let reloader = source.map(|(source, loaded)| {
+        let parts = reload::Parts {
+            front: front.front.clone(),
+            prepared: prepared.clone(),
+            dispatcher,
+            engine: Some(engine.clone()),
+            secrets: front.callbacks.secrets(),
+            tls: front.tls.clone(),
+            demo_smsc,
+            demo_tenant,
+        };
+        Arc::new(Reloader::new(source, loaded, config.clone(), parts))
+    });
     let started = Started {
         http_addr: listener.local_addr()?,
         tls: config.http.tls_cert.is_some() && config.http.tls_key.is_some(),
         simulator: simulator.clone(),
         demo_token,
+        reloader: reloader.clone(),
     };
     on_started(&started);
 
-    let dispatcher: Arc<dyn Dispatcher> = Arc::new(engine.clone());
     let sink = prepared.sink.clone();
-    let served = run_front(&config, listener, prepared, dispatcher, shutdown).await;
+    let served = serve_front(listener, prepared, front, reloader, shutdown).await;
     engine.shutdown(ENGINE_SHUTDOWN_DEADLINE).await;
     // what the engine reported while it drained is recorded before the process goes
     if tokio::time::timeout(SINK_FLUSH_DEADLINE, sink.flush())
@@ -158,17 +195,63 @@ pub async fn run_front(
     dispatcher: Arc<dyn Dispatcher>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let tls = http::load_tls(&config.http).map_err(HttpError::from)?;
-    let state = crate::app::front(config, &prepared, dispatcher);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let reload_handle = tokio::spawn(reload_on_sighup(hangups(), tls.clone(), stop_rx.clone()));
-    let callbacks = CallbackTask::new(
-        prepared.callbacks.clone(),
-        &config.callbacks,
-        &config.tenants,
-        prepared.resolver.clone(),
+    let front = FrontParts::build(config, &prepared, dispatcher)?;
+    serve_front(listener, prepared, front, None, shutdown).await
+}
+
+/// The HTTP front's parts, built before it serves (a reload needs them).
+struct FrontParts {
+    front: Front,
+    callbacks: CallbackTask,
+    tls: Option<Arc<http::tls::TlsCerts>>,
+    stop_tx: tokio::sync::watch::Sender<bool>,
+}
+
+impl FrontParts {
+    fn build(
+        config: &Config,
+        prepared: &Prepared,
+        dispatcher: Arc<dyn Dispatcher>,
+    ) -> Result<Self, ServeError> {
+        let tls = http::load_tls(&config.http).map_err(HttpError::from)?;
+        let front = crate::app::front(config, prepared, dispatcher);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let callbacks = CallbackTask::new(
+            prepared.callbacks.clone(),
+            &config.callbacks,
+            &config.tenants,
+            prepared.resolver.clone(),
+            stop_rx,
+        )?;
+        Ok(Self {
+            front,
+            callbacks,
+            tls,
+            stop_tx,
+        })
+    }
+}
+
+async fn serve_front(
+    listener: TcpListener,
+    prepared: Prepared,
+    parts: FrontParts,
+    reloader: Option<Arc<Reloader>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let FrontParts {
+        front,
+        callbacks,
+        tls,
+        stop_tx,
+    } = parts;
+    let stop_rx = stop_tx.subscribe();
+    let reload_handle = tokio::spawn(reload_on_sighup(
+        hangups(),
+        tls.clone(),
+        reloader,
         stop_rx.clone(),
-    )?;
+    ));
     let callbacks_handle = tokio::spawn(tracing::Instrument::instrument(
         callbacks.run(),
         tracing::info_span!("callbacks"),
@@ -177,7 +260,7 @@ pub async fn run_front(
     let expiry_handle = tokio::spawn(prepared.store.clone().housekeeping(Box::pin(async move {
         let _ = expiry_stop.wait_for(|s| *s).await;
     })));
-    let result = http::serve(state, listener, tls, shutdown).await;
+    let result = http::serve(front, listener, tls, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = reload_handle.await;
     let _ = expiry_handle.await;
@@ -200,32 +283,38 @@ fn hangups() -> Option<()> {
     None
 }
 
-/// Re-reads the HTTPS certificate on each `SIGHUP` until `stop`. Without TLS, a `SIGHUP` is
-/// logged and otherwise ignored.
+/// Reloads the configuration on each `SIGHUP` until `stop` (the certificate with it); started
+/// without a configuration file, re-reads the HTTPS certificate only (without TLS either, a
+/// `SIGHUP` is logged and otherwise ignored).
 #[cfg(unix)]
 async fn reload_on_sighup(
     hangups: Option<tokio::signal::unix::Signal>,
     tls: Option<Arc<http::tls::TlsCerts>>,
+    reloader: Option<Arc<Reloader>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let Some(mut hangups) = hangups else {
         return;
     };
     loop {
-        tokio::select! {
+        let got = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            got = hangups.recv() => {
-                if got.is_none() {
-                    return;
-                }
-                match &tls {
-                    // the outcome is logged and counted by reload itself
-                    Some(certs) => {
-                        let _ = certs.reload();
-                    }
-                    None => tracing::info!("SIGHUP: no TLS certificate to re-read"),
-                }
+            got = hangups.recv() => got,
+        };
+        if got.is_none() {
+            return;
+        }
+        if let Some(reloader) = &reloader {
+            // the outcome is logged and counted by reload itself
+            let _ = reloader.reload().await;
+            continue;
+        }
+        match &tls {
+            // the outcome is logged and counted by reload itself
+            Some(certs) => {
+                let _ = certs.reload();
             }
+            None => tracing::info!("SIGHUP: no TLS certificate to re-read"),
         }
     }
 }
@@ -234,6 +323,7 @@ async fn reload_on_sighup(
 async fn reload_on_sighup(
     _hangups: Option<()>,
     _tls: Option<Arc<http::tls::TlsCerts>>,
+    _reloader: Option<Arc<Reloader>>,
     _stop: tokio::sync::watch::Receiver<bool>,
 ) {
 }
@@ -250,10 +340,19 @@ impl Running {
     /// Starts otpgate on `listener` and returns once every part is up, or with the error that
     /// kept it from starting.
     pub async fn start(config: Config, listener: TcpListener) -> Result<Running, ServeError> {
+        Self::start_with(config, None, listener).await
+    }
+
+    async fn start_with(
+        config: Config,
+        source: Option<(ConfigSource, Loaded)>,
+        listener: TcpListener,
+    ) -> Result<Running, ServeError> {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (up_tx, up_rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(run(
+        let task = tokio::spawn(run_reloadable(
             config,
+            source,
             listener,
             async move {
                 let _ = stopped.await;
@@ -275,6 +374,17 @@ impl Running {
                 Err(e) => ServeError::Task(e.to_string()),
             }),
         }
+    }
+
+    /// Starts otpgate from the configuration file of `source` on `listener`, reloadable
+    /// (`started.reloader`) as with `SIGHUP`.
+    pub async fn start_from(
+        source: ConfigSource,
+        listener: TcpListener,
+    ) -> Result<Running, ServeError> {
+        let loaded = source.read()?;
+        let config = loaded.config.clone();
+        Self::start_with(config, Some((source, loaded)), listener).await
     }
 
     /// Starts otpgate on a free port of 127.0.0.1, waiting at most `within` for it to be up
