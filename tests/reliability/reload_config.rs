@@ -190,12 +190,27 @@ async fn reload_under_load_adds_a_tenant_and_rotates_a_token_without_a_new_bind(
     assert!(accepted.len() > 150);
 
     // nothing accepted is lost: each reaches the simulator
-    eventually("every accepted OTP at the simulator", || {
-        let seen: std::collections::HashSet<String> =
-            a.messages().into_iter().map(|m| m.destination).collect();
-        accepted.iter().all(|p| seen.contains(p))
-    })
-    .await;
+    let missing = || {
+        let seen: std::collections::HashSet<String> = a
+            .messages()
+            .into_iter()
+            .map(|m| m.destination.trim_start_matches('+').to_owned())
+            .collect();
+        let missing: Vec<&String> = accepted
+            .iter()
+            .filter(|p| !seen.contains(p.trim_start_matches('+')))
+            .collect();
+        format!("{missing:?}")
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while missing() != "[]" && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        missing(),
+        "[]",
+        "accepted OTPs that never reached the simulator"
+    );
     assert_eq!(
         binds(&a),
         binds_before,
@@ -273,13 +288,13 @@ async fn smsc_entries_changed_removed_and_added_rebind_fail_over_and_bind() {
     // b stops answering: a French OTP stays with it, in flight or queued
     b.set_hang(true);
     assert_eq!(create(&base, "alpha-token-1", "+33612345678").await, 201);
-    eventually("the French submit at b", || b.counters().submit_sm >= 1).await;
+    eventually("the French submit at b", || b.counters().hung_pdus >= 1).await;
 
     // a's password changes (at the SMSC first), b goes, c comes
-    assert!(a.set_password("test", "new-secret"));
+    assert!(a.set_password("test", "newpass"));
     files.write(&format!(
         "{BASE}{t}{}{}",
-        smsc("a", a.local_addr(), "new-secret", "[\"+\"]"),
+        smsc("a", a.local_addr(), "newpass", "[\"+\"]"),
         smsc("c", c.local_addr(), "secret", "[\"+\"]")
     ));
     let report = reloader.reload().await.unwrap();
@@ -297,7 +312,7 @@ async fn smsc_entries_changed_removed_and_added_rebind_fail_over_and_bind() {
         a.messages()
             .iter()
             .chain(c.messages().iter())
-            .any(|m| m.destination == "+33612345678")
+            .any(|m| m.destination.ends_with("33612345678"))
     };
     eventually("the French OTP through a or c", delivered).await;
     // new traffic flows through the new set
@@ -306,7 +321,7 @@ async fn smsc_entries_changed_removed_and_added_rebind_fail_over_and_bind() {
         a.messages()
             .iter()
             .chain(c.messages().iter())
-            .any(|m| m.destination == "+447400500001")
+            .any(|m| m.destination.ends_with("447400500001"))
     })
     .await;
     assert_eq!(b.counters().binds_transceiver, 1, "b was not bound again");
