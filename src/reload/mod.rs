@@ -8,6 +8,7 @@
 //! - the `[[smsc]]` list goes to the engine (see `smpp::reconfigure`);
 //! - settings only a restart applies keep their running value and are named in a warning,
 //!   as is an environment override of a key whose value changed in the file.
+//!
 //! The TLS certificate is read again from its files, as before.
 
 pub mod diff;
