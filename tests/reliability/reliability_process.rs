@@ -162,15 +162,24 @@ async fn sighup_reloads_the_configuration_file() {
     let refused = "configuration reload refused; the running configuration stays";
     std::fs::write(&app.config, with_tenant("short")).unwrap();
     app.hangup();
-    eventually("the refusal logged", wait, || !app.logs_where(refused).is_empty()).await;
+    eventually("the refusal logged", wait, || {
+        !app.logs_where(refused).is_empty()
+    })
+    .await;
     let line = app.logs_where(refused)[0].to_string();
     assert!(line.contains("tenants[1].token"), "{line}");
-    assert_eq!(create(&client, &app.base, &phone(1), None).await.status, 201);
+    assert_eq!(
+        create(&client, &app.base, &phone(1), None).await.status,
+        201
+    );
 
     std::fs::write(&app.config, with_tenant("new-tenant-token")).unwrap();
     app.hangup();
     let applied = "configuration reloaded";
-    eventually("the reload logged", wait, || !app.logs_where(applied).is_empty()).await;
+    eventually("the reload logged", wait, || {
+        !app.logs_where(applied).is_empty()
+    })
+    .await;
     let status = client
         .post(format!("{}/otp", app.base))
         .bearer_auth("new-tenant-token")
@@ -180,8 +189,15 @@ async fn sighup_reloads_the_configuration_file() {
         .unwrap()
         .status();
     assert_eq!(status.as_u16(), 201);
-    assert_eq!(create(&client, &app.base, &phone(3), None).await.status, 201);
-    assert_eq!(sim.counters().binds_transceiver, 1, "the SMSC was not bound again");
+    assert_eq!(
+        create(&client, &app.base, &phone(3), None).await.status,
+        201
+    );
+    assert_eq!(
+        sim.counters().binds_transceiver,
+        1,
+        "the SMSC was not bound again"
+    );
 }
 
 /// SIGTERM while the queue is full behind a slow SMSC, with a client holding a half-sent
