@@ -7,12 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+
 use crate::callbacks::resolve::{HostResolver, SystemResolver};
 use crate::callbacks::{CallbackObserver, CallbackQueue};
 use crate::cluster::{LeaseOptions, RedisLeases};
 use crate::config::{Config, StoreKind};
 use crate::dispatch::{DeliverySink, Dispatcher};
-use crate::http::{self, App};
+use crate::http::{self, Front};
 use crate::otp::abuse::AbuseGuard;
 use crate::otp::credit::{Credit, CreditLedger, MemoryLedger};
 use crate::otp::guard::PumpingGuard;
@@ -30,6 +32,7 @@ use crate::smpp::{AlwaysPermit, BindPermits};
 use crate::telemetry;
 
 /// The OTP core before the engine exists: clock, store and the sink for the engine.
+#[derive(Clone)]
 pub struct Prepared {
     pub clock: Arc<Clock>,
     pub store: Arc<dyn Store>,
@@ -46,6 +49,8 @@ pub struct Prepared {
     pub resolver: Arc<dyn HostResolver>,
     /// The tenants' credit (`[[tenants]] credit`), kept beside the store.
     pub credit: Arc<Credit>,
+    /// The senders callbacks show when an OTP stores none (the tenants' defaults).
+    pub default_senders: Arc<ArcSwap<DefaultSenders>>,
 }
 
 impl Prepared {
@@ -55,9 +60,14 @@ impl Prepared {
     }
 }
 
-/// The HTTP front's state: the OTP service over these parts, sending through `dispatcher`.
-pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatcher>) -> Arc<App> {
-    let service = OtpService::new(
+/// The OTP service of `config`'s request-facing settings over these parts, sending through
+/// `dispatcher` (built again, over the same parts, by a reload).
+pub fn service(
+    config: &Config,
+    prepared: &Prepared,
+    dispatcher: Arc<dyn Dispatcher>,
+) -> OtpService {
+    OtpService::new(
         prepared.store.clone(),
         dispatcher,
         prepared.hasher.clone(),
@@ -67,10 +77,14 @@ pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatche
         prepared.abuse.clone(),
     )
     .with_senders(config.senders.clone())
-    .with_credit(prepared.credit.clone());
+    .with_credit(prepared.credit.clone())
+}
+
+/// The HTTP front's state: the OTP service over these parts, sending through `dispatcher`.
+pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatcher>) -> Front {
     http::app(
         config,
-        service,
+        service(config, prepared, dispatcher),
         prepared.rate.clone(),
         prepared.resolver.clone(),
         prepared.clock.instant(),
@@ -89,36 +103,42 @@ fn known(config: &Config) -> telemetry::Known {
 
 /// The callback queue and the observer that fills it, made before the store that reports to
 /// it.
-fn callbacks(config: &Config, clock: &Arc<Clock>) -> (Arc<CallbackQueue>, Arc<dyn ChangeObserver>) {
+fn callbacks(config: &Config, clock: &Arc<Clock>) -> Begun {
     let queue = Arc::new(CallbackQueue::new(crate::callbacks::queue::Limits::of(
         &config.callbacks,
     )));
-    let observer = Arc::new(
-        CallbackObserver::new(queue.clone(), clock.clone(), config.otp.price_per_part)
-            .with_default_senders(DefaultSenders::new(
-                &config.otp.default_sender,
-                &config.tenants,
-            )),
-    );
-    (queue, observer)
+    let observer = CallbackObserver::new(queue.clone(), clock.clone(), config.otp.price_per_part)
+        .with_default_senders(default_senders(config));
+    let senders = observer.default_senders();
+    (clock.clone(), queue, Arc::new(observer), senders)
 }
+
+/// The default sender of each tenant (the `[otp]` one for a tenant without its own).
+pub fn default_senders(config: &Config) -> DefaultSenders {
+    DefaultSenders::new(&config.otp.default_sender, &config.tenants)
+}
+
+type Begun = (
+    Arc<Clock>,
+    Arc<CallbackQueue>,
+    Arc<dyn ChangeObserver>,
+    Arc<ArcSwap<DefaultSenders>>,
+);
 
 /// What every store is built with: the recorder installed and the known series registered
 /// (before the engine starts, so that its first bind-up and window gauges are not lost), the
 /// clock, and the callback queue with the observer that fills it.
-fn begin(config: &Config) -> (Arc<Clock>, Arc<CallbackQueue>, Arc<dyn ChangeObserver>) {
+fn begin(config: &Config) -> Begun {
     telemetry::install();
     telemetry::register_known(&known(config));
-    let clock = Arc::new(Clock::new());
-    let (callbacks, observer) = callbacks(config, &clock);
-    (clock, callbacks, observer)
+    callbacks(config, &Arc::new(Clock::new()))
 }
 
 /// Builds the in-memory store and its sink from `config` (whatever `[store] kind` says; see
 /// [`prepare_store`]). Without `[security] pin_secret` a random key is used (PINs then do not
 /// survive a restart nor verify on another node) and a warning is logged.
 pub fn prepare(config: &Config) -> Prepared {
-    let (clock, callbacks, observer) = begin(config);
+    let (clock, callbacks, observer, senders) = begin(config);
     let store = Arc::new(
         MemoryStore::new(
             clock.clone(),
@@ -131,7 +151,10 @@ pub fn prepare(config: &Config) -> Prepared {
     let abuse = Arc::new(AbuseGuard::new(config.abuse.clone()));
     let rate = Arc::new(LocalRate::new(clock.clone()));
     let ledger = Arc::new(MemoryLedger::default());
-    assemble(config, clock, store, abuse, rate, callbacks, ledger)
+    Prepared {
+        default_senders: senders,
+        ..assemble(config, clock, store, abuse, rate, callbacks, ledger)
+    }
 }
 
 /// Builds the store `[store] kind` names: the in-memory one, or the Redis one (connecting to
@@ -140,7 +163,7 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
     match config.store.kind {
         StoreKind::Memory => Ok(prepare(config)),
         StoreKind::Redis => {
-            let (clock, callbacks, observer) = begin(config);
+            let (clock, callbacks, observer, senders) = begin(config);
             let s = &config.store;
             let opts = RedisOptions {
                 target: redis_target(s),
@@ -163,17 +186,24 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
             );
             let abuse = Arc::new(RedisGuard::new(store.clone(), config.abuse.clone()));
             let rate = Arc::new(RedisRate::new(store.clone()));
-            Ok(assemble(
-                config,
-                clock,
-                store.clone(),
-                abuse,
-                rate,
-                callbacks,
-                store,
-            ))
+            Ok(Prepared {
+                default_senders: senders,
+                ..assemble(config, clock, store.clone(), abuse, rate, callbacks, store)
+            })
         }
     }
+}
+
+/// The credit of each tenant that has one (`[[tenants]] credit`).
+pub fn credit_limits(config: &Config) -> Vec<(TenantTag, crate::otp::credit::CreditLimit)> {
+    config
+        .tenants
+        .iter()
+        .filter_map(|t| {
+            let limit = t.credit.as_ref()?.limit()?;
+            Some((TenantTag::of(t.id()), limit))
+        })
+        .collect()
 }
 
 /// Wires a store (already reporting to `callbacks`) into the delivery sink, with the PIN key.
@@ -188,11 +218,7 @@ pub fn assemble(
 ) -> Prepared {
     let sink = Arc::new(StoreSink::new(store.clone(), clock.clone()));
     sink.set_fallback_price(Cost::micros(config.otp.price_per_part));
-    let limits = config.tenants.iter().filter_map(|t| {
-        let limit = t.credit.as_ref()?.limit()?;
-        Some((TenantTag::of(t.id()), limit))
-    });
-    let credit = Arc::new(Credit::new(limits, ledger));
+    let credit = Arc::new(Credit::new(credit_limits(config), ledger));
     sink.set_credit(credit.clone());
     let hasher = match &config.security.pin_secret {
         Some(s) => PinHasher::new(s.as_bytes()),
@@ -214,6 +240,7 @@ pub fn assemble(
         callbacks,
         resolver: Arc::new(SystemResolver),
         credit,
+        default_senders: Arc::new(ArcSwap::from_pointee(default_senders(config))),
     }
 }
 

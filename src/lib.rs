@@ -33,6 +33,7 @@ pub mod dispatch;
 pub mod http;
 pub mod logging;
 pub mod otp;
+pub mod reload;
 pub mod serve;
 pub mod smpp;
 pub mod telemetry;

@@ -121,9 +121,14 @@ fn check_config(file: &std::path::Path) -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = match &args.config {
-        Some(path) => config::load_file(path).with_context(|| path.display().to_string())?,
-        None => config::load_str("", std::env::vars())?,
+    // the file and the environment of the start, read again by each reload (SIGHUP)
+    let (config, source) = match &args.config {
+        Some(path) => {
+            let source = config::ConfigSource::new(path, std::env::vars());
+            let loaded = source.read().with_context(|| path.display().to_string())?;
+            (loaded.config.clone(), Some((source, loaded)))
+        }
+        None => (config::load_str("", std::env::vars())?, None),
     };
     let format = args.log_format.unwrap_or(config.log.format);
     // Held until the process exits: dropping it writes out the buffered log lines.
@@ -135,7 +140,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("binding {}", config.http.listen))?;
         // JSON lines go to a journal or a log shipper: the plain-text how-to would break them.
         let how_to = format != otpgate::logging::LogFormat::Json;
-        otpgate::serve::run(config, listener, shutdown_signal(), |started| {
+        otpgate::serve::run_reloadable(config, source, listener, shutdown_signal(), |started| {
             announce(started, how_to)
         })
         .await?;

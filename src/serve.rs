@@ -12,12 +12,13 @@ use otpgate_sim::{self as sim, SimConfig, SimHandle};
 use rand::RngCore;
 use tokio::net::TcpListener;
 
-use crate::admin::ReloadNotAvailable;
+use crate::admin::{ConfigReload, ConfigView, ReloadNotAvailable, ReloadRefused};
 use crate::app::Prepared;
 use crate::callbacks::{CallbackError, CallbackTask};
-use crate::config::{Config, TenantConfig};
+use crate::config::{Config, ConfigSource, Loaded, TenantConfig};
 use crate::dispatch::Dispatcher;
-use crate::http::{self, HttpError};
+use crate::http::{self, Front, HttpError};
+use crate::reload::{self, Reloader};
 use crate::smpp::{EngineError, SmppEngine, SmscConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,8 @@ pub struct Started {
     pub simulator: Option<SimHandle>,
     /// The token of the temporary `demo` tenant, when no tenant was configured.
     pub demo_token: Option<String>,
+    /// Reloads the configuration file (what `SIGHUP` does), when started from one.
+    pub reloader: Option<Arc<Reloader>>,
 }
 
 /// How long the SMPP engine may take to drain its windows and unbind at shutdown.
@@ -78,7 +81,18 @@ const SINK_FLUSH_DEADLINE: Duration = Duration::from_secs(5);
 /// Runs otpgate on `listener` until `shutdown` completes. `on_started` is called once every
 /// part is up.
 pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_started: impl FnOnce(&Started),
+) -> Result<(), ServeError> {
+    run_reloadable(config, None, listener, shutdown, on_started).await
+}
+
+/// [`run`], reloading `source` on `SIGHUP` when given (`config` is its reading `loaded`).
+pub async fn run_reloadable(
     mut config: Config,
+    source: Option<(ConfigSource, Loaded)>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_started: impl FnOnce(&Started),
@@ -92,6 +106,9 @@ pub async fn run(
         });
         token
     });
+    let demo_tenant = demo_token
+        .as_ref()
+        .and_then(|_| config.tenants.first().cloned());
     // checked here too: a configuration built in code may not have gone through the loader
     config.validate()?;
     // an unreadable certificate stops the start before anything else is up
@@ -114,6 +131,11 @@ pub async fn run(
     } else {
         None
     };
+    let demo_smsc = if simulator.is_some() {
+        config.smsc.first().cloned()
+    } else {
+        None
+    };
 
     // The phone-number metadata loads on first use (a second in a debug build): load it now,
     // not in the first requests after a start.
@@ -132,12 +154,40 @@ pub async fn run(
         prepared.clock.clone(),
         permits,
     )?;
+    let dispatcher: Arc<dyn Dispatcher> = Arc::new(engine.clone());
+    let front = FrontParts::build(&config, &prepared, dispatcher.clone())?;
+    let reloader = source.map(|(source, loaded)| {
+        let parts = reload::Parts {
+            front: front.front.clone(),
+            prepared: prepared.clone(),
+            dispatcher,
+            engine: Some(engine.clone()),
+            secrets: front.callbacks.secrets(),
+            tls: front.tls.clone(),
+            demo_smsc,
+            demo_tenant,
+        };
+        Arc::new(Reloader::new(source, loaded, config.clone(), parts))
+    });
     let admin = match admin_setup {
         Some(setup) => {
-            let view = config.clone();
-            // temporary: the configuration reload is not wired to the admin API yet (501)
-            let reload = Arc::new(ReloadNotAvailable);
-            let view = Arc::new(move || view.masked_json());
+            let (reload, view): (Arc<dyn ConfigReload>, ConfigView) = match &reloader {
+                Some(reloader) => {
+                    let shown = reloader.clone();
+                    (
+                        Arc::new(AdminReload(reloader.clone())),
+                        Arc::new(move || shown.config().masked_json()),
+                    )
+                }
+                // a configuration built in code has no file to read again
+                None => {
+                    let view = config.clone();
+                    (
+                        Arc::new(ReloadNotAvailable),
+                        Arc::new(move || view.masked_json()),
+                    )
+                }
+            };
             Some(
                 setup
                     .start(&config.http, &engine, view, reload)
@@ -152,12 +202,12 @@ pub async fn run(
         tls: config.http.tls_cert.is_some() && config.http.tls_key.is_some(),
         simulator: simulator.clone(),
         demo_token,
+        reloader: reloader.clone(),
     };
     on_started(&started);
 
-    let dispatcher: Arc<dyn Dispatcher> = Arc::new(engine.clone());
     let sink = prepared.sink.clone();
-    let served = run_front(&config, listener, prepared, dispatcher, shutdown).await;
+    let served = serve_front(listener, prepared, front, reloader, shutdown).await;
     if let Some(admin) = admin {
         admin.stop().await;
     }
@@ -186,17 +236,63 @@ pub async fn run_front(
     dispatcher: Arc<dyn Dispatcher>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let tls = http::load_tls(&config.http).map_err(HttpError::from)?;
-    let state = crate::app::front(config, &prepared, dispatcher);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let reload_handle = tokio::spawn(reload_on_sighup(hangups(), tls.clone(), stop_rx.clone()));
-    let callbacks = CallbackTask::new(
-        prepared.callbacks.clone(),
-        &config.callbacks,
-        &config.tenants,
-        prepared.resolver.clone(),
+    let front = FrontParts::build(config, &prepared, dispatcher)?;
+    serve_front(listener, prepared, front, None, shutdown).await
+}
+
+/// The HTTP front's parts, built before it serves (a reload needs them).
+struct FrontParts {
+    front: Front,
+    callbacks: CallbackTask,
+    tls: Option<Arc<http::tls::TlsCerts>>,
+    stop_tx: tokio::sync::watch::Sender<bool>,
+}
+
+impl FrontParts {
+    fn build(
+        config: &Config,
+        prepared: &Prepared,
+        dispatcher: Arc<dyn Dispatcher>,
+    ) -> Result<Self, ServeError> {
+        let tls = http::load_tls(&config.http).map_err(HttpError::from)?;
+        let front = crate::app::front(config, prepared, dispatcher);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let callbacks = CallbackTask::new(
+            prepared.callbacks.clone(),
+            &config.callbacks,
+            &config.tenants,
+            prepared.resolver.clone(),
+            stop_rx,
+        )?;
+        Ok(Self {
+            front,
+            callbacks,
+            tls,
+            stop_tx,
+        })
+    }
+}
+
+async fn serve_front(
+    listener: TcpListener,
+    prepared: Prepared,
+    parts: FrontParts,
+    reloader: Option<Arc<Reloader>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let FrontParts {
+        front,
+        callbacks,
+        tls,
+        stop_tx,
+    } = parts;
+    let stop_rx = stop_tx.subscribe();
+    let reload_handle = tokio::spawn(reload_on_sighup(
+        hangups(),
+        tls.clone(),
+        reloader,
         stop_rx.clone(),
-    )?;
+    ));
     let callbacks_handle = tokio::spawn(tracing::Instrument::instrument(
         callbacks.run(),
         tracing::info_span!("callbacks"),
@@ -205,7 +301,7 @@ pub async fn run_front(
     let expiry_handle = tokio::spawn(prepared.store.clone().housekeeping(Box::pin(async move {
         let _ = expiry_stop.wait_for(|s| *s).await;
     })));
-    let result = http::serve(state, listener, tls, shutdown).await;
+    let result = http::serve(front, listener, tls, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = reload_handle.await;
     let _ = expiry_handle.await;
@@ -228,32 +324,38 @@ fn hangups() -> Option<()> {
     None
 }
 
-/// Re-reads the HTTPS certificate on each `SIGHUP` until `stop`. Without TLS, a `SIGHUP` is
-/// logged and otherwise ignored.
+/// Reloads the configuration on each `SIGHUP` until `stop` (the certificate with it); started
+/// without a configuration file, re-reads the HTTPS certificate only (without TLS either, a
+/// `SIGHUP` is logged and otherwise ignored).
 #[cfg(unix)]
 async fn reload_on_sighup(
     hangups: Option<tokio::signal::unix::Signal>,
     tls: Option<Arc<http::tls::TlsCerts>>,
+    reloader: Option<Arc<Reloader>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let Some(mut hangups) = hangups else {
         return;
     };
     loop {
-        tokio::select! {
+        let got = tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            got = hangups.recv() => {
-                if got.is_none() {
-                    return;
-                }
-                match &tls {
-                    // the outcome is logged and counted by reload itself
-                    Some(certs) => {
-                        let _ = certs.reload();
-                    }
-                    None => tracing::info!("SIGHUP: no TLS certificate to re-read"),
-                }
+            got = hangups.recv() => got,
+        };
+        if got.is_none() {
+            return;
+        }
+        if let Some(reloader) = &reloader {
+            // the outcome is logged and counted by reload itself
+            let _ = reloader.reload().await;
+            continue;
+        }
+        match &tls {
+            // the outcome is logged and counted by reload itself
+            Some(certs) => {
+                let _ = certs.reload();
             }
+            None => tracing::info!("SIGHUP: no TLS certificate to re-read"),
         }
     }
 }
@@ -262,6 +364,7 @@ async fn reload_on_sighup(
 async fn reload_on_sighup(
     _hangups: Option<()>,
     _tls: Option<Arc<http::tls::TlsCerts>>,
+    _reloader: Option<Arc<Reloader>>,
     _stop: tokio::sync::watch::Receiver<bool>,
 ) {
 }
@@ -278,10 +381,19 @@ impl Running {
     /// Starts otpgate on `listener` and returns once every part is up, or with the error that
     /// kept it from starting.
     pub async fn start(config: Config, listener: TcpListener) -> Result<Running, ServeError> {
+        Self::start_with(config, None, listener).await
+    }
+
+    async fn start_with(
+        config: Config,
+        source: Option<(ConfigSource, Loaded)>,
+        listener: TcpListener,
+    ) -> Result<Running, ServeError> {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (up_tx, up_rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(run(
+        let task = tokio::spawn(run_reloadable(
             config,
+            source,
             listener,
             async move {
                 let _ = stopped.await;
@@ -303,6 +415,17 @@ impl Running {
                 Err(e) => ServeError::Task(e.to_string()),
             }),
         }
+    }
+
+    /// Starts otpgate from the configuration file of `source` on `listener`, reloadable
+    /// (`started.reloader`) as with `SIGHUP`.
+    pub async fn start_from(
+        source: ConfigSource,
+        listener: TcpListener,
+    ) -> Result<Running, ServeError> {
+        let loaded = source.read()?;
+        let config = loaded.config.clone();
+        Self::start_with(config, Some((source, loaded)), listener).await
     }
 
     /// Starts otpgate on a free port of 127.0.0.1, waiting at most `within` for it to be up
@@ -340,4 +463,17 @@ fn random_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// `POST /admin/reload`: the same reload as `SIGHUP`, its report as the admin API shows it.
+struct AdminReload(Arc<Reloader>);
+
+#[async_trait::async_trait]
+impl ConfigReload for AdminReload {
+    async fn reload(&self) -> Result<crate::admin::ReloadReport, ReloadRefused> {
+        match self.0.reload().await {
+            Ok(report) => Ok(report.for_admin()),
+            Err(reload::ReloadError::Invalid(text)) => Err(ReloadRefused::Invalid(text)),
+        }
+    }
 }

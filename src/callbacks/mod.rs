@@ -25,10 +25,11 @@ use crate::otp::clock::Clock;
 use crate::otp::model::{OtpId, OtpView, Record};
 use crate::otp::sender_rules::DefaultSenders;
 use crate::otp::store::ChangeObserver;
+use arc_swap::ArcSwap;
 
 pub use queue::{CallbackQueue, Dest};
 pub use settings::CallbacksConfig;
-pub use task::CallbackTask;
+pub use task::{CallbackTask, TenantSecrets};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CallbackError {
@@ -42,7 +43,7 @@ pub struct CallbackObserver {
     queue: Arc<CallbackQueue>,
     clock: Arc<Clock>,
     price_per_part: f64,
-    default_senders: DefaultSenders,
+    default_senders: Arc<ArcSwap<DefaultSenders>>,
 }
 
 impl CallbackObserver {
@@ -51,14 +52,19 @@ impl CallbackObserver {
             queue,
             clock,
             price_per_part,
-            default_senders: DefaultSenders::default(),
+            default_senders: Arc::default(),
         }
     }
 
     /// The senders an OTP object shows as `from` when its OTP stores none.
     pub fn with_default_senders(mut self, senders: DefaultSenders) -> Self {
-        self.default_senders = senders;
+        self.default_senders = Arc::new(ArcSwap::from_pointee(senders));
         self
+    }
+
+    /// Where the default senders are read, for a reload to replace them.
+    pub fn default_senders(&self) -> Arc<ArcSwap<DefaultSenders>> {
+        self.default_senders.clone()
     }
 }
 
@@ -74,6 +80,7 @@ impl ChangeObserver for CallbackObserver {
         let mut view = OtpView::new(id, record, self.clock.unix_secs(), self.price_per_part);
         if view.from.is_empty() {
             self.default_senders
+                .load()
                 .of(record.tenant)
                 .clone_into(&mut view.from);
         }

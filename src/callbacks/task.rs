@@ -20,6 +20,8 @@ use super::settings::CallbacksConfig;
 use crate::otp::identity::TenantTag;
 use crate::otp::settings::TenantConfig;
 
+use arc_swap::ArcSwap;
+
 use super::queue::{Batch, CallbackQueue, Dest};
 use super::resolve::{BoundedResolver, HostResolver};
 use super::sign;
@@ -30,8 +32,36 @@ use super::CallbackError;
 struct Sender {
     client: reqwest::Client,
     cfg: CallbacksConfig,
-    /// Each configured tenant's `callback_secret` (`None`: unsigned), by the tenant's tag.
-    secrets: HashMap<TenantTag, Option<Vec<u8>>>,
+    secrets: Arc<TenantSecrets>,
+}
+
+/// Each configured tenant's `callback_secret` (`None`: unsigned), by the tenant's tag;
+/// replaced whole when the tenants are reloaded.
+pub struct TenantSecrets(ArcSwap<HashMap<TenantTag, Option<Vec<u8>>>>);
+
+impl TenantSecrets {
+    pub fn of(tenants: &[TenantConfig]) -> Self {
+        Self(ArcSwap::from_pointee(Self::table(tenants)))
+    }
+
+    /// From now on, batches are signed with the secrets of `tenants` (a batch of a tenant
+    /// that is gone is dropped).
+    pub fn replace(&self, tenants: &[TenantConfig]) {
+        self.0.store(Arc::new(Self::table(tenants)));
+    }
+
+    fn table(tenants: &[TenantConfig]) -> HashMap<TenantTag, Option<Vec<u8>>> {
+        for t in tenants.iter().filter(|t| t.callback_secret.is_none()) {
+            tracing::warn!(tenant = %t.name, "no callback_secret: this tenant's callbacks are not signed");
+        }
+        tenants
+            .iter()
+            .map(|t| {
+                let secret = t.callback_secret.as_ref().map(|s| s.as_bytes().to_vec());
+                (TenantTag::of(t.id()), secret)
+            })
+            .collect()
+    }
 }
 
 fn outcome(label: &'static str, n: usize) {
@@ -112,7 +142,8 @@ impl Sender {
         let dest = &batch.dest;
         // An OTP whose tenant is not configured (any more): its updates are neither signed
         // with another tenant's secret nor sent unsigned to a receiver expecting signatures.
-        let Some(secret) = self.secrets.get(&dest.tenant) else {
+        let secrets = self.secrets.0.load_full();
+        let Some(secret) = secrets.get(&dest.tenant) else {
             return Attempt::Orphaned;
         };
         let static_ok = url::Url::parse(&dest.url)
@@ -209,16 +240,7 @@ impl CallbackTask {
             }))
             .build()
             .map_err(|e| CallbackError::Client(e.to_string()))?;
-        let secrets = tenants
-            .iter()
-            .map(|t| {
-                let secret = t.callback_secret.as_ref().map(|s| s.as_bytes().to_vec());
-                (TenantTag::of(t.id()), secret)
-            })
-            .collect();
-        for t in tenants.iter().filter(|t| t.callback_secret.is_none()) {
-            tracing::warn!(tenant = %t.name, "no callback_secret: this tenant's callbacks are not signed");
-        }
+        let secrets = Arc::new(TenantSecrets::of(tenants));
         Ok(Self {
             queue,
             sender: Arc::new(Sender {
@@ -228,6 +250,11 @@ impl CallbackTask {
             }),
             stop,
         })
+    }
+
+    /// The tenants' secrets this task signs with (for a reload to replace).
+    pub fn secrets(&self) -> Arc<TenantSecrets> {
+        self.sender.secrets.clone()
     }
 
     pub async fn run(self) {

@@ -73,10 +73,19 @@ pub fn load_str(
     text: &str,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Config, ConfigError> {
-    let mut table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ConfigError::Syntax(syntax_message(text, &e)))?;
+    let mut table = parse_table(text)?;
     apply_env_overrides(&mut table, env)?;
+    from_table(table)
+}
+
+/// The TOML table of `text`, a syntax error located without quoting the line.
+pub(super) fn parse_table(text: &str) -> Result<toml::Table, ConfigError> {
+    text.parse()
+        .map_err(|e: toml::de::Error| ConfigError::Syntax(syntax_message(text, &e)))
+}
+
+/// The typed, validated configuration of `table` (environment overrides already applied).
+pub(super) fn from_table(table: toml::Table) -> Result<Config, ConfigError> {
     let value = toml::Value::Table(table);
     let config: Config = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();

@@ -5,6 +5,7 @@
 
 mod load;
 mod regulatory;
+mod source;
 mod view;
 
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ pub use crate::otp::settings::{
 pub use crate::serve::DemoConfig;
 pub use crate::smpp::{EngineSettings, SmscConfig};
 pub use load::{apply_env_overrides, load_file, load_str, ConfigError};
+pub use source::{ConfigSource, Loaded};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize, Default)]

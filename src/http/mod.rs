@@ -22,6 +22,7 @@ pub mod tls;
 use std::future::Future;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 
@@ -54,13 +55,23 @@ pub struct FrontSettings {
     pub store_kind: StoreKind,
 }
 
-/// Shared state of the handlers.
+/// Shared state of the handlers: one snapshot of the request-facing configuration (tenants,
+/// templates, limits, sender rules, callback settings) with the parts that outlive it. A
+/// request takes one snapshot when it starts and uses it to the end (see [`Front`]).
 pub struct App {
     pub service: OtpService,
     pub tenants: Tenants,
     /// Where the tenants' create tokens are counted.
     pub rate: Arc<dyn TenantRate>,
     pub config: FrontSettings,
+    /// Whether a tenant narrows `[http] cors_allowed_origins` (then answers are checked).
+    pub tenants_narrow_cors: bool,
+    /// What every snapshot shares.
+    pub lasting: Arc<Lasting>,
+}
+
+/// The parts of the front that a configuration reload keeps.
+pub struct Lasting {
     /// Woken whenever an idempotency key is completed or released.
     pub idem_changed: Notify,
     pub in_flight: Semaphore,
@@ -68,8 +79,70 @@ pub struct App {
     pub phones: LibraryPool,
     /// Create-time lookups of callback hosts.
     pub callback_hosts: BoundedResolver,
-    /// Whether a tenant narrows `[http] cors_allowed_origins` (then answers are checked).
-    pub tenants_narrow_cors: bool,
+}
+
+impl std::ops::Deref for App {
+    type Target = Lasting;
+    fn deref(&self) -> &Lasting {
+        &self.lasting
+    }
+}
+
+impl App {
+    /// A snapshot of `settings` around `service`, sharing this one's lasting parts (its
+    /// in-flight limit, idempotency waiters, parse pool and resolver) and its rate counter.
+    pub fn renewed(
+        &self,
+        settings: impl Into<FrontSettings>,
+        service: OtpService,
+        now: tokio::time::Instant,
+    ) -> App {
+        let config: FrontSettings = settings.into();
+        App {
+            service,
+            tenants: Tenants::new(&config.tenants, now),
+            rate: self.rate.clone(),
+            tenants_narrow_cors: narrows_cors(&config.tenants),
+            config,
+            lasting: self.lasting.clone(),
+        }
+    }
+}
+
+fn narrows_cors(tenants: &[TenantConfig]) -> bool {
+    tenants.iter().any(|t| !t.cors_allowed_origins.is_empty())
+}
+
+/// The router's state: the current [`App`] snapshot, replaced whole by a reload. Handlers
+/// extract `State<Arc<App>>`, which loads the snapshot of the moment.
+#[derive(Clone)]
+pub struct Front {
+    current: Arc<ArcSwap<App>>,
+}
+
+impl Front {
+    pub fn new(app: App) -> Front {
+        Front {
+            current: Arc::new(ArcSwap::from_pointee(app)),
+        }
+    }
+
+    /// The snapshot in force.
+    pub fn load(&self) -> Arc<App> {
+        self.current.load_full()
+    }
+
+    /// Puts `app` in force: requests that start from now on see it, those in progress finish
+    /// with the one they started with.
+    pub fn replace(&self, app: App) {
+        self.current.store(Arc::new(app));
+    }
+}
+
+impl axum::extract::FromRef<Front> for Arc<App> {
+    fn from_ref(front: &Front) -> Arc<App> {
+        front.load()
+    }
 }
 
 /// Builds the handler state around an OTP service (see `app::front`); callback hosts are
@@ -80,25 +153,24 @@ pub fn app(
     rate: Arc<dyn TenantRate>,
     resolver: Arc<dyn HostResolver>,
     now: tokio::time::Instant,
-) -> Arc<App> {
+) -> Front {
     let config: FrontSettings = settings.into();
     error::set_doc_url(&config.http.error_doc_url);
-    Arc::new(App {
+    Front::new(App {
         service,
         tenants: Tenants::new(&config.tenants, now),
         rate,
-        in_flight: Semaphore::new(config.http.max_in_flight),
-        phones: LibraryPool::new(
-            config.otp.phone_parse_threads,
-            std::time::Duration::from_millis(config.otp.phone_parse_wait_ms),
-        ),
-        callback_hosts: BoundedResolver::of(resolver, &config.callbacks),
-        tenants_narrow_cors: config
-            .tenants
-            .iter()
-            .any(|t| !t.cors_allowed_origins.is_empty()),
+        tenants_narrow_cors: narrows_cors(&config.tenants),
+        lasting: Arc::new(Lasting {
+            in_flight: Semaphore::new(config.http.max_in_flight),
+            phones: LibraryPool::new(
+                config.otp.phone_parse_threads,
+                std::time::Duration::from_millis(config.otp.phone_parse_wait_ms),
+            ),
+            callback_hosts: BoundedResolver::of(resolver, &config.callbacks),
+            idem_changed: Notify::new(),
+        }),
         config,
-        idem_changed: Notify::new(),
     })
 }
 
@@ -118,17 +190,19 @@ pub fn load_tls(config: &HttpConfig) -> Result<Option<Arc<tls::TlsCerts>>, tls::
 /// Serves the API of `state` on `listener` (over TLS with `tls`) until `shutdown` completes,
 /// then finishes the requests in progress (within [`SHUTDOWN_GRACE`]).
 pub async fn serve(
-    state: Arc<App>,
+    front: Front,
     listener: TcpListener,
     tls: Option<Arc<tls::TlsCerts>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HttpError> {
+    let state = front.load();
     if state.config.tenants.is_empty() {
         tracing::warn!("no [[tenants]] configured: every API request will be refused");
     }
     crate::telemetry::install();
     let http = state.config.http.clone();
-    let router = routes::router(state);
+    drop(state);
+    let router = routes::router(front);
     let fd_limit = listener::raise_fd_limit();
     if tls.is_some() {
         tls::register_metrics();

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::{codes, ApiError};
-use super::{cors, handlers, ops, App};
+use super::{cors, handlers, ops, App, Front};
 
 /// Every route template of the API (also the `route` label of the HTTP metrics).
 const OTP: &str = "/otp";
@@ -40,7 +40,8 @@ const ROUTE_METHODS: [(&str, &[&str]); 8] = [
 ];
 
 /// All routes of the API on `app`.
-pub fn router(app: Arc<App>) -> Router {
+pub fn router(front: Front) -> Router {
+    let app = front.load();
     super::metrics::register_routes(&ROUTE_METHODS);
     let mut router = Router::new()
         .route(OTP, post(handlers::create))
@@ -62,11 +63,11 @@ pub fn router(app: Arc<App>) -> Router {
     if let Some(cors) = cors::layer(&app.config.http) {
         router = router
             .layer(cors)
-            .layer(middleware::from_fn_with_state(app.clone(), cors::narrow));
+            .layer(middleware::from_fn_with_state(front.clone(), cors::narrow));
     }
     router
-        .layer(middleware::from_fn_with_state(app.clone(), envelope))
-        .with_state(app)
+        .layer(middleware::from_fn_with_state(front.clone(), envelope))
+        .with_state(front)
 }
 
 async fn not_found() -> Response {

@@ -173,7 +173,8 @@ impl CreditLedger for MemoryLedger {
 
 /// The credit of every tenant that has one, and the ledger that keeps what they spent.
 pub struct Credit {
-    limits: HashMap<TenantTag, CreditLimit>,
+    /// Replaced whole by a configuration reload; what was spent stays in the ledger.
+    limits: arc_swap::ArcSwap<HashMap<TenantTag, CreditLimit>>,
     ledger: Arc<dyn CreditLedger>,
 }
 
@@ -183,17 +184,23 @@ impl Credit {
         ledger: Arc<dyn CreditLedger>,
     ) -> Self {
         Self {
-            limits: limits.into_iter().collect(),
+            limits: arc_swap::ArcSwap::from_pointee(limits.into_iter().collect()),
             ledger,
         }
     }
 
+    /// The tenants' credit from now on (a reload): what each spent is kept.
+    pub fn set_limits(&self, limits: impl IntoIterator<Item = (TenantTag, CreditLimit)>) {
+        self.limits
+            .store(std::sync::Arc::new(limits.into_iter().collect()));
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.limits.is_empty()
+        self.limits.load().is_empty()
     }
 
     pub fn limit_of(&self, tenant: TenantTag) -> Option<CreditLimit> {
-        self.limits.get(&tenant).copied()
+        self.limits.load().get(&tenant).copied()
     }
 
     /// Reserves `amount` for a send of an OTP created at `created` (its period); `Ok` at once

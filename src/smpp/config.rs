@@ -121,7 +121,7 @@ pub struct TlsConfig {
 }
 
 /// One `[[smsc]]` entry. Its `Debug` never shows the password.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmscConfig {
     pub name: String,

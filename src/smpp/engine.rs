@@ -2,6 +2,7 @@
 //! and the supervisor; [`EngineHandle`] takes messages (`Dispatcher`), reports readiness and
 //! shuts the whole down gracefully.
 
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use super::config::{validate, EngineSettings, SettingError, SmscConfig};
 use super::message::{Message, Work};
 use super::permits::{AlwaysPermit, BindPermits};
 use super::pricing::{plan_text, price_for};
-use super::shared::Shared;
+use super::shared::{Shared, Smsc};
 use super::slot::SlotTask;
 use super::supervisor::Supervisor;
 use crate::dispatch::{
@@ -73,18 +74,10 @@ impl SmppEngine {
         let shared = Arc::new(Shared::new(smscs, settings, sink, wall));
         let drain = CancellationToken::new();
         let stop = CancellationToken::new();
-        let mut binds = Vec::new();
-        for smsc in &shared.smscs {
-            for slot in 0..smsc.cfg.binds {
-                let task = SlotTask {
-                    shared: shared.clone(),
-                    smsc: smsc.clone(),
-                    slot,
-                    permits: permits.clone(),
-                    drain: drain.clone(),
-                };
-                binds.push(runtime.spawn(task.run()));
-            }
+        let mut binds = HashMap::new();
+        for smsc in shared.smscs() {
+            let slot = SlotBinds::spawn(&runtime, &shared, &smsc, &drain, &permits);
+            binds.insert(smsc.index, slot);
         }
         let supervisor = Supervisor {
             shared: shared.clone(),
@@ -100,28 +93,77 @@ impl SmppEngine {
                 shared,
                 drain,
                 stop,
-                tasks: Mutex::new(Some((binds, supervisor))),
+                tasks: Mutex::new(Some(Tasks {
+                    binds,
+                    retiring: Vec::new(),
+                    supervisor,
+                })),
                 done: tokio::sync::Mutex::new(false),
+                applying: tokio::sync::Mutex::new(()),
+                permits,
             }),
         })
     }
 }
 
-/// The bind tasks and the supervisor.
-type Tasks = (Vec<JoinHandle<()>>, JoinHandle<()>);
+/// The bind tasks of one SMSC and what drains them (a child of the engine's drain).
+pub(super) struct SlotBinds {
+    pub drain: CancellationToken,
+    pub tasks: Vec<JoinHandle<()>>,
+}
 
-struct Inner {
-    shared: Arc<Shared>,
-    drain: CancellationToken,
+impl SlotBinds {
+    /// Starts every bind slot of `smsc` (a transceiver, or a transmitter and a receiver, each
+    /// slot under its permit).
+    pub fn spawn(
+        runtime: &tokio::runtime::Handle,
+        shared: &Arc<Shared>,
+        smsc: &Arc<Smsc>,
+        engine_drain: &CancellationToken,
+        permits: &Arc<dyn BindPermits>,
+    ) -> Self {
+        let drain = engine_drain.child_token();
+        let tasks = (0..smsc.cfg.binds)
+            .map(|slot| {
+                let task = SlotTask {
+                    shared: shared.clone(),
+                    smsc: smsc.clone(),
+                    slot,
+                    permits: permits.clone(),
+                    drain: drain.clone(),
+                };
+                runtime.spawn(task.run())
+            })
+            .collect();
+        Self { drain, tasks }
+    }
+}
+
+/// The bind tasks by SMSC slot, the tasks retiring SMSCs a reload removed or changed, and the
+/// supervisor.
+pub(super) struct Tasks {
+    pub binds: HashMap<usize, SlotBinds>,
+    pub retiring: Vec<JoinHandle<()>>,
+    pub supervisor: JoinHandle<()>,
+}
+
+pub(super) struct Inner {
+    pub shared: Arc<Shared>,
+    pub drain: CancellationToken,
     stop: CancellationToken,
-    tasks: Mutex<Option<Tasks>>,
+    /// `None` once shut down.
+    pub tasks: Mutex<Option<Tasks>>,
     done: tokio::sync::Mutex<bool>,
+    /// One reload of the SMSC set at a time.
+    pub applying: tokio::sync::Mutex<()>,
+    /// Who may open each bind slot (SMSCs a reload adds or rebinds ask it too).
+    pub permits: Arc<dyn BindPermits>,
 }
 
 /// The running engine. Cheap to clone; `try_dispatch` never waits.
 #[derive(Clone)]
 pub struct EngineHandle {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl EngineHandle {
@@ -138,7 +180,7 @@ impl EngineHandle {
     pub fn smsc_binds_up(&self, smsc: &str) -> usize {
         self.inner
             .shared
-            .smscs
+            .smscs()
             .iter()
             .find(|s| s.cfg.name == smsc)
             .map_or(0, |s| s.health.binds_up())
@@ -157,7 +199,7 @@ impl EngineHandle {
         // Windows drain in the first half; unbinds fit in the rest.
         let _ = shared.drain_deadline.set(start + deadline / 2);
         self.inner.drain.cancel();
-        for s in &shared.smscs {
+        for s in shared.smscs() {
             s.queue.wake();
         }
         let tasks = self
@@ -166,9 +208,15 @@ impl EngineHandle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        if let Some((binds, supervisor)) = tasks {
+        if let Some(Tasks {
+            binds,
+            retiring,
+            supervisor,
+        }) = tasks
+        {
+            let binds: Vec<_> = binds.into_values().flat_map(|b| b.tasks).collect();
             let aborts: Vec<_> = binds.iter().map(|b| b.abort_handle()).collect();
-            let all = futures::future::join_all(binds);
+            let all = futures::future::join_all(binds.into_iter().chain(retiring));
             if tokio::time::timeout(deadline, all).await.is_err() {
                 tracing::warn!("binds did not close within the shutdown deadline");
                 aborts.iter().for_each(|a| a.abort());
@@ -190,7 +238,7 @@ impl EngineHandle {
                 failed += 1;
             }
         };
-        for s in &shared.smscs {
+        for s in shared.smscs() {
             s.queue.drain().into_iter().for_each(&mut fail);
         }
         shared
@@ -213,16 +261,13 @@ impl Dispatcher for EngineHandle {
         }
         let now = Instant::now();
         let choice = sms.smscs.as_deref();
-        let route = shared
-            .route_of(&sms.destination, choice)
-            .ok_or(DispatchError::NoRoute { retry_after })?;
-        let smsc = shared
-            .pick(route, choice, None, now, false)
+        let (_, smsc) = shared
+            .choose(&sms.destination, choice, None, now, false)
             .ok_or(DispatchError::NoRoute { retry_after })?;
         if !shared.depth.try_reserve() {
             return Err(DispatchError::QueueFull { retry_after });
         }
-        let msg = Arc::new(Message::new(shared.next_order(), sms, route, smsc));
+        let msg = Arc::new(Message::new(shared.next_order(), sms, smsc));
         if msg.is_expired(shared.wall.now()) {
             shared.depth.release_reserved();
             shared.report_failed(&msg, "expired before it could be sent");
@@ -239,8 +284,8 @@ impl Dispatcher for EngineHandle {
         let shared = &self.inner.shared;
         // within the tenant's SMSCs, preferred first, as `try_dispatch` picks
         let choice = sms.smscs.as_deref();
-        let route = shared.route_of(&sms.destination, choice)?;
-        let smsc = shared.smsc(shared.pick(route, choice, None, Instant::now(), false)?)?;
+        let (_, smsc) = shared.choose(&sms.destination, choice, None, Instant::now(), false)?;
+        let smsc = shared.smsc(smsc)?;
         let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
         Some(SendEstimate {
             smsc: smsc.cfg.name.clone(),
@@ -251,7 +296,7 @@ impl Dispatcher for EngineHandle {
     }
 
     fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
-        self.inner.shared.route_of(destination, smscs).is_some()
+        self.inner.shared.covers(destination, smscs)
     }
 
     fn readiness(&self) -> Readiness {

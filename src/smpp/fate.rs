@@ -56,7 +56,7 @@ impl Shared {
         self.report_charged(msg);
         self.sink.on_update(DeliveryUpdate::Submitted {
             otp_id: msg.sms.otp_id.clone(),
-            smsc: self.smsc_name(smsc).to_string(),
+            smsc: self.smsc_name(smsc),
             message_ids,
         });
     }
@@ -67,10 +67,10 @@ impl Shared {
         }
         self.report_charged(msg);
         let name = self.smsc_name(smsc);
-        tracing::warn!(smsc = name, otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), %status, "message rejected");
+        tracing::warn!(smsc = %name, otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), %status, "message rejected");
         self.sink.on_update(DeliveryUpdate::Rejected {
             otp_id: msg.sms.otp_id.clone(),
-            smsc: name.to_string(),
+            smsc: name,
             command_status: status.0,
             reason: status_reason(status),
         });
@@ -119,7 +119,7 @@ impl Shared {
             self.report_failed(&msg, "expired before an SMSC accepted it");
             return;
         }
-        metrics::retry(self.smsc_name(smsc), reason);
+        metrics::retry(&self.smsc_name(smsc), reason);
         let delay = retry_delay(
             ms(self.settings.retry_min_ms),
             ms(self.settings.retry_max_ms),
@@ -143,14 +143,28 @@ impl Shared {
             return;
         }
         if attempts_here >= self.settings.failover_after_attempts {
-            let choice = work.msg.sms.smscs.as_deref();
-            if let Some(next) = self.pick(work.msg.route, choice, Some(current), now, true) {
+            if let Some(next) = self.other_for(&work.msg, current, now) {
                 self.move_to(work.msg, next, "transient errors");
                 return;
             }
         }
-        if let Some(s) = self.smsc(smsc) {
-            s.queue.push(work);
+        match self.smsc(smsc) {
+            Some(s) => s.queue.push(work),
+            // its SMSC was removed by a reload while it waited
+            None => self.rehome(work.msg, smsc, now),
+        }
+    }
+
+    /// A message whose SMSC is no longer configured: to the next SMSC of its route, or
+    /// failed as a message without a route.
+    pub fn rehome(&self, msg: Arc<Message>, from: usize, now: Instant) {
+        if msg.is_finished() {
+            return;
+        }
+        let choice = msg.sms.smscs.as_deref();
+        match self.choose(&msg.sms.destination, choice, Some(from), now, false) {
+            Some((_, next)) => self.move_to(msg, next, "SMSC removed"),
+            None => self.report_failed(&msg, "no route: its SMSC was removed"),
         }
     }
 
@@ -159,16 +173,16 @@ impl Shared {
         let from = msg.state().smsc;
         tracing::info!(
             otp_id = %msg.sms.otp_id,
-            from = self.smsc_name(from),
-            to = self.smsc_name(to),
+            from = %self.smsc_name(from),
+            to = %self.smsc_name(to),
             why,
             "message fails over"
         );
-        metrics::retry(self.smsc_name(from), "failover");
+        metrics::retry(&self.smsc_name(from), "failover");
         // parts the old SMSC accepted go again, whole, to the new one: charged there only
         let left_behind = msg.state().ids.iter().filter(|id| id.is_some()).count();
         if left_behind > 0 {
-            metrics::parts_not_charged(self.smsc_name(from), left_behind);
+            metrics::parts_not_charged(&self.smsc_name(from), left_behind);
         }
         msg.move_to(to);
         if let Some(s) = self.smsc(to) {

@@ -239,7 +239,7 @@ async fn receipt_status(
         Ok(()) => CommandStatus::ESME_ROK,
         Err(NotRecorded) => {
             let name = shared.smsc_name(smsc);
-            metrics::receipt_deferred(name);
+            metrics::receipt_deferred(&name);
             // The receipt's text stays out of the log: it may carry the message.
             tracing::warn!(
                 smsc = name,

@@ -43,8 +43,6 @@ pub struct Message {
     /// ones.
     pub order: u64,
     pub sms: OutboundSms,
-    /// Index into the route table of the route chosen at dispatch.
-    pub route: usize,
     state: Mutex<MessageState>,
 }
 
@@ -58,11 +56,10 @@ impl std::fmt::Debug for Message {
 }
 
 impl Message {
-    pub fn new(order: u64, sms: OutboundSms, route: usize, smsc: usize) -> Self {
+    pub fn new(order: u64, sms: OutboundSms, smsc: usize) -> Self {
         Self {
             order,
             sms,
-            route,
             state: Mutex::new(MessageState {
                 smsc,
                 ..MessageState::default()
@@ -186,14 +183,14 @@ mod tests {
 
     #[test]
     fn finish_reports_once() {
-        let m = Message::new(1, test_sms(1), 0, 0);
+        let m = Message::new(1, test_sms(1), 0);
         assert!(m.finish());
         assert!(!m.finish());
     }
 
     #[test]
     fn parts_of_one_generation_merge_in_order() {
-        let m = Arc::new(Message::new(1, test_sms(1), 0, 0));
+        let m = Arc::new(Message::new(1, test_sms(1), 0));
         let mut a = Work::parts(m.clone(), 3, vec![2]);
         a.merge(Work::parts(m.clone(), 3, vec![0, 2])).unwrap();
         assert_eq!(
@@ -206,13 +203,13 @@ mod tests {
         assert!(a.merge(Work::parts(m.clone(), 4, vec![1])).is_err());
         a.merge(Work::fresh(m.clone())).unwrap();
         assert_eq!(a.sel, PartSel::Fresh);
-        let other = Arc::new(Message::new(2, test_sms(2), 0, 0));
+        let other = Arc::new(Message::new(2, test_sms(2), 0));
         assert!(a.merge(Work::fresh(other)).is_err());
     }
 
     #[test]
     fn moving_bumps_the_generation() {
-        let m = Message::new(1, test_sms(1), 0, 0);
+        let m = Message::new(1, test_sms(1), 0);
         m.state().ids = vec![Some("a".into())];
         m.move_to(1);
         let s = m.state();

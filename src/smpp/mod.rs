@@ -66,6 +66,7 @@ mod queue;
 mod receipt_clock;
 mod receipt_watch;
 mod receipts;
+pub mod reconfigure;
 mod role;
 mod router;
 mod session;
@@ -88,4 +89,5 @@ pub use config::{
 };
 pub use engine::{EngineError, EngineHandle, SmppEngine};
 pub use permits::{AlwaysPermit, BindPermits, Lease, SlotId};
+pub use reconfigure::SmscChanges;
 pub use status_report::{BindStatus, EngineStatus, SmscStatus, UnknownSmsc};

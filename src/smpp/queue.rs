@@ -171,7 +171,7 @@ mod tests {
     use crate::smpp::message::{test_sms, Message, PartSel};
 
     fn msg(order: u64) -> Arc<Message> {
-        Arc::new(Message::new(order, test_sms(order as u32), 0, 0))
+        Arc::new(Message::new(order, test_sms(order as u32), 0))
     }
 
     #[test]

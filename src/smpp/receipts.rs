@@ -41,13 +41,13 @@ pub async fn on_deliver_sm(
 ) -> Result<(), NotRecorded> {
     let name = shared.smsc_name(smsc);
     let Some(r) = receipt_from_deliver_sm(sm) else {
-        metrics::mo(name);
+        metrics::mo(&name);
         return Ok(());
     };
-    metrics::receipt(name, r.stat.stat_str());
+    metrics::receipt(&name, r.stat.stat_str());
     if r.stat.is_final() {
         if let Some(at) = shared.receipt_clock.take(&r.id) {
-            metrics::receipt_delay(name, at.elapsed().as_secs_f64());
+            metrics::receipt_delay(&name, at.elapsed().as_secs_f64());
         }
         if let Some(s) = shared.smsc(smsc) {
             s.watch.settle(&r.id);

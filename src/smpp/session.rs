@@ -425,7 +425,7 @@ mod tests {
         let (ours, theirs) = tokio::io::duplex(64 * 1024);
         let task = BindTask {
             shared: shared.clone(),
-            smsc: shared.smscs[0].clone(),
+            smsc: shared.smscs()[0].clone(),
             role: Role::Transceiver,
             slot: Some(0),
             label: "0".into(),
@@ -481,8 +481,8 @@ mod tests {
             ..EngineSettings::default()
         });
         for n in 0..3 {
-            let msg = Arc::new(Message::new(n, test_sms(n as u32), 0, 0));
-            shared.smscs[0].queue.push(Work::fresh(msg));
+            let msg = Arc::new(Message::new(n, test_sms(n as u32), 0));
+            shared.smscs()[0].queue.push(Work::fresh(msg));
         }
         let start = Instant::now();
         let run = tokio::spawn(session.run());

@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::config::{ms, EngineSettings, SmscConfig};
 use super::control::SmscControl;
 use super::health::Health;
-use super::message::Work;
+use super::message::{Message, Work};
 use super::queue::{Depth, SmscQueue};
 use super::receipt_clock::ReceiptClock;
 use super::receipt_watch::ReceiptWatch;
@@ -22,14 +23,72 @@ use super::submit::References;
 use crate::dispatch::{DeliverySink, SmscChoice, WallClock};
 
 pub struct Smsc {
+    /// Its slot in the [`SmscSet`]: what messages, retries and the router name it by. An
+    /// SMSC keeps its slot across reloads while its name stays configured.
     pub index: usize,
+    /// As configured when its binds started (a reload that changes only its routes, priority
+    /// or weight keeps this object: the router holds those).
     pub cfg: SmscConfig,
     pub queue: SmscQueue,
     pub health: Health,
-    /// Parts waiting for a final receipt, to ask about with query_sm.
-    pub watch: ReceiptWatch,
+    /// Parts waiting for a final receipt, to ask about with query_sm (kept when the entry is
+    /// rebound with new settings: the same SMSC answers for the same message ids).
+    pub watch: Arc<ReceiptWatch>,
     /// Stopped by an operator, and its binds' status.
     pub control: SmscControl,
+}
+
+impl Smsc {
+    pub fn new(
+        index: usize,
+        cfg: SmscConfig,
+        depth: &Arc<Depth>,
+        settings: &EngineSettings,
+    ) -> Self {
+        Self {
+            index,
+            queue: SmscQueue::new(depth.clone()),
+            // the start (or the reload) counts as "up": messages are taken while it binds
+            health: Health::new(Instant::now(), cfg.binds),
+            watch: Arc::new(ReceiptWatch::new(
+                Duration::from_secs(cfg.query_after_s),
+                settings.receipt_clock_capacity,
+            )),
+            control: SmscControl::new(&cfg),
+            cfg,
+        }
+    }
+}
+
+/// The configured SMSCs by slot and the router over them, replaced whole by a reload.
+#[derive(Default)]
+pub struct SmscSet {
+    pub slots: Vec<Option<Arc<Smsc>>>,
+    pub router: Router,
+}
+
+impl SmscSet {
+    /// `slots`, routed by `routing` (each slot's routes, priority and weight).
+    pub fn new(slots: Vec<Option<Arc<Smsc>>>, routing: &[Option<&SmscConfig>]) -> Self {
+        let none: &[String] = &[];
+        let router = Router::new(routing.iter().map(|c| match c {
+            Some(c) => (c.routes.as_slice(), c.priority, c.weight),
+            None => (none, 0, 0),
+        }));
+        Self { slots, router }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Smsc>> {
+        self.slots.iter().flatten()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Arc<Smsc>> {
+        self.slots.get(index).and_then(Option::as_ref)
+    }
+
+    pub fn slot_of(&self, name: &str) -> Option<usize> {
+        self.iter().find(|s| s.cfg.name == name).map(|s| s.index)
+    }
 }
 
 /// Retries waiting out their backoff, by due time.
@@ -76,8 +135,7 @@ impl Delayed {
 
 pub struct Shared {
     pub settings: EngineSettings,
-    pub smscs: Vec<Arc<Smsc>>,
-    pub router: Router,
+    set: ArcSwap<SmscSet>,
     pub sink: Arc<dyn DeliverySink>,
     /// Wall time for validity periods and expiry.
     pub wall: Arc<dyn WallClock>,
@@ -98,35 +156,18 @@ impl Shared {
         sink: Arc<dyn DeliverySink>,
         wall: Arc<dyn WallClock>,
     ) -> Self {
-        let epoch = Instant::now();
         let depth = Arc::new(Depth::new(settings.queue_capacity));
-        let router = Router::new(
-            smscs
-                .iter()
-                .map(|c| (c.routes.as_slice(), c.priority, c.weight)),
-        );
-        let smscs = smscs
-            .into_iter()
+        let routing: Vec<Option<&SmscConfig>> = smscs.iter().map(Some).collect();
+        let slots = smscs
+            .iter()
             .enumerate()
-            .map(|(index, cfg)| {
-                Arc::new(Smsc {
-                    index,
-                    queue: SmscQueue::new(depth.clone()),
-                    health: Health::new(epoch, cfg.binds),
-                    watch: ReceiptWatch::new(
-                        Duration::from_secs(cfg.query_after_s),
-                        settings.receipt_clock_capacity,
-                    ),
-                    control: SmscControl::new(&cfg),
-                    cfg,
-                })
-            })
+            .map(|(index, cfg)| Some(Arc::new(Smsc::new(index, cfg.clone(), &depth, &settings))))
             .collect();
+        let set = SmscSet::new(slots, &routing);
         Self {
             receipt_clock: ReceiptClock::new(settings.receipt_clock_capacity),
             settings,
-            smscs,
-            router,
+            set: ArcSwap::from_pointee(set),
             sink,
             wall,
             depth,
@@ -146,15 +187,30 @@ impl Shared {
         self.shutting_down.load(Ordering::Acquire)
     }
 
-    pub fn smsc(&self, index: usize) -> Option<&Arc<Smsc>> {
-        self.smscs.get(index)
+    /// The SMSC set in force.
+    pub fn set(&self) -> Arc<SmscSet> {
+        self.set.load_full()
     }
 
-    pub fn smsc_name(&self, index: usize) -> &str {
-        self.smscs
+    /// Puts `set` in force (see `engine::apply_smscs`).
+    pub fn replace_set(&self, set: SmscSet) {
+        self.set.store(Arc::new(set));
+    }
+
+    /// Every configured SMSC.
+    pub fn smscs(&self) -> Vec<Arc<Smsc>> {
+        self.set.load().iter().cloned().collect()
+    }
+
+    pub fn smsc(&self, index: usize) -> Option<Arc<Smsc>> {
+        self.set.load().get(index).cloned()
+    }
+
+    pub fn smsc_name(&self, index: usize) -> String {
+        self.set
+            .load()
             .get(index)
-            .map(|s| s.cfg.name.as_str())
-            .unwrap_or("?")
+            .map_or_else(|| "?".to_owned(), |s| s.cfg.name.clone())
     }
 
     pub fn failover_after(&self) -> Duration {
@@ -166,14 +222,18 @@ impl Shared {
     }
 
     /// A stopped SMSC is down for the router: its queue fails over at once.
-    pub fn healthy(&self, index: usize, now: Instant) -> bool {
-        self.smscs.get(index).is_some_and(|s| {
+    fn healthy_in(&self, set: &SmscSet, index: usize, now: Instant) -> bool {
+        set.get(index).is_some_and(|s| {
             !s.control.is_stopped() && s.health.healthy(now, self.failover_after())
         })
     }
 
-    pub fn recently_up(&self, index: usize, now: Instant) -> bool {
-        self.smscs.get(index).is_some_and(|s| {
+    pub fn healthy(&self, index: usize, now: Instant) -> bool {
+        self.healthy_in(&self.set.load(), index, now)
+    }
+
+    fn recently_up_in(&self, set: &SmscSet, index: usize, now: Instant) -> bool {
+        set.get(index).is_some_and(|s| {
             !s.control.is_stopped()
                 && s.health
                     .recently_up(now, ms(self.settings.no_route_after_ms))
@@ -182,8 +242,9 @@ impl Shared {
 
     /// An SMSC of `route` for a message of a tenant limited to `choice`, other than
     /// `exclude`; only a healthy one when `require_healthy`.
-    pub fn pick(
+    fn pick_in(
         &self,
+        set: &SmscSet,
         route: usize,
         choice: Option<&SmscChoice>,
         exclude: Option<usize>,
@@ -193,51 +254,72 @@ impl Shared {
         let mut preferred = [0usize; MAX_SMSCS];
         let mut n = 0;
         let names = choice.map_or(&[][..], |c| &c.preference[..]);
-        for index in names.iter().filter_map(|name| self.index_of(name)) {
+        for index in names.iter().filter_map(|name| set.slot_of(name)) {
             if let Some(slot) = preferred.get_mut(n) {
                 *slot = index;
                 n += 1;
             }
         }
         let allowed = Allowed {
-            mask: self.mask_of(choice),
+            mask: mask_of(set, choice),
             preferred: preferred.get(..n).unwrap_or(&[]),
         };
-        self.router.pick(
+        set.router.pick(
             route,
             exclude,
             allowed,
-            |i| self.healthy(i, now),
-            |i| self.recently_up(i, now),
+            |i| self.healthy_in(set, i, now),
+            |i| self.recently_up_in(set, i, now),
             require_healthy,
         )
     }
 
-    /// The route a message of a tenant limited to `choice` takes to `destination`: the
-    /// longest prefix that holds one of its SMSCs.
-    pub fn route_of(&self, destination: &str, choice: Option<&SmscChoice>) -> Option<usize> {
-        self.router.lookup_within(destination, self.mask_of(choice))
+    /// The route and the SMSC a message to `destination` of a tenant limited to `choice`
+    /// takes now (other than `exclude`; only a healthy one when `require_healthy`), read
+    /// from one SMSC set: the route is the longest prefix that holds one of its SMSCs.
+    pub fn choose(
+        &self,
+        destination: &str,
+        choice: Option<&SmscChoice>,
+        exclude: Option<usize>,
+        now: Instant,
+        require_healthy: bool,
+    ) -> Option<(usize, usize)> {
+        let set = self.set.load();
+        let route = set
+            .router
+            .lookup_within(destination, mask_of(&set, choice))?;
+        let smsc = self.pick_in(&set, route, choice, exclude, now, require_healthy)?;
+        Some((route, smsc))
     }
 
-    fn index_of(&self, name: &str) -> Option<usize> {
-        self.smscs.iter().position(|s| s.cfg.name == name)
+    /// Another SMSC for `msg` than `exclude`, healthy, on its route in the set in force.
+    pub fn other_for(&self, msg: &Message, exclude: usize, now: Instant) -> Option<usize> {
+        let choice = msg.sms.smscs.as_deref();
+        self.choose(&msg.sms.destination, choice, Some(exclude), now, true)
+            .map(|(_, smsc)| smsc)
     }
 
-    /// The bit of each SMSC `choice` allows (all of them without a choice or an empty list).
-    fn mask_of(&self, choice: Option<&SmscChoice>) -> u64 {
-        match choice {
-            Some(c) if !c.allowed.is_empty() => self
-                .smscs
-                .iter()
-                .take(MAX_SMSCS)
-                .enumerate()
-                .filter(|(_, s)| c.allows(&s.cfg.name))
-                .fold(0, |mask, (i, _)| mask | (1u64 << i)),
-            _ => Allowed::ALL.mask,
-        }
+    /// Whether a tenant limited to `choice` has a route to `destination`.
+    pub fn covers(&self, destination: &str, choice: Option<&SmscChoice>) -> bool {
+        let set = self.set.load();
+        set.router
+            .lookup_within(destination, mask_of(&set, choice))
+            .is_some()
     }
 
     pub fn binds_up(&self) -> usize {
-        self.smscs.iter().map(|s| s.health.binds_up()).sum()
+        self.set.load().iter().map(|s| s.health.binds_up()).sum()
+    }
+}
+
+/// The bit of each SMSC slot `choice` allows (all of them without a choice or an empty list).
+fn mask_of(set: &SmscSet, choice: Option<&SmscChoice>) -> u64 {
+    match choice {
+        Some(c) if !c.allowed.is_empty() => set
+            .iter()
+            .filter(|s| s.index < MAX_SMSCS && c.allows(&s.cfg.name))
+            .fold(0, |mask, s| mask | (1u64 << s.index)),
+        _ => Allowed::ALL.mask,
     }
 }

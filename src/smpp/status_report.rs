@@ -59,7 +59,7 @@ impl EngineHandle {
         let shared = self.shared();
         let smscs =
             shared
-                .smscs
+                .smscs()
                 .iter()
                 .map(|s| {
                     let cfg = &s.cfg;
@@ -113,7 +113,7 @@ impl EngineHandle {
 
     pub fn smsc_names(&self) -> Vec<String> {
         self.shared()
-            .smscs
+            .smscs()
             .iter()
             .map(|s| s.cfg.name.clone())
             .collect()
@@ -125,8 +125,8 @@ impl EngineHandle {
     pub fn set_smsc_stopped(&self, name: &str, stopped: bool) -> Result<bool, UnknownSmsc> {
         let shared = self.shared();
         let smsc = shared
-            .smscs
-            .iter()
+            .smscs()
+            .into_iter()
             .find(|s| s.cfg.name == name)
             .ok_or_else(|| UnknownSmsc(name.to_owned()))?;
         let changed = smsc.control.set_stopped(stopped);

@@ -52,7 +52,7 @@ impl Supervisor {
     }
 
     fn failover(&self, now: Instant) {
-        for smsc in &self.shared.smscs {
+        for smsc in &self.shared.smscs() {
             if smsc.queue.is_empty() || self.shared.healthy(smsc.index, now) {
                 continue;
             }
@@ -62,13 +62,7 @@ impl Supervisor {
                 if work.msg.is_finished() {
                     continue;
                 }
-                match self.shared.pick(
-                    work.msg.route,
-                    work.msg.sms.smscs.as_deref(),
-                    Some(smsc.index),
-                    now,
-                    true,
-                ) {
+                match self.shared.other_for(&work.msg, smsc.index, now) {
                     Some(next) => {
                         self.shared.move_to(work.msg, next, "SMSC down");
                         moved += 1;
@@ -87,7 +81,7 @@ impl Supervisor {
 
     fn expire(&self) {
         let now = self.shared.wall.now();
-        for smsc in &self.shared.smscs {
+        for smsc in &self.shared.smscs() {
             for work in smsc.queue.take_expired(now) {
                 self.shared
                     .report_failed(&work.msg, "expired before it could be sent");

@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn permits_travel_with_pending_requests() {
         let mut w = Window::new(2);
-        let msg = Arc::new(Message::new(1, test_sms(1), 0, 0));
+        let msg = Arc::new(Message::new(1, test_sms(1), 0));
         let now = Instant::now();
         let send = |w: &mut Window, seq, after_ms| {
             let permit = w.semaphore().try_acquire_owned().ok()?;

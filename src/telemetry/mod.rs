@@ -95,6 +95,10 @@ pub fn register_known(known: &Known) {
     for reason in labels::BLOCKED_REASONS {
         metrics::counter!(BLOCKED, "reason" => *reason).increment(0);
     }
+    for outcome in labels::RELOAD_OUTCOMES {
+        metrics::counter!(CONFIG_RELOADS, "outcome" => *outcome).increment(0);
+    }
+    metrics::gauge!(CONFIG_LAST_RELOAD).increment(0.0);
     for reason in labels::RATE_LIMITED_REASONS {
         metrics::counter!(RATE_LIMITED, "reason" => *reason).increment(0);
     }
@@ -221,6 +225,14 @@ fn describe() {
     describe_counter!(
         HTTP_TLS_HANDSHAKE_FAILURES,
         "TLS handshakes of the HTTP listener that failed, by reason (error, timeout)"
+    );
+    describe_counter!(
+        CONFIG_RELOADS,
+        "Configuration reloads (SIGHUP), by outcome (applied, refused: the running one stays)"
+    );
+    metrics::describe_gauge!(
+        CONFIG_LAST_RELOAD,
+        "Unix time of the last configuration reload applied (0: none since the start)"
     );
     describe_counter!(
         HTTP_TLS_RELOADS,

@@ -17,6 +17,10 @@ pub const OTPS_EXPIRED: &str = "otpgate_otps_expired_total";
 pub const CALLBACK_DELIVERIES: &str = "otpgate_callback_deliveries_total";
 pub const CALLBACK_DURATION: &str = "otpgate_callback_duration_seconds";
 pub const LOG_DROPPED: &str = "otpgate_log_lines_dropped_total";
+/// Configuration reloads (`outcome`: `applied`, `refused`).
+pub const CONFIG_RELOADS: &str = "otpgate_config_reloads_total";
+/// Unix time of the last configuration reload applied (0 until one is).
+pub const CONFIG_LAST_RELOAD: &str = "otpgate_config_last_reload_success_timestamp_seconds";
 
 // OTP core
 pub const OTPS_CREATED: &str = "otpgate_otps_created_total";
@@ -97,6 +101,7 @@ pub mod labels {
         "not_found",
     ];
     /// `reason` of `otpgate_blocked_total`.
+    pub const RELOAD_OUTCOMES: &[&str] = &["applied", "refused"];
     pub const BLOCKED_REASONS: &[&str] = &[
         "country",
         "number_limit",

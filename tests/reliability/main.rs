@@ -9,3 +9,4 @@ mod support;
 
 mod reliability_front;
 mod reliability_process;
+mod reload_config;

@@ -75,6 +75,15 @@ impl Otpgate {
         self.child.id()
     }
 
+    fn hangup(&self) {
+        let ok = Command::new("kill")
+            .args(["-HUP", &self.pid().to_string()])
+            .status()
+            .expect("kill runs")
+            .success();
+        assert!(ok, "kill -HUP failed");
+    }
+
     fn sigterm(&self) {
         let ok = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
@@ -130,6 +139,65 @@ impl Drop for Otpgate {
 async fn start_sim(config: SimConfig) -> SimHandle {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     sim::spawn(listener, config).await.unwrap()
+}
+
+/// SIGHUP reloads the configuration file: a broken one is refused (logged with the field at
+/// fault, the running tenants keep working), a good one adds a tenant, without a new bind at
+/// the SMSC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_configuration_file() {
+    let sim = start_sim(SimConfig::default()).await;
+    let smsc = smsc_toml("a", sim.local_addr(), "");
+    let app = Otpgate::start(&format!("{}{smsc}", base_toml()));
+    let wait = Duration::from_secs(20);
+    eventually("a bind", wait, || sim.counters().binds_transceiver >= 1).await;
+    let client = reqwest::Client::new();
+    let header = "[http]\nlisten = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\nlevel = \"info\"\n";
+    let with_tenant = |token: &str| {
+        format!(
+            "{header}{}{smsc}[[tenants]]\nname = \"new\"\ntoken = \"{token}\"\n",
+            base_toml()
+        )
+    };
+    let refused = "configuration reload refused; the running configuration stays";
+    std::fs::write(&app.config, with_tenant("short")).unwrap();
+    app.hangup();
+    eventually("the refusal logged", wait, || {
+        !app.logs_where(refused).is_empty()
+    })
+    .await;
+    let line = app.logs_where(refused)[0].to_string();
+    assert!(line.contains("tenants[1].token"), "{line}");
+    assert_eq!(
+        create(&client, &app.base, &phone(1), None).await.status,
+        201
+    );
+
+    std::fs::write(&app.config, with_tenant("new-tenant-token")).unwrap();
+    app.hangup();
+    let applied = "configuration reloaded";
+    eventually("the reload logged", wait, || {
+        !app.logs_where(applied).is_empty()
+    })
+    .await;
+    let status = client
+        .post(format!("{}/otp", app.base))
+        .bearer_auth("new-tenant-token")
+        .json(&serde_json::json!({"phoneNumber": phone(2)}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 201);
+    assert_eq!(
+        create(&client, &app.base, &phone(3), None).await.status,
+        201
+    );
+    assert_eq!(
+        sim.counters().binds_transceiver,
+        1,
+        "the SMSC was not bound again"
+    );
 }
 
 /// SIGTERM while the queue is full behind a slow SMSC, with a client holding a half-sent
