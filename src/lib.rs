@@ -6,6 +6,8 @@
 //! - [`app`]: assembles the parts from the configuration (stores, guards, callbacks, sink).
 //! - [`config`]: the TOML file, environment overrides and validation; each section's type
 //!   belongs to the subsystem it configures.
+//! - [`cluster`]: with the Redis store, the send queue shared by the nodes (Redis streams),
+//!   between the front and the engine of each node.
 //! - [`http`]: the HTTP front: the sms.cx OTP API v1 wire format, errors, auth, OpenAPI.
 //! - [`callbacks`]: signed, batched status callbacks with retries and an SSRF guard.
 //! - [`otp`]: the OTP core: typed requests, PINs and keyed hashing, the store traits with their
@@ -22,6 +24,7 @@
 pub mod app;
 pub mod callbacks;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod dispatch;
 pub mod http;

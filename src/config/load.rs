@@ -332,6 +332,9 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     }
 
     validate_tls_and_cors(c)?;
+    if let Err((field, message)) = c.cluster.check() {
+        return Err(ConfigError::invalid(field, message));
+    }
 
     let mut names = std::collections::HashSet::new();
     let mut tokens = std::collections::HashSet::new();

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use serde::Deserialize;
 
 pub use crate::callbacks::CallbacksConfig;
+pub use crate::cluster::ClusterSettings;
 pub use crate::http::HttpConfig;
 pub use crate::logging::LogConfig;
 pub use crate::otp::sender_rules::SendersConfig;
@@ -34,6 +35,8 @@ pub struct Config {
     pub abuse: AbuseConfig,
     pub callbacks: CallbacksConfig,
     pub store: StoreConfig,
+    /// With the Redis store: the nodes' names and the shared send queue.
+    pub cluster: ClusterSettings,
     pub security: SecurityConfig,
     pub log: LogConfig,
     pub demo: DemoConfig,

@@ -19,7 +19,7 @@ use super::shared::Shared;
 use super::supervisor::Supervisor;
 use crate::dispatch::{
     DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SmscChoice,
-    SystemClock, WallClock,
+    SmscHealth, SystemClock, WallClock,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +247,45 @@ impl Dispatcher for EngineHandle {
 
     fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
         self.inner.shared.route_of(destination, smscs).is_some()
+    }
+
+    fn route_by(
+        &self,
+        sms: &OutboundSms,
+        health: &dyn SmscHealth,
+        exclude: Option<&str>,
+        require_healthy: bool,
+    ) -> Option<String> {
+        let shared = &self.inner.shared;
+        let choice = sms.smscs.as_deref();
+        let route = shared.route_of(&sms.destination, choice)?;
+        let exclude = exclude.and_then(|name| shared.index_of(name));
+        let name = |i: usize| shared.smsc_name(i);
+        let picked = shared.pick_by(
+            route,
+            choice,
+            exclude,
+            |i| health.healthy(name(i)),
+            |i| health.recently_up(name(i)),
+            require_healthy,
+        )?;
+        Some(name(picked).to_owned())
+    }
+
+    fn estimate_on(&self, sms: &OutboundSms, smsc: &str) -> Option<SendEstimate> {
+        let shared = &self.inner.shared;
+        let smsc = shared.smsc(shared.index_of(smsc)?)?;
+        let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
+        Some(SendEstimate {
+            smsc: smsc.cfg.name.clone(),
+            encoding: plan.encoding,
+            parts: plan.parts,
+            price_per_part: price_for(&smsc.cfg.prices, &sms.destination),
+        })
+    }
+
+    fn smsc_binds_up(&self, smsc: &str) -> usize {
+        EngineHandle::smsc_binds_up(self, smsc)
     }
 
     fn readiness(&self) -> Readiness {

@@ -184,6 +184,27 @@ impl Shared {
         now: Instant,
         require_healthy: bool,
     ) -> Option<usize> {
+        self.pick_by(
+            route,
+            choice,
+            exclude,
+            |i| self.healthy(i, now),
+            |i| self.recently_up(i, now),
+            require_healthy,
+        )
+    }
+
+    /// [`Shared::pick`] with the health of each SMSC told by `healthy` and `recent` (another
+    /// view than this engine's binds).
+    pub fn pick_by(
+        &self,
+        route: usize,
+        choice: Option<&SmscChoice>,
+        exclude: Option<usize>,
+        healthy: impl Fn(usize) -> bool,
+        recent: impl Fn(usize) -> bool,
+        require_healthy: bool,
+    ) -> Option<usize> {
         let mut preferred = [0usize; MAX_SMSCS];
         let mut n = 0;
         let names = choice.map_or(&[][..], |c| &c.preference[..]);
@@ -197,14 +218,8 @@ impl Shared {
             mask: self.mask_of(choice),
             preferred: preferred.get(..n).unwrap_or(&[]),
         };
-        self.router.pick(
-            route,
-            exclude,
-            allowed,
-            |i| self.healthy(i, now),
-            |i| self.recently_up(i, now),
-            require_healthy,
-        )
+        self.router
+            .pick(route, exclude, allowed, healthy, recent, require_healthy)
     }
 
     /// The route a message of a tenant limited to `choice` takes to `destination`: the
@@ -213,7 +228,7 @@ impl Shared {
         self.router.lookup_within(destination, self.mask_of(choice))
     }
 
-    fn index_of(&self, name: &str) -> Option<usize> {
+    pub fn index_of(&self, name: &str) -> Option<usize> {
         self.smscs.iter().position(|s| s.cfg.name == name)
     }
 
