@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cluster_sendq;
 mod observability_store_gauges;
 mod redis_nodes;
 mod redis_old_records;
