@@ -1,5 +1,5 @@
 # A throw-away redis-server on a free loopback port (no persistence) for the Redis store tests
-# (tests/store/store_contract.rs, tests/store/redis_nodes.rs; ignored unless asked for, they
+# (tests/store/store_contract.rs, tests/store/redis_nodes.rs, tests/store/cluster_sendq.rs; ignored unless asked for, they
 # fail when OTPGATE_REDIS_URL is not set).
 if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq redis-server >/dev/null

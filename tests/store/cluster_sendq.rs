@@ -172,7 +172,7 @@ async fn a_full_queue_refuses_and_otps_expired_in_it_fail_once() {
         &url,
         &prefix,
         smsc,
-        "\n[cluster]\nqueue_capacity = 2\n",
+        "\n[engine]\nreconnect_max_ms = 2000\n\n[cluster]\nqueue_capacity = 2\n",
     ))
     .await;
     let base = n.base_url();
@@ -180,7 +180,7 @@ async fn a_full_queue_refuses_and_otps_expired_in_it_fail_once() {
     for i in 0..2 {
         let (status, otp) = post(
             &base,
-            json!({"phoneNumber": format!("+44740055510{i}"), "ttl": 60, "callbackUrl": hooks.url}),
+            json!({"phoneNumber": format!("+44740055510{i}"), "ttl": 60, "otpCallbackUrl": hooks.url}),
         )
         .await;
         assert_eq!(status, 201, "{otp}");
@@ -192,8 +192,18 @@ async fn a_full_queue_refuses_and_otps_expired_in_it_fail_once() {
         (503, json!("queue_full")),
         "{body}"
     );
-    let (_, ready) = get(&base, "/readyz").await;
-    assert_eq!(ready["queueDepth"], json!(2), "{ready}");
+    let depth_is = |n: u64| {
+        let base = base.clone();
+        move || {
+            let base = base.clone();
+            async move { get(&base, "/readyz").await.1["queueDepth"] == json!(n) }
+        }
+    };
+    assert!(
+        eventually(Duration::from_secs(5), depth_is(2)).await,
+        "the cluster's depth: {}",
+        get(&base, "/readyz").await.1
+    );
 
     // past their expiry, the SMSC comes up
     tokio::time::sleep(Duration::from_secs(62)).await;
@@ -223,8 +233,11 @@ async fn a_full_queue_refuses_and_otps_expired_in_it_fail_once() {
         );
     }
     assert_eq!(sim.counters().messages, 0, "nothing expired was sent");
-    let (_, ready) = get(&base, "/readyz").await;
-    assert_eq!(ready["queueDepth"], json!(0), "{ready}");
+    assert!(
+        eventually(Duration::from_secs(5), depth_is(0)).await,
+        "settled entries leave the queue: {}",
+        get(&base, "/readyz").await.1
+    );
     n.stop(Duration::from_secs(20)).await.unwrap();
     sim.shutdown().await;
 }
@@ -265,6 +278,10 @@ impl Process {
                 };
                 if v["message"] == "otpgate listening" {
                     let _ = tx.send(v["addr"].as_str().unwrap_or("").to_owned());
+                }
+                // shown with the test's output when it fails
+                if v["level"] == "ERROR" || v["level"] == "WARN" {
+                    eprintln!("otpgate: {line}");
                 }
             }
         });
@@ -320,7 +337,8 @@ async fn kill_9_of_a_node_under_a_backlog_loses_no_accepted_otp() {
     let extra = format!(
         "binds = {binds}\nwindow = {window}\n\n[cluster]\nlease_ttl_ms = 2000\nreclaim_after_ms = 3000\n"
     );
-    let toml = node_toml(&url, &prefix, sim.local_addr(), &extra);
+    let toml = node_toml(&url, &prefix, sim.local_addr(), &extra)
+        .replace("timeout_ms = 1000", "timeout_ms = 3000");
     let mut doomed = Process::start(&toml);
     let survivor = Process::start(&toml);
     let bases = [doomed.base.clone(), survivor.base.clone()];
@@ -375,7 +393,12 @@ async fn kill_9_of_a_node_under_a_backlog_loses_no_accepted_otp() {
             201 => {
                 accepted.insert(phone, body["otpId"].as_str().unwrap().to_owned());
             }
-            503 => assert_eq!(body["error"]["reason"], json!("queue_full"), "{body}"),
+            // a full queue, or Redis slower than timeout_ms on a loaded machine: nothing kept
+            503 => assert!(
+                ["queue_full", "store_unavailable"]
+                    .contains(&body["error"]["reason"].as_str().unwrap_or("")),
+                "{body}"
+            ),
             // the killed node's connections
             0 | 502 => {}
             other => panic!("create answered {other}: {body}"),
