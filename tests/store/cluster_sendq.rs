@@ -490,3 +490,47 @@ async fn kill_9_of_a_node_under_a_backlog_loses_no_accepted_otp() {
     drop(survivor);
     sim.shutdown().await;
 }
+
+/// An SMSC that no node has a bind of up for `failover_after_ms`: the OTPs queued for it
+/// move to the next SMSC of their route, which sends them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server (OTPGATE_REDIS_URL, set by .ci/install.d/50-redis.sh)"]
+async fn otps_queued_for_an_smsc_down_everywhere_move_to_the_next_of_their_route() {
+    let url = crate::support::store::redis_url();
+    let prefix = crate::support::store::unique_prefix("sendq-move");
+    let sim = start_sim_on(TcpListener::bind("127.0.0.1:0").await.unwrap()).await;
+    let beta = sim.local_addr();
+    // alpha first on the route but unreachable; beta second, up
+    let extra = format!(
+        "priority = 0\n\n[[smsc]]\nname = \"beta\"\nhost = \"{}\"\nport = {}\nsystem_id = \"test\"\npassword = \"secret\"\npriority = 1\n\n[engine]\nfailover_after_ms = 6000\n",
+        beta.ip(),
+        beta.port()
+    );
+    let n = node(&node_toml(&url, &prefix, free_addr().await, &extra)).await;
+    let base = n.base_url();
+    // within failover_after_ms of the start, alpha still counts as up: its queue takes it
+    let (status, otp) = post(&base, json!({"phoneNumber": "+447400555201"})).await;
+    assert_eq!(status, 201, "{otp}");
+    let sms = sim
+        .wait_for_message("+447400555201", 0, Duration::from_secs(20))
+        .await;
+    assert!(sms.is_some(), "moved to beta and sent");
+    let scrape = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let moved: f64 = scrape
+        .lines()
+        .filter(|l| {
+            l.starts_with("otpgate_sendq_moved_total")
+                && l.contains("from=\"alpha\"")
+                && l.contains("to=\"beta\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(moved, 1.0, "{scrape}");
+    n.stop(Duration::from_secs(20)).await.unwrap();
+    sim.shutdown().await;
+}
