@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures::future::BoxFuture;
+
 /// One OTP SMS to send. `text` holds the rendered message, PIN included: it must never be
 /// logged, put into a metric or returned anywhere.
 #[derive(Clone)]
@@ -83,6 +85,9 @@ pub enum DispatchError {
     NoRoute { retry_after: Duration },
     #[error("the engine is shutting down")]
     ShuttingDown { retry_after: Duration },
+    /// The shared send queue (Redis) did not answer: the SMS is not queued.
+    #[error("the shared send queue is unavailable")]
+    StoreUnavailable { retry_after: Duration },
 }
 
 impl DispatchError {
@@ -92,6 +97,7 @@ impl DispatchError {
             DispatchError::QueueFull { .. } => "queue_full",
             DispatchError::NoRoute { .. } => "no_route",
             DispatchError::ShuttingDown { .. } => "shutting_down",
+            DispatchError::StoreUnavailable { .. } => "store_unavailable",
         }
     }
 
@@ -99,9 +105,20 @@ impl DispatchError {
         match self {
             DispatchError::QueueFull { retry_after }
             | DispatchError::NoRoute { retry_after }
-            | DispatchError::ShuttingDown { retry_after } => *retry_after,
+            | DispatchError::ShuttingDown { retry_after }
+            | DispatchError::StoreUnavailable { retry_after } => *retry_after,
         }
     }
+}
+
+/// Which SMSCs can take traffic, as seen from somewhere other than the engine's own binds
+/// (the binds of every node of a cluster).
+pub trait SmscHealth {
+    /// `smsc` has a bind up, or lost its last one less than `failover_after_ms` ago.
+    fn healthy(&self, smsc: &str) -> bool;
+    /// `smsc` had a bind up within `no_route_after_ms` (a node that just started counts it
+    /// as up), so it may still queue messages.
+    fn recently_up(&self, smsc: &str) -> bool;
 }
 
 /// Takes SMS for sending. Implemented by the SMPP engine; `try_dispatch` never waits: the
@@ -109,6 +126,11 @@ impl DispatchError {
 /// [`DeliverySink`]) or refused at once.
 pub trait Dispatcher: Send + Sync + 'static {
     fn try_dispatch(&self, sms: OutboundSms) -> Result<(), DispatchError>;
+    /// Takes `sms` like `try_dispatch`, resolving once it is queued: a dispatcher whose queue
+    /// is across the network (the cluster's send queue) answers once the queue holds it.
+    fn dispatch(&self, sms: OutboundSms) -> BoxFuture<'_, Result<(), DispatchError>> {
+        Box::pin(std::future::ready(self.try_dispatch(sms)))
+    }
     /// At least one bind is up and the queue is not full (for `/readyz`).
     fn readiness(&self) -> Readiness;
     /// How `sms` would go out on the SMSC that would be tried first for it: `None` when no
@@ -121,6 +143,29 @@ pub trait Dispatcher: Send + Sync + 'static {
     fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
         let _ = (destination, smscs);
         true
+    }
+    /// The SMSC the routing would pick for `sms` if `health` told which SMSCs are up, other
+    /// than `exclude`; only a healthy one when `require_healthy`. `None` when no SMSC would
+    /// take it (or the dispatcher cannot tell).
+    fn route_by(
+        &self,
+        sms: &OutboundSms,
+        health: &dyn SmscHealth,
+        exclude: Option<&str>,
+        require_healthy: bool,
+    ) -> Option<String> {
+        let _ = (sms, health, exclude, require_healthy);
+        None
+    }
+    /// [`Dispatcher::estimate`] on the SMSC called `smsc`, whether its binds are up or not.
+    fn estimate_on(&self, sms: &OutboundSms, smsc: &str) -> Option<SendEstimate> {
+        let _ = (sms, smsc);
+        None
+    }
+    /// Submit-capable binds of the SMSC called `smsc` up here.
+    fn smsc_binds_up(&self, smsc: &str) -> usize {
+        let _ = smsc;
+        0
     }
 }
 
@@ -228,10 +273,7 @@ pub trait DeliverySink: Send + Sync + 'static {
     /// Takes `update` and resolves once it is recorded (after every update given before it),
     /// or with [`NotRecorded`] when it could not be. The default records through `on_update`,
     /// which is enough for an in-process sink.
-    fn record(
-        &self,
-        update: DeliveryUpdate,
-    ) -> futures::future::BoxFuture<'_, Result<(), NotRecorded>> {
+    fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, Result<(), NotRecorded>> {
         self.on_update(update);
         Box::pin(std::future::ready(Ok(())))
     }

@@ -6,8 +6,9 @@
 //! - [`app`]: assembles the parts from the configuration (stores, guards, callbacks, sink).
 //! - [`config`]: the TOML file, environment overrides and validation; each section's type
 //!   belongs to the subsystem it configures.
-//! - [`cluster`]: the nodes sharing one Redis: node id, bind leases (the SMPP engine's
-//!   permits to bind).
+//! - [`cluster`]: with the Redis store, the nodes sharing one Redis: node id, bind leases
+//!   (the SMPP engine's permits to bind) and the send queue they share (Redis streams),
+//!   between the front and the engine of each node.
 //! - [`admin`]: the operators' listener: status of every SMSC and bind, stop/start of an
 //!   SMSC, reload, the masked configuration, a status page.
 //! - [`http`]: the HTTP front: the sms.cx OTP API v1 wire format, errors, auth, OpenAPI.

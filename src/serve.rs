@@ -15,9 +15,11 @@ use tokio::net::TcpListener;
 use crate::admin::{ConfigReload, ConfigView, ReloadNotAvailable, ReloadRefused};
 use crate::app::Prepared;
 use crate::callbacks::{CallbackError, CallbackTask};
-use crate::config::{Config, ConfigSource, Loaded, TenantConfig};
+use crate::cluster::{Cluster, Options as ClusterOptions};
+use crate::config::{Config, ConfigSource, Loaded, StoreKind, TenantConfig};
 use crate::dispatch::Dispatcher;
 use crate::http::{self, Front, HttpError};
+use crate::otp::redis::Target;
 use crate::reload::{self, Reloader};
 use crate::smpp::{EngineError, SmppEngine, SmscConfig};
 
@@ -114,6 +116,11 @@ pub async fn run_reloadable(
     // an unreadable certificate stops the start before anything else is up
     http::load_tls(&config.http).map_err(HttpError::from)?;
     let prepared = crate::app::prepare_store(&config).await?;
+    // each node's embedded simulator is its own SMSC: nothing to share between nodes
+    let cluster = match (config.store.kind, config.smsc.is_empty()) {
+        (StoreKind::Redis, false) => Some(connect_cluster(&config, &prepared).await?),
+        _ => None,
+    };
     let simulator = if config.smsc.is_empty() {
         let sim_listener = TcpListener::bind("127.0.0.1:0").await?;
         let handle = sim::spawn(sim_listener, SimConfig::default())
@@ -147,14 +154,22 @@ pub async fn run_reloadable(
         .await
         .map_err(|e| ServeError::Admin(e.to_string()))?;
     let permits = crate::app::bind_permits(&config, simulator.is_some()).await?;
+    let engine_sink = match &cluster {
+        Some(c) => c.sink(),
+        None => prepared.delivery_sink(),
+    };
     let engine = SmppEngine::start_with_permits(
         config.smsc.clone(),
         config.engine.clone(),
-        prepared.delivery_sink(),
+        engine_sink,
         prepared.clock.clone(),
         permits,
     )?;
-    let dispatcher: Arc<dyn Dispatcher> = Arc::new(engine.clone());
+    // with the Redis store the front sends through the shared queue, which feeds this engine
+    let dispatcher: Arc<dyn Dispatcher> = match &cluster {
+        Some(c) => c.start(Arc::new(engine.clone())),
+        None => Arc::new(engine.clone()),
+    };
     let front = FrontParts::build(&config, &prepared, dispatcher.clone())?;
     let reloader = source.map(|(source, loaded)| {
         let parts = reload::Parts {
@@ -211,7 +226,13 @@ pub async fn run_reloadable(
     if let Some(admin) = admin {
         admin.stop().await;
     }
+    if let Some(c) = &cluster {
+        c.stop_reading().await;
+    }
     engine.shutdown(ENGINE_SHUTDOWN_DEADLINE).await;
+    if let Some(c) = &cluster {
+        c.finish(SINK_FLUSH_DEADLINE).await;
+    }
     // what the engine reported while it drained is recorded before the process goes
     if tokio::time::timeout(SINK_FLUSH_DEADLINE, sink.flush())
         .await
@@ -223,6 +244,48 @@ pub async fn run_reloadable(
         sim.shutdown().await;
     }
     served
+}
+
+/// The send queue shared through Redis by the nodes (`[store] kind = "redis"`).
+async fn connect_cluster(config: &Config, prepared: &Prepared) -> Result<Cluster, ServeError> {
+    let s = &config.store;
+    let target = if s.cluster_nodes.is_empty() {
+        Target::Single(s.url.clone())
+    } else {
+        Target::Cluster(s.cluster_nodes.clone())
+    };
+    let secret = config
+        .security
+        .pin_secret
+        .as_deref()
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec();
+    let ms = Duration::from_millis;
+    let options = ClusterOptions {
+        settings: config.cluster.clone(),
+        target,
+        key_prefix: s.key_prefix.clone(),
+        timeout: ms(s.timeout_ms),
+        secret,
+        // twice what its binds have in flight: the next ones are ready when a window frees
+        smscs: config
+            .smsc
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    m.window.saturating_mul(m.binds).saturating_mul(2),
+                )
+            })
+            .collect(),
+        failover_after: ms(config.engine.failover_after_ms),
+        no_route_after: ms(config.engine.no_route_after_ms),
+        retry_after: ms(config.engine.retry_after_ms),
+    };
+    let store = prepared.store.clone();
+    let wall = prepared.clock.clone();
+    Ok(Cluster::connect(options, store, prepared.sink.clone(), wall).await?)
 }
 
 /// Runs the HTTP front on `listener`, with the OTP core's background tasks (the store's

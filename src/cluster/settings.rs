@@ -1,19 +1,35 @@
-//! `[cluster]`: who this node is among the nodes sharing one Redis, and how long what it
-//! claims there (bind leases) lasts without renewal.
+//! `[cluster]`: who this node is among the nodes sharing one Redis, how long what it claims
+//! there (bind leases, its pending send-queue entries) lasts without renewal, and the shared
+//! send queue's bounds (read only with `[store] kind = "redis"`).
+
+use std::time::Duration;
 
 use serde::Deserialize;
 
 /// Shortest and longest `lease_ttl_ms`.
 pub const LEASE_TTL_MS_RANGE: std::ops::RangeInclusive<u64> = 1_000..=600_000;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterSettings {
-    /// This node's name in Redis; unique per running node. Default: the host name and a
-    /// random suffix made at start (a restarted node is a new node).
+    /// This node's name in Redis (bind leases, the send queue's consumer); unique per running
+    /// node. Default: the host name and a random suffix made at start (a restarted node is a
+    /// new node).
     pub node_id: String,
-    /// A bind lease not renewed within this time expires and another node takes its slot.
+    /// A bind lease or a pending queue entry not renewed within this time is another node's
+    /// to take.
     pub lease_ttl_ms: u64,
+    /// A send-queue entry taken by a node that has not renewed it for this long is taken over
+    /// by a live node. 0: `lease_ttl_ms` + 10 s.
+    pub reclaim_after_ms: u64,
+    /// Entries each SMSC's shared send queue holds at most (queued and in flight on some
+    /// node); beyond, creates answer 503 `queue_full`.
+    pub queue_capacity: u64,
+    /// Entries of one SMSC's queue a node takes at once for its own binds (handed to its
+    /// engine, not yet settled). 0: twice the SMSC's `window` times its `binds`.
+    pub prefetch: usize,
+    /// How often a node without new entries looks at the queues again.
+    pub poll_ms: u64,
 }
 
 impl Default for ClusterSettings {
@@ -21,11 +37,32 @@ impl Default for ClusterSettings {
         Self {
             node_id: generated_node_id(),
             lease_ttl_ms: 10_000,
+            reclaim_after_ms: 0,
+            queue_capacity: 100_000,
+            prefetch: 0,
+            poll_ms: 50,
         }
     }
 }
 
 impl ClusterSettings {
+    /// The time after which another node takes over an entry this node did not renew.
+    pub fn reclaim_after(&self) -> Duration {
+        match self.reclaim_after_ms {
+            0 => Duration::from_millis(self.lease_ttl_ms.saturating_add(10_000)),
+            ms => Duration::from_millis(ms),
+        }
+    }
+
+    pub fn poll(&self) -> Duration {
+        Duration::from_millis(self.poll_ms.max(1))
+    }
+
+    /// This node's id (generated at start unless configured).
+    pub fn resolved_node_id(&self) -> String {
+        self.node_id.clone()
+    }
+
     /// What is wrong with these settings, if anything: (field, reason).
     pub fn problem(&self) -> Option<(&'static str, String)> {
         let id_ok = !self.node_id.is_empty()
@@ -49,6 +86,21 @@ impl ClusterSettings {
                     LEASE_TTL_MS_RANGE.end()
                 ),
             ));
+        }
+        if self.reclaim_after_ms != 0 && !(1_000..=3_600_000).contains(&self.reclaim_after_ms) {
+            return Some((
+                "cluster.reclaim_after_ms",
+                "must be 0 or 1000..=3600000".into(),
+            ));
+        }
+        if !(1..=100_000_000).contains(&self.queue_capacity) {
+            return Some(("cluster.queue_capacity", "must be 1..=100000000".into()));
+        }
+        if self.prefetch > 100_000 {
+            return Some(("cluster.prefetch", "must be 0..=100000".into()));
+        }
+        if !(1..=5_000).contains(&self.poll_ms) {
+            return Some(("cluster.poll_ms", "must be 1..=5000".into()));
         }
         None
     }
@@ -80,19 +132,36 @@ mod tests {
         let (a, b) = (ClusterSettings::default(), ClusterSettings::default());
         assert_eq!(a.problem(), None);
         assert_ne!(a.node_id, b.node_id);
+        assert_eq!(a.resolved_node_id(), a.node_id);
     }
 
     #[test]
-    fn odd_node_ids_and_ttls_are_refused() {
-        for (id, ttl, field) in [
-            ("", 10_000, "cluster.node_id"),
-            ("a b", 10_000, "cluster.node_id"),
-            ("node-1", 999, "cluster.lease_ttl_ms"),
-            ("node-1", 600_001, "cluster.lease_ttl_ms"),
+    fn reclaim_defaults_to_the_lease_ttl_plus_10_s() {
+        let s = ClusterSettings::default();
+        assert_eq!(s.reclaim_after(), Duration::from_secs(20));
+        let s = ClusterSettings {
+            reclaim_after_ms: 3_000,
+            ..s
+        };
+        assert_eq!(s.reclaim_after(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn odd_settings_are_refused() {
+        for (id, ttl, reclaim, capacity, field) in [
+            ("", 10_000, 0, 10, "cluster.node_id"),
+            ("a b", 10_000, 0, 10, "cluster.node_id"),
+            ("node-1", 999, 0, 10, "cluster.lease_ttl_ms"),
+            ("node-1", 600_001, 0, 10, "cluster.lease_ttl_ms"),
+            ("node-1", 10_000, 5, 10, "cluster.reclaim_after_ms"),
+            ("node-1", 10_000, 0, 0, "cluster.queue_capacity"),
         ] {
             let s = ClusterSettings {
                 node_id: id.into(),
                 lease_ttl_ms: ttl,
+                reclaim_after_ms: reclaim,
+                queue_capacity: capacity,
+                ..ClusterSettings::default()
             };
             assert_eq!(s.problem().map(|p| p.0), Some(field), "{id:?} {ttl}");
         }

@@ -41,7 +41,8 @@ pub struct Config {
     pub abuse: AbuseConfig,
     pub callbacks: CallbacksConfig,
     pub store: StoreConfig,
-    /// The nodes sharing one Redis (`[store] kind = "redis"`).
+    /// The nodes sharing one Redis (`[store] kind = "redis"`): names, bind leases, the
+    /// shared send queue.
     pub cluster: ClusterSettings,
     pub security: SecurityConfig,
     pub log: LogConfig,

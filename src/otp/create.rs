@@ -218,7 +218,7 @@ impl OtpService {
             tlv_values: tlv_values(&tenant.config, chosen.language.as_deref()),
             smscs: tenant.smscs().cloned(),
         };
-        if let Err(e) = self.dispatcher.try_dispatch(sms) {
+        if let Err(e) = self.dispatcher.dispatch(sms).await {
             if let Err(gone) = self.store.remove(&id).await {
                 // it stays PENDING until it expires; its SMS was never sent
                 tracing::warn!(otp_id = %id, error = %gone, "could not forget an OTP whose SMS was refused");

@@ -93,7 +93,7 @@ impl OtpService {
         let record = self
             .estimate_resend(&id, record, route_price.is_some(), estimate, now)
             .await;
-        if let Err(e) = self.dispatcher.try_dispatch(sms) {
+        if let Err(e) = self.dispatcher.dispatch(sms).await {
             self.release_credit(tenant.tag(), record.created, estimate)
                 .await;
             // the new PIN was never sent: say so on the OTP; the client may resend again

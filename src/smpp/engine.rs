@@ -21,7 +21,7 @@ use super::slot::SlotTask;
 use super::supervisor::Supervisor;
 use crate::dispatch::{
     DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SmscChoice,
-    SystemClock, WallClock,
+    SmscHealth, SystemClock, WallClock,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -297,6 +297,39 @@ impl Dispatcher for EngineHandle {
 
     fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
         self.inner.shared.covers(destination, smscs)
+    }
+
+    fn route_by(
+        &self,
+        sms: &OutboundSms,
+        health: &dyn SmscHealth,
+        exclude: Option<&str>,
+        require_healthy: bool,
+    ) -> Option<String> {
+        self.inner.shared.choose_by(
+            &sms.destination,
+            sms.smscs.as_deref(),
+            exclude,
+            |name| health.healthy(name),
+            |name| health.recently_up(name),
+            require_healthy,
+        )
+    }
+
+    fn estimate_on(&self, sms: &OutboundSms, smsc: &str) -> Option<SendEstimate> {
+        let shared = &self.inner.shared;
+        let smsc = shared.smscs().into_iter().find(|s| s.cfg.name == smsc)?;
+        let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
+        Some(SendEstimate {
+            smsc: smsc.cfg.name.clone(),
+            encoding: plan.encoding,
+            parts: plan.parts,
+            price_per_part: price_for(&smsc.cfg.prices, &sms.destination),
+        })
+    }
+
+    fn smsc_binds_up(&self, smsc: &str) -> usize {
+        EngineHandle::smsc_binds_up(self, smsc)
     }
 
     fn readiness(&self) -> Readiness {

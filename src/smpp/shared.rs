@@ -251,27 +251,45 @@ impl Shared {
         now: Instant,
         require_healthy: bool,
     ) -> Option<usize> {
-        let mut preferred = [0usize; MAX_SMSCS];
-        let mut n = 0;
-        let names = choice.map_or(&[][..], |c| &c.preference[..]);
-        for index in names.iter().filter_map(|name| set.slot_of(name)) {
-            if let Some(slot) = preferred.get_mut(n) {
-                *slot = index;
-                n += 1;
-            }
-        }
-        let allowed = Allowed {
-            mask: mask_of(set, choice),
-            preferred: preferred.get(..n).unwrap_or(&[]),
-        };
-        set.router.pick(
+        pick_with(
+            set,
             route,
+            choice,
             exclude,
-            allowed,
             |i| self.healthy_in(set, i, now),
             |i| self.recently_up_in(set, i, now),
             require_healthy,
         )
+    }
+
+    /// The SMSC a message to `destination` of a tenant limited to `choice` would take (other
+    /// than `exclude`), with the health of each SMSC told by `healthy` and `recent`: another
+    /// view than this engine's binds (the cluster's).
+    pub fn choose_by(
+        &self,
+        destination: &str,
+        choice: Option<&SmscChoice>,
+        exclude: Option<&str>,
+        healthy: impl Fn(&str) -> bool,
+        recent: impl Fn(&str) -> bool,
+        require_healthy: bool,
+    ) -> Option<String> {
+        let set = self.set.load();
+        let route = set
+            .router
+            .lookup_within(destination, mask_of(&set, choice))?;
+        let exclude = exclude.and_then(|name| set.slot_of(name));
+        let name = |i: usize| set.get(i).map_or("", |s| s.cfg.name.as_str());
+        let picked = pick_with(
+            &set,
+            route,
+            choice,
+            exclude,
+            |i| healthy(name(i)),
+            |i| recent(name(i)),
+            require_healthy,
+        )?;
+        set.get(picked).map(|s| s.cfg.name.clone())
     }
 
     /// The route and the SMSC a message to `destination` of a tenant limited to `choice`
@@ -322,4 +340,33 @@ fn mask_of(set: &SmscSet, choice: Option<&SmscChoice>) -> u64 {
             .fold(0, |mask, s| mask | (1u64 << s.index)),
         _ => Allowed::ALL.mask,
     }
+}
+
+/// An SMSC of `route` in `set` for a message of a tenant limited to `choice`, other than
+/// `exclude`, by the health `healthy` and `recent` tell; only a healthy one when
+/// `require_healthy`.
+fn pick_with(
+    set: &SmscSet,
+    route: usize,
+    choice: Option<&SmscChoice>,
+    exclude: Option<usize>,
+    healthy: impl Fn(usize) -> bool,
+    recent: impl Fn(usize) -> bool,
+    require_healthy: bool,
+) -> Option<usize> {
+    let mut preferred = [0usize; MAX_SMSCS];
+    let mut n = 0;
+    let names = choice.map_or(&[][..], |c| &c.preference[..]);
+    for index in names.iter().filter_map(|name| set.slot_of(name)) {
+        if let Some(slot) = preferred.get_mut(n) {
+            *slot = index;
+            n += 1;
+        }
+    }
+    let allowed = Allowed {
+        mask: mask_of(set, choice),
+        preferred: preferred.get(..n).unwrap_or(&[]),
+    };
+    set.router
+        .pick(route, exclude, allowed, healthy, recent, require_healthy)
 }

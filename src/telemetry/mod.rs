@@ -188,6 +188,36 @@ pub fn register_tenant(name: &str) {
     }
 }
 
+/// The send-queue series of `smscs` at zero: called when the cluster's shared send queue
+/// starts (Redis store).
+pub fn register_sendq(smscs: &[String]) {
+    for name in smscs {
+        let smsc = || name.clone();
+        for scope in ["cluster", "local"] {
+            metrics::gauge!(SENDQ_DEPTH, "smsc" => smsc(), "scope" => scope).set(0.0);
+        }
+        metrics::gauge!(CLUSTER_NODES_WITH_BIND, "smsc" => smsc()).set(0.0);
+        for metric in [
+            SENDQ_RECLAIMED,
+            SENDQ_DUPLICATES,
+            SENDQ_ALREADY_SETTLED,
+            SENDQ_EXPIRED,
+        ] {
+            metrics::counter!(metric, "smsc" => smsc()).increment(0);
+        }
+    }
+    for (from, to) in smscs
+        .iter()
+        .flat_map(|a| smscs.iter().filter(move |b| *b != a).map(move |b| (a, b)))
+    {
+        metrics::counter!(SENDQ_MOVED, "from" => from.clone(), "to" => to.clone()).increment(0);
+    }
+    metrics::counter!(SENDQ_UNREADABLE).increment(0);
+    for op in labels::SENDQ_OPS {
+        metrics::counter!(SENDQ_REDIS_ERRORS, "op" => *op).increment(0);
+    }
+}
+
 /// The store's pending and stored OTPs. `store` is the kind: each node reports the memory
 /// store's figures for itself alone, the Redis store's for every node (so a dashboard sums the
 /// first and takes the maximum of the second).
@@ -393,6 +423,42 @@ fn describe() {
         CALLBACK_QUEUE_DEPTH,
         "OTP updates waiting to be posted to their callback URL"
     );
+    describe_gauge!(
+        SENDQ_DEPTH,
+        "Entries of an SMSC's shared send queue, by SMSC and scope (cluster: the whole stream; local: held by this node for its binds)"
+    );
+    describe_gauge!(
+        CLUSTER_NODES_WITH_BIND,
+        "Nodes of the cluster with a bind of the SMSC up, as this node last read it"
+    );
+    describe_counter!(
+        SENDQ_RECLAIMED,
+        "Send-queue entries taken over from a node that stopped renewing them, by SMSC"
+    );
+    describe_counter!(
+        SENDQ_DUPLICATES,
+        "Taken-over send-queue entries sent again (the node that held them may have submitted them), by SMSC"
+    );
+    describe_counter!(
+        SENDQ_ALREADY_SETTLED,
+        "Taken-over send-queue entries whose OTP already had its send settled: not sent again, by SMSC"
+    );
+    describe_counter!(
+        SENDQ_EXPIRED,
+        "Send-queue entries whose OTP expired before any node could send them (FAILED), by SMSC"
+    );
+    describe_counter!(
+        SENDQ_MOVED,
+        "Send-queue entries moved to the next SMSC of their route because theirs had no bind up in the cluster"
+    );
+    describe_counter!(
+        SENDQ_UNREADABLE,
+        "Send-queue entries that did not open (tampered with, or sealed under another pin_secret): FAILED"
+    );
+    describe_counter!(
+        SENDQ_REDIS_ERRORS,
+        "Send-queue operations Redis did not answer, by operation"
+    );
     describe_counter!(
         LOG_DROPPED,
         "Log lines dropped because the log writer could not keep up"
@@ -421,6 +487,7 @@ mod tests {
             labels::BIND_FAILURE_REASONS,
             labels::RETRY_REASONS,
             labels::RECEIPT_STATES,
+            labels::SENDQ_OPS,
         ] {
             let unique: std::collections::BTreeSet<_> = set.iter().collect();
             assert_eq!(unique.len(), set.len(), "{set:?}");

@@ -81,6 +81,30 @@ pub const PARTS_NOT_CHARGED: &str = "otpgate_parts_not_charged_total";
 /// What the tenants were charged, in micro-units of `[otp] currency` (`smsc`).
 pub const COST_CHARGED: &str = "otpgate_cost_charged_micros_total";
 
+// Cluster send queue (Redis store)
+/// Entries of an SMSC's shared send queue (`smsc`; `scope`: `cluster` = the stream's length
+/// as this node last read it, `local` = the entries this node holds for its binds).
+pub const SENDQ_DEPTH: &str = "otpgate_sendq_depth";
+/// Nodes with a bind of the SMSC up, as this node last read it (`smsc`).
+pub const CLUSTER_NODES_WITH_BIND: &str = "otpgate_cluster_nodes_with_bind";
+/// Entries taken over from a node that stopped renewing them (dead, or restarted under a
+/// new node id), or found held by this node's id at its start (`smsc`).
+pub const SENDQ_RECLAIMED: &str = "otpgate_sendq_reclaimed_total";
+/// Taken-over entries sent again: the node that held them may have submitted them already
+/// (`smsc`).
+pub const SENDQ_DUPLICATES: &str = "otpgate_sendq_duplicates_total";
+/// Taken-over entries whose OTP already had its send settled: acknowledged, not sent (`smsc`).
+pub const SENDQ_ALREADY_SETTLED: &str = "otpgate_sendq_already_settled_total";
+/// Entries whose OTP expired before any node could send them: FAILED (`smsc`).
+pub const SENDQ_EXPIRED: &str = "otpgate_sendq_expired_total";
+/// Entries moved to the next SMSC of their route because theirs had no bind up in the
+/// cluster (`from`, `to`).
+pub const SENDQ_MOVED: &str = "otpgate_sendq_moved_total";
+/// Entries that did not open (tampered with, or sealed under another `pin_secret`): FAILED.
+pub const SENDQ_UNREADABLE: &str = "otpgate_sendq_unreadable_total";
+/// Shared-queue operations Redis did not answer (`op`: `append`, `read`, `settle`, `renew`).
+pub const SENDQ_REDIS_ERRORS: &str = "otpgate_sendq_redis_errors_total";
+
 /// Label values known in advance, registered at zero at start (see `telemetry::register_known`).
 /// Each set lists every value the code records for its label.
 pub mod labels {
@@ -149,6 +173,8 @@ pub mod labels {
         "protocol",
         "closed",
     ];
+    /// `op` of `otpgate_sendq_redis_errors_total`.
+    pub const SENDQ_OPS: &[&str] = &["append", "read", "settle", "renew"];
     /// `reason` of `otpgate_smpp_retries_total`.
     pub const RETRY_REASONS: &[&str] = &[
         "timeout",

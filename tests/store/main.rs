@@ -8,6 +8,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cluster_sendq;
 mod observability_store_gauges;
 mod redis_bind_leases;
 mod redis_nodes;

@@ -39,8 +39,8 @@ use super::clock::Clock;
 use super::identity::TenantTag;
 use super::model::{OtpId, Record};
 use super::store::{ChangeObserver, IdemKey, ReceiptHold, StoreError};
-pub use conn::Target;
-pub use conn::{Conn, Redis};
+pub use conn::{Conn, Redis, Target};
+
 use record::{from_flat, ID_END};
 
 /// How the Redis store is reached and named.
