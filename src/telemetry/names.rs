@@ -71,6 +71,8 @@ pub const COST_CHARGED: &str = "otpgate_cost_charged_micros_total";
 /// Label values known in advance, registered at zero at start (see `telemetry::register_known`).
 /// Each set lists every value the code records for its label.
 pub mod labels {
+    /// `tenant` of the per-tenant counters for the tenants without series of their own.
+    pub const TENANT_OTHER: &str = "other";
     /// `encoding` of `otpgate_otps_created_total`.
     pub const OTP_ENCODINGS: &[&str] = &["GSM7", "UCS2", "LATIN1"];
     /// `encoding` of `otpgate_sms_parts_total` (as the SMPP engine encodes).
