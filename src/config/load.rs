@@ -735,7 +735,7 @@ fn check_tenant_ids(c: &Config) -> Result<(), ConfigError> {
         Err(IdProblem::TagCollision { first, second }) => Err(ConfigError::invalid(
             field(second),
             format!(
-                "this id's stored 4-byte tag equals that of {}: change the id of one of \
+                "this id's stored tag (4 bytes) equals that of {}: change the id of one of \
                  them (e.g. add a suffix) before it has stored OTPs",
                 field(first)
             ),
