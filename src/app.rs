@@ -95,7 +95,15 @@ pub fn front(config: &Config, prepared: &Prepared, dispatcher: Arc<dyn Dispatche
 fn known(config: &Config) -> telemetry::Known {
     telemetry::Known {
         smscs: config.smsc.iter().map(|s| s.name.clone()).collect(),
-        tenants: config.tenants.iter().map(|t| t.name.clone()).collect(),
+        tenants: {
+            let count = config.tenants.len();
+            let labels: std::collections::BTreeSet<&str> = config
+                .tenants
+                .iter()
+                .map(|t| t.metric_label(count))
+                .collect();
+            labels.into_iter().map(str::to_owned).collect()
+        },
         store: config.store.kind.as_str(),
         max_live: config.otp.max_live,
     }

@@ -51,9 +51,7 @@ impl TenantSecrets {
     }
 
     fn table(tenants: &[TenantConfig]) -> HashMap<TenantTag, Option<Vec<u8>>> {
-        for t in tenants.iter().filter(|t| t.callback_secret.is_none()) {
-            tracing::warn!(tenant = %t.name, "no callback_secret: this tenant's callbacks are not signed");
-        }
+        warn_unsigned(tenants);
         tenants
             .iter()
             .map(|t| {
@@ -337,5 +335,28 @@ impl CallbackTask {
                 }
             }
         }
+    }
+}
+
+/// Most tenants named one by one in the start-up warning about unsigned callbacks (beyond,
+/// one line gives their number: 100,000 tenants must not make 100,000 lines).
+const UNSIGNED_NAMED: usize = 10;
+
+fn warn_unsigned(tenants: &[TenantConfig]) {
+    let unsigned: Vec<&str> = tenants
+        .iter()
+        .filter(|t| t.callback_secret.is_none())
+        .map(|t| t.name.as_str())
+        .collect();
+    if unsigned.len() <= UNSIGNED_NAMED {
+        for name in unsigned {
+            tracing::warn!(tenant = %name, "no callback_secret: this tenant's callbacks are not signed");
+        }
+    } else {
+        tracing::warn!(
+            tenants = unsigned.len(),
+            first = %unsigned[..UNSIGNED_NAMED].join(", "),
+            "no callback_secret: these tenants' callbacks are not signed"
+        );
     }
 }

@@ -485,8 +485,9 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
     check(
         c.tenants.len() <= crate::otp::tenant::LimitKey::MAX_TENANTS,
         "tenants",
-        "at most 16383 tenants",
+        "at most 1048576 tenants",
     )?;
+    check_metric_labels(c)?;
     check(
         (l.per_number == 0 && l.per_number_global == 0) || l.per_number_window_s > 0,
         "limits.per_number_window_s",
@@ -738,6 +739,25 @@ pub(super) fn summary(c: &Config) -> String {
     s
 }
 
+/// No tenant with series of its own has the label the others share.
+fn check_metric_labels(c: &Config) -> Result<(), ConfigError> {
+    let count = c.tenants.len();
+    let other = crate::telemetry::names::labels::TENANT_OTHER;
+    let some_share = c.tenants.iter().any(|t| !t.has_own_metrics(count));
+    let clash = c
+        .tenants
+        .iter()
+        .position(|t| t.id() == other && t.has_own_metrics(count));
+    match clash {
+        Some(i) if some_share => Err(ConfigError::invalid(
+            format!("tenants[{i}].metrics"),
+            "this tenant's id is `other`, the metric label the tenants without series of their \
+             own share: set `metrics = false` on it or give it another id",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Every tenant's identity (its `id`, or its name) tells it apart from the others, also in
 /// its stored 4-byte form.
 fn check_tenant_ids(c: &Config) -> Result<(), ConfigError> {
@@ -758,7 +778,8 @@ fn check_tenant_ids(c: &Config) -> Result<(), ConfigError> {
         Err(IdProblem::TagCollision { first, second }) => Err(ConfigError::invalid(
             field(second),
             format!(
-                "this id's stored tag equals that of {}: choose another id",
+                "this id's stored tag (4 bytes) equals that of {}: change the id of one of \
+                 them (e.g. add a suffix) before it has stored OTPs",
                 field(first)
             ),
         )),

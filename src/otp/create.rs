@@ -226,7 +226,7 @@ impl OtpService {
             self.release_credit(tenant.tag(), now, reserved).await;
             return Err(dispatch_refused(&e));
         }
-        metrics::counter!(names::OTPS_CREATED, "tenant" => tenant.name().to_owned(),
+        metrics::counter!(names::OTPS_CREATED, "tenant" => tenant.metric_label().to_owned(),
             "encoding" => encoding.as_str())
         .increment(1);
         let bits = req.pin_type.entropy_bits(req.pin_length);

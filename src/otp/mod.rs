@@ -26,6 +26,7 @@ pub mod store;
 pub mod tenant;
 pub mod text;
 pub mod tlv_values;
+pub mod token_index;
 pub mod window;
 
 pub use clock::Clock;

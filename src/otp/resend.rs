@@ -107,7 +107,8 @@ impl OtpService {
             }
             return Err(dispatch_refused(&e));
         }
-        metrics::counter!(names::OTPS_RESENT, "tenant" => tenant.name().to_owned()).increment(1);
+        metrics::counter!(names::OTPS_RESENT, "tenant" => tenant.metric_label().to_owned())
+            .increment(1);
         tracing::info!(otp_id = %id, tenant = tenant.name(), "otp resent");
         Ok(self.view(tenant, id, &record))
     }

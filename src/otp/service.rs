@@ -347,7 +347,7 @@ impl OtpService {
             Err(VerifyError::NotFound) => "not_found",
         };
         metrics::counter!(names::OTPS_VERIFIED,
-            "tenant" => tenant.name().to_owned(), "result" => label)
+            "tenant" => tenant.metric_label().to_owned(), "result" => label)
         .increment(1);
         tracing::info!(otp_id = %id, result = label, "otp verification");
         match result {
@@ -374,7 +374,8 @@ impl OtpService {
                 CancelError::AlreadyCancelled => OtpError::AlreadyCancelled,
                 CancelError::NotPending => OtpError::NotPending,
             })?;
-        metrics::counter!(names::OTPS_CANCELLED, "tenant" => tenant.name().to_owned()).increment(1);
+        metrics::counter!(names::OTPS_CANCELLED, "tenant" => tenant.metric_label().to_owned())
+            .increment(1);
         tracing::info!(otp_id = %id, "otp cancelled");
         Ok(self.view(tenant, id, &r))
     }

@@ -55,12 +55,35 @@ pub struct TenantConfig {
     pub smscs: Vec<String>,
     /// `[[smsc]]` names tried first, in this order, before the route's own priorities.
     pub route_preference: Vec<String>,
+    /// Whether this tenant has metric series of its own (`tenant` label = its id); the others
+    /// share the label `other`. `None` = yes when the configuration has at most
+    /// [`PER_TENANT_METRICS_UP_TO`] tenants.
+    pub metrics: Option<bool>,
 }
+
+/// Up to this many tenants, each has its own metric series unless it sets `metrics = false`;
+/// beyond, only those that set `metrics = true` (series stay bounded with 100,000 tenants).
+pub const PER_TENANT_METRICS_UP_TO: usize = 100;
 
 impl TenantConfig {
     /// The identity: `id`, or the name when it is not set.
     pub fn id(&self) -> &str {
         self.id.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Whether this tenant has series of its own in a configuration of `tenants` tenants.
+    pub fn has_own_metrics(&self, tenants: usize) -> bool {
+        self.metrics.unwrap_or(tenants <= PER_TENANT_METRICS_UP_TO)
+    }
+
+    /// The `tenant` label of this tenant's metrics in a configuration of `tenants` tenants:
+    /// its id (immutable, unlike its name) when it has series of its own, else `other`.
+    pub fn metric_label(&self, tenants: usize) -> &str {
+        if self.has_own_metrics(tenants) {
+            self.id()
+        } else {
+            crate::telemetry::names::labels::TENANT_OTHER
+        }
     }
 }
 
@@ -78,6 +101,7 @@ impl std::fmt::Debug for TenantConfig {
             .field("number_types", &self.number_types)
             .field("smscs", &self.smscs)
             .field("route_preference", &self.route_preference)
+            .field("metrics", &self.metrics)
             .finish_non_exhaustive()
     }
 }

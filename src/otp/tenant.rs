@@ -1,12 +1,12 @@
-//! Tenants (API clients from the configuration): lookup by token in constant time, and each
-//! tenant's create rate limit (a token bucket), counted in this process or, behind
+//! Tenants (API clients from the configuration): lookup by token in constant time per request
+//! whatever their number (a keyed index, see [`super::token_index`]), and each tenant's create
+//! rate limit (a token bucket), counted in this process or, behind
 //! [`TenantRate`], shared by every node.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
 use super::clock::Clock;
@@ -14,6 +14,7 @@ use super::identity::TenantTag;
 use super::phone::{NumberType, NumberTypes};
 use super::settings::TenantConfig;
 use super::store::StoreError;
+use super::token_index::TokenIndex;
 use crate::dispatch::SmscChoice;
 
 /// The rate-limit state reported in `X-Rate-Limit-*` headers.
@@ -34,11 +35,11 @@ struct Bucket {
 /// What a tenant's own limit counters (per number, per number prefix) are keyed by. Built in
 /// [`Tenant::limit_key`] only: the stores derive their keys from it, so changing what
 /// identifies a tenant is one edit there. Shared stores key by the tenant's [`TenantTag`]
-/// (its `Display`); the in-memory phone table packs the `dense` number, unique per tenant in
-/// this process, into the spare bits of a phone number.
+/// (its `Display`); the in-memory phone table counts the first tenant (`dense` 0) in the
+/// number's own entry and every other tenant in an entry keyed by the number and its tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LimitKey {
-    dense: u16,
+    dense: u32,
     tag: TenantTag,
 }
 
@@ -49,23 +50,23 @@ impl LimitKey {
         tag: TenantTag::NONE,
     };
 
-    /// Tenant keys the in-memory phone table can tell apart (it packs the dense number into
-    /// the spare high bits of a phone number); the configuration refuses more tenants.
-    pub const MAX_TENANTS: usize = (1 << 14) - 1;
+    /// Most tenants of one configuration (a bound on what is loaded, not a limit of any
+    /// table: the keys are 32 bits wide).
+    pub const MAX_TENANTS: usize = 1 << 20;
 
     /// A key of `dense` number and `tag` (for tools and tests; the engine takes
     /// [`Tenant::limit_key`]).
-    pub fn new(dense: u16, tag: TenantTag) -> Self {
+    pub fn new(dense: u32, tag: TenantTag) -> Self {
         Self { dense, tag }
     }
 
     /// The key numbered `n`, its tag `n` too (for tools and tests).
-    pub fn from_raw(n: u16) -> Self {
-        Self::new(n, TenantTag::from_raw(u32::from(n)))
+    pub fn from_raw(n: u32) -> Self {
+        Self::new(n, TenantTag::from_raw(n))
     }
 
     /// The tenant's number in this process: `0..MAX_TENANTS` for a valid configuration.
-    pub fn dense(self) -> u16 {
+    pub fn dense(self) -> u32 {
         self.dense
     }
 
@@ -85,8 +86,11 @@ impl std::fmt::Display for LimitKey {
 pub struct Tenant {
     tag: TenantTag,
     /// Unique per tenant in this process (see [`LimitKey`]).
-    dense: u16,
+    dense: u32,
     pub config: TenantConfig,
+    /// The `tenant` label of its metrics: its id, or the shared label of the tenants without
+    /// series of their own (see [`TenantConfig::metric_label`]).
+    metric_label: String,
     bucket: Mutex<Bucket>,
     number_types: NumberTypes,
     /// Built once: every message of the tenant shares it.
@@ -101,6 +105,12 @@ impl Tenant {
     /// The immutable `[[tenants]] id` (the name unless set).
     pub fn id(&self) -> &str {
         self.config.id()
+    }
+
+    /// The value of the `tenant` label of this tenant's metrics (bounded: see
+    /// [`TenantConfig::metric_label`]).
+    pub fn metric_label(&self) -> &str {
+        &self.metric_label
     }
 
     /// What records, idempotency keys and callbacks of this tenant carry.
@@ -198,10 +208,12 @@ impl TenantRate for LocalRate {
     }
 }
 
-/// All tenants of the configuration.
+/// All tenants of the configuration: an immutable value built once with its token index, so
+/// that a new set replaces it whole.
 #[derive(Debug, Default)]
 pub struct Tenants {
     list: Vec<Tenant>,
+    by_token: TokenIndex,
 }
 
 impl Tenants {
@@ -209,15 +221,17 @@ impl Tenants {
     /// [`LimitKey::MAX_TENANTS`]); each gets its dense key in list order, which only this
     /// process's memory tables use.
     pub fn new(configs: &[TenantConfig], now: Instant) -> Self {
-        let list = configs
+        let count = configs.len();
+        let list: Vec<Tenant> = configs
             .iter()
             .enumerate()
             .map(|(i, c)| {
                 let mut t = Tenant {
                     tag: TenantTag::of(c.id()),
                     // the configuration allows at most MAX_TENANTS: never saturates
-                    dense: u16::try_from(i).unwrap_or(u16::MAX),
+                    dense: u32::try_from(i).unwrap_or(u32::MAX),
                     config: c.clone(),
+                    metric_label: c.metric_label(count).to_owned(),
                     bucket: Mutex::new(Bucket {
                         tokens: 0.0,
                         last: now,
@@ -235,19 +249,18 @@ impl Tenants {
                 t
             })
             .collect();
-        Self { list }
+        let by_token = TokenIndex::new(list.iter().map(|t| t.config.token.as_str()));
+        Self { list, by_token }
     }
 
-    /// The tenant owning `token`; every token is compared in constant time.
+    /// The tenant owning `token`: one keyed hash, one lookup and one constant-time compare,
+    /// whatever the number of tenants.
     pub fn by_token(&self, token: &str) -> Option<&Tenant> {
-        let mut found = None;
-        for t in &self.list {
-            let same: bool = t.config.token.as_bytes().ct_eq(token.as_bytes()).into();
-            if same && found.is_none() {
-                found = Some(t);
-            }
-        }
-        found
+        self.list.get(self.by_token.find(token)?)
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
     }
 
     pub fn is_empty(&self) -> bool {

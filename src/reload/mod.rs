@@ -212,8 +212,12 @@ impl Reloader {
             .default_senders
             .store(Arc::new(app::default_senders(&config)));
         p.prepared.credit.set_limits(app::credit_limits(&config));
-        for t in &config.tenants {
-            crate::telemetry::register_tenant(&t.name);
+        // the bounded label of each tenant (its id, or the shared `other`)
+        let count = config.tenants.len();
+        let labels: std::collections::BTreeSet<&str> =
+            config.tenants.iter().map(|t| t.metric_label(count)).collect();
+        for label in labels {
+            crate::telemetry::register_tenant(label);
         }
         let tls_certificate = p.tls.as_ref().map(|certs| match certs.reload() {
             Ok(()) => "reloaded",

@@ -24,7 +24,8 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub struct Known {
     /// The SMSC names of `[[smsc]]`.
     pub smscs: Vec<String>,
-    /// The names of the tenants (`[[tenants]]`), for the per-tenant series.
+    /// The `tenant` label values (the ids of the tenants with series of their own, and
+    /// `other` for the rest), for the per-tenant series.
     pub tenants: Vec<String>,
     /// The store kind, as the `store` label writes it (`memory`, `redis`).
     pub store: &'static str,
@@ -170,8 +171,8 @@ pub fn register_smsc(name: &str) {
     }
 }
 
-/// The series of one tenant, at zero: called for every configured tenant at start, and by
-/// whatever creates a tenant later, at its creation.
+/// The series of one `tenant` label value, at zero: called for every value the configuration
+/// announces at start, and by whatever creates a tenant later, at its creation.
 pub fn register_tenant(name: &str) {
     let tenant = || name.to_owned();
     for encoding in labels::OTP_ENCODINGS {

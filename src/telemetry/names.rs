@@ -108,6 +108,8 @@ pub const SENDQ_REDIS_ERRORS: &str = "otpgate_sendq_redis_errors_total";
 /// Label values known in advance, registered at zero at start (see `telemetry::register_known`).
 /// Each set lists every value the code records for its label.
 pub mod labels {
+    /// `tenant` of the per-tenant counters for the tenants without series of their own.
+    pub const TENANT_OTHER: &str = "other";
     /// `encoding` of `otpgate_otps_created_total`.
     pub const OTP_ENCODINGS: &[&str] = &["GSM7", "UCS2", "LATIN1"];
     /// `encoding` of `otpgate_sms_parts_total` (as the SMPP engine encodes).

@@ -23,3 +23,4 @@ mod security_slowloris;
 mod security_timing;
 mod tenant_id_config;
 mod tenant_identity;
+mod tenant_scale;

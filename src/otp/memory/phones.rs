@@ -1,9 +1,10 @@
 //! Per-phone-number state: the latest OTP (as a handle into the OTP table) and the create
 //! limit, a [`SlidingWindow`] counter: 24 bytes per entry. A number's entry holds its latest
 //! OTP and the first tenant's counter; another tenant's counter, and the count across tenants
-//! (`[limits] per_number_global`), are entries of their own, told apart by a tag in the key's
-//! high bits. A deployment with one tenant keeps one entry per number; every further tenant
-//! that sends to a number adds an entry.
+//! (`[limits] per_number_global`), are entries of their own, told apart by a mark in the key's
+//! high bits and, for a tenant, its tag in the slot a number's own entry uses for its latest
+//! OTP. A deployment with one tenant keeps one entry per number; every further tenant that
+//! sends to a number adds an entry; the number of tenants is not limited by the key.
 
 use std::hash::BuildHasher;
 use std::num::NonZeroU64;
@@ -16,8 +17,11 @@ use crate::otp::window::{fixed_window, SlidingWindow};
 
 #[derive(Debug, Clone, Copy)]
 pub struct PhoneEntry {
+    /// The number, marked above bit 50 when the entry is a counter of its own.
     phone: NonZeroU64,
-    latest: Handle,
+    /// In a number's own entry, the handle of its latest OTP; in a tenant's counter entry,
+    /// the tenant's tag (part of the key).
+    slot: u32,
     /// Creates, in `u16` counts to keep the entry small.
     creates: SlidingWindow<u16>,
     /// The entry may be dropped at this time (UNIX seconds) if no OTP points at it.
@@ -27,9 +31,49 @@ pub struct PhoneEntry {
 // one per phone number: its size is part of the memory budget per OTP
 const _: () = assert!(std::mem::size_of::<PhoneEntry>() == 24);
 
+/// E.164 numbers have at most 15 digits, under 2^50: the bits above mark counter entries.
+const MARK_SHIFT: u32 = 50;
+/// A tenant's counter (the tenant in [`PhoneEntry::slot`]).
+const TENANT_MARK: u64 = 1 << MARK_SHIFT;
+/// The count across tenants.
+const GLOBAL_MARK: u64 = 2 << MARK_SHIFT;
+
+/// What finds an entry: the (marked) number, and the tenant's tag for a tenant's counter (0
+/// otherwise, where the slot is not part of the key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EntryKey {
+    phone: NonZeroU64,
+    tenant: u32,
+}
+
+impl EntryKey {
+    /// The entry of `phone`'s latest OTP.
+    fn number(phone: u64) -> Self {
+        Self {
+            phone: key(phone),
+            tenant: 0,
+        }
+    }
+
+    fn is_tenant_counter(phone: NonZeroU64) -> bool {
+        phone.get() >> MARK_SHIFT == TENANT_MARK >> MARK_SHIFT
+    }
+
+    fn of(e: &PhoneEntry) -> Self {
+        Self {
+            phone: e.phone,
+            tenant: if Self::is_tenant_counter(e.phone) {
+                e.slot
+            } else {
+                0
+            },
+        }
+    }
+}
+
 impl Keyed for PhoneEntry {
     fn key_hash(&self, hasher: &RandomState) -> u64 {
-        hasher.hash_one(self.phone)
+        hasher.hash_one(EntryKey::of(self))
     }
 }
 
@@ -38,23 +82,20 @@ fn key(phone: u64) -> NonZeroU64 {
     NonZeroU64::new(phone).unwrap_or(NonZeroU64::MAX)
 }
 
-/// E.164 numbers have at most 15 digits, under 2^50: the 14 bits above hold a tag.
-const TAG_SHIFT: u32 = 50;
-
-/// The tag of the count across tenants; tenants' tags are their dense keys
-/// ([`LimitKey::dense`](crate::otp::tenant::LimitKey::dense)), below it.
-const GLOBAL_TAG: u64 = (1 << 14) - 1;
-
 /// The entry key of `phone`'s counter in `scope`: the number itself (the entry of its latest
-/// OTP) for the first tenant, the number tagged with the tenant's key above bit 50 for the
-/// others, or with [`GLOBAL_TAG`] for the count across tenants. The configuration allows at
-/// most 2^14 - 1 tenants, so no tenant's tag is the global one.
-pub fn counter_key(scope: NumberScope, phone: u64) -> u64 {
-    let tag = match scope {
-        NumberScope::Tenant(t) => u64::from(t.dense()),
-        NumberScope::Global => GLOBAL_TAG,
-    };
-    phone | (tag << TAG_SHIFT)
+/// OTP) for the first tenant, the number marked as a tenant's counter with the tenant's tag for
+/// the others (so that reordering the tenants keeps their counts), or marked as the count
+/// across tenants.
+pub fn counter_key(scope: NumberScope, phone: u64) -> EntryKey {
+    let phone = phone & ((1 << MARK_SHIFT) - 1);
+    match scope {
+        NumberScope::Tenant(t) if t.dense() == 0 => EntryKey::number(phone),
+        NumberScope::Tenant(t) => EntryKey {
+            phone: key(phone | TENANT_MARK),
+            tenant: t.tag().get(),
+        },
+        NumberScope::Global => EntryKey::number(phone | GLOBAL_MARK),
+    }
 }
 
 /// Phone number -> latest OTP and create counter.
@@ -78,18 +119,22 @@ impl PhoneIndex {
     /// extensions re-queue themselves).
     fn with_entry<R>(
         &self,
-        phone: u64,
+        at: EntryKey,
         now: u32,
         f: impl FnOnce(&mut PhoneEntry) -> R,
     ) -> Result<(R, Option<Handle>), SlabFull> {
-        let phone = key(phone);
-        let (mut shard, hash, found) = self.slab.locate(phone, |e| e.phone == phone);
+        let (mut shard, hash, found) = self.slab.locate(at, |e| EntryKey::of(e) == at);
         let (h, created) = match found {
             Some(h) => (h, false),
             None => {
+                let slot = if EntryKey::is_tenant_counter(at.phone) {
+                    at.tenant
+                } else {
+                    Handle::NONE.raw()
+                };
                 let blank = PhoneEntry {
-                    phone,
-                    latest: Handle::NONE,
+                    phone: at.phone,
+                    slot,
                     creates: SlidingWindow::starting(now),
                     keep_until: now,
                 };
@@ -108,8 +153,8 @@ impl PhoneIndex {
         otp: Handle,
         until: u32,
     ) -> Result<Option<Handle>, SlabFull> {
-        let (_, created) = self.with_entry(phone, until, |e| {
-            e.latest = otp;
+        let (_, created) = self.with_entry(EntryKey::number(phone), until, |e| {
+            e.slot = otp.raw();
             e.keep_until = e.keep_until.max(until);
         })?;
         Ok(created)
@@ -118,19 +163,19 @@ impl PhoneIndex {
     /// The handle of the latest OTP of `phone` (the caller checks that it still holds an OTP
     /// of this number).
     pub fn latest(&self, phone: u64) -> Option<Handle> {
-        let phone = key(phone);
-        let (shard, _, found) = self.slab.locate(phone, |e| e.phone == phone);
-        shard.get(found?).map(|e| e.latest).filter(|l| !l.is_none())
+        let at = EntryKey::number(phone);
+        let (shard, _, found) = self.slab.locate(at, |e| EntryKey::of(e) == at);
+        shard.get(found?).and_then(PhoneEntry::latest)
     }
 
     /// Forgets `otp` as the latest OTP of `phone` (when it leaves the store).
     pub fn clear_latest(&self, phone: u64, otp: Handle) {
-        let phone = key(phone);
-        let (mut shard, _, found) = self.slab.locate(phone, |e| e.phone == phone);
+        let at = EntryKey::number(phone);
+        let (mut shard, _, found) = self.slab.locate(at, |e| EntryKey::of(e) == at);
         if let Some(h) = found {
             if let Some(e) = shard.get_mut(h) {
-                if e.latest == otp {
-                    e.latest = Handle::NONE;
+                if e.latest() == Some(otp) {
+                    e.slot = Handle::NONE.raw();
                 }
             }
         }
@@ -141,7 +186,7 @@ impl PhoneIndex {
     pub fn expire(&self, h: Handle, now: u32) -> Option<u32> {
         let mut shard = self.slab.lock_handle(h);
         let e = shard.get(h)?;
-        if e.keep_until <= now && e.latest.is_none() {
+        if e.keep_until <= now && e.latest().is_none() {
             shard.remove(h);
             return None;
         }
@@ -153,7 +198,7 @@ impl PhoneIndex {
     /// the expiry queue).
     pub fn hit(
         &self,
-        key: u64,
+        key: EntryKey,
         limit: u32,
         window_s: u32,
         now: u32,
@@ -165,6 +210,12 @@ impl PhoneIndex {
 }
 
 impl PhoneEntry {
+    /// The latest OTP of a number's own entry (a counter entry has none).
+    fn latest(&self) -> Option<Handle> {
+        let holds_latest = !EntryKey::is_tenant_counter(self.phone);
+        Some(Handle::from_raw(self.slot)).filter(|h| holds_latest && !h.is_none())
+    }
+
     fn hit(&mut self, limit: u32, window_s: u32, now: u32) -> NumberLimit {
         let (w, start) = fixed_window(now, window_s);
         self.creates.roll(now, w);
@@ -191,41 +242,62 @@ mod tests {
         let idx = PhoneIndex::default();
         let t0 = 1_000_000 - 1_000_000 % 600; // a window start
         for i in 0..5 {
-            assert!(allowed(idx.hit(33, 5, 600, t0 + i)), "create {i}");
+            assert!(
+                allowed(idx.hit(EntryKey::number(33), 5, 600, t0 + i)),
+                "create {i}"
+            );
         }
-        let Ok((NumberLimit::Limited { retry_after }, _)) = idx.hit(33, 5, 600, t0 + 10) else {
+        let Ok((NumberLimit::Limited { retry_after }, _)) =
+            idx.hit(EntryKey::number(33), 5, 600, t0 + 10)
+        else {
             panic!("sixth create allowed");
         };
         assert!(retry_after.as_secs() >= 590, "{retry_after:?}");
         // another number is not affected
-        assert!(allowed(idx.hit(34, 5, 600, t0 + 10)));
+        assert!(allowed(idx.hit(EntryKey::number(34), 5, 600, t0 + 10)));
         // at the advertised time one more create passes, not two
         let t1 = t0 + 10 + u32::try_from(retry_after.as_secs()).unwrap_or(0);
-        assert!(allowed(idx.hit(33, 5, 600, t1)));
-        assert!(!allowed(idx.hit(33, 5, 600, t1)));
+        assert!(allowed(idx.hit(EntryKey::number(33), 5, 600, t1)));
+        assert!(!allowed(idx.hit(EntryKey::number(33), 5, 600, t1)));
         // two windows later everything is forgotten
-        assert!(allowed(idx.hit(33, 5, 600, t0 + 1800)));
+        assert!(allowed(idx.hit(EntryKey::number(33), 5, 600, t0 + 1800)));
     }
 
     #[test]
     fn each_tenant_and_the_global_counter_count_apart() {
+        use crate::otp::identity::TenantTag;
         use crate::otp::tenant::LimitKey;
         let idx = PhoneIndex::default();
         let t0 = 600_000;
         let phone = 999_999_999_999_999; // the largest E.164 number
-        let keys = [LimitKey::MAX_TENANTS - 1, 0].map(|t| {
-            let t = u16::try_from(t).unwrap_or(u16::MAX);
-            counter_key(NumberScope::Tenant(LimitKey::from_raw(t)), phone)
-        });
+                                         // far more tenants than the spare bits of a number could number, tags at both ends
+        let last = u32::try_from(LimitKey::MAX_TENANTS - 1).unwrap_or(u32::MAX);
+        let tenants = [
+            LimitKey::new(last, TenantTag::from_raw(u32::MAX)),
+            LimitKey::new(last - 1, TenantTag::from_raw(1)),
+            LimitKey::new(1, TenantTag::from_raw(0x00ff_ffff)),
+            LimitKey::ZERO,
+        ];
+        let keys = tenants.map(|t| counter_key(NumberScope::Tenant(t), phone));
         let global = counter_key(NumberScope::Global, phone);
         for k in keys.into_iter().chain([global]) {
-            assert!(allowed(idx.hit(k, 1, 600, t0)));
-            assert!(!allowed(idx.hit(k, 1, 600, t0)));
+            assert!(allowed(idx.hit(k, 1, 600, t0)), "{k:?}");
+            assert!(!allowed(idx.hit(k, 1, 600, t0)), "{k:?}");
         }
-        assert_eq!(idx.len(), 3);
+        assert_eq!(idx.len(), 5);
         // the first tenant counts in the number's own entry, which holds its latest OTP
         assert_eq!(idx.set_latest(phone, Handle::from_raw(1), t0), Ok(None));
-        assert_eq!(idx.len(), 3);
+        assert_eq!(idx.len(), 5);
+        assert_eq!(idx.latest(phone), Some(Handle::from_raw(1)));
+        // a tenant's counter entry holds no OTP: it goes when its window no longer matters
+        let other = counter_key(NumberScope::Tenant(tenants[1]), 33);
+        let Ok((_, Some((entry, keep)))) = idx.hit(other, 1, 600, t0) else {
+            panic!("a new number makes an entry");
+        };
+        assert_eq!(idx.latest(33), None);
+        assert_eq!(idx.expire(entry, keep - 1), Some(keep));
+        assert_eq!(idx.expire(entry, keep), None);
+        assert_eq!(idx.len(), 5);
     }
 
     #[test]
@@ -251,7 +323,9 @@ mod tests {
     fn a_new_entry_is_reported_once_with_its_keep_time() {
         let idx = PhoneIndex::default();
         let t0 = 600_000;
-        let Ok((NumberLimit::Allowed, Some((entry, keep)))) = idx.hit(44, 5, 600, t0) else {
+        let Ok((NumberLimit::Allowed, Some((entry, keep)))) =
+            idx.hit(EntryKey::number(44), 5, 600, t0)
+        else {
             panic!("first hit must make an entry");
         };
         assert_eq!(
@@ -260,7 +334,7 @@ mod tests {
             "the counter matters until the end of the next window"
         );
         assert!(matches!(
-            idx.hit(44, 5, 600, t0 + 1),
+            idx.hit(EntryKey::number(44), 5, 600, t0 + 1),
             Ok((NumberLimit::Allowed, None))
         ));
         assert_eq!(idx.expire(entry, t0 + 1199), Some(t0 + 1200));

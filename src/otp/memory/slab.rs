@@ -42,9 +42,14 @@ impl Handle {
         self == Self::NONE
     }
 
-    #[cfg(test)]
+    /// A handle as [`Handle::raw`] gave it.
     pub fn from_raw(raw: u32) -> Self {
         Handle(raw)
+    }
+
+    /// The handle as a number, for a table that keeps it in a field shared with other data.
+    pub fn raw(self) -> u32 {
+        self.0
     }
 }
 
