@@ -9,7 +9,7 @@
 # Environment: BENCH_OUT (default target/bench), BENCH_CONC (closed-loop connections, 64),
 # BENCH_SECS (length of the main runs, 15), BENCH_FIXED_RATE (open-loop rate of the latency
 # runs, 3000/s), BENCH_ENGINE=0 to skip the engine window bench,
-# BENCH_NO_INSTALL=1 to never install Kannel, BENCH_ROWS (default "1 2 3 4 5 6") to run only some.
+# BENCH_NO_INSTALL=1 to never install Kannel, BENCH_ROWS (default "1 2 3 4 5 6 7") to run only some.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +21,7 @@ FIXED=${BENCH_FIXED_RATE:-3000}
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/otpgate-bench.XXXXXX")
 PIDS=()
 USED_PORTS=" "
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6} "
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7} "
 PATH=$PATH:/usr/sbin:/sbin
 unset RUST_LOG
 
@@ -114,10 +114,10 @@ start_sim() {
     wait_port "$SIM_PORT" && wait_port "$http" || die "simulator $name did not start (see $RUN/$name-sim.log)"
 }
 
-# start_otpgate NAME TPS: otpgate on one bind (window 64) to the simulator at SIM_PORT; sets
-# GW_URL once a bind is up.
+# start_otpgate NAME TPS [TOML]: otpgate on one bind (window 64) to the simulator at SIM_PORT,
+# TOML appended to its configuration; sets GW_URL and GW_PID once a bind is up.
 start_otpgate() {
-    local name=$1 tps=$2 port
+    local name=$1 tps=$2 extra=${3:-} port
     port=$(free_port)
     cat >"$RUN/$name.toml" <<EOF
 # Written by loadtest/bench.sh for one benchmark run.
@@ -148,9 +148,11 @@ pin_secret = "bench-only-secret-0123456789abcdef"
 
 [log]
 level = "warn"
+$extra
 EOF
     "$BIN/otpgate" serve --config "$RUN/$name.toml" >"$RUN/$name-otpgate.log" 2>&1 &
     PIDS+=($!)
+    GW_PID=$!
     GW_URL="http://127.0.0.1:$port"
     wait_port "$port" 30 || die "otpgate ($name) did not start: $(tail -n 5 "$RUN/$name-otpgate.log")"
     wait_http_ok "$GW_URL/readyz" 30 || die "otpgate ($name) never became ready: $(tail -n 5 "$RUN/$name-otpgate.log")"
@@ -291,6 +293,35 @@ load throttle "${OTP_ARGS[@]}" --url "$GW_URL" --rate 600 --requests 7200 --dura
 stop_all
 fi
 
+# 7. The Redis store beside the memory store, one node, same run: the simulator answering at
+# once with receipts at once, so the delivery updates (submitted, charged, receipt) reach the
+# store as fast as the bind goes. Rate at the SMSC and CPU per message (from /proc).
+cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+if want 7; then
+    log "7. otpgate, memory and Redis store, one node"
+    command -v redis-server >/dev/null || die "redis-server is needed for row 7 (BENCH_ROWS without 7 skips it)"
+    for store in memory redis; do
+        toml="" REDIS_PID=""
+        if [ "$store" = redis ]; then
+            rport=$(free_port)
+            redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no >"$RUN/redis.log" 2>&1 &
+            PIDS+=($!)
+            REDIS_PID=$!
+            wait_port "$rport" || die "redis-server did not start (see $RUN/redis.log)"
+            toml=$(printf '[store]\nkind = "redis"\nurl = "redis://127.0.0.1:%s"' "$rport")
+        fi
+        start_sim "store_$store" --latency 0 --receipt-delay 0
+        start_otpgate "store_$store" 0 "$toml"
+        warm "${OTP_ARGS[@]}" --url "$GW_URL" --concurrency "$CONC"
+        g0=$(cpu_ms "$GW_PID") r0=$([ -n "$REDIS_PID" ] && cpu_ms "$REDIS_PID" || echo 0)
+        load "store_$store" "${OTP_ARGS[@]}" --url "$GW_URL" --concurrency "$CONC" --requests "$REQ" \
+            --duration "${SECS}s" --sim-counters "$SIM_URL" --drain 20s
+        g1=$(cpu_ms "$GW_PID") r1=$([ -n "$REDIS_PID" ] && cpu_ms "$REDIS_PID" || echo 0)
+        echo "{\"otpgate_cpu_ms\": $((g1 - g0)), \"redis_cpu_ms\": $((r1 - r0))}" >"$OUT/store_${store}_cpu.json"
+        stop_all
+    done
+fi
+
 # ---- the table ------------------------------------------------------------------------------
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -358,6 +389,21 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     if has stub; then
         row "6. otpgate, SMSC stubbed (0 ms)" "$(http stub)" "" ""
     fi
+    for store in memory redis; do
+        has "store_$store" || continue
+        parts=$(q "store_$store" .smsc.parts)
+        gcpu=$(q "store_${store}_cpu" .otpgate_cpu_ms) rcpu=$(q "store_${store}_cpu" .redis_cpu_ms)
+        per="otpgate $(calc "1000 * $gcpu / $parts" 0) us/msg"
+        [ "$store" = redis ] && per="$per, redis-server $(calc "1000 * $rcpu / $parts" 0) us/msg"
+        label="7. otpgate, memory store, one node"
+        [ "$store" = redis ] && label="   otpgate, Redis store, one node"
+        row "$label" "$(smsc "store_$store"), $(http "store_$store")" "" ""
+        row "   CPU per message at the SMSC" "$per" "" ""
+    done
+    if has store_memory && has store_redis; then
+        m=$(q store_memory .smsc.steady_parts_per_s) r=$(q store_redis .smsc.steady_parts_per_s)
+        row "   Redis / memory, rate at SMSC" "$(calc "100 * $r / $m" 1)%" ">= 30%" "$(verdict "$r >= 0.3 * $m")"
+    fi
     if has stub && has echo; then
         st=$(okrate stub) e=$(okrate echo)
         row "   otpgate stubbed / hyper echo" "$(calc "100 * $st / $e" 1)%" ">= 50%" "$(verdict "$st >= 0.5 * $e")"
@@ -371,6 +417,8 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       parts (simulator counters sampled every 100 ms). Row 6 'stubbed' is the real SMSC"
     echo "       path against a simulator with 0 latency and no receipts, the closest real thing to"
     echo "       no SMSC. Row 4 offers 3600/s open loop; row 5 offers 600/s open loop."
+    echo "       Row 7: simulator at 0 ms with receipts at once, otpgate on the memory store, then"
+    echo "       on a fresh local redis-server (no persistence); CPU from /proc over the load run."
 } | tee "$OUT/table.txt"
 
 json_of() { if has "$1"; then cat "$OUT/$1.json"; else echo null; fi; }
@@ -382,12 +430,15 @@ jq -n \
     --argjson otpgate_fixed "$(json_of otpgate_fixed)" --argjson kannel_fixed "$(json_of kannel_fixed)" \
     --argjson echo "$(json_of echo)" --argjson stub "$(json_of stub)" \
     --argjson window "$(json_of window)" --argjson throttle "$(json_of throttle)" \
+    --argjson store_memory "$(json_of store_memory)" --argjson store_redis "$(json_of store_redis)" \
+    --argjson store_memory_cpu "$(json_of store_memory_cpu)" --argjson store_redis_cpu "$(json_of store_redis_cpu)" \
     '{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel, loadavg_before: $load_before,
                loadavg_after: $load_after},
       concurrency: $concurrency, kannel_version: $kannel,
       fixed_rate: '"$FIXED"',
       runs: {otpgate: $otpgate, kannel: $kannel_run, otpgate_fixed_rate: $otpgate_fixed,
              kannel_fixed_rate: $kannel_fixed, echo: $echo, otpgate_stubbed: $stub,
-             window: $window, throttle: $throttle},
+             window: $window, throttle: $throttle, store_memory: $store_memory, store_redis: $store_redis,
+             store_memory_cpu: $store_memory_cpu, store_redis_cpu: $store_redis_cpu},
       engine_window_bench: $engine}' >"$OUT/results.json"
 log "results: $OUT/results.json, table: $OUT/table.txt, logs: $OUT/logs/"

@@ -7,11 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use super::delivery_lanes::{Lanes, NotQueued};
+use crate::dispatch::{DeliverySink, DeliveryUpdate, NotRecorded, ReceiptOutcome};
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use tokio::sync::{mpsc, oneshot};
-
-use crate::dispatch::{DeliverySink, DeliveryUpdate, NotRecorded, ReceiptOutcome};
 
 use super::clock::Clock;
 use super::credit::Credit;
@@ -19,8 +18,8 @@ use super::model::{DeliveryStatus, OtpId};
 use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, Store, StoreError};
 use super::text::Encoding;
 
-/// Updates waiting for a shared store, at most; beyond, `on_update` drops (and counts) them
-/// while `record` waits for room.
+/// Updates waiting for a shared store, at most (over every lane); beyond, `on_update` drops
+/// (and counts) them while `record` waits for room.
 const QUEUE: usize = 65_536;
 /// Tries of one update against an unavailable store before it is given up (and counted).
 const TRIES: u32 = 5;
@@ -38,27 +37,18 @@ fn truncated(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-enum Job {
-    /// An update, and who waits for its outcome.
-    Update {
-        update: DeliveryUpdate,
-        done: Option<oneshot::Sender<Result<(), NotRecorded>>>,
-    },
-    /// Resolves once every job queued before it was applied.
-    Flush(oneshot::Sender<()>),
-}
-
 /// Applies [`DeliveryUpdate`]s to a [`Store`]. With an in-process store each update is applied
-/// before `on_update` returns; with a shared store they go through one bounded, ordered queue
-/// worked by one task (so a receipt never overtakes the `Submitted` that indexed its message
-/// id): `record` waits for room and resolves once its update is applied, `on_update` never
-/// waits and drops (counted) what a full queue cannot take. Nothing else is spawned.
+/// before `on_update` returns; with a shared store they go through bounded lanes (see
+/// [`super::delivery_lanes`]): the updates of one OTP, and the receipts of the ids it
+/// submitted, in order, different OTPs concurrently. `record` waits for room and resolves
+/// once its update is applied, `on_update` never waits and drops (counted) what a full lane
+/// cannot take.
 pub struct StoreSink {
     apply: Arc<Apply>,
-    queue: Option<mpsc::Sender<Job>>,
+    lanes: Option<Lanes>,
 }
 
-struct Apply {
+pub(super) struct Apply {
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     /// `[otp] price_per_part` in micro-units: the price of a part whose SMSC has none.
@@ -68,24 +58,12 @@ struct Apply {
 }
 
 impl StoreSink {
-    /// With a shared store, spawns the queue's worker: call within a tokio runtime.
+    /// With a shared store, spawns the lanes' tasks: call within a tokio runtime.
     pub fn new(store: Arc<dyn Store>, clock: Arc<Clock>) -> Self {
         let inline = store.completes_inline();
-        let apply = Arc::new(Apply {
-            store,
-            clock,
-            fallback_price: AtomicU64::new(0),
-            credit: OnceLock::new(),
-        });
-        let queue = (!inline).then(|| {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(tracing::Instrument::instrument(
-                run_queue(apply.clone(), rx),
-                tracing::info_span!("delivery_sink"),
-            ));
-            tx
-        });
-        Self { apply, queue }
+        let apply = Arc::new(Apply::new(store, clock));
+        let lanes = (!inline).then(|| Lanes::spawn(apply.clone(), QUEUE));
+        Self { apply, lanes }
     }
 
     /// Prices the parts of an SMSC without a price for their destination at `micros` per part
@@ -104,34 +82,23 @@ impl StoreSink {
     /// Resolves once every update given before this call was applied (or given up): for an
     /// orderly shutdown, after the engine stopped reporting.
     pub async fn flush(&self) {
-        let Some(q) = &self.queue else {
-            return;
-        };
-        let (tx, rx) = oneshot::channel();
-        if q.send(Job::Flush(tx)).await.is_ok() {
-            let _ = rx.await;
-        }
-    }
-}
-
-async fn run_queue(apply: Arc<Apply>, mut rx: mpsc::Receiver<Job>) {
-    while let Some(job) = rx.recv().await {
-        match job {
-            Job::Update { update, done } => {
-                let outcome = apply.apply_retrying(update).await;
-                if let Some(done) = done {
-                    let _ = done.send(outcome);
-                }
-            }
-            Job::Flush(done) => {
-                let _ = done.send(());
-            }
+        if let Some(lanes) = &self.lanes {
+            lanes.flush().await;
         }
     }
 }
 
 impl Apply {
-    async fn apply_retrying(&self, update: DeliveryUpdate) -> Result<(), NotRecorded> {
+    pub(super) fn new(store: Arc<dyn Store>, clock: Arc<Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            fallback_price: AtomicU64::new(0),
+            credit: OnceLock::new(),
+        }
+    }
+
+    pub(super) async fn apply_retrying(&self, update: DeliveryUpdate) -> Result<(), NotRecorded> {
         let mut delay = RETRY_BASE;
         for attempt in 1..=TRIES {
             match self.apply(update.clone()).await {
@@ -172,17 +139,15 @@ fn outcome_label(outcome: ReceiptOutcome) -> &'static str {
 
 impl DeliverySink for StoreSink {
     fn on_update(&self, update: DeliveryUpdate) {
-        let Some(q) = &self.queue else {
+        let Some(lanes) = &self.lanes else {
             // logged where it failed; an in-process store does not fail for lack of a network
             let _ = self.apply_inline(update);
             return;
         };
-        let job = Job::Update { update, done: None };
-        if let Err(e) = q.try_send(job) {
+        if let Err(NotQueued { closed }) = lanes.try_send(update) {
             // Full only when the store has been unavailable for a long while: the update is
             // dropped rather than queued without bound or applied out of order.
             metrics::counter!(names::DELIVERY_QUEUE_OVERFLOW).increment(1);
-            let closed = matches!(e, mpsc::error::TrySendError::Closed(_));
             tracing::error!(
                 closed,
                 "delivery update dropped: the delivery queue is full"
@@ -191,22 +156,14 @@ impl DeliverySink for StoreSink {
     }
 
     fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, Result<(), NotRecorded>> {
-        let Some(q) = &self.queue else {
+        let Some(lanes) = &self.lanes else {
             return Box::pin(std::future::ready(self.apply_inline(update)));
         };
         Box::pin(async move {
-            let (tx, rx) = oneshot::channel();
-            let job = Job::Update {
-                update,
-                done: Some(tx),
-            };
             // waits for room: the caller (a deliver_sm) is held back rather than dropped
-            match q.send(job).await {
-                Ok(()) => rx.await.unwrap_or(Err(NotRecorded)),
-                Err(mpsc::error::SendError(Job::Update { update, .. })) => {
-                    self.apply.apply_retrying(update).await
-                }
-                Err(_) => Err(NotRecorded),
+            match lanes.send(update).await {
+                Ok(applied) => applied.await.unwrap_or(Err(NotRecorded)),
+                Err(update) => self.apply.apply_retrying(update).await,
             }
         })
     }
@@ -281,26 +238,25 @@ impl Apply {
                 let Some(id) = OtpId::parse(&otp_id) else {
                     return Ok(());
                 };
-                // first, being idempotent: `parts` and `encoding` of the SMSC that took it
-                if let Some(sent) = sent_as {
-                    let encoding = Encoding::from_name(sent.encoding);
-                    if let Some(encoding) = encoding {
-                        let parts = u8::try_from(sent.parts).unwrap_or(u8::MAX);
-                        let change = DeliveryChange::SentAs { encoding, parts };
-                        self.store.apply_delivery(&id, change, now).await?;
-                    }
-                }
+                let sent_as = sent_as.and_then(|sent| {
+                    let encoding = Encoding::from_name(sent.encoding)?;
+                    Some((encoding, u8::try_from(sent.parts).unwrap_or(u8::MAX)))
+                });
                 let fallback = self.fallback_price.load(Ordering::Relaxed);
                 let price = price_per_part.unwrap_or(fallback);
                 let charge = u64::from(parts).saturating_mul(price);
-                // the reservation is the estimate the send replaces
+                // the reservation is the estimate the send replaces (counted in the parts the
+                // SMSC that took it sent)
                 let before = match self.credit.get() {
                     Some(_) => self.store.get(&id).await?,
                     None => None,
                 };
-                let change = DeliveryChange::Cost { charge, pending: 0 };
+                let change = DeliveryChange::Charged { charge, sent_as };
                 self.store.apply_delivery(&id, change, now).await?;
-                if let (Some(credit), Some(b)) = (self.credit.get(), before) {
+                if let (Some(credit), Some(mut b)) = (self.credit.get(), before) {
+                    if let Some((_, parts)) = sent_as {
+                        b.parts = parts;
+                    }
                     let reserved = b.pending_micros(fallback);
                     credit.settle(b.tenant, b.created, reserved, charge).await?;
                 }

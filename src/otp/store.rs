@@ -91,6 +91,13 @@ pub enum DeliveryChange {
     /// The encoding and parts of the SMS as the SMSC that took it split it (after a failover
     /// they may differ from the estimate's). Not a status change: nobody is notified.
     SentAs { encoding: Encoding, parts: u8 },
+    /// One send settled: `charge` added to the cost and nothing left pending (as `Cost` with
+    /// `pending` 0), and, when an SMSC took it, how it split the SMS (as `SentAs`), in one
+    /// step. Not a status change: nobody is notified.
+    Charged {
+        charge: u64,
+        sent_as: Option<(Encoding, u8)>,
+    },
     /// Refused, failed, or a final receipt: the new delivery status and an error text.
     Status {
         status: DeliveryStatus,

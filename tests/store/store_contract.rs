@@ -770,6 +770,63 @@ async fn cost_adds_charges_and_keeps_one_estimate(f: Fixture) {
     assert!(f.store.get(&gone).await.unwrap().is_none());
 }
 
+/// A settled send in one step: its charge adds to the cost and clears the estimate, and the
+/// split of the SMSC that took it (when one did) replaces the estimate's; the PIN's spec and
+/// the delivery status stay.
+async fn a_charge_and_its_split_are_one_change(f: Fixture) {
+    use otpgate::otp::text::Encoding;
+    let (id, now) = new_otp(&f, 33612345679, 5).await;
+    let cost = |r: &otpgate::otp::model::Record| r.extra.as_deref().and_then(|e| e.cost);
+    let estimate = DeliveryChange::Cost {
+        charge: 0,
+        pending: 40_000,
+    };
+    f.store.apply_delivery(&id, estimate, now).await.unwrap();
+    let pin = f.store.get(&id).await.unwrap().unwrap().pin();
+    let charged = DeliveryChange::Charged {
+        charge: 70_000,
+        sent_as: Some((Encoding::Ucs2, 3)),
+    };
+    let r = f
+        .store
+        .apply_delivery(&id, charged, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cost(&r).map(|c| (c.charged, c.pending)), Some((70_000, 0)));
+    assert_eq!((r.encoding(), r.parts, r.pin()), (Encoding::Ucs2, 3, pin));
+    assert_eq!(r.delivery, DeliveryStatus::Queued);
+    let back = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (cost(&back), back.encoding(), back.parts),
+        (cost(&r), r.encoding(), r.parts),
+        "read back the same"
+    );
+    // no SMSC took it: a charge (of nothing) and the split untouched
+    let none = DeliveryChange::Charged {
+        charge: 0,
+        sent_as: None,
+    };
+    let r = f
+        .store
+        .apply_delivery(&id, none, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cost(&r).map(|c| (c.charged, c.pending)), Some((70_000, 0)));
+    assert_eq!((r.encoding(), r.parts), (Encoding::Ucs2, 3));
+    let gone = DeliveryChange::Charged {
+        charge: 1,
+        sent_as: None,
+    };
+    assert!(f
+        .store
+        .apply_delivery(&OtpId::random(), gone, now)
+        .await
+        .unwrap()
+        .is_none());
+}
+
 macro_rules! suite {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -814,4 +871,5 @@ suite!(
     a_receipt_before_its_submit_is_held_then_taken,
     held_receipts_are_shed_beyond_the_cap_and_expire,
     cost_adds_charges_and_keeps_one_estimate,
+    a_charge_and_its_split_are_one_change,
 );

@@ -459,6 +459,16 @@ impl MemoryStore {
                     cost.pending = pending;
                     r.clone()
                 }
+                DeliveryChange::Charged { charge, sent_as } => {
+                    if let Some((encoding, parts)) = sent_as {
+                        r.parts = parts;
+                        r.set_encoding(encoding);
+                    }
+                    let cost = r.extra_mut().cost.get_or_insert_default();
+                    cost.charged = cost.charged.saturating_add(charge);
+                    cost.pending = 0;
+                    r.clone()
+                }
                 DeliveryChange::Status { status, error, .. } => {
                     // a later "delivered" receipt of one part does not hide another part's failure
                     let keep_failure = status == DeliveryStatus::Delivered

@@ -197,6 +197,19 @@ return out('ok', 0)
     )
 });
 
+/// ARGV: now, charge (micro-units), parts and encoding code (both '' when no SMSC took it).
+/// `SENT_AS` and `COST` with nothing pending, in one step.
+pub static CHARGED: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+if ARGV[3] ~= '' then redis.call('HSET', k, 'pa', ARGV[3], 'en', ARGV[4]) end
+redis.call('HINCRBY', k, 'co', ARGV[2])
+redis.call('HSET', k, 'cp', 0)
+return out('ok', 0)
+"#,
+    )
+});
+
 /// ARGV: now. Marks a pending OTP past its expiry EXPIRED.
 pub static EXPIRE: LazyLock<Script> = LazyLock::new(|| {
     script(

@@ -218,6 +218,19 @@ impl OtpStore for RedisStore {
                 inv.arg(now).arg(charge).arg(pending);
                 Ok(self.run_record(id, &inv).await?.map(|(_, _, r, _)| r))
             }
+            DeliveryChange::Charged { charge, sent_as } => {
+                let mut inv = scripts::CHARGED.key(key);
+                inv.arg(now).arg(charge);
+                match sent_as {
+                    Some((encoding, parts)) => {
+                        inv.arg(parts).arg(record::encoding_code(encoding));
+                    }
+                    None => {
+                        inv.arg("").arg("");
+                    }
+                }
+                Ok(self.run_record(id, &inv).await?.map(|(_, _, r, _)| r))
+            }
             DeliveryChange::Status {
                 status,
                 smsc,
