@@ -63,11 +63,8 @@ impl Session {
                 }
             }
             Body::DeliverSm(sm) => {
-                // Recorded first, acknowledged after: a receipt is never lost to a crash
-                // between the two.
-                let status = receipt_status(&self.shared, self.smsc.index, &self.label, &sm).await;
                 let resp = Body::DeliverSmResp(DeliverSmResp::default());
-                self.link.send(answer(seq, status, resp)).await?;
+                self.take_receipt(seq, sm, resp).await?;
             }
             Body::DataSm(d) => {
                 // Some SMSCs carry receipts in data_sm (TLVs only): same handling.
@@ -81,10 +78,8 @@ impl Session {
                     tlvs: d.tlvs,
                     ..DeliverSm::default()
                 };
-                let status =
-                    receipt_status(&self.shared, self.smsc.index, &self.label, &as_deliver).await;
                 let resp = Body::DataSmResp(Default::default());
-                self.link.send(answer(seq, status, resp)).await?;
+                self.take_receipt(seq, as_deliver, resp).await?;
             }
             Body::Unbind => {
                 tracing::info!(smsc = self.name(), bind = %self.label, "SMSC unbinds");
@@ -107,6 +102,33 @@ impl Session {
                 self.link.send(nack).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Recorded first, acknowledged after: a receipt is never lost to a crash between the
+    /// two. Recording goes on while the bind reads further PDUs (see `receipts_in_flight`).
+    async fn take_receipt(
+        &mut self,
+        seq: u32,
+        sm: DeliverSm,
+        resp: Body,
+    ) -> Result<(), SessionEnd> {
+        let (shared, smsc, label) = (self.shared.clone(), self.smsc.index, self.label.clone());
+        let answer = Box::pin(async move {
+            let status = receipt_status(&shared, smsc, &label, &sm).await;
+            answer(seq, status, resp)
+        });
+        match self.receipts.start(answer) {
+            Some(pdu) => self.link.send(pdu).await?,
+            None => metrics::receipts_in_flight(self.name(), &self.label, self.receipts.len()),
+        }
+        Ok(())
+    }
+
+    /// Sends the answer to a receipt recorded (or given up) while the bind read on.
+    pub(super) async fn answer_receipt(&mut self, pdu: Pdu) -> Result<(), SessionEnd> {
+        metrics::receipts_in_flight(self.name(), &self.label, self.receipts.len());
+        self.link.send(pdu).await?;
         Ok(())
     }
 

@@ -60,6 +60,7 @@ mod queue;
 mod receipt_clock;
 mod receipt_watch;
 mod receipts;
+mod receipts_in_flight;
 mod role;
 mod router;
 mod session;
