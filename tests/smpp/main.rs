@@ -15,4 +15,5 @@ mod smpp_flow;
 mod smpp_links;
 mod smpp_protocol;
 mod smpp_receipts;
+mod smpp_receipts_in_flight;
 mod smpp_tls;
