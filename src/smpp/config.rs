@@ -631,6 +631,13 @@ mod tests {
             field(&[], &e).as_deref(),
             Some("engine.max_consecutive_timeouts")
         );
+        for receipts_in_flight in [0, MAX_RECEIPTS_IN_FLIGHT + 1] {
+            let e = EngineSettings {
+                receipts_in_flight,
+                ..EngineSettings::default()
+            };
+            assert_eq!(field(&[], &e).as_deref(), Some("engine.receipts_in_flight"));
+        }
     }
 
     #[test]
