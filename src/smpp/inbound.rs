@@ -16,6 +16,9 @@ use super::status::{classify, status_label, StatusClass};
 use super::window::Pending;
 use crate::dispatch::NotRecorded;
 
+/// Receipt answers written together at most.
+const MAX_ANSWERS_AT_ONCE: usize = 64;
+
 impl Session {
     pub(super) async fn on_frame(&mut self, frame: Frame) -> Result<(), SessionEnd> {
         let pdu = match frame {
@@ -125,10 +128,18 @@ impl Session {
         Ok(())
     }
 
-    /// Sends the answer to a receipt recorded (or given up) while the bind read on.
-    pub(super) async fn answer_receipt(&mut self, pdu: Pdu) -> Result<(), SessionEnd> {
+    /// Answers a receipt recorded (or given up) while the bind read on, with the others
+    /// recorded by now: in one write.
+    pub(super) async fn answer_receipts(&mut self, first: Pdu) -> Result<(), SessionEnd> {
+        self.link.feed(first).await?;
+        for _ in 1..MAX_ANSWERS_AT_ONCE {
+            let Some(pdu) = self.receipts.ready_answer() else {
+                break;
+            };
+            self.link.feed(pdu).await?;
+        }
+        self.link.flush().await?;
         metrics::receipts_in_flight(self.name(), &self.label, self.receipts.len());
-        self.link.send(pdu).await?;
         Ok(())
     }
 

@@ -54,6 +54,11 @@ impl ReceiptsInFlight {
         }
     }
 
+    /// An answer ready now, if any.
+    pub(super) fn ready_answer(&mut self) -> Option<Pdu> {
+        self.recording.next().now_or_never().flatten()
+    }
+
     /// The link is gone: what is being recorded is still recorded (unanswered, the SMSC
     /// delivers it again), rather than cut off half way through.
     pub(super) fn finish_detached(&mut self) {

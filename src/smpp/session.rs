@@ -165,7 +165,7 @@ impl Session {
                         self.on_frame(frame?).await?;
                     }
                 }
-                answer = self.receipts.next_answer() => self.answer_receipt(answer).await?,
+                answer = self.receipts.next_answer() => self.answer_receipts(answer).await?,
                 permit = semaphore.acquire_owned(), if step == Step::NeedPermit => {
                     self.permit = permit.ok();
                 }
@@ -304,7 +304,7 @@ impl Session {
                 let frame = tokio::select! {
                     frame = self.link.recv(), if !self.receipts.is_full() => frame?,
                     answer = self.receipts.next_answer() => {
-                        self.answer_receipt(answer).await?;
+                        self.answer_receipts(answer).await?;
                         continue;
                     }
                 };
