@@ -335,6 +335,9 @@ pub struct EngineSettings {
     /// Submit-to-receipt latency is measured for at most this many outstanding message ids;
     /// each SMSC with `query_after_s` watches at most this many for query_sm.
     pub receipt_clock_capacity: usize,
+    /// Receipts (deliver_sm) being recorded at once on one bind; at this many the bind stops
+    /// reading until one is recorded and answered.
+    pub receipts_in_flight: usize,
 }
 
 impl Default for EngineSettings {
@@ -364,9 +367,13 @@ impl Default for EngineSettings {
             no_route_after_ms: 60_000,
             max_pdu_len: 4096,
             receipt_clock_capacity: 100_000,
+            receipts_in_flight: 64,
         }
     }
 }
+
+/// Bound of `receipts_in_flight`: each one holds a parsed deliver_sm in memory.
+pub const MAX_RECEIPTS_IN_FLIGHT: usize = 4096;
 
 /// Receipts later than a day are not waited for.
 pub const MAX_QUERY_AFTER_S: u64 = 86_400;
@@ -497,6 +504,11 @@ pub fn validate(smscs: &[SmscConfig], engine: &EngineSettings) -> Result<(), Set
     check(e.max_attempts >= 1, f("max_attempts"), "must be at least 1")?;
     check(e.max_pdu_len >= 64, f("max_pdu_len"), "must be at least 64")?;
     check(
+        (1..=MAX_RECEIPTS_IN_FLIGHT).contains(&e.receipts_in_flight),
+        f("receipts_in_flight"),
+        "must be between 1 and 4096",
+    )?;
+    check(
         e.max_consecutive_timeouts >= 1,
         f("max_consecutive_timeouts"),
         "must be at least 1",
@@ -619,6 +631,13 @@ mod tests {
             field(&[], &e).as_deref(),
             Some("engine.max_consecutive_timeouts")
         );
+        for receipts_in_flight in [0, MAX_RECEIPTS_IN_FLIGHT + 1] {
+            let e = EngineSettings {
+                receipts_in_flight,
+                ..EngineSettings::default()
+            };
+            assert_eq!(field(&[], &e).as_deref(), Some("engine.receipts_in_flight"));
+        }
     }
 
     #[test]

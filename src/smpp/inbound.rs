@@ -16,6 +16,9 @@ use super::status::{classify, status_label, StatusClass};
 use super::window::Pending;
 use crate::dispatch::NotRecorded;
 
+/// Receipt answers written together at most.
+const MAX_ANSWERS_AT_ONCE: usize = 64;
+
 impl Session {
     pub(super) async fn on_frame(&mut self, frame: Frame) -> Result<(), SessionEnd> {
         let pdu = match frame {
@@ -63,11 +66,8 @@ impl Session {
                 }
             }
             Body::DeliverSm(sm) => {
-                // Recorded first, acknowledged after: a receipt is never lost to a crash
-                // between the two.
-                let status = receipt_status(&self.shared, self.smsc.index, &self.label, &sm).await;
                 let resp = Body::DeliverSmResp(DeliverSmResp::default());
-                self.link.send(answer(seq, status, resp)).await?;
+                self.take_receipt(seq, sm, resp).await?;
             }
             Body::DataSm(d) => {
                 // Some SMSCs carry receipts in data_sm (TLVs only): same handling.
@@ -81,10 +81,8 @@ impl Session {
                     tlvs: d.tlvs,
                     ..DeliverSm::default()
                 };
-                let status =
-                    receipt_status(&self.shared, self.smsc.index, &self.label, &as_deliver).await;
                 let resp = Body::DataSmResp(Default::default());
-                self.link.send(answer(seq, status, resp)).await?;
+                self.take_receipt(seq, as_deliver, resp).await?;
             }
             Body::Unbind => {
                 tracing::info!(smsc = self.name(), bind = %self.label, "SMSC unbinds");
@@ -107,6 +105,41 @@ impl Session {
                 self.link.send(nack).await?;
             }
         }
+        Ok(())
+    }
+
+    /// Recorded first, acknowledged after: a receipt is never lost to a crash between the
+    /// two. Recording goes on while the bind reads further PDUs (see `receipts_in_flight`).
+    async fn take_receipt(
+        &mut self,
+        seq: u32,
+        sm: DeliverSm,
+        resp: Body,
+    ) -> Result<(), SessionEnd> {
+        let (shared, smsc, label) = (self.shared.clone(), self.smsc.index, self.label.clone());
+        let answer = Box::pin(async move {
+            let status = receipt_status(&shared, smsc, &label, &sm).await;
+            answer(seq, status, resp)
+        });
+        match self.receipts.start(answer) {
+            Some(pdu) => self.link.send(pdu).await?,
+            None => metrics::receipts_in_flight(self.name(), &self.label, self.receipts.len()),
+        }
+        Ok(())
+    }
+
+    /// Answers a receipt recorded (or given up) while the bind read on, with the others
+    /// recorded by now: in one write.
+    pub(super) async fn answer_receipts(&mut self, first: Pdu) -> Result<(), SessionEnd> {
+        self.link.feed(first).await?;
+        for _ in 1..MAX_ANSWERS_AT_ONCE {
+            let Some(pdu) = self.receipts.ready_answer() else {
+                break;
+            };
+            self.link.feed(pdu).await?;
+        }
+        self.link.flush().await?;
+        metrics::receipts_in_flight(self.name(), &self.label, self.receipts.len());
         Ok(())
     }
 

@@ -7,9 +7,9 @@ use metrics::{counter, gauge, histogram};
 
 pub use crate::telemetry::names::{
     BIND_FAILURES, BIND_UP, MO, PARTS_NOT_CHARGED, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL,
-    RECEIPTS, RECEIPTS_DEFERRED, RECEIPTS_MISSING, RECEIPT_DELAY, RECEIPT_WATCH_DROPPED,
-    RECONNECTS, RETRIES, SMS_PARTS, SUBMIT_DURATION, SUBMIT_TOTAL, THROTTLED, WINDOW_IN_USE,
-    WINDOW_SIZE,
+    RECEIPTS, RECEIPTS_DEFERRED, RECEIPTS_IN_FLIGHT, RECEIPTS_MISSING, RECEIPT_DELAY,
+    RECEIPT_WATCH_DROPPED, RECONNECTS, RETRIES, SMS_PARTS, SUBMIT_DURATION, SUBMIT_TOTAL,
+    THROTTLED, WINDOW_IN_USE, WINDOW_SIZE,
 };
 
 pub fn submit(smsc: &str, status: &'static str) {
@@ -24,6 +24,11 @@ pub fn window(smsc: &str, bind: &str, in_use: usize, size: usize) {
     gauge!(WINDOW_IN_USE, "smsc" => smsc.to_string(), "bind" => bind.to_string())
         .set(in_use as f64);
     gauge!(WINDOW_SIZE, "smsc" => smsc.to_string(), "bind" => bind.to_string()).set(size as f64);
+}
+
+pub fn receipts_in_flight(smsc: &str, bind: &str, n: usize) {
+    gauge!(RECEIPTS_IN_FLIGHT, "smsc" => smsc.to_string(), "bind" => bind.to_string())
+        .set(n as f64);
 }
 
 pub fn bind_up(smsc: &str, bind: &str, up: bool) {

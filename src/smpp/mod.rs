@@ -67,6 +67,7 @@ mod receipt_clock;
 mod receipt_watch;
 mod receipts;
 pub mod reconfigure;
+mod receipts_in_flight;
 mod role;
 mod router;
 mod session;

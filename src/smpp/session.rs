@@ -17,6 +17,7 @@ use super::control::BindCell;
 use super::message::{Message, Prepared, Work};
 use super::metrics;
 use super::queries::Queries;
+use super::receipts_in_flight::ReceiptsInFlight;
 use super::role::{BindTask, Role};
 use super::shared::{Shared, Smsc};
 use super::throttle::Throttle;
@@ -79,6 +80,7 @@ pub struct Session {
     pub(super) queries: Queries,
     /// Where this bind publishes its status.
     pub(super) cell: Option<Arc<BindCell>>,
+    pub(super) receipts: ReceiptsInFlight,
     drain: CancellationToken,
     pub(super) draining: Option<Instant>,
     pub(super) response_timeout: Duration,
@@ -119,6 +121,7 @@ impl Session {
             consecutive_timeouts: 0,
             queries: Queries::default(),
             cell,
+            receipts: ReceiptsInFlight::new(settings.receipts_in_flight),
             drain: task.drain.clone(),
             draining: None,
             response_timeout: cfg.response_timeout(settings),
@@ -154,7 +157,8 @@ impl Session {
         loop {
             let now = Instant::now();
             if let Some(deadline) = self.draining {
-                if self.window.pending_len() == 0 || now >= deadline {
+                let settled = self.window.pending_len() == 0 && self.receipts.is_empty();
+                if settled || now >= deadline {
                     return self.unbind().await;
                 }
             }
@@ -170,15 +174,20 @@ impl Session {
             let queue = &self.smsc.queue;
             tokio::select! {
                 _ = self.drain.cancelled(), if self.draining.is_none() => self.start_drain(),
-                frame = self.link.recv() => {
+                // At the bound of receipts in flight the SMSC waits: nothing more is read.
+                frame = self.link.recv(), if !self.receipts.is_full() => {
                     self.last_rx = Instant::now();
                     self.on_frame(frame?).await?;
                     // Responses come in bursts: take what is already there before sending.
                     for _ in 0..MAX_FRAMES_AT_ONCE {
+                        if self.receipts.is_full() {
+                            break;
+                        }
                         let Some(frame) = self.link.try_recv() else { break };
                         self.on_frame(frame?).await?;
                     }
                 }
+                answer = self.receipts.next_answer() => self.answer_receipts(answer).await?,
                 permit = semaphore.acquire_owned(), if step == Step::NeedPermit => {
                     self.permit = permit.ok();
                 }
@@ -319,7 +328,13 @@ impl Session {
         self.link.send(Pdu::new(seq, Body::Unbind)).await?;
         let waited = tokio::time::timeout(self.unbind_timeout, async {
             loop {
-                let frame = self.link.recv().await?;
+                let frame = tokio::select! {
+                    frame = self.link.recv(), if !self.receipts.is_full() => frame?,
+                    answer = self.receipts.next_answer() => {
+                        self.answer_receipts(answer).await?;
+                        continue;
+                    }
+                };
                 if let otpgate_codec::framing::Frame::Pdu(p) = &frame {
                     if p.sequence_number == seq && matches!(p.body, Body::UnbindResp) {
                         return Ok::<(), SessionEnd>(());
@@ -358,6 +373,7 @@ impl Session {
     /// The link ended: everything in flight or about to be sent goes back to the queue, in
     /// order, for another bind (or this one, reconnected) to send again.
     fn give_back(&mut self) {
+        self.receipts.finish_detached();
         self.forget_queries();
         self.return_current();
         self.permit = None;

@@ -368,6 +368,10 @@ fn describe() {
         "submit_sm awaiting their response, by SMSC and bind"
     );
     describe_gauge!(
+        RECEIPTS_IN_FLIGHT,
+        "deliver_sm being recorded, not yet answered, by SMSC and bind"
+    );
+    describe_gauge!(
         WINDOW_SIZE,
         "Window size (most submit_sm outstanding), by SMSC and bind"
     );

@@ -54,6 +54,7 @@ pub const SUBMIT_TOTAL: &str = "otpgate_smpp_submit_total";
 pub const SUBMIT_DURATION: &str = "otpgate_smpp_submit_duration_seconds";
 pub const WINDOW_IN_USE: &str = "otpgate_smpp_window_in_use";
 pub const WINDOW_SIZE: &str = "otpgate_smpp_window_size";
+pub const RECEIPTS_IN_FLIGHT: &str = "otpgate_smpp_receipts_in_flight";
 pub const BIND_UP: &str = "otpgate_smpp_bind_up";
 pub const RECONNECTS: &str = "otpgate_smpp_reconnects_total";
 pub const BIND_FAILURES: &str = "otpgate_smpp_bind_failures_total";

@@ -16,4 +16,5 @@ mod smpp_leases;
 mod smpp_links;
 mod smpp_protocol;
 mod smpp_receipts;
+mod smpp_receipts_in_flight;
 mod smpp_tls;
