@@ -53,8 +53,10 @@ impl Session {
                     tracing::warn!(smsc = self.name(), bind = %self.label, status = %pdu.command_status, "generic_nack");
                 }
             }
+            // Answers are fed, not flushed: the session flushes once before it waits again, so
+            // a burst of receipts is acknowledged in one write.
             Body::EnquireLink => {
-                self.link.send(Pdu::new(seq, Body::EnquireLinkResp)).await?;
+                self.link.feed(Pdu::new(seq, Body::EnquireLinkResp)).await?;
             }
             Body::QuerySmResp(r) => self.on_query_resp(seq, pdu.command_status, r).await,
             Body::EnquireLinkResp => {
@@ -67,7 +69,7 @@ impl Session {
                 // between the two.
                 let status = receipt_status(&self.shared, self.smsc.index, &self.label, &sm).await;
                 let resp = Body::DeliverSmResp(DeliverSmResp::default());
-                self.link.send(answer(seq, status, resp)).await?;
+                self.link.feed(answer(seq, status, resp)).await?;
             }
             Body::DataSm(d) => {
                 // Some SMSCs carry receipts in data_sm (TLVs only): same handling.
@@ -84,7 +86,7 @@ impl Session {
                 let status =
                     receipt_status(&self.shared, self.smsc.index, &self.label, &as_deliver).await;
                 let resp = Body::DataSmResp(Default::default());
-                self.link.send(answer(seq, status, resp)).await?;
+                self.link.feed(answer(seq, status, resp)).await?;
             }
             Body::Unbind => {
                 tracing::info!(smsc = self.name(), bind = %self.label, "SMSC unbinds");

@@ -299,6 +299,7 @@ impl Session {
                     }
                 }
                 self.on_frame(frame).await?;
+                self.link.flush().await?;
             }
         })
         .await;
