@@ -16,8 +16,8 @@
 # BENCH_SECS (length of the main runs, 15), BENCH_FIXED_RATE (open-loop rate of the latency
 # runs, 3000/s), BENCH_ENGINE=0 to skip the engine window bench,
 # BENCH_NO_INSTALL=1 to never install Kannel or wrk, BENCH_ROWS (default
-# "h1 h2 h3 h4 1 2 3 4 5 6") to run only some, BENCH_BASELINE=PATH to an other otpgate binary
-# measured in the same run beside this one (row h1b), BENCH_ONE_WORKER=1 to add row h1w
+# "h1 h2 h3 h4 1 2 3 4 5 6") to run only some, BENCH_BASELINE="PATH..." other otpgate binaries
+# measured in the same run beside this one (rows h1b1, h1b2...), BENCH_ONE_WORKER=1 to add h1w
 # (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_NO_BUILD=1 to use the
 # release binaries as they are.
 set -euo pipefail
@@ -312,10 +312,12 @@ if command -v wrk >/dev/null; then
     if want h1; then
         log "h1. otpgate end to end under wrk"
         wrk_otpgate h_otpgate --latency 0 --receipt-delay 0
-        if [ -n "${BENCH_BASELINE:-}" ]; then
-            log "h1b. baseline otpgate ($BENCH_BASELINE) under wrk"
-            GW_BIN=$BENCH_BASELINE wrk_otpgate h_baseline --latency 0 --receipt-delay 0
-        fi
+        i=0
+        for other in ${BENCH_BASELINE:-}; do
+            i=$((i + 1))
+            log "h1b$i. other otpgate build ($other) under wrk"
+            GW_BIN=$other wrk_otpgate "h_baseline$i" --latency 0 --receipt-delay 0
+        done
         if [ "${BENCH_ONE_WORKER:-0}" = 1 ]; then
             log "h1w. otpgate on one runtime worker thread under wrk"
             TOKIO_WORKER_THREADS=1 wrk_otpgate h_one_worker --latency 0 --receipt-delay 0
@@ -483,7 +485,11 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         row "   CPU per message" "$(calc "$(per_msg "$1")" 1) µs ($(wq "$1" .server_cpu_s) s)" "" ""
     }
     has h_otpgate && wrow h_otpgate "h1. otpgate POST /otp, wrk -c$CONC"
-    has h_baseline && wrow h_baseline "h1b. baseline otpgate, wrk -c$CONC"
+    i=0
+    for other in ${BENCH_BASELINE:-}; do
+        i=$((i + 1))
+        has "h_baseline$i" && wrow "h_baseline$i" "h1b$i. $(basename "$other"), wrk"
+    done
     has h_one_worker && wrow h_one_worker "h1w. otpgate, 1 worker thread"
     has h_kannel && wrow h_kannel "h2. Kannel $KANNEL sendsms, wrk"
     has h_echo && wrow h_echo "h3. bare hyper JSON echo, wrk"
@@ -560,7 +566,9 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       accepted per second of the wrk run; 'CPU per message' = the server's own user +"
     echo "       system CPU (Kannel: bearerbox + smsbox) through the run and its drain, divided by"
     echo "       the parts the SMSC accepted (echo: by the requests). h4 = SMSC answering in 20 ms."
-    echo "       rows 1-2: otp-load, same simulator setup. 'ok' = successful replies per second at the client (otpgate"
+    echo "       The h4 admitted rate includes filling the send queue at the start of the run."
+    echo "       rows 1-2: otp-load, same simulator setup. 'ok' = successful replies per second at the"
+    echo "       client (otpgate"
     echo "       201 once queued, Kannel 202 once queued); 'errors' are otpgate's 503 when its send"
     echo "       queue is full (Kannel's queue is unbounded: it accepts faster than it sends, then"
     echo "       drains). 'steady' = submit_sm accepted/s at the SMSC between 20% and 90% of the"
@@ -578,7 +586,7 @@ jq -n \
     --argjson otpgate_fixed "$(json_of otpgate_fixed)" --argjson kannel_fixed "$(json_of kannel_fixed)" \
     --argjson echo "$(json_of echo)" --argjson stub "$(json_of stub)" \
     --argjson window "$(json_of window)" --argjson throttle "$(json_of throttle)" \
-    --argjson h_otpgate "$(json_of h_otpgate)" --argjson h_baseline "$(json_of h_baseline)" \
+    --argjson h_otpgate "$(json_of h_otpgate)" --argjson h_baseline "$(json_of h_baseline1)" \
     --argjson h_one_worker "$(json_of h_one_worker)" --argjson h_kannel "$(json_of h_kannel)" \
     --argjson h_echo "$(json_of h_echo)" --argjson h_overload "$(json_of h_overload)" \
     '{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel, loadavg_before: $load_before,
