@@ -6,10 +6,20 @@
 #   bash loadtest/bench.sh            # about 3-5 minutes after the release build
 #
 # Every process it starts is stopped on exit; every load run is bounded in count and time.
+# The headline rows (h1-h4) use wrk -t1 -c64 (Debian package wrk) as the HTTP client, in one
+# fixed setup: memory store, cleartext HTTP/1.1, one tenant, no callbacks, one transceiver bind
+# with window 64, the simulator answering at once with receipts at once. Each gives the rate at
+# the client and at the SMSC and each server's own CPU seconds per message (/proc/PID/stat).
+# The other rows use otp-load (open-loop latency, window efficiency, throttle accuracy).
+#
 # Environment: BENCH_OUT (default target/bench), BENCH_CONC (closed-loop connections, 64),
 # BENCH_SECS (length of the main runs, 15), BENCH_FIXED_RATE (open-loop rate of the latency
 # runs, 3000/s), BENCH_ENGINE=0 to skip the engine window bench,
-# BENCH_NO_INSTALL=1 to never install Kannel, BENCH_ROWS (default "1 2 3 4 5 6 7") to run only some.
+# BENCH_NO_INSTALL=1 to never install Kannel or wrk, BENCH_ROWS (default
+# "h1 h2 h3 h4 1 2 3 4 5 6 7") to run only some, BENCH_BASELINE="PATH..." other otpgate binaries
+# measured in the same run beside this one (rows h1b1, h1b2...), BENCH_ONE_WORKER=1 to add h1w
+# (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_NO_BUILD=1 to use the
+# release binaries as they are.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +31,7 @@ FIXED=${BENCH_FIXED_RATE:-3000}
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/otpgate-bench.XXXXXX")
 PIDS=()
 USED_PORTS=" "
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7} "
+ROWS=" ${BENCH_ROWS:-h1 h2 h3 h4 1 2 3 4 5 6 7} "
 PATH=$PATH:/usr/sbin:/sbin
 unset RUST_LOG
 
@@ -117,7 +127,7 @@ start_sim() {
 # start_otpgate NAME TPS [TOML]: otpgate on one bind (window 64) to the simulator at SIM_PORT,
 # TOML appended to its configuration; sets GW_URL and GW_PID once a bind is up.
 start_otpgate() {
-    local name=$1 tps=$2 extra=${3:-} port
+    local name=$1 tps=$2 extra=${3:-} port bin=${GW_BIN:-$BIN/otpgate}
     port=$(free_port)
     cat >"$RUN/$name.toml" <<EOF
 # Written by loadtest/bench.sh for one benchmark run.
@@ -150,9 +160,9 @@ pin_secret = "bench-only-secret-0123456789abcdef"
 level = "warn"
 $extra
 EOF
-    "$BIN/otpgate" serve --config "$RUN/$name.toml" >"$RUN/$name-otpgate.log" 2>&1 &
-    PIDS+=($!)
+    "$bin" serve --config "$RUN/$name.toml" >"$RUN/$name-otpgate.log" 2>&1 &
     GW_PID=$!
+    PIDS+=($!)
     GW_URL="http://127.0.0.1:$port"
     wait_port "$port" 30 || die "otpgate ($name) did not start: $(tail -n 5 "$RUN/$name-otpgate.log")"
     wait_http_ok "$GW_URL/readyz" 30 || die "otpgate ($name) never became ready: $(tail -n 5 "$RUN/$name-otpgate.log")"
@@ -185,8 +195,10 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.json
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-log "building (release)"
-(cd "$ROOT" && cargo build --release -p otpgate -p otpgate-loadtest) >&2
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+    log "building (release)"
+    (cd "$ROOT" && cargo build --release -p otpgate -p otpgate-loadtest) >&2
+fi
 
 # Kannel: install the Debian package when missing and allowed.
 KANNEL=missing
@@ -206,10 +218,156 @@ REQ=$((SECS * 20000))
 PHONES=(--phone-prefix +4474001 --phone-digits 5)
 OTP_ARGS=(--mode otp --token bench-token "${PHONES[@]}")
 
-# 1. otpgate end to end: otp-load -> POST /otp -> one bind -> simulator (5 ms, receipts on).
+# ---- headline rows: wrk -t1 -c64, zero-latency SMSC with receipts at once ------------------
+if ! command -v wrk >/dev/null && [ "${BENCH_NO_INSTALL:-0}" != 1 ] && command -v apt-get >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then SUDO=(); elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=(sudo -n); else SUDO=(false); fi
+    log "installing wrk with apt-get"
+    { DEBIAN_FRONTEND=noninteractive timeout 300 "${SUDO[@]}" apt-get install -y --no-install-recommends wrk ||
+        { timeout 300 "${SUDO[@]}" apt-get update && DEBIAN_FRONTEND=noninteractive timeout 300 "${SUDO[@]}" apt-get install -y --no-install-recommends wrk; }; } >"$RUN/apt-wrk.log" 2>&1 ||
+        log "wrk could not be installed (see $OUT/logs/apt-wrk.log)"
+fi
+HZ=$(getconf CLK_TCK)
+
+# cpu_ticks PID...: user + system CPU of the processes so far, in clock ticks (fields 14 and 15
+# of /proc/PID/stat, counted after the command name, which may hold spaces).
+cpu_ticks() {
+    local pid t=0 v
+    for pid in "$@"; do
+        v=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || v=0
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
+
+# sim_count URL FIELD: one simulator counter (0 without a simulator).
+sim_count() {
+    [ "$1" = - ] && { echo 0; return; }
+    curl -s --max-time 2 "$1/counters" | jq -r ".$2 // 0" 2>/dev/null || echo 0
+}
+
+# wait_quiet URL SECONDS: until the simulator's parts and receipts stop moving for 1 s (what
+# was queued is sent and its receipts processed), at most SECONDS.
+wait_quiet() {
+    local deadline=$((SECONDS + $2)) last="" now still=0
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        now="$(sim_count "$1" parts) $(sim_count "$1" receipts_acked)"
+        if [ "$now" = "$last" ]; then
+            still=$((still + 1))
+            [ "$still" -ge 5 ] && return 0
+        else
+            still=0
+        fi
+        last=$now
+        sleep 0.2
+    done
+}
+
+# wrk_ms LOG PERCENT: a latency percentile of wrk --latency, in ms.
+wrk_ms() {
+    awk -v p="$2%" '$1 == p { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+        f = (u == "us") ? 0.001 : (u == "s") ? 1000 : (u == "m") ? 60000 : 1; printf "%.3f", v * f }' "$1"
+}
+
+# wrk_run NAME PATH SCRIPT SIM_URL PID...: one bounded wrk -t1 -c$CONC run against URL (its
+# Lua script from loadtest/wrk/), the CPU of the PIDs through the run and the SMSC's drain,
+# the simulator's counters (SIM_URL "-" for none); the summary in $OUT/NAME.json.
+wrk_run() {
+    local name=$1 url=$2 script=$3 sim=$4
+    shift 4
+    local p0 r0 c0 pw p1 r1 c1 w="$RUN/$name-wrk.log"
+    timeout 30 wrk -t1 -c"$CONC" -d3s -s "$ROOT/loadtest/wrk/$script" "$url" >/dev/null 2>&1 || true
+    [ "$sim" = - ] || wait_quiet "$sim" 60
+    p0=$(sim_count "$sim" parts) r0=$(sim_count "$sim" receipts_acked) c0=$(cpu_ticks "$@")
+    log "wrk $name: wrk -t1 -c$CONC -d${SECS}s $url"
+    timeout $((SECS + 60)) wrk -t1 -c"$CONC" -d"${SECS}s" --timeout 10s --latency \
+        -s "$ROOT/loadtest/wrk/$script" "$url" >"$w" 2>&1 || die "wrk $name failed: $(tail -n 5 "$w")"
+    pw=$(sim_count "$sim" parts)
+    [ "$sim" = - ] || wait_quiet "$sim" 60
+    c1=$(cpu_ticks "$@") p1=$(sim_count "$sim" parts) r1=$(sim_count "$sim" receipts_acked)
+    local requests non2xx elapsed
+    requests=$(awk '/ requests in / { print $1 }' "$w")
+    elapsed=$(awk '/ requests in / { v = $4; sub(/s,$/, "", v); print v }' "$w")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$w")
+    jq -n --argjson requests "${requests:-0}" --argjson elapsed "${elapsed:-0}" \
+        --argjson non2xx "${non2xx:-0}" --argjson p50 "$(wrk_ms "$w" 50)" --argjson p99 "$(wrk_ms "$w" 99)" \
+        --argjson p90 "$(wrk_ms "$w" 90)" --argjson cpu_s "$(calc "($c1 - $c0) / $HZ" 3)" \
+        --argjson parts_in_run $((pw - p0)) --argjson parts $((p1 - p0)) --argjson receipts $((r1 - r0)) \
+        '{client: "wrk -t1", requests: $requests, elapsed_s: $elapsed, non2xx: $non2xx,
+          ok: ($requests - $non2xx), latency_ms: {p50: $p50, p90: $p90, p99: $p99},
+          smsc: {parts_in_run: $parts_in_run, parts_per_s: (if $elapsed > 0 then $parts_in_run / $elapsed else 0 end),
+                 parts: $parts, receipts_acked: $receipts},
+          server_cpu_s: $cpu_s}' >"$OUT/$name.json"
+}
+
+# wrk_otpgate NAME SIM_ARGS: otpgate on the memory store, one bind, under wrk.
+wrk_otpgate() {
+    local name=$1
+    shift
+    start_sim "$name" "$@"
+    start_otpgate "$name" 0
+    WRK_TOKEN=bench-token wrk_run "$name" "$GW_URL/otp" post.lua "$SIM_URL" "$GW_PID"
+    stop_all
+}
+
+if command -v wrk >/dev/null; then
+    if want h1; then
+        log "h1. otpgate end to end under wrk"
+        wrk_otpgate h_otpgate --latency 0 --receipt-delay 0
+        i=0
+        for other in ${BENCH_BASELINE:-}; do
+            i=$((i + 1))
+            log "h1b$i. other otpgate build ($other) under wrk"
+            GW_BIN=$other wrk_otpgate "h_baseline$i" --latency 0 --receipt-delay 0
+        done
+        if [ "${BENCH_ONE_WORKER:-0}" = 1 ]; then
+            log "h1w. otpgate on one runtime worker thread under wrk"
+            TOKIO_WORKER_THREADS=1 wrk_otpgate h_one_worker --latency 0 --receipt-delay 0
+        fi
+    fi
+    if want h2 && [ "$KANNEL" != missing ]; then
+        log "h2. Kannel $KANNEL under wrk"
+        start_sim h_kannel --latency 0 --receipt-delay 0
+        admin=$(free_port) boxp=$(free_port) sendp=$(free_port)
+        sed -e "s/@ADMIN_PORT@/$admin/g; s/@SMSBOX_PORT@/$boxp/g; s/@SENDSMS_PORT@/$sendp/g" \
+            -e "s/@SMSC_PORT@/$SIM_PORT/g; s#@DIR@#$RUN#g" "$ROOT/loadtest/kannel/kannel.conf" >"$RUN/kannel.conf"
+        bearerbox "$RUN/kannel.conf" >"$RUN/kannel-bearerbox-out.log" 2>&1 &
+        BB_PID=$!
+        PIDS+=($!)
+        wait_port "$boxp" 30 || die "bearerbox did not start (see $OUT/logs/bearerbox.log)"
+        smsbox "$RUN/kannel.conf" >"$RUN/kannel-smsbox-out.log" 2>&1 &
+        SB_PID=$!
+        PIDS+=($!)
+        wait_port "$sendp" 30 || die "smsbox did not start (see $OUT/logs/smsbox.log)"
+        wait_bound "$SIM_URL" 30 || die "Kannel never bound to the simulator"
+        wrk_run h_kannel "http://127.0.0.1:$sendp/cgi-bin/sendsms" sendsms.lua "$SIM_URL" "$BB_PID" "$SB_PID"
+        stop_all
+    fi
+    if want h3 || want h4; then
+        log "h3. bare hyper echo under wrk"
+        "$BIN/echo-server" --listen 127.0.0.1:0 >"$RUN/h-echo.log" 2>&1 &
+        ECHO_PID=$!
+        PIDS+=($!)
+        for _ in $(seq 100); do grep -q '^listening on' "$RUN/h-echo.log" && break; sleep 0.1; done
+        ECHO_ADDR=$(sed -n 's/^listening on //p' "$RUN/h-echo.log")
+        [ -n "$ECHO_ADDR" ] || die "echo-server did not start"
+        WRK_TOKEN="" wrk_run h_echo "http://$ECHO_ADDR/" post.lua - "$ECHO_PID"
+        stop_all
+    fi
+    # Overload: the SMSC is the bottleneck (20 ms per answer on one bind of window 64: at most
+    # 3200/s), wrk closed loop keeps offering more; the send queue fills and creates are refused
+    # 503 queue_full. Admitted creates per second should stay at the SMSC's capacity.
+    if want h4; then
+        log "h4. otpgate overloaded (SMSC at 20 ms) under wrk"
+        wrk_otpgate h_overload --latency 20ms --receipt-delay 0
+    fi
+else
+    log "wrk is not installed: headline rows skipped"
+fi
+
+# 1. otpgate end to end: otp-load -> POST /otp -> one bind -> simulator (at once, receipts on).
 if want 1; then
 log "1. otpgate end to end"
-start_sim e2e --latency 5ms --receipt-delay 1s
+start_sim e2e --latency 0 --receipt-delay 0
 start_otpgate e2e 0
 warm "${OTP_ARGS[@]}" --url "$GW_URL" --concurrency "$CONC"
 load otpgate_fixed "${OTP_ARGS[@]}" --url "$GW_URL" --rate "$FIXED" --requests $((FIXED * 10)) \
@@ -222,7 +380,7 @@ fi
 # 2. Kannel: otp-load sendsms -> smsbox -> bearerbox -> one bind -> the same kind of simulator.
 if want 2 && [ "$KANNEL" != missing ]; then
     log "2. Kannel $KANNEL"
-    start_sim kannel --latency 5ms --receipt-delay 1s
+    start_sim kannel --latency 0 --receipt-delay 0
     admin=$(free_port) boxp=$(free_port) sendp=$(free_port)
     sed -e "s/@ADMIN_PORT@/$admin/g; s/@SMSBOX_PORT@/$boxp/g; s/@SENDSMS_PORT@/$sendp/g" \
         -e "s/@SMSC_PORT@/$SIM_PORT/g; s#@DIR@#$RUN#g" "$ROOT/loadtest/kannel/kannel.conf" >"$RUN/kannel.conf"
@@ -346,6 +504,45 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "        was competing for the cores and every figure is lower than on an idle machine)."
     echo
     row "measurement" "value" "target" "verdict"
+    # Headline rows (wrk): rate at the client and at the SMSC, each server's CPU per message.
+    wq() { jq -r "$2" "$OUT/$1.json" 2>/dev/null || echo null; }
+    # per_msg NAME: server CPU seconds per message in µs (SMSC parts; requests for the echo).
+    per_msg() { wq "$1" 'if .smsc.parts > 0 then .server_cpu_s / .smsc.parts * 1e6 else .server_cpu_s / (if .requests > 0 then .requests else 1 end) * 1e6 end'; }
+    wrow() {
+        row "$2" "$(calc "$(wq "$1" '.ok / .elapsed_s')" 0)/s ok  p50 $(wq "$1" .latency_ms.p50) ms  p99 $(wq "$1" .latency_ms.p99) ms  non-2xx $(wq "$1" .non2xx)" "" ""
+        [ "$(wq "$1" .smsc.parts)" != 0 ] &&
+            row "   at the SMSC, receipts acked" "$(calc "$(wq "$1" .smsc.parts_per_s)" 0)/s  ($(wq "$1" .smsc.parts) parts, $(wq "$1" .smsc.receipts_acked) receipts)" "" ""
+        row "   CPU per message" "$(calc "$(per_msg "$1")" 1) µs ($(wq "$1" .server_cpu_s) s)" "" ""
+    }
+    has h_otpgate && wrow h_otpgate "h1. otpgate POST /otp, wrk -c$CONC"
+    i=0
+    for other in ${BENCH_BASELINE:-}; do
+        i=$((i + 1))
+        has "h_baseline$i" && wrow "h_baseline$i" "h1b$i. $(basename "$other"), wrk"
+    done
+    has h_one_worker && wrow h_one_worker "h1w. otpgate, 1 worker thread"
+    has h_kannel && wrow h_kannel "h2. Kannel $KANNEL sendsms, wrk"
+    has h_echo && wrow h_echo "h3. bare hyper JSON echo, wrk"
+    if has h_otpgate && has h_echo; then
+        go=$(per_msg h_otpgate) ge=$(per_msg h_echo)
+        row "   otpgate / echo, CPU per message" "$(calc "$go / $ge" 2)x" "<= 2x" "$(verdict "$go <= 2 * $ge")"
+        gr=$(wq h_otpgate .smsc.parts_per_s) er=$(wq h_echo '.ok / .elapsed_s')
+        row "   otpgate at SMSC / echo rate" "$(calc "100 * $gr / $er" 1)%" ">= 50%" "$(verdict "$gr >= 0.5 * $er")"
+    fi
+    if has h_otpgate && has h_kannel; then
+        row "   otpgate / Kannel, rate at SMSC" "$(calc "$(wq h_otpgate .smsc.parts_per_s) / $(wq h_kannel .smsc.parts_per_s)" 2)x" "" ""
+        row "   Kannel / otpgate, CPU per message" "$(calc "$(per_msg h_kannel) / $(per_msg h_otpgate)" 2)x" "" ""
+    fi
+    if has h_overload; then
+        ok=$(wq h_overload .ok) ref=$(wq h_overload .non2xx) cpu=$(wq h_overload .server_cpu_s)
+        row "h4. overload: SMSC 20 ms (<= 3200/s)" "$(calc "$(wq h_overload '.ok / .elapsed_s')" 0)/s admitted, $(calc "$(wq h_overload .smsc.parts_per_s)" 0)/s at SMSC" ">= 95% of 3200/s" "$(verdict "$(wq h_overload .smsc.parts_per_s) >= 0.95 * 3200")"
+        row "   refused 503 in the run" "$ref ($(calc "$ref / $(wq h_overload .elapsed_s)" 0)/s)" "" ""
+        if has h_otpgate && [ "$ref" != 0 ]; then
+            # What the refusals cost: the run's CPU less the admitted OTPs at the end-to-end cost.
+            r503=$(calc "($cpu - $ok * $(per_msg h_otpgate) / 1e6) / $ref * 1e6" 1)
+            row "   CPU per refused create" "$r503 µs (echo $(calc "$(per_msg h_echo)" 1) µs)" "<= echo" "$(verdict "$r503 <= $(per_msg h_echo)")"
+        fi
+    fi
     if has otpgate; then
         row "1. otpgate POST /otp, $CONC conns" "$(http otpgate)" "" ""
         row "   submit_sm accepted at the SMSC" "$(smsc otpgate)" "" ""
@@ -409,8 +606,14 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         row "   otpgate stubbed / hyper echo" "$(calc "100 * $st / $e" 1)%" ">= 50%" "$(verdict "$st >= 0.5 * $e")"
     fi
     echo
-    echo "notes: rows 1-2: simulator answering in 5 ms (otpgate asks for receipts, sent 1 s later;"
-    echo "       Kannel asks for none). 'ok' = successful replies per second at the client (otpgate"
+    echo "notes: rows h1-h4: wrk -t1 -c$CONC; the simulator answers at once and sends each receipt"
+    echo "       at once (otpgate asks for receipts, Kannel for none); 'at the SMSC' = submit_sm"
+    echo "       accepted per second of the wrk run; 'CPU per message' = the server's own user +"
+    echo "       system CPU (Kannel: bearerbox + smsbox) through the run and its drain, divided by"
+    echo "       the parts the SMSC accepted (echo: by the requests). h4 = SMSC answering in 20 ms."
+    echo "       The h4 admitted rate includes filling the send queue at the start of the run."
+    echo "       rows 1-2: otp-load, same simulator setup. 'ok' = successful replies per second at the"
+    echo "       client (otpgate"
     echo "       201 once queued, Kannel 202 once queued); 'errors' are otpgate's 503 when its send"
     echo "       queue is full (Kannel's queue is unbounded: it accepts faster than it sends, then"
     echo "       drains). 'steady' = submit_sm accepted/s at the SMSC between 20% and 90% of the"
@@ -432,6 +635,9 @@ jq -n \
     --argjson window "$(json_of window)" --argjson throttle "$(json_of throttle)" \
     --argjson store_memory "$(json_of store_memory)" --argjson store_redis "$(json_of store_redis)" \
     --argjson store_memory_cpu "$(json_of store_memory_cpu)" --argjson store_redis_cpu "$(json_of store_redis_cpu)" \
+    --argjson h_otpgate "$(json_of h_otpgate)" --argjson h_baseline "$(json_of h_baseline1)" \
+    --argjson h_one_worker "$(json_of h_one_worker)" --argjson h_kannel "$(json_of h_kannel)" \
+    --argjson h_echo "$(json_of h_echo)" --argjson h_overload "$(json_of h_overload)" \
     '{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel, loadavg_before: $load_before,
                loadavg_after: $load_after},
       concurrency: $concurrency, kannel_version: $kannel,
@@ -440,5 +646,7 @@ jq -n \
              kannel_fixed_rate: $kannel_fixed, echo: $echo, otpgate_stubbed: $stub,
              window: $window, throttle: $throttle, store_memory: $store_memory, store_redis: $store_redis,
              store_memory_cpu: $store_memory_cpu, store_redis_cpu: $store_redis_cpu},
+      headline_wrk: {otpgate: $h_otpgate, baseline: $h_baseline, one_worker: $h_one_worker,
+                     kannel: $h_kannel, echo: $h_echo, overload: $h_overload},
       engine_window_bench: $engine}' >"$OUT/results.json"
 log "results: $OUT/results.json, table: $OUT/table.txt, logs: $OUT/logs/"

@@ -8,6 +8,11 @@ use clap::Parser;
 use otpgate::cli::{Cli, Command, PduCommand, ServeArgs, SmsCommand};
 use otpgate::config;
 
+/// mimalloc instead of glibc's malloc: measured cheaper per OTP (docs/performance.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command() {

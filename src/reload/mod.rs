@@ -214,8 +214,11 @@ impl Reloader {
         p.prepared.credit.set_limits(app::credit_limits(&config));
         // the bounded label of each tenant (its id, or the shared `other`)
         let count = config.tenants.len();
-        let labels: std::collections::BTreeSet<&str> =
-            config.tenants.iter().map(|t| t.metric_label(count)).collect();
+        let labels: std::collections::BTreeSet<&str> = config
+            .tenants
+            .iter()
+            .map(|t| t.metric_label(count))
+            .collect();
         for label in labels {
             crate::telemetry::register_tenant(label);
         }

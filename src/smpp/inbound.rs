@@ -56,8 +56,10 @@ impl Session {
                     tracing::warn!(smsc = self.name(), bind = %self.label, status = %pdu.command_status, "generic_nack");
                 }
             }
+            // Answers are fed, not flushed: the session flushes once before it waits again, so
+            // a burst of receipts is acknowledged in one write.
             Body::EnquireLink => {
-                self.link.send(Pdu::new(seq, Body::EnquireLinkResp)).await?;
+                self.link.feed(Pdu::new(seq, Body::EnquireLinkResp)).await?;
             }
             Body::QuerySmResp(r) => self.on_query_resp(seq, pdu.command_status, r).await,
             Body::EnquireLinkResp => {

@@ -341,6 +341,7 @@ impl Session {
                     }
                 }
                 self.on_frame(frame).await?;
+                self.link.flush().await?;
             }
         })
         .await;

@@ -14,6 +14,9 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use super::config::SmscConfig;
 use super::tls::{self, TlsError};
 
+/// Initial read buffer: a window of 64 responses and their receipts arrive in one read.
+const READ_BUFFER: usize = 64 * 1024;
+
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
@@ -85,7 +88,7 @@ impl Link {
     pub fn over(stream: BoxStream, write_timeout: Duration, max_pdu_len: usize) -> Self {
         let (r, w) = tokio::io::split(stream);
         Self {
-            reader: FramedRead::new(r, SmppCodec::new(max_pdu_len)),
+            reader: FramedRead::with_capacity(r, SmppCodec::new(max_pdu_len), READ_BUFFER),
             writer: FramedWrite::new(w, SmppCodec::new(max_pdu_len)),
             write_timeout,
         }
