@@ -200,6 +200,107 @@ async fn sighup_reloads_the_configuration_file() {
     );
 }
 
+/// `POST /admin/reload` runs the same reload as SIGHUP: a broken file answers 422 with the
+/// field at fault (the running tenants keep working), a good one answers the changes applied
+/// and adds a tenant without a new bind; tenant tokens do not open it, and `/admin/config`
+/// shows the configuration in force with its secrets masked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_reload_applies_the_file_over_http() {
+    let sim = start_sim(SimConfig::default()).await;
+    let smsc = smsc_toml("a", sim.local_addr(), "");
+    let admin_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let admin_token = "admin-token-0123456789abcdef";
+    let admin =
+        format!("[admin]\nlisten = \"127.0.0.1:{admin_port}\"\ntoken = \"{admin_token}\"\n");
+    let app = Otpgate::start(&format!("{admin}{}{smsc}", base_toml()));
+    let wait = Duration::from_secs(20);
+    eventually("a bind", wait, || sim.counters().binds_transceiver >= 1).await;
+    let client = reqwest::Client::new();
+    let header = "[http]\nlisten = \"127.0.0.1:0\"\n[log]\nformat = \"json\"\nlevel = \"info\"\n";
+    let with_tenant = |token: &str| {
+        format!(
+            "{header}{admin}{}{smsc}[[tenants]]\nname = \"new\"\ntoken = \"{token}\"\n",
+            base_toml()
+        )
+    };
+    let reload_url = format!("http://127.0.0.1:{admin_port}/admin/reload");
+    let reload = |token: &'static str| {
+        let (client, url) = (client.clone(), reload_url.clone());
+        async move {
+            let r = client.post(url).bearer_auth(token).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+
+    let (status, body) = reload(TOKEN).await;
+    assert_eq!(
+        status, 401,
+        "a tenant token opens no admin endpoint: {body}"
+    );
+
+    std::fs::write(&app.config, with_tenant("short")).unwrap();
+    let (status, body) = reload(admin_token).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "invalid_configuration");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("tenants[1].token"), "{message}");
+    assert!(
+        !message.contains("short"),
+        "no secret in the refusal: {message}"
+    );
+    assert_eq!(
+        create(&client, &app.base, &phone(1), None).await.status,
+        201
+    );
+
+    std::fs::write(&app.config, with_tenant("new-tenant-token")).unwrap();
+    let (status, body) = reload(admin_token).await;
+    assert_eq!(status, 200, "{body}");
+    let applied: Vec<&str> = body["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(applied.contains(&"tenant \"new\" added"), "{body}");
+    assert!(applied.contains(&"smsc \"a\" kept"), "{body}");
+    let status = client
+        .post(format!("{}/otp", app.base))
+        .bearer_auth("new-tenant-token")
+        .json(&serde_json::json!({"phoneNumber": phone(2)}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 201);
+    assert_eq!(
+        sim.counters().binds_transceiver,
+        1,
+        "the SMSC was not bound again"
+    );
+
+    let shown: Value = client
+        .get(format!("http://127.0.0.1:{admin_port}/admin/config"))
+        .bearer_auth(admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = shown.to_string();
+    assert!(
+        text.contains("\"new\""),
+        "the configuration in force: {text}"
+    );
+    assert!(!text.contains("new-tenant-token"), "tokens masked: {text}");
+    assert!(!text.contains(admin_token), "tokens masked: {text}");
+}
+
 /// SIGTERM while the queue is full behind a slow SMSC, with a client holding a half-sent
 /// request: the process exits within its deadline, unbinds every bind, and every OTP it
 /// accepted either reached the SMSC or was reported failed at shutdown, never both, never
