@@ -55,6 +55,8 @@ fn config_text(ids: &[String]) -> String {
 
 #[tokio::test]
 async fn a_hundred_thousand_tenants_load_and_the_last_one_authenticates() {
+    // loading 100,000 tenants takes the machine's CPU: not beside the soak-sized tests
+    let _alone = crate::support::HEAVY.lock().await;
     let ids = distinct_ids(TENANTS);
     let config = otpgate::config::load_str(&config_text(&ids), Vec::<(String, String)>::new())
         .expect("100,000 tenants load");
