@@ -180,9 +180,7 @@ impl EngineHandle {
     pub fn smsc_binds_up(&self, smsc: &str) -> usize {
         self.inner
             .shared
-            .smscs()
-            .iter()
-            .find(|s| s.cfg.name == smsc)
+            .smsc_named(smsc)
             .map_or(0, |s| s.health.binds_up())
     }
 
@@ -318,7 +316,7 @@ impl Dispatcher for EngineHandle {
 
     fn estimate_on(&self, sms: &OutboundSms, smsc: &str) -> Option<SendEstimate> {
         let shared = &self.inner.shared;
-        let smsc = shared.smscs().into_iter().find(|s| s.cfg.name == smsc)?;
+        let smsc = shared.smsc_named(smsc)?;
         let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
         Some(SendEstimate {
             smsc: smsc.cfg.name.clone(),

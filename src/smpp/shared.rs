@@ -206,6 +206,12 @@ impl Shared {
         self.set.load().get(index).cloned()
     }
 
+    /// The SMSC called `name` in the set in force (no copy of the set).
+    pub fn smsc_named(&self, name: &str) -> Option<Arc<Smsc>> {
+        let set = self.set.load();
+        set.slot_of(name).and_then(|i| set.get(i).cloned())
+    }
+
     pub fn smsc_name(&self, index: usize) -> String {
         self.set
             .load()

@@ -125,9 +125,7 @@ impl EngineHandle {
     pub fn set_smsc_stopped(&self, name: &str, stopped: bool) -> Result<bool, UnknownSmsc> {
         let shared = self.shared();
         let smsc = shared
-            .smscs()
-            .into_iter()
-            .find(|s| s.cfg.name == name)
+            .smsc_named(name)
             .ok_or_else(|| UnknownSmsc(name.to_owned()))?;
         let changed = smsc.control.set_stopped(stopped);
         // binds waiting for work look again; the supervisor moves the queue on its next tick
