@@ -3,60 +3,16 @@
 //! bind; the test reads the DOM: `a`'s binds up, `b` stopped. With
 //! `OTPGATE_STATUS_SCREENSHOT=path` it also writes a screenshot there (docs/status-page.png).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::harness::*;
+use crate::support::browser;
 use crate::support::stack::Stack;
-use crate::support::tools;
-
-const NEEDS: &str = ".ci/install.d/80-chromium.sh";
-
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            == Some("0")
-    })
-}
 
 /// Runs headless Chromium on `url` with `args`; its standard output.
 async fn chromium(url: &str, args: &[&str]) -> String {
-    let chromium = tools::required_path("OTPGATE_TEST_CHROMIUM", NEEDS);
-    let profile: PathBuf = std::env::temp_dir().join(format!(
-        "otpgate-chromium-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4()
-    ));
-    let mut command = tokio::process::Command::new(chromium);
-    command
-        .args([
-            "--headless",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-extensions",
-            "--hide-scrollbars",
-            "--virtual-time-budget=4000",
-        ])
-        .args(args)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .kill_on_drop(true);
-    if running_as_root() {
-        command.arg("--no-sandbox");
-    }
-    command.arg(url);
-    let out = tokio::time::timeout(Duration::from_secs(90), command.output())
-        .await
-        .expect("Chromium did not finish within 90 s")
-        .expect("cannot run OTPGATE_TEST_CHROMIUM");
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(
-        out.status.success(),
-        "Chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    browser::run_headless(url, &args, 4000).await
 }
 
 /// The opening tag of the row `<tr ... data-smsc="smsc" ...>` of `class`, bind `bind`.

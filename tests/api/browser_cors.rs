@@ -4,17 +4,12 @@
 //! reads the OTP it created through the API, over HTTP and over HTTPS. Its twin: from an origin otpgate does not list,
 //! the browser does not let the page read anything, and no SMS goes out.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
+use crate::support::browser;
 use crate::support::server::{test_config, Server, TOKEN};
 use crate::support::tls::TestPki;
-use crate::support::tools;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-const NEEDS: &str = ".ci/install.d/80-chromium.sh";
 
 /// The sms.cx example, pointed at `api`, writing its outcome into `<pre id="result">`.
 fn page(api: &str) -> String {
@@ -67,56 +62,15 @@ fn serve_page(listener: TcpListener, html: String) -> tokio::task::JoinHandle<()
     })
 }
 
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find(|l| l.starts_with("Uid:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            == Some("0")
-    })
-}
-
 /// Loads `url` in headless Chromium and returns the text of `#result` once the page is done.
 /// `trust_spki`: the base64 SHA-256 of a server key whose certificate the browser accepts
 /// (the test's own CA is not in its store).
 async fn result_in_browser(url: &str, trust_spki: Option<&str>) -> String {
-    let chromium = tools::required_path("OTPGATE_TEST_CHROMIUM", NEEDS);
-    let profile: PathBuf = std::env::temp_dir().join(format!(
-        "otpgate-chromium-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4()
-    ));
-    let mut command = tokio::process::Command::new(chromium);
-    command
-        .args([
-            "--headless",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-extensions",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .kill_on_drop(true);
+    let mut args = vec!["--dump-dom".to_owned()];
     if let Some(spki) = trust_spki {
-        command.arg(format!("--ignore-certificate-errors-spki-list={spki}"));
+        args.push(format!("--ignore-certificate-errors-spki-list={spki}"));
     }
-    // Chromium's sandbox refuses to run as root.
-    if running_as_root() {
-        command.arg("--no-sandbox");
-    }
-    command.arg(url);
-    let out = tokio::time::timeout(Duration::from_secs(90), command.output())
-        .await
-        .expect("Chromium did not finish within 90 s")
-        .expect("cannot run OTPGATE_TEST_CHROMIUM");
-    let _ = std::fs::remove_dir_all(&profile);
-    let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "Chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dom = browser::run_headless(url, &args, 15000).await;
     let start = dom
         .find("<pre id=\"result\">")
         .expect("no #result in the DOM")

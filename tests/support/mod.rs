@@ -16,6 +16,7 @@
 //! - [`tools`]: external tools a test needs, found or failed loudly.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod logs;
 pub mod prom;
 pub mod proxy;
