@@ -6,31 +6,56 @@ use std::collections::BTreeSet;
 
 use toml::{Table, Value};
 
+use crate::config::Config;
+
+/// Puts the running value of one restart-only setting back into a newly read configuration.
+type KeepRunning = fn(&mut Config, &Config);
+
 /// Sections only a restart applies: listeners, store, keys, logging, the engine's own
-/// settings, the callback queue and task, the pumping guard's counters.
-const RESTART_SECTIONS: [&str; 10] = [
-    "http",
-    "admin",
-    "cluster",
-    "store",
-    "security",
-    "log",
-    "engine",
-    "demo",
-    "callbacks",
-    "abuse",
+/// settings, the callback queue and task, the pumping guard's counters. Each with how its
+/// running value is kept, so that what is reported and what is kept cannot drift apart.
+const RESTART_SECTIONS: [(&str, KeepRunning); 10] = [
+    ("http", |n, r| n.http = r.http.clone()),
+    ("admin", |n, r| n.admin = r.admin.clone()),
+    ("cluster", |n, r| n.cluster = r.cluster.clone()),
+    ("store", |n, r| n.store = r.store.clone()),
+    ("security", |n, r| n.security = r.security.clone()),
+    ("log", |n, r| n.log = r.log.clone()),
+    ("engine", |n, r| n.engine = r.engine.clone()),
+    ("demo", |n, r| n.demo = r.demo.clone()),
+    ("callbacks", |n, r| n.callbacks = r.callbacks.clone()),
+    ("abuse", |n, r| n.abuse = r.abuse.clone()),
 ];
 
 /// `[otp]` keys sized or read once at start (the store, the parse pool, the sink).
-pub const RESTART_OTP_KEYS: [&str; 7] = [
-    "max_live",
-    "retain_after_expiry_s",
-    "receipt_hold_s",
-    "receipt_hold_max",
-    "phone_parse_threads",
-    "phone_parse_wait_ms",
-    "price_per_part",
+const RESTART_OTP_KEYS: [(&str, KeepRunning); 7] = [
+    ("max_live", |n, r| n.otp.max_live = r.otp.max_live),
+    ("retain_after_expiry_s", |n, r| {
+        n.otp.retain_after_expiry_s = r.otp.retain_after_expiry_s
+    }),
+    ("receipt_hold_s", |n, r| {
+        n.otp.receipt_hold_s = r.otp.receipt_hold_s
+    }),
+    ("receipt_hold_max", |n, r| {
+        n.otp.receipt_hold_max = r.otp.receipt_hold_max
+    }),
+    ("phone_parse_threads", |n, r| {
+        n.otp.phone_parse_threads = r.otp.phone_parse_threads
+    }),
+    ("phone_parse_wait_ms", |n, r| {
+        n.otp.phone_parse_wait_ms = r.otp.phone_parse_wait_ms
+    }),
+    ("price_per_part", |n, r| {
+        n.otp.price_per_part = r.otp.price_per_part
+    }),
 ];
+
+/// Gives `new` the running value of every restart-only setting.
+pub fn keep_restart_only(new: &mut Config, running: &Config) {
+    for (_, keep) in RESTART_SECTIONS.iter().chain(&RESTART_OTP_KEYS) {
+        keep(new, running);
+    }
+}
 
 fn section<'a>(t: &'a Table, key: &str) -> Option<&'a Value> {
     t.get(key)
@@ -53,11 +78,11 @@ fn changed_keys(prefix: &str, old: Option<&Value>, new: Option<&Value>, out: &mu
 /// Settings that differ from the running ones but only apply at a restart: each named.
 pub fn restart_only(running: &Table, new: &Table) -> Vec<String> {
     let mut keys = Vec::new();
-    for s in RESTART_SECTIONS {
+    for (s, _) in RESTART_SECTIONS {
         changed_keys(s, section(running, s), section(new, s), &mut keys);
     }
     let otp = |t: &Table, k: &str| t.get("otp").and_then(|o| o.get(k)).cloned();
-    for k in RESTART_OTP_KEYS {
+    for (k, _) in RESTART_OTP_KEYS {
         changed_keys(
             &format!("otp.{k}"),
             otp(running, k).as_ref(),
@@ -179,6 +204,19 @@ mod tests {
             table("[http]\nlisten = \"127.0.0.1:2\"\n[otp]\nmax_live = 6\ndefault_ttl_s = 90\n");
         assert_eq!(restart_only(&a, &b), vec!["http.listen", "otp.max_live"]);
         assert!(restart_only(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn what_is_named_restart_only_keeps_its_running_value() {
+        let running = "[http]\nlisten = \"127.0.0.1:1\"\n[otp]\nmax_live = 5\ndefault_ttl_s = 60\n";
+        let read = "[http]\nlisten = \"127.0.0.1:2\"\n[otp]\nmax_live = 6\ndefault_ttl_s = 90\n";
+        let running_config: Config = toml::from_str(running).unwrap();
+        let mut new: Config = toml::from_str(read).unwrap();
+        keep_restart_only(&mut new, &running_config);
+        assert_eq!(new.http.listen, "127.0.0.1:1");
+        assert_eq!(new.otp.max_live, 5);
+        // not restart-only: the file's new value applies
+        assert_eq!(new.otp.default_ttl_s, 90);
     }
 
     #[test]

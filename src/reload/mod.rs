@@ -192,7 +192,7 @@ impl Reloader {
                  the file changed (overrides of a list go by position)"
             ));
         }
-        keep_restart_only(&mut config, &in_force.config);
+        diff::keep_restart_only(&mut config, &in_force.config);
         // the new set must hold with the settings that keep running (CORS origins...)
         config.validate().map_err(refused)?;
         let smsc = match &p.engine {
@@ -239,28 +239,6 @@ impl Reloader {
             warnings,
         })
     }
-}
-
-/// The settings only a restart applies, as they run (see [`diff::restart_only`]).
-fn keep_restart_only(new: &mut Config, running: &Config) {
-    new.http = running.http.clone();
-    new.store = running.store.clone();
-    new.security = running.security.clone();
-    new.log = running.log.clone();
-    new.engine = running.engine.clone();
-    new.demo = running.demo.clone();
-    new.callbacks = running.callbacks.clone();
-    new.abuse = running.abuse.clone();
-    new.admin = running.admin.clone();
-    new.cluster = running.cluster.clone();
-    let (o, r) = (&mut new.otp, &running.otp);
-    o.max_live = r.max_live;
-    o.retain_after_expiry_s = r.retain_after_expiry_s;
-    o.receipt_hold_s = r.receipt_hold_s;
-    o.receipt_hold_max = r.receipt_hold_max;
-    o.phone_parse_threads = r.phone_parse_threads;
-    o.phone_parse_wait_ms = r.phone_parse_wait_ms;
-    o.price_per_part = r.price_per_part;
 }
 
 fn unix_now() -> f64 {
