@@ -9,10 +9,10 @@ use otpgate_codec::pdu::{Bind, Body, CommandStatus, Pdu, SMPP_VERSION_34};
 use tokio::time::Instant;
 
 use super::backoff::Backoff;
+use super::bind_task::BindTask;
 use super::config::ms;
 use super::control::BindState;
 use super::metrics;
-use super::role::BindTask;
 use super::session::{Session, SessionEnd};
 use super::transport::{Link, LinkError};
 use super::window::Sequencer;

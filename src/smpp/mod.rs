@@ -49,6 +49,7 @@
 mod address;
 mod backoff;
 mod bind;
+mod bind_task;
 pub mod config;
 mod control;
 pub mod engine;

@@ -12,13 +12,14 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
+use super::bind_task::BindTask;
 use super::config::{ms, TimeoutPolicy};
 use super::control::BindCell;
 use super::message::{Message, Prepared, Work};
 use super::metrics;
 use super::queries::Queries;
 use super::receipts_in_flight::ReceiptsInFlight;
-use super::role::{BindTask, Role};
+use super::role::Role;
 use super::shared::{Shared, Smsc};
 use super::throttle::Throttle;
 use super::transport::{Link, LinkError};

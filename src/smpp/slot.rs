@@ -7,9 +7,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::bind_task::BindTask;
 use super::config::BindMode;
 use super::permits::{BindPermits, Lease, SlotId};
-use super::role::{BindTask, Role};
+use super::role::Role;
 use super::shared::{Shared, Smsc};
 
 pub struct SlotTask {
