@@ -4,35 +4,11 @@
 use crate::otp::phone::{NumberType, NumberTypes};
 use std::path::Path;
 
+use super::error::ConfigError;
+use super::regulatory::valid_country;
 use super::{Config, StoreKind};
 use crate::otp::identity::{self, IdProblem};
 use crate::otp::{language, sender};
-
-/// Why a configuration cannot be used. `field` is the dotted path (`http.listen`,
-/// `tenants[0].token`).
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("TOML syntax: {0}")]
-    Syntax(String),
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
-    #[error("{0}")]
-    Incomplete(String),
-}
-
-impl ConfigError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError::Invalid {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// Reads `path`, applies the process environment, validates, and refuses a file that would
 /// fall back to the demo without asking for it.
@@ -205,12 +181,6 @@ fn check(ok: bool, field: impl Into<String>, message: &str) -> Result<(), Config
     } else {
         Err(ConfigError::invalid(field, message))
     }
-}
-
-pub(super) fn valid_country(code: &str) -> bool {
-    code.len() == 2
-        && code.bytes().all(|b| b.is_ascii_uppercase())
-        && code.parse::<phonenumber::country::Id>().is_ok()
 }
 
 /// `[[tenants]] smscs` and `route_preference` name configured SMSCs (the embedded simulator

@@ -3,6 +3,7 @@
 //! belongs to the subsystem it configures; this module only gathers them (its imports point
 //! outward) and checks them once.
 
+mod error;
 mod load;
 mod regulatory;
 mod source;
@@ -23,7 +24,8 @@ pub use crate::otp::settings::{
 };
 pub use crate::serve::DemoConfig;
 pub use crate::smpp::{EngineSettings, SmscConfig};
-pub use load::{apply_env_overrides, load_file, load_str, ConfigError};
+pub use error::ConfigError;
+pub use load::{apply_env_overrides, load_file, load_str};
 pub use source::{ConfigSource, Loaded};
 
 /// The whole configuration file.

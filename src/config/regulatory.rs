@@ -1,13 +1,20 @@
 //! Checks of the regulatory settings that span sections: `[senders]` rules per country, and the
 //! tenants' numeric senders and named TLV values against the SMSCs' `tlv_names`.
 
-use super::load::{valid_country, ConfigError};
+use super::error::ConfigError;
 use super::Config;
 use crate::otp::language;
 use crate::otp::sender_rules::is_numeric;
 use crate::otp::tlv_values::GENERIC_TEMPLATE;
 use crate::smpp::tlv_checks::check_named_value;
 use crate::smpp::tlv_config::{declared_names, MAX_TLV_VALUE};
+
+/// An ISO 3166 alpha-2 code in upper case that the phone metadata knows.
+pub(super) fn valid_country(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && code.parse::<phonenumber::country::Id>().is_ok()
+}
 
 fn fail(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::invalid(field, message)
