@@ -82,7 +82,7 @@ fn pdu_decode(
     let names = match config {
         Some(path) => {
             let c = config::load_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            otpgate::smpp::tlv_config::configured_names(&c.smsc)
+            otpgate::smpp::tlv_lists::configured_names(&c.smsc)
         }
         None => Default::default(),
     };

@@ -7,7 +7,8 @@ use crate::otp::language;
 use crate::otp::sender_rules::is_numeric;
 use crate::otp::tlv_values::GENERIC_TEMPLATE;
 use crate::smpp::tlv_checks::check_named_value;
-use crate::smpp::tlv_config::{declared_names, MAX_TLV_VALUE};
+use crate::smpp::tlv_config::MAX_TLV_VALUE;
+use crate::smpp::tlv_lists::declared_names;
 
 /// An ISO 3166 alpha-2 code in upper case that the phone metadata knows.
 pub(super) fn valid_country(code: &str) -> bool {

@@ -12,13 +12,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::config::{validate, EngineSettings, SettingError, SmscConfig};
+use super::config::{EngineSettings, SettingError, SmscConfig};
 use super::message::{Message, Work};
 use super::permits::{AlwaysPermit, BindPermits};
 use super::pricing::{plan_text, price_for};
 use super::shared::{Shared, Smsc};
 use super::slot::SlotTask;
 use super::supervisor::Supervisor;
+use super::validate::validate;
 use crate::dispatch::{
     DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SmscChoice,
     SmscHealth, SystemClock, WallClock,

@@ -82,14 +82,17 @@ mod throttle;
 mod tls;
 pub mod tlv_checks;
 pub mod tlv_config;
+pub mod tlv_lists;
 mod transport;
+mod validate;
 mod window;
 
 pub use config::{
-    validate, BindMode, ConcatMethod, EngineSettings, SettingError, SmscConfig, TextEncoding,
-    TimeoutPolicy, TlsConfig, TonNpiConfig, ValidityFormat,
+    BindMode, ConcatMethod, EngineSettings, SettingError, SmscConfig, TextEncoding, TimeoutPolicy,
+    TlsConfig, TonNpiConfig, ValidityFormat,
 };
 pub use engine::{EngineError, EngineHandle, SmppEngine};
 pub use permits::{AlwaysPermit, BindPermits, Lease, SlotId};
 pub use reconfigure::SmscChanges;
 pub use status_report::{BindStatus, EngineStatus, SmscStatus, UnknownSmsc};
+pub use validate::validate;

@@ -15,11 +15,12 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::config::{ms, validate, SmscConfig};
+use super::config::{ms, SmscConfig};
 use super::engine::{EngineError, EngineHandle, SlotBinds};
 use super::message::Work;
 use super::router::MAX_SMSCS;
 use super::shared::{Shared, Smsc, SmscSet};
+use super::validate::validate;
 
 /// What [`EngineHandle::apply_smscs`] did, by SMSC name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

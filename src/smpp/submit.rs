@@ -13,7 +13,7 @@ use otpgate_codec::text::{self, Concat, SplitOptions};
 use super::address::{destination_address, source_address};
 use super::config::SmscConfig;
 use super::message::Prepared;
-use super::tlv_config::tlvs_for;
+use super::tlv_lists::tlvs_for;
 use crate::dispatch::OutboundSms;
 
 /// registered_delivery: SMSC delivery receipt on final outcome (success or failure).

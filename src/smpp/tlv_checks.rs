@@ -114,7 +114,7 @@ pub fn validate(s: &SmscConfig, i: usize) -> Result<(), SettingError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::smpp::tlv_config::declared_names;
+    use crate::smpp::tlv_lists::declared_names;
 
     fn smsc(toml_text: &str) -> SmscConfig {
         toml::from_str(toml_text).unwrap()
