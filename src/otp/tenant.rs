@@ -264,7 +264,7 @@ impl Tenants {
             Some(key) => {
                 let entries = list.iter().enumerate().flat_map(|(i, t)| {
                     let clear = (!t.config.token.is_empty())
-                        .then(|| (i, TokenEntry::Clear(t.config.token.as_str())));
+                        .then_some((i, TokenEntry::Clear(t.config.token.as_str())));
                     let stored = t
                         .config
                         .stored_tokens

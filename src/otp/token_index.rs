@@ -126,7 +126,13 @@ impl TokenIndex {
     }
 
     fn with_key<'a>(key: &[u8; 32], tokens: impl IntoIterator<Item = &'a str>) -> Self {
-        Self::of_entries(key, tokens.into_iter().enumerate().map(|(i, t)| (i, TokenEntry::Clear(t))))
+        Self::of_entries(
+            key,
+            tokens
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| (i, TokenEntry::Clear(t))),
+        )
     }
 
     /// The index of `entries` (tenant position, token) under `key`: the [`TokenKey`] when
@@ -270,7 +276,10 @@ mod tests {
             key.mac("t"),
             TokenKey::derive("a-pin-secret-0123456789").mac("t")
         );
-        assert_ne!(key.mac("t"), TokenKey::derive("another-secret-0123").mac("t"));
+        assert_ne!(
+            key.mac("t"),
+            TokenKey::derive("another-secret-0123").mac("t")
+        );
         let old = StoredToken {
             mac: key.mac("old-token"),
             expires_at: Some(100),

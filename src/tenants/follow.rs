@@ -63,3 +63,45 @@ pub async fn follow(
         refresh(registry.as_ref(), in_force.as_ref()).await;
     }
 }
+
+/// The follower running (see [`start`]).
+pub struct Following {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Following {
+    pub async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// Applies the registry's set now (a refusal is logged: the file's set stays in force, so
+/// that a record made invalid by a file change never keeps a node from starting), then
+/// follows it when it is shared.
+pub async fn start(
+    registry: Arc<dyn TenantRegistry>,
+    in_force: Arc<dyn TenantsInForce>,
+) -> Following {
+    match registry.load().await {
+        Ok(snapshot) => {
+            let count = snapshot.records.values().filter(|r| !r.deleted).count();
+            match in_force.apply(snapshot).await {
+                Ok(()) => tracing::info!(
+                    provisioned = count,
+                    persistence = ?registry.persistence(),
+                    "tenant registry applied"
+                ),
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "the tenant registry's set is refused: only the file's tenants are in force"
+                ),
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot read the tenant registry at start"),
+    }
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(follow(registry, in_force, stop.clone()));
+    Following { stop, task }
+}

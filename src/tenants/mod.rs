@@ -105,7 +105,12 @@ pub fn effective(seed: &[TenantConfig], snapshot: &Snapshot) -> Vec<TenantConfig
 pub enum Refused {
     /// It does not validate: the field (`tenants[3].allowed_senders[0]`) and why.
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        field: String,
+        message: String,
+        /// The id of the tenant the field belongs to, when it is one's.
+        tenant: Option<String>,
+    },
     /// No configuration to build it on.
     #[error("{0}")]
     Unavailable(String),

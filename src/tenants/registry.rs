@@ -105,7 +105,9 @@ impl Local {
         }
         std::fs::rename(&tmp, dir.join(FILE_NAME)).map_err(fail)?;
         // the rename itself lasts once the directory is synced
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(fail)
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(fail)
     }
 }
 
@@ -119,11 +121,19 @@ impl TenantRegistry for Local {
     }
 
     async fn load(&self) -> Result<Snapshot, PersistError> {
-        Ok(self.snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        Ok(self
+            .snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone())
     }
 
     async fn version(&self) -> Result<u64, PersistError> {
-        Ok(self.snapshot.lock().unwrap_or_else(|e| e.into_inner()).version)
+        Ok(self
+            .snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .version)
     }
 
     async fn put(&self, record: &TenantRecord, create: bool) -> Result<bool, PersistError> {
@@ -316,6 +326,26 @@ impl TenantRegistry for InRedis {
         });
         Some(rx)
     }
+}
+
+/// The registry `[store]` asks for: Redis, the state directory, or memory.
+pub async fn open(
+    store: &crate::otp::settings::StoreConfig,
+) -> Result<std::sync::Arc<dyn TenantRegistry>, PersistError> {
+    use crate::otp::settings::StoreKind;
+    Ok(match (store.kind, &store.state_dir) {
+        (StoreKind::Redis, _) => std::sync::Arc::new(
+            InRedis::connect(
+                &store.url,
+                &store.cluster_nodes,
+                &store.key_prefix,
+                Duration::from_millis(store.timeout_ms),
+            )
+            .await?,
+        ),
+        (StoreKind::Memory, Some(dir)) => std::sync::Arc::new(Local::in_dir(dir.clone())?),
+        (StoreKind::Memory, None) => std::sync::Arc::new(Local::in_memory()),
+    })
 }
 
 #[cfg(test)]
