@@ -319,3 +319,52 @@ async fn without_a_pin_secret_provisioning_is_refused() {
     );
     stack.stop(Duration::from_secs(15)).await;
 }
+
+#[tokio::test]
+async fn a_reload_of_the_file_never_overwrites_an_api_change() {
+    let (a, b) = two_sims().await;
+    let dir = std::env::temp_dir().join(format!("otpgate-seed-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("otpgate.toml");
+    let with = |extra_tenant: &str| {
+        format!(
+            "{}\n{extra_tenant}",
+            two_smscs_toml(a.local_addr(), b.local_addr(), "")
+        )
+    };
+    let second = "[[tenants]]\nname = \"second\"\ntoken = \"second-file-token\"\n";
+    std::fs::write(&file, with(second)).unwrap();
+    let stack = Stack::start_file(&file).await;
+    let client = reqwest::Client::new();
+
+    let (code, body) = admin(
+        &stack,
+        "PATCH",
+        "/admin/tenants/rel",
+        json!({"allowed_countries": ["GB"]}),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = admin(&stack, "DELETE", "/admin/tenants/second", json!({})).await;
+    assert_eq!(code, 200, "{body}");
+    // the file changes both tenants: its reload applies to neither
+    let changed = with(&format!("{second}allowed_countries = [\"FR\"]\n")).replace(
+        "name = \"rel\"",
+        "name = \"rel\"\nallowed_countries = [\"FR\"]",
+    );
+    std::fs::write(&file, changed).unwrap();
+    let (code, body) = admin(&stack, "POST", "/admin/reload", json!({})).await;
+    assert_eq!(code, 200, "{body}");
+    let (_, rel) = call(&stack, "GET", "/admin/tenants/rel", Some(READ_TOKEN)).await;
+    assert_eq!(rel["allowed_countries"], json!(["GB"]), "{rel}");
+    assert_eq!(send(&client, &stack, TOKEN, 1).await, 201);
+    assert_eq!(send(&client, &stack, "second-file-token", 2).await, 401);
+    let (code, _) = call(&stack, "GET", "/admin/tenants/second", Some(READ_TOKEN)).await;
+    assert_eq!(code, 404);
+    // created again through the API, it is back (with a new token)
+    let token = provision(&stack, json!({"name": "second"})).await;
+    assert_eq!(send(&client, &stack, &token, 3).await, 201);
+    assert_eq!(send(&client, &stack, "second-file-token", 4).await, 401);
+    stack.stop(Duration::from_secs(15)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
