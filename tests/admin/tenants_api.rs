@@ -101,6 +101,16 @@ async fn provisioned_tenants_are_checked_applied_audited_and_kept_across_a_resta
             "{body}"
         );
     }
+    // "c17439" and "c24164" share their 4-byte stored tag
+    provision(&stack, json!({"name": "c17439"})).await;
+    let (code, body) = admin(&stack, "POST", "/admin/tenants", json!({"name": "c24164"})).await;
+    assert_eq!(
+        (code, body["code"].as_str()),
+        (409, Some("tenant_tag_collision")),
+        "{body}"
+    );
+    let (code, _) = admin(&stack, "DELETE", "/admin/tenants/c17439", json!({})).await;
+    assert_eq!(code, 200);
     let (code, body) = admin(
         &stack,
         "PATCH",
