@@ -8,7 +8,8 @@
 //! - `start`: binding the listener and applying the stopped set at start;
 //! - `reload`: the seam to the configuration reload; `openapi`, `page`: documents served;
 //! - `tenants`: provisioning tenants (create, read, update, suspend, delete, rotate a token),
-//!   `tenant_view`: what is shown of a tenant (never a token or a secret).
+//!   `tenant_change`: one change's checks, record, application and audit; `tenant_view`: what
+//!   is shown of a tenant (never a token or a secret).
 
 mod auth;
 pub mod openapi;
@@ -19,6 +20,7 @@ mod routes;
 pub mod settings;
 pub mod start;
 pub mod stopped;
+mod tenant_change;
 mod tenant_view;
 mod tenants;
 

@@ -306,22 +306,25 @@ impl TenantRegistry for InRedis {
         let channel = self.channel.clone();
         let (tx, rx) = tokio::sync::mpsc::channel(1);
         tokio::spawn(async move {
-            // reconnects after a failure; the periodic refresh covers the gap
-            while !tx.is_closed() {
-                if let Ok(mut pubsub) = client.get_async_pubsub().await {
-                    if pubsub.subscribe(&channel).await.is_ok() {
-                        let mut messages = pubsub.on_message();
-                        while messages.next().await.is_some() {
-                            // one pending wake-up is enough: the follower reads everything
-                            if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) =
-                                tx.try_send(())
-                            {
-                                return;
+            // reconnects after a failure (the periodic refresh covers the gap); ends with the
+            // follower
+            let listen = async {
+                loop {
+                    if let Ok(mut pubsub) = client.get_async_pubsub().await {
+                        if pubsub.subscribe(&channel).await.is_ok() {
+                            let mut messages = pubsub.on_message();
+                            while messages.next().await.is_some() {
+                                // one pending wake-up is enough: the follower reads everything
+                                let _ = tx.try_send(());
                             }
                         }
                     }
+                    tokio::time::sleep(REFRESH).await;
                 }
-                tokio::time::sleep(REFRESH).await;
+            };
+            tokio::select! {
+                _ = tx.closed() => {}
+                _ = listen => {}
             }
         });
         Some(rx)
