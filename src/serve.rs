@@ -43,6 +43,8 @@ pub enum ServeError {
     Task(String),
     #[error("admin listener: {0}")]
     Admin(String),
+    #[error("tenant registry: {0}")]
+    Tenants(String),
     #[error("did not stop within {0:?}")]
     StopTimeout(Duration),
     #[error("was not up within {0:?}")]
@@ -155,7 +157,7 @@ pub async fn run_reloadable(
         .map_err(|e| ServeError::Admin(e.to_string()))?;
     let registry = crate::tenants::registry::open(&config.store)
         .await
-        .map_err(|e| ServeError::Admin(e.to_string()))?;
+        .map_err(|e| ServeError::Tenants(e.to_string()))?;
     let permits = crate::app::bind_permits(&config, simulator.is_some()).await?;
     let engine_sink = match &cluster {
         Some(c) => c.sink(),
