@@ -11,6 +11,8 @@
 //!   between the front and the engine of each node.
 //! - [`admin`]: the operators' listener: status of every SMSC and bind, stop/start of an
 //!   SMSC, reload, the masked configuration, a status page.
+//! - [`tenants`]: tenants provisioned through the admin API: their records (Redis, state
+//!   file or memory), the file's tenants as a seed, every node following the shared set.
 //! - [`http`]: the HTTP front: the sms.cx OTP API v1 wire format, errors, auth, OpenAPI.
 //! - [`callbacks`]: signed, batched status callbacks with retries and an SSRF guard.
 //! - [`otp`]: the OTP core: typed requests, PINs and keyed hashing, the store traits with their
@@ -38,4 +40,5 @@ pub mod reload;
 pub mod serve;
 pub mod smpp;
 pub mod telemetry;
+pub mod tenants;
 pub mod tools;

@@ -43,6 +43,8 @@ pub enum ServeError {
     Task(String),
     #[error("admin listener: {0}")]
     Admin(String),
+    #[error("tenant registry: {0}")]
+    Tenants(String),
     #[error("did not stop within {0:?}")]
     StopTimeout(Duration),
     #[error("was not up within {0:?}")]
@@ -153,6 +155,9 @@ pub async fn run_reloadable(
     let admin_setup = crate::admin::start::prepare(&config.admin, &config.store)
         .await
         .map_err(|e| ServeError::Admin(e.to_string()))?;
+    let registry = crate::tenants::registry::open(&config.store)
+        .await
+        .map_err(|e| ServeError::Tenants(e.to_string()))?;
     let permits = crate::app::bind_permits(&config, simulator.is_some()).await?;
     let engine_sink = match &cluster {
         Some(c) => c.sink(),
@@ -171,19 +176,20 @@ pub async fn run_reloadable(
         None => Arc::new(engine.clone()),
     };
     let front = FrontParts::build(&config, &prepared, dispatcher.clone())?;
-    let reloader = source.map(|(source, loaded)| {
-        let parts = reload::Parts {
-            front: front.front.clone(),
-            prepared: prepared.clone(),
-            dispatcher,
-            engine: Some(engine.clone()),
-            secrets: front.callbacks.secrets(),
-            tls: front.tls.clone(),
-            demo_smsc,
-            demo_tenant,
-        };
-        Arc::new(Reloader::new(source, loaded, config.clone(), parts))
-    });
+    let parts = reload::Parts {
+        front: front.front.clone(),
+        prepared: prepared.clone(),
+        dispatcher,
+        engine: Some(engine.clone()),
+        secrets: front.callbacks.secrets(),
+        tls: front.tls.clone(),
+        demo_smsc,
+        demo_tenant,
+    };
+    // the tenant registry applies through it even without a file to reload
+    let in_force = Arc::new(Reloader::new(source, config.clone(), parts));
+    let reloader = in_force.reloadable().then(|| in_force.clone());
+    let follower = crate::tenants::follow::start(registry.clone(), in_force.clone()).await;
     let admin = match admin_setup {
         Some(setup) => {
             let (reload, view): (Arc<dyn ConfigReload>, ConfigView) = match &reloader {
@@ -203,9 +209,14 @@ pub async fn run_reloadable(
                     )
                 }
             };
+            let tenants = crate::admin::Provisioning {
+                registry,
+                in_force,
+                token_key: config.security.token_key(),
+            };
             Some(
                 setup
-                    .start(&config.http, &engine, view, reload)
+                    .start(&config.http, &engine, view, reload, tenants)
                     .map_err(|e| ServeError::Admin(e.to_string()))?,
             )
         }
@@ -226,6 +237,7 @@ pub async fn run_reloadable(
     if let Some(admin) = admin {
         admin.stop().await;
     }
+    follower.stop().await;
     if let Some(c) = &cluster {
         c.stop_reading().await;
     }
@@ -537,6 +549,7 @@ impl ConfigReload for AdminReload {
         match self.0.reload().await {
             Ok(report) => Ok(report.for_admin()),
             Err(reload::ReloadError::Invalid(text)) => Err(ReloadRefused::Invalid(text)),
+            Err(reload::ReloadError::NotAvailable) => Err(ReloadRefused::NotAvailable),
         }
     }
 }

@@ -1,7 +1,8 @@
 # A throw-away redis-server on a free loopback port (no persistence) for the Redis store tests
 # (tests/store/store_contract.rs, tests/store/redis_nodes.rs, tests/store/redis_bind_leases.rs,
-# tests/store/cluster_sendq.rs, tests/admin/admin_persist.rs and the nodes sharing binds of
-# tests/cluster/; ignored unless asked for, they fail when OTPGATE_REDIS_URL is not set).
+# tests/store/cluster_sendq.rs, tests/admin/admin_persist.rs, tests/admin/tenants_cluster.rs
+# and the nodes sharing binds of tests/cluster/; ignored unless asked for, they fail when
+# OTPGATE_REDIS_URL is not set).
 if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
 fi

@@ -29,6 +29,17 @@ impl AdminTokens {
         }
     }
 
+    /// Whether `token` is one of the admin tokens (a tenant's must not be).
+    pub fn is_admin_token(&self, token: &str) -> bool {
+        let given = digest(token);
+        let write = bool::from(given.ct_eq(&self.write));
+        let read = self
+            .read
+            .as_ref()
+            .is_some_and(|r| bool::from(given.ct_eq(r)));
+        write | read
+    }
+
     /// What the request's Bearer token grants, if anything.
     pub fn access(&self, headers: &HeaderMap) -> Option<Access> {
         let value = headers

@@ -6,7 +6,10 @@
 //! - `routes`: the router and handlers; `reply`: JSON answers and errors `{code, message}`;
 //! - `stopped`: where stopped SMSCs are remembered (Redis set, state file, nowhere);
 //! - `start`: binding the listener and applying the stopped set at start;
-//! - `reload`: the seam to the configuration reload; `openapi`, `page`: documents served.
+//! - `reload`: the seam to the configuration reload; `openapi`, `page`: documents served;
+//! - `tenants`: provisioning tenants (create, read, update, suspend, delete, rotate a token),
+//!   `tenant_change`: one change's checks, record, application and audit; `tenant_view`: what
+//!   is shown of a tenant (never a token or a secret).
 
 mod auth;
 pub mod openapi;
@@ -17,6 +20,9 @@ mod routes;
 pub mod settings;
 pub mod start;
 pub mod stopped;
+mod tenant_change;
+mod tenant_view;
+mod tenants;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,6 +40,15 @@ use crate::smpp::EngineHandle;
 /// reload shows).
 pub type ConfigView = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
 
+/// What provisioning tenants works with: where records live, who puts a set in force, and
+/// the key of the tokens' MACs (`None` without `[security] pin_secret`: provisioning is
+/// refused, since no stored token would open anything after a restart).
+pub struct Provisioning {
+    pub registry: Arc<dyn crate::tenants::TenantRegistry>,
+    pub in_force: Arc<dyn crate::tenants::TenantsInForce>,
+    pub token_key: Option<crate::otp::token_index::TokenKey>,
+}
+
 /// What the admin handlers work with.
 pub struct Admin {
     tokens: auth::AdminTokens,
@@ -44,6 +59,9 @@ pub struct Admin {
     /// Held while the stopped set is changed or applied, so that a refresh that read the set
     /// before a change never undoes it.
     switching: tokio::sync::Mutex<()>,
+    tenants: Provisioning,
+    /// Held while a tenant is changed: one change at a time on this node.
+    provisioning: tokio::sync::Mutex<()>,
 }
 
 impl Admin {
@@ -54,6 +72,7 @@ impl Admin {
         stopped: Arc<dyn StoppedSmscs>,
         reload: Arc<dyn ConfigReload>,
         config_view: ConfigView,
+        tenants: Provisioning,
     ) -> Option<Arc<Self>> {
         let token = config.token.as_deref()?;
         Some(Arc::new(Self {
@@ -63,6 +82,8 @@ impl Admin {
             reload,
             config_view,
             switching: tokio::sync::Mutex::new(()),
+            tenants,
+            provisioning: tokio::sync::Mutex::new(()),
         }))
     }
 

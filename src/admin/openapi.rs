@@ -12,6 +12,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/admin/smsc/{name}/start", "post"),
     ("/admin/reload", "post"),
     ("/admin/config", "get"),
+    ("/admin/tenants", "get"),
+    ("/admin/tenants", "post"),
+    ("/admin/tenants/{id}", "get"),
+    ("/admin/tenants/{id}", "patch"),
+    ("/admin/tenants/{id}", "delete"),
+    ("/admin/tenants/{id}/suspend", "post"),
+    ("/admin/tenants/{id}/resume", "post"),
+    ("/admin/tenants/{id}/rotate-token", "post"),
 ];
 
 fn errors(codes: &[(&str, &str)]) -> Value {
@@ -63,18 +71,18 @@ pub fn document() -> Value {
     let mut reload_codes = WRITE.to_vec();
     reload_codes.push(("422", "the configuration file is invalid: nothing changed"));
     reload_codes.push(("501", "this engine cannot reload its configuration"));
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "otpgate admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Operators' API on [admin] listen: status of every SMSC and bind, stop/start of an SMSC, reload, effective configuration. Authorization: Bearer [admin] token (reads and changes) or [admin] read_token (reads only)."
+            "description": "Operators' API on [admin] listen: status of every SMSC and bind, stop/start of an SMSC, reload, effective configuration, tenant provisioning. Authorization: Bearer [admin] token (reads and changes) or [admin] read_token (reads only)."
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"type": "string", "enum": ["unauthorized", "read_only_token", "not_found", "unknown_smsc", "method_not_allowed", "state_unavailable", "reload_not_available", "invalid_configuration"]},
+                    "code": {"type": "string", "enum": ["unauthorized", "read_only_token", "not_found", "unknown_smsc", "method_not_allowed", "state_unavailable", "reload_not_available", "invalid_configuration", "unknown_tenant", "tenant_exists", "tenant_tag_collision", "token_in_use", "invalid_tenant", "invalid_body", "invalid_query", "pin_secret_required"]},
                     "message": {"type": "string"}
                 }},
                 "Bind": {"type": "object", "properties": {
@@ -116,6 +124,28 @@ pub fn document() -> Value {
                     "persistence": {"$ref": "#/components/schemas/Persistence"},
                     "lasts": {"type": "string"}
                 }},
+                "Tenant": {"type": "object", "description": "Every [[tenants]] setting (see docs/configuration.md), callback_secret masked, never a token", "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "source": {"type": "string", "enum": ["file", "api"]},
+                    "suspended": {"type": "boolean"},
+                    "tokens": {"type": "array", "items": {"type": "object", "properties": {"expires_at": {"type": "integer", "nullable": true, "description": "Unix seconds: end of a rotation's overlap"}}}},
+                    "created_at": {"type": "integer"},
+                    "updated_at": {"type": "integer"},
+                    "revision": {"type": "integer"}
+                }, "additionalProperties": true},
+                "TenantChange": {"type": "object", "properties": {
+                    "tenant": {"$ref": "#/components/schemas/Tenant"},
+                    "persistence": {"$ref": "#/components/schemas/Persistence"},
+                    "token": {"type": "string", "description": "the new token, shown this once (create, rotate-token)"}
+                }},
+                "TenantPage": {"type": "object", "properties": {
+                    "total": {"type": "integer"},
+                    "offset": {"type": "integer"},
+                    "limit": {"type": "integer"},
+                    "persistence": {"$ref": "#/components/schemas/Persistence"},
+                    "tenants": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}}
+                }},
                 "ReloadReport": {"type": "object", "properties": {
                     "applied": {"type": "array", "items": {"type": "string"}},
                     "warnings": {"type": "array", "items": {"type": "string"}}
@@ -153,5 +183,96 @@ pub fn document() -> Value {
                 "responses": answers(json_ok("the configuration", json!({"type": "object"})), READ)
             }}
         }
-    })
+    });
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        paths.extend(tenant_paths());
+    }
+    doc
+}
+
+/// `/admin/tenants...`: provisioning (see `tenants`).
+fn tenant_paths() -> serde_json::Map<String, Value> {
+    let id = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "the tenant's immutable id"}]);
+    let change = json_ok(
+        "changed",
+        json!({"$ref": "#/components/schemas/TenantChange"}),
+    );
+    let settings = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "[[tenants]] settings (unknown keys refused)"}}}});
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut codes = WRITE.to_vec();
+        codes.extend_from_slice(extra);
+        codes.push((
+            "409",
+            "provisioning needs [security] pin_secret (pin_secret_required)",
+        ));
+        codes.push((
+            "503",
+            "the registry (Redis or state file) is unavailable: nothing changed",
+        ));
+        codes
+    };
+    let unknown = ("404", "no tenant has this id");
+    let mut read_one = READ.to_vec();
+    read_one.push(unknown);
+    let state = |what: &str| {
+        json!({"post": {
+            "summary": what, "parameters": id,
+            "responses": answers(change.clone(), &with(&[unknown])),
+        }})
+    };
+    let mut created = errors(&with(&[
+        ("400", "the body is not a JSON object"),
+        ("409", "a tenant has this id (tenant_exists), its tag (tenant_tag_collision) or the token (token_in_use)"),
+        ("422", "a setting is invalid: the message names it (invalid_tenant)"),
+    ]));
+    if let Some(o) = created.as_object_mut() {
+        o.insert(
+            "201".into(),
+            json_ok(
+                "created: the token is shown this once",
+                json!({"$ref": "#/components/schemas/TenantChange"}),
+            ),
+        );
+    }
+    let mut paths = serde_json::Map::new();
+    paths.insert("/admin/tenants".into(), json!({
+        "get": {
+            "summary": "The tenants in force (the file's and the provisioned ones), a page at a time",
+            "parameters": [
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+            ],
+            "responses": answers(json_ok("a page", json!({"$ref": "#/components/schemas/TenantPage"})), READ),
+        },
+        "post": {
+            "summary": "Create a tenant: [[tenants]] settings, with an optional id (default: the name) and token (default: generated)",
+            "requestBody": settings,
+            "responses": created,
+        }
+    }));
+    paths.insert("/admin/tenants/{id}".into(), json!({
+        "get": {"summary": "One tenant", "parameters": id, "responses": answers(json_ok("the tenant", json!({"$ref": "#/components/schemas/Tenant"})), &read_one)},
+        "patch": {"summary": "Change settings (the keys given; not id nor token)", "parameters": id, "requestBody": settings,
+            "responses": answers(change.clone(), &with(&[unknown, ("422", "a setting is invalid: the message names it (invalid_tenant)")]))},
+        "delete": {"summary": "Delete a tenant (a tombstone: the file's tenant of this id stays deleted too)", "parameters": id,
+            "responses": answers(change.clone(), &with(&[unknown]))}
+    }));
+    paths.insert(
+        "/admin/tenants/{id}/suspend".into(),
+        state("Suspend a tenant: its tokens answer 401 until /resume"),
+    );
+    paths.insert(
+        "/admin/tenants/{id}/resume".into(),
+        state("Resume a suspended tenant"),
+    );
+    paths.insert("/admin/tenants/{id}/rotate-token".into(), json!({"post": {
+        "summary": "A new token (shown once); the old ones keep working for overlap_seconds (default 3600, at most 2592000)",
+        "parameters": id,
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+            "overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000},
+            "token": {"type": "string", "description": "the new token (default: generated)"}
+        }}}}},
+        "responses": answers(change, &with(&[unknown, ("409", "the token is in use (token_in_use)"), ("422", "invalid overlap_seconds or token")])),
+    }}));
+    paths
 }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,10 +16,13 @@ use super::auth::Access;
 use super::reload::ReloadRefused;
 use super::reply::AdminError;
 use super::stopped::Persistence;
-use super::Admin;
+use super::{tenants, Admin};
 use crate::telemetry::names::ADMIN_REQUESTS;
 
-type Reply = Result<Response, AdminError>;
+pub(super) type Reply = Result<Response, AdminError>;
+
+/// Largest request body (a tenant's settings).
+const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(admin: Arc<Admin>) -> Router {
     Router::new()
@@ -30,13 +34,24 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .route("/admin/smsc/{name}/start", post(start))
         .route("/admin/reload", post(reload))
         .route("/admin/config", get(config))
+        .route("/admin/tenants", get(tenants::list).post(tenants::create))
+        .route(
+            "/admin/tenants/{id}",
+            get(tenants::get_one)
+                .patch(tenants::update)
+                .delete(tenants::delete),
+        )
+        .route("/admin/tenants/{id}/suspend", post(tenants::suspend))
+        .route("/admin/tenants/{id}/resume", post(tenants::resume))
+        .route("/admin/tenants/{id}/rotate-token", post(tenants::rotate))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(admin)
 }
 
 /// Counts the request (bounded labels) and turns an error into its JSON answer.
-fn counted(endpoint: &'static str, reply: Reply) -> Response {
+pub(super) fn counted(endpoint: &'static str, reply: Reply) -> Response {
     let outcome = match &reply {
         Ok(_) => "ok",
         Err(e) => e.outcome(),
@@ -45,7 +60,7 @@ fn counted(endpoint: &'static str, reply: Reply) -> Response {
     reply.unwrap_or_else(IntoResponse::into_response)
 }
 
-fn allow(admin: &Admin, headers: &HeaderMap, needs: Access) -> Result<(), AdminError> {
+pub(super) fn allow(admin: &Admin, headers: &HeaderMap, needs: Access) -> Result<(), AdminError> {
     match admin.tokens.access(headers) {
         None => Err(AdminError::unauthorized()),
         Some(granted) if granted < needs => Err(AdminError::forbidden()),
@@ -53,7 +68,7 @@ fn allow(admin: &Admin, headers: &HeaderMap, needs: Access) -> Result<(), AdminE
     }
 }
 
-fn no_store(mut r: Response) -> Response {
+pub(super) fn no_store(mut r: Response) -> Response {
     r.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("no-store"),

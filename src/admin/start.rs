@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::stopped::{self, StoppedSmscs};
-use super::{Admin, AdminConfig, ConfigReload, ConfigView};
+use super::{Admin, AdminConfig, ConfigReload, ConfigView, Provisioning};
 use crate::http::HttpConfig;
 use crate::otp::settings::{StoreConfig, StoreKind};
 use crate::smpp::EngineHandle;
@@ -89,6 +89,7 @@ impl Prepared {
         engine: &EngineHandle,
         config_view: ConfigView,
         reload: Arc<dyn ConfigReload>,
+        tenants: Provisioning,
     ) -> Result<Running, StartError> {
         for smsc in &self.remembered {
             if let Ok(true) = engine.set_smsc_stopped(smsc, true) {
@@ -101,6 +102,7 @@ impl Prepared {
             self.stopped,
             reload,
             config_view,
+            tenants,
         )
         .ok_or(StartError::NoToken)?;
         let addr = self.listener.local_addr()?;

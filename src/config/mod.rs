@@ -25,7 +25,7 @@ pub use crate::otp::settings::{
 pub use crate::serve::DemoConfig;
 pub use crate::smpp::{EngineSettings, SmscConfig};
 pub use error::ConfigError;
-pub use load::{apply_env_overrides, load_file, load_str};
+pub use load::{apply_env_overrides, check_token, load_file, load_str};
 pub use source::{ConfigSource, Loaded};
 
 /// The whole configuration file.
@@ -93,6 +93,7 @@ impl From<&Config> for crate::http::FrontSettings {
             callbacks: c.callbacks.clone(),
             tenants: c.tenants.clone(),
             store_kind: c.store.kind,
+            token_key: c.security.token_key(),
         }
     }
 }

@@ -31,6 +31,7 @@ use crate::callbacks::CallbacksConfig;
 use crate::otp::phone::LibraryPool;
 use crate::otp::settings::{LimitsConfig, StoreKind, TenantConfig};
 use crate::otp::tenant::{TenantRate, Tenants};
+use crate::otp::token_index::TokenKey;
 use crate::otp::{OtpConfig, OtpService};
 
 pub use routes::router;
@@ -53,6 +54,9 @@ pub struct FrontSettings {
     pub callbacks: CallbacksConfig,
     pub tenants: Vec<TenantConfig>,
     pub store_kind: StoreKind,
+    /// The key of the tenants' token MACs (from `[security] pin_secret`; without it,
+    /// provisioned tenants' tokens open nothing).
+    pub token_key: Option<TokenKey>,
 }
 
 /// Shared state of the handlers: one snapshot of the request-facing configuration (tenants,
@@ -100,7 +104,7 @@ impl App {
         let config: FrontSettings = settings.into();
         App {
             service,
-            tenants: Tenants::new(&config.tenants, now),
+            tenants: Tenants::keyed(&config.tenants, config.token_key.as_ref(), now),
             rate: self.rate.clone(),
             tenants_narrow_cors: narrows_cors(&config.tenants),
             config,
@@ -158,7 +162,7 @@ pub fn app(
     error::set_doc_url(&config.http.error_doc_url);
     Front::new(App {
         service,
-        tenants: Tenants::new(&config.tenants, now),
+        tenants: Tenants::keyed(&config.tenants, config.token_key.as_ref(), now),
         rate,
         tenants_narrow_cors: narrows_cors(&config.tenants),
         lasting: Arc::new(Lasting {

@@ -16,7 +16,7 @@ use super::service::{blocked, OtpError, OtpService};
 use super::store::StoreError;
 
 /// `[[tenants]] credit`: exactly one of the two, in `[otp] currency`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CreditConfig {
     /// Prepaid credit: everything the tenant may ever be charged (raise it to top up).

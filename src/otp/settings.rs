@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::pin::PinType;
 
-/// `[[tenants]]`: one API client.
-#[derive(Clone, Deserialize, Default)]
+/// `[[tenants]]`: one API client, from the configuration file or provisioned through the
+/// admin API (then its `token` is empty and `stored_tokens` hold its tokens' MACs). Serialized
+/// without its token (the admin API's tenant records).
+#[derive(Clone, Deserialize, Serialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct TenantConfig {
     pub name: String,
@@ -18,6 +20,7 @@ pub struct TenantConfig {
     /// the name) while the tenant has OTPs stored.
     pub id: Option<String>,
     /// Bearer / X-API-KEY token.
+    #[serde(skip_serializing)]
     pub token: String,
     /// Sender IDs this tenant may use in `from`; empty = any valid sender ID.
     pub allowed_senders: Vec<String>,
@@ -59,6 +62,12 @@ pub struct TenantConfig {
     /// share the label `other`. `None` = yes when the configuration has at most
     /// [`PER_TENANT_METRICS_UP_TO`] tenants.
     pub metrics: Option<bool>,
+    /// A provisioned tenant's tokens, as MACs (never in a file: see `tenants`).
+    #[serde(skip)]
+    pub stored_tokens: Vec<super::token_index::StoredToken>,
+    /// A suspended tenant keeps its settings and stored OTPs; its tokens open nothing.
+    #[serde(skip)]
+    pub suspended: bool,
 }
 
 /// Up to this many tenants, each has its own metric series unless it sets `metrics = false`;
@@ -66,6 +75,11 @@ pub struct TenantConfig {
 pub const PER_TENANT_METRICS_UP_TO: usize = 100;
 
 impl TenantConfig {
+    /// Whether its tokens are stored MACs (provisioned through the admin API).
+    pub fn provisioned(&self) -> bool {
+        self.token.is_empty() && !self.stored_tokens.is_empty()
+    }
+
     /// The identity: `id`, or the name when it is not set.
     pub fn id(&self) -> &str {
         self.id.as_deref().unwrap_or(&self.name)
@@ -102,6 +116,7 @@ impl std::fmt::Debug for TenantConfig {
             .field("smscs", &self.smscs)
             .field("route_preference", &self.route_preference)
             .field("metrics", &self.metrics)
+            .field("suspended", &self.suspended)
             .finish_non_exhaustive()
     }
 }
@@ -298,6 +313,15 @@ impl Default for StoreConfig {
 pub struct SecurityConfig {
     /// HMAC key of stored PINs; generated at start (with a warning) when absent.
     pub pin_secret: Option<String>,
+}
+
+impl SecurityConfig {
+    /// The key of provisioned tenants' token MACs, derived from `pin_secret`.
+    pub fn token_key(&self) -> Option<super::token_index::TokenKey> {
+        self.pin_secret
+            .as_deref()
+            .map(super::token_index::TokenKey::derive)
+    }
 }
 
 impl std::fmt::Debug for SecurityConfig {

@@ -14,7 +14,7 @@ use super::identity::TenantTag;
 use super::phone::{NumberType, NumberTypes};
 use super::settings::TenantConfig;
 use super::store::StoreError;
-use super::token_index::TokenIndex;
+use super::token_index::{TokenEntry, TokenIndex, TokenKey};
 use crate::dispatch::SmscChoice;
 
 /// The rate-limit state reported in `X-Rate-Limit-*` headers.
@@ -221,6 +221,16 @@ impl Tenants {
     /// [`LimitKey::MAX_TENANTS`]); each gets its dense key in list order, which only this
     /// process's memory tables use.
     pub fn new(configs: &[TenantConfig], now: Instant) -> Self {
+        Self::build(configs, None, now)
+    }
+
+    /// As [`Tenants::new`], the tokens MACed under `key`: provisioned tenants' stored tokens
+    /// are found too (without a key they open nothing).
+    pub fn keyed(configs: &[TenantConfig], key: Option<&TokenKey>, now: Instant) -> Self {
+        Self::build(configs, key, now)
+    }
+
+    fn build(configs: &[TenantConfig], key: Option<&TokenKey>, now: Instant) -> Self {
         let count = configs.len();
         let list: Vec<Tenant> = configs
             .iter()
@@ -249,14 +259,46 @@ impl Tenants {
                 t
             })
             .collect();
-        let by_token = TokenIndex::new(list.iter().map(|t| t.config.token.as_str()));
+        let by_token = match key {
+            None => TokenIndex::new(list.iter().map(|t| t.config.token.as_str())),
+            Some(key) => {
+                let entries = list.iter().enumerate().flat_map(|(i, t)| {
+                    let clear = (!t.config.token.is_empty())
+                        .then_some((i, TokenEntry::Clear(t.config.token.as_str())));
+                    let stored = t
+                        .config
+                        .stored_tokens
+                        .iter()
+                        .map(move |s| (i, TokenEntry::Stored(s)));
+                    clear.into_iter().chain(stored)
+                });
+                TokenIndex::keyed_by(key, entries)
+            }
+        };
         Self { list, by_token }
     }
 
     /// The tenant owning `token`: one keyed hash, one lookup and one constant-time compare,
-    /// whatever the number of tenants.
+    /// whatever the number of tenants. A suspended tenant, or a rotated token past its
+    /// overlap, opens nothing.
     pub fn by_token(&self, token: &str) -> Option<&Tenant> {
-        self.list.get(self.by_token.find(token)?)
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.list
+            .get(self.by_token.find_at(token, now)?)
+            .filter(|t| !t.config.suspended)
+    }
+
+    /// Whether some tenant (suspended or not) has `token`, its overlap over or not: a new
+    /// token must not be one of those.
+    pub fn token_taken(&self, token: &str) -> bool {
+        self.by_token.holds(token)
+    }
+
+    /// The tenants, in their order.
+    pub fn iter(&self) -> impl Iterator<Item = &Tenant> {
+        self.list.iter()
     }
 
     pub fn len(&self) -> usize {

@@ -3,6 +3,10 @@
 //! built. A request's token is MACed once, looked up once, and the MAC found (or a dummy, on a
 //! miss) is compared to it in constant time. The table's own probing only compares MACs the
 //! caller cannot compute without the key, so its timing tells nothing about any token's bytes.
+//!
+//! Tokens provisioned through the admin API are only ever stored as such MACs, under a key
+//! derived from `[security] pin_secret` ([`TokenKey`]): the same on every node and across
+//! restarts. Each may carry an expiry (a rotated token's overlap), checked at every lookup.
 
 use std::collections::HashMap;
 
@@ -10,13 +14,103 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-type TokenMac = [u8; 32];
+pub type TokenMac = [u8; 32];
+
+const KEY_SALT: &[u8] = b"otpgate tenant tokens";
+const KEY_INFO: &[u8] = b"hmac-sha256 token index v1";
+
+/// The key of the stored token MACs: HKDF-SHA256 of `[security] pin_secret`, so that every
+/// node sharing the secret computes the same MAC of a token, before and after a restart.
+#[derive(Clone)]
+pub struct TokenKey([u8; 32]);
+
+impl TokenKey {
+    pub fn derive(secret: &str) -> Self {
+        use ring::hkdf;
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, KEY_SALT).extract(secret.as_bytes());
+        let mut key = [0u8; 32];
+        // 32 bytes is one HKDF-SHA256 block: expanding them never fails
+        if let Ok(okm) = prk.expand(&[KEY_INFO], hkdf::HKDF_SHA256) {
+            let _ = okm.fill(&mut key);
+        }
+        Self(key)
+    }
+
+    /// The MAC of `token` under this key (what a provisioned tenant's record keeps).
+    pub fn mac(&self, token: &str) -> TokenMac {
+        mac_with(&keyed(&self.0), token)
+    }
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(<key>)")
+    }
+}
+
+/// A token as a provisioned tenant's record keeps it: its MAC under the [`TokenKey`] and,
+/// for the old token of a rotation, when it stops opening anything (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredToken {
+    #[serde(with = "hex_mac")]
+    pub mac: TokenMac,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+impl StoredToken {
+    pub fn live_at(&self, now_unix: u64) -> bool {
+        self.expires_at.is_none_or(|t| now_unix < t)
+    }
+}
+
+mod hex_mac {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(mac: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(mac))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        let mut mac = [0u8; 32];
+        hex::decode_to_slice(text, &mut mac).map_err(serde::de::Error::custom)?;
+        Ok(mac)
+    }
+}
+
+/// What one tenant is found by: its token in clear (from the configuration file) or a
+/// [`StoredToken`] (provisioned).
+pub enum TokenEntry<'a> {
+    Clear(&'a str),
+    Stored(&'a StoredToken),
+}
+
+fn keyed(key: &[u8; 32]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length: this never falls back
+    Hmac::<Sha256>::new_from_slice(key)
+        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()))
+}
+
+fn mac_with(keyed: &Hmac<Sha256>, token: &str) -> TokenMac {
+    let mut mac = keyed.clone();
+    mac.update(token.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// Where a MAC leads: the tenant's position, and the token's expiry (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    position: usize,
+    expires_at: Option<u64>,
+}
 
 /// Token MAC -> position of the tenant in its list.
 pub struct TokenIndex {
     /// The HMAC keyed once (its inner and outer pads computed): each lookup clones it.
     keyed: Hmac<Sha256>,
-    by_mac: HashMap<TokenMac, usize>,
+    by_mac: HashMap<TokenMac, Found>,
     /// What a miss compares against, so that a miss costs what a hit costs.
     dummy: TokenMac,
 }
@@ -32,39 +126,79 @@ impl TokenIndex {
     }
 
     fn with_key<'a>(key: &[u8; 32], tokens: impl IntoIterator<Item = &'a str>) -> Self {
-        // HMAC takes keys of any length: this never falls back
-        let keyed = Hmac::<Sha256>::new_from_slice(key)
-            .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+        Self::of_entries(
+            key,
+            tokens
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| (i, TokenEntry::Clear(t))),
+        )
+    }
+
+    /// The index of `entries` (tenant position, token) under `key`: the [`TokenKey`] when
+    /// some tokens are stored MACs. A token seen twice keeps its first position.
+    pub fn keyed_by<'a>(
+        key: &TokenKey,
+        entries: impl IntoIterator<Item = (usize, TokenEntry<'a>)>,
+    ) -> Self {
+        Self::of_entries(&key.0, entries)
+    }
+
+    fn of_entries<'a>(
+        key: &[u8; 32],
+        entries: impl IntoIterator<Item = (usize, TokenEntry<'a>)>,
+    ) -> Self {
         let mut index = Self {
-            keyed,
+            keyed: keyed(key),
             by_mac: HashMap::new(),
             dummy: [0; 32],
         };
         index.dummy = index.mac("\0dummy");
-        let tokens = tokens.into_iter();
-        index.by_mac.reserve(tokens.size_hint().0);
-        for (i, token) in tokens.enumerate() {
-            let mac = index.mac(token);
-            index.by_mac.entry(mac).or_insert(i);
+        let entries = entries.into_iter();
+        index.by_mac.reserve(entries.size_hint().0);
+        for (position, entry) in entries {
+            let (mac, expires_at) = match entry {
+                TokenEntry::Clear(token) => (index.mac(token), None),
+                TokenEntry::Stored(stored) => (stored.mac, stored.expires_at),
+            };
+            index.by_mac.entry(mac).or_insert(Found {
+                position,
+                expires_at,
+            });
         }
         index
     }
 
     fn mac(&self, token: &str) -> TokenMac {
-        let mut mac = self.keyed.clone();
-        mac.update(token.as_bytes());
-        mac.finalize().into_bytes().into()
+        mac_with(&self.keyed, token)
     }
 
-    /// The position of the tenant whose token is `token`.
-    pub fn find(&self, token: &str) -> Option<usize> {
+    /// The position of the tenant whose token is `token`, expired or not.
+    fn lookup(&self, token: &str) -> Option<Found> {
         let mac = self.mac(token);
-        let (stored, position) = match self.by_mac.get_key_value(&mac) {
-            Some((stored, &i)) => (stored, Some(i)),
+        let (stored, found) = match self.by_mac.get_key_value(&mac) {
+            Some((stored, &found)) => (stored, Some(found)),
             None => (&self.dummy, None),
         };
         let same: bool = stored.ct_eq(&mac).into();
-        position.filter(|_| same)
+        found.filter(|_| same)
+    }
+
+    /// The position of the tenant whose token is `token` (a token without expiry).
+    pub fn find(&self, token: &str) -> Option<usize> {
+        self.find_at(token, 0)
+    }
+
+    /// The position of the tenant whose token is `token`, unless it expired at `now_unix`.
+    pub fn find_at(&self, token: &str, now_unix: u64) -> Option<usize> {
+        let found = self.lookup(token)?;
+        let live = found.expires_at.is_none_or(|t| now_unix < t);
+        live.then_some(found.position)
+    }
+
+    /// Whether some tenant has `token`, expired or not.
+    pub fn holds(&self, token: &str) -> bool {
+        self.lookup(token).is_some()
     }
 
     pub fn len(&self) -> usize {
@@ -133,5 +267,43 @@ mod tests {
             TokenIndex::with_key(&[7; 32], []).mac("same")
         );
         assert_ne!(fixed.mac("same"), fixed.mac("same "));
+    }
+
+    #[test]
+    fn stored_macs_open_until_they_expire() {
+        let key = TokenKey::derive("a-pin-secret-0123456789");
+        assert_eq!(
+            key.mac("t"),
+            TokenKey::derive("a-pin-secret-0123456789").mac("t")
+        );
+        assert_ne!(
+            key.mac("t"),
+            TokenKey::derive("another-secret-0123").mac("t")
+        );
+        let old = StoredToken {
+            mac: key.mac("old-token"),
+            expires_at: Some(100),
+        };
+        let new = StoredToken {
+            mac: key.mac("new-token"),
+            expires_at: None,
+        };
+        let index = TokenIndex::keyed_by(
+            &key,
+            [
+                (0, TokenEntry::Clear("file-token")),
+                (1, TokenEntry::Stored(&old)),
+                (1, TokenEntry::Stored(&new)),
+            ],
+        );
+        assert_eq!(index.find_at("file-token", 99), Some(0));
+        assert_eq!(index.find_at("old-token", 99), Some(1));
+        assert_eq!(index.find_at("old-token", 100), None);
+        assert!(index.holds("old-token"));
+        assert_eq!(index.find_at("new-token", 10_000), Some(1));
+        assert_eq!(index.find_at("other", 0), None);
+        let json = serde_json::to_string(&old).unwrap();
+        assert!(!json.contains("old-token"));
+        assert_eq!(serde_json::from_str::<StoredToken>(&json).unwrap(), old);
     }
 }

@@ -10,6 +10,10 @@
 //!   as is an environment override of a key whose value changed in the file.
 //!
 //! The TLS certificate is read again from its files, as before.
+//!
+//! The tenants in force are the file's (a seed) merged with the provisioned ones of the
+//! tenant registry (see `tenants`): a reload keeps the registry's, a registry change keeps
+//! the file's; both go through the same swap.
 
 pub mod diff;
 
@@ -25,6 +29,7 @@ use crate::http::tls::TlsCerts;
 use crate::http::Front;
 use crate::smpp::{EngineHandle, SmscChanges, SmscConfig};
 use crate::telemetry::names::{CONFIG_LAST_RELOAD, CONFIG_RELOADS};
+use crate::tenants::{self, Refused, Snapshot, TenantsInForce};
 use diff::TenantChanges;
 
 /// What a reload applied, part by part, and what it could not.
@@ -72,6 +77,9 @@ pub enum ReloadError {
     /// field named, no secret shown).
     #[error("{0}")]
     Invalid(String),
+    /// Started from a configuration built in code: no file to read again.
+    #[error("no configuration file to read again")]
+    NotAvailable,
 }
 
 /// What a reload acts on.
@@ -90,6 +98,10 @@ pub struct Parts {
 
 struct InForce {
     config: Config,
+    /// The file's tenants (with the demo one), before the registry's are merged in.
+    seed: Vec<TenantConfig>,
+    /// The tenant registry as last applied.
+    snapshot: Snapshot,
     /// The file's table and the effective table of the last reading applied.
     file: toml::Table,
     effective: toml::Table,
@@ -97,29 +109,44 @@ struct InForce {
 
 /// Reloads the configuration of one running otpgate, one reload at a time.
 pub struct Reloader {
-    source: ConfigSource,
+    source: Option<ConfigSource>,
     /// The effective table of the start: what the settings only a restart applies run with.
     started: toml::Table,
     in_force: tokio::sync::Mutex<InForce>,
     /// The configuration in force, for those who only look (the admin API's view).
     shown: std::sync::Mutex<Arc<Config>>,
     parts: Parts,
+    /// The version of the tenant registry in force.
+    registry_version: std::sync::atomic::AtomicU64,
 }
 
 impl Reloader {
-    /// `running` is the configuration in force, `loaded` the reading of `source` it came from.
-    pub fn new(source: ConfigSource, loaded: Loaded, running: Config, parts: Parts) -> Self {
+    /// `running` is the configuration in force, `source` the file it was read from with that
+    /// reading (`None`: built in code, nothing to reload, the tenant registry still applies).
+    pub fn new(source: Option<(ConfigSource, Loaded)>, running: Config, parts: Parts) -> Self {
+        let (source, file, effective) = match source {
+            Some((source, loaded)) => (Some(source), loaded.file, loaded.effective),
+            None => (None, toml::Table::new(), toml::Table::new()),
+        };
         Self {
             source,
-            started: loaded.effective.clone(),
+            started: effective.clone(),
             shown: std::sync::Mutex::new(Arc::new(running.clone())),
             in_force: tokio::sync::Mutex::new(InForce {
+                seed: running.tenants.clone(),
+                snapshot: Snapshot::default(),
                 config: running,
-                file: loaded.file,
-                effective: loaded.effective,
+                file,
+                effective,
             }),
             parts,
+            registry_version: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Whether there is a file to read again.
+    pub fn reloadable(&self) -> bool {
+        self.source.is_some()
     }
 
     /// The configuration in force.
@@ -151,10 +178,12 @@ impl Reloader {
                     "configuration reloaded"
                 );
             }
+            Err(ReloadError::NotAvailable) => {}
             Err(e) => {
                 metrics::counter!(CONFIG_RELOADS, "outcome" => "refused").increment(1);
+                let file = self.source.as_ref().map(|s| s.path().display().to_string());
                 tracing::error!(
-                    file = %self.source.path().display(),
+                    file = file.unwrap_or_default(),
                     error = %e,
                     "configuration reload refused; the running configuration stays"
                 );
@@ -165,7 +194,8 @@ impl Reloader {
 
     async fn apply(&self, in_force: &mut InForce) -> Result<ReloadReport, ReloadError> {
         let refused = |e: crate::config::ConfigError| ReloadError::Invalid(e.to_string());
-        let loaded = self.source.read().map_err(refused)?;
+        let source = self.source.as_ref().ok_or(ReloadError::NotAvailable)?;
+        let loaded = source.read().map_err(refused)?;
         let p = &self.parts;
         let mut config = loaded.config.clone();
         if config.tenants.is_empty() {
@@ -182,17 +212,17 @@ impl Reloader {
                 restart.join(", ")
             ));
         }
-        for name in diff::env_overrides_hiding_changes(
-            self.source.env_names(),
-            &in_force.file,
-            &loaded.file,
-        ) {
+        for name in
+            diff::env_overrides_hiding_changes(source.env_names(), &in_force.file, &loaded.file)
+        {
             warnings.push(format!(
                 "{name}: this environment override of the start still applies, over a key \
                  the file changed (overrides of a list go by position)"
             ));
         }
         diff::keep_restart_only(&mut config, &in_force.config);
+        let seed = std::mem::take(&mut config.tenants);
+        config.tenants = tenants::effective(&seed, &in_force.snapshot);
         // the new set must hold with the settings that keep running (CORS origins...)
         config.validate().map_err(refused)?;
         let smsc = match &p.engine {
@@ -203,15 +233,39 @@ impl Reloader {
             None => SmscChanges::default(),
         };
         let tenants = diff::tenant_changes(&in_force.effective, &loaded.effective);
+        self.swap(&config);
+        let tls_certificate = p.tls.as_ref().map(|certs| match certs.reload() {
+            Ok(()) => "reloaded",
+            Err(_) => "failed",
+        });
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(config.clone());
+        in_force.config = config;
+        in_force.seed = seed;
+        in_force.file = loaded.file;
+        in_force.effective = loaded.effective;
+        Ok(ReloadReport {
+            tenants,
+            smsc,
+            tls_certificate,
+            warnings,
+        })
+    }
+}
+
+impl Reloader {
+    /// Puts `config`'s request-facing set in force: the front's snapshot, the callback
+    /// secrets, the default senders, the credit limits and the tenants' metric labels.
+    fn swap(&self, config: &Config) {
+        let p = &self.parts;
         let current = p.front.load();
-        let service = app::service(&config, &p.prepared, p.dispatcher.clone());
+        let service = app::service(config, &p.prepared, p.dispatcher.clone());
         p.front
-            .replace(current.renewed(&config, service, p.prepared.clock.instant()));
+            .replace(current.renewed(config, service, p.prepared.clock.instant()));
         p.secrets.replace(&config.tenants);
         p.prepared
             .default_senders
-            .store(Arc::new(app::default_senders(&config)));
-        p.prepared.credit.set_limits(app::credit_limits(&config));
+            .store(Arc::new(app::default_senders(config)));
+        p.prepared.credit.set_limits(app::credit_limits(config));
         // the bounded label of each tenant (its id, or the shared `other`)
         let count = config.tenants.len();
         let labels: std::collections::BTreeSet<&str> = config
@@ -222,22 +276,70 @@ impl Reloader {
         for label in labels {
             crate::telemetry::register_tenant(label);
         }
-        let tls_certificate = p.tls.as_ref().map(|certs| match certs.reload() {
-            Ok(()) => "reloaded",
-            Err(_) => "failed",
-        });
+    }
+
+    /// The configuration in force with the tenants of `snapshot`, checked.
+    fn with_snapshot(in_force: &InForce, snapshot: &Snapshot) -> Result<Config, Refused> {
+        let mut config = in_force.config.clone();
+        config.tenants = tenants::effective(&in_force.seed, snapshot);
+        match config.validate() {
+            Ok(()) => Ok(config),
+            Err(crate::config::ConfigError::Invalid { field, message }) => {
+                let tenant = field
+                    .strip_prefix("tenants[")
+                    .and_then(|rest| rest.split_once(']'))
+                    .and_then(|(n, _)| n.parse::<usize>().ok())
+                    .and_then(|n| config.tenants.get(n))
+                    .map(|t| t.id().to_owned());
+                Err(Refused::Invalid {
+                    field,
+                    message,
+                    tenant,
+                })
+            }
+            Err(e) => Err(Refused::Invalid {
+                field: "tenants".into(),
+                message: e.to_string(),
+                tenant: None,
+            }),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TenantsInForce for Reloader {
+    fn current(&self) -> Vec<TenantConfig> {
+        self.config().tenants.clone()
+    }
+
+    async fn check(&self, snapshot: &Snapshot) -> Result<(), Refused> {
+        let in_force = self.in_force.lock().await;
+        Self::with_snapshot(&in_force, snapshot).map(|_| ())
+    }
+
+    async fn apply(&self, snapshot: Snapshot) -> Result<(), Refused> {
+        let mut in_force = self.in_force.lock().await;
+        // a slower reader's older snapshot never undoes a newer one
+        if snapshot.version < in_force.snapshot.version {
+            return Ok(());
+        }
+        let config = Self::with_snapshot(&in_force, &snapshot)?;
+        self.swap(&config);
         *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(config.clone());
-        *in_force = InForce {
-            config,
-            file: loaded.file,
-            effective: loaded.effective,
-        };
-        Ok(ReloadReport {
-            tenants,
-            smsc,
-            tls_certificate,
-            warnings,
-        })
+        self.registry_version
+            .store(snapshot.version, std::sync::atomic::Ordering::Release);
+        in_force.config = config;
+        in_force.snapshot = snapshot;
+        Ok(())
+    }
+
+    fn version(&self) -> u64 {
+        self.registry_version
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn token_taken(&self, token: &str) -> bool {
+        self.parts.front.load().tenants.token_taken(token)
     }
 }
 

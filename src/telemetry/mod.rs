@@ -246,6 +246,14 @@ fn describe() {
         "Admin API requests, by endpoint and outcome"
     );
     describe_counter!(
+        TENANT_CHANGES,
+        "Tenant changes through the admin API, by action and outcome"
+    );
+    describe_counter!(
+        TENANT_REFRESHES,
+        "Reads of the shared tenant registry, by outcome"
+    );
+    describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by route template, method and status class"
     );

@@ -51,14 +51,30 @@ pub fn admin_url(stack: &Stack, path: &str) -> String {
 
 /// `method path` with `token` (none when `None`): status and JSON body.
 pub async fn call(stack: &Stack, method: &str, path: &str, token: Option<&str>) -> (u16, Value) {
+    call_with(stack, method, path, token, None).await
+}
+
+/// [`call`] with a JSON body.
+pub async fn call_with(
+    stack: &Stack,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let client = reqwest::Client::new();
     let url = admin_url(stack, path);
     let mut req = match method {
         "POST" => client.post(url),
+        "PATCH" => client.patch(url),
+        "DELETE" => client.delete(url),
         _ => client.get(url),
     };
     if let Some(t) = token {
         req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
     }
     let r = req.send().await.unwrap();
     let status = r.status().as_u16();

@@ -1,6 +1,7 @@
 //! The admin listener: its tokens, the status of SMSCs and binds against real simulators,
 //! stopping and starting an SMSC under load, the stopped state across restarts (state file,
-//! Redis shared by two nodes), the configuration checks and the status page in Chromium.
+//! Redis shared by two nodes), the configuration checks, the status page in Chromium, and
+//! tenants provisioned through the API (one node with its state file, two nodes over Redis).
 // A test binary: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used)]
 
@@ -12,3 +13,6 @@ mod admin_page;
 mod admin_persist;
 mod admin_stop;
 mod harness;
+mod tenants_api;
+mod tenants_cluster;
+mod tenants_support;

@@ -111,6 +111,24 @@ impl Stack {
         }
     }
 
+    /// Starts from the configuration file `path`, reloadable (`POST /admin/reload`).
+    pub async fn start_file(path: &std::path::Path) -> Stack {
+        let source = config::ConfigSource::new(path, Vec::<(String, String)>::new());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let running = tokio::time::timeout(
+            Duration::from_secs(10),
+            serve::Running::start_from(source, listener),
+        )
+        .await
+        .expect("started in time")
+        .expect("started");
+        Stack {
+            base: running.base_url(),
+            started: running.started.clone(),
+            running,
+        }
+    }
+
     pub async fn metrics(&self) -> String {
         reqwest::get(format!("{}/metrics", self.base))
             .await
