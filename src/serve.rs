@@ -205,6 +205,7 @@ pub async fn run_reloadable(
             };
             Some(
                 setup
+                    .with_usage(usage_access(&config, &prepared, reloader.clone()))
                     .start(&config.http, &engine, view, reload)
                     .map_err(|e| ServeError::Admin(e.to_string()))?,
             )
@@ -222,6 +223,7 @@ pub async fn run_reloadable(
     on_started(&started);
 
     let sink = prepared.sink.clone();
+    let store = prepared.store.clone();
     let served = serve_front(listener, prepared, front, reloader, shutdown).await;
     if let Some(admin) = admin {
         admin.stop().await;
@@ -240,10 +242,32 @@ pub async fn run_reloadable(
     {
         tracing::warn!("delivery updates still unrecorded at shutdown");
     }
+    // with what the engine charged while it drained
+    let _ = tokio::task::spawn_blocking(move || store.persist_usage()).await;
     if let Some(sim) = simulator {
         sim.shutdown().await;
     }
     served
+}
+
+/// What the admin API's usage endpoint reads: the store's counters, for the tenants in force
+/// (those of the last reload applied).
+fn usage_access(
+    config: &Config,
+    prepared: &crate::app::Prepared,
+    reloader: Option<Arc<Reloader>>,
+) -> crate::admin::usage::UsageAccess {
+    let started: Vec<String> = config.tenants.iter().map(|t| t.id().to_owned()).collect();
+    let tenant_known = move |id: &str| match &reloader {
+        Some(r) => r.config().tenants.iter().any(|t| t.id() == id),
+        None => started.iter().any(|t| t == id),
+    };
+    crate::admin::usage::UsageAccess {
+        store: prepared.store.clone(),
+        tenant_known: Arc::new(tenant_known),
+        currency: config.otp.currency.clone(),
+        clock: prepared.clock.clone(),
+    }
 }
 
 /// The send queue shared through Redis by the nodes (`[store] kind = "redis"`).

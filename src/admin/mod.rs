@@ -6,6 +6,7 @@
 //! - `routes`: the router and handlers; `reply`: JSON answers and errors `{code, message}`;
 //! - `stopped`: where stopped SMSCs are remembered (Redis set, state file, nowhere);
 //! - `start`: binding the listener and applying the stopped set at start;
+//! - `usage`: a tenant's usage per UTC day, for invoicing;
 //! - `reload`: the seam to the configuration reload; `openapi`, `page`: documents served.
 
 mod auth;
@@ -17,6 +18,7 @@ mod routes;
 pub mod settings;
 pub mod start;
 pub mod stopped;
+pub mod usage;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub struct Admin {
     /// Held while the stopped set is changed or applied, so that a refresh that read the set
     /// before a change never undoes it.
     switching: tokio::sync::Mutex<()>,
+    /// What `GET /admin/tenants/{id}/usage` reads (set once, at start).
+    usage: std::sync::OnceLock<usage::UsageAccess>,
 }
 
 impl Admin {
@@ -63,6 +67,7 @@ impl Admin {
             reload,
             config_view,
             switching: tokio::sync::Mutex::new(()),
+            usage: std::sync::OnceLock::new(),
         }))
     }
 

@@ -30,13 +30,14 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .route("/admin/smsc/{name}/start", post(start))
         .route("/admin/reload", post(reload))
         .route("/admin/config", get(config))
+        .route("/admin/tenants/{id}/usage", get(super::usage::usage))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(admin)
 }
 
 /// Counts the request (bounded labels) and turns an error into its JSON answer.
-fn counted(endpoint: &'static str, reply: Reply) -> Response {
+pub(super) fn counted(endpoint: &'static str, reply: Reply) -> Response {
     let outcome = match &reply {
         Ok(_) => "ok",
         Err(e) => e.outcome(),
@@ -45,7 +46,7 @@ fn counted(endpoint: &'static str, reply: Reply) -> Response {
     reply.unwrap_or_else(IntoResponse::into_response)
 }
 
-fn allow(admin: &Admin, headers: &HeaderMap, needs: Access) -> Result<(), AdminError> {
+pub(super) fn allow(admin: &Admin, headers: &HeaderMap, needs: Access) -> Result<(), AdminError> {
     match admin.tokens.access(headers) {
         None => Err(AdminError::unauthorized()),
         Some(granted) if granted < needs => Err(AdminError::forbidden()),
@@ -53,7 +54,7 @@ fn allow(admin: &Admin, headers: &HeaderMap, needs: Access) -> Result<(), AdminE
     }
 }
 
-fn no_store(mut r: Response) -> Response {
+pub(super) fn no_store(mut r: Response) -> Response {
     r.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("no-store"),

@@ -571,6 +571,11 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "callbacks.batch_max",
         "must be 1..=200",
     )?;
+    check(
+        (1..=3660).contains(&c.store.usage_retention_days),
+        "store.usage_retention_days",
+        "must be 1..=3660",
+    )?;
     if c.store.kind == StoreKind::Redis {
         let redis_url = |u: &str| {
             url::Url::parse(u)
