@@ -47,8 +47,11 @@ fn invalid(message: impl Into<String>) -> AdminError {
 }
 
 fn date(text: &str, which: &str) -> Result<u32, AdminError> {
-    parse_date(text)
-        .ok_or_else(|| invalid(format!("{which} must be a date YYYY-MM-DD (UTC), got {text:?}")))
+    parse_date(text).ok_or_else(|| {
+        invalid(format!(
+            "{which} must be a date YYYY-MM-DD (UTC), got {text:?}"
+        ))
+    })
 }
 
 /// The days asked for, checked against the retention at `today`: `to` after today stops at
@@ -136,7 +139,11 @@ async fn answer(
         .usage(TenantTag::of(id), from, to)
         .await
         .map_err(|e| {
-            AdminError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e.to_string())
+            AdminError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                e.to_string(),
+            )
         })?;
     let mut total = DayUsage::default();
     let mut counted = counted.into_iter().peekable();
@@ -184,8 +191,14 @@ mod tests {
             days_asked(&range(f, t), today, keep).map(|(a, b)| (date_of(a), date_of(b)))
         };
         let ok = |a: &str, b: &str| Ok::<_, ()>((a.to_owned(), b.to_owned()));
-        assert_eq!(asked(None, None, 400).map_err(drop), ok("2026-11-03", "2026-12-03"));
-        assert_eq!(asked(None, None, 7).map_err(drop), ok("2026-11-27", "2026-12-03"));
+        assert_eq!(
+            asked(None, None, 400).map_err(drop),
+            ok("2026-11-03", "2026-12-03")
+        );
+        assert_eq!(
+            asked(None, None, 7).map_err(drop),
+            ok("2026-11-27", "2026-12-03")
+        );
         assert_eq!(
             asked(Some("2026-12-01"), Some("2027-01-05"), 400).map_err(drop),
             ok("2026-12-01", "2026-12-03")
@@ -203,7 +216,11 @@ mod tests {
             (None, Some("yesterday"), 400),
         ] {
             let e = asked(f, t, keep).expect_err("refused");
-            assert_eq!((e.status.as_u16(), e.code), (422, "invalid_range"), "{f:?} {t:?}");
+            assert_eq!(
+                (e.status.as_u16(), e.code),
+                (422, "invalid_range"),
+                "{f:?} {t:?}"
+            );
         }
     }
 

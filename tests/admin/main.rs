@@ -1,6 +1,7 @@
 //! The admin listener: its tokens, the status of SMSCs and binds against real simulators,
 //! stopping and starting an SMSC under load, the stopped state across restarts (state file,
-//! Redis shared by two nodes), the configuration checks and the status page in Chromium.
+//! Redis shared by two nodes), the configuration checks, the status page in Chromium, and the
+//! tenants' usage per UTC day.
 // A test binary: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used)]
 
@@ -11,4 +12,5 @@ mod admin_api;
 mod admin_page;
 mod admin_persist;
 mod admin_stop;
+mod admin_usage;
 mod harness;

@@ -864,7 +864,11 @@ async fn usage_is_counted_per_tenant_and_day(f: Fixture) {
         // a resend's send, charged the next day
         (ids[1], charged(10, 1), now + DAY_S),
     ] {
-        f.store.apply_delivery(&id, change, at).await.unwrap().unwrap();
+        f.store
+            .apply_delivery(&id, change, at)
+            .await
+            .unwrap()
+            .unwrap();
     }
     let unknown = OtpId::random();
     let gone = f.store.apply_delivery(&unknown, charged(5, 5), now).await;
@@ -904,7 +908,12 @@ async fn usage_is_counted_per_tenant_and_day(f: Fixture) {
             }
         )]
     );
-    assert!(f.store.usage(a, today + 2, today + 9).await.unwrap().is_empty());
+    assert!(f
+        .store
+        .usage(a, today + 2, today + 9)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(f
         .store
         .usage(TenantTag::of("usage-c"), today, today)

@@ -26,12 +26,12 @@ use super::clock::Clock;
 use super::idempotency::IdempotencyTable;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
-use super::usage::{day_of, DayUsage, UsageBook, UsageEvent, UsageStore, DEFAULT_RETENTION_DAYS};
 use super::store::{
     CancelError, ChangeObserver, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve,
     IdempotencyStore, NumberLimit, NumberLimitStore, NumberScope, OtpStore, ReceiptHold,
     ReceiptMatch, ResendError, StoreError, VerifyError,
 };
+use super::usage::{day_of, DayUsage, UsageBook, UsageEvent, UsageStore, DEFAULT_RETENTION_DAYS};
 use crate::telemetry::names;
 
 /// One stored OTP: its id, its record and the head of its chain of SMSC message ids.
@@ -362,7 +362,8 @@ impl MemoryStore {
             .is_some_and(|old| old.matches(candidate));
         if current {
             Self::set_status(&self.pending, r, OtpStatus::Verified, now);
-            self.usage.count(r.tenant, day_of(now), UsageEvent::Verified);
+            self.usage
+                .count(r.tenant, day_of(now), UsageEvent::Verified);
             self.notify(id, r);
             return Ok(r.clone());
         }

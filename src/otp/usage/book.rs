@@ -96,11 +96,7 @@ impl UsageBook {
 
     /// Kept in `dir/usage.json` too: what it holds now (the days still within the retention
     /// at `now`) is read back.
-    pub fn persisted(
-        retention_days: u32,
-        dir: PathBuf,
-        now: u32,
-    ) -> Result<Self, UsageFileError> {
+    pub fn persisted(retention_days: u32, dir: PathBuf, now: u32) -> Result<Self, UsageFileError> {
         let mut book = Self::new(retention_days);
         let path = dir.join(file::FILE_NAME);
         let oldest = oldest_kept(day_of(now), book.retention_days);
@@ -219,7 +215,11 @@ mod tests {
             book.count(A, today - back, UsageEvent::Created);
             book.count(tenant_b(), today - back, UsageEvent::Verified);
         }
-        assert_eq!(book.prune(clock.unix_secs()), 6, "today and the two days before, twice");
+        assert_eq!(
+            book.prune(clock.unix_secs()),
+            6,
+            "today and the two days before, twice"
+        );
         assert_eq!(
             book.read(A, today - 10, today)
                 .iter()
@@ -244,8 +244,22 @@ mod tests {
             book.count(A, day, UsageEvent::Created);
         }
         book.count(A, day, UsageEvent::CreateUndone);
-        book.count(A, day, UsageEvent::Charged { parts: 2, cost_micros: 70_000 });
-        book.count(A, day, UsageEvent::Charged { parts: 1, cost_micros: 35_000 });
+        book.count(
+            A,
+            day,
+            UsageEvent::Charged {
+                parts: 2,
+                cost_micros: 70_000,
+            },
+        );
+        book.count(
+            A,
+            day,
+            UsageEvent::Charged {
+                parts: 1,
+                cost_micros: 35_000,
+            },
+        );
         book.count(A, day, UsageEvent::Verified);
         book.count(A, day + 1, UsageEvent::CreateUndone);
         let want = DayUsage {
@@ -265,14 +279,31 @@ mod tests {
         let today = day_of(now);
         let book = UsageBook::persisted(30, dir.clone(), now).unwrap();
         book.count(A, today, UsageEvent::Created);
-        book.count(tenant_b(), today, UsageEvent::Charged { parts: 1, cost_micros: 12_345 });
+        book.count(
+            tenant_b(),
+            today,
+            UsageEvent::Charged {
+                parts: 1,
+                cost_micros: 12_345,
+            },
+        );
         book.count(A, today - 29, UsageEvent::Verified);
         book.persist().unwrap();
         let again = UsageBook::persisted(30, dir.clone(), now).unwrap();
-        assert_eq!(again.read(A, today - 40, today), book.read(A, today - 40, today));
+        assert_eq!(
+            again.read(A, today - 40, today),
+            book.read(A, today - 40, today)
+        );
         assert_eq!(
             again.read(tenant_b(), today, today),
-            vec![(today, DayUsage { parts: 1, cost_micros: 12_345, ..DayUsage::default() })]
+            vec![(
+                today,
+                DayUsage {
+                    parts: 1,
+                    cost_micros: 12_345,
+                    ..DayUsage::default()
+                }
+            )]
         );
         // read back a day later: the day 29 days back is now past the retention
         let later = UsageBook::persisted(30, dir.clone(), now + DAY_S).unwrap();

@@ -48,7 +48,10 @@ fn parse_tag(text: &str) -> Option<TenantTag> {
 fn decode(bytes: &[u8]) -> Result<Vec<(TenantTag, u32, DayUsage)>, String> {
     let contents: Contents = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if contents.version != VERSION {
-        return Err(format!("version {} (this version reads {VERSION})", contents.version));
+        return Err(format!(
+            "version {} (this version reads {VERSION})",
+            contents.version
+        ));
     }
     contents
         .days
@@ -118,7 +121,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("otpgate-usage-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(FILE_NAME);
-        assert!(read(&path).unwrap().is_empty(), "no file: nothing counted yet");
+        assert!(
+            read(&path).unwrap().is_empty(),
+            "no file: nothing counted yet"
+        );
         std::fs::write(&path, b"{\"version\": 1, \"days\": [{\"tenant\": \"x\"}]}").unwrap();
         match read(&path) {
             Err(UsageFileError::Unreadable { set_aside, .. }) => {
@@ -127,7 +133,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let rows = vec![(TenantTag::of("a"), 20_000, DayUsage { created: 4, ..DayUsage::default() })];
+        let rows = vec![(
+            TenantTag::of("a"),
+            20_000,
+            DayUsage {
+                created: 4,
+                ..DayUsage::default()
+            },
+        )];
         write(&path, &rows).unwrap();
         assert_eq!(read(&path).unwrap(), rows);
         let _ = std::fs::remove_dir_all(&dir);

@@ -36,12 +36,7 @@ pub fn oldest_kept(today: u32, retention_days: u32) -> u32 {
 pub fn date_of(day: u32) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(i64::from(day) * i64::from(DAY_S))
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day()
-    )
+    format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }
 
 /// The day number of a `YYYY-MM-DD` date (strictly that form), from 1970-01-01 on.
@@ -60,9 +55,10 @@ pub fn parse_date(text: &str) -> Option<u32> {
     let month = time::Month::try_from(u8::try_from(digits(5..7)?).ok()?).ok()?;
     let day = u8::try_from(digits(8..10)?).ok()?;
     let date = time::Date::from_calendar_date(year, month, day).ok()?;
-    let days = date.to_julian_day() - time::Date::from_calendar_date(1970, time::Month::January, 1)
-        .ok()?
-        .to_julian_day();
+    let days = date.to_julian_day()
+        - time::Date::from_calendar_date(1970, time::Month::January, 1)
+            .ok()?
+            .to_julian_day();
     u32::try_from(days).ok()
 }
 
@@ -98,7 +94,10 @@ pub enum UsageEvent {
     Created,
     /// A create taken back: its SMS was never queued (the OTP was removed).
     CreateUndone,
-    Charged { parts: u64, cost_micros: u64 },
+    Charged {
+        parts: u64,
+        cost_micros: u64,
+    },
     Verified,
 }
 
@@ -132,10 +131,20 @@ mod tests {
         assert_eq!(parse_date("2026-12-03"), Some(day));
         assert_eq!(day_of(1_796_256_000 - 1), day - 1);
         assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2024-02-29").map(date_of).as_deref(), Some("2024-02-29"));
+        assert_eq!(
+            parse_date("2024-02-29").map(date_of).as_deref(),
+            Some("2024-02-29")
+        );
         for bad in [
-            "2026-02-30", "2026-13-01", "2026-1-01", "20261203", "2026-12-03 ", "+026-12-03",
-            "1969-12-31", "", "2026-12-0x",
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-01",
+            "20261203",
+            "2026-12-03 ",
+            "+026-12-03",
+            "1969-12-31",
+            "",
+            "2026-12-0x",
         ] {
             assert_eq!(parse_date(bad), None, "{bad:?}");
         }
