@@ -9,7 +9,7 @@ pub const HTTP_TLS_HANDSHAKE_FAILURES: &str = "otpgate_http_tls_handshake_failur
 /// Re-reads of the HTTP certificate (`result`: `ok`, `failed`).
 pub const HTTP_TLS_RELOADS: &str = "otpgate_http_tls_reloads_total";
 /// Admin API requests (`endpoint`: page, openapi, status, smsc, stop, start, reload, config,
-/// other; `outcome`: ok, unauthorized, forbidden, not_found, refused, error).
+/// usage, other; `outcome`: ok, unauthorized, forbidden, not_found, refused, error).
 pub const ADMIN_REQUESTS: &str = "otpgate_admin_requests_total";
 pub const RATE_LIMITED: &str = "otpgate_rate_limited_total";
 pub const BUILD_INFO: &str = "otpgate_build_info";
