@@ -815,6 +815,30 @@ mod tests {
     }
 
     #[test]
+    fn the_usage_retention_is_checked() {
+        let of = |n: &str| {
+            load_str(
+                &format!("[store]\nusage_retention_days = {n}\n"),
+                std::iter::empty(),
+            )
+        };
+        assert_eq!(
+            load_str("", std::iter::empty())
+                .map(|c| c.store.usage_retention_days)
+                .ok(),
+            Some(400)
+        );
+        assert_eq!(
+            of("31").map(|c| c.store.usage_retention_days).ok(),
+            Some(31)
+        );
+        for bad in ["0", "3661"] {
+            let err = of(bad).unwrap_err().to_string();
+            assert!(err.contains("store.usage_retention_days"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn the_callback_queue_per_tenant_is_checked() {
         let of = |n: &str| {
             load_str(
