@@ -27,6 +27,7 @@ use crate::otp::redis::{RedisOptions, Target};
 use crate::otp::sender_rules::DefaultSenders;
 use crate::otp::store::{ChangeObserver, StoreError};
 use crate::otp::tenant::{LocalRate, TenantRate};
+use crate::otp::usage::{UsageBook, UsageFileError};
 use crate::otp::{Clock, MemoryStore, OtpService, RedisStore, Store, StoreSink};
 use crate::smpp::{AlwaysPermit, BindPermits};
 use crate::telemetry;
@@ -154,6 +155,7 @@ pub fn prepare(config: &Config) -> Prepared {
             config.otp.retain_after_expiry_s,
         )
         .with_receipt_hold(config.otp.receipt_hold())
+        .with_usage(usage_book(config, &clock))
         .with_observer(observer),
     );
     let abuse = Arc::new(AbuseGuard::new(config.abuse.clone()));
@@ -163,6 +165,28 @@ pub fn prepare(config: &Config) -> Prepared {
         default_senders: senders,
         ..assemble(config, clock, store, abuse, rate, callbacks, ledger)
     }
+}
+
+/// The memory store's usage counters: read back from `[store] state_dir` when set. A file
+/// that is not usage counters is set aside (and counting starts again); one that cannot be
+/// read leaves the counters in memory only, rather than overwrite it.
+fn usage_book(config: &Config, clock: &Clock) -> Arc<UsageBook> {
+    let days = config.store.usage_retention_days;
+    let Some(dir) = &config.store.state_dir else {
+        return Arc::new(UsageBook::new(days));
+    };
+    let now = clock.unix_secs();
+    let book = match UsageBook::persisted(days, dir.clone(), now) {
+        Err(e @ UsageFileError::Unreadable { .. }) => {
+            tracing::error!(error = %e, "usage counters not read back: counting from zero");
+            UsageBook::persisted(days, dir.clone(), now)
+        }
+        other => other,
+    };
+    Arc::new(book.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "usage counters not read back: kept in memory only");
+        UsageBook::new(days)
+    }))
 }
 
 /// Builds the store `[store] kind` names: the in-memory one, or the Redis one (connecting to
@@ -190,6 +214,7 @@ pub async fn prepare_store(config: &Config) -> Result<Prepared, StoreError> {
                     .await?
                     .with_legacy_tenants(legacy_tenants)
                     .with_receipt_hold(config.otp.receipt_hold())
+                    .with_usage_retention(s.usage_retention_days)
                     .with_observer(observer),
             );
             let abuse = Arc::new(RedisGuard::new(store.clone(), config.abuse.clone()));

@@ -209,6 +209,7 @@ pub async fn run_reloadable(
                     )
                 }
             };
+            let usage = usage_access(&config, &prepared, in_force.clone());
             let tenants = crate::admin::Provisioning {
                 registry,
                 in_force,
@@ -216,6 +217,7 @@ pub async fn run_reloadable(
             };
             Some(
                 setup
+                    .with_usage(usage)
                     .start(&config.http, &engine, view, reload, tenants)
                     .map_err(|e| ServeError::Admin(e.to_string()))?,
             )
@@ -233,6 +235,7 @@ pub async fn run_reloadable(
     on_started(&started);
 
     let sink = prepared.sink.clone();
+    let store = prepared.store.clone();
     let served = serve_front(listener, prepared, front, reloader, shutdown).await;
     if let Some(admin) = admin {
         admin.stop().await;
@@ -252,10 +255,29 @@ pub async fn run_reloadable(
     {
         tracing::warn!("delivery updates still unrecorded at shutdown");
     }
+    // with what the engine charged while it drained
+    let _ = tokio::task::spawn_blocking(move || store.persist_usage()).await;
     if let Some(sim) = simulator {
         sim.shutdown().await;
     }
     served
+}
+
+/// What the admin API's usage endpoint reads: the store's counters, for the tenants in force
+/// (those of the last reload applied).
+fn usage_access(
+    config: &Config,
+    prepared: &crate::app::Prepared,
+    in_force: Arc<Reloader>,
+) -> crate::admin::usage::UsageAccess {
+    // the set in force: the file's tenants and those provisioned through the admin API
+    let tenant_known = move |id: &str| in_force.config().tenants.iter().any(|t| t.id() == id);
+    crate::admin::usage::UsageAccess {
+        store: prepared.store.clone(),
+        tenant_known: Arc::new(tenant_known),
+        currency: config.otp.currency.clone(),
+        clock: prepared.clock.clone(),
+    }
 }
 
 /// The send queue shared through Redis by the nodes (`[store] kind = "redis"`).

@@ -6,6 +6,7 @@
 //! - `routes`: the router and handlers; `reply`: JSON answers and errors `{code, message}`;
 //! - `stopped`: where stopped SMSCs are remembered (Redis set, state file, nowhere);
 //! - `start`: binding the listener and applying the stopped set at start;
+//! - `usage`: a tenant's usage per UTC day, for invoicing;
 //! - `reload`: the seam to the configuration reload; `openapi`, `page`: documents served;
 //! - `tenants`: provisioning tenants (create, read, update, suspend, delete, rotate a token),
 //!   `tenant_change`: one change's checks, record, application and audit; `tenant_view`: what
@@ -23,6 +24,7 @@ pub mod stopped;
 mod tenant_change;
 mod tenant_view;
 mod tenants;
+pub mod usage;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -62,6 +64,8 @@ pub struct Admin {
     tenants: Provisioning,
     /// Held while a tenant is changed: one change at a time on this node.
     provisioning: tokio::sync::Mutex<()>,
+    /// What `GET /admin/tenants/{id}/usage` reads (set once, at start).
+    usage: std::sync::OnceLock<usage::UsageAccess>,
 }
 
 impl Admin {
@@ -84,6 +88,7 @@ impl Admin {
             switching: tokio::sync::Mutex::new(()),
             tenants,
             provisioning: tokio::sync::Mutex::new(()),
+            usage: std::sync::OnceLock::new(),
         }))
     }
 

@@ -20,6 +20,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/admin/tenants/{id}/suspend", "post"),
     ("/admin/tenants/{id}/resume", "post"),
     ("/admin/tenants/{id}/rotate-token", "post"),
+    ("/admin/tenants/{id}/usage", "get"),
 ];
 
 fn errors(codes: &[(&str, &str)]) -> Value {
@@ -68,6 +69,14 @@ pub fn document() -> Value {
     };
     let mut smsc_codes = READ.to_vec();
     smsc_codes.push(("404", "no SMSC has this name"));
+    let mut usage_codes = READ.to_vec();
+    usage_codes.push(("404", "no tenant has this id"));
+    usage_codes.push((
+        "422",
+        "not a date YYYY-MM-DD, from after to or today, before the retention, or over 400 days",
+    ));
+    usage_codes.push(("501", "this engine does not count usage"));
+    usage_codes.push(("503", "the store could not be read"));
     let mut reload_codes = WRITE.to_vec();
     reload_codes.push(("422", "the configuration file is invalid: nothing changed"));
     reload_codes.push(("501", "this engine cannot reload its configuration"));
@@ -76,13 +85,13 @@ pub fn document() -> Value {
         "info": {
             "title": "otpgate admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Operators' API on [admin] listen: status of every SMSC and bind, stop/start of an SMSC, reload, effective configuration, tenant provisioning. Authorization: Bearer [admin] token (reads and changes) or [admin] read_token (reads only)."
+            "description": "Operators' API on [admin] listen: status of every SMSC and bind, stop/start of an SMSC, reload, effective configuration, tenant provisioning, usage per tenant and UTC day. Authorization: Bearer [admin] token (reads and changes) or [admin] read_token (reads only)."
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"type": "string", "enum": ["unauthorized", "read_only_token", "not_found", "unknown_smsc", "method_not_allowed", "state_unavailable", "reload_not_available", "invalid_configuration", "unknown_tenant", "tenant_exists", "tenant_tag_collision", "token_in_use", "invalid_tenant", "invalid_body", "invalid_query", "pin_secret_required"]},
+                    "code": {"type": "string", "enum": ["unauthorized", "read_only_token", "not_found", "unknown_smsc", "method_not_allowed", "state_unavailable", "reload_not_available", "invalid_configuration", "unknown_tenant", "tenant_exists", "tenant_tag_collision", "token_in_use", "invalid_tenant", "invalid_body", "invalid_query", "pin_secret_required", "invalid_range", "store_unavailable", "usage_not_available"]},
                     "message": {"type": "string"}
                 }},
                 "Bind": {"type": "object", "properties": {
@@ -146,6 +155,25 @@ pub fn document() -> Value {
                     "persistence": {"$ref": "#/components/schemas/Persistence"},
                     "tenants": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}}
                 }},
+                "UsageCounts": {"type": "object", "properties": {
+                    "created": {"type": "integer", "description": "OTPs created (answered 201)"},
+                    "parts": {"type": "integer", "description": "SMS parts the SMSCs accepted, every send and resend"},
+                    "cost": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{6}$", "description": "what those parts cost, in `currency`, six decimals, exact"},
+                    "cost_micros": {"type": "integer", "description": "the same cost in micro-units (millionths of the currency)"},
+                    "verified": {"type": "integer", "description": "successful verifications"}
+                }},
+                "UsageDay": {"allOf": [{"$ref": "#/components/schemas/UsageCounts"}, {"type": "object", "properties": {
+                    "date": {"type": "string", "format": "date", "description": "the UTC day"}
+                }}]},
+                "Usage": {"type": "object", "properties": {
+                    "tenant": {"type": "string"},
+                    "currency": {"type": "string", "description": "[otp] currency (ISO 4217)"},
+                    "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"},
+                    "retention_days": {"type": "integer"},
+                    "days": {"type": "array", "items": {"$ref": "#/components/schemas/UsageDay"}, "description": "every day of the range, oldest first, zeros included"},
+                    "total": {"$ref": "#/components/schemas/UsageCounts"}
+                }},
                 "ReloadReport": {"type": "object", "properties": {
                     "applied": {"type": "array", "items": {"type": "string"}},
                     "warnings": {"type": "array", "items": {"type": "string"}}
@@ -181,6 +209,15 @@ pub fn document() -> Value {
             "/admin/config": {"get": {
                 "summary": "The effective configuration, every secret masked",
                 "responses": answers(json_ok("the configuration", json!({"type": "object"})), READ)
+            }},
+            "/admin/tenants/{id}/usage": {"get": {
+                "summary": "A tenant's usage per UTC day, for invoicing: OTPs created, SMS parts and their cost, verifications",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "the tenant's id ([[tenants]] id)"},
+                    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "first UTC day (default: 30 days before `to`, or the oldest day kept)"},
+                    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "last UTC day (default and at most: today)"}
+                ],
+                "responses": answers(json_ok("the usage", json!({"$ref": "#/components/schemas/Usage"})), &usage_codes)
             }}
         }
     });

@@ -44,6 +44,7 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .route("/admin/tenants/{id}/suspend", post(tenants::suspend))
         .route("/admin/tenants/{id}/resume", post(tenants::resume))
         .route("/admin/tenants/{id}/rotate-token", post(tenants::rotate))
+        .route("/admin/tenants/{id}/usage", get(super::usage::usage))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::stopped::{self, StoppedSmscs};
+use super::usage::UsageAccess;
 use super::{Admin, AdminConfig, ConfigReload, ConfigView, Provisioning};
 use crate::http::HttpConfig;
 use crate::otp::settings::{StoreConfig, StoreKind};
@@ -35,6 +36,7 @@ pub struct Prepared {
     listener: TcpListener,
     stopped: Arc<dyn StoppedSmscs>,
     remembered: BTreeSet<String>,
+    usage: Option<UsageAccess>,
 }
 
 /// `None` without `[admin] listen`.
@@ -71,6 +73,7 @@ pub async fn prepare(
         listener,
         stopped,
         remembered,
+        usage: None,
     }))
 }
 
@@ -82,6 +85,12 @@ pub struct Running {
 }
 
 impl Prepared {
+    /// Serves the tenants' usage from `usage`.
+    pub fn with_usage(mut self, usage: UsageAccess) -> Self {
+        self.usage = Some(usage);
+        self
+    }
+
     /// Stops the remembered SMSCs (call right after the engine started) and serves.
     pub fn start(
         self,
@@ -105,6 +114,9 @@ impl Prepared {
             tenants,
         )
         .ok_or(StartError::NoToken)?;
+        if let Some(usage) = self.usage {
+            let _ = admin.usage.set(usage);
+        }
         let addr = self.listener.local_addr()?;
         let stop = CancellationToken::new();
         let http = http.clone();

@@ -535,6 +535,11 @@ pub(super) fn validate(c: &Config) -> Result<(), ConfigError> {
         "callbacks.batch_max",
         "must be 1..=200",
     )?;
+    check(
+        (1..=3660).contains(&c.store.usage_retention_days),
+        "store.usage_retention_days",
+        "must be 1..=3660",
+    )?;
     if c.store.kind == StoreKind::Redis {
         let redis_url = |u: &str| {
             url::Url::parse(u)
@@ -790,6 +795,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("smsc[0].national_languages[1]"), "{err}");
+    }
+
+    #[test]
+    fn the_usage_retention_is_checked() {
+        let of = |n: &str| {
+            load_str(
+                &format!("[store]\nusage_retention_days = {n}\n"),
+                std::iter::empty(),
+            )
+        };
+        assert_eq!(
+            load_str("", std::iter::empty())
+                .map(|c| c.store.usage_retention_days)
+                .ok(),
+            Some(400)
+        );
+        assert_eq!(
+            of("31").map(|c| c.store.usage_retention_days).ok(),
+            Some(31)
+        );
+        for bad in ["0", "3661"] {
+            let err = of(bad).unwrap_err().to_string();
+            assert!(err.contains("store.usage_retention_days"), "{bad}: {err}");
+        }
     }
 
     #[test]

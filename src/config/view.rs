@@ -52,6 +52,7 @@ pub(super) fn masked_json(c: &Config) -> Value {
             "key_prefix": c.store.key_prefix,
             "timeout_ms": c.store.timeout_ms,
             "state_dir": c.store.state_dir,
+            "usage_retention_days": c.store.usage_retention_days,
         },
         "security": { "pin_secret": masked(&c.security.pin_secret) },
         "tenants": c.tenants.iter().map(|t| json!({

@@ -251,7 +251,11 @@ impl Apply {
                     Some(_) => self.store.get(&id).await?,
                     None => None,
                 };
-                let change = DeliveryChange::Charged { charge, sent_as };
+                let change = DeliveryChange::Charged {
+                    charge,
+                    parts,
+                    sent_as,
+                };
                 self.store.apply_delivery(&id, change, now).await?;
                 if let (Some(credit), Some(mut b)) = (self.credit.get(), before) {
                     if let Some((_, parts)) = sent_as {

@@ -28,6 +28,7 @@ pub mod tenant;
 pub mod text;
 pub mod tlv_values;
 pub mod token_index;
+pub mod usage;
 pub mod window;
 
 pub use clock::Clock;

@@ -292,6 +292,8 @@ pub struct StoreConfig {
     /// Where this node keeps state that outlives a restart with the memory store (the SMSCs
     /// an operator stopped); unset = such state lasts until the restart.
     pub state_dir: Option<std::path::PathBuf>,
+    /// Days (today included) the usage per tenant and UTC day is kept, for invoicing.
+    pub usage_retention_days: u32,
 }
 
 impl Default for StoreConfig {
@@ -303,6 +305,7 @@ impl Default for StoreConfig {
             key_prefix: "otpgate".into(),
             timeout_ms: 1_000,
             state_dir: None,
+            usage_retention_days: crate::otp::usage::DEFAULT_RETENTION_DAYS,
         }
     }
 }

@@ -14,6 +14,7 @@ use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
 use super::tenant::LimitKey;
 use super::text::Encoding;
+use super::usage::UsageStore;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -96,6 +97,8 @@ pub enum DeliveryChange {
     /// step. Not a status change: nobody is notified.
     Charged {
         charge: u64,
+        /// The parts the SMSC accepted (those `charge` pays for), counted in the usage.
+        parts: u32,
         sent_as: Option<(Encoding, u8)>,
     },
     /// Refused, failed, or a final receipt: the new delivery status and an error text.
@@ -295,9 +298,9 @@ pub trait NumberLimitStore: Send + Sync + 'static {
     ) -> Result<NumberLimit, StoreError>;
 }
 
-/// Everything one engine keeps: OTP state, idempotency keys and per-number limits, in one
-/// place (in memory, or shared through Redis). A consumer that needs only one of them takes
-/// that trait.
-pub trait Store: OtpStore + IdempotencyStore + NumberLimitStore {}
+/// Everything one engine keeps: OTP state, idempotency keys, per-number limits and usage per
+/// tenant and day, in one place (in memory, or shared through Redis). A consumer that needs
+/// only one of them takes that trait.
+pub trait Store: OtpStore + IdempotencyStore + NumberLimitStore + UsageStore {}
 
-impl<T: OtpStore + IdempotencyStore + NumberLimitStore> Store for T {}
+impl<T: OtpStore + IdempotencyStore + NumberLimitStore + UsageStore> Store for T {}

@@ -9,7 +9,7 @@ pub const HTTP_TLS_HANDSHAKE_FAILURES: &str = "otpgate_http_tls_handshake_failur
 /// Re-reads of the HTTP certificate (`result`: `ok`, `failed`).
 pub const HTTP_TLS_RELOADS: &str = "otpgate_http_tls_reloads_total";
 /// Admin API requests (`endpoint`: page, openapi, status, smsc, stop, start, reload, config,
-/// tenants, tenant, tenant_state, tenant_rotate, other; `outcome`: ok, unauthorized, forbidden, not_found, refused, error).
+/// tenants, tenant, tenant_state, tenant_rotate, usage, other; `outcome`: ok, unauthorized, forbidden, not_found, refused, error).
 pub const ADMIN_REQUESTS: &str = "otpgate_admin_requests_total";
 /// Tenant changes through the admin API (`action`: create, update, suspend, resume, delete,
 /// rotate_token; `outcome`: ok, refused, conflict, not_found, unavailable).

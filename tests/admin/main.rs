@@ -1,7 +1,8 @@
 //! The admin listener: its tokens, the status of SMSCs and binds against real simulators,
 //! stopping and starting an SMSC under load, the stopped state across restarts (state file,
-//! Redis shared by two nodes), the configuration checks, the status page in Chromium, and
-//! tenants provisioned through the API (one node with its state file, two nodes over Redis).
+//! Redis shared by two nodes), the configuration checks, the status page in Chromium,
+//! tenants provisioned through the API (one node with its state file, two nodes over Redis),
+//! and the tenants' usage per UTC day.
 // A test binary: an unwrap that fails is a failed test.
 #![allow(clippy::unwrap_used)]
 
@@ -12,6 +13,7 @@ mod admin_api;
 mod admin_page;
 mod admin_persist;
 mod admin_stop;
+mod admin_usage;
 mod harness;
 mod tenants_api;
 mod tenants_cluster;

@@ -785,6 +785,7 @@ async fn a_charge_and_its_split_are_one_change(f: Fixture) {
     let pin = f.store.get(&id).await.unwrap().unwrap().pin();
     let charged = DeliveryChange::Charged {
         charge: 70_000,
+        parts: 3,
         sent_as: Some((Encoding::Ucs2, 3)),
     };
     let r = f
@@ -805,6 +806,7 @@ async fn a_charge_and_its_split_are_one_change(f: Fixture) {
     // no SMSC took it: a charge (of nothing) and the split untouched
     let none = DeliveryChange::Charged {
         charge: 0,
+        parts: 0,
         sent_as: None,
     };
     let r = f
@@ -817,6 +819,7 @@ async fn a_charge_and_its_split_are_one_change(f: Fixture) {
     assert_eq!((r.encoding(), r.parts), (Encoding::Ucs2, 3));
     let gone = DeliveryChange::Charged {
         charge: 1,
+        parts: 1,
         sent_as: None,
     };
     assert!(f
@@ -825,6 +828,98 @@ async fn a_charge_and_its_split_are_one_change(f: Fixture) {
         .await
         .unwrap()
         .is_none());
+}
+
+/// Usage per tenant and UTC day: creates (a removed one taken back), accepted parts and their
+/// cost when a send is charged (on the day it is), successful verifications only.
+async fn usage_is_counted_per_tenant_and_day(f: Fixture) {
+    use otpgate::otp::usage::{day_of, DayUsage, DAY_S};
+    let (a, b) = (TenantTag::of("usage-a"), TenantTag::of("usage-b"));
+    let now = f.clock.unix_secs();
+    let today = day_of(now);
+    let mut ids = Vec::new();
+    for (i, tenant) in [a, a, a, b, b].into_iter().enumerate() {
+        let id = OtpId::random();
+        let r = otpgate::otp::model::Record {
+            tenant,
+            ..record(33_612_340_000 + i as u64, now, 600, 3, 7)
+        };
+        f.store.insert(id, r).await.unwrap();
+        ids.push(id);
+    }
+    // the SMS of the third was never queued
+    assert!(f.store.remove(&ids[2]).await.unwrap().is_some());
+    assert!(f.store.verify(&ids[0], &RIGHT, now).await.unwrap().is_ok());
+    assert!(f.store.verify(&ids[0], &RIGHT, now).await.unwrap().is_err());
+    assert!(f.store.verify(&ids[1], &WRONG, now).await.unwrap().is_err());
+    let charged = |charge, parts| DeliveryChange::Charged {
+        charge,
+        parts,
+        sent_as: None,
+    };
+    for (id, change, at) in [
+        (ids[0], charged(70_000, 2), now),
+        (ids[1], charged(0, 0), now),
+        (ids[3], charged(35_000, 1), now),
+        // a resend's send, charged the next day
+        (ids[1], charged(10, 1), now + DAY_S),
+    ] {
+        f.store
+            .apply_delivery(&id, change, at)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let unknown = OtpId::random();
+    let gone = f.store.apply_delivery(&unknown, charged(5, 5), now).await;
+    assert!(gone.unwrap().is_none());
+
+    assert_eq!(
+        f.store.usage(a, today - 1, today + 1).await.unwrap(),
+        vec![
+            (
+                today,
+                DayUsage {
+                    created: 2,
+                    parts: 2,
+                    cost_micros: 70_000,
+                    verified: 1
+                }
+            ),
+            (
+                today + 1,
+                DayUsage {
+                    parts: 1,
+                    cost_micros: 10,
+                    ..DayUsage::default()
+                }
+            ),
+        ]
+    );
+    assert_eq!(
+        f.store.usage(b, today, today).await.unwrap(),
+        vec![(
+            today,
+            DayUsage {
+                created: 2,
+                parts: 1,
+                cost_micros: 35_000,
+                verified: 0
+            }
+        )]
+    );
+    assert!(f
+        .store
+        .usage(a, today + 2, today + 9)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(f
+        .store
+        .usage(TenantTag::of("usage-c"), today, today)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 macro_rules! suite {
@@ -872,4 +967,5 @@ suite!(
     held_receipts_are_shed_beyond_the_cap_and_expire,
     cost_adds_charges_and_keeps_one_estimate,
     a_charge_and_its_split_are_one_change,
+    usage_is_counted_per_tenant_and_day,
 );

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 use futures::future::BoxFuture;
+use futures::FutureExt;
 use otpgate_codec::dlr::message_id_variants;
 
 use self::expiry::{ExpiryQueue, ExpiryTask};
@@ -30,6 +31,7 @@ use super::store::{
     IdempotencyStore, NumberLimit, NumberLimitStore, NumberScope, OtpStore, ReceiptHold,
     ReceiptMatch, ResendError, StoreError, VerifyError,
 };
+use super::usage::{day_of, DayUsage, UsageBook, UsageEvent, UsageStore, DEFAULT_RETENTION_DAYS};
 use crate::telemetry::names;
 
 /// One stored OTP: its id, its record and the head of its chain of SMSC message ids.
@@ -60,6 +62,7 @@ pub struct MemoryStore {
     retain_s: u32,
     clock: Arc<Clock>,
     observer: Option<Arc<dyn ChangeObserver>>,
+    usage: Arc<UsageBook>,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -101,7 +104,14 @@ impl MemoryStore {
             retain_s,
             clock,
             observer: None,
+            usage: Arc::new(UsageBook::new(DEFAULT_RETENTION_DAYS)),
         }
+    }
+
+    /// The same store, counting usage in `book` (its retention, its state file).
+    pub fn with_usage(mut self, book: Arc<UsageBook>) -> Self {
+        self.usage = book;
+        self
     }
 
     /// The same store, telling `observer` of every status or deliveryStatus change.
@@ -352,6 +362,8 @@ impl MemoryStore {
             .is_some_and(|old| old.matches(candidate));
         if current {
             Self::set_status(&self.pending, r, OtpStatus::Verified, now);
+            self.usage
+                .count(r.tenant, day_of(now), UsageEvent::Verified);
             self.notify(id, r);
             return Ok(r.clone());
         }
@@ -459,11 +471,20 @@ impl MemoryStore {
                     cost.pending = pending;
                     r.clone()
                 }
-                DeliveryChange::Charged { charge, sent_as } => {
+                DeliveryChange::Charged {
+                    charge,
+                    parts: accepted,
+                    sent_as,
+                } => {
                     if let Some((encoding, parts)) = sent_as {
                         r.parts = parts;
                         r.set_encoding(encoding);
                     }
+                    let charged = UsageEvent::Charged {
+                        parts: accepted.into(),
+                        cost_micros: charge,
+                    };
+                    self.usage.count(r.tenant, day_of(now), charged);
                     let cost = r.extra_mut().cost.get_or_insert_default();
                     cost.charged = cost.charged.saturating_add(charge);
                     cost.pending = 0;
@@ -501,6 +522,7 @@ impl OtpStore for MemoryStore {
             return Err(StoreError::Full(self.max_live));
         }
         let (phone, expires) = (record.phone, record.expires());
+        let (tenant, created) = (record.tenant, record.created);
         let pending = record.status == OtpStatus::Pending;
         let (mut shard, hash, found) = self.otps.locate(id, |e| e.id == id);
         if found.is_some() {
@@ -517,6 +539,8 @@ impl OtpStore for MemoryStore {
         if pending {
             self.pending.fetch_add(1, Ordering::Relaxed);
         }
+        self.usage
+            .count(tenant, day_of(created), UsageEvent::Created);
         let keep = expires.saturating_add(self.retain_s);
         // under the shard lock, so that the handle still names this OTP
         if let Ok(Some(entry)) = self.phones.set_latest(phone, h, keep) {
@@ -528,7 +552,12 @@ impl OtpStore for MemoryStore {
     }
 
     async fn remove(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
-        Ok(self.drop_otp(id))
+        let removed = self.drop_otp(id);
+        if let Some(r) = &removed {
+            self.usage
+                .count(r.tenant, day_of(r.created), UsageEvent::CreateUndone);
+        }
+        Ok(removed)
     }
 
     async fn get(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
@@ -609,7 +638,15 @@ impl OtpStore for MemoryStore {
     }
 
     fn housekeeping(self: Arc<Self>, shutdown: BoxFuture<'static, ()>) -> BoxFuture<'static, ()> {
-        Box::pin(ExpiryTask::new(self).run(shutdown))
+        let shutdown = shutdown.shared();
+        let usage = self
+            .usage
+            .clone()
+            .keep(self.clock.clone(), shutdown.clone());
+        let expiry = ExpiryTask::new(self).run(shutdown);
+        Box::pin(async move {
+            futures::join!(expiry, usage);
+        })
     }
 
     fn completes_inline(&self) -> bool {
@@ -655,6 +692,28 @@ impl IdempotencyStore for MemoryStore {
     async fn idempotency_release(&self, key: &IdemKey) -> Result<(), StoreError> {
         self.idem.release(key);
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl UsageStore for MemoryStore {
+    async fn usage(
+        &self,
+        tenant: super::identity::TenantTag,
+        first: u32,
+        last: u32,
+    ) -> Result<Vec<(u32, DayUsage)>, StoreError> {
+        Ok(self.usage.read(tenant, first, last))
+    }
+
+    fn usage_retention_days(&self) -> u32 {
+        self.usage.retention_days()
+    }
+
+    fn persist_usage(&self) {
+        if let Err(e) = self.usage.persist() {
+            tracing::error!(error = %e, "usage counters not written");
+        }
     }
 }
 

@@ -16,6 +16,7 @@
 //!   survive the node that created the OTP.
 //! - `P:stats:pending`: PENDING OTPs (incremented at create, decremented by the node that
 //!   makes an OTP leave PENDING).
+//! - `P:usage:{<tenant tag>}:<day>`: usage per tenant and UTC day, see [`usage`].
 //! - pumping-guard counters, see [`abuse`].
 
 pub mod abuse;
@@ -27,6 +28,7 @@ pub mod rate;
 pub mod record;
 mod scripts;
 mod store_impl;
+mod usage;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -39,6 +41,7 @@ use super::clock::Clock;
 use super::identity::TenantTag;
 use super::model::{OtpId, Record};
 use super::store::{ChangeObserver, IdemKey, ReceiptHold, StoreError};
+use super::usage::DEFAULT_RETENTION_DAYS;
 pub use conn::{Conn, Redis, Target};
 
 use record::{from_flat, ID_END};
@@ -73,6 +76,7 @@ pub struct RedisStore {
     live: AtomicUsize,
     pending: AtomicUsize,
     hold: ReceiptHold,
+    usage_retention_days: u32,
 }
 
 fn at_least_1(s: u32) -> u32 {
@@ -94,6 +98,7 @@ impl RedisStore {
             live: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
             hold: ReceiptHold::default(),
+            usage_retention_days: DEFAULT_RETENTION_DAYS,
         };
         store.redis.cmd::<String>(&redis::cmd("PING")).await?;
         // what the other nodes stored counts from the start
@@ -162,6 +167,12 @@ impl RedisStore {
     /// Reads a stored record (HGETALL's answer).
     pub(crate) fn decode(&self, flat: Vec<Vec<u8>>) -> Result<Record, StoreError> {
         from_flat(flat, &self.legacy_tenants).map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// The same store, keeping usage per tenant and day `days` days (today included).
+    pub fn with_usage_retention(mut self, days: u32) -> Self {
+        self.usage_retention_days = days.max(1);
+        self
     }
 
     /// The same store, holding early receipts as `hold` says.

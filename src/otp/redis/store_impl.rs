@@ -18,6 +18,7 @@ use crate::otp::store::{
     NumberLimit, NumberLimitStore, NumberScope, OtpStore, ReceiptMatch, ResendError, StoreError,
     VerifyError,
 };
+use crate::otp::usage::{day_of, UsageEvent};
 use crate::otp::window::fixed_window;
 
 #[async_trait]
@@ -52,10 +53,12 @@ impl OtpStore for RedisStore {
             .arg(id.to_string())
             .clone();
         let pending = redis::cmd("INCR").arg(self.pending_key()).clone();
-        let (a, b, c) = futures::join!(
+        // sent together: the usage count adds no round trip to a create
+        let (a, b, c, ()) = futures::join!(
             self.redis.cmd::<()>(&latest),
             self.redis.cmd::<()>(&due),
-            self.redis.cmd::<()>(&pending)
+            self.redis.cmd::<()>(&pending),
+            self.count_usage(record.tenant, day_of(record.created), UsageEvent::Created)
         );
         self.count_inserted();
         a.and(b).and(c)
@@ -75,8 +78,11 @@ impl OtpStore for RedisStore {
             if self.redis.cmd::<i64>(&zrem).await == Ok(1) {
                 self.count_removed();
             }
+            let undone = self.count_usage(r.tenant, day_of(r.created), UsageEvent::CreateUndone);
             if r.status == OtpStatus::Pending {
-                self.left_pending().await;
+                futures::join!(self.left_pending(), undone);
+            } else {
+                undone.await;
             }
             let latest = self.phone_key(r.phone, "latest");
             let mut inv = scripts::UNINDEX.key(latest);
@@ -110,7 +116,13 @@ impl OtpStore for RedisStore {
             if code == "expired" {
                 metrics::counter!(crate::telemetry::names::OTPS_EXPIRED).increment(1);
             }
-            self.left_pending().await;
+            if code == "ok" {
+                // sent together: the usage count adds no round trip to a verification
+                let verified = self.count_usage(r.tenant, day_of(now), UsageEvent::Verified);
+                futures::join!(self.left_pending(), verified);
+            } else {
+                self.left_pending().await;
+            }
         }
         Ok(match code.as_str() {
             "ok" => Ok(r),
@@ -218,7 +230,11 @@ impl OtpStore for RedisStore {
                 inv.arg(now).arg(charge).arg(pending);
                 Ok(self.run_record(id, &inv).await?.map(|(_, _, r, _)| r))
             }
-            DeliveryChange::Charged { charge, sent_as } => {
+            DeliveryChange::Charged {
+                charge,
+                parts,
+                sent_as,
+            } => {
                 let mut inv = scripts::CHARGED.key(key);
                 inv.arg(now).arg(charge);
                 match sent_as {
@@ -229,7 +245,19 @@ impl OtpStore for RedisStore {
                         inv.arg("").arg("");
                     }
                 }
-                Ok(self.run_record(id, &inv).await?.map(|(_, _, r, _)| r))
+                let Some((_, _, r, _)) = self.run_record(id, &inv).await? else {
+                    return Ok(None);
+                };
+                // The usage hash is in another slot than the record (a cluster cannot run
+                // one script on both), and its tenant is known from the record: after it.
+                if parts > 0 || charge > 0 {
+                    let charged = UsageEvent::Charged {
+                        parts: parts.into(),
+                        cost_micros: charge,
+                    };
+                    self.count_usage(r.tenant, day_of(now), charged).await;
+                }
+                Ok(Some(r))
             }
             DeliveryChange::Status {
                 status,

@@ -1,0 +1,313 @@
+//! The memory store's usage: counters per (tenant, day) in process, the days past the
+//! retention pruned, written to `[store] state_dir` (`usage.json`) every
+//! [`FLUSH_EVERY`] and at shutdown when one is set, and read back at start.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dashmap::DashMap;
+
+use super::file::{self, UsageFileError};
+use super::{day_of, oldest_kept, DayUsage, UsageEvent};
+use crate::otp::clock::Clock;
+use crate::otp::identity::TenantTag;
+
+/// How often the counters are written to the state file: what a crash can lose at most.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
+
+/// One day's counters, changed without a lock by every thread.
+#[derive(Debug, Default)]
+struct Cells {
+    created: AtomicU64,
+    parts: AtomicU64,
+    cost_micros: AtomicU64,
+    verified: AtomicU64,
+}
+
+impl Cells {
+    fn of(u: &DayUsage) -> Self {
+        Self {
+            created: AtomicU64::new(u.created),
+            parts: AtomicU64::new(u.parts),
+            cost_micros: AtomicU64::new(u.cost_micros),
+            verified: AtomicU64::new(u.verified),
+        }
+    }
+
+    fn read(&self) -> DayUsage {
+        DayUsage {
+            created: self.created.load(Ordering::Relaxed),
+            parts: self.parts.load(Ordering::Relaxed),
+            cost_micros: self.cost_micros.load(Ordering::Relaxed),
+            verified: self.verified.load(Ordering::Relaxed),
+        }
+    }
+
+    fn apply(&self, event: UsageEvent) {
+        let add = |c: &AtomicU64, n: u64| {
+            let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_add(n))
+            });
+        };
+        match event {
+            UsageEvent::Created => add(&self.created, 1),
+            UsageEvent::CreateUndone => {
+                let _ = self
+                    .created
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1));
+            }
+            UsageEvent::Charged { parts, cost_micros } => {
+                add(&self.parts, parts);
+                add(&self.cost_micros, cost_micros);
+            }
+            UsageEvent::Verified => add(&self.verified, 1),
+        }
+    }
+}
+
+/// Counters per (tenant, UTC day): at most the tenants x the retention's days, once pruned.
+#[derive(Debug)]
+pub struct UsageBook {
+    days: DashMap<(TenantTag, u32), Cells>,
+    retention_days: u32,
+    /// `usage.json` in `[store] state_dir`, when set.
+    file: Option<PathBuf>,
+    /// Changes counted, and how many of them the last write held.
+    changes: AtomicU64,
+    written: AtomicU64,
+    /// One writer at a time (the periodic one and the shutdown's).
+    writing: Mutex<()>,
+}
+
+impl UsageBook {
+    /// Kept in process only.
+    pub fn new(retention_days: u32) -> Self {
+        Self {
+            days: DashMap::new(),
+            retention_days: retention_days.max(1),
+            file: None,
+            changes: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            writing: Mutex::new(()),
+        }
+    }
+
+    /// Kept in `dir/usage.json` too: what it holds now (the days still within the retention
+    /// at `now`) is read back.
+    pub fn persisted(retention_days: u32, dir: PathBuf, now: u32) -> Result<Self, UsageFileError> {
+        let mut book = Self::new(retention_days);
+        let path = dir.join(file::FILE_NAME);
+        let oldest = oldest_kept(day_of(now), book.retention_days);
+        for (tenant, day, usage) in file::read(&path)? {
+            if day >= oldest {
+                book.days.insert((tenant, day), Cells::of(&usage));
+            }
+        }
+        book.file = Some(path);
+        Ok(book)
+    }
+
+    pub fn retention_days(&self) -> u32 {
+        self.retention_days
+    }
+
+    /// Counts `event` for `tenant` on `day`.
+    pub fn count(&self, tenant: TenantTag, day: u32, event: UsageEvent) {
+        // the day's entry exists but for the first event of a tenant each day: a shared lock
+        match self.days.get(&(tenant, day)) {
+            Some(cells) => cells.apply(event),
+            None => self.days.entry((tenant, day)).or_default().apply(event),
+        }
+        self.changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `tenant`'s counters of each day from `first` to `last` that has any, oldest first.
+    pub fn read(&self, tenant: TenantTag, first: u32, last: u32) -> Vec<(u32, DayUsage)> {
+        let mut days: Vec<(u32, DayUsage)> = (first..=last)
+            .filter_map(|day| {
+                let u = self.days.get(&(tenant, day))?.read();
+                (!u.is_zero()).then_some((day, u))
+            })
+            .collect();
+        days.sort_by_key(|(day, _)| *day);
+        days
+    }
+
+    /// Forgets the days past the retention at `now`; answers how many (tenant, day) remain.
+    pub fn prune(&self, now: u32) -> usize {
+        let oldest = oldest_kept(day_of(now), self.retention_days);
+        let before = self.days.len();
+        self.days.retain(|(_, day), _| *day >= oldest);
+        if self.days.len() != before {
+            self.changes.fetch_add(1, Ordering::Relaxed);
+        }
+        self.days.len()
+    }
+
+    /// Writes every counter to the state file (atomically: a temporary file, then renamed)
+    /// when something changed since the last write. Blocking.
+    pub fn persist(&self) -> Result<(), UsageFileError> {
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
+        let _one_writer = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let changes = self.changes.load(Ordering::Relaxed);
+        if changes == self.written.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut rows: Vec<(TenantTag, u32, DayUsage)> = self
+            .days
+            .iter()
+            .map(|e| (e.key().0, e.key().1, e.value().read()))
+            .filter(|(_, _, u)| !u.is_zero())
+            .collect();
+        rows.sort_by_key(|(tenant, day, _)| (tenant.get(), *day));
+        file::write(path, &rows)?;
+        self.written.store(changes, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Prunes and writes every [`FLUSH_EVERY`] until `shutdown`, then writes a last time.
+    pub async fn keep(
+        self: Arc<Self>,
+        clock: Arc<Clock>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            let stop = tokio::select! {
+                _ = &mut shutdown => true,
+                _ = tokio::time::sleep(FLUSH_EVERY) => false,
+            };
+            self.prune(clock.unix_secs());
+            let book = self.clone();
+            match tokio::task::spawn_blocking(move || book.persist()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "usage counters not written"),
+                Err(e) => tracing::error!(error = %e, "usage counters not written"),
+            }
+            if stop {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otp::usage::DAY_S;
+
+    const A: TenantTag = TenantTag::NONE;
+
+    fn tenant_b() -> TenantTag {
+        TenantTag::of("b")
+    }
+
+    #[test]
+    fn days_past_the_retention_are_pruned_as_the_clock_moves() {
+        let clock = Clock::new();
+        let book = UsageBook::new(3);
+        let today = day_of(clock.unix_secs());
+        for back in 0..5 {
+            book.count(A, today - back, UsageEvent::Created);
+            book.count(tenant_b(), today - back, UsageEvent::Verified);
+        }
+        assert_eq!(
+            book.prune(clock.unix_secs()),
+            6,
+            "today and the two days before, twice"
+        );
+        assert_eq!(
+            book.read(A, today - 10, today)
+                .iter()
+                .map(|(d, _)| today - d)
+                .collect::<Vec<_>>(),
+            vec![2, 1, 0]
+        );
+        // a day later, the oldest of them goes too
+        clock.advance(Duration::from_secs(u64::from(DAY_S)));
+        assert_eq!(book.prune(clock.unix_secs()), 4);
+        assert_eq!(book.read(A, today - 10, today + 1).len(), 2);
+        // a year later nothing is left: the book stays bounded by tenants x retention
+        clock.advance(Duration::from_secs(365 * u64::from(DAY_S)));
+        assert_eq!(book.prune(clock.unix_secs()), 0);
+    }
+
+    #[test]
+    fn counts_add_up_per_tenant_and_day_and_undo_never_goes_below_zero() {
+        let book = UsageBook::new(400);
+        let day = 20_000;
+        for _ in 0..3 {
+            book.count(A, day, UsageEvent::Created);
+        }
+        book.count(A, day, UsageEvent::CreateUndone);
+        book.count(
+            A,
+            day,
+            UsageEvent::Charged {
+                parts: 2,
+                cost_micros: 70_000,
+            },
+        );
+        book.count(
+            A,
+            day,
+            UsageEvent::Charged {
+                parts: 1,
+                cost_micros: 35_000,
+            },
+        );
+        book.count(A, day, UsageEvent::Verified);
+        book.count(A, day + 1, UsageEvent::CreateUndone);
+        let want = DayUsage {
+            created: 2,
+            parts: 3,
+            cost_micros: 105_000,
+            verified: 1,
+        };
+        assert_eq!(book.read(A, day - 1, day + 1), vec![(day, want)]);
+        assert!(book.read(tenant_b(), day, day).is_empty());
+    }
+
+    #[test]
+    fn the_state_file_brings_the_counts_back_and_drops_expired_days() {
+        let dir = std::env::temp_dir().join(format!("otpgate-usage-{}", uuid::Uuid::new_v4()));
+        let now = 1_796_256_000 + 3600; // 2026-12-03T01:00Z
+        let today = day_of(now);
+        let book = UsageBook::persisted(30, dir.clone(), now).unwrap();
+        book.count(A, today, UsageEvent::Created);
+        book.count(
+            tenant_b(),
+            today,
+            UsageEvent::Charged {
+                parts: 1,
+                cost_micros: 12_345,
+            },
+        );
+        book.count(A, today - 29, UsageEvent::Verified);
+        book.persist().unwrap();
+        let again = UsageBook::persisted(30, dir.clone(), now).unwrap();
+        assert_eq!(
+            again.read(A, today - 40, today),
+            book.read(A, today - 40, today)
+        );
+        assert_eq!(
+            again.read(tenant_b(), today, today),
+            vec![(
+                today,
+                DayUsage {
+                    parts: 1,
+                    cost_micros: 12_345,
+                    ..DayUsage::default()
+                }
+            )]
+        );
+        // read back a day later: the day 29 days back is now past the retention
+        let later = UsageBook::persisted(30, dir.clone(), now + DAY_S).unwrap();
+        assert_eq!(later.read(A, today - 40, today).len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
