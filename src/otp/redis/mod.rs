@@ -26,6 +26,7 @@ mod held;
 pub mod rate;
 pub mod record;
 mod scripts;
+mod single;
 mod store_impl;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

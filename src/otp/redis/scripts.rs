@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Shared by the record scripts: the status as of `now`, and setters.
-const PRELUDE: &str = r#"
-local k = KEYS[1]
+/// Shared by the record scripts, once `k` names the OTP's hash: the status as of `now`, and
+/// setters.
+pub(super) const PRELUDE: &str = r#"
 local now = tonumber(ARGV[1])
 if redis.call('EXISTS', k) == 0 then return {'nf', 0, {}, ''} end
 local f = redis.call('HMGET', k, 'st', 'cr', 'ttl', 'at', 'ma', 'dl', 'rs')
@@ -35,8 +35,9 @@ local function estimate(cur_key, prev_key, now, w, start)
 end
 "#;
 
+/// A record script: the OTP's hash is its first key.
 fn script(body: &str) -> Script {
-    Script::new(&format!("{PRELUDE}{body}"))
+    Script::new(&format!("local k = KEYS[1]\n{PRELUDE}{body}"))
 }
 
 /// KEYS: otp. ARGV: expire-in seconds, then field/value pairs. 1 stored, 0 duplicate.
@@ -103,19 +104,19 @@ return out('ok', changed, old)
     )
 });
 
-/// ARGV: now, smsc, message ids (each ended by a newline).
-pub static SUBMITTED: LazyLock<Script> = LazyLock::new(|| {
-    script(
-        r#"
+/// A `Submitted` on the record (ARGV: now, smsc, message ids each ended by a newline); sets
+/// `changed`.
+pub(super) const SUBMITTED_BODY: &str = r#"
 local changed = 0
 if dl == 0 then set_delivery(1) changed = 1 end
 redis.call('HSET', k, 'sm', ARGV[2])
 if redis.call('HEXISTS', k, 'se') == 0 then redis.call('HSET', k, 'se', since) end
 redis.call('HSET', k, 'mi', (redis.call('HGET', k, 'mi') or '') .. ARGV[3])
-return out('ok', changed)
-"#,
-    )
-});
+"#;
+
+/// ARGV: now, smsc, message ids (each ended by a newline).
+pub static SUBMITTED: LazyLock<Script> =
+    LazyLock::new(|| script(&format!("{SUBMITTED_BODY}return out('ok', changed)\n")));
 
 /// KEYS: a submitted id's index entry, its held receipts (one hash tag). ARGV: the receipt,
 /// the list's TTL, receipts per id at most. `{otp id or '', 1 if the list is new, dropped}`:
@@ -159,10 +160,9 @@ return n
     )
 });
 
-/// ARGV: now, delivery status code, smsc ('' = unchanged), error ('' = unchanged).
-pub static DELIVERY_STATUS: LazyLock<Script> = LazyLock::new(|| {
-    script(
-        r#"
+/// A delivery status on the record (ARGV: now, delivery status code, smsc ('' = unchanged),
+/// error ('' = unchanged)); sets `changed`.
+pub(super) const STATUS_BODY: &str = r#"
 local status = tonumber(ARGV[2])
 -- a later DELIVERED receipt of one part does not hide another part's failure
 local keep_failure = status == 2 and (dl == 3 or dl == 4)
@@ -170,10 +170,11 @@ local changed = 0
 if not keep_failure and dl ~= status then set_delivery(status) changed = 1 end
 if ARGV[3] ~= '' then redis.call('HSET', k, 'sm', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', k, 'er', ARGV[4]) end
-return out('ok', changed)
-"#,
-    )
-});
+"#;
+
+/// ARGV: now, delivery status code, smsc ('' = unchanged), error ('' = unchanged).
+pub static DELIVERY_STATUS: LazyLock<Script> =
+    LazyLock::new(|| script(&format!("{STATUS_BODY}return out('ok', changed)\n")));
 
 /// ARGV: now, parts, encoding code. The SMS as the SMSC that took it split it.
 pub static SENT_AS: LazyLock<Script> = LazyLock::new(|| {

@@ -14,9 +14,9 @@ use crate::otp::idempotency::IN_FLIGHT_TIMEOUT_S;
 use crate::otp::model::{OtpId, OtpStatus, Record};
 use crate::otp::pin::PinHash;
 use crate::otp::store::{
-    CancelError, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve, IdempotencyStore,
-    NumberLimit, NumberLimitStore, NumberScope, OtpStore, ReceiptMatch, ResendError, StoreError,
-    VerifyError,
+    receipt_in_steps, submitted_in_steps, CancelError, DeliveryChange, HeldReceipt, IdemKey,
+    IdemReply, IdemReserve, IdempotencyStore, NumberLimit, NumberLimitStore, NumberScope, OtpStore,
+    ReceiptMatch, ResendError, StoreError, VerifyError,
 };
 use crate::otp::window::fixed_window;
 
@@ -31,6 +31,13 @@ impl OtpStore for RedisStore {
         }
         let now = self.clock.unix_secs();
         let keep = self.keep_s(&record, now);
+        if !self.redis.is_cluster() {
+            if !self.insert_in_one(&id, &record, keep).await? {
+                return Err(StoreError::Duplicate);
+            }
+            self.count_inserted();
+            return Ok(());
+        }
         let mut inv = scripts::INSERT.key(self.otp_key(&id));
         inv.arg(keep);
         for (name, value) in to_fields(&record) {
@@ -274,6 +281,34 @@ impl OtpStore for RedisStore {
         message_ids: &[String],
     ) -> Result<Vec<HeldReceipt>, StoreError> {
         self.take_held_redis(smsc, message_ids).await
+    }
+
+    /// One round trip on a single server; on a cluster, the steps one after the other.
+    async fn submitted(
+        &self,
+        id: &OtpId,
+        smsc: &str,
+        message_ids: Vec<String>,
+        now: u32,
+    ) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+        if self.redis.is_cluster() {
+            return submitted_in_steps(self, id, smsc, message_ids, now).await;
+        }
+        self.submitted_in_one(id, smsc, &message_ids, now).await
+    }
+
+    /// One round trip on a single server; on a cluster, the steps one after the other.
+    async fn receipt(
+        &self,
+        smsc: &str,
+        variants: &[String],
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> Result<ReceiptMatch, StoreError> {
+        if self.redis.is_cluster() {
+            return receipt_in_steps(self, smsc, variants, receipt, now).await;
+        }
+        self.receipt_in_one(smsc, variants, receipt, now).await
     }
 
     async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError> {

@@ -1,0 +1,176 @@
+//! The combined delivery steps of the `Store` contract (`submitted`: record, index and take
+//! the held receipts; `receipt`: find or hold, and apply), against the in-memory store, a
+//! single Redis (one script each there) and a Redis Cluster (the steps one after the other).
+
+use crate::support::store::{record, Fixture};
+use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus};
+use otpgate::otp::store::{HeldReceipt, ReceiptMatch};
+use otpgate_codec::dlr::message_id_variants;
+
+fn receipt(status: Option<DeliveryStatus>, error: Option<&str>) -> HeldReceipt {
+    HeldReceipt {
+        status,
+        error: error.map(Into::into),
+    }
+}
+
+async fn new_otp(f: &Fixture, phone: u64) -> (OtpId, u32) {
+    let now = f.clock.unix_secs();
+    let id = OtpId::random();
+    f.store
+        .insert(id, record(phone, now, 600, 5, 7))
+        .await
+        .unwrap();
+    (id, now)
+}
+
+async fn give(f: &Fixture, smsc: &str, mid: &str, r: HeldReceipt, now: u32) -> ReceiptMatch {
+    let forms: Vec<String> = message_id_variants(mid).collect();
+    f.store.receipt(smsc, &forms, r, now).await.unwrap()
+}
+
+async fn delivery(f: &Fixture, id: &OtpId) -> DeliveryStatus {
+    f.store.get(id).await.unwrap().unwrap().delivery
+}
+
+async fn a_submit_indexes_and_takes_the_receipts_held_for_it(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345690).await;
+    let delivered = receipt(Some(DeliveryStatus::Delivered), None);
+    // ENROUTE then DELIVRD before the submit_sm_resp, the id in decimal
+    for r in [receipt(None, None), delivered.clone()] {
+        assert_eq!(give(&f, "sim", "255", r, now).await, ReceiptMatch::Held);
+    }
+    let (known, held) = f
+        .store
+        .submitted(&id, "sim", vec!["00FF".into()], now + 1)
+        .await
+        .unwrap();
+    assert!(known);
+    assert_eq!(held, vec![receipt(None, None), delivered]);
+    let r = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(r.delivery, DeliveryStatus::Sent);
+    assert_eq!(r.sent_at(), Some(1));
+    assert_eq!(
+        f.store.find_by_message_id("sim", "ff").await.unwrap(),
+        Some(id)
+    );
+    assert!(f
+        .store
+        .take_held("sim", &["ff".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        f.changes.of(id),
+        vec![(OtpStatus::Pending, DeliveryStatus::Sent)]
+    );
+    // the receipts of an OTP that is gone are taken all the same (the caller counts them)
+    let early = receipt(Some(DeliveryStatus::Undelivered), Some("receipt err: 001"));
+    assert_eq!(
+        give(&f, "sim", "abc", early.clone(), now).await,
+        ReceiptMatch::Held
+    );
+    let gone = OtpId::random();
+    let (known, held) = f
+        .store
+        .submitted(&gone, "sim", vec!["ABC".into()], now)
+        .await
+        .unwrap();
+    assert!(!known);
+    assert_eq!(held, vec![early]);
+    assert_eq!(
+        f.store.find_by_message_id("sim", "abc").await.unwrap(),
+        None
+    );
+    assert!(f
+        .store
+        .take_held("sim", &["abc".into()])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(f.changes.of(gone).is_empty());
+}
+
+async fn a_receipt_is_found_and_applied_at_once(f: Fixture) {
+    let (id, now) = new_otp(&f, 33612345691).await;
+    f.store
+        .submitted(&id, "sim", vec!["7F".into()], now)
+        .await
+        .unwrap();
+    // an intermediate receipt finds its OTP and changes nothing
+    assert_eq!(
+        give(&f, "sim", "7f", receipt(None, None), now).await,
+        ReceiptMatch::Found(id)
+    );
+    assert_eq!(delivery(&f, &id).await, DeliveryStatus::Sent);
+    // a final one by another form of the id (decimal 127) is applied, with its error
+    let failed = receipt(Some(DeliveryStatus::Undelivered), Some("receipt err: 001"));
+    assert_eq!(
+        give(&f, "sim", "127", failed, now + 2).await,
+        ReceiptMatch::Found(id)
+    );
+    // a later DELIVERED part does not hide the failed one
+    let delivered = receipt(Some(DeliveryStatus::Delivered), None);
+    assert_eq!(
+        give(&f, "sim", "7f", delivered.clone(), now + 3).await,
+        ReceiptMatch::Found(id)
+    );
+    let r = f.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(r.delivery, DeliveryStatus::Undelivered);
+    assert_eq!(
+        r.extra.as_deref().and_then(|e| e.smpp_error.as_deref()),
+        Some("receipt err: 001")
+    );
+    assert_eq!(
+        f.changes.of(id),
+        vec![
+            (OtpStatus::Pending, DeliveryStatus::Sent),
+            (OtpStatus::Pending, DeliveryStatus::Undelivered)
+        ]
+    );
+    // another SMSC's receipt of the same id is not this OTP's: held
+    assert_eq!(
+        give(&f, "other", "7f", delivered, now).await,
+        ReceiptMatch::Held
+    );
+    assert_eq!(
+        f.store
+            .take_held("other", &["7f".into()])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+/// Another form of a receipt's id leads only to an OTP still waiting for its receipt: "a"
+/// (hex) and "10" (decimal) are forms of one another.
+async fn another_form_leads_only_to_an_otp_waiting(f: Fixture) {
+    let (done, now) = new_otp(&f, 33612345692).await;
+    let (waiting, _) = new_otp(&f, 33612345693).await;
+    f.store
+        .submitted(&done, "sim", vec!["a".into()], now)
+        .await
+        .unwrap();
+    let delivered = receipt(Some(DeliveryStatus::Delivered), None);
+    assert_eq!(
+        give(&f, "sim", "a", delivered.clone(), now).await,
+        ReceiptMatch::Found(done)
+    );
+    f.store
+        .submitted(&waiting, "sim", vec!["10".into()], now)
+        .await
+        .unwrap();
+    assert_eq!(
+        give(&f, "sim", "10", delivered, now).await,
+        ReceiptMatch::Found(waiting)
+    );
+    assert_eq!(delivery(&f, &waiting).await, DeliveryStatus::Delivered);
+    assert_eq!(delivery(&f, &done).await, DeliveryStatus::Delivered);
+}
+
+suite!(
+    a_submit_indexes_and_takes_the_receipts_held_for_it,
+    a_receipt_is_found_and_applied_at_once,
+    another_form_leads_only_to_an_otp_waiting,
+);
