@@ -247,8 +247,7 @@ impl Apply {
                     Some(_) => self.store.get(&id).await?,
                     None => None,
                 };
-                let change = DeliveryChange::Charged { charge, sent_as };
-                self.store.apply_delivery(&id, change, now).await?;
+                self.store.charged(&id, charge, sent_as, now).await?;
                 if let (Some(credit), Some(mut b)) = (self.credit.get(), before) {
                     if let Some((_, parts)) = sent_as {
                         b.parts = parts;

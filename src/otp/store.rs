@@ -233,6 +233,18 @@ pub trait OtpStore: Send + Sync + 'static {
         smsc: &str,
         message_ids: &[String],
     ) -> Result<Vec<HeldReceipt>, StoreError>;
+    /// A send's charge ([`DeliveryChange::Charged`]) for a caller that needs no record back:
+    /// whether the OTP is still stored. A shared store then answers less.
+    async fn charged(
+        &self,
+        id: &OtpId,
+        charge: u64,
+        sent_as: Option<(Encoding, u8)>,
+        now: u32,
+    ) -> Result<bool, StoreError> {
+        let change = DeliveryChange::Charged { charge, sent_as };
+        Ok(self.apply_delivery(id, change, now).await?.is_some())
+    }
     /// A `Submitted`: records it (as [`OtpStore::apply_delivery`]) then takes the receipts
     /// held for its ids (as [`OtpStore::take_held`]). Whether the OTP is still stored, and
     /// the receipts taken. A shared store may do both in one round trip.

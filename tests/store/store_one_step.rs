@@ -169,7 +169,31 @@ async fn another_form_leads_only_to_an_otp_waiting(f: Fixture) {
     assert_eq!(delivery(&f, &done).await, DeliveryStatus::Delivered);
 }
 
+/// A charge recorded without the record back: the same change as `apply_delivery` makes.
+async fn a_charge_is_recorded_without_the_record_back(f: Fixture) {
+    use otpgate::otp::text::Encoding;
+    let (id, now) = new_otp(&f, 33612345694).await;
+    let known = f
+        .store
+        .charged(&id, 70_000, Some((Encoding::Ucs2, 3)), now)
+        .await
+        .unwrap();
+    assert!(known);
+    assert!(f.store.charged(&id, 5_000, None, now).await.unwrap());
+    let r = f.store.get(&id).await.unwrap().unwrap();
+    let cost = r.extra.as_deref().and_then(|e| e.cost);
+    assert_eq!(cost.map(|c| (c.charged, c.pending)), Some((75_000, 0)));
+    assert_eq!((r.encoding(), r.parts), (Encoding::Ucs2, 3));
+    assert!(
+        f.changes.of(id).is_empty(),
+        "a charge is not a status change"
+    );
+    let gone = OtpId::random();
+    assert!(!f.store.charged(&gone, 1, None, now).await.unwrap());
+}
+
 suite!(
+    a_charge_is_recorded_without_the_record_back,
     a_submit_indexes_and_takes_the_receipts_held_for_it,
     a_receipt_is_found_and_applied_at_once,
     another_form_leads_only_to_an_otp_waiting,

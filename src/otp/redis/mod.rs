@@ -59,7 +59,7 @@ pub struct RedisOptions {
 }
 
 /// What a record script answers: code, changed, HGETALL, extra.
-type ScriptReply = (String, i64, Vec<Vec<u8>>, String);
+pub(super) type ScriptReply = (String, i64, Vec<Vec<u8>>, String);
 
 pub struct RedisStore {
     redis: Redis,

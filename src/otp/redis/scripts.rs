@@ -6,12 +6,12 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Shared by the record scripts, once `k` names the OTP's hash: the status as of `now`, and
-/// setters.
+/// Shared by the record scripts, once `k` names the OTP's hash and `nf` is the answer when
+/// it is gone (every record has `cr`): the status as of `now`, and setters.
 pub(super) const PRELUDE: &str = r#"
 local now = tonumber(ARGV[1])
-if redis.call('EXISTS', k) == 0 then return {'nf', 0, {}, ''} end
 local f = redis.call('HMGET', k, 'st', 'cr', 'ttl', 'at', 'ma', 'dl', 'rs')
+if not f[2] then return nf end
 local st, cr, ttl = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
 local at, ma, dl, rs = tonumber(f[4]), tonumber(f[5]), tonumber(f[6]), tonumber(f[7] or '0')
 local since = now - cr
@@ -37,7 +37,9 @@ end
 
 /// A record script: the OTP's hash is its first key.
 fn script(body: &str) -> Script {
-    Script::new(&format!("local k = KEYS[1]\n{PRELUDE}{body}"))
+    Script::new(&format!(
+        "local k = KEYS[1]\nlocal nf = {{'nf', 0, {{}}, ''}}\n{PRELUDE}{body}"
+    ))
 }
 
 /// KEYS: otp. ARGV: expire-in seconds, then field/value pairs. 1 stored, 0 duplicate.
@@ -108,10 +110,14 @@ return out('ok', changed, old)
 /// `changed`.
 pub(super) const SUBMITTED_BODY: &str = r#"
 local changed = 0
-if dl == 0 then set_delivery(1) changed = 1 end
-redis.call('HSET', k, 'sm', ARGV[2])
-if redis.call('HEXISTS', k, 'se') == 0 then redis.call('HSET', k, 'se', since) end
-redis.call('HSET', k, 'mi', (redis.call('HGET', k, 'mi') or '') .. ARGV[3])
+local was = redis.call('HMGET', k, 'se', 'mi')
+local set = {'sm', ARGV[2], 'mi', (was[2] or '') .. ARGV[3]}
+if not was[1] then set[#set + 1] = 'se' set[#set + 1] = since end
+if dl == 0 then
+  set[#set + 1] = 'dl' set[#set + 1] = 1 set[#set + 1] = 'da' set[#set + 1] = since
+  changed = 1
+end
+redis.call('HSET', k, unpack(set))
 "#;
 
 /// ARGV: now, smsc, message ids (each ended by a newline).
@@ -200,16 +206,21 @@ return out('ok', 0)
 
 /// ARGV: now, charge (micro-units), parts and encoding code (both '' when no SMSC took it).
 /// `SENT_AS` and `COST` with nothing pending, in one step.
-pub static CHARGED: LazyLock<Script> = LazyLock::new(|| {
-    script(
-        r#"
-if ARGV[3] ~= '' then redis.call('HSET', k, 'pa', ARGV[3], 'en', ARGV[4]) end
+pub static CHARGED: LazyLock<Script> =
+    LazyLock::new(|| script(&format!("{CHARGED_BODY}return out('ok', 0)\n")));
+
+/// `CHARGED` answering no record (`{'ok', 0, {}, ''}`): for a caller that needs none.
+pub static CHARGED_QUIET: LazyLock<Script> =
+    LazyLock::new(|| script(&format!("{CHARGED_BODY}return {{'ok', 0, {{}}, ''}}\n")));
+
+const CHARGED_BODY: &str = r#"
+if ARGV[3] ~= '' then
+  redis.call('HSET', k, 'pa', ARGV[3], 'en', ARGV[4], 'cp', 0)
+else
+  redis.call('HSET', k, 'cp', 0)
+end
 redis.call('HINCRBY', k, 'co', ARGV[2])
-redis.call('HSET', k, 'cp', 0)
-return out('ok', 0)
-"#,
-    )
-});
+"#;
 
 /// ARGV: now. Marks a pending OTP past its expiry EXPIRED.
 pub static EXPIRE: LazyLock<Script> = LazyLock::new(|| {

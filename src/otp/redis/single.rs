@@ -53,7 +53,7 @@ for i = 3 + n, #KEYS do
     for _, r in ipairs(l) do held[#held + 1] = r end
   end
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'nf', 0, {}, held} end
+local nf = {'nf', 0, {}, held}
 "#,
         r#"
 local keep = cr + ttl + tonumber(ARGV[6]) - now
@@ -99,7 +99,7 @@ if not id then
 end
 if ARGV[2] == '' then return {'found', 0, {}, id} end
 local k = ARGV[8] .. id .. '}'
-if redis.call('EXISTS', k) == 0 then return {'nf', 0, {}, id} end
+local nf = {'nf', 0, {}, id}
 "#,
         r#"
 if changed == 1 then return {'ok', 1, redis.call('HGETALL', k), id} end

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 
 use super::record::{self, delivery_code, to_fields, ID_END};
-use super::{expiry, index_key, scripts, RedisStore};
+use super::{expiry, index_key, scripts, RedisStore, ScriptReply};
 use crate::otp::idempotency::IN_FLIGHT_TIMEOUT_S;
 use crate::otp::model::{OtpId, OtpStatus, Record};
 use crate::otp::pin::PinHash;
@@ -18,6 +18,7 @@ use crate::otp::store::{
     IdemReply, IdemReserve, IdempotencyStore, NumberLimit, NumberLimitStore, NumberScope, OtpStore,
     ReceiptMatch, ResendError, StoreError, VerifyError,
 };
+use crate::otp::text::Encoding;
 use crate::otp::window::fixed_window;
 
 #[async_trait]
@@ -281,6 +282,23 @@ impl OtpStore for RedisStore {
         message_ids: &[String],
     ) -> Result<Vec<HeldReceipt>, StoreError> {
         self.take_held_redis(smsc, message_ids).await
+    }
+
+    async fn charged(
+        &self,
+        id: &OtpId,
+        charge: u64,
+        sent_as: Option<(Encoding, u8)>,
+        now: u32,
+    ) -> Result<bool, StoreError> {
+        let mut inv = scripts::CHARGED_QUIET.key(self.otp_key(id));
+        inv.arg(now).arg(charge);
+        match sent_as {
+            Some((encoding, parts)) => inv.arg(parts).arg(record::encoding_code(encoding)),
+            None => inv.arg("").arg(""),
+        };
+        let (code, ..): ScriptReply = self.redis.script(&inv).await?;
+        Ok(code != "nf")
     }
 
     /// One round trip on a single server; on a cluster, the steps one after the other.
