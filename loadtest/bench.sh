@@ -19,7 +19,7 @@
 # "h1 h2 h3 h4 1 2 3 4 5 6 7") to run only some, BENCH_BASELINE="PATH..." other otpgate binaries
 # measured in the same run beside this one (rows h1b1, h1b2...), BENCH_ONE_WORKER=1 to add h1w
 # (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_NO_BUILD=1 to use the
-# release binaries as they are.
+# release binaries as they are, GW_BIN=PATH another otpgate binary in every row.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -640,7 +640,9 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       path against a simulator with 0 latency and no receipts, the closest real thing to"
     echo "       no SMSC. Row 4 offers 3600/s open loop; row 5 offers 600/s open loop."
     echo "       Row 7: simulator at 0 ms with receipts at once, otpgate on the memory store, then"
-    echo "       on a fresh local redis-server (no persistence); CPU from /proc over the load run."
+    echo "       on a fresh local redis-server (no persistence); CPU from /proc over the load run;"
+    echo "       Redis commands from INFO commandstats over the load run (inside scripts included,"
+    echo "       by command in store_redis_commands.txt)."
 } | tee "$OUT/table.txt"
 
 json_of() { if has "$1"; then cat "$OUT/$1.json"; else echo null; fi; }
