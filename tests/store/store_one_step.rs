@@ -198,3 +198,54 @@ suite!(
     a_receipt_is_found_and_applied_at_once,
     another_form_leads_only_to_an_otp_waiting,
 );
+
+/// A receipt for an OTP indexed by an older version (`P:mid:{<id>}`, without the SMSC, still
+/// read during a rolling upgrade) is found and applied by the one-script path of a single
+/// Redis too.
+#[tokio::test]
+#[ignore = "needs redis-server (OTPGATE_REDIS_URL, set by .ci/install.d/50-redis.sh)"]
+async fn a_receipt_finds_an_otp_of_the_older_index_on_a_single_redis() {
+    use otpgate::otp::clock::Clock;
+    use otpgate::otp::redis::{RedisOptions, RedisStore, Target};
+    use otpgate::otp::store::OtpStore;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let prefix = crate::support::store::unique_prefix("oldmid");
+    let clock = Arc::new(Clock::new());
+    let opts = RedisOptions {
+        target: Target::Single(crate::support::store::redis_url()),
+        key_prefix: prefix.clone(),
+        timeout: Duration::from_secs(5),
+        retain_s: 300,
+        max_live: 100,
+    };
+    let store = RedisStore::connect(opts, clock.clone()).await.unwrap();
+    let now = clock.unix_secs();
+    let id = OtpId::random();
+    store
+        .insert(id, record(33612345695, now, 600, 5, 7))
+        .await
+        .unwrap();
+    // submitted under another id, so that only the older index leads to it
+    store
+        .submitted(&id, "sim", vec!["beef".into()], now)
+        .await
+        .unwrap();
+    let client = ::redis::Client::open(crate::support::store::redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = ::redis::cmd("SET")
+        .arg(format!("{prefix}:mid:{{ff}}"))
+        .arg(id.to_string())
+        .arg("EX")
+        .arg(600)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let forms: Vec<String> = message_id_variants("00FF").collect();
+    let delivered = receipt(Some(DeliveryStatus::Delivered), None);
+    let found = store.receipt("sim", &forms, delivered, now).await.unwrap();
+    assert_eq!(found, ReceiptMatch::Found(id));
+    let r = store.get(&id).await.unwrap().unwrap();
+    assert_eq!(r.delivery, DeliveryStatus::Delivered);
+}
