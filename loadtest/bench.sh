@@ -19,7 +19,7 @@
 # "h1 h2 h3 h4 1 2 3 4 5 6 7") to run only some, BENCH_BASELINE="PATH..." other otpgate binaries
 # measured in the same run beside this one (rows h1b1, h1b2...), BENCH_ONE_WORKER=1 to add h1w
 # (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_NO_BUILD=1 to use the
-# release binaries as they are.
+# release binaries as they are, GW_BIN=PATH another otpgate binary in every row.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -455,9 +455,16 @@ fi
 # once with receipts at once, so the delivery updates (submitted, charged, receipt) reach the
 # store as fast as the bind goes. Rate at the SMSC and CPU per message (from /proc).
 cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# redis_commands PORT: "command calls" per line, sorted, from INFO commandstats.
+redis_commands() {
+    redis-cli -p "$1" INFO commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),.*/\1 \2/p' | sort
+}
 if want 7; then
     log "7. otpgate, memory and Redis store, one node"
-    command -v redis-server >/dev/null || die "redis-server is needed for row 7 (BENCH_ROWS without 7 skips it)"
+    for tool in redis-server redis-cli join; do
+        command -v "$tool" >/dev/null || die "$tool is needed for row 7 (BENCH_ROWS without 7 skips it)"
+    done
     for store in memory redis; do
         toml="" REDIS_PID=""
         if [ "$store" = redis ]; then
@@ -472,10 +479,19 @@ if want 7; then
         start_otpgate "store_$store" 0 "$toml"
         warm "${OTP_ARGS[@]}" --url "$GW_URL" --concurrency "$CONC"
         g0=$(cpu_ms "$GW_PID") r0=$([ -n "$REDIS_PID" ] && cpu_ms "$REDIS_PID" || echo 0)
+        [ -n "$REDIS_PID" ] && redis_commands "$rport" >"$RUN/commands-before.txt"
         load "store_$store" "${OTP_ARGS[@]}" --url "$GW_URL" --concurrency "$CONC" --requests "$REQ" \
             --duration "${SECS}s" --sim-counters "$SIM_URL" --drain 20s
         g1=$(cpu_ms "$GW_PID") r1=$([ -n "$REDIS_PID" ] && cpu_ms "$REDIS_PID" || echo 0)
-        echo "{\"otpgate_cpu_ms\": $((g1 - g0)), \"redis_cpu_ms\": $((r1 - r0))}" >"$OUT/store_${store}_cpu.json"
+        commands=0
+        if [ -n "$REDIS_PID" ]; then
+            redis_commands "$rport" >"$RUN/commands-after.txt"
+            # per command, the calls of the run: what one OTP costs Redis, robust to noise
+            join -a 2 -e 0 -o 0,1.2,2.2 "$RUN/commands-before.txt" "$RUN/commands-after.txt" |
+                awk '{ d = $3 - $2; if (d > 0) print $1, d }' >"$OUT/store_redis_commands.txt"
+            commands=$(awk '{ n += $2 } END { print n + 0 }' "$OUT/store_redis_commands.txt")
+        fi
+        echo "{\"otpgate_cpu_ms\": $((g1 - g0)), \"redis_cpu_ms\": $((r1 - r0)), \"redis_commands\": $commands}" >"$OUT/store_${store}_cpu.json"
         stop_all
     done
 fi
@@ -591,7 +607,10 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         parts=$(q "store_$store" .smsc.parts)
         gcpu=$(q "store_${store}_cpu" .otpgate_cpu_ms) rcpu=$(q "store_${store}_cpu" .redis_cpu_ms)
         per="otpgate $(calc "1000 * $gcpu / $parts" 0) us/msg"
-        [ "$store" = redis ] && per="$per, redis-server $(calc "1000 * $rcpu / $parts" 0) us/msg"
+        if [ "$store" = redis ]; then
+            per="$per, redis-server $(calc "1000 * $rcpu / $parts" 0) us/msg"
+            per="$per, $(calc "$(q store_redis_cpu .redis_commands) / $parts" 1) Redis commands/msg"
+        fi
         label="7. otpgate, memory store, one node"
         [ "$store" = redis ] && label="   otpgate, Redis store, one node"
         row "$label" "$(smsc "store_$store"), $(http "store_$store")" "" ""
@@ -621,7 +640,9 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       path against a simulator with 0 latency and no receipts, the closest real thing to"
     echo "       no SMSC. Row 4 offers 3600/s open loop; row 5 offers 600/s open loop."
     echo "       Row 7: simulator at 0 ms with receipts at once, otpgate on the memory store, then"
-    echo "       on a fresh local redis-server (no persistence); CPU from /proc over the load run."
+    echo "       on a fresh local redis-server (no persistence); CPU from /proc over the load run;"
+    echo "       Redis commands from INFO commandstats over the load run (inside scripts included,"
+    echo "       by command in store_redis_commands.txt)."
 } | tee "$OUT/table.txt"
 
 json_of() { if has "$1"; then cat "$OUT/$1.json"; else echo null; fi; }

@@ -198,13 +198,9 @@ impl Apply {
                 let Some(id) = OtpId::parse(&otp_id) else {
                     return Ok(());
                 };
-                let change = DeliveryChange::Submitted {
-                    smsc: smsc.clone(),
-                    message_ids: message_ids.clone(),
-                };
-                let known = self.store.apply_delivery(&id, change, now).await?.is_some();
                 // after indexing: a receipt that came first was held, and is applied now
-                for held in self.store.take_held(&smsc, &message_ids).await? {
+                let (known, held) = self.store.submitted(&id, &smsc, message_ids, now).await?;
+                for held in held {
                     if known {
                         self.apply_receipt(&id, held, now).await?;
                     } else {
@@ -251,12 +247,7 @@ impl Apply {
                     Some(_) => self.store.get(&id).await?,
                     None => None,
                 };
-                let change = DeliveryChange::Charged {
-                    charge,
-                    parts,
-                    sent_as,
-                };
-                self.store.apply_delivery(&id, change, now).await?;
+                self.store.charged(&id, charge, parts, sent_as, now).await?;
                 if let (Some(credit), Some(mut b)) = (self.credit.get(), before) {
                     if let Some((_, parts)) = sent_as {
                         b.parts = parts;
@@ -299,16 +290,10 @@ impl Apply {
                     error: error
                         .map(|e| format!("receipt err: {}", truncated(&e, RECEIPT_ERR_MAX))),
                 };
-                match self
-                    .store
-                    .find_or_hold(&smsc, &variants, held.clone(), now)
-                    .await?
-                {
-                    ReceiptMatch::Found(id) => self.apply_receipt(&id, held, now).await?,
-                    // counted as unmatched by the store if its hold time ends first
-                    ReceiptMatch::Held => {
-                        tracing::debug!(%smsc, %message_id, "receipt held: its message id is not known yet");
-                    }
+                // found and applied, or held: counted as unmatched by the store if its hold
+                // time ends first
+                if self.store.receipt(&smsc, &variants, held, now).await? == ReceiptMatch::Held {
+                    tracing::debug!(%smsc, %message_id, "receipt held: its message id is not known yet");
                 }
             }
         }

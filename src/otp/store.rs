@@ -236,6 +236,47 @@ pub trait OtpStore: Send + Sync + 'static {
         smsc: &str,
         message_ids: &[String],
     ) -> Result<Vec<HeldReceipt>, StoreError>;
+    /// A send's charge ([`DeliveryChange::Charged`]) for a caller that needs no record back:
+    /// whether the OTP is still stored. A shared store then answers less.
+    async fn charged(
+        &self,
+        id: &OtpId,
+        charge: u64,
+        parts: u32,
+        sent_as: Option<(Encoding, u8)>,
+        now: u32,
+    ) -> Result<bool, StoreError> {
+        let change = DeliveryChange::Charged {
+            charge,
+            parts,
+            sent_as,
+        };
+        Ok(self.apply_delivery(id, change, now).await?.is_some())
+    }
+    /// A `Submitted`: records it (as [`OtpStore::apply_delivery`]) then takes the receipts
+    /// held for its ids (as [`OtpStore::take_held`]). Whether the OTP is still stored, and
+    /// the receipts taken. A shared store may do both in one round trip.
+    async fn submitted(
+        &self,
+        id: &OtpId,
+        smsc: &str,
+        message_ids: Vec<String>,
+        now: u32,
+    ) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+        submitted_in_steps(self, id, smsc, message_ids, now).await
+    }
+    /// A receipt: [`OtpStore::find_or_hold`], and when its OTP is found and the receipt is
+    /// final, its deliveryStatus applied (as [`OtpStore::apply_delivery`] with
+    /// [`DeliveryChange::Status`]). A shared store may do both in one round trip.
+    async fn receipt(
+        &self,
+        smsc: &str,
+        variants: &[String],
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> Result<ReceiptMatch, StoreError> {
+        receipt_in_steps(self, smsc, variants, receipt, now).await
+    }
     /// The latest OTP created for this number that is still stored.
     async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError>;
     /// The store's housekeeping (expiry of OTPs, counters and keys), run until `shutdown`.
@@ -252,6 +293,44 @@ pub trait OtpStore: Send + Sync + 'static {
     }
     /// OTPs in status PENDING; a shared store answers from its last snapshot.
     fn pending(&self) -> usize;
+}
+
+/// [`OtpStore::submitted`] as two steps of `store`.
+pub async fn submitted_in_steps<S: OtpStore + ?Sized>(
+    store: &S,
+    id: &OtpId,
+    smsc: &str,
+    message_ids: Vec<String>,
+    now: u32,
+) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+    let change = DeliveryChange::Submitted {
+        smsc: smsc.to_owned(),
+        message_ids: message_ids.clone(),
+    };
+    let known = store.apply_delivery(id, change, now).await?.is_some();
+    Ok((known, store.take_held(smsc, &message_ids).await?))
+}
+
+/// [`OtpStore::receipt`] as two steps of `store`.
+pub async fn receipt_in_steps<S: OtpStore + ?Sized>(
+    store: &S,
+    smsc: &str,
+    variants: &[String],
+    receipt: HeldReceipt,
+    now: u32,
+) -> Result<ReceiptMatch, StoreError> {
+    let found = store
+        .find_or_hold(smsc, variants, receipt.clone(), now)
+        .await?;
+    if let (ReceiptMatch::Found(id), Some(status)) = (&found, receipt.status) {
+        let change = DeliveryChange::Status {
+            status,
+            smsc: None,
+            error: receipt.error,
+        };
+        store.apply_delivery(id, change, now).await?;
+    }
+    Ok(found)
 }
 
 /// Idempotency keys: the first outcome of a request, remembered per tenant and key with the

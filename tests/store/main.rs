@@ -16,4 +16,7 @@ mod observability_store_gauges;
 mod redis_bind_leases;
 mod redis_nodes;
 mod redis_old_records;
+// its `suite!` runs the cases of the modules after it too
+#[macro_use]
 mod store_contract;
+mod store_one_step;

@@ -111,6 +111,11 @@ impl Redis {
         }
     }
 
+    /// Whether this is a Redis Cluster, where one script sees only keys of one hash slot.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.conn, Conn::Cluster(_))
+    }
+
     pub async fn cmd<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
         let mut c = self.conn.clone();
         self.bounded(cmd.query_async(&mut c)).await

@@ -14,18 +14,18 @@ use crate::otp::store::{HeldReceipt, ReceiptMatch, StoreError};
 use crate::telemetry::names;
 
 /// Receipts held for one message id at most (ENROUTE, ACCEPTD, the final one, repeats).
-const PER_ID: u32 = 8;
+pub(super) const PER_ID: u32 = 8;
 /// Held lists dropped per housekeeping round at most.
 const BATCH: usize = 1000;
 
-fn encode(r: &HeldReceipt) -> String {
+pub(super) fn encode(r: &HeldReceipt) -> String {
     let status = r
         .status
         .map_or("-".to_owned(), |s| delivery_code(s).to_string());
     format!("{status}|{}", r.error.as_deref().unwrap_or(""))
 }
 
-fn decode(s: &str) -> Option<HeldReceipt> {
+pub(super) fn decode(s: &str) -> Option<HeldReceipt> {
     let (status, error) = s.split_once('|')?;
     let status = match status {
         "-" => None,
@@ -51,11 +51,11 @@ impl RedisStore {
         format!("{}:mid:{{{canonical}}}", self.prefix())
     }
 
-    fn held_key(&self, smsc: &str, canonical: &str) -> String {
+    pub(super) fn held_key(&self, smsc: &str, canonical: &str) -> String {
         format!("{}:held:{{{}:{canonical}}}", self.prefix(), tag(smsc))
     }
 
-    fn held_due_key(&self) -> String {
+    pub(super) fn held_due_key(&self) -> String {
         format!("{}:held_due", self.prefix())
     }
 
@@ -121,7 +121,7 @@ impl RedisStore {
     }
 
     /// Drops the oldest held lists beyond `receipt_hold_max`.
-    async fn shed_beyond_max(&self) -> Result<(), StoreError> {
+    pub(super) async fn shed_beyond_max(&self) -> Result<(), StoreError> {
         let due = self.held_due_key();
         let card: usize = self
             .redis()

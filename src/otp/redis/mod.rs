@@ -27,6 +27,7 @@ mod held;
 pub mod rate;
 pub mod record;
 mod scripts;
+mod single;
 mod store_impl;
 mod usage;
 
@@ -61,7 +62,7 @@ pub struct RedisOptions {
 }
 
 /// What a record script answers: code, changed, HGETALL, extra.
-type ScriptReply = (String, i64, Vec<Vec<u8>>, String);
+pub(super) type ScriptReply = (String, i64, Vec<Vec<u8>>, String);
 
 pub struct RedisStore {
     redis: Redis,

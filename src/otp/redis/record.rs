@@ -164,6 +164,16 @@ fn tenant_of(
     }
 }
 
+/// The tenant of a record from the flat field/value list of its `tg` and `tn` fields.
+pub fn tenant_from_flat(flat: Vec<Vec<u8>>, legacy: &[TenantTag]) -> Result<TenantTag, Corrupt> {
+    let field = |name: &[u8]| {
+        flat.chunks_exact(2)
+            .find(|kv| kv[0] == name)
+            .map(|kv| &kv[1])
+    };
+    tenant_of(field(b"tg"), field(b"tn"), legacy)
+}
+
 /// Why a stored hash is not a record.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("corrupt OTP record: field {0}")]

@@ -6,12 +6,12 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// Shared by the record scripts: the status as of `now`, and setters.
-const PRELUDE: &str = r#"
-local k = KEYS[1]
+/// Shared by the record scripts, once `k` names the OTP's hash and `nf` is the answer when
+/// it is gone (every record has `cr`): the status as of `now`, and setters.
+pub(super) const PRELUDE: &str = r#"
 local now = tonumber(ARGV[1])
-if redis.call('EXISTS', k) == 0 then return {'nf', 0, {}, ''} end
 local f = redis.call('HMGET', k, 'st', 'cr', 'ttl', 'at', 'ma', 'dl', 'rs')
+if not f[2] then return nf end
 local st, cr, ttl = tonumber(f[1]), tonumber(f[2]), tonumber(f[3])
 local at, ma, dl, rs = tonumber(f[4]), tonumber(f[5]), tonumber(f[6]), tonumber(f[7] or '0')
 local since = now - cr
@@ -35,8 +35,11 @@ local function estimate(cur_key, prev_key, now, w, start)
 end
 "#;
 
+/// A record script: the OTP's hash is its first key.
 fn script(body: &str) -> Script {
-    Script::new(&format!("{PRELUDE}{body}"))
+    Script::new(&format!(
+        "local k = KEYS[1]\nlocal nf = {{'nf', 0, {{}}, ''}}\n{PRELUDE}{body}"
+    ))
 }
 
 /// KEYS: otp. ARGV: expire-in seconds, then field/value pairs. 1 stored, 0 duplicate.
@@ -103,19 +106,23 @@ return out('ok', changed, old)
     )
 });
 
-/// ARGV: now, smsc, message ids (each ended by a newline).
-pub static SUBMITTED: LazyLock<Script> = LazyLock::new(|| {
-    script(
-        r#"
+/// A `Submitted` on the record (ARGV: now, smsc, message ids each ended by a newline); sets
+/// `changed`.
+pub(super) const SUBMITTED_BODY: &str = r#"
 local changed = 0
-if dl == 0 then set_delivery(1) changed = 1 end
-redis.call('HSET', k, 'sm', ARGV[2])
-if redis.call('HEXISTS', k, 'se') == 0 then redis.call('HSET', k, 'se', since) end
-redis.call('HSET', k, 'mi', (redis.call('HGET', k, 'mi') or '') .. ARGV[3])
-return out('ok', changed)
-"#,
-    )
-});
+local was = redis.call('HMGET', k, 'se', 'mi')
+local set = {'sm', ARGV[2], 'mi', (was[2] or '') .. ARGV[3]}
+if not was[1] then set[#set + 1] = 'se' set[#set + 1] = since end
+if dl == 0 then
+  set[#set + 1] = 'dl' set[#set + 1] = 1 set[#set + 1] = 'da' set[#set + 1] = since
+  changed = 1
+end
+redis.call('HSET', k, unpack(set))
+"#;
+
+/// ARGV: now, smsc, message ids (each ended by a newline).
+pub static SUBMITTED: LazyLock<Script> =
+    LazyLock::new(|| script(&format!("{SUBMITTED_BODY}return out('ok', changed)\n")));
 
 /// KEYS: a submitted id's index entry, its held receipts (one hash tag). ARGV: the receipt,
 /// the list's TTL, receipts per id at most. `{otp id or '', 1 if the list is new, dropped}`:
@@ -159,10 +166,9 @@ return n
     )
 });
 
-/// ARGV: now, delivery status code, smsc ('' = unchanged), error ('' = unchanged).
-pub static DELIVERY_STATUS: LazyLock<Script> = LazyLock::new(|| {
-    script(
-        r#"
+/// A delivery status on the record (ARGV: now, delivery status code, smsc ('' = unchanged),
+/// error ('' = unchanged)); sets `changed`.
+pub(super) const STATUS_BODY: &str = r#"
 local status = tonumber(ARGV[2])
 -- a later DELIVERED receipt of one part does not hide another part's failure
 local keep_failure = status == 2 and (dl == 3 or dl == 4)
@@ -170,10 +176,11 @@ local changed = 0
 if not keep_failure and dl ~= status then set_delivery(status) changed = 1 end
 if ARGV[3] ~= '' then redis.call('HSET', k, 'sm', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', k, 'er', ARGV[4]) end
-return out('ok', changed)
-"#,
-    )
-});
+"#;
+
+/// ARGV: now, delivery status code, smsc ('' = unchanged), error ('' = unchanged).
+pub static DELIVERY_STATUS: LazyLock<Script> =
+    LazyLock::new(|| script(&format!("{STATUS_BODY}return out('ok', changed)\n")));
 
 /// ARGV: now, parts, encoding code. The SMS as the SMSC that took it split it.
 pub static SENT_AS: LazyLock<Script> = LazyLock::new(|| {
@@ -199,16 +206,32 @@ return out('ok', 0)
 
 /// ARGV: now, charge (micro-units), parts and encoding code (both '' when no SMSC took it).
 /// `SENT_AS` and `COST` with nothing pending, in one step.
-pub static CHARGED: LazyLock<Script> = LazyLock::new(|| {
-    script(
+pub static CHARGED: LazyLock<Script> =
+    LazyLock::new(|| script(&format!("{CHARGED_BODY}return out('ok', 0)\n")));
+
+/// `CHARGED` answering only the record's tenant fields (`tg`, or `tn` of the older format)
+/// instead of the whole record: what counting the usage needs.
+pub static CHARGED_QUIET: LazyLock<Script> = LazyLock::new(|| {
+    script(&format!(
+        "{CHARGED_BODY}{}",
         r#"
-if ARGV[3] ~= '' then redis.call('HSET', k, 'pa', ARGV[3], 'en', ARGV[4]) end
-redis.call('HINCRBY', k, 'co', ARGV[2])
-redis.call('HSET', k, 'cp', 0)
-return out('ok', 0)
-"#,
-    )
+local t = redis.call('HMGET', k, 'tg', 'tn')
+local f = {}
+if t[1] then f[#f + 1] = 'tg'; f[#f + 1] = t[1] end
+if t[2] then f[#f + 1] = 'tn'; f[#f + 1] = t[2] end
+return {'ok', 0, f, ''}
+"#
+    ))
 });
+
+const CHARGED_BODY: &str = r#"
+if ARGV[3] ~= '' then
+  redis.call('HSET', k, 'pa', ARGV[3], 'en', ARGV[4], 'cp', 0)
+else
+  redis.call('HSET', k, 'cp', 0)
+end
+redis.call('HINCRBY', k, 'co', ARGV[2])
+"#;
 
 /// ARGV: now. Marks a pending OTP past its expiry EXPIRED.
 pub static EXPIRE: LazyLock<Script> = LazyLock::new(|| {

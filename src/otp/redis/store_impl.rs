@@ -9,15 +9,16 @@ use async_trait::async_trait;
 use futures::future::BoxFuture;
 
 use super::record::{self, delivery_code, to_fields, ID_END};
-use super::{expiry, index_key, scripts, RedisStore};
+use super::{expiry, index_key, scripts, RedisStore, ScriptReply};
 use crate::otp::idempotency::IN_FLIGHT_TIMEOUT_S;
 use crate::otp::model::{OtpId, OtpStatus, Record};
 use crate::otp::pin::PinHash;
 use crate::otp::store::{
-    CancelError, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve, IdempotencyStore,
-    NumberLimit, NumberLimitStore, NumberScope, OtpStore, ReceiptMatch, ResendError, StoreError,
-    VerifyError,
+    receipt_in_steps, submitted_in_steps, CancelError, DeliveryChange, HeldReceipt, IdemKey,
+    IdemReply, IdemReserve, IdempotencyStore, NumberLimit, NumberLimitStore, NumberScope, OtpStore,
+    ReceiptMatch, ResendError, StoreError, VerifyError,
 };
+use crate::otp::text::Encoding;
 use crate::otp::usage::{day_of, UsageEvent};
 use crate::otp::window::fixed_window;
 
@@ -32,6 +33,13 @@ impl OtpStore for RedisStore {
         }
         let now = self.clock.unix_secs();
         let keep = self.keep_s(&record, now);
+        if !self.redis.is_cluster() {
+            if !self.insert_in_one(&id, &record, keep).await? {
+                return Err(StoreError::Duplicate);
+            }
+            self.count_inserted();
+            return Ok(());
+        }
         let mut inv = scripts::INSERT.key(self.otp_key(&id));
         inv.arg(keep);
         for (name, value) in to_fields(&record) {
@@ -302,6 +310,69 @@ impl OtpStore for RedisStore {
         message_ids: &[String],
     ) -> Result<Vec<HeldReceipt>, StoreError> {
         self.take_held_redis(smsc, message_ids).await
+    }
+
+    async fn charged(
+        &self,
+        id: &OtpId,
+        charge: u64,
+        parts: u32,
+        sent_as: Option<(Encoding, u8)>,
+        now: u32,
+    ) -> Result<bool, StoreError> {
+        let mut inv = scripts::CHARGED_QUIET.key(self.otp_key(id));
+        inv.arg(now).arg(charge);
+        match sent_as {
+            Some((encoding, parts)) => inv.arg(parts).arg(record::encoding_code(encoding)),
+            None => inv.arg("").arg(""),
+        };
+        let (code, _, tenant_fields, _): ScriptReply = self.redis.script(&inv).await?;
+        if code == "nf" {
+            return Ok(false);
+        }
+        // The usage hash is in another slot than the record (a cluster cannot run one script
+        // on both), and its tenant is known from the record: after it.
+        if parts > 0 || charge > 0 {
+            match record::tenant_from_flat(tenant_fields, &self.legacy_tenants) {
+                Ok(tenant) => {
+                    let charged = UsageEvent::Charged {
+                        parts: parts.into(),
+                        cost_micros: charge,
+                    };
+                    self.count_usage(tenant, day_of(now), charged).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "usage not counted"),
+            }
+        }
+        Ok(true)
+    }
+
+    /// One round trip on a single server; on a cluster, the steps one after the other.
+    async fn submitted(
+        &self,
+        id: &OtpId,
+        smsc: &str,
+        message_ids: Vec<String>,
+        now: u32,
+    ) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+        if self.redis.is_cluster() {
+            return submitted_in_steps(self, id, smsc, message_ids, now).await;
+        }
+        self.submitted_in_one(id, smsc, &message_ids, now).await
+    }
+
+    /// One round trip on a single server; on a cluster, the steps one after the other.
+    async fn receipt(
+        &self,
+        smsc: &str,
+        variants: &[String],
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> Result<ReceiptMatch, StoreError> {
+        if self.redis.is_cluster() {
+            return receipt_in_steps(self, smsc, variants, receipt, now).await;
+        }
+        self.receipt_in_one(smsc, variants, receipt, now).await
     }
 
     async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError> {

@@ -42,12 +42,12 @@ return out
 });
 
 impl RedisStore {
-    fn usage_key(&self, tenant: TenantTag, day: u32) -> String {
+    pub(super) fn usage_key(&self, tenant: TenantTag, day: u32) -> String {
         format!("{}:usage:{{{tenant}}}:{day}", self.prefix)
     }
 
     /// The UNIX second `day`'s counters are dropped at: when it leaves the retention.
-    fn usage_expires_at(&self, day: u32) -> u64 {
+    pub(super) fn usage_expires_at(&self, day: u32) -> u64 {
         (u64::from(day) + u64::from(self.usage_retention_days)) * u64::from(DAY_S)
     }
 
