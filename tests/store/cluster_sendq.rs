@@ -19,10 +19,10 @@ use tokio::net::TcpListener;
 
 use crate::support::receiver::Receiver;
 
-const TOKEN: &str = "sendq-tenant-token";
+pub(crate) const TOKEN: &str = "sendq-tenant-token";
 const SECRET: &str = "a-shared-secret-of-enough-bytes";
 
-fn node_toml(url: &str, prefix: &str, smsc: SocketAddr, extra: &str) -> String {
+pub(crate) fn node_toml(url: &str, prefix: &str, smsc: SocketAddr, extra: &str) -> String {
     format!(
         r#"
 [store]
@@ -57,7 +57,7 @@ password = "secret"
     )
 }
 
-async fn start_sim_on(listener: TcpListener) -> SimHandle {
+pub(crate) async fn start_sim_on(listener: TcpListener) -> SimHandle {
     sim::spawn(
         listener,
         SimConfig {
@@ -70,7 +70,7 @@ async fn start_sim_on(listener: TcpListener) -> SimHandle {
 }
 
 /// An address nothing listens on (yet).
-async fn free_addr() -> SocketAddr {
+pub(crate) async fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap()
@@ -78,14 +78,14 @@ async fn free_addr() -> SocketAddr {
         .unwrap()
 }
 
-async fn node(toml: &str) -> Running {
+pub(crate) async fn node(toml: &str) -> Running {
     let c = config::load_str(toml, Vec::<(String, String)>::new()).expect("config");
     Running::start_on_loopback(c, Duration::from_secs(15))
         .await
         .expect("started")
 }
 
-async fn post(base: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn post(base: &str, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}/otp"))
         .bearer_auth(TOKEN)
@@ -96,7 +96,7 @@ async fn post(base: &str, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-async fn get(base: &str, path: &str) -> (u16, Value) {
+pub(crate) async fn get(base: &str, path: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
         .get(format!("{base}{path}"))
         .bearer_auth(TOKEN)
@@ -107,7 +107,7 @@ async fn get(base: &str, path: &str) -> (u16, Value) {
 }
 
 /// Polls `check` every 100 ms, at most `within`.
-async fn eventually<F: std::future::Future<Output = bool>>(
+pub(crate) async fn eventually<F: std::future::Future<Output = bool>>(
     within: Duration,
     mut check: impl FnMut() -> F,
 ) -> bool {
