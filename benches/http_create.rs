@@ -35,6 +35,7 @@ impl Dispatcher for Discard {
             queue_depth: 0,
             queue_capacity: 1,
             reasons: Vec::new(),
+            uncovered_routes: Vec::new(),
         }
     }
 }

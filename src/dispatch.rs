@@ -167,6 +167,24 @@ pub trait Dispatcher: Send + Sync + 'static {
         let _ = smsc;
         0
     }
+    /// Each SMSC in force: its name and what its binds have in flight at most (`window` x
+    /// `binds`).
+    fn smsc_windows(&self) -> Vec<(String, usize)> {
+        Vec::new()
+    }
+    /// Every route of the routing configuration in force (empty when the dispatcher cannot
+    /// tell).
+    fn routes(&self) -> Vec<RouteSmscs> {
+        Vec::new()
+    }
+}
+
+/// One route: a destination prefix (`+` for every destination) and the SMSCs that serve
+/// it, best first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSmscs {
+    pub prefix: String,
+    pub smscs: Vec<String>,
 }
 
 /// The encoding (`GSM7`, `UCS2`, `LATIN1`) and the number of parts of an SMS as one SMSC
@@ -198,6 +216,9 @@ pub struct Readiness {
     pub queue_capacity: usize,
     /// Why not ready, for the `/readyz` body; empty when ready.
     pub reasons: Vec<String>,
+    /// The routes (prefixes) no SMSC of which has a bind up (in the cluster, with the shared
+    /// queue): messages to them cannot go out now.
+    pub uncovered_routes: Vec<String>,
 }
 
 /// Final state of a delivery receipt, as the OTP's deliveryStatus understands it.

@@ -302,17 +302,7 @@ async fn connect_cluster(config: &Config, prepared: &Prepared) -> Result<Cluster
         key_prefix: s.key_prefix.clone(),
         timeout: ms(s.timeout_ms),
         secret,
-        // twice what its binds have in flight: the next ones are ready when a window frees
-        smscs: config
-            .smsc
-            .iter()
-            .map(|m| {
-                (
-                    m.name.clone(),
-                    m.window.saturating_mul(m.binds).saturating_mul(2),
-                )
-            })
-            .collect(),
+        smscs: config.smsc.iter().map(|m| m.name.clone()).collect(),
         failover_after: ms(config.engine.failover_after_ms),
         no_route_after: ms(config.engine.no_route_after_ms),
         retry_after: ms(config.engine.retry_after_ms),

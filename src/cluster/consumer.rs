@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::held::{Held, Outcome};
 use super::stream::Entry;
@@ -30,7 +31,8 @@ enum Handled {
 /// An entry, and whether it was taken over (it may have been sent already).
 type Taken = (Entry, bool);
 
-pub async fn run(queue: Arc<Queue>, smsc: String, prefetch: usize) {
+/// Until `stop` (this SMSC left the engine) or the node stops reading.
+pub async fn run(queue: Arc<Queue>, smsc: String, prefetch: usize, stop: CancellationToken) {
     let settings = &queue.settings;
     let reclaim_after = settings.reclaim_after();
     let reclaim_ms = u64::try_from(reclaim_after.as_millis()).unwrap_or(u64::MAX);
@@ -47,12 +49,12 @@ pub async fn run(queue: Arc<Queue>, smsc: String, prefetch: usize) {
     loop {
         if quiet {
             tokio::select! {
-                _ = queue.reading.cancelled() => break,
+                _ = stop.cancelled() => break,
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(settings.poll()) => {}
             }
         }
-        if queue.reading.is_cancelled() {
+        if stop.is_cancelled() {
             break;
         }
         quiet = true;

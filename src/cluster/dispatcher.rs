@@ -25,6 +25,22 @@ impl ClusterDispatcher {
         self.engine.route_by(sms, &*self.queue.view, None, false)
     }
 
+    /// The routes none of whose SMSCs has a bind up on any node (this node's own binds
+    /// count at once, before the view's next refresh).
+    fn uncovered_routes(&self) -> Vec<String> {
+        let view = &self.queue.view;
+        self.engine
+            .routes()
+            .into_iter()
+            .filter(|r| {
+                !r.smscs
+                    .iter()
+                    .any(|s| view.nodes_up(s) > 0 || self.engine.smsc_binds_up(s) > 0)
+            })
+            .map(|r| r.prefix)
+            .collect()
+    }
+
     async fn append(&self, sms: OutboundSms) -> Result<(), DispatchError> {
         let retry_after = self.queue.retry_after;
         if self.queue.stopping.load(Ordering::Acquire) {
@@ -81,22 +97,29 @@ impl Dispatcher for ClusterDispatcher {
         if !view.redis_ok() {
             reasons.push("Redis does not answer".into());
         }
-        let smscs_up = view.smscs_up();
-        if smscs_up == 0 {
+        let uncovered_routes = self.uncovered_routes();
+        if !uncovered_routes.is_empty() {
+            reasons.push(format!(
+                "no SMSC of route {} has a bind up in the cluster",
+                uncovered_routes.join(", ")
+            ));
+        } else if view.smscs_up() == 0 {
             reasons.push("no SMSC bind is up in the cluster".into());
         }
         let capacity = self.queue.settings.queue_capacity;
-        let full = view.names().iter().all(|n| view.depth(n) >= capacity);
+        let names = view.active_names();
+        let full = names.iter().all(|n| view.depth(n) >= capacity);
         if full {
             reasons.push("every SMSC's shared send queue is full".into());
         }
-        let total_capacity = capacity.saturating_mul(view.names().len() as u64);
+        let total_capacity = capacity.saturating_mul(names.len() as u64);
         Readiness {
             ready: reasons.is_empty(),
             binds_up: local.binds_up,
             queue_depth: usize::try_from(view.total_depth()).unwrap_or(usize::MAX),
             queue_capacity: usize::try_from(total_capacity).unwrap_or(usize::MAX),
             reasons,
+            uncovered_routes,
         }
     }
 
@@ -124,5 +147,13 @@ impl Dispatcher for ClusterDispatcher {
 
     fn smsc_binds_up(&self, smsc: &str) -> usize {
         self.engine.smsc_binds_up(smsc)
+    }
+
+    fn routes(&self) -> Vec<crate::dispatch::RouteSmscs> {
+        self.engine.routes()
+    }
+
+    fn smsc_windows(&self) -> Vec<(String, usize)> {
+        self.engine.smsc_windows()
     }
 }

@@ -8,9 +8,9 @@
 //! Layout: [`settings`] (`[cluster]`); [`leases`]: bind slots; `seal`: entries encrypted at rest; `stream`: the
 //! Redis commands; `view`: the cluster's binds and queue lengths, refreshed in the
 //! background; `dispatcher`: where creates append; `consumer`: a task per SMSC feeding
-//! this node's engine; `sink`: the engine's reports, settling entries; `held`: the entries
-//! this node holds; `mover`: entries of an SMSC down everywhere go to the next of their
-//! route.
+//! this node's engine; `members`: the SMSCs followed as reloads change the engine's;
+//! `sink`: the engine's reports, settling entries; `held`: the entries this node holds;
+//! `mover`: entries of an SMSC down everywhere (or removed) go to the next of their route.
 //!
 //! Sits between `app`/`serve` and the parts it joins (`dispatch`, the OTP store and its sink,
 //! `telemetry`); neither the OTP core nor the SMPP engine knows it.
@@ -19,6 +19,7 @@ mod consumer;
 mod dispatcher;
 mod held;
 pub mod leases;
+mod members;
 mod mover;
 pub mod seal;
 pub mod settings;
@@ -54,8 +55,8 @@ pub struct Options {
     pub timeout: Duration,
     /// `[security] pin_secret`: the key of the entries derives from it.
     pub secret: Vec<u8>,
-    /// Each SMSC's name and how many entries a node holds for it at once.
-    pub smscs: Vec<(String, usize)>,
+    /// Each SMSC's name (at start: the cluster then follows the engine's SMSCs).
+    pub smscs: Vec<String>,
     /// `[engine] failover_after_ms`, `no_route_after_ms`, `retry_after_ms`.
     pub failover_after: Duration,
     pub no_route_after: Duration,
@@ -75,7 +76,9 @@ pub(crate) struct Queue {
     sink: Arc<StoreSink>,
     wall: Arc<dyn WallClock>,
     engine: OnceLock<Arc<dyn Dispatcher>>,
-    wakers: Vec<(String, Arc<Notify>)>,
+    wakers: Mutex<Vec<(String, Arc<Notify>)>>,
+    /// The consumer task of each SMSC of the engine, and what stops it alone.
+    consumers: Mutex<Vec<(String, CancellationToken, JoinHandle<()>)>>,
     outcomes: mpsc::UnboundedSender<sink::Job>,
     /// Consumers and the mover stop.
     reading: CancellationToken,
@@ -86,15 +89,17 @@ pub(crate) struct Queue {
 impl Queue {
     /// Notified when `smsc`'s stream gets an entry from this node or room is freed here.
     fn waker(&self, smsc: &str) -> Arc<Notify> {
-        self.wakers
-            .iter()
-            .find(|(n, _)| n == smsc)
-            .map(|(_, w)| w.clone())
-            .unwrap_or_default()
+        let mut wakers = lock(&self.wakers);
+        if let Some((_, w)) = wakers.iter().find(|(n, _)| n == smsc) {
+            return w.clone();
+        }
+        let w = Arc::new(Notify::new());
+        wakers.push((smsc.to_owned(), w.clone()));
+        w
     }
 
     fn wake(&self, smsc: &str) {
-        if let Some((_, w)) = self.wakers.iter().find(|(n, _)| n == smsc) {
+        if let Some((_, w)) = lock(&self.wakers).iter().find(|(n, _)| n == smsc) {
             w.notify_one();
         }
     }
@@ -109,7 +114,6 @@ impl Queue {
 /// The shared send queue of this node.
 pub struct Cluster {
     queue: Arc<Queue>,
-    prefetch: Vec<(String, usize)>,
     outcomes: Mutex<Option<mpsc::UnboundedReceiver<sink::Job>>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
     refresh: Mutex<Option<JoinHandle<()>>>,
@@ -128,7 +132,7 @@ impl Cluster {
     ) -> Result<Cluster, StoreError> {
         let conn = Conn::connect(&opts.target, opts.timeout).await?;
         let streams = Streams::new(Redis::new(conn, opts.timeout), &opts.key_prefix);
-        let names: Vec<String> = opts.smscs.iter().map(|(n, _)| n.clone()).collect();
+        let names = opts.smscs;
         for name in &names {
             streams.ensure_group(name).await?;
         }
@@ -141,17 +145,6 @@ impl Cluster {
         let node = opts.settings.resolved_node_id();
         view.refresh(&streams, &node, &|_| 0).await;
         let (tx, rx) = mpsc::unbounded_channel();
-        let prefetch = opts
-            .smscs
-            .iter()
-            .map(|(n, auto)| {
-                let p = match opts.settings.prefetch {
-                    0 => *auto,
-                    p => p,
-                };
-                (n.clone(), p.max(1))
-            })
-            .collect();
         tracing::info!(node = %node, smscs = names.len(), "shared send queue on Redis");
         let queue = Arc::new(Queue {
             node,
@@ -163,7 +156,8 @@ impl Cluster {
             sink,
             wall,
             engine: OnceLock::new(),
-            wakers: names.iter().map(|n| (n.clone(), Arc::default())).collect(),
+            wakers: Mutex::new(names.iter().map(|n| (n.clone(), Arc::default())).collect()),
+            consumers: Mutex::new(Vec::new()),
             outcomes: tx,
             reading: CancellationToken::new(),
             stopping: AtomicBool::new(false),
@@ -172,7 +166,6 @@ impl Cluster {
         });
         Ok(Cluster {
             queue,
-            prefetch,
             outcomes: Mutex::new(Some(rx)),
             tasks: Mutex::new(Vec::new()),
             refresh: Mutex::new(None),
@@ -215,13 +208,10 @@ impl Cluster {
         if let Some(rx) = lock(&self.outcomes).take() {
             *lock(&self.acker) = Some(tokio::spawn(sink::run(q.clone(), rx).instrument(span())));
         }
+        // the consumers of the engine's SMSCs now, then of those its reloads add
+        members::follow(q, &*engine);
         let mut tasks = lock(&self.tasks);
-        for (smsc, prefetch) in &self.prefetch {
-            tasks.push(tokio::spawn(
-                consumer::run(q.clone(), smsc.clone(), *prefetch)
-                    .instrument(tracing::info_span!("sendq_consumer", smsc = %smsc)),
-            ));
-        }
+        tasks.push(tokio::spawn(members::run(q.clone()).instrument(span())));
         tasks.push(tokio::spawn(mover::run(q.clone()).instrument(span())));
         Arc::new(dispatcher::ClusterDispatcher {
             queue: q.clone(),
@@ -236,6 +226,10 @@ impl Cluster {
         self.queue.reading.cancel();
         let tasks: Vec<_> = lock(&self.tasks).drain(..).collect();
         for t in tasks {
+            let _ = t.await;
+        }
+        let consumers: Vec<_> = lock(&self.queue.consumers).drain(..).collect();
+        for (_, _, t) in consumers {
             let _ = t.await;
         }
     }

@@ -147,7 +147,8 @@ async fn apply(queue: &Queue, outcomes: Vec<Outcome>) {
                 .push(held.entry),
             // left pending under this node's id: taken over once it is idle
             Err(e) => {
-                tracing::warn!(smsc = %held.smsc, error = %e, "entry not handed back; another node takes it over later")
+                tracing::warn!(smsc = %held.smsc, error = %e, "entry not handed back; another node takes it over later");
+                queue.held.settled(&held.smsc, &[held.entry]);
             }
         }
     }
@@ -168,6 +169,8 @@ async fn apply(queue: &Queue, outcomes: Vec<Outcome>) {
                 }
             }
         }
+        // room for the consumer only now: until here a kill would leave them to be resent
+        queue.held.settled(&smsc, &ids);
         queue.wake(&smsc);
     }
 }

@@ -19,8 +19,12 @@ pub const PRESENCE_TTL: Duration = Duration::from_secs(3);
 /// Redis silent for this long: the node is not ready.
 const REDIS_STALE: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct SmscState {
+    name: String,
+    /// No longer in this node's engine (removed by a reload): its entries move to the next
+    /// SMSC of their route at once, and it leaves the view once its stream is empty.
+    retired: bool,
     nodes_up: u64,
     /// When a node of the cluster last had a bind of it up (the start counts as up, as the
     /// engine counts it).
@@ -28,9 +32,9 @@ struct SmscState {
     depth: u64,
 }
 
-/// The cluster as this node last saw it.
+/// The cluster as this node last saw it, for the SMSCs of this node's engine (they follow its
+/// reloads).
 pub struct View {
-    names: Vec<String>,
     state: Mutex<Vec<SmscState>>,
     redis_ok_at: Mutex<Option<Instant>>,
     failover_after: Duration,
@@ -39,32 +43,62 @@ pub struct View {
 
 impl View {
     pub fn new(names: Vec<String>, failover_after: Duration, no_route_after: Duration) -> Self {
-        let now = Instant::now();
-        let state = names
-            .iter()
-            .map(|_| SmscState {
-                nodes_up: 0,
-                last_up: now,
-                depth: 0,
-            })
-            .collect();
-        Self {
-            names,
-            state: Mutex::new(state),
+        let view = Self {
+            state: Mutex::new(Vec::new()),
             redis_ok_at: Mutex::new(None),
             failover_after,
             no_route_after,
+        };
+        for name in names {
+            view.add(&name);
+        }
+        view
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SmscState>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `smsc` joins the view (added by a reload), counting as up from now as at a start; a
+    /// retired one is back.
+    pub fn add(&self, smsc: &str) {
+        let mut state = self.lock();
+        match state.iter_mut().find(|s| s.name == smsc) {
+            Some(s) => s.retired = false,
+            None => state.push(SmscState {
+                name: smsc.to_owned(),
+                retired: false,
+                nodes_up: 0,
+                last_up: Instant::now(),
+                depth: 0,
+            }),
         }
     }
 
-    pub fn names(&self) -> &[String] {
-        &self.names
+    /// `smsc` left this node's engine: no longer healthy here, its entries move.
+    pub fn retire(&self, smsc: &str) {
+        if let Some(s) = self.lock().iter_mut().find(|s| s.name == smsc) {
+            s.retired = true;
+        }
+    }
+
+    /// Every SMSC of the view, retired ones included (their streams still drain).
+    pub fn names(&self) -> Vec<String> {
+        self.lock().iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The SMSCs of this node's engine.
+    pub fn active_names(&self) -> Vec<String> {
+        self.lock()
+            .iter()
+            .filter(|s| !s.retired)
+            .map(|s| s.name.clone())
+            .collect()
     }
 
     fn with<T>(&self, smsc: &str, f: impl FnOnce(&SmscState) -> T) -> Option<T> {
-        let i = self.names.iter().position(|n| n == smsc)?;
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.get(i).map(f)
+        let state = self.lock();
+        state.iter().find(|s| s.name == smsc).map(f)
     }
 
     /// Nodes with a bind of `smsc` up.
@@ -79,14 +113,12 @@ impl View {
 
     /// Every SMSC's queue length, summed.
     pub fn total_depth(&self) -> u64 {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.iter().map(|s| s.depth).sum()
+        self.lock().iter().map(|s| s.depth).sum()
     }
 
     /// SMSCs with a bind up on some node.
     pub fn smscs_up(&self) -> usize {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.iter().filter(|s| s.nodes_up > 0).count()
+        self.lock().iter().filter(|s| s.nodes_up > 0).count()
     }
 
     /// Redis answered the last refreshes.
@@ -95,13 +127,20 @@ impl View {
         at.is_some_and(|at| at.elapsed() < REDIS_STALE)
     }
 
-    fn record(&self, index: usize, nodes_up: u64, depth: u64, now: Instant) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = state.get_mut(index) {
+    fn record(&self, smsc: &str, nodes_up: u64, depth: u64, now: Instant) {
+        let mut state = self.lock();
+        let Some(at) = state.iter().position(|s| s.name == smsc) else {
+            return;
+        };
+        if let Some(s) = state.get_mut(at) {
             s.nodes_up = nodes_up;
             s.depth = depth;
             if nodes_up > 0 {
                 s.last_up = now;
+            }
+            if s.retired && depth == 0 {
+                // nothing left to move: gone from the view until a reload brings it back
+                state.remove(at);
             }
         }
     }
@@ -116,10 +155,10 @@ impl View {
     ) -> bool {
         let ttl = u64::try_from(PRESENCE_TTL.as_millis()).unwrap_or(u64::MAX);
         let mut ok = true;
-        for (i, name) in self.names.iter().enumerate() {
+        for name in &self.names() {
             match streams.presence(name, node, binds_up(name), ttl).await {
                 Ok((nodes_up, depth)) => {
-                    self.record(i, nodes_up, depth, Instant::now());
+                    self.record(name, nodes_up, depth, Instant::now());
                     metrics::gauge!(names::SENDQ_DEPTH, "smsc" => name.clone(), "scope" => "cluster")
                         .set(depth as f64);
                     metrics::gauge!(names::CLUSTER_NODES_WITH_BIND, "smsc" => name.clone())
@@ -141,14 +180,16 @@ impl View {
 impl SmscHealth for View {
     fn healthy(&self, smsc: &str) -> bool {
         self.with(smsc, |s| {
-            s.nodes_up > 0 || s.last_up.elapsed() < self.failover_after
+            !s.retired && (s.nodes_up > 0 || s.last_up.elapsed() < self.failover_after)
         })
         .unwrap_or(false)
     }
 
     fn recently_up(&self, smsc: &str) -> bool {
-        self.with(smsc, |s| s.last_up.elapsed() < self.no_route_after)
-            .unwrap_or(false)
+        self.with(smsc, |s| {
+            !s.retired && s.last_up.elapsed() < self.no_route_after
+        })
+        .unwrap_or(false)
     }
 }
 

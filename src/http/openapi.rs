@@ -231,7 +231,9 @@ pub fn document() -> Value {
                 "CancelOtpResponse": {"type": "object", "required": ["info"], "properties": {"info": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "pattern": uuid_pattern}}}}},
                 "Readiness": {"type": "object", "properties": {
                     "ready": {"type": "boolean"}, "bindsUp": {"type": "integer"}, "queueDepth": {"type": "integer"},
-                    "queueCapacity": {"type": "integer"}, "reasons": {"type": "array", "items": {"type": "string"}}, "otpsPending": {"type": "integer"}}},
+                    "queueCapacity": {"type": "integer"}, "reasons": {"type": "array", "items": {"type": "string"}},
+                    "uncoveredRoutes": {"description": "route prefixes none of whose SMSCs has a bind up (in the cluster, with the Redis store)", "type": "array", "items": {"type": "string"}},
+                    "otpsPending": {"type": "integer"}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                     "type": "object", "required": ["type", "code", "message", "uri"],
                     "properties": {

@@ -15,7 +15,8 @@ pub async fn healthz() -> Response {
     json_ok(StatusCode::OK, json!({"status": "ok"}).to_string())
 }
 
-/// Ready when the engine has a bind up and room in its queue.
+/// Ready when the engine has a bind up and room in its queue (with the shared queue: when
+/// every route has a bind up somewhere in the cluster).
 pub async fn readyz(State(app): State<Arc<App>>) -> Response {
     let r = app.service.dispatcher().readiness();
     let status = if r.ready {
@@ -29,6 +30,7 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Response {
         "queueDepth": r.queue_depth,
         "queueCapacity": r.queue_capacity,
         "reasons": r.reasons,
+        "uncoveredRoutes": r.uncovered_routes,
         "otpsPending": app.service.store().pending(),
     });
     let mut res = json_ok(status, body.to_string());

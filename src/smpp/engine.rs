@@ -21,8 +21,8 @@ use super::slot::SlotTask;
 use super::supervisor::Supervisor;
 use super::validate::validate;
 use crate::dispatch::{
-    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, SendEstimate, SmscChoice,
-    SmscHealth, SystemClock, WallClock,
+    DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, RouteSmscs, SendEstimate,
+    SmscChoice, SmscHealth, SystemClock, WallClock,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -331,6 +331,14 @@ impl Dispatcher for EngineHandle {
         EngineHandle::smsc_binds_up(self, smsc)
     }
 
+    fn routes(&self) -> Vec<RouteSmscs> {
+        self.inner.shared.routes()
+    }
+
+    fn smsc_windows(&self) -> Vec<(String, usize)> {
+        self.inner.shared.smsc_windows()
+    }
+
     fn readiness(&self) -> Readiness {
         let shared = &self.inner.shared;
         let binds_up = shared.binds_up();
@@ -346,12 +354,20 @@ impl Dispatcher for EngineHandle {
         if queue_depth >= queue_capacity {
             reasons.push(format!("send queue full ({queue_depth}/{queue_capacity})"));
         }
+        // shown, not required: one bind up anywhere keeps a single node ready
+        let uncovered_routes = shared
+            .routes()
+            .into_iter()
+            .filter(|r| r.smscs.iter().all(|s| self.smsc_binds_up(s) == 0))
+            .map(|r| r.prefix)
+            .collect();
         Readiness {
             ready: reasons.is_empty(),
             binds_up,
             queue_depth,
             queue_capacity,
             reasons,
+            uncovered_routes,
         }
     }
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 /// One prefix's SMSCs, grouped by priority (best group first).
 #[derive(Debug, Clone)]
 pub struct Route {
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Without its leading `+` ("" for "+").
     pub prefix: String,
     /// (SMSC index, weight) per priority group.
     pub groups: Vec<Vec<(usize, u32)>>,
@@ -95,6 +95,11 @@ impl Router {
     #[cfg(test)]
     pub fn route(&self, index: usize) -> Option<&Route> {
         self.routes.get(index)
+    }
+
+    /// Every route, by prefix.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
     }
 
     /// The route of the longest prefix matching `destination`.

@@ -20,7 +20,7 @@ use super::receipt_clock::ReceiptClock;
 use super::receipt_watch::ReceiptWatch;
 use super::router::{Allowed, Router, MAX_SMSCS};
 use super::submit::References;
-use crate::dispatch::{DeliverySink, SmscChoice, WallClock};
+use crate::dispatch::{DeliverySink, RouteSmscs, SmscChoice, WallClock};
 
 pub struct Smsc {
     /// Its slot in the [`SmscSet`]: what messages, retries and the router name it by. An
@@ -334,6 +334,32 @@ impl Shared {
 
     pub fn binds_up(&self) -> usize {
         self.set.load().iter().map(|s| s.health.binds_up()).sum()
+    }
+
+    /// Each SMSC of the set in force: its name and `window` x `binds`.
+    pub fn smsc_windows(&self) -> Vec<(String, usize)> {
+        let set = self.set.load();
+        set.iter()
+            .map(|s| (s.cfg.name.clone(), s.cfg.window.saturating_mul(s.cfg.binds)))
+            .collect()
+    }
+
+    /// Every route of the set in force: its prefix (with its `+`) and its SMSCs' names.
+    pub fn routes(&self) -> Vec<RouteSmscs> {
+        let set = self.set.load();
+        set.router
+            .routes()
+            .iter()
+            .map(|r| RouteSmscs {
+                prefix: format!("+{}", r.prefix),
+                smscs: r
+                    .groups
+                    .iter()
+                    .flatten()
+                    .filter_map(|(i, _)| set.get(*i).map(|s| s.cfg.name.clone()))
+                    .collect(),
+            })
+            .collect()
     }
 }
 

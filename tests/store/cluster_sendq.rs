@@ -19,10 +19,10 @@ use tokio::net::TcpListener;
 
 use crate::support::receiver::Receiver;
 
-const TOKEN: &str = "sendq-tenant-token";
+pub(crate) const TOKEN: &str = "sendq-tenant-token";
 const SECRET: &str = "a-shared-secret-of-enough-bytes";
 
-fn node_toml(url: &str, prefix: &str, smsc: SocketAddr, extra: &str) -> String {
+pub(crate) fn node_toml(url: &str, prefix: &str, smsc: SocketAddr, extra: &str) -> String {
     format!(
         r#"
 [store]
@@ -57,7 +57,7 @@ password = "secret"
     )
 }
 
-async fn start_sim_on(listener: TcpListener) -> SimHandle {
+pub(crate) async fn start_sim_on(listener: TcpListener) -> SimHandle {
     sim::spawn(
         listener,
         SimConfig {
@@ -70,7 +70,7 @@ async fn start_sim_on(listener: TcpListener) -> SimHandle {
 }
 
 /// An address nothing listens on (yet).
-async fn free_addr() -> SocketAddr {
+pub(crate) async fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap()
@@ -78,14 +78,14 @@ async fn free_addr() -> SocketAddr {
         .unwrap()
 }
 
-async fn node(toml: &str) -> Running {
+pub(crate) async fn node(toml: &str) -> Running {
     let c = config::load_str(toml, Vec::<(String, String)>::new()).expect("config");
     Running::start_on_loopback(c, Duration::from_secs(15))
         .await
         .expect("started")
 }
 
-async fn post(base: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn post(base: &str, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}/otp"))
         .bearer_auth(TOKEN)
@@ -96,7 +96,7 @@ async fn post(base: &str, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-async fn get(base: &str, path: &str) -> (u16, Value) {
+pub(crate) async fn get(base: &str, path: &str) -> (u16, Value) {
     let r = reqwest::Client::new()
         .get(format!("{base}{path}"))
         .bearer_auth(TOKEN)
@@ -107,7 +107,7 @@ async fn get(base: &str, path: &str) -> (u16, Value) {
 }
 
 /// Polls `check` every 100 ms, at most `within`.
-async fn eventually<F: std::future::Future<Output = bool>>(
+pub(crate) async fn eventually<F: std::future::Future<Output = bool>>(
     within: Duration,
     mut check: impl FnMut() -> F,
 ) -> bool {
@@ -334,11 +334,11 @@ async fn kill_9_of_a_node_under_a_backlog_loses_no_accepted_otp() {
     let sim = start_sim_on(TcpListener::bind("127.0.0.1:0").await.unwrap()).await;
     sim.set_tps_limit(Some(200));
     let (window, binds) = (10u64, 2u64);
+    // a node holds at most this many entries, the most a dead node can have submitted
+    // without its fate recorded and its entry settled
+    let prefetch = window * binds;
     let extra = format!(
-        "binds = {binds}\nwindow = {window}\n\n[cluster]\nlease_ttl_ms = 2000\nreclaim_after_ms = 3000\nprefetch = {}\n",
-        // a node holds at most this many entries, the most a dead node can have submitted
-        // without its fate recorded
-        window * binds
+        "binds = {binds}\nwindow = {window}\n\n[cluster]\nlease_ttl_ms = 2000\nreclaim_after_ms = 3000\nprefetch = {prefetch}\n"
     );
     let toml = node_toml(&url, &prefix, sim.local_addr(), &extra)
         .replace("timeout_ms = 1000", "timeout_ms = 3000");
@@ -439,13 +439,16 @@ async fn kill_9_of_a_node_under_a_backlog_loses_no_accepted_otp() {
             .count(),
         accepted.len()
     );
-    // Issue #13 asks for duplicates within the killed node's in-flight bound. Not met yet:
-    // clean-clone runs counted 45 and 75 with prefetch 40 and 20, so resends come from more
-    // than the entries the dead node held. The figure is printed for the investigation; the
-    // test holds what is met: nothing accepted is lost, nothing stays QUEUED.
+    // Only what the killed node had submitted without its fate recorded and its entry
+    // settled can reach the SMSC twice: an entry counts against the prefetch until then, so
+    // the prefetch (here window x binds, what its binds have in flight) bounds them.
     let duplicates: usize = per_phone.values().map(|n| n.saturating_sub(1)).sum();
-    let bound = (window * binds) as usize;
-    eprintln!("{duplicates} duplicates after the kill (in-flight bound asked for: {bound})");
+    let bound = prefetch as usize;
+    eprintln!("{duplicates} duplicates after the kill (bound: prefetch {bound} = window {window} x binds {binds})");
+    assert!(
+        duplicates <= bound,
+        "{duplicates} OTPs reached the SMSC twice, more than the {bound} the killed node could have had in flight"
+    );
 
     // no OTP left QUEUED with its SMS never sent
     let survivor_base = survivor.base.clone();

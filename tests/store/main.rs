@@ -10,6 +10,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cluster_members;
 mod cluster_sendq;
 mod delivery_sink_order;
 mod observability_store_gauges;

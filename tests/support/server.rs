@@ -73,6 +73,7 @@ impl Dispatcher for RecordingDispatcher {
             queue_depth: 0,
             queue_capacity: 100,
             reasons,
+            uncovered_routes: Vec::new(),
         }
     }
 }
