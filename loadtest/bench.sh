@@ -369,6 +369,29 @@ if command -v wrk >/dev/null; then
     if want h4; then
         log "h4. otpgate overloaded (SMSC at 20 ms) under wrk"
         wrk_otpgate h_overload --latency 20ms --receipt-delay 0
+        i=0
+        for other in ${BENCH_BASELINE:-}; do
+            i=$((i + 1))
+            log "h4b$i. other otpgate build ($other) overloaded under wrk"
+            GW_BIN=$other wrk_otpgate "h_overload_baseline$i" --latency 20ms --receipt-delay 0
+        done
+        # Refusals alone: the SMSC answers in 5 s, so from the warm-up on the send queue (1000)
+        # stays full and nearly every create of the run is refused 503 queue_full.
+        refusing_toml=$(printf '[engine]\nqueue_capacity = 1000')
+        log "h4r. otpgate refusing (send queue full) under wrk"
+        start_sim h_refusing --latency 5s --receipt-delay 0
+        start_otpgate h_refusing 0 "$refusing_toml"
+        WRK_TOKEN=bench-token wrk_run h_refusing "$GW_URL/otp" post.lua - "$GW_PID"
+        stop_all
+        i=0
+        for other in ${BENCH_BASELINE:-}; do
+            i=$((i + 1))
+            log "h4rb$i. other otpgate build ($other) refusing under wrk"
+            start_sim "h_refusing_baseline$i" --latency 5s --receipt-delay 0
+            GW_BIN=$other start_otpgate "h_refusing_baseline$i" 0 "$refusing_toml"
+            WRK_TOKEN=bench-token wrk_run "h_refusing_baseline$i" "$GW_URL/otp" post.lua - "$GW_PID"
+            stop_all
+        done
     fi
 else
     log "wrk is not installed: headline rows skipped"
@@ -566,16 +589,40 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         row "   otpgate / Kannel, rate at SMSC" "$(calc "$(wq h_otpgate .smsc.parts_per_s) / $(wq h_kannel .smsc.parts_per_s)" 2)x" "" ""
         row "   Kannel / otpgate, CPU per message" "$(calc "$(per_msg h_kannel) / $(per_msg h_otpgate)" 2)x" "" ""
     fi
-    if has h_overload; then
-        ok=$(wq h_overload .ok) ref=$(wq h_overload .non2xx) cpu=$(wq h_overload .server_cpu_s)
-        row "h4. overload: SMSC 20 ms (<= 3200/s)" "$(calc "$(wq h_overload '.ok / .elapsed_s')" 0)/s admitted, $(calc "$(wq h_overload .smsc.parts_per_s)" 0)/s at SMSC" ">= 95% of 3200/s" "$(verdict "$(wq h_overload .smsc.parts_per_s) >= 0.95 * 3200")"
-        row "   refused 503 in the run" "$ref ($(calc "$ref / $(wq h_overload .elapsed_s)" 0)/s)" "" ""
-        if has h_otpgate && [ "$ref" != 0 ]; then
+    # orow NAME LABEL H1NAME: an overload row, its refusals costed at H1NAME's CPU per OTP.
+    orow() {
+        local ok ref cpu r503
+        ok=$(wq "$1" .ok) ref=$(wq "$1" .non2xx) cpu=$(wq "$1" .server_cpu_s)
+        row "$2" "$(calc "$(wq "$1" '.ok / .elapsed_s')" 0)/s admitted, $(calc "$(wq "$1" .smsc.parts_per_s)" 0)/s at SMSC" ">= 95% of 3200/s" "$(verdict "$(wq "$1" .smsc.parts_per_s) >= 0.95 * 3200")"
+        row "   refused 503 in the run" "$ref ($(calc "$ref / $(wq "$1" .elapsed_s)" 0)/s)" "" ""
+        if has "$3" && has h_echo && [ "$ref" != 0 ]; then
             # What the refusals cost: the run's CPU less the admitted OTPs at the end-to-end cost.
-            r503=$(calc "($cpu - $ok * $(per_msg h_otpgate) / 1e6) / $ref * 1e6" 1)
+            r503=$(calc "($cpu - $ok * $(per_msg "$3") / 1e6) / $ref * 1e6" 1)
             row "   CPU per refused create" "$r503 µs (echo $(calc "$(per_msg h_echo)" 1) µs)" "<= echo" "$(verdict "$r503 <= $(per_msg h_echo)")"
         fi
-    fi
+    }
+    # rrow NAME LABEL H1NAME: a refusing row, CPU per refusal (the few admitted at H1NAME's cost).
+    rrow() {
+        local ok ref cpu r503
+        ok=$(wq "$1" .ok) ref=$(wq "$1" .non2xx) cpu=$(wq "$1" .server_cpu_s)
+        [ "$ref" != 0 ] || return 0
+        r503=$(calc "($cpu - $ok * $( (has "$3" && per_msg "$3") || echo 0) / 1e6) / $ref * 1e6" 1)
+        row "$2" "$(calc "$ref / $(wq "$1" .elapsed_s)" 0)/s refused, $ok admitted, p99 $(wq "$1" .latency_ms.p99) ms" "" ""
+        row "   CPU per refused create" "$r503 µs (echo $(calc "$(per_msg h_echo)" 1) µs)" "<= echo" "$(verdict "$r503 <= $(per_msg h_echo)")"
+    }
+    has h_overload && orow h_overload "h4. overload: SMSC 20 ms (<= 3200/s)" h_otpgate
+    i=0
+    for other in ${BENCH_BASELINE:-}; do
+        i=$((i + 1))
+        has "h_overload_baseline$i" && orow "h_overload_baseline$i" "h4b$i. $(basename "$other"), overload" "h_baseline$i"
+    done
+    has h_refusing && has h_echo && rrow h_refusing "h4r. queue full: refusals only" h_otpgate
+    i=0
+    for other in ${BENCH_BASELINE:-}; do
+        i=$((i + 1))
+        has "h_refusing_baseline$i" && has h_echo &&
+            rrow "h_refusing_baseline$i" "h4rb$i. $(basename "$other"), refusals" "h_baseline$i"
+    done
     if has h_lat_otpgate && has h_lat_kannel; then
         row "h5. open loop at $LAT_RATE/s: otpgate" "$(http h_lat_otpgate)" "" ""
         row "   Kannel $KANNEL sendsms" "$(http h_lat_kannel)" "" ""
@@ -651,6 +698,8 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       system CPU (Kannel: bearerbox + smsbox) through the run and its drain, divided by"
     echo "       the parts the SMSC accepted (echo: by the requests). h4 = SMSC answering in 20 ms."
     echo "       The h4 admitted rate includes filling the send queue at the start of the run."
+    echo "       h4r: SMSC answering in 5 s, send queue of 1000 full from the warm-up on: CPU per"
+    echo "       refused create = the run's CPU less the admitted at the h1 cost, per refusal."
     echo "       h5: otp-load open loop at half Kannel's h2 rate at the SMSC, latency from each"
     echo "       request's intended start; otpgate answers 201 once queued, Kannel 202."
     echo "       rows 1-2: otp-load, same simulator setup. 'ok' = successful replies per second at the"
@@ -680,7 +729,8 @@ jq -n \
     --argjson h_one_worker "$(json_of h_one_worker)" --argjson h_kannel "$(json_of h_kannel)" \
     --argjson h_echo "$(json_of h_echo)" --argjson h_overload "$(json_of h_overload)" \
     --argjson h_lat_otpgate "$(json_of h_lat_otpgate)" --argjson h_lat_kannel "$(json_of h_lat_kannel)" \
-    --arg lat_rate "$LAT_RATE" \
+    --arg lat_rate "$LAT_RATE" --argjson h_overload_baseline "$(json_of h_overload_baseline1)" \
+    --argjson h_refusing "$(json_of h_refusing)" --argjson h_refusing_baseline "$(json_of h_refusing_baseline1)" \
     '{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel, loadavg_before: $load_before,
                loadavg_after: $load_after},
       concurrency: $concurrency, kannel_version: $kannel,
@@ -690,7 +740,9 @@ jq -n \
              window: $window, throttle: $throttle, store_memory: $store_memory, store_redis: $store_redis,
              store_memory_cpu: $store_memory_cpu, store_redis_cpu: $store_redis_cpu},
       headline_wrk: {otpgate: $h_otpgate, baseline: $h_baseline, one_worker: $h_one_worker,
-                     kannel: $h_kannel, echo: $h_echo, overload: $h_overload},
+                     kannel: $h_kannel, echo: $h_echo, overload: $h_overload,
+                     overload_baseline: $h_overload_baseline, refusing: $h_refusing,
+                     refusing_baseline: $h_refusing_baseline},
       latency_open_loop: {rate: $lat_rate, otpgate: $h_lat_otpgate, kannel: $h_lat_kannel},
       engine_window_bench: $engine}' >"$OUT/results.json"
 log "results: $OUT/results.json, table: $OUT/table.txt, logs: $OUT/logs/"
