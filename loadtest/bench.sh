@@ -10,13 +10,15 @@
 # fixed setup: memory store, cleartext HTTP/1.1, one tenant, no callbacks, one transceiver bind
 # with window 64, the simulator answering at once with receipts at once. Each gives the rate at
 # the client and at the SMSC and each server's own CPU seconds per message (/proc/PID/stat).
+# Row h5 is the open-loop latency of both gateways at half Kannel's maximum rate (otp-load).
 # The other rows use otp-load (open-loop latency, window efficiency, throttle accuracy).
 #
 # Environment: BENCH_OUT (default target/bench), BENCH_CONC (closed-loop connections, 64),
 # BENCH_SECS (length of the main runs, 15), BENCH_FIXED_RATE (open-loop rate of the latency
 # runs, 3000/s), BENCH_ENGINE=0 to skip the engine window bench,
 # BENCH_NO_INSTALL=1 to never install Kannel or wrk, BENCH_ROWS (default
-# "h1 h2 h3 h4 1 2 3 4 5 6 7") to run only some, BENCH_BASELINE="PATH..." other otpgate binaries
+# "h1 h2 h3 h4 h5 1 2 3 4 5 6 7") to run only some, BENCH_LAT_RATE (open-loop rate of row h5;
+# default half of Kannel's rate at the SMSC in h2, else BENCH_FIXED_RATE), BENCH_BASELINE="PATH..." other otpgate binaries
 # measured in the same run beside this one (rows h1b1, h1b2...), BENCH_ONE_WORKER=1 to add h1w
 # (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_NO_BUILD=1 to use the
 # release binaries as they are, GW_BIN=PATH another otpgate binary in every row.
@@ -31,7 +33,7 @@ FIXED=${BENCH_FIXED_RATE:-3000}
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/otpgate-bench.XXXXXX")
 PIDS=()
 USED_PORTS=" "
-ROWS=" ${BENCH_ROWS:-h1 h2 h3 h4 1 2 3 4 5 6 7} "
+ROWS=" ${BENCH_ROWS:-h1 h2 h3 h4 h5 1 2 3 4 5 6 7} "
 PATH=$PATH:/usr/sbin:/sbin
 unset RUST_LOG
 
@@ -309,6 +311,25 @@ wrk_otpgate() {
     stop_all
 }
 
+# start_kannel: bearerbox and smsbox on one bind to the simulator at SIM_PORT; sets KURL (the
+# sendsms base URL), BB_PID and SB_PID once the bind is up.
+start_kannel() {
+    local admin boxp sendp
+    admin=$(free_port) boxp=$(free_port) sendp=$(free_port)
+    sed -e "s/@ADMIN_PORT@/$admin/g; s/@SMSBOX_PORT@/$boxp/g; s/@SENDSMS_PORT@/$sendp/g" \
+        -e "s/@SMSC_PORT@/$SIM_PORT/g; s#@DIR@#$RUN#g" "$ROOT/loadtest/kannel/kannel.conf" >"$RUN/kannel.conf"
+    bearerbox "$RUN/kannel.conf" >"$RUN/kannel-bearerbox-out.log" 2>&1 &
+    BB_PID=$!
+    PIDS+=($!)
+    wait_port "$boxp" 30 || die "bearerbox did not start (see $OUT/logs/bearerbox.log)"
+    smsbox "$RUN/kannel.conf" >"$RUN/kannel-smsbox-out.log" 2>&1 &
+    SB_PID=$!
+    PIDS+=($!)
+    wait_port "$sendp" 30 || die "smsbox did not start (see $OUT/logs/smsbox.log)"
+    wait_bound "$SIM_URL" 30 || die "Kannel never bound to the simulator"
+    KURL="http://127.0.0.1:$sendp"
+}
+
 if command -v wrk >/dev/null; then
     if want h1; then
         log "h1. otpgate end to end under wrk"
@@ -327,19 +348,8 @@ if command -v wrk >/dev/null; then
     if want h2 && [ "$KANNEL" != missing ]; then
         log "h2. Kannel $KANNEL under wrk"
         start_sim h_kannel --latency 0 --receipt-delay 0
-        admin=$(free_port) boxp=$(free_port) sendp=$(free_port)
-        sed -e "s/@ADMIN_PORT@/$admin/g; s/@SMSBOX_PORT@/$boxp/g; s/@SENDSMS_PORT@/$sendp/g" \
-            -e "s/@SMSC_PORT@/$SIM_PORT/g; s#@DIR@#$RUN#g" "$ROOT/loadtest/kannel/kannel.conf" >"$RUN/kannel.conf"
-        bearerbox "$RUN/kannel.conf" >"$RUN/kannel-bearerbox-out.log" 2>&1 &
-        BB_PID=$!
-        PIDS+=($!)
-        wait_port "$boxp" 30 || die "bearerbox did not start (see $OUT/logs/bearerbox.log)"
-        smsbox "$RUN/kannel.conf" >"$RUN/kannel-smsbox-out.log" 2>&1 &
-        SB_PID=$!
-        PIDS+=($!)
-        wait_port "$sendp" 30 || die "smsbox did not start (see $OUT/logs/smsbox.log)"
-        wait_bound "$SIM_URL" 30 || die "Kannel never bound to the simulator"
-        wrk_run h_kannel "http://127.0.0.1:$sendp/cgi-bin/sendsms" sendsms.lua "$SIM_URL" "$BB_PID" "$SB_PID"
+        start_kannel
+        wrk_run h_kannel "$KURL/cgi-bin/sendsms" sendsms.lua "$SIM_URL" "$BB_PID" "$SB_PID"
         stop_all
     fi
     if want h3 || want h4; then
@@ -359,9 +369,55 @@ if command -v wrk >/dev/null; then
     if want h4; then
         log "h4. otpgate overloaded (SMSC at 20 ms) under wrk"
         wrk_otpgate h_overload --latency 20ms --receipt-delay 0
+        i=0
+        for other in ${BENCH_BASELINE:-}; do
+            i=$((i + 1))
+            log "h4b$i. other otpgate build ($other) overloaded under wrk"
+            GW_BIN=$other wrk_otpgate "h_overload_baseline$i" --latency 20ms --receipt-delay 0
+        done
+        # Refusals alone: the SMSC answers in 5 s, so from the warm-up on the send queue (1000)
+        # stays full and nearly every create of the run is refused 503 queue_full.
+        refusing_toml=$(printf '[engine]\nqueue_capacity = 1000')
+        log "h4r. otpgate refusing (send queue full) under wrk"
+        start_sim h_refusing --latency 5s --receipt-delay 0
+        start_otpgate h_refusing 0 "$refusing_toml"
+        WRK_TOKEN=bench-token wrk_run h_refusing "$GW_URL/otp" post.lua - "$GW_PID"
+        stop_all
+        i=0
+        for other in ${BENCH_BASELINE:-}; do
+            i=$((i + 1))
+            log "h4rb$i. other otpgate build ($other) refusing under wrk"
+            start_sim "h_refusing_baseline$i" --latency 5s --receipt-delay 0
+            GW_BIN=$other start_otpgate "h_refusing_baseline$i" 0 "$refusing_toml"
+            WRK_TOKEN=bench-token wrk_run "h_refusing_baseline$i" "$GW_URL/otp" post.lua - "$GW_PID"
+            stop_all
+        done
     fi
 else
     log "wrk is not installed: headline rows skipped"
+fi
+
+# h5. Latency: both gateways offered the same open-loop rate, half of Kannel's maximum (its
+# rate at the SMSC in h2), same simulator setup as h1; otp-load counts each request's latency
+# from its intended start, so a stall delays every request behind it (no coordinated omission).
+LAT_RATE=""
+if want h5 && [ "$KANNEL" != missing ]; then
+    LAT_RATE=${BENCH_LAT_RATE:-}
+    [ -n "$LAT_RATE" ] || ! has h_kannel || LAT_RATE=$(calc "$(q h_kannel .smsc.parts_per_s) / 2" 0)
+    [ -n "$LAT_RATE" ] && [ "$LAT_RATE" -gt 0 ] || LAT_RATE=$FIXED
+    log "h5. open-loop latency at $LAT_RATE/s, otpgate then Kannel"
+    start_sim h_lat_otpgate --latency 0 --receipt-delay 0
+    start_otpgate h_lat_otpgate 0
+    warm "${OTP_ARGS[@]}" --url "$GW_URL" --rate "$LAT_RATE"
+    load h_lat_otpgate "${OTP_ARGS[@]}" --url "$GW_URL" --rate "$LAT_RATE" \
+        --requests $((LAT_RATE * SECS)) --duration "${SECS}s"
+    stop_all
+    start_sim h_lat_kannel --latency 0 --receipt-delay 0
+    start_kannel
+    warm --mode sendsms --url "$KURL" --rate "$LAT_RATE" "${PHONES[@]}"
+    load h_lat_kannel --mode sendsms --url "$KURL" --rate "$LAT_RATE" "${PHONES[@]}" \
+        --requests $((LAT_RATE * SECS)) --duration "${SECS}s"
+    stop_all
 fi
 
 # 1. otpgate end to end: otp-load -> POST /otp -> one bind -> simulator (at once, receipts on).
@@ -549,15 +605,45 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         row "   otpgate / Kannel, rate at SMSC" "$(calc "$(wq h_otpgate .smsc.parts_per_s) / $(wq h_kannel .smsc.parts_per_s)" 2)x" "" ""
         row "   Kannel / otpgate, CPU per message" "$(calc "$(per_msg h_kannel) / $(per_msg h_otpgate)" 2)x" "" ""
     fi
-    if has h_overload; then
-        ok=$(wq h_overload .ok) ref=$(wq h_overload .non2xx) cpu=$(wq h_overload .server_cpu_s)
-        row "h4. overload: SMSC 20 ms (<= 3200/s)" "$(calc "$(wq h_overload '.ok / .elapsed_s')" 0)/s admitted, $(calc "$(wq h_overload .smsc.parts_per_s)" 0)/s at SMSC" ">= 95% of 3200/s" "$(verdict "$(wq h_overload .smsc.parts_per_s) >= 0.95 * 3200")"
-        row "   refused 503 in the run" "$ref ($(calc "$ref / $(wq h_overload .elapsed_s)" 0)/s)" "" ""
-        if has h_otpgate && [ "$ref" != 0 ]; then
+    # orow NAME LABEL H1NAME: an overload row, its refusals costed at H1NAME's CPU per OTP.
+    orow() {
+        local ok ref cpu r503
+        ok=$(wq "$1" .ok) ref=$(wq "$1" .non2xx) cpu=$(wq "$1" .server_cpu_s)
+        row "$2" "$(calc "$(wq "$1" '.ok / .elapsed_s')" 0)/s admitted, $(calc "$(wq "$1" .smsc.parts_per_s)" 0)/s at SMSC" ">= 95% of 3200/s" "$(verdict "$(wq "$1" .smsc.parts_per_s) >= 0.95 * 3200")"
+        row "   refused 503 in the run" "$ref ($(calc "$ref / $(wq "$1" .elapsed_s)" 0)/s)" "" ""
+        if has "$3" && has h_echo && [ "$ref" != 0 ]; then
             # What the refusals cost: the run's CPU less the admitted OTPs at the end-to-end cost.
-            r503=$(calc "($cpu - $ok * $(per_msg h_otpgate) / 1e6) / $ref * 1e6" 1)
+            r503=$(calc "($cpu - $ok * $(per_msg "$3") / 1e6) / $ref * 1e6" 1)
             row "   CPU per refused create" "$r503 µs (echo $(calc "$(per_msg h_echo)" 1) µs)" "<= echo" "$(verdict "$r503 <= $(per_msg h_echo)")"
         fi
+    }
+    # rrow NAME LABEL H1NAME: a refusing row, CPU per refusal (the few admitted at H1NAME's cost).
+    rrow() {
+        local ok ref cpu r503
+        ok=$(wq "$1" .ok) ref=$(wq "$1" .non2xx) cpu=$(wq "$1" .server_cpu_s)
+        [ "$ref" != 0 ] || return 0
+        r503=$(calc "($cpu - $ok * $( (has "$3" && per_msg "$3") || echo 0) / 1e6) / $ref * 1e6" 1)
+        row "$2" "$(calc "$ref / $(wq "$1" .elapsed_s)" 0)/s refused, $ok admitted, p99 $(wq "$1" .latency_ms.p99) ms" "" ""
+        row "   CPU per refused create" "$r503 µs (echo $(calc "$(per_msg h_echo)" 1) µs)" "<= echo" "$(verdict "$r503 <= $(per_msg h_echo)")"
+    }
+    has h_overload && orow h_overload "h4. overload: SMSC 20 ms (<= 3200/s)" h_otpgate
+    i=0
+    for other in ${BENCH_BASELINE:-}; do
+        i=$((i + 1))
+        has "h_overload_baseline$i" && orow "h_overload_baseline$i" "h4b$i. $(basename "$other"), overload" "h_baseline$i"
+    done
+    has h_refusing && has h_echo && rrow h_refusing "h4r. queue full: refusals only" h_otpgate
+    i=0
+    for other in ${BENCH_BASELINE:-}; do
+        i=$((i + 1))
+        has "h_refusing_baseline$i" && has h_echo &&
+            rrow "h_refusing_baseline$i" "h4rb$i. $(basename "$other"), refusals" "h_baseline$i"
+    done
+    if has h_lat_otpgate && has h_lat_kannel; then
+        row "h5. open loop at $LAT_RATE/s: otpgate" "$(http h_lat_otpgate)" "" ""
+        row "   Kannel $KANNEL sendsms" "$(http h_lat_kannel)" "" ""
+        g99=$(q h_lat_otpgate .main.latency_ms.p99) k50=$(q h_lat_kannel .main.latency_ms.p50)
+        row "   otpgate p99 / Kannel p50" "$g99 ms / $k50 ms" "<= 1" "$(verdict "$g99 <= $k50")"
     fi
     if has otpgate; then
         row "1. otpgate POST /otp, $CONC conns" "$(http otpgate)" "" ""
@@ -631,6 +717,10 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       system CPU (Kannel: bearerbox + smsbox) through the run and its drain, divided by"
     echo "       the parts the SMSC accepted (echo: by the requests). h4 = SMSC answering in 20 ms."
     echo "       The h4 admitted rate includes filling the send queue at the start of the run."
+    echo "       h4r: SMSC answering in 5 s, send queue of 1000 full from the warm-up on: CPU per"
+    echo "       refused create = the run's CPU less the admitted at the h1 cost, per refusal."
+    echo "       h5: otp-load open loop at half Kannel's h2 rate at the SMSC, latency from each"
+    echo "       request's intended start; otpgate answers 201 once queued, Kannel 202."
     echo "       rows 1-2: otp-load, same simulator setup. 'ok' = successful replies per second at the"
     echo "       client (otpgate"
     echo "       201 once queued, Kannel 202 once queued); 'errors' are otpgate's 503 when its send"
@@ -659,6 +749,9 @@ jq -n \
     --argjson h_otpgate "$(json_of h_otpgate)" --argjson h_baseline "$(json_of h_baseline1)" \
     --argjson h_one_worker "$(json_of h_one_worker)" --argjson h_kannel "$(json_of h_kannel)" \
     --argjson h_echo "$(json_of h_echo)" --argjson h_overload "$(json_of h_overload)" \
+    --argjson h_lat_otpgate "$(json_of h_lat_otpgate)" --argjson h_lat_kannel "$(json_of h_lat_kannel)" \
+    --arg lat_rate "$LAT_RATE" --argjson h_overload_baseline "$(json_of h_overload_baseline1)" \
+    --argjson h_refusing "$(json_of h_refusing)" --argjson h_refusing_baseline "$(json_of h_refusing_baseline1)" \
     '{date: $date, commit: $commit, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel, loadavg_before: $load_before,
                loadavg_after: $load_after},
       concurrency: $concurrency, kannel_version: $kannel,
@@ -668,6 +761,9 @@ jq -n \
              window: $window, throttle: $throttle, store_memory: $store_memory, store_redis: $store_redis,
              store_memory_cpu: $store_memory_cpu, store_redis_cpu: $store_redis_cpu},
       headline_wrk: {otpgate: $h_otpgate, baseline: $h_baseline, one_worker: $h_one_worker,
-                     kannel: $h_kannel, echo: $h_echo, overload: $h_overload},
+                     kannel: $h_kannel, echo: $h_echo, overload: $h_overload,
+                     overload_baseline: $h_overload_baseline, refusing: $h_refusing,
+                     refusing_baseline: $h_refusing_baseline},
+      latency_open_loop: {rate: $lat_rate, otpgate: $h_lat_otpgate, kannel: $h_lat_kannel},
       engine_window_bench: $engine}' >"$OUT/results.json"
 log "results: $OUT/results.json, table: $OUT/table.txt, logs: $OUT/logs/"

@@ -131,6 +131,13 @@ pub trait Dispatcher: Send + Sync + 'static {
     fn dispatch(&self, sms: OutboundSms) -> BoxFuture<'_, Result<(), DispatchError>> {
         Box::pin(std::future::ready(self.try_dispatch(sms)))
     }
+    /// Why any new SMS would be refused now, whatever it is, when that is known at once (the
+    /// send queue is full, the engine is shutting down): the HTTP front then refuses a create
+    /// before doing any of its work. `None` when an SMS may be taken (`try_dispatch` and
+    /// `dispatch` still decide).
+    fn refuses_any(&self) -> Option<DispatchError> {
+        None
+    }
     /// At least one bind is up and the queue is not full (for `/readyz`).
     fn readiness(&self) -> Readiness;
     /// How `sms` would go out on the SMSC that would be tried first for it: `None` when no

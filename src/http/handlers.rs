@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::admission;
 use super::auth;
 use super::body::read_json;
 use super::create_body;
@@ -131,6 +132,7 @@ async fn take_token(app: &App, tenant: &Tenant) -> Result<Option<RateInfo>, ApiE
 /// `POST /otp`.
 pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Reply {
     let tenant = auth::tenant(&app.tenants, &headers)?;
+    admission::refuse_early(&app, &headers)?;
     let rate = take_token(&app, tenant).await?;
     let (value, _) = read_json(&headers, body, app.config.http.body_limit_bytes, false).await?;
     let key = idempotency_key(&headers)?;

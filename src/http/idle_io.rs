@@ -38,7 +38,9 @@ impl<S> IdleIo<S> {
 }
 
 /// `Ready(Err(TimedOut))` once `since + idle` has passed; registers the task's waker for
-/// that moment otherwise.
+/// that moment otherwise. The timer moves only when it fires before the deadline: a keep-alive
+/// connection's read waits after every request, and moving the timer each time costs a trip
+/// through the runtime's timer wheel per request.
 fn stalled(
     timer: &mut Option<Pin<Box<Sleep>>>,
     since: &mut Option<Instant>,
@@ -47,15 +49,20 @@ fn stalled(
 ) -> Poll<io::Error> {
     let deadline = *since.get_or_insert_with(Instant::now) + idle;
     let sleep = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-    if sleep.deadline() != deadline {
+    if sleep.deadline() > deadline {
         sleep.as_mut().reset(deadline);
     }
-    match sleep.as_mut().poll(cx) {
-        Poll::Ready(()) => Poll::Ready(io::Error::new(
-            io::ErrorKind::TimedOut,
-            "connection made no progress within idle_timeout_ms",
-        )),
-        Poll::Pending => Poll::Pending,
+    loop {
+        match sleep.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(()) if sleep.deadline() < deadline => sleep.as_mut().reset(deadline),
+            Poll::Ready(()) => {
+                return Poll::Ready(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "connection made no progress within idle_timeout_ms",
+                ))
+            }
+        }
     }
 }
 

@@ -242,7 +242,9 @@ where
         }
     };
     tokio::pin!(old);
-    let no_request = tokio::time::sleep(shared.no_request);
+    // Moved only when it fires before `no_request_at` (not at the end of every request).
+    let mut no_request_at = tokio::time::Instant::now() + shared.no_request;
+    let no_request = tokio::time::sleep_until(no_request_at);
     tokio::pin!(no_request);
     let mut waiting_for_request = true;
     let mut counting = true;
@@ -270,10 +272,14 @@ where
                 }
                 waiting_for_request = *in_progress.borrow_and_update() == 0;
                 if waiting_for_request {
-                    no_request.as_mut().reset(tokio::time::Instant::now() + shared.no_request);
+                    no_request_at = tokio::time::Instant::now() + shared.no_request;
                 }
             }
             () = &mut no_request, if waiting_for_request && !closing => {
+                if no_request.deadline() < no_request_at {
+                    no_request.as_mut().reset(no_request_at);
+                    continue;
+                }
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }

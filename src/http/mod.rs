@@ -3,6 +3,7 @@
 //! authentication, the per-request metrics and the OpenAPI document. It receives the OTP core
 //! already assembled (see `app`), the SMPP engine behind its dispatcher.
 
+mod admission;
 mod auth;
 mod body;
 pub mod cors;

@@ -138,7 +138,7 @@ pub(super) fn blocked(reason: &'static str) {
 
 /// A create or resend whose SMS the engine refused: counted, and answered as unavailable for
 /// the engine's reason.
-pub(super) fn dispatch_refused(e: &DispatchError) -> OtpError {
+pub fn dispatch_refused(e: &DispatchError) -> OtpError {
     blocked("dispatch");
     OtpError::Unavailable {
         reason: e.to_string(),

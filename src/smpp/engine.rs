@@ -279,6 +279,17 @@ impl Dispatcher for EngineHandle {
         Ok(())
     }
 
+    fn refuses_any(&self) -> Option<DispatchError> {
+        let shared = &self.inner.shared;
+        if shared.is_shutting_down() {
+            let retry_after = shared.retry_after();
+            return Some(DispatchError::ShuttingDown { retry_after });
+        }
+        shared.depth.is_full().then(|| DispatchError::QueueFull {
+            retry_after: shared.retry_after(),
+        })
+    }
+
     fn estimate(&self, sms: &OutboundSms) -> Option<SendEstimate> {
         let shared = &self.inner.shared;
         // within the tenant's SMSCs, preferred first, as `try_dispatch` picks

@@ -166,9 +166,9 @@ impl Session {
         drop(permit);
         self.consecutive_timeouts = 0;
         let name = self.smsc.cfg.name.clone();
-        metrics::submit(&name, status_label(status));
-        metrics::submit_duration(&name, now.saturating_duration_since(sent_at).as_secs_f64());
-        metrics::window(&name, &self.label, self.window.in_use(), self.window.size());
+        let took = now.saturating_duration_since(sent_at).as_secs_f64();
+        self.metrics.submit(status_label(status), took);
+        self.metrics.window_in_use(self.window.in_use());
         let me = self.smsc.index;
         let settings = &self.shared.settings;
         match classify(status) {

@@ -3,7 +3,7 @@
 //! fixed set. Never a phone number, a message id or a text. The names live in
 //! `telemetry::names`.
 
-use metrics::{counter, gauge, histogram};
+use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
 
 pub use crate::telemetry::names::{
     BIND_FAILURES, BIND_UP, MO, PARTS_NOT_CHARGED, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL,
@@ -12,12 +12,42 @@ pub use crate::telemetry::names::{
     THROTTLED, WINDOW_IN_USE, WINDOW_SIZE,
 };
 
-pub fn submit(smsc: &str, status: &'static str) {
-    counter!(SUBMIT_TOTAL, "smsc" => smsc.to_string(), "status" => status).increment(1);
+/// The handles a bind updates on every submit_sm and its response, looked up once per session:
+/// by name and labels each time, they cost a registry lookup and two label strings per update,
+/// on the one task that carries all of a bind's traffic.
+pub struct BindMetrics {
+    smsc: String,
+    window_in_use: Gauge,
+    submit_ok: Counter,
+    submit_duration: Histogram,
 }
 
-pub fn submit_duration(smsc: &str, secs: f64) {
-    histogram!(SUBMIT_DURATION, "smsc" => smsc.to_string()).record(secs);
+impl BindMetrics {
+    pub fn new(smsc: &str, bind: &str) -> Self {
+        Self {
+            smsc: smsc.to_string(),
+            window_in_use: gauge!(WINDOW_IN_USE, "smsc" => smsc.to_string(), "bind" => bind.to_string()),
+            submit_ok: counter!(SUBMIT_TOTAL, "smsc" => smsc.to_string(), "status" => "ok"),
+            submit_duration: histogram!(SUBMIT_DURATION, "smsc" => smsc.to_string()),
+        }
+    }
+
+    pub fn window_in_use(&self, in_use: usize) {
+        self.window_in_use.set(in_use as f64);
+    }
+
+    pub fn submit(&self, status: &'static str, secs: f64) {
+        if status == "ok" {
+            self.submit_ok.increment(1);
+        } else {
+            submit(&self.smsc, status);
+        }
+        self.submit_duration.record(secs);
+    }
+}
+
+pub fn submit(smsc: &str, status: &'static str) {
+    counter!(SUBMIT_TOTAL, "smsc" => smsc.to_string(), "status" => status).increment(1);
 }
 
 pub fn window(smsc: &str, bind: &str, in_use: usize, size: usize) {

@@ -130,12 +130,7 @@ impl Session {
                 permit,
             },
         );
-        metrics::window(
-            self.name(),
-            &self.label,
-            self.window.in_use(),
-            self.window.size(),
-        );
+        self.metrics.window_in_use(self.window.in_use());
         if let Some(c) = &self.cell {
             c.publish_rate(self.throttle.rate());
         }

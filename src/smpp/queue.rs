@@ -31,6 +31,10 @@ impl Depth {
     pub fn capacity(&self) -> usize {
         self.capacity
     }
+    /// No room for a new message now (`try_reserve` would fail).
+    pub fn is_full(&self) -> bool {
+        self.get() >= self.capacity
+    }
     /// Reserves room for one new message; false when full.
     pub fn try_reserve(&self) -> bool {
         self.current

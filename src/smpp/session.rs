@@ -82,6 +82,7 @@ pub struct Session {
     /// Where this bind publishes its status.
     pub(super) cell: Option<Arc<BindCell>>,
     pub(super) receipts: ReceiptsInFlight,
+    pub(super) metrics: metrics::BindMetrics,
     drain: CancellationToken,
     pub(super) draining: Option<Instant>,
     pub(super) response_timeout: Duration,
@@ -123,6 +124,7 @@ impl Session {
             queries: Queries::default(),
             cell,
             receipts: ReceiptsInFlight::new(settings.receipts_in_flight),
+            metrics: metrics::BindMetrics::new(&cfg.name, &task.label),
             drain: task.drain.clone(),
             draining: None,
             response_timeout: cfg.response_timeout(settings),

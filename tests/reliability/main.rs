@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod early_refusal;
 mod reliability_front;
 mod reliability_process;
 mod reload_config;
