@@ -126,9 +126,11 @@ async fn creates_and_resends_stop_at_the_credit_and_unsent_sms_give_it_back() {
     assert!(sim.messages_to("447400123404").is_empty());
     // settled at what was charged: still no room
     let first_id = first["otpId"].as_str().unwrap();
-    assert_eq!(
-        settled(&base, PREPAID, first_id).await["deliveryStatus"],
-        "SENT"
+    // accepted by the SMSC (its receipt may already be in on a slow run)
+    let first_status = settled(&base, PREPAID, first_id).await["deliveryStatus"].clone();
+    assert!(
+        first_status == "SENT" || first_status == "DELIVERED",
+        "{first_status}"
     );
     settled(&base, PREPAID, second["otpId"].as_str().unwrap()).await;
     let (status, body) = post(

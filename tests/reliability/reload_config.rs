@@ -133,7 +133,7 @@ async fn reload_under_load_adds_a_tenant_and_rotates_a_token_without_a_new_bind(
     let binds_before = binds(&a);
 
     // Steady load from both tenants while the file changes: alpha's token is rotated (its
-    // old token may fail from the swap on, nothing else may), gamma is added.
+    // old token may fail from the moment the reload starts, nothing else may), gamma is added.
     let swapped = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let load = |token: &'static str, prefix: u32| {
         let base = base.clone();
@@ -148,7 +148,8 @@ async fn reload_under_load_adds_a_tenant_and_rotates_a_token_without_a_new_bind(
                     201 => accepted.push(phone),
                     401 if token == "alpha-token-1" && before => {}
                     401 if token == "alpha-token-1" => {
-                        // refused while the swap was under way: allowed only once it is done
+                        // refused while the reload was under way: the new set may be in force
+                        // before `reload()` returns, never before it was called
                         assert!(swapped.load(std::sync::atomic::Ordering::SeqCst));
                     }
                     other => panic!("{token}: create answered {other}"),
@@ -167,8 +168,8 @@ async fn reload_under_load_adds_a_tenant_and_rotates_a_token_without_a_new_bind(
         tenant("beta", "beta-token-1"),
         tenant("gamma", "gamma-token-1")
     ));
-    let report = reloader.reload().await.unwrap();
     swapped.store(true, std::sync::atomic::Ordering::SeqCst);
+    let report = reloader.reload().await.unwrap();
     assert_eq!(report.tenants.added, vec!["gamma"]);
     assert_eq!(report.tenants.changed, vec!["alpha"]);
     assert!(report.tenants.removed.is_empty());
