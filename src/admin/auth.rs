@@ -6,6 +6,8 @@ use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::reply::AdminError;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Access {
     Read,
@@ -38,6 +40,16 @@ impl AdminTokens {
             .as_ref()
             .is_some_and(|r| bool::from(given.ct_eq(r)));
         write | read
+    }
+
+    /// Whether the request's token grants `needs`: 401 without a valid one, 403 for the read
+    /// token on a change.
+    pub fn allow(&self, headers: &HeaderMap, needs: Access) -> Result<(), AdminError> {
+        match self.access(headers) {
+            None => Err(AdminError::unauthorized()),
+            Some(granted) if granted < needs => Err(AdminError::forbidden()),
+            Some(_) => Ok(()),
+        }
     }
 
     /// What the request's Bearer token grants, if anything.

@@ -4,6 +4,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::telemetry::names::ADMIN_REQUESTS;
+
+/// What an admin handler answers before it is counted: a response, or an error answered as
+/// JSON.
+pub type Reply = Result<Response, AdminError>;
+
 #[derive(Debug, Serialize)]
 pub struct AdminError {
     #[serde(skip)]
@@ -65,4 +71,22 @@ impl IntoResponse for AdminError {
         }
         r
     }
+}
+
+/// Counts the request (bounded labels) and turns an error into its JSON answer.
+pub fn counted(endpoint: &'static str, reply: Reply) -> Response {
+    let outcome = match &reply {
+        Ok(_) => "ok",
+        Err(e) => e.outcome(),
+    };
+    metrics::counter!(ADMIN_REQUESTS, "endpoint" => endpoint, "outcome" => outcome).increment(1);
+    reply.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub fn no_store(mut r: Response) -> Response {
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    r
 }

@@ -14,12 +14,9 @@ use serde_json::json;
 
 use super::auth::Access;
 use super::reload::ReloadRefused;
-use super::reply::AdminError;
+use super::reply::{counted, no_store, AdminError, Reply};
 use super::stopped::Persistence;
 use super::{tenants, Admin};
-use crate::telemetry::names::ADMIN_REQUESTS;
-
-pub(super) type Reply = Result<Response, AdminError>;
 
 /// Largest request body (a tenant's settings).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -51,44 +48,20 @@ pub fn router(admin: Arc<Admin>) -> Router {
         .with_state(admin)
 }
 
-/// Counts the request (bounded labels) and turns an error into its JSON answer.
-pub(super) fn counted(endpoint: &'static str, reply: Reply) -> Response {
-    let outcome = match &reply {
-        Ok(_) => "ok",
-        Err(e) => e.outcome(),
-    };
-    metrics::counter!(ADMIN_REQUESTS, "endpoint" => endpoint, "outcome" => outcome).increment(1);
-    reply.unwrap_or_else(IntoResponse::into_response)
-}
-
-pub(super) fn allow(admin: &Admin, headers: &HeaderMap, needs: Access) -> Result<(), AdminError> {
-    match admin.tokens.access(headers) {
-        None => Err(AdminError::unauthorized()),
-        Some(granted) if granted < needs => Err(AdminError::forbidden()),
-        Some(_) => Ok(()),
-    }
-}
-
-pub(super) fn no_store(mut r: Response) -> Response {
-    r.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    r
-}
-
 async fn page() -> Response {
     counted("page", Ok(super::page::response()))
 }
 
 async fn openapi(State(admin): State<Arc<Admin>>, headers: HeaderMap) -> Response {
-    let reply = allow(&admin, &headers, Access::Read)
+    let reply = admin
+        .tokens
+        .allow(&headers, Access::Read)
         .map(|()| Json(super::openapi::document()).into_response());
     counted("openapi", reply)
 }
 
 async fn status(State(admin): State<Arc<Admin>>, headers: HeaderMap) -> Response {
-    let reply = allow(&admin, &headers, Access::Read).map(|()| {
+    let reply = admin.tokens.allow(&headers, Access::Read).map(|()| {
         let mut body = serde_json::to_value(admin.engine.status()).unwrap_or_default();
         if let Some(o) = body.as_object_mut() {
             o.insert(
@@ -118,7 +91,7 @@ async fn smsc(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    let reply = allow(&admin, &headers, Access::Read).and_then(|()| {
+    let reply = admin.tokens.allow(&headers, Access::Read).and_then(|()| {
         let found = admin
             .engine
             .status()
@@ -151,7 +124,7 @@ async fn start(
 
 /// Records the SMSC's new state where it lasts (Redis, the state file), then applies it.
 async fn switch(admin: &Admin, headers: &HeaderMap, name: &str, stopped: bool) -> Reply {
-    allow(admin, headers, Access::Write)?;
+    admin.tokens.allow(headers, Access::Write)?;
     if !admin.engine.smsc_names().iter().any(|n| n == name) {
         return Err(unknown_smsc(name));
     }
@@ -196,7 +169,7 @@ async fn switch(admin: &Admin, headers: &HeaderMap, name: &str, stopped: bool) -
 }
 
 async fn reload(State(admin): State<Arc<Admin>>, headers: HeaderMap) -> Response {
-    let reply = match allow(&admin, &headers, Access::Write) {
+    let reply = match admin.tokens.allow(&headers, Access::Write) {
         Err(e) => Err(e),
         Ok(()) => {
             tracing::warn!(by = "admin token", "configuration reload asked");
@@ -219,7 +192,9 @@ async fn reload(State(admin): State<Arc<Admin>>, headers: HeaderMap) -> Response
 }
 
 async fn config(State(admin): State<Arc<Admin>>, headers: HeaderMap) -> Response {
-    let reply = allow(&admin, &headers, Access::Read)
+    let reply = admin
+        .tokens
+        .allow(&headers, Access::Read)
         .map(|()| no_store(Json((admin.config_view)()).into_response()));
     counted("config", reply)
 }

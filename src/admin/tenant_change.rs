@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::auth::Access;
 use super::reply::AdminError;
-use super::routes::{allow, no_store, Reply};
+use super::reply::{no_store, Reply};
 use super::{tenant_view, Admin};
 use crate::otp::identity::TenantTag;
 use crate::otp::settings::TenantConfig;
@@ -131,7 +131,7 @@ pub(super) async fn change(
     create: bool,
     edit: Edit<'_>,
 ) -> Reply {
-    allow(admin, headers, Access::Write)?;
+    admin.tokens.allow(headers, Access::Write)?;
     let result = apply_change(admin, id, create, edit).await;
     let outcome = match &result {
         Ok(_) => "ok",

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::auth::Access;
 use super::reply::AdminError;
-use super::routes::{allow, counted, no_store, Reply};
+use super::reply::{counted, no_store, Reply};
 use super::tenant_change::{
     change, invalid, new_token, object, settings, unavailable, unknown, Edit, Edited,
 };
@@ -46,7 +46,7 @@ pub async fn list(
     page: Result<Query<Page>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let reply = async {
-        allow(&admin, &headers, Access::Read)?;
+        admin.tokens.allow(&headers, Access::Read)?;
         let Query(page) = page.map_err(|_| {
             AdminError::new(
                 StatusCode::BAD_REQUEST,
@@ -84,7 +84,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Response {
     let reply = async {
-        allow(&admin, &headers, Access::Read)?;
+        admin.tokens.allow(&headers, Access::Read)?;
         let snapshot = admin.tenants.registry.load().await.map_err(unavailable)?;
         let set = admin.tenants.in_force.current();
         let t = set
@@ -103,7 +103,7 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let reply = async {
-        allow(&admin, &headers, Access::Write)?;
+        admin.tokens.allow(&headers, Access::Write)?;
         let mut body = object(body)?;
         let token = match body.remove("token") {
             None | Some(Value::Null) => None,
@@ -158,7 +158,7 @@ pub async fn update(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let reply = async {
-        allow(&admin, &headers, Access::Write)?;
+        admin.tokens.allow(&headers, Access::Write)?;
         let body = object(body)?;
         let edit: Edit = Box::new(move |record, _, _| {
             let mut record = record.ok_or_else(|| unknown(""))?;
@@ -237,7 +237,7 @@ pub async fn rotate(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let reply = async {
-        allow(&admin, &headers, Access::Write)?;
+        admin.tokens.allow(&headers, Access::Write)?;
         let rotation: Rotation =
             serde_json::from_value(Value::Object(object(body)?)).map_err(|e| invalid("body", e))?;
         let overlap = rotation.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_S);

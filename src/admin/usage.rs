@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::auth::Access;
 use super::reply::AdminError;
-use super::routes::{allow, counted, no_store};
+use super::reply::{counted, no_store};
 use super::Admin;
 use crate::otp::clock::Clock;
 use crate::otp::identity::TenantTag;
@@ -115,7 +115,7 @@ async fn answer(
     id: &str,
     range: Result<Query<Range>, QueryRejection>,
 ) -> Result<Response, AdminError> {
-    allow(admin, headers, Access::Read)?;
+    admin.tokens.allow(headers, Access::Read)?;
     let Some(access) = admin.usage.get() else {
         return Err(AdminError::new(
             StatusCode::NOT_IMPLEMENTED,
