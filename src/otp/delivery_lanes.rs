@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use otpgate_codec::dlr::message_id_variants;
 use tokio::sync::{mpsc, oneshot};
 
-use super::delivery::Apply;
+use super::delivery_apply::Apply;
 use crate::dispatch::{DeliveryUpdate, NotRecorded};
 
 /// Lanes, each with its own queue and task.

@@ -7,6 +7,7 @@ pub mod clock;
 mod create;
 pub mod credit;
 pub mod delivery;
+mod delivery_apply;
 mod delivery_lanes;
 pub mod guard;
 pub mod idempotency;

@@ -1,0 +1,226 @@
+//! One delivery update applied to the store: the status, index and receipt changes of a
+//! submit, a rejection, a charge or a receipt, with the credit settled and retries while the
+//! store is unavailable. [`super::delivery::StoreSink`] runs it inline or in lanes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use otpgate_codec::dlr::message_id_variants;
+
+use super::clock::Clock;
+use super::credit::Credit;
+use super::model::{DeliveryStatus, OtpId};
+use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, Store, StoreError};
+use super::text::Encoding;
+use crate::dispatch::{DeliveryUpdate, NotRecorded, ReceiptOutcome};
+use crate::telemetry::names;
+
+/// Tries of one update against an unavailable store before it is given up (and counted).
+const TRIES: u32 = 5;
+const RETRY_BASE: Duration = Duration::from_millis(100);
+/// Most bytes of a receipt's `err:` text kept with the OTP: the SMSC sends what it likes, up
+/// to a whole short message, and every OTP would store it.
+pub const RECEIPT_ERR_MAX: usize = 64;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn truncated(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// What applies updates to the store (shared by the inline path and the lanes).
+pub(super) struct Apply {
+    store: Arc<dyn Store>,
+    clock: Arc<Clock>,
+    /// `[otp] price_per_part` in micro-units: the price of a part whose SMSC has none.
+    pub(super) fallback_price: AtomicU64,
+    /// The tenants' credit, whose reservations a settled send replaces by its charge.
+    pub(super) credit: OnceLock<Arc<Credit>>,
+}
+
+impl Apply {
+    pub(super) fn new(store: Arc<dyn Store>, clock: Arc<Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            fallback_price: AtomicU64::new(0),
+            credit: OnceLock::new(),
+        }
+    }
+
+    pub(super) async fn apply_retrying(&self, update: DeliveryUpdate) -> Result<(), NotRecorded> {
+        let mut delay = RETRY_BASE;
+        for attempt in 1..=TRIES {
+            match self.apply(update.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt == TRIES => {
+                    tracing::error!(error = %e, ?update, "delivery update lost: the store stayed unavailable");
+                    metrics::counter!(names::DELIVERY_UPDATES_LOST).increment(1);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "delivery update not recorded yet, retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2);
+                }
+            }
+        }
+        Err(NotRecorded)
+    }
+}
+
+fn receipt_status(outcome: ReceiptOutcome) -> Option<DeliveryStatus> {
+    match outcome {
+        ReceiptOutcome::Delivered => Some(DeliveryStatus::Delivered),
+        ReceiptOutcome::Undelivered | ReceiptOutcome::Expired => Some(DeliveryStatus::Undelivered),
+        ReceiptOutcome::Rejected => Some(DeliveryStatus::Rejected),
+        ReceiptOutcome::Pending => None,
+    }
+}
+
+fn outcome_label(outcome: ReceiptOutcome) -> &'static str {
+    match outcome {
+        ReceiptOutcome::Delivered => "delivered",
+        ReceiptOutcome::Undelivered => "undelivered",
+        ReceiptOutcome::Expired => "expired",
+        ReceiptOutcome::Rejected => "rejected",
+        ReceiptOutcome::Pending => "pending",
+    }
+}
+
+impl Apply {
+    pub(super) async fn apply(&self, update: DeliveryUpdate) -> Result<(), StoreError> {
+        let now = self.clock.unix_secs();
+        match update {
+            DeliveryUpdate::Submitted {
+                otp_id,
+                smsc,
+                message_ids,
+            } => {
+                let Some(id) = OtpId::parse(&otp_id) else {
+                    return Ok(());
+                };
+                // after indexing: a receipt that came first was held, and is applied now
+                let (known, held) = self.store.submitted(&id, &smsc, message_ids, now).await?;
+                for held in held {
+                    if known {
+                        self.apply_receipt(&id, held, now).await?;
+                    } else {
+                        metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);
+                    }
+                }
+            }
+            DeliveryUpdate::Rejected {
+                otp_id,
+                smsc,
+                command_status,
+                reason,
+            } => {
+                let Some(id) = OtpId::parse(&otp_id) else {
+                    return Ok(());
+                };
+                let change = DeliveryChange::Status {
+                    status: DeliveryStatus::Rejected,
+                    smsc: Some(smsc),
+                    error: Some(format!("0x{command_status:08X}: {reason}")),
+                };
+                self.store.apply_delivery(&id, change, now).await?;
+            }
+            DeliveryUpdate::Charged {
+                otp_id,
+                smsc,
+                parts,
+                price_per_part,
+                sent_as,
+            } => {
+                let Some(id) = OtpId::parse(&otp_id) else {
+                    return Ok(());
+                };
+                let sent_as = sent_as.and_then(|sent| {
+                    let encoding = Encoding::from_name(sent.encoding)?;
+                    Some((encoding, u8::try_from(sent.parts).unwrap_or(u8::MAX)))
+                });
+                let fallback = self.fallback_price.load(Ordering::Relaxed);
+                let price = price_per_part.unwrap_or(fallback);
+                let charge = u64::from(parts).saturating_mul(price);
+                // the reservation is the estimate the send replaces (counted in the parts the
+                // SMSC that took it sent)
+                let before = match self.credit.get() {
+                    Some(_) => self.store.get(&id).await?,
+                    None => None,
+                };
+                self.store.charged(&id, charge, parts, sent_as, now).await?;
+                if let (Some(credit), Some(mut b)) = (self.credit.get(), before) {
+                    if let Some((_, parts)) = sent_as {
+                        b.parts = parts;
+                    }
+                    let reserved = b.pending_micros(fallback);
+                    credit.settle(b.tenant, b.created, reserved, charge).await?;
+                }
+                if let Some(smsc) = smsc {
+                    metrics::counter!(names::PARTS_CHARGED, "smsc" => smsc.clone())
+                        .increment(parts.into());
+                    metrics::counter!(names::COST_CHARGED, "smsc" => smsc).increment(charge);
+                }
+            }
+            DeliveryUpdate::Failed { otp_id, reason } => {
+                let Some(id) = OtpId::parse(&otp_id) else {
+                    return Ok(());
+                };
+                let change = DeliveryChange::Status {
+                    status: DeliveryStatus::Failed,
+                    smsc: None,
+                    error: Some(reason),
+                };
+                self.store.apply_delivery(&id, change, now).await?;
+            }
+            DeliveryUpdate::Receipt {
+                smsc,
+                message_id,
+                outcome,
+                error,
+            } => {
+                metrics::counter!(names::RECEIPTS_SEEN, "outcome" => outcome_label(outcome))
+                    .increment(1);
+                let variants: Vec<String> = message_id_variants(&message_id).collect();
+                if variants.first().is_none_or(|v| v.is_empty()) {
+                    metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);
+                    return Ok(());
+                }
+                let held = HeldReceipt {
+                    status: receipt_status(outcome),
+                    error: error
+                        .map(|e| format!("receipt err: {}", truncated(&e, RECEIPT_ERR_MAX))),
+                };
+                // found and applied, or held: counted as unmatched by the store if its hold
+                // time ends first
+                if self.store.receipt(&smsc, &variants, held, now).await? == ReceiptMatch::Held {
+                    tracing::debug!(%smsc, %message_id, "receipt held: its message id is not known yet");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the deliveryStatus on for a final receipt; an intermediate one changes nothing
+    /// (whenever it comes, it never takes a final status back).
+    async fn apply_receipt(
+        &self,
+        id: &OtpId,
+        held: HeldReceipt,
+        now: u32,
+    ) -> Result<(), StoreError> {
+        if let Some(status) = held.status {
+            let change = DeliveryChange::Status {
+                status,
+                smsc: None,
+                error: held.error,
+            };
+            self.store.apply_delivery(id, change, now).await?;
+        }
+        Ok(())
+    }
+}
