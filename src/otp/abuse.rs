@@ -14,8 +14,8 @@ use dashmap::DashMap;
 
 use crate::otp::settings::AbuseConfig;
 
+use super::identity::LimitKey;
 use super::phone::Phone;
-use super::tenant::LimitKey;
 use super::window::SlidingWindow;
 
 /// Seconds in a (UTC) day.

@@ -12,8 +12,7 @@ use serde::Deserialize;
 
 use super::identity::TenantTag;
 use super::model::Cost;
-use super::service::{blocked, OtpError, OtpService};
-use super::store::StoreError;
+use super::store_error::StoreError;
 
 /// `[[tenants]] credit`: exactly one of the two, in `[otp] currency`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, serde::Serialize)]
@@ -246,47 +245,6 @@ impl Credit {
             return Ok(None);
         };
         Ok(Some(self.ledger.spent(tenant, limit.period(now)).await?))
-    }
-}
-
-impl OtpService {
-    /// Reserves `amount` micro-units of `tenant`'s credit for a send of an OTP created at
-    /// `created`: refused when it would pass the credit. The store being unreachable refuses
-    /// too (503), rather than sending without knowing.
-    pub(super) async fn reserve_credit(
-        &self,
-        tenant: TenantTag,
-        created: u32,
-        amount: u64,
-    ) -> Result<(), OtpError> {
-        let Some(credit) = &self.credit else {
-            return Ok(());
-        };
-        match credit.reserve(tenant, created, amount).await? {
-            Ok(()) => Ok(()),
-            Err(over) => {
-                blocked("credit");
-                Err(OtpError::CreditExceeded {
-                    needed: over.needed as f64 / 1e6,
-                    available: over.available as f64 / 1e6,
-                    currency: self.otp.currency.clone(),
-                    credit: match credit.limit_of(tenant) {
-                        Some(CreditLimit::MonthlyCap(_)) => "monthly cap",
-                        _ => "prepaid balance",
-                    },
-                })
-            }
-        }
-    }
-
-    /// Gives back a reservation whose SMS was never handed to the engine.
-    pub(super) async fn release_credit(&self, tenant: TenantTag, created: u32, amount: u64) {
-        let Some(credit) = &self.credit else {
-            return;
-        };
-        if let Err(e) = credit.settle(tenant, created, amount, 0).await {
-            tracing::warn!(error = %e, "could not release a credit reservation");
-        }
     }
 }
 

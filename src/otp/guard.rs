@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 
 use super::abuse::{AbuseGuard, Blocked};
+use super::identity::LimitKey;
 use super::phone::Phone;
-use super::store::StoreError;
-use super::tenant::LimitKey;
+use super::store_error::StoreError;
 
 /// Prefix velocity, country daily caps and the conversion guard. Prefix velocity and
 /// conversion count each tenant's traffic apart (`tenant`); the country caps are one budget

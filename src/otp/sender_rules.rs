@@ -10,8 +10,6 @@ use serde::Deserialize;
 
 use super::identity::TenantTag;
 use super::sender::{parse_sender, SenderKind};
-use super::service::{OtpError, OtpService};
-use super::tenant::Tenant;
 use crate::telemetry::names;
 
 /// What happens to a sender ID a country refuses.
@@ -206,43 +204,6 @@ impl CountryRule {
             return Some(RefusalCause::NotRegistered);
         }
         None
-    }
-}
-
-impl OtpService {
-    /// The sender rules per destination country (`[senders]`); none by default.
-    pub fn with_senders(mut self, senders: SendersConfig) -> Self {
-        senders.register_metrics();
-        self.senders = senders;
-        self
-    }
-
-    /// The sender that goes out for `sender` of `tenant` to `country` (`[senders]`).
-    pub(super) fn outgoing_sender(
-        &self,
-        tenant: &Tenant,
-        country: &str,
-        sender: String,
-    ) -> Result<String, OtpError> {
-        self.senders
-            .apply(&tenant.config.numeric_senders, country, sender)
-            .map_err(|refused| {
-                tracing::info!(
-                    tenant = tenant.name(),
-                    country,
-                    "sender refused by the country's rule"
-                );
-                OtpError::SenderRefused(refused)
-            })
-    }
-
-    /// The sender used when a request has none: the tenant's, else `[otp] default_sender`.
-    pub(super) fn default_sender<'a>(&'a self, tenant: &'a Tenant) -> &'a str {
-        if tenant.config.default_sender.is_empty() {
-            &self.otp.default_sender
-        } else {
-            &tenant.config.default_sender
-        }
     }
 }
 

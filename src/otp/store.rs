@@ -9,29 +9,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 
+use super::identity::LimitKey;
 use super::identity::TenantTag;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
 use super::pin::PinHash;
-use super::tenant::LimitKey;
+pub use super::store_error::StoreError;
 use super::text::Encoding;
 use super::usage::UsageStore;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    #[error("the store holds its maximum of {0} OTPs")]
-    Full(usize),
-    #[error("an OTP with this id exists already")]
-    Duplicate,
-    /// The store cannot be reached or did not answer in time: nothing is known to have
-    /// changed, the caller answers 503 and the client retries.
-    #[error("the OTP store is unavailable: {0}")]
-    Unavailable(String),
-}
-
-impl StoreError {
-    /// `Retry-After` for a 503 caused by an unavailable store.
-    pub const RETRY_AFTER: Duration = Duration::from_secs(1);
-}
 
 /// Why a verification failed (the store has already counted the attempt where one was used).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

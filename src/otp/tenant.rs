@@ -10,10 +10,11 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::clock::Clock;
+pub use super::identity::LimitKey;
 use super::identity::TenantTag;
 use super::phone::{NumberType, NumberTypes};
 use super::settings::TenantConfig;
-use super::store::StoreError;
+use super::store_error::StoreError;
 use super::token_index::{TokenEntry, TokenIndex, TokenKey};
 use crate::dispatch::SmscChoice;
 
@@ -30,56 +31,6 @@ pub struct RateInfo {
 struct Bucket {
     tokens: f64,
     last: Instant,
-}
-
-/// What a tenant's own limit counters (per number, per number prefix) are keyed by. Built in
-/// [`Tenant::limit_key`] only: the stores derive their keys from it, so changing what
-/// identifies a tenant is one edit there. Shared stores key by the tenant's [`TenantTag`]
-/// (its `Display`); the in-memory phone table counts the first tenant (`dense` 0) in the
-/// number's own entry and every other tenant in an entry keyed by the number and its tag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LimitKey {
-    dense: u32,
-    tag: TenantTag,
-}
-
-impl LimitKey {
-    /// The first tenant's key (for tests: its tag is [`TenantTag::NONE`]).
-    pub const ZERO: Self = Self {
-        dense: 0,
-        tag: TenantTag::NONE,
-    };
-
-    /// Most tenants of one configuration (a bound on what is loaded, not a limit of any
-    /// table: the keys are 32 bits wide).
-    pub const MAX_TENANTS: usize = 1 << 20;
-
-    /// A key of `dense` number and `tag` (for tools and tests; the engine takes
-    /// [`Tenant::limit_key`]).
-    pub fn new(dense: u32, tag: TenantTag) -> Self {
-        Self { dense, tag }
-    }
-
-    /// The key numbered `n`, its tag `n` too (for tools and tests).
-    pub fn from_raw(n: u32) -> Self {
-        Self::new(n, TenantTag::from_raw(n))
-    }
-
-    /// The tenant's number in this process: `0..MAX_TENANTS` for a valid configuration.
-    pub fn dense(self) -> u32 {
-        self.dense
-    }
-
-    pub fn tag(self) -> TenantTag {
-        self.tag
-    }
-}
-
-/// The tag: what shared stores' keys hold.
-impl std::fmt::Display for LimitKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.tag.fmt(f)
-    }
 }
 
 #[derive(Debug)]

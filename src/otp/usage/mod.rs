@@ -10,7 +10,7 @@ mod file;
 use serde::{Deserialize, Serialize};
 
 use super::identity::TenantTag;
-use super::store::StoreError;
+use super::store_error::StoreError;
 
 pub use book::UsageBook;
 pub use file::UsageFileError;
