@@ -39,6 +39,7 @@ pub mod otp;
 pub mod reload;
 pub mod serve;
 pub mod smpp;
+pub mod state_dir;
 pub mod telemetry;
 pub mod tenants;
 pub mod tools;

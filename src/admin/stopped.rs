@@ -10,27 +10,16 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::state_dir::replace_file;
+pub use crate::state_dir::Persistence;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
-use serde::Serialize;
 
 /// How often a node reads the cluster's stopped set (a stop made on another node reaches this
 /// one within this bound).
 pub const REDIS_REFRESH: Duration = Duration::from_secs(2);
 
 const FILE_NAME: &str = "stopped-smscs.json";
-
-/// How long a stop lasts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Persistence {
-    /// In Redis: every node, across restarts.
-    Cluster,
-    /// In `[store] state_dir`: this node, across restarts.
-    Node,
-    /// In memory: until this node restarts.
-    UntilRestart,
-}
 
 #[derive(Debug, thiserror::Error)]
 #[error("the stopped SMSCs could not be recorded: {0}")]
@@ -85,17 +74,9 @@ impl InFile {
     }
 
     fn write(&self, names: &BTreeSet<String>) -> Result<(), PersistError> {
-        let fail = |e: std::io::Error| PersistError(format!("{}: {e}", self.dir.display()));
-        std::fs::create_dir_all(&self.dir).map_err(fail)?;
-        let tmp = self.dir.join(format!("{FILE_NAME}.tmp"));
         let bytes = serde_json::to_vec(names).map_err(|e| PersistError(e.to_string()))?;
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).map_err(fail)?;
-            f.write_all(&bytes).map_err(fail)?;
-            f.sync_all().map_err(fail)?;
-        }
-        std::fs::rename(&tmp, self.dir.join(FILE_NAME)).map_err(fail)
+        replace_file(&self.dir, FILE_NAME, &bytes)
+            .map_err(|e| PersistError(format!("{}: {e}", self.dir.display())))
     }
 }
 

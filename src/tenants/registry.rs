@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::state_dir::replace_file;
+pub use crate::state_dir::Persistence;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
-use serde::Serialize;
 
 use super::{Snapshot, TenantRecord};
 
@@ -21,18 +22,6 @@ use super::{Snapshot, TenantRecord};
 pub const REFRESH: Duration = Duration::from_secs(2);
 
 const FILE_NAME: &str = "tenants.json";
-
-/// How long a change lasts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Persistence {
-    /// In Redis: every node, across restarts.
-    Cluster,
-    /// In `[store] state_dir`: this node, across restarts.
-    Node,
-    /// In memory: until this node restarts.
-    UntilRestart,
-}
 
 #[derive(Debug, thiserror::Error)]
 #[error("the tenant registry is unavailable: {0}")]
@@ -92,22 +81,10 @@ impl Local {
     }
 
     fn write(dir: &std::path::Path, snapshot: &Snapshot) -> Result<(), PersistError> {
-        use std::io::Write;
-        let fail = |e: std::io::Error| PersistError(format!("{}: {e}", dir.display()));
-        std::fs::create_dir_all(dir).map_err(fail)?;
         let records: Vec<&TenantRecord> = snapshot.records.values().collect();
         let bytes = serde_json::to_vec_pretty(&records).map_err(|e| PersistError(e.to_string()))?;
-        let tmp = dir.join(format!("{FILE_NAME}.tmp"));
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(fail)?;
-            f.write_all(&bytes).map_err(fail)?;
-            f.sync_all().map_err(fail)?;
-        }
-        std::fs::rename(&tmp, dir.join(FILE_NAME)).map_err(fail)?;
-        // the rename itself lasts once the directory is synced
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(fail)
+        replace_file(dir, FILE_NAME, &bytes)
+            .map_err(|e| PersistError(format!("{}: {e}", dir.display())))
     }
 }
 

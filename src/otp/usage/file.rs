@@ -1,13 +1,13 @@
 //! `usage.json`: the memory store's usage counters as written to `[store] state_dir`, one row
 //! per tenant and day, written to a temporary file, synced, then renamed over the old one.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::{date_of, parse_date, DayUsage};
 use crate::otp::identity::TenantTag;
+use crate::state_dir::replace_file;
 
 pub const FILE_NAME: &str = "usage.json";
 const VERSION: u32 = 1;
@@ -100,16 +100,10 @@ pub fn write(path: &Path, rows: &[(TenantTag, u32, DayUsage)]) -> Result<(), Usa
             .collect(),
     };
     let bytes = serde_json::to_vec(&contents).map_err(|e| fail(std::io::Error::other(e)))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(fail)?;
-        f.write_all(&bytes).map_err(fail)?;
-        f.sync_all().map_err(fail)?;
-    }
-    std::fs::rename(&tmp, path).map_err(fail)
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Err(fail(std::io::Error::other("not a file path")));
+    };
+    replace_file(dir, name, &bytes).map_err(fail)
 }
 
 #[cfg(test)]
