@@ -8,7 +8,8 @@
 #   bash loadtest/tenants.sh          # about 2 minutes after the release build
 #
 # Each configuration runs TENANTS_ROUNDS times, interleaved (1, 10k, 100k, 1, 10k, 100k, ...),
-# at the same open-loop rate, so that drift falls on all alike; the figures add the rounds up.
+# at the same open-loop rate, so that drift falls on all alike; the figures add the rounds up,
+# and the median of the per-round ratios is printed beside them (robust to one noisy round).
 # Environment: TENANTS_SIZES ("1 10000 100000"), TENANTS_RATE (offered creates/s, 1500),
 # TENANTS_SECS (seconds per measured run, 10), TENANTS_ROUNDS (2), TENANTS_PROFILE (release;
 # `debug` uses target/debug), TENANTS_OUT (target/bench). Every process it starts is stopped on
@@ -122,6 +123,7 @@ for round in $(seq "$ROUNDS"); do
         ok=$(jq -r '.main.ok' "$RUN/t$n-$round.json")
         reqs=$(jq -r '.main.requests' "$RUN/t$n-$round.json")
         TICKS[$n]=$((TICKS[$n] + after - before))
+        printf '%s\t%s\t%s\t%s\n' "$round" "$n" "$((after - before))" "$ok" >>"$RUN/rounds.tsv"
         OK[$n]=$((OK[$n] + ok))
         REQS[$n]=$((REQS[$n] + reqs))
         stop
@@ -130,13 +132,31 @@ done
 
 base=${SIZES%% *}
 cpu_us() { awk "BEGIN { printf \"%.1f\", ${TICKS[$1]} * 1e6 / $TICK / (${OK[$1]} > 0 ? ${OK[$1]} : 1) }"; }
+# median_ratio N: the median over the rounds of (CPU per OTP with N tenants / with the first
+# size) - 1, each ratio taken within one round, so that the machine's drift between rounds
+# cancels out; with the spread (lowest and highest) beside it.
+median_ratio() {
+    python3 - "$RUN/rounds.tsv" "$base" "$1" <<'PY'
+import statistics, sys
+path, base, n = sys.argv[1:]
+per = {}
+for line in open(path):
+    rnd, size, ticks, ok = line.split()
+    per.setdefault(rnd, {})[size] = int(ticks) / max(int(ok), 1)
+ratios = sorted((r[n] / r[base] - 1) * 100 for r in per.values() if n in r and base in r and r[base] > 0)
+if ratios:
+    print(f"{statistics.median(ratios):+.1f} % ({ratios[0]:+.1f} to {ratios[-1]:+.1f})")
+else:
+    print("-")
+PY
+}
 {
     echo "end-to-end create, $PROFILE build, $RATE/s offered for $SECS s x $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
-    echo "| tenants | OTPs ok / sent | CPU per OTP (µs) | vs $base tenant(s) | ready after (s) |"
-    echo "|---|---|---|---|---|"
+    echo "| tenants | OTPs ok / sent | CPU per OTP, all rounds (µs) | vs $base tenant(s), all rounds | vs $base, median of the rounds (range) | ready after (s) |"
+    echo "|---|---|---|---|---|---|"
     for n in $SIZES; do
         ratio=$(awk "BEGIN { printf \"%+.1f %%\", ($(cpu_us "$n") / $(cpu_us "$base") - 1) * 100 }")
-        echo "| $n | ${OK[$n]} / ${REQS[$n]} | $(cpu_us "$n") | $ratio | ${STARTUP[$n]} |"
+        echo "| $n | ${OK[$n]} / ${REQS[$n]} | $(cpu_us "$n") | $ratio | $(median_ratio "$n") | ${STARTUP[$n]} |"
     done
 } | tee "$OUT/tenants.txt"
