@@ -10,7 +10,12 @@
 # Each configuration runs TENANTS_ROUNDS times, interleaved (1, 10k, 100k, 1, 10k, 100k, ...),
 # at the same open-loop rate, so that drift falls on all alike; the figures add the rounds up,
 # and the median of the per-round ratios is printed beside them (robust to one noisy round).
+# Then, with the largest set and an admin listener, the creates at TENANTS_RATE / 3 during
+# TENANTS_CHANGES tenant creations through the admin API (each checks and builds the whole
+# set): their errors and latency percentiles, and each change's answer time.
+#
 # Environment: TENANTS_SIZES ("1 10000 100000"), TENANTS_RATE (offered creates/s, 1500),
+# TENANTS_CHANGES (admin changes in the last phase, 8; 0 skips it),
 # TENANTS_SECS (seconds per measured run, 10), TENANTS_ROUNDS (2), TENANTS_PROFILE (release;
 # `debug` uses target/debug), TENANTS_OUT (target/bench). Every process it starts is stopped on
 # exit; every load run is bounded in count and time.
@@ -24,6 +29,8 @@ SIZES=${TENANTS_SIZES:-1 10000 100000}
 RATE=${TENANTS_RATE:-1500}
 SECS=${TENANTS_SECS:-10}
 ROUNDS=${TENANTS_ROUNDS:-2}
+CHANGES=${TENANTS_CHANGES:-8}
+ADMIN_TOKEN=bench-only-admin-token-0123456789
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/otpgate-tenants.XXXXXX")
 PID=
 TICK=$(getconf CLK_TCK)
@@ -84,6 +91,25 @@ sys.stdout.write("".join(out))
 PY
 }
 
+# start N [EXTRA]: otpgate with N tenants (and the TOML lines EXTRA) on a free port; sets PID,
+# url and STARTUP[N] (seconds from launch to /readyz answering 200).
+start() {
+    local n=$1 port t0 t1
+    port=$(free_port)
+    { config "$n" "$port"; printf '%s' "${2:-}"; } >"$RUN/t$n.toml"
+    t0=$(date +%s.%N)
+    "$BIN/otpgate" serve --config "$RUN/t$n.toml" >"$RUN/t$n-otpgate.log" 2>&1 &
+    PID=$!
+    url="http://127.0.0.1:$port"
+    for _ in $(seq 1200); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/readyz")" = 200 ] && break
+        kill -0 "$PID" 2>/dev/null || die "otpgate ($n tenants) exited: $(tail -n 5 "$RUN/t$n-otpgate.log")"
+        sleep 0.1
+    done
+    t1=$(date +%s.%N)
+    STARTUP[$n]=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
+}
+
 if [ "$PROFILE" = release ]; then
     log "building (release)"
     (cd "$ROOT" && cargo build --release -p otpgate -p otpgate-loadtest --bin otpgate --bin otp-load) >&2
@@ -97,19 +123,7 @@ for n in $SIZES; do TICKS[$n]=0; OK[$n]=0; REQS[$n]=0; done
 
 for round in $(seq "$ROUNDS"); do
     for n in $SIZES; do
-        port=$(free_port)
-        config "$n" "$port" >"$RUN/t$n.toml"
-        t0=$(date +%s.%N)
-        "$BIN/otpgate" serve --config "$RUN/t$n.toml" >"$RUN/t$n-otpgate.log" 2>&1 &
-        PID=$!
-        url="http://127.0.0.1:$port"
-        for _ in $(seq 1200); do
-            [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/readyz")" = 200 ] && break
-            kill -0 "$PID" 2>/dev/null || die "otpgate ($n tenants) exited: $(tail -n 5 "$RUN/t$n-otpgate.log")"
-            sleep 0.1
-        done
-        t1=$(date +%s.%N)
-        STARTUP[$n]=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 }")
+        start "$n"
         log "round $round, $n tenants: ready in ${STARTUP[$n]} s"
         # warm-up: connections, allocator, caches
         "$BIN/otp-load" --url "$url" --token tok-last-tenant-0001 --rate "$RATE" \
@@ -160,3 +174,37 @@ PY
         echo "| $n | ${OK[$n]} / ${REQS[$n]} | $(cpu_us "$n") | $ratio | $(median_ratio "$n") | ${STARTUP[$n]} |"
     done
 } | tee "$OUT/tenants.txt"
+
+[ "$CHANGES" -gt 0 ] || exit 0
+# Admin changes under load: the largest set, creates at a third of RATE, CHANGES tenants
+# created through the admin API one after the other meanwhile.
+n=${SIZES##* }
+admin_port=$(free_port)
+mkdir -p "$RUN/state"
+start "$n" "$(printf '[admin]\nlisten = "127.0.0.1:%s"\ntoken = "%s"\n[store]\nstate_dir = "%s"\n' \
+    "$admin_port" "$ADMIN_TOKEN" "$RUN/state")"
+rate=$((RATE / 3))
+secs=$((CHANGES * 2 + 4))
+"$BIN/otp-load" --url "$url" --token tok-last-tenant-0001 --rate "$rate" --requests "$rate" \
+    --duration 1s >/dev/null 2>&1 || true
+timeout $((secs + 60)) "$BIN/otp-load" --json --url "$url" --token tok-last-tenant-0001 \
+    --rate "$rate" --requests $((rate * secs)) --duration "${secs}s" --phone-prefix +4477012 \
+    >"$RUN/changes.json" 2>"$RUN/changes-load.log" &
+load=$!
+sleep 1
+answers=()
+for k in $(seq "$CHANGES"); do
+    answers+=("$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 60 \
+        -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
+        -d "{\"name\":\"bench-added-$k\"}" "http://127.0.0.1:$admin_port/admin/tenants")")
+done
+wait "$load" || die "otp-load failed: $(tail -n 5 "$RUN/changes-load.log")"
+stop
+{
+    echo
+    echo "creates at $rate/s for $secs s with $n tenants while $CHANGES tenants are created through the admin API"
+    echo
+    echo "| creates ok / sent | errors | p50 / p99 / max (ms) | admin answers (status, seconds) |"
+    echo "|---|---|---|---|"
+    jq -r --arg answers "${answers[*]}" '.main | "| \(.ok) / \(.requests) | \(.errors) | \(.latency_ms.p50) / \(.latency_ms.p99) / \(.latency_ms.max) | \($answers) |"' "$RUN/changes.json"
+} | tee -a "$OUT/tenants.txt"

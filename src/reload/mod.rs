@@ -195,7 +195,7 @@ impl Reloader {
     async fn apply(&self, in_force: &mut InForce) -> Result<ReloadReport, ReloadError> {
         let refused = |e: crate::config::ConfigError| ReloadError::Invalid(e.to_string());
         let source = self.source.as_ref().ok_or(ReloadError::NotAvailable)?;
-        let loaded = source.read().map_err(refused)?;
+        let loaded = off_the_workers(|| source.read()).map_err(refused)?;
         let p = &self.parts;
         let mut config = loaded.config.clone();
         if config.tenants.is_empty() {
@@ -224,7 +224,7 @@ impl Reloader {
         let seed = std::mem::take(&mut config.tenants);
         config.tenants = tenants::effective(&seed, &in_force.snapshot);
         // the new set must hold with the settings that keep running (CORS origins...)
-        config.validate().map_err(refused)?;
+        off_the_workers(|| config.validate()).map_err(refused)?;
         let smsc = match &p.engine {
             Some(engine) => engine
                 .apply_smscs(config.smsc.clone())
@@ -233,7 +233,7 @@ impl Reloader {
             None => SmscChanges::default(),
         };
         let tenants = diff::tenant_changes(&in_force.effective, &loaded.effective);
-        self.swap(&config);
+        off_the_workers(|| self.swap(&config));
         let tls_certificate = p.tls.as_ref().map(|certs| match certs.reload() {
             Ok(()) => "reloaded",
             Err(_) => "failed",
@@ -314,7 +314,7 @@ impl TenantsInForce for Reloader {
 
     async fn check(&self, snapshot: &Snapshot) -> Result<(), Refused> {
         let in_force = self.in_force.lock().await;
-        Self::with_snapshot(&in_force, snapshot).map(|_| ())
+        off_the_workers(|| Self::with_snapshot(&in_force, snapshot).map(|_| ()))
     }
 
     async fn apply(&self, snapshot: Snapshot) -> Result<(), Refused> {
@@ -323,9 +323,12 @@ impl TenantsInForce for Reloader {
         if snapshot.version < in_force.snapshot.version {
             return Ok(());
         }
-        let config = Self::with_snapshot(&in_force, &snapshot)?;
-        self.swap(&config);
-        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(config.clone());
+        let config = off_the_workers(|| {
+            let config = Self::with_snapshot(&in_force, &snapshot)?;
+            self.swap(&config);
+            *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(config.clone());
+            Ok::<_, Refused>(config)
+        })?;
         self.registry_version
             .store(snapshot.version, std::sync::atomic::Ordering::Release);
         in_force.config = config;
@@ -340,6 +343,19 @@ impl TenantsInForce for Reloader {
 
     fn token_taken(&self, token: &str) -> bool {
         self.parts.front.load().tenants.token_taken(token)
+    }
+}
+
+/// Runs work that takes long with a large tenant set (checking and building 100,000 tenants
+/// takes about a second) without holding up a runtime worker: on the multi-thread runtime the
+/// worker's other tasks move to another thread meanwhile, so requests keep being served.
+fn off_the_workers<R>(work: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }
 
