@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Service;
 
+use super::early_refusal::EarlyRefusal;
 use super::idle_io::IdleIo;
 use super::per_address::{AddressSlot, PerAddress};
 use super::settings::HttpConfig;
@@ -50,6 +51,8 @@ use super::SHUTDOWN_GRACE;
 struct Shared {
     builder: auto::Builder<TokioExecutor>,
     router: Router,
+    /// The API's cheap refusals (none on the admin listener).
+    early: Option<EarlyRefusal>,
     stop: CancellationToken,
     idle: Duration,
     no_request: Duration,
@@ -63,6 +66,7 @@ struct Shared {
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    early: Option<EarlyRefusal>,
     config: &HttpConfig,
     tls: Option<Arc<TlsCerts>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -70,6 +74,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         builder: connection_builder(config),
         router,
+        early,
         stop: CancellationToken::new(),
         idle: Duration::from_millis(config.idle_timeout_ms),
         no_request: Duration::from_millis(config.header_read_timeout_ms),
@@ -223,11 +228,16 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (count, mut in_progress) = watch::channel(0usize);
-    let router = shared.router.clone();
+    let on_service = shared.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let guard = InProgress::new(&count);
-        let mut router = router.clone();
+        // answered on the spot: never in progress past this call
+        let early = on_service.early.as_ref().and_then(|e| e.answer(&req));
+        let guard = early.is_none().then(|| InProgress::new(&count));
+        let mut router = on_service.router.clone();
         async move {
+            if let Some(res) = early {
+                return Ok(res);
+            }
             let res = router.call(req).await;
             drop(guard);
             res
