@@ -71,10 +71,10 @@ mod tests {
         }
         let (tx, rx) = std::sync::mpsc::channel();
         let held = Dropped(tx);
-        let _ = engine.handle().spawn(async move {
+        drop(engine.handle().spawn(async move {
             let _held = held;
             std::future::pending::<()>().await
-        });
+        }));
         assert!(rx
             .recv_timeout(std::time::Duration::from_millis(200))
             .is_err());
