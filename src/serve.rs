@@ -21,6 +21,7 @@ use crate::dispatch::Dispatcher;
 use crate::http::{self, Front, HttpError};
 use crate::otp::redis::Target;
 use crate::reload::{self, Reloader};
+use crate::smpp::thread::EngineThread;
 use crate::smpp::{EngineError, SmppEngine, SmscConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -163,13 +164,18 @@ pub async fn run_reloadable(
         Some(c) => c.sink(),
         None => prepared.delivery_sink(),
     };
-    let engine = SmppEngine::start_with_permits(
-        config.smsc.clone(),
-        config.engine.clone(),
-        engine_sink,
-        prepared.clock.clone(),
-        permits,
-    )?;
+    // the binds on a thread of their own: a loaded front does not delay refilling a window
+    let engine_thread = EngineThread::start()?;
+    let engine = {
+        let _on_engine_thread = engine_thread.handle().enter();
+        SmppEngine::start_with_permits(
+            config.smsc.clone(),
+            config.engine.clone(),
+            engine_sink,
+            prepared.clock.clone(),
+            permits,
+        )?
+    };
     // with the Redis store the front sends through the shared queue, which feeds this engine
     let dispatcher: Arc<dyn Dispatcher> = match &cluster {
         Some(c) => c.start(Arc::new(engine.clone())),
@@ -260,6 +266,7 @@ pub async fn run_reloadable(
     if let Some(sim) = simulator {
         sim.shutdown().await;
     }
+    drop(engine_thread);
     served
 }
 

@@ -23,6 +23,7 @@
 //! On shutdown, idle connections close at once and requests in progress finish.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,11 +33,12 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Service;
 
+use super::early_refusal::EarlyRefusal;
 use super::idle_io::IdleIo;
 use super::per_address::{AddressSlot, PerAddress};
 use super::settings::HttpConfig;
@@ -50,6 +52,8 @@ use super::SHUTDOWN_GRACE;
 struct Shared {
     builder: auto::Builder<TokioExecutor>,
     router: Router,
+    /// The API's cheap refusals (none on the admin listener).
+    early: Option<EarlyRefusal>,
     stop: CancellationToken,
     idle: Duration,
     no_request: Duration,
@@ -63,6 +67,7 @@ struct Shared {
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    early: Option<EarlyRefusal>,
     config: &HttpConfig,
     tls: Option<Arc<TlsCerts>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -70,6 +75,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         builder: connection_builder(config),
         router,
+        early,
         stop: CancellationToken::new(),
         idle: Duration::from_millis(config.idle_timeout_ms),
         no_request: Duration::from_millis(config.header_read_timeout_ms),
@@ -201,19 +207,52 @@ async fn handshake_then_serve(
     }
 }
 
+/// A connection's requests: how many are in progress and when the last one ended, read by
+/// the no-request timer when it fires (plain atomics: nothing wakes the connection's task per
+/// request).
+struct Activity {
+    opened: tokio::time::Instant,
+    in_progress: AtomicUsize,
+    /// Microseconds from `opened` to the end of the last request.
+    last_end_us: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            opened: tokio::time::Instant::now(),
+            in_progress: AtomicUsize::new(0),
+            last_end_us: AtomicU64::new(0),
+        }
+    }
+
+    /// When the no-request timer may close the connection: `None` while a request is in
+    /// progress, else `no_request` after the last one ended (or after the connection opened).
+    fn idle_deadline(&self, no_request: Duration) -> Option<tokio::time::Instant> {
+        if self.in_progress.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let since_open = Duration::from_micros(self.last_end_us.load(Ordering::Acquire));
+        Some(self.opened + since_open + no_request)
+    }
+}
+
 /// Counts a request in progress on its connection while it lives.
-struct InProgress(watch::Sender<usize>);
+struct InProgress(Arc<Activity>);
 
 impl InProgress {
-    fn new(count: &watch::Sender<usize>) -> Self {
-        count.send_modify(|n| *n += 1);
-        Self(count.clone())
+    fn new(activity: &Arc<Activity>) -> Self {
+        activity.in_progress.fetch_add(1, Ordering::AcqRel);
+        Self(activity.clone())
     }
 }
 
 impl Drop for InProgress {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        let us = u64::try_from(self.0.opened.elapsed().as_micros()).unwrap_or(u64::MAX);
+        // the end is recorded before the count falls, so a timer reading 0 sees it
+        self.0.last_end_us.fetch_max(us, Ordering::AcqRel);
+        self.0.in_progress.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -222,13 +261,19 @@ async fn serve_connection<I>(io: I, shared: Arc<Shared>, held: Held)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (count, mut in_progress) = watch::channel(0usize);
-    let router = shared.router.clone();
+    let activity = Arc::new(Activity::new());
+    let on_service = shared.clone();
+    let counted = activity.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let guard = InProgress::new(&count);
-        let mut router = router.clone();
+        let guard = InProgress::new(&counted);
+        // answered on the spot, before the envelope and the router
+        let early = on_service.early.as_ref().and_then(|e| e.answer(&req));
+        let mut router = on_service.router.clone();
         async move {
-            let res = router.call(req).await;
+            let res = match early {
+                Some(res) => Ok(res),
+                None => router.call(req).await,
+            };
             drop(guard);
             res
         }
@@ -242,12 +287,13 @@ where
         }
     };
     tokio::pin!(old);
-    // Moved only when it fires before `no_request_at` (not at the end of every request).
-    let mut no_request_at = tokio::time::Instant::now() + shared.no_request;
-    let no_request = tokio::time::sleep_until(no_request_at);
+    // Fires every `no_request` at most; closes the connection only when no request has been
+    // in progress for that long.
+    let no_request = tokio::time::sleep(shared.no_request);
     tokio::pin!(no_request);
-    let mut waiting_for_request = true;
-    let mut counting = true;
+    // Made once: a fresh one per wake would register with the token each time.
+    let stopped = shared.stop.cancelled();
+    tokio::pin!(stopped);
     let mut closing = false;
     // Armed once the connection is told to close: an HTTP/2 client that never acknowledges
     // the goodbye (nor lets its streams end) does not keep the connection.
@@ -265,29 +311,22 @@ where
                 tracing::debug!("HTTP connection closed: it did not finish closing in time");
                 break Ok(());
             }
-            changed = in_progress.changed(), if counting => {
-                if changed.is_err() {
-                    counting = false;
-                    continue;
+            () = &mut no_request, if !closing => {
+                let now = tokio::time::Instant::now();
+                match activity.idle_deadline(shared.no_request) {
+                    Some(deadline) if deadline <= now => {
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    Some(deadline) => no_request.as_mut().reset(deadline),
+                    None => no_request.as_mut().reset(now + shared.no_request),
                 }
-                waiting_for_request = *in_progress.borrow_and_update() == 0;
-                if waiting_for_request {
-                    no_request_at = tokio::time::Instant::now() + shared.no_request;
-                }
-            }
-            () = &mut no_request, if waiting_for_request && !closing => {
-                if no_request.deadline() < no_request_at {
-                    no_request.as_mut().reset(no_request_at);
-                    continue;
-                }
-                conn.as_mut().graceful_shutdown();
-                closing = true;
             }
             () = &mut old, if !closing => {
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
-            () = shared.stop.cancelled(), if !closing => {
+            () = &mut stopped, if !closing => {
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }

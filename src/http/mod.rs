@@ -8,6 +8,7 @@ mod auth;
 mod body;
 pub mod cors;
 pub mod create_body;
+pub mod early_refusal;
 pub mod error;
 mod handlers;
 mod idle_io;
@@ -137,6 +138,11 @@ impl Front {
         self.current.load_full()
     }
 
+    /// The snapshot in force, for a look that ends before the next await.
+    pub fn current(&self) -> arc_swap::Guard<Arc<App>> {
+        self.current.load()
+    }
+
     /// Puts `app` in force: requests that start from now on see it, those in progress finish
     /// with the one they started with.
     pub fn replace(&self, app: App) {
@@ -207,7 +213,9 @@ pub async fn serve(
     crate::telemetry::install();
     let http = state.config.http.clone();
     drop(state);
-    let router = routes::router(front);
+    let router = routes::router(front.clone());
+    // after `telemetry::install`: it takes its metric handles now
+    let early = early_refusal::EarlyRefusal::new(front);
     let fd_limit = listener::raise_fd_limit();
     if tls.is_some() {
         tls::register_metrics();
@@ -217,7 +225,7 @@ pub async fn serve(
         tracing::info!(%addr, scheme, ?fd_limit, max_connections = http.max_connections, "HTTP API listening");
     }
     listener::warn_if_metrics_open(&listener, &http);
-    let result = listener::serve(listener, router, &http, tls, shutdown).await;
+    let result = listener::serve(listener, router, Some(early), &http, tls, shutdown).await;
     tracing::info!("HTTP API stopped");
     result.map_err(HttpError::from)
 }

@@ -15,7 +15,7 @@ use super::error::{codes, ApiError};
 use super::{cors, handlers, ops, App, Front};
 
 /// Every route template of the API (also the `route` label of the HTTP metrics).
-const OTP: &str = "/otp";
+pub(super) const OTP: &str = "/otp";
 const OTP_ID: &str = "/otp/{otpId}";
 const OTP_VERIFY: &str = "/otp/{otpId}/verify";
 const OTP_RESEND: &str = "/otp/{otpId}/resend";
@@ -79,7 +79,7 @@ async fn method_not_allowed() -> Response {
 }
 
 /// A client's `X-Request-Id` is kept when it is 1-128 characters of `[A-Za-z0-9._:-]`.
-fn sane_request_id(v: &HeaderValue) -> Option<HeaderValue> {
+pub(super) fn sane_request_id(v: &HeaderValue) -> Option<HeaderValue> {
     let s = v.to_str().ok()?;
     let ok = !s.is_empty()
         && s.len() <= 128
@@ -102,7 +102,7 @@ fn route_label(req: &Request) -> &'static str {
 
 /// A fresh request id: a random (v4) UUID from the thread's generator, formatted without
 /// allocating.
-fn new_request_id() -> HeaderValue {
+pub(super) fn new_request_id() -> HeaderValue {
     let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
     HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))

@@ -140,6 +140,11 @@ pub(super) fn blocked(reason: &'static str) {
 /// the engine's reason.
 pub fn dispatch_refused(e: &DispatchError) -> OtpError {
     blocked("dispatch");
+    dispatch_unavailable(e)
+}
+
+/// The error of a refused SMS, not counted (for a caller that counts it by a handle).
+pub fn dispatch_unavailable(e: &DispatchError) -> OtpError {
     OtpError::Unavailable {
         reason: e.to_string(),
         cause: e.cause(),

@@ -102,6 +102,7 @@ impl SmppEngine {
                 done: tokio::sync::Mutex::new(false),
                 applying: tokio::sync::Mutex::new(()),
                 permits,
+                runtime,
             }),
         })
     }
@@ -159,6 +160,8 @@ pub(super) struct Inner {
     pub applying: tokio::sync::Mutex<()>,
     /// Who may open each bind slot (SMSCs a reload adds or rebinds ask it too).
     pub permits: Arc<dyn BindPermits>,
+    /// The runtime the engine started on: the binds a reload starts run there too.
+    pub runtime: tokio::runtime::Handle,
 }
 
 /// The running engine. Cheap to clone; `try_dispatch` never waits.

@@ -78,6 +78,7 @@ mod status;
 pub mod status_report;
 mod submit;
 mod supervisor;
+pub mod thread;
 mod throttle;
 mod tls;
 pub mod tlv_checks;

@@ -58,7 +58,7 @@ impl EngineHandle {
         let shared = &self.inner.shared;
         validate(&smscs, &shared.settings)?;
         let _one_at_a_time = self.inner.applying.lock().await;
-        let runtime = tokio::runtime::Handle::current();
+        let runtime = self.inner.runtime.clone();
         let old = shared.set();
         let mut slots = old.slots.clone();
         let mut changes = SmscChanges::default();
