@@ -260,6 +260,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_waiter_is_counted_while_it_waits_and_no_longer_once_dropped() {
+        use futures::FutureExt;
+        let q = SmscQueue::new(Arc::new(Depth::new(10)));
+        {
+            let waiting = q.wait_nonempty();
+            tokio::pin!(waiting);
+            assert!(waiting.as_mut().now_or_never().is_none());
+            assert_eq!(q.waiting.load(Ordering::SeqCst), 1);
+        }
+        // dropped unfinished, as a `select!` drops it: a push wakes nobody
+        assert_eq!(q.waiting.load(Ordering::SeqCst), 0);
+        q.push(Work::fresh(msg(1)));
+        assert!(q.wait_nonempty().now_or_never().is_some());
+        assert_eq!(q.waiting.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
     async fn a_waiter_wakes_on_push() {
         let q = Arc::new(SmscQueue::new(Arc::new(Depth::new(10))));
         let q2 = q.clone();
