@@ -305,4 +305,13 @@ pub trait DeliverySink: Send + Sync + 'static {
         self.on_update(update);
         Box::pin(std::future::ready(Ok(())))
     }
+    /// Records `update` now when that needs no waiting (an in-process store), with what
+    /// `record` would have resolved to; else gives it back, for `record`. The default gives
+    /// every update back.
+    fn record_now(
+        &self,
+        update: DeliveryUpdate,
+    ) -> Result<Result<(), NotRecorded>, DeliveryUpdate> {
+        Err(update)
+    }
 }

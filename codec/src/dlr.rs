@@ -362,36 +362,69 @@ pub fn format_receipt_text(r: &Receipt) -> String {
 /// zeros stripped (`0` for all zeros); then, when it reads as hex, its decimal form; then, when
 /// it reads as decimal, its hex form. No duplicates; at most three; an id longer than 64
 /// characters yields only the first. See the module documentation for how a store uses them.
-pub fn message_id_variants(id: &str) -> impl Iterator<Item = String> {
-    let lower = id.trim().to_ascii_lowercase();
-    let stripped = lower.trim_start_matches('0');
-    let first = if stripped.is_empty() && !lower.is_empty() {
+///
+/// The forms are made as they are asked for: a caller after the first form alone (an index
+/// key) or that stops at the first match pays for one string, not for the number formatting.
+pub fn message_id_variants(id: &str) -> MessageIdVariants {
+    let trimmed = id.trim();
+    let stripped = trimmed.trim_start_matches('0');
+    let first = if stripped.is_empty() && !trimmed.is_empty() {
         "0".to_owned()
     } else {
-        stripped.to_owned()
+        stripped.to_ascii_lowercase()
     };
-    let mut out = Vec::with_capacity(3);
-    if first.len() <= MAX_VARIANT_ID && !first.is_empty() {
-        let hex_to_dec = first
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit())
-            .then(|| u128::from_str_radix(&first, 16).ok())
+    let numeric = first.len() <= MAX_VARIANT_ID && !first.is_empty();
+    let parsed = |radix: u32| {
+        (numeric && first.bytes().all(|b| (b as char).is_digit(radix)))
+            .then(|| u128::from_str_radix(&first, radix).ok())
             .flatten()
-            .map(|n| n.to_string());
-        let dec_to_hex = first
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| first.parse::<u128>().ok())
-            .flatten()
-            .map(|n| format!("{n:x}"));
-        out.push(first);
-        for v in [hex_to_dec, dec_to_hex].into_iter().flatten() {
-            if !out.contains(&v) {
-                out.push(v);
+    };
+    let (as_hex, as_decimal) = (parsed(16), parsed(10));
+    MessageIdVariants {
+        first: Some(first),
+        as_hex,
+        as_decimal,
+        step: 0,
+    }
+}
+
+/// The forms of [`message_id_variants`], in order.
+#[derive(Debug)]
+pub struct MessageIdVariants {
+    first: Option<String>,
+    /// The normalised id read as hex, when it reads so (its decimal form is the second).
+    as_hex: Option<u128>,
+    /// The normalised id read as decimal, when it reads so (its hex form is the third).
+    as_decimal: Option<u128>,
+    step: u8,
+}
+
+impl Iterator for MessageIdVariants {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        loop {
+            self.step = self.step.saturating_add(1);
+            match self.step {
+                1 => return self.first.take(),
+                // the decimal form of the hex reading is the id itself when the id is decimal
+                // with the same value under both readings (a single digit)
+                2 => match self.as_hex {
+                    Some(h) if self.as_decimal != Some(h) => return Some(h.to_string()),
+                    _ => {}
+                },
+                3 => {
+                    let Some(d) = self.as_decimal else { continue };
+                    let hex = format!("{d:x}");
+                    // the same as the id (a single digit) or as the second form
+                    let same_as_first = self.as_hex == Some(d);
+                    let same_as_second = self.as_hex.is_some_and(|h| h.to_string() == hex);
+                    if !same_as_first && !same_as_second {
+                        return Some(hex);
+                    }
+                }
+                _ => return None,
             }
         }
-    } else {
-        out.push(first);
     }
-    out.into_iter()
 }

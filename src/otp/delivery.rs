@@ -79,6 +79,16 @@ impl DeliverySink for StoreSink {
         }
     }
 
+    fn record_now(
+        &self,
+        update: DeliveryUpdate,
+    ) -> Result<Result<(), NotRecorded>, DeliveryUpdate> {
+        match &self.lanes {
+            None => Ok(self.apply_inline(update)),
+            Some(_) => Err(update),
+        }
+    }
+
     fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, Result<(), NotRecorded>> {
         let Some(lanes) = &self.lanes else {
             return Box::pin(std::future::ready(self.apply_inline(update)));

@@ -10,6 +10,7 @@ use otpgate_codec::dlr::message_id_variants;
 
 use super::clock::Clock;
 use super::credit::Credit;
+use super::delivery_counters::DeliveryCounters;
 use super::model::{DeliveryStatus, OtpId};
 use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, Store, StoreError};
 use super::text::Encoding;
@@ -40,6 +41,7 @@ pub(super) struct Apply {
     pub(super) fallback_price: AtomicU64,
     /// The tenants' credit, whose reservations a settled send replaces by its charge.
     pub(super) credit: OnceLock<Arc<Credit>>,
+    counters: DeliveryCounters,
 }
 
 impl Apply {
@@ -49,6 +51,7 @@ impl Apply {
             clock,
             fallback_price: AtomicU64::new(0),
             credit: OnceLock::new(),
+            counters: DeliveryCounters::default(),
         }
     }
 
@@ -78,16 +81,6 @@ fn receipt_status(outcome: ReceiptOutcome) -> Option<DeliveryStatus> {
         ReceiptOutcome::Undelivered | ReceiptOutcome::Expired => Some(DeliveryStatus::Undelivered),
         ReceiptOutcome::Rejected => Some(DeliveryStatus::Rejected),
         ReceiptOutcome::Pending => None,
-    }
-}
-
-fn outcome_label(outcome: ReceiptOutcome) -> &'static str {
-    match outcome {
-        ReceiptOutcome::Delivered => "delivered",
-        ReceiptOutcome::Undelivered => "undelivered",
-        ReceiptOutcome::Expired => "expired",
-        ReceiptOutcome::Rejected => "rejected",
-        ReceiptOutcome::Pending => "pending",
     }
 }
 
@@ -161,9 +154,7 @@ impl Apply {
                     credit.settle(b.tenant, b.created, reserved, charge).await?;
                 }
                 if let Some(smsc) = smsc {
-                    metrics::counter!(names::PARTS_CHARGED, "smsc" => smsc.clone())
-                        .increment(parts.into());
-                    metrics::counter!(names::COST_CHARGED, "smsc" => smsc).increment(charge);
+                    self.counters.charged(&smsc, parts.into(), charge);
                 }
             }
             DeliveryUpdate::Failed { otp_id, reason } => {
@@ -183,8 +174,7 @@ impl Apply {
                 outcome,
                 error,
             } => {
-                metrics::counter!(names::RECEIPTS_SEEN, "outcome" => outcome_label(outcome))
-                    .increment(1);
+                self.counters.receipt(outcome);
                 let variants: Vec<String> = message_id_variants(&message_id).collect();
                 if variants.first().is_none_or(|v| v.is_empty()) {
                     metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);

@@ -8,6 +8,7 @@ mod create;
 pub mod credit;
 pub mod delivery;
 mod delivery_apply;
+mod delivery_counters;
 mod delivery_lanes;
 pub mod guard;
 pub mod idempotency;

@@ -9,9 +9,8 @@ use otpgate_codec::pdu::{Body, CommandStatus, DeliverSm, DeliverSmResp, Pdu};
 
 use super::config::ms;
 use super::metrics;
-use super::receipts::on_deliver_sm;
+use super::receipts::receipt_update;
 use super::session::{Session, SessionEnd};
-use super::shared::Shared;
 use super::status::{classify, status_label, StatusClass};
 use super::window::Pending;
 use crate::dispatch::NotRecorded;
@@ -111,20 +110,36 @@ impl Session {
     }
 
     /// Recorded first, acknowledged after: a receipt is never lost to a crash between the
-    /// two. Recording goes on while the bind reads further PDUs (see `receipts_in_flight`).
+    /// two. An in-process store records it here and the answer joins the bind's next write;
+    /// a shared one records it while the bind reads further PDUs (see `receipts_in_flight`).
     async fn take_receipt(
         &mut self,
         seq: u32,
         sm: DeliverSm,
         resp: Body,
     ) -> Result<(), SessionEnd> {
-        let (shared, smsc, label) = (self.shared.clone(), self.smsc.index, self.label.clone());
-        let answer = Box::pin(async move {
-            let status = receipt_status(&shared, smsc, &label, &sm).await;
-            answer(seq, status, resp)
+        let Some(update) = receipt_update(&self.shared, &self.smsc, &mut self.metrics, &sm) else {
+            return self
+                .link
+                .feed(answer(seq, CommandStatus::ESME_ROK, resp))
+                .await
+                .map_err(Into::into);
+        };
+        let update = match self.shared.sink.record_now(update) {
+            Ok(recorded) => {
+                let status = answer_status(recorded, self.name(), &self.label);
+                self.link.feed(answer(seq, status, resp)).await?;
+                return Ok(());
+            }
+            Err(update) => update,
+        };
+        let (shared, smsc, label) = (self.shared.clone(), self.smsc.clone(), self.label.clone());
+        let pending = Box::pin(async move {
+            let recorded = shared.sink.record(update).await;
+            answer(seq, answer_status(recorded, &smsc.cfg.name, &label), resp)
         });
-        match self.receipts.start(answer) {
-            Some(pdu) => self.link.send(pdu).await?,
+        match self.receipts.start(pending) {
+            Some(pdu) => self.link.feed(pdu).await?,
             None => metrics::receipts_in_flight(self.name(), &self.label, self.receipts.len()),
         }
         Ok(())
@@ -165,7 +180,9 @@ impl Session {
         } = p;
         drop(permit);
         self.consecutive_timeouts = 0;
-        let name = self.smsc.cfg.name.clone();
+        // the SMSC's Arc, not a copy of its name: no allocation per response
+        let smsc = self.smsc.clone();
+        let name = smsc.cfg.name.as_str();
         let took = now.saturating_duration_since(sent_at).as_secs_f64();
         self.metrics.submit(status_label(status), took);
         self.metrics.window_in_use(self.window.in_use());
@@ -182,7 +199,7 @@ impl Session {
                     if duplicate {
                         // a copy of a part already accepted (or of a send given up): not charged
                         drop(st);
-                        metrics::parts_not_charged(&name, 1);
+                        metrics::parts_not_charged(name, 1);
                         return;
                     }
                     if let Some(slot) = st.ids.get_mut(usize::from(part)) {
@@ -203,7 +220,7 @@ impl Session {
                 if let Some(source) = source {
                     let dropped = self.smsc.watch.record(&message_id, &source, now);
                     if dropped > 0 {
-                        metrics::receipt_watch_dropped(&name, dropped);
+                        metrics::receipt_watch_dropped(name, dropped);
                     }
                 }
                 if let Some(ids) = done {
@@ -213,13 +230,13 @@ impl Session {
             StatusClass::Throttled | StatusClass::QueueFull => {
                 let throttled = classify(status) == StatusClass::Throttled;
                 let pause = if throttled {
-                    metrics::throttled(&name);
-                    metrics::retry(&name, "throttled");
+                    metrics::throttled(name);
+                    metrics::retry(name, "throttled");
                     self.throttle.decrease(now);
                     ms(settings.throttle_pause_ms)
                 } else {
-                    metrics::queue_full(&name);
-                    metrics::retry(&name, "queue_full");
+                    metrics::queue_full(name);
+                    metrics::retry(name, "queue_full");
                     ms(settings.queue_full_pause_ms)
                 };
                 let until = now + pause;
@@ -261,24 +278,17 @@ impl Session {
     }
 }
 
-/// Records a deliver_sm; the command_status to answer it with: ESME_ROK once recorded,
-/// ESME_RX_T_APPN (the SMSC delivers it again later) when the sink gave it up. Takes the
-/// session's parts, not the session, so that the future stays `Send`.
-async fn receipt_status(
-    shared: &Shared,
-    smsc: usize,
-    label: &str,
-    sm: &DeliverSm,
-) -> CommandStatus {
-    match on_deliver_sm(shared, smsc, sm).await {
+/// The command_status answering a receipt: ESME_ROK once recorded, ESME_RX_T_APPN (the SMSC
+/// delivers it again later) when the sink gave it up.
+fn answer_status(recorded: Result<(), NotRecorded>, smsc: &str, bind: &str) -> CommandStatus {
+    match recorded {
         Ok(()) => CommandStatus::ESME_ROK,
         Err(NotRecorded) => {
-            let name = shared.smsc_name(smsc);
-            metrics::receipt_deferred(&name);
+            metrics::receipt_deferred(smsc);
             // The receipt's text stays out of the log: it may carry the message.
             tracing::warn!(
-                smsc = name,
-                bind = label,
+                smsc,
+                bind,
                 "receipt not recorded: answered ESME_RX_T_APPN for the SMSC to deliver it again"
             );
             CommandStatus::ESME_RX_T_APPN

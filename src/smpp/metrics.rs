@@ -4,6 +4,7 @@
 //! `telemetry::names`.
 
 use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
+use otpgate_codec::dlr::ReceiptState;
 
 pub use crate::telemetry::names::{
     BIND_FAILURES, BIND_UP, MO, PARTS_NOT_CHARGED, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL,
@@ -20,7 +21,16 @@ pub struct BindMetrics {
     window_in_use: Gauge,
     submit_ok: Counter,
     submit_duration: Histogram,
+    /// By receipt state (`ReceiptState as usize`), each looked up on its first receipt: a
+    /// state never seen stays out of the exposition.
+    receipts: [Option<Counter>; RECEIPT_STATES],
+    receipt_delay: Option<Histogram>,
+    /// `otpgate_sms_parts_total` by encoding, each looked up on its first message.
+    sms_parts: Vec<(&'static str, Counter)>,
 }
+
+/// The states of `otpgate_codec::dlr::ReceiptState`.
+const RECEIPT_STATES: usize = 8;
 
 impl BindMetrics {
     pub fn new(smsc: &str, bind: &str) -> Self {
@@ -29,7 +39,43 @@ impl BindMetrics {
             window_in_use: gauge!(WINDOW_IN_USE, "smsc" => smsc.to_string(), "bind" => bind.to_string()),
             submit_ok: counter!(SUBMIT_TOTAL, "smsc" => smsc.to_string(), "status" => "ok"),
             submit_duration: histogram!(SUBMIT_DURATION, "smsc" => smsc.to_string()),
+            receipts: Default::default(),
+            receipt_delay: None,
+            sms_parts: Vec::new(),
         }
+    }
+
+    /// Counts a receipt in `otpgate_smpp_receipts_total{smsc, state}`.
+    pub fn receipt(&mut self, state: ReceiptState) {
+        let smsc = &self.smsc;
+        match self.receipts.get_mut(state as usize) {
+            Some(slot) => slot
+                .get_or_insert_with(|| receipt_counter(smsc, state.stat_str()))
+                .increment(1),
+            None => receipt(smsc, state.stat_str()),
+        }
+    }
+
+    pub fn receipt_delay(&mut self, secs: f64) {
+        let smsc = &self.smsc;
+        self.receipt_delay
+            .get_or_insert_with(|| histogram!(RECEIPT_DELAY, "smsc" => smsc.clone()))
+            .record(secs);
+    }
+
+    /// Counts a message's parts in `otpgate_sms_parts_total{encoding}`.
+    pub fn sms_parts(&mut self, encoding: &'static str, parts: usize) {
+        if !self.sms_parts.iter().any(|(e, _)| *e == encoding) {
+            let counter = counter!(SMS_PARTS, "encoding" => encoding);
+            self.sms_parts.push((encoding, counter));
+        }
+        if let Some((_, counter)) = self.sms_parts.iter().find(|(e, _)| *e == encoding) {
+            counter.increment(parts as u64);
+        }
+    }
+
+    pub fn smsc(&self) -> &str {
+        &self.smsc
     }
 
     pub fn window_in_use(&self, in_use: usize) {
@@ -86,7 +132,11 @@ pub fn queue_full(smsc: &str) {
 }
 
 pub fn receipt(smsc: &str, state: &'static str) {
-    counter!(RECEIPTS, "smsc" => smsc.to_string(), "state" => state).increment(1);
+    receipt_counter(smsc, state).increment(1);
+}
+
+fn receipt_counter(smsc: &str, state: &'static str) -> Counter {
+    counter!(RECEIPTS, "smsc" => smsc.to_string(), "state" => state)
 }
 
 pub fn receipt_deferred(smsc: &str) {

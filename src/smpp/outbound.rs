@@ -10,7 +10,6 @@ use tokio::time::Instant;
 
 use super::address::validity_period;
 use super::message::PartSel;
-use super::metrics;
 use super::session::{Current, Session, SessionEnd};
 use super::submit::prepare;
 use super::window::Pending;
@@ -40,7 +39,7 @@ impl Session {
                 let reference = self.shared.references.next(&msg.sms.destination);
                 match prepare(&msg.sms, &self.smsc.cfg, me, reference) {
                     Ok(p) => {
-                        metrics::sms_parts(p.encoding, p.parts.len());
+                        self.metrics.sms_parts(p.encoding, p.parts.len());
                         st.generation = st.generation.wrapping_add(1);
                         st.ids = vec![None; p.parts.len()];
                         st.prepared = Some(Arc::new(p));

@@ -35,11 +35,18 @@ pub fn valid_prefix(prefix: &str) -> bool {
 /// The price per part, in micro-units, of the longest prefix of `prices` matching
 /// `destination` (E.164 with its `+`); `None` when none matches.
 pub fn price_for(prices: &BTreeMap<String, f64>, destination: &str) -> Option<u64> {
+    if prices.is_empty() {
+        return None;
+    }
     let digits = destination.trim_start_matches('+');
-    (0..=digits.len().min(15)).rev().find_map(|n| {
-        let key = format!("+{}", digits.get(..n)?);
-        prices.get(&key).and_then(|p| to_micros(*p))
-    })
+    let longest = (0..=digits.len().min(15))
+        .rev()
+        .find(|&n| digits.is_char_boundary(n))?;
+    // one key, looked up by its prefixes from the longest (`+` alone last)
+    let key = format!("+{}", digits.get(..longest)?);
+    (1..=key.len())
+        .rev()
+        .find_map(|n| prices.get(key.get(..n)?).and_then(|p| to_micros(*p)))
 }
 
 /// The parts of `text` exactly as `cfg`'s SMSC would send them (its `max_parts` applied).

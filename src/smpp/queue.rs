@@ -62,6 +62,9 @@ impl Depth {
 pub struct SmscQueue {
     items: Mutex<BTreeMap<(u64, u64), Work>>,
     notify: Notify,
+    /// Binds in `wait_nonempty`: a push wakes them only when there are some (a bind that is
+    /// busy takes the queue's works when it next looks, without a wake-up).
+    waiting: AtomicUsize,
     depth: Arc<Depth>,
     tiebreak: AtomicU64,
 }
@@ -71,6 +74,7 @@ impl SmscQueue {
         Self {
             items: Mutex::new(BTreeMap::new()),
             notify: Notify::new(),
+            waiting: AtomicUsize::new(0),
             depth,
             tiebreak: AtomicU64::new(0),
         }
@@ -87,7 +91,17 @@ impl SmscQueue {
             self.tiebreak.fetch_add(1, Ordering::Relaxed),
         );
         self.items().insert(key, work);
-        self.notify.notify_waiters();
+        self.wake_waiting();
+    }
+
+    /// Wakes the binds waiting for work, if any. Paired with `wait_nonempty`: the waiter counts
+    /// itself before it looks at the queue, the pusher looks at the count after its insert
+    /// (both sequentially consistent), so either the pusher sees the waiter or the waiter sees
+    /// the work.
+    fn wake_waiting(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.notify.notify_waiters();
+        }
     }
 
     /// A message (or some of its parts) coming back: placed by its dispatch order, merged with
@@ -110,7 +124,7 @@ impl SmscQueue {
                 self.depth.add();
             }
         }
-        self.notify.notify_waiters();
+        self.wake_waiting();
     }
 
     pub fn pop(&self) -> Option<Work> {
@@ -131,6 +145,7 @@ impl SmscQueue {
 
     /// Waits until the queue holds something (another waiter may take it first).
     pub async fn wait_nonempty(&self) {
+        let _counted = Waiting::new(&self.waiting);
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
@@ -166,6 +181,23 @@ impl SmscQueue {
         drop(items);
         self.depth.sub(taken.len());
         taken
+    }
+}
+
+/// One waiter counted in `SmscQueue::waiting` while it lives (its future may be dropped
+/// unfinished, by a `select!`).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -225,6 +257,23 @@ mod tests {
         assert_eq!(depth.get(), 2);
         assert_eq!(q.drain().len(), 2);
         assert_eq!(depth.get(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_is_counted_while_it_waits_and_no_longer_once_dropped() {
+        use futures::FutureExt;
+        let q = SmscQueue::new(Arc::new(Depth::new(10)));
+        {
+            let waiting = q.wait_nonempty();
+            tokio::pin!(waiting);
+            assert!(waiting.as_mut().now_or_never().is_none());
+            assert_eq!(q.waiting.load(Ordering::SeqCst), 1);
+        }
+        // dropped unfinished, as a `select!` drops it: a push wakes nobody
+        assert_eq!(q.waiting.load(Ordering::SeqCst), 0);
+        q.push(Work::fresh(msg(1)));
+        assert!(q.wait_nonempty().now_or_never().is_some());
+        assert_eq!(q.waiting.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

@@ -1,12 +1,13 @@
-//! Inbound deliver_sm: delivery receipts parsed by the codec and recorded through the
-//! `DeliverySink` (before the session acknowledges them), mobile-originated messages counted.
+//! Inbound deliver_sm: delivery receipts parsed by the codec into the update the session
+//! records through the `DeliverySink` (before it acknowledges them), mobile-originated
+//! messages counted.
 
 use otpgate_codec::dlr::{receipt_from_deliver_sm, ReceiptState};
 use otpgate_codec::pdu::DeliverSm;
 
-use super::metrics;
-use super::shared::Shared;
-use crate::dispatch::{DeliveryUpdate, NotRecorded, ReceiptOutcome};
+use super::metrics::{self, BindMetrics};
+use super::shared::{Shared, Smsc};
+use crate::dispatch::{DeliveryUpdate, ReceiptOutcome};
 
 fn outcome(state: ReceiptState) -> ReceiptOutcome {
     match state {
@@ -32,36 +33,33 @@ fn error_of(err: Option<&str>, network: Option<(u8, u16)>) -> Option<String> {
     }
 }
 
-/// Records what a deliver_sm says: a receipt is recorded when this returns `Ok`; `Err` when
-/// the sink gave it up (the SMSC is then asked to deliver it again).
-pub async fn on_deliver_sm(
+/// What a deliver_sm says, counted on the way: the update to record, `None` for a
+/// mobile-originated message (counted, nothing to record). Called on the bind's own task, with
+/// its metric handles, before the receipt is recorded and then acknowledged.
+pub(super) fn receipt_update(
     shared: &Shared,
-    smsc: usize,
+    smsc: &Smsc,
+    bind_metrics: &mut BindMetrics,
     sm: &DeliverSm,
-) -> Result<(), NotRecorded> {
-    let name = shared.smsc_name(smsc);
+) -> Option<DeliveryUpdate> {
     let Some(r) = receipt_from_deliver_sm(sm) else {
-        metrics::mo(&name);
-        return Ok(());
+        metrics::mo(&smsc.cfg.name);
+        return None;
     };
-    metrics::receipt(&name, r.stat.stat_str());
+    bind_metrics.receipt(r.stat);
     if r.stat.is_final() {
         if let Some(at) = shared.receipt_clock.take(&r.id) {
-            metrics::receipt_delay(&name, at.elapsed().as_secs_f64());
+            bind_metrics.receipt_delay(at.elapsed().as_secs_f64());
         }
-        if let Some(s) = shared.smsc(smsc) {
-            s.watch.settle(&r.id);
-        }
+        smsc.watch.settle(&r.id);
     }
-    shared
-        .sink
-        .record(DeliveryUpdate::Receipt {
-            smsc: name.to_owned(),
-            message_id: r.id.clone(),
-            outcome: outcome(r.stat),
-            error: error_of(r.err.as_deref(), r.network_error),
-        })
-        .await
+    let error = error_of(r.err.as_deref(), r.network_error);
+    Some(DeliveryUpdate::Receipt {
+        smsc: smsc.cfg.name.clone(),
+        message_id: r.id,
+        outcome: outcome(r.stat),
+        error,
+    })
 }
 
 #[cfg(test)]

@@ -287,4 +287,42 @@ proptest! {
         prop_assert_eq!(sorted.len(), v.len());
         prop_assert_eq!(&v[0], &message_id_variants(&id.to_uppercase()).next().unwrap());
     }
+
+    #[test]
+    fn variants_are_those_of_the_definition(id in "[ 0]{0,2}[0-9a-fA-F]{0,40}[ ]?") {
+        let v: Vec<String> = message_id_variants(&id).collect();
+        prop_assert_eq!(v, variants_by_definition(&id));
+    }
+}
+
+/// The forms of a message id as documented, all made at once: what the lazy iterator must yield.
+fn variants_by_definition(id: &str) -> Vec<String> {
+    let lower = id.trim().to_ascii_lowercase();
+    let stripped = lower.trim_start_matches('0');
+    let first = if stripped.is_empty() && !lower.is_empty() {
+        "0".to_owned()
+    } else {
+        stripped.to_owned()
+    };
+    let mut out = vec![first.clone()];
+    if first.len() <= 64 && !first.is_empty() {
+        let hex_to_dec = first
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit())
+            .then(|| u128::from_str_radix(&first, 16).ok())
+            .flatten()
+            .map(|n| n.to_string());
+        let dec_to_hex = first
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| first.parse::<u128>().ok())
+            .flatten()
+            .map(|n| format!("{n:x}"));
+        for v in [hex_to_dec, dec_to_hex].into_iter().flatten() {
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    out
 }

@@ -40,13 +40,13 @@ pub(super) fn parse(input: &str) -> Option<Result<Phone, PhoneError>> {
         Code::NonGeographic => return Some(Err(PhoneError::Invalid)),
         Code::Unknown | Code::Slow => return None,
     };
-    let Some(region) = region_of(slots, national).ok()? else {
+    let Some((region, kind)) = region_of(slots, national).ok()? else {
         return Some(Err(PhoneError::Invalid));
     };
     if region.strips_prefix(national) {
         return None;
     }
-    let Some(kind) = region.number_type(national) else {
+    let Some(kind) = kind else {
         return Some(Err(PhoneError::Invalid));
     };
     Some(Ok(Phone {

@@ -155,11 +155,6 @@ impl Region {
         mobile.then_some(NumberType::Mobile)
     }
 
-    /// The library's `number_type(..) != Unknown`.
-    pub(super) fn valid(&self, national: &str) -> bool {
-        self.number_type(national).is_some()
-    }
-
     /// Whether the library would strip a national prefix or carrier code from `national`.
     pub(super) fn strips_prefix(&self, national: &str) -> bool {
         self.prefix_for_parsing
@@ -296,35 +291,43 @@ pub(super) fn number_type_in(id: &str, national: &str) -> Option<NumberType> {
 }
 
 /// The library's `source_for`: the region a national number belongs to.
-pub(super) fn region_of<'t>(slots: &'t [Slot], national: &str) -> Result<Option<&'t Region>, ()> {
+/// The region of `national` among its calling code's, with its number type (`None`: not a
+/// valid number there). The type is found once: the search of a shared code (+44, +1...)
+/// already computes it for the regions without leading digits.
+pub(super) fn region_of<'t>(
+    slots: &'t [Slot],
+    national: &str,
+) -> Result<Option<(&'t Region, Option<NumberType>)>, ()> {
     if let [only] = slots {
-        return only.region().map(Some).ok_or(());
+        let region = only.region().ok_or(())?;
+        return Ok(Some((region, region.number_type(national))));
     }
     for slot in slots {
         let region = slot.region().ok_or(())?;
-        let found = match &region.leading_digits {
-            Some(re) => re.is_match(national),
-            None => region.valid(national),
-        };
-        if found {
-            return Ok(Some(region));
+        match &region.leading_digits {
+            Some(re) => {
+                if re.is_match(national) {
+                    return Ok(Some((region, region.number_type(national))));
+                }
+            }
+            None => {
+                let kind = region.number_type(national);
+                if kind.is_some() {
+                    return Ok(Some((region, kind)));
+                }
+            }
         }
     }
     Ok(None)
 }
 
-/// The library's `is_valid`, region and E.164 of calling code `code` with national number
-/// `national` (2 to [`MAX_NSN`] digits, no leading zero); `None` when the library must decide.
 pub(super) fn validate(code: u16, national: &str) -> Option<Result<Phone, PhoneError>> {
     let slots = match table().code(code)? {
         Code::Regions(slots) => slots,
         Code::NonGeographic => return Some(Err(PhoneError::Invalid)),
         Code::Unknown | Code::Slow => return None,
     };
-    let Some(region) = region_of(slots, national).ok()? else {
-        return Some(Err(PhoneError::Invalid));
-    };
-    let Some(kind) = region.number_type(national) else {
+    let Some((region, Some(kind))) = region_of(slots, national).ok()? else {
         return Some(Err(PhoneError::Invalid));
     };
     Some(Ok(phone(region, code, national, kind)?))
