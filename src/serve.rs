@@ -168,12 +168,16 @@ pub async fn run_reloadable(
     let engine_thread = EngineThread::start()?;
     let engine = {
         let _on_engine_thread = engine_thread.handle().enter();
-        SmppEngine::start_with_permits(
+        SmppEngine::start_stopped(
             config.smsc.clone(),
             config.engine.clone(),
             engine_sink,
             prepared.clock.clone(),
             permits,
+            admin_setup
+                .as_ref()
+                .map(|setup| setup.remembered())
+                .unwrap_or(&Default::default()),
         )?
     };
     // with the Redis store the front sends through the shared queue, which feeds this engine

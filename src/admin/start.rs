@@ -85,13 +85,19 @@ pub struct Running {
 }
 
 impl Prepared {
+    /// The SMSCs an operator stopped that stay stopped: the engine starts with them stopped.
+    pub fn remembered(&self) -> &BTreeSet<String> {
+        &self.remembered
+    }
+
     /// Serves the tenants' usage from `usage`.
     pub fn with_usage(mut self, usage: UsageAccess) -> Self {
         self.usage = Some(usage);
         self
     }
 
-    /// Stops the remembered SMSCs (call right after the engine started) and serves.
+    /// Stops the remembered SMSCs (the engine started with them stopped: see
+    /// [`Prepared::remembered`]; this names them in the log) and serves.
     pub fn start(
         self,
         http: &HttpConfig,
@@ -101,7 +107,7 @@ impl Prepared {
         tenants: Provisioning,
     ) -> Result<Running, StartError> {
         for smsc in &self.remembered {
-            if let Ok(true) = engine.set_smsc_stopped(smsc, true) {
+            if engine.set_smsc_stopped(smsc, true).is_ok() {
                 tracing::warn!(smsc = %smsc, "SMSC stays stopped: an operator stopped it");
             }
         }

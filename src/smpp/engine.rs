@@ -66,6 +66,21 @@ impl SmppEngine {
         wall: Arc<dyn WallClock>,
         permits: Arc<dyn BindPermits>,
     ) -> Result<EngineHandle, EngineError> {
+        let none = std::collections::BTreeSet::new();
+        Self::start_stopped(smscs, settings, sink, wall, permits, &none)
+    }
+
+    /// [`SmppEngine::start_with_permits`] with the SMSCs named in `stopped` stopped before any
+    /// of their binds runs (an operator's stop that outlives a restart: the binds may start on
+    /// another thread at once, so stopping them afterwards would let them bind first).
+    pub fn start_stopped(
+        smscs: Vec<SmscConfig>,
+        settings: EngineSettings,
+        sink: Arc<dyn DeliverySink>,
+        wall: Arc<dyn WallClock>,
+        permits: Arc<dyn BindPermits>,
+        stopped: &std::collections::BTreeSet<String>,
+    ) -> Result<EngineHandle, EngineError> {
         validate(&smscs, &settings)?;
         // its SMSCs' series at zero, the embedded simulator's included (configured at start)
         for smsc in &smscs {
@@ -73,6 +88,11 @@ impl SmppEngine {
         }
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         let shared = Arc::new(Shared::new(smscs, settings, sink, wall));
+        for name in stopped {
+            if let Some(smsc) = shared.smsc_named(name) {
+                smsc.control.set_stopped(true);
+            }
+        }
         let drain = CancellationToken::new();
         let stop = CancellationToken::new();
         let mut binds = HashMap::new();
