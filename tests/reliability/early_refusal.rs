@@ -15,6 +15,22 @@ use tokio::net::TcpListener;
 /// The metrics are the process's: the tests that count refusals run one at a time.
 static COUNTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// An engine whose only SMSC answers in 5 s, with a send queue of `capacity` and a window of
+/// `window`: the queue fills after `capacity + window` creates and stays full.
+async fn slow_smsc_stack(capacity: u64, window: u64) -> (sim::SimHandle, Stack) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = sim::spawn(listener, SimConfig::default()).await.unwrap();
+    sim.set_latency(Latency::Fixed {
+        value: Duration::from_secs(5),
+    });
+    let toml = format!(
+        "{}{}\n[engine]\nqueue_capacity = {capacity}\n",
+        base_toml(),
+        smsc_toml("slow", sim.local_addr(), &format!("window = {window}"))
+    );
+    (sim, Stack::start(&toml).await)
+}
+
 async fn post_raw(client: &reqwest::Client, base: &str, body: &'static str) -> reqwest::Response {
     client
         .post(format!("{base}/otp"))
@@ -40,18 +56,8 @@ async fn post_with_key(client: &reqwest::Client, base: &str, key: &str) -> reqwe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_refuses_creates_before_reading_them() {
     let _counting = COUNTING.lock().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = sim::spawn(listener, SimConfig::default()).await.unwrap();
-    sim.set_latency(Latency::Fixed {
-        value: Duration::from_secs(5),
-    });
     let (capacity, window) = (20u64, 4u64);
-    let toml = format!(
-        "{}{}\n[engine]\nqueue_capacity = {capacity}\n",
-        base_toml(),
-        smsc_toml("slow", sim.local_addr(), &format!("window = {window}"))
-    );
-    let stack = Stack::start(&toml).await;
+    let (sim, stack) = slow_smsc_stack(capacity, window).await;
     let base = stack.base.clone();
     let client = reqwest::Client::new();
 
@@ -174,18 +180,8 @@ async fn refused(req: reqwest::RequestBuilder) -> Refusal {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connections_refusal_is_the_handlers() {
     let _counting = COUNTING.lock().await;
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = sim::spawn(listener, SimConfig::default()).await.unwrap();
-    sim.set_latency(Latency::Fixed {
-        value: Duration::from_secs(5),
-    });
     let (capacity, window) = (10u64, 2u64);
-    let toml = format!(
-        "{}{}\n[engine]\nqueue_capacity = {capacity}\n",
-        base_toml(),
-        smsc_toml("slow", sim.local_addr(), &format!("window = {window}"))
-    );
-    let stack = Stack::start(&toml).await;
+    let (_sim, stack) = slow_smsc_stack(capacity, window).await;
     let base = stack.base.clone();
     let client = reqwest::Client::new();
     let mut n = 1;
