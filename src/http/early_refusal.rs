@@ -74,8 +74,10 @@ impl EarlyRefusal {
         if app.in_flight.available_permits() == 0 {
             return None;
         }
-        auth::tenant(&app.tenants, headers).ok()?;
+        // the engine's verdict first (an atomic read): an admitted create pays no second
+        // token check here
         let refusal = app.service.dispatcher().refuses_any()?;
+        auth::tenant(&app.tenants, headers).ok()?;
         let prepared = self.prepared_for(&refusal);
         let request_id = headers
             .get("x-request-id")

@@ -52,7 +52,7 @@ impl BindMetrics {
             Some(slot) => slot
                 .get_or_insert_with(|| receipt_counter(smsc, state.stat_str()))
                 .increment(1),
-            None => receipt(smsc, state.stat_str()),
+            None => receipt_counter(smsc, state.stat_str()).increment(1),
         }
     }
 
@@ -65,12 +65,13 @@ impl BindMetrics {
 
     /// Counts a message's parts in `otpgate_sms_parts_total{encoding}`.
     pub fn sms_parts(&mut self, encoding: &'static str, parts: usize) {
-        if !self.sms_parts.iter().any(|(e, _)| *e == encoding) {
-            let counter = counter!(SMS_PARTS, "encoding" => encoding);
-            self.sms_parts.push((encoding, counter));
-        }
-        if let Some((_, counter)) = self.sms_parts.iter().find(|(e, _)| *e == encoding) {
-            counter.increment(parts as u64);
+        match self.sms_parts.iter().find(|(e, _)| *e == encoding) {
+            Some((_, counter)) => counter.increment(parts as u64),
+            None => {
+                let counter = counter!(SMS_PARTS, "encoding" => encoding);
+                counter.increment(parts as u64);
+                self.sms_parts.push((encoding, counter));
+            }
         }
     }
 
@@ -131,10 +132,6 @@ pub fn queue_full(smsc: &str) {
     counter!(QUEUE_FULL, "smsc" => smsc.to_string()).increment(1);
 }
 
-pub fn receipt(smsc: &str, state: &'static str) {
-    receipt_counter(smsc, state).increment(1);
-}
-
 fn receipt_counter(smsc: &str, state: &'static str) -> Counter {
     counter!(RECEIPTS, "smsc" => smsc.to_string(), "state" => state)
 }
@@ -143,20 +140,12 @@ pub fn receipt_deferred(smsc: &str) {
     counter!(RECEIPTS_DEFERRED, "smsc" => smsc.to_string()).increment(1);
 }
 
-pub fn receipt_delay(smsc: &str, secs: f64) {
-    histogram!(RECEIPT_DELAY, "smsc" => smsc.to_string()).record(secs);
-}
-
 pub fn receipts_missing(smsc: &str, n: usize) {
     counter!(RECEIPTS_MISSING, "smsc" => smsc.to_string()).increment(n as u64);
 }
 
 pub fn receipt_watch_dropped(smsc: &str, n: usize) {
     counter!(RECEIPT_WATCH_DROPPED, "smsc" => smsc.to_string()).increment(n as u64);
-}
-
-pub fn sms_parts(encoding: &'static str, parts: usize) {
-    counter!(SMS_PARTS, "encoding" => encoding).increment(parts as u64);
 }
 
 pub fn queue(depth: usize, capacity: usize) {
