@@ -418,6 +418,17 @@ if want h5 && [ "$KANNEL" != missing ]; then
     load h_lat_kannel --mode sendsms --url "$KURL" --rate "$LAT_RATE" "${PHONES[@]}" \
         --requests $((LAT_RATE * SECS)) --duration "${SECS}s"
     stop_all
+    # The floor: the bare echo at the same rate, so that the machine's own stalls (which
+    # every server in the run shares) are told from the gateways' tails.
+    "$BIN/echo-server" --listen 127.0.0.1:0 >"$RUN/h-lat-echo.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do grep -q '^listening on' "$RUN/h-lat-echo.log" && break; sleep 0.1; done
+    LAT_ECHO=$(sed -n 's/^listening on //p' "$RUN/h-lat-echo.log")
+    [ -n "$LAT_ECHO" ] || die "echo-server did not start"
+    warm --mode echo --url "http://$LAT_ECHO/" --rate "$LAT_RATE"
+    load h_lat_echo --mode echo --url "http://$LAT_ECHO/" --rate "$LAT_RATE" \
+        --requests $((LAT_RATE * SECS)) --duration "${SECS}s"
+    stop_all
 fi
 
 # 1. otpgate end to end: otp-load -> POST /otp -> one bind -> simulator (at once, receipts on).
@@ -644,6 +655,7 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         row "   Kannel $KANNEL sendsms" "$(http h_lat_kannel)" "" ""
         g99=$(q h_lat_otpgate .main.latency_ms.p99) k50=$(q h_lat_kannel .main.latency_ms.p50)
         row "   otpgate p99 / Kannel p50" "$g99 ms / $k50 ms" "<= 1" "$(verdict "$g99 <= $k50")"
+        has h_lat_echo && row "   bare echo, same rate (the floor)" "$(http h_lat_echo)" "" ""
     fi
     if has otpgate; then
         row "1. otpgate POST /otp, $CONC conns" "$(http otpgate)" "" ""
@@ -720,7 +732,8 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       h4r: SMSC answering in 5 s, send queue of 1000 full from the warm-up on: CPU per"
     echo "       refused create = the run's CPU less the admitted at the h1 cost, per refusal."
     echo "       h5: otp-load open loop at half Kannel's h2 rate at the SMSC, latency from each"
-    echo "       request's intended start; otpgate answers 201 once queued, Kannel 202."
+    echo "       request's intended start (paced by a thread of its own, not a millisecond timer);"
+    echo "       otpgate answers 201 once queued, Kannel 202; the bare echo at the same rate is the floor."
     echo "       rows 1-2: otp-load, same simulator setup. 'ok' = successful replies per second at the"
     echo "       client (otpgate"
     echo "       201 once queued, Kannel 202 once queued); 'errors' are otpgate's 503 when its send"

@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Method, Request, Uri};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
+use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
@@ -121,25 +122,40 @@ pub async fn run(cfg: HttpLoad) -> Result<Report, LoadError> {
             }
         }
         Pace::Rate(rate) => {
+            // A tokio timer ticks in whole milliseconds: a request paced by one would start up
+            // to a millisecond late, and since latency counts from the intended start that
+            // delay would be charged to the server. A thread of its own sleeps to each due
+            // instant (nanosleep, tens of microseconds late at most) and spawns the request.
             let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
-            let inflight = Arc::new(Semaphore::new(10_000));
-            for i in 0..cfg.bounds.requests {
-                let due = started + interval.mul_f64(i as f64);
-                if due >= deadline {
-                    break;
-                }
-                tokio::time::sleep_until(due.into()).await;
-                match inflight.clone().try_acquire_owned() {
-                    Ok(permit) => {
-                        let ctx = ctx.clone();
-                        tracker.spawn(async move {
-                            // Latency counts from the intended start (no coordinated omission).
-                            one(&ctx, i, due).await;
-                            drop(permit);
-                        });
+            let (runtime, tracker, paced) = (Handle::current(), tracker.clone(), ctx.clone());
+            let pacer = std::thread::spawn(move || {
+                let ctx = paced;
+                let inflight = Arc::new(Semaphore::new(10_000));
+                for i in 0..ctx.cfg.bounds.requests {
+                    let due = started + interval.mul_f64(i as f64);
+                    if due >= deadline {
+                        break;
                     }
-                    Err(_) => lock(&ctx.main).count("client_overload", false),
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    match inflight.clone().try_acquire_owned() {
+                        Ok(permit) => {
+                            let ctx = ctx.clone();
+                            let request = async move {
+                                // Latency counts from the intended start (no coordinated omission).
+                                one(&ctx, i, due).await;
+                                drop(permit);
+                            };
+                            tracker.spawn_on(request, &runtime);
+                        }
+                        Err(_) => lock(&ctx.main).count("client_overload", false),
+                    }
                 }
+            });
+            let joined = tokio::task::spawn_blocking(move || pacer.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                lock(&ctx.main).count("pacer_failed", false);
             }
         }
     }
