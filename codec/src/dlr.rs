@@ -173,8 +173,10 @@ fn skip(data: &[u8], pred: impl Fn(u8) -> bool) -> &[u8] {
 
 /// The key at the start of `data` and what follows its colon.
 fn match_key(data: &[u8]) -> Option<(Key, &[u8])> {
+    // every boundary of the text is tried: the first letter rules out most keys at once
+    let initial = data.first()?.to_ascii_lowercase();
     KEYS.iter().find_map(|&(first, second, key)| {
-        if !starts_with_ci(data, first) {
+        if first.first() != Some(&initial) || !starts_with_ci(data, first) {
             return None;
         }
         let mut rest = data.get(first.len()..)?;

@@ -32,29 +32,78 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
-/// Registers at zero the request counters (2xx, 4xx and 5xx) and duration histogram of every
-/// route template and the methods it answers, so that error ratios and latency panels have
-/// series from the start. Registering again never resets a count.
-pub fn register_routes(routes: &[(&'static str, &[&'static str])]) {
-    for (route, methods) in routes {
-        for method in *methods {
-            for status in ["2xx", "4xx", "5xx"] {
-                metrics::counter!(HTTP_REQUESTS, "route" => *route, "method" => *method,
-                    "status" => status)
-                .increment(0);
+/// The request counters (by status class) and duration histogram of one route and method.
+struct RouteHandles {
+    route: &'static str,
+    method: &'static str,
+    by_class: [metrics::Counter; 3],
+    duration: metrics::Histogram,
+}
+
+/// The handles of every route template and method the router declares, taken once (a lookup
+/// by labels hashes the name and labels and takes the registry's lock on every request).
+/// Anything else (`unmatched`, a method a route does not answer) is looked up by labels.
+pub struct RequestMetrics {
+    routes: Vec<RouteHandles>,
+}
+
+impl RequestMetrics {
+    /// Registers every series at zero, so that error ratios and latency panels have series
+    /// from the start (registering again never resets a count), and keeps their handles. Call
+    /// it once the metrics recorder is installed.
+    pub fn register(routes: &[(&'static str, &[&'static str])]) -> Self {
+        let mut handles = Vec::new();
+        for (route, methods) in routes {
+            for method in *methods {
+                let by_class = KEPT_CLASSES.map(|status| {
+                    let c = metrics::counter!(HTTP_REQUESTS, "route" => *route,
+                        "method" => *method, "status" => status);
+                    c.increment(0);
+                    c
+                });
+                handles.push(RouteHandles {
+                    route,
+                    method,
+                    by_class,
+                    duration: metrics::histogram!(HTTP_DURATION, "route" => *route, "method" => *method),
+                });
             }
-            let _ = metrics::histogram!(HTTP_DURATION, "route" => *route, "method" => *method);
+        }
+        Self { routes: handles }
+    }
+
+    /// Records one answered request; `route` is a route template or `unmatched`, `method` a
+    /// [`method_label`]. Every label is static: nothing is allocated per request.
+    pub fn record(&self, route: &'static str, method: &'static str, status: u16, seconds: f64) {
+        // a few dozen entries of static strings: comparing their addresses first is enough
+        // for the templates the router hands out, their text for anything else
+        let found = self
+            .routes
+            .iter()
+            .find(|h| (std::ptr::eq(h.route, route) || h.route == route) && h.method == method);
+        match (found, kept_class(status)) {
+            (Some(h), Some(class)) => {
+                h.by_class[class].increment(1);
+                h.duration.record(seconds);
+            }
+            _ => {
+                metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method,
+                    "status" => status_class(status))
+                .increment(1);
+                metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method)
+                    .record(seconds);
+            }
         }
     }
 }
 
-/// Records one answered request; `route` is a route template or `unmatched`, `method` a
-/// [`method_label`]. Every label is static: nothing is allocated per request.
-pub fn record_request(route: &'static str, method: &'static str, status: u16, seconds: f64) {
-    metrics::counter!(HTTP_REQUESTS, "route" => route, "method" => method,
-        "status" => status_class(status))
-    .increment(1);
-    metrics::histogram!(HTTP_DURATION, "route" => route, "method" => method).record(seconds);
+/// The status classes whose series exist from the start (the API answers no 1xx or 3xx).
+const KEPT_CLASSES: [&str; 3] = ["2xx", "4xx", "5xx"];
+
+/// `status`'s place in [`KEPT_CLASSES`], as [`status_class`] names it.
+fn kept_class(status: u16) -> Option<usize> {
+    let class = status_class(status);
+    KEPT_CLASSES.iter().position(|c| *c == class)
 }
 
 #[cfg(test)]
@@ -68,5 +117,10 @@ mod tests {
         assert_eq!(status_class(201), "2xx");
         assert_eq!(status_class(429), "4xx");
         assert_eq!(status_class(999), "5xx");
+        assert_eq!(kept_class(201), Some(0));
+        assert_eq!(kept_class(404), Some(1));
+        assert_eq!(kept_class(503), Some(2));
+        assert_eq!(kept_class(999), Some(2));
+        assert_eq!(kept_class(302), None);
     }
 }

@@ -12,7 +12,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::{codes, ApiError};
-use super::{cors, handlers, ops, App, Front};
+use super::metrics::RequestMetrics;
+use super::{cors, handlers, ops, Front};
 
 /// Every route template of the API (also the `route` label of the HTTP metrics).
 pub(super) const OTP: &str = "/otp";
@@ -42,7 +43,7 @@ const ROUTE_METHODS: [(&str, &[&str]); 8] = [
 /// All routes of the API on `app`.
 pub fn router(front: Front) -> Router {
     let app = front.load();
-    super::metrics::register_routes(&ROUTE_METHODS);
+    let metrics = Arc::new(RequestMetrics::register(&ROUTE_METHODS));
     let mut router = Router::new()
         .route(OTP, post(handlers::create))
         .route(
@@ -66,7 +67,13 @@ pub fn router(front: Front) -> Router {
             .layer(middleware::from_fn_with_state(front.clone(), cors::narrow));
     }
     router
-        .layer(middleware::from_fn_with_state(front.clone(), envelope))
+        .layer(middleware::from_fn_with_state(
+            Envelope {
+                front: front.clone(),
+                metrics,
+            },
+            envelope,
+        ))
         .with_state(front)
 }
 
@@ -109,8 +116,16 @@ pub(super) fn new_request_id() -> HeaderValue {
         .unwrap_or(HeaderValue::from_static("-"))
 }
 
-async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+/// What the envelope of every request needs: the snapshot in force and the request metrics.
+#[derive(Clone)]
+struct Envelope {
+    front: Front,
+    metrics: Arc<RequestMetrics>,
+}
+
+async fn envelope(State(envelope): State<Envelope>, req: Request, next: Next) -> Response {
     let started = Instant::now();
+    let app = envelope.front.load();
     let request_id = req
         .headers()
         .get("x-request-id")
@@ -156,7 +171,9 @@ async fn envelope(State(app): State<Arc<App>>, req: Request, next: Next) -> Resp
     }
     res.headers_mut().insert("x-request-id", request_id);
     let status = res.status().as_u16();
-    super::metrics::record_request(route, method, status, started.elapsed().as_secs_f64());
+    envelope
+        .metrics
+        .record(route, method, status, started.elapsed().as_secs_f64());
     span.in_scope(|| tracing::debug!(status, "request answered"));
     res
 }
