@@ -60,10 +60,11 @@ async fn the_stop_holds_for_every_node_of_a_redis_cluster_and_across_restarts() 
     );
     let toml = two_smscs_toml(a.local_addr(), b.local_addr(), &extra);
     let one = Stack::start(&toml).await;
-    let two = Stack::start(&toml).await;
     // the account's bind slots are leases: node one, up first, holds them all; node two
-    // holds none and still follows the cluster's stopped set
+    // holds none and still follows the cluster's stopped set (started only once node one has
+    // every slot: started together, either node may take some of them first)
     until_status(&one, "binds up on node one", |s| all_up(s, "a")).await;
+    let two = Stack::start(&toml).await;
     until_status(&two, "node two sees a", |s| {
         marked_stopped(s, "a") == Some(false)
     })
