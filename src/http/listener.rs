@@ -291,8 +291,11 @@ where
     // in progress for that long.
     let no_request = tokio::time::sleep(shared.no_request);
     tokio::pin!(no_request);
-    // Made once: a fresh one per wake would register with the token each time.
-    let stopped = shared.stop.cancelled();
+    // Made once: a fresh one per wake would register with the token each time. On a token of
+    // its own: every wake of this task polls it, and a waiting token's poll takes its waiter
+    // list's lock, which on the shared token every connection of every worker would take.
+    let connection_stop = shared.stop.child_token();
+    let stopped = connection_stop.cancelled();
     tokio::pin!(stopped);
     let mut closing = false;
     // Armed once the connection is told to close: an HTTP/2 client that never acknowledges
