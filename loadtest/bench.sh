@@ -126,6 +126,17 @@ start_sim() {
     wait_port "$SIM_PORT" && wait_port "$http" || die "simulator $name did not start (see $RUN/$name-sim.log)"
 }
 
+# start_echo NAME: the bare hyper echo server; sets ECHO_ADDR and ECHO_PID once it listens.
+start_echo() {
+    local log="$RUN/$1-echo.log"
+    "$BIN/echo-server" --listen 127.0.0.1:0 >"$log" 2>&1 &
+    ECHO_PID=$!
+    PIDS+=($!)
+    for _ in $(seq 100); do grep -q '^listening on' "$log" && break; sleep 0.1; done
+    ECHO_ADDR=$(sed -n 's/^listening on //p' "$log")
+    [ -n "$ECHO_ADDR" ] || die "echo-server did not start (see $log)"
+}
+
 # start_otpgate NAME TPS [TOML]: otpgate on one bind (window 64) to the simulator at SIM_PORT,
 # TOML appended to its configuration; sets GW_URL and GW_PID once a bind is up.
 start_otpgate() {
@@ -354,12 +365,7 @@ if command -v wrk >/dev/null; then
     fi
     if want h3 || want h4; then
         log "h3. bare hyper echo under wrk"
-        "$BIN/echo-server" --listen 127.0.0.1:0 >"$RUN/h-echo.log" 2>&1 &
-        ECHO_PID=$!
-        PIDS+=($!)
-        for _ in $(seq 100); do grep -q '^listening on' "$RUN/h-echo.log" && break; sleep 0.1; done
-        ECHO_ADDR=$(sed -n 's/^listening on //p' "$RUN/h-echo.log")
-        [ -n "$ECHO_ADDR" ] || die "echo-server did not start"
+        start_echo h
         WRK_TOKEN="" wrk_run h_echo "http://$ECHO_ADDR/" post.lua - "$ECHO_PID"
         stop_all
     fi
@@ -420,13 +426,9 @@ if want h5 && [ "$KANNEL" != missing ]; then
     stop_all
     # The floor: the bare echo at the same rate, so that the machine's own stalls (which
     # every server in the run shares) are told from the gateways' tails.
-    "$BIN/echo-server" --listen 127.0.0.1:0 >"$RUN/h-lat-echo.log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 100); do grep -q '^listening on' "$RUN/h-lat-echo.log" && break; sleep 0.1; done
-    LAT_ECHO=$(sed -n 's/^listening on //p' "$RUN/h-lat-echo.log")
-    [ -n "$LAT_ECHO" ] || die "echo-server did not start"
-    warm --mode echo --url "http://$LAT_ECHO/" --rate "$LAT_RATE"
-    load h_lat_echo --mode echo --url "http://$LAT_ECHO/" --rate "$LAT_RATE" \
+    start_echo h-lat
+    warm --mode echo --url "http://$ECHO_ADDR/" --rate "$LAT_RATE"
+    load h_lat_echo --mode echo --url "http://$ECHO_ADDR/" --rate "$LAT_RATE" \
         --requests $((LAT_RATE * SECS)) --duration "${SECS}s"
     stop_all
 fi
@@ -470,11 +472,7 @@ fi
 # 3. The bare hyper JSON echo server: the HTTP ceiling.
 if want 3; then
 log "3. bare hyper echo"
-"$BIN/echo-server" --listen 127.0.0.1:0 >"$RUN/echo.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do grep -q '^listening on' "$RUN/echo.log" && break; sleep 0.1; done
-ECHO_ADDR=$(sed -n 's/^listening on //p' "$RUN/echo.log")
-[ -n "$ECHO_ADDR" ] || die "echo-server did not start"
+start_echo e2e
 warm --mode echo --url "http://$ECHO_ADDR/" --concurrency "$CONC"
 load echo --mode echo --url "http://$ECHO_ADDR/" --concurrency "$CONC" --requests $((REQ * 3)) --duration "${SECS}s"
 stop_all
