@@ -168,7 +168,7 @@ pub async fn run_reloadable(
     let engine_thread = EngineThread::start()?;
     let engine = {
         let _on_engine_thread = engine_thread.handle().enter();
-        SmppEngine::start_stopped(
+        SmppEngine::start_with_permits(
             config.smsc.clone(),
             config.engine.clone(),
             engine_sink,

@@ -418,9 +418,14 @@ impl Iterator for MessageIdVariants {
                 3 => {
                     let Some(d) = self.as_decimal else { continue };
                     let hex = format!("{d:x}");
-                    // the same as the id (a single digit) or as the second form
+                    // the same as the id (a single digit) or as the second form, the decimal
+                    // text of the hex reading: neither has leading zeros, so the same text is
+                    // all decimal digits and reads as that number
                     let same_as_first = self.as_hex == Some(d);
-                    let same_as_second = self.as_hex.is_some_and(|h| h.to_string() == hex);
+                    let same_as_second = self.as_hex.is_some_and(|h| {
+                        hex.bytes().all(|b| b.is_ascii_digit())
+                            && hex.parse::<u128>().ok() == Some(h)
+                    });
                     if !same_as_first && !same_as_second {
                         return Some(hex);
                     }

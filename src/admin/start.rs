@@ -96,8 +96,8 @@ impl Prepared {
         self
     }
 
-    /// Stops the remembered SMSCs (the engine started with them stopped: see
-    /// [`Prepared::remembered`]; this names them in the log) and serves.
+    /// Serves (the engine started with the remembered SMSCs stopped: see
+    /// [`Prepared::remembered`]).
     pub fn start(
         self,
         http: &HttpConfig,
@@ -106,11 +106,6 @@ impl Prepared {
         reload: Arc<dyn ConfigReload>,
         tenants: Provisioning,
     ) -> Result<Running, StartError> {
-        for smsc in &self.remembered {
-            if engine.set_smsc_stopped(smsc, true).is_ok() {
-                tracing::warn!(smsc = %smsc, "SMSC stays stopped: an operator stopped it");
-            }
-        }
         let admin = Admin::new(
             &self.config,
             engine.clone(),

@@ -2,7 +2,7 @@
 //! and the supervisor; [`EngineHandle`] takes messages (`Dispatcher`), reports readiness and
 //! shuts the whole down gracefully.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -54,32 +54,22 @@ impl SmppEngine {
         sink: Arc<dyn DeliverySink>,
         wall: Arc<dyn WallClock>,
     ) -> Result<EngineHandle, EngineError> {
-        Self::start_with_permits(smscs, settings, sink, wall, Arc::new(AlwaysPermit))
+        let none = BTreeSet::new();
+        Self::start_with_permits(smscs, settings, sink, wall, Arc::new(AlwaysPermit), &none)
     }
 
     /// [`SmppEngine::start_with_clock`] where each bind slot opens only while `permits` grants
-    /// it (the binds of an SMSC account shared by a cluster).
+    /// it (the binds of an SMSC account shared by a cluster), and the SMSCs named in `stopped`
+    /// are stopped before any of their binds runs (an operator's stop that outlives a restart:
+    /// the binds may start on another thread at once, so stopping them afterwards would let
+    /// them bind first).
     pub fn start_with_permits(
         smscs: Vec<SmscConfig>,
         settings: EngineSettings,
         sink: Arc<dyn DeliverySink>,
         wall: Arc<dyn WallClock>,
         permits: Arc<dyn BindPermits>,
-    ) -> Result<EngineHandle, EngineError> {
-        let none = std::collections::BTreeSet::new();
-        Self::start_stopped(smscs, settings, sink, wall, permits, &none)
-    }
-
-    /// [`SmppEngine::start_with_permits`] with the SMSCs named in `stopped` stopped before any
-    /// of their binds runs (an operator's stop that outlives a restart: the binds may start on
-    /// another thread at once, so stopping them afterwards would let them bind first).
-    pub fn start_stopped(
-        smscs: Vec<SmscConfig>,
-        settings: EngineSettings,
-        sink: Arc<dyn DeliverySink>,
-        wall: Arc<dyn WallClock>,
-        permits: Arc<dyn BindPermits>,
-        stopped: &std::collections::BTreeSet<String>,
+        stopped: &BTreeSet<String>,
     ) -> Result<EngineHandle, EngineError> {
         validate(&smscs, &settings)?;
         // its SMSCs' series at zero, the embedded simulator's included (configured at start)
@@ -91,6 +81,7 @@ impl SmppEngine {
         for name in stopped {
             if let Some(smsc) = shared.smsc_named(name) {
                 smsc.control.set_stopped(true);
+                tracing::warn!(smsc = %name, "SMSC stays stopped: an operator stopped it");
             }
         }
         let drain = CancellationToken::new();

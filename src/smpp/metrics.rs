@@ -75,10 +75,6 @@ impl BindMetrics {
         }
     }
 
-    pub fn smsc(&self) -> &str {
-        &self.smsc
-    }
-
     pub fn window_in_use(&self, in_use: usize) {
         self.window_in_use.set(in_use as f64);
     }

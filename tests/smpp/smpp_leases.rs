@@ -71,6 +71,7 @@ fn start(cfg: SmscConfig, permits: Arc<TestPermits>) -> EngineHandle {
         sink(),
         Arc::new(otpgate::dispatch::SystemClock),
         permits,
+        &Default::default(),
     )
     .unwrap()
 }

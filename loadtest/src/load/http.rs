@@ -127,29 +127,31 @@ pub async fn run(cfg: HttpLoad) -> Result<Report, LoadError> {
             // delay would be charged to the server. A thread of its own sleeps to each due
             // instant (nanosleep, tens of microseconds late at most) and spawns the request.
             let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
-            let (runtime, tracker, paced) = (Handle::current(), tracker.clone(), ctx.clone());
-            let pacer = std::thread::spawn(move || {
-                let ctx = paced;
-                let inflight = Arc::new(Semaphore::new(10_000));
-                for i in 0..ctx.cfg.bounds.requests {
-                    let due = started + interval.mul_f64(i as f64);
-                    if due >= deadline {
-                        break;
-                    }
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
-                    }
-                    match inflight.clone().try_acquire_owned() {
-                        Ok(permit) => {
-                            let ctx = ctx.clone();
-                            let request = async move {
-                                // Latency counts from the intended start (no coordinated omission).
-                                one(&ctx, i, due).await;
-                                drop(permit);
-                            };
-                            tracker.spawn_on(request, &runtime);
+            let (runtime, tracker) = (Handle::current(), tracker.clone());
+            let pacer = std::thread::spawn({
+                let ctx = ctx.clone();
+                move || {
+                    let inflight = Arc::new(Semaphore::new(10_000));
+                    for i in 0..ctx.cfg.bounds.requests {
+                        let due = started + interval.mul_f64(i as f64);
+                        if due >= deadline {
+                            break;
                         }
-                        Err(_) => lock(&ctx.main).count("client_overload", false),
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                        match inflight.clone().try_acquire_owned() {
+                            Ok(permit) => {
+                                let ctx = ctx.clone();
+                                let request = async move {
+                                    // Latency counts from the intended start (no coordinated omission).
+                                    one(&ctx, i, due).await;
+                                    drop(permit);
+                                };
+                                tracker.spawn_on(request, &runtime);
+                            }
+                            Err(_) => lock(&ctx.main).count("client_overload", false),
+                        }
                     }
                 }
             });

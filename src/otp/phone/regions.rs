@@ -290,10 +290,10 @@ pub(super) fn number_type_in(id: &str, national: &str) -> Option<NumberType> {
     table().region(id)?.number_type(national)
 }
 
-/// The library's `source_for`: the region a national number belongs to.
-/// The region of `national` among its calling code's, with its number type (`None`: not a
-/// valid number there). The type is found once: the search of a shared code (+44, +1...)
-/// already computes it for the regions without leading digits.
+/// The library's `source_for`: the region `national` belongs to among its calling code's,
+/// with its number type (`None`: not a valid number there). The type is found once: the
+/// search of a shared code (+44, +1...) already computes it for the regions without leading
+/// digits.
 pub(super) fn region_of<'t>(
     slots: &'t [Slot],
     national: &str,
@@ -304,23 +304,19 @@ pub(super) fn region_of<'t>(
     }
     for slot in slots {
         let region = slot.region().ok_or(())?;
-        match &region.leading_digits {
-            Some(re) => {
-                if re.is_match(national) {
-                    return Ok(Some((region, region.number_type(national))));
-                }
-            }
-            None => {
-                let kind = region.number_type(national);
-                if kind.is_some() {
-                    return Ok(Some((region, kind)));
-                }
-            }
+        let found = match &region.leading_digits {
+            Some(re) => re.is_match(national).then(|| region.number_type(national)),
+            None => region.number_type(national).map(Some),
+        };
+        if let Some(kind) = found {
+            return Ok(Some((region, kind)));
         }
     }
     Ok(None)
 }
 
+/// The library's `is_valid`, region and E.164 of calling code `code` with national number
+/// `national` (2 to [`MAX_NSN`] digits, no leading zero); `None` when the library must decide.
 pub(super) fn validate(code: u16, national: &str) -> Option<Result<Phone, PhoneError>> {
     let slots = match table().code(code)? {
         Code::Regions(slots) => slots,
