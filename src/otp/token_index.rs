@@ -9,6 +9,7 @@
 //! restarts. Each may carry an expiry (a rotated token's overlap), checked at every lookup.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -108,6 +109,9 @@ struct Found {
 
 /// Token MAC -> position of the tenant in its list.
 pub struct TokenIndex {
+    /// Unique to this index (never reused), so that what a thread remembers of an index it
+    /// outlived never answers for the one that replaced it.
+    id: u64,
     /// The HMAC keyed once (its inner and outer pads computed): each lookup clones it.
     keyed: Hmac<Sha256>,
     by_mac: HashMap<TokenMac, Found>,
@@ -148,7 +152,9 @@ impl TokenIndex {
         key: &[u8; 32],
         entries: impl IntoIterator<Item = (usize, TokenEntry<'a>)>,
     ) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let mut index = Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             keyed: keyed(key),
             by_mac: HashMap::new(),
             dummy: [0; 32],
@@ -175,6 +181,15 @@ impl TokenIndex {
 
     /// The position of the tenant whose token is `token`, expired or not.
     fn lookup(&self, token: &str) -> Option<Found> {
+        if let Some(found) = recent::find(self.id, token) {
+            return Some(found);
+        }
+        let found = self.lookup_by_mac(token)?;
+        recent::remember(self.id, token, found);
+        Some(found)
+    }
+
+    fn lookup_by_mac(&self, token: &str) -> Option<Found> {
         let mac = self.mac(token);
         let (stored, found) = match self.by_mac.get_key_value(&mac) {
             Some((stored, &found)) => (stored, Some(found)),
@@ -207,6 +222,61 @@ impl TokenIndex {
 
     pub fn is_empty(&self) -> bool {
         self.by_mac.is_empty()
+    }
+}
+
+/// The tokens a thread found last. A client sends the same token request after request, and
+/// its MAC is most of what refusing a create costs under overload: a token found again here
+/// costs a constant-time comparison instead. Only found tokens are kept (a flood of wrong ones
+/// evicts nothing), the expiry is still checked at every lookup by the caller, and an entry
+/// answers only for the index that found it. A hit is faster than a miss, which tells a client
+/// only what the answer tells it anyway: that its token is valid.
+mod recent {
+    use std::cell::RefCell;
+
+    use subtle::ConstantTimeEq;
+
+    use super::Found;
+
+    /// Enough for the few tenants a worker thread serves at once; a linear scan.
+    const SLOTS: usize = 4;
+
+    struct Entry {
+        index: u64,
+        token: Box<[u8]>,
+        found: Found,
+    }
+
+    #[derive(Default)]
+    struct Recent {
+        entries: [Option<Entry>; SLOTS],
+        /// The slot the next new token takes (oldest first).
+        next: usize,
+    }
+
+    thread_local! {
+        static RECENT: RefCell<Recent> = RefCell::default();
+    }
+
+    pub(super) fn find(index: u64, token: &str) -> Option<Found> {
+        RECENT.with_borrow(|r| {
+            r.entries.iter().flatten().find_map(|e| {
+                let same: bool = e.token.ct_eq(token.as_bytes()).into();
+                (e.index == index && same).then_some(e.found)
+            })
+        })
+    }
+
+    pub(super) fn remember(index: u64, token: &str, found: Found) {
+        RECENT.with_borrow_mut(|r| {
+            let slot = r.next;
+            r.entries[slot] = Some(Entry {
+                index,
+                token: token.as_bytes().into(),
+                found,
+            });
+            r.next = (slot + 1) % SLOTS;
+        });
     }
 }
 
@@ -305,5 +375,26 @@ mod tests {
         let json = serde_json::to_string(&old).unwrap();
         assert!(!json.contains("old-token"));
         assert_eq!(serde_json::from_str::<StoredToken>(&json).unwrap(), old);
+    }
+
+    #[test]
+    fn a_token_found_before_answers_only_for_its_own_set() {
+        // the same thread finds the token in one set, then asks the set that replaced it
+        let before = TokenIndex::new(["kept", "removed"]);
+        assert_eq!(before.find("removed"), Some(1));
+        assert_eq!(before.find("kept"), Some(0));
+        let after = TokenIndex::new(["other", "kept"]);
+        assert_eq!(after.find("removed"), None);
+        assert_eq!(after.find("kept"), Some(1));
+        assert_eq!(before.find("kept"), Some(0), "each set its own positions");
+        // more tokens than a thread remembers: every one still found, nothing else
+        let tokens: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+        let many = TokenIndex::new(tokens.iter().map(String::as_str));
+        for _ in 0..3 {
+            for (i, t) in tokens.iter().enumerate() {
+                assert_eq!(many.find(t), Some(i));
+                assert_eq!(many.find(&format!("{t}x")), None);
+            }
+        }
     }
 }
