@@ -68,11 +68,16 @@ for tool in curl jq awk; do
     command -v "$tool" >/dev/null || die "$tool is needed"
 done
 
-# A TCP port on 127.0.0.1 nobody listens on, not handed out before in this run.
+# A TCP port on 127.0.0.1 nobody listens on, not handed out before in this run, below the
+# kernel's ephemeral range: a port there may be the local end of one of wrk's (or any
+# client's) connections, which nothing can listen on while it lasts.
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+PORT_LOW=10000 PORT_SPAN=$((${EPHEMERAL_LOW:-32768} - 10000))
+[ "$PORT_SPAN" -ge 1000 ] || PORT_LOW=20000 PORT_SPAN=12000
 free_port() {
     local p i
     for i in $(seq 200); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        p=$((PORT_LOW + (RANDOM * 32768 + RANDOM) % PORT_SPAN))
         case "$USED_PORTS" in *" $p "*) continue ;; esac
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             USED_PORTS="$USED_PORTS$p "
