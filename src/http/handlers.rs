@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -129,8 +129,11 @@ async fn take_token(app: &App, tenant: &Tenant) -> Result<Option<RateInfo>, ApiE
         })
 }
 
-/// `POST /otp`.
-pub async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Reply {
+/// `POST /otp`. The request whole, not a `HeaderMap` extractor: that one clones every header
+/// of every create.
+pub async fn create(State(app): State<Arc<App>>, req: Request) -> Reply {
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
     let tenant = auth::tenant(&app.tenants, &headers)?;
     admission::refuse_early(&app, &headers)?;
     let rate = take_token(&app, tenant).await?;
