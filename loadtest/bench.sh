@@ -20,7 +20,8 @@
 # "h1 h2 h3 h4 h5 1 2 3 4 5 6 7") to run only some, BENCH_LAT_RATE (open-loop rate of row h5;
 # default half of Kannel's rate at the SMSC in h2, else BENCH_FIXED_RATE), BENCH_BASELINE="PATH..." other otpgate binaries
 # measured in the same run beside this one (rows h1b1, h1b2...), BENCH_ONE_WORKER=1 to add h1w
-# (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_NO_BUILD=1 to use the
+# (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_PAIRS=N for N shuffled
+# rounds of the h1 and h4r setups of every build and the echo (medians), BENCH_NO_BUILD=1 to use the
 # release binaries as they are, GW_BIN=PATH another otpgate binary in every row.
 set -euo pipefail
 
@@ -334,6 +335,22 @@ wrk_otpgate() {
     stop_all
 }
 
+# wrk_refusing NAME: otpgate refusing under wrk. The SMSC answers in 5 s, so from the warm-up
+# on the send queue (1000) stays full and nearly every create of the run is refused 503
+# queue_full.
+wrk_refusing() {
+    start_sim "$1" --latency 5s --receipt-delay 0
+    start_otpgate "$1" 0 "$(printf '[engine]\nqueue_capacity = 1000')"
+    WRK_TOKEN=bench-token wrk_run "$1" "$GW_URL/otp" post.lua - "$GW_PID"
+    stop_all
+}
+
+# build_of I: the otpgate binary of build I (0: this tree, then BENCH_BASELINE's in order).
+build_of() {
+    [ "$1" = 0 ] && { echo "${GW_BIN:-$BIN/otpgate}"; return; }
+    echo "${BENCH_BASELINE:-}" | tr -s ' ' '\n' | grep -v '^$' | sed -n "$1p"
+}
+
 # start_kannel: bearerbox and smsbox on one bind to the simulator at SIM_PORT; sets KURL (the
 # sendsms base URL), BB_PID and SB_PID once the bind is up.
 start_kannel() {
@@ -393,22 +410,33 @@ if command -v wrk >/dev/null; then
             log "h4b$i. other otpgate build ($other) overloaded under wrk"
             GW_BIN=$other wrk_otpgate "h_overload_baseline$i" --latency 20ms --receipt-delay 0
         done
-        # Refusals alone: the SMSC answers in 5 s, so from the warm-up on the send queue (1000)
-        # stays full and nearly every create of the run is refused 503 queue_full.
-        refusing_toml=$(printf '[engine]\nqueue_capacity = 1000')
         log "h4r. otpgate refusing (send queue full) under wrk"
-        start_sim h_refusing --latency 5s --receipt-delay 0
-        start_otpgate h_refusing 0 "$refusing_toml"
-        WRK_TOKEN=bench-token wrk_run h_refusing "$GW_URL/otp" post.lua - "$GW_PID"
-        stop_all
+        wrk_refusing h_refusing
         i=0
         for other in ${BENCH_BASELINE:-}; do
             i=$((i + 1))
             log "h4rb$i. other otpgate build ($other) refusing under wrk"
-            start_sim "h_refusing_baseline$i" --latency 5s --receipt-delay 0
-            GW_BIN=$other start_otpgate "h_refusing_baseline$i" 0 "$refusing_toml"
-            WRK_TOKEN=bench-token wrk_run "h_refusing_baseline$i" "$GW_URL/otp" post.lua - "$GW_PID"
-            stop_all
+            GW_BIN=$other wrk_refusing "h_refusing_baseline$i"
+        done
+    fi
+    # BENCH_PAIRS=N: N more rounds of the h1 and h4r setups for this build and every baseline,
+    # and of the echo, in a new shuffled order each round. One row moves by 10-20 % from run to
+    # run on this machine (which core each thread lands on): the medians of the rounds show
+    # what one row cannot.
+    if [ "${BENCH_PAIRS:-0}" -gt 0 ]; then
+        builds=$(echo ${BENCH_BASELINE:-} | wc -w)
+        for round in $(seq "$BENCH_PAIRS"); do
+            for v in $( (seq 0 "$builds"; echo echo) | shuf); do
+                log "pairs, round $round of $BENCH_PAIRS: $v"
+                if [ "$v" = echo ]; then
+                    start_echo p
+                    WRK_TOKEN="" wrk_run "p_echo_$round" "http://$ECHO_ADDR/" post.lua - "$ECHO_PID"
+                    stop_all
+                else
+                    GW_BIN=$(build_of "$v") wrk_otpgate "p_h1_${v}_$round" --latency 0 --receipt-delay 0
+                    GW_BIN=$(build_of "$v") wrk_refusing "p_ref_${v}_$round"
+                fi
+            done
         done
     fi
 else
@@ -663,6 +691,23 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         has "h_refusing_baseline$i" && has h_echo &&
             rrow "h_refusing_baseline$i" "h4rb$i. $(basename "$other"), refusals" "h_baseline$i"
     done
+    if [ "${BENCH_PAIRS:-0}" -gt 0 ] && has p_echo_1; then
+        median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+        # per_request NAME: the server's CPU per request of a run (a refusing run: per refusal,
+        # the few creates it admitted included)
+        per_request() { wq "$1" '.server_cpu_s / (if .requests > 0 then .requests else 1 end) * 1e6'; }
+        # medians PREFIX FN: the median over the rounds of FN applied to each round's run
+        medians() { for r in $(seq "$BENCH_PAIRS"); do has "$1_$r" && "$2" "$1_$r"; echo; done | grep -v '^$' | median; }
+        pe=$(medians p_echo per_request)
+        row "pairs: medians of $BENCH_PAIRS rounds" "bare echo $(calc "$pe" 1) µs per request" "" ""
+        for v in $(seq 0 "$(echo ${BENCH_BASELINE:-} | wc -w)"); do
+            label="this tree"
+            [ "$v" = 0 ] || label=$(basename "$(build_of "$v")")
+            p1=$(medians "p_h1_$v" per_msg) pr=$(medians "p_ref_$v" per_request)
+            row "   $label: h1, per OTP" "$(calc "$p1" 1) µs, $(calc "$p1 / $pe" 2)x the echo" "<= 2x" "$(verdict "$p1 <= 2 * $pe")"
+            row "   $label: h4r, per refusal" "$(calc "$pr" 1) µs, $(calc "$pr / $pe" 2)x the echo" "<= 1x" "$(verdict "$pr <= $pe")"
+        done
+    fi
     if has h_lat_otpgate && has h_lat_kannel; then
         row "h5. open loop at $LAT_RATE/s: otpgate" "$(http h_lat_otpgate)" "" ""
         row "   Kannel $KANNEL sendsms" "$(http h_lat_kannel)" "" ""
@@ -746,6 +791,9 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       (10 000, over 3 s of sending) draining with no HTTP load on the machine."
     echo "       h4r: SMSC answering in 5 s, send queue of 1000 full from the warm-up on: CPU per"
     echo "       refused create = the run's CPU less the admitted at the h1 cost, per refusal."
+    echo "       pairs (BENCH_PAIRS=N): the h1 and h4r setups for every build and the echo, N rounds"
+    echo "       in a new shuffled order each; medians of CPU per OTP, per refusal (the run's CPU"
+    echo "       per request) and the echo's per request."
     echo "       h5: otp-load open loop at half Kannel's h2 rate at the SMSC, latency from each"
     echo "       request's intended start (paced by a thread of its own, not a millisecond timer);"
     echo "       otpgate answers 201 once queued, Kannel 202; the bare echo at the same rate is the floor."
