@@ -693,17 +693,15 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     done
     if [ "${BENCH_PAIRS:-0}" -gt 0 ] && has p_echo_1; then
         median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-        # per_request NAME: the server's CPU per request of a run (a refusing run: per refusal,
-        # the few creates it admitted included)
-        per_request() { wq "$1" '.server_cpu_s / (if .requests > 0 then .requests else 1 end) * 1e6'; }
-        # medians PREFIX FN: the median over the rounds of FN applied to each round's run
+        # medians PREFIX FN: the median over the rounds of FN applied to each round's run (per_msg
+        # of a run without a simulator to count, the echo's or a refusing one's: per request)
         medians() { for r in $(seq "$BENCH_PAIRS"); do has "$1_$r" && "$2" "$1_$r"; echo; done | grep -v '^$' | median; }
-        pe=$(medians p_echo per_request)
+        pe=$(medians p_echo per_msg)
         row "pairs: medians of $BENCH_PAIRS rounds" "bare echo $(calc "$pe" 1) µs per request" "" ""
         for v in $(seq 0 "$(echo ${BENCH_BASELINE:-} | wc -w)"); do
             label="this tree"
             [ "$v" = 0 ] || label=$(basename "$(build_of "$v")")
-            p1=$(medians "p_h1_$v" per_msg) pr=$(medians "p_ref_$v" per_request)
+            p1=$(medians "p_h1_$v" per_msg) pr=$(medians "p_ref_$v" per_msg)
             row "   $label: h1, per OTP" "$(calc "$p1" 1) µs, $(calc "$p1 / $pe" 2)x the echo" "<= 2x" "$(verdict "$p1 <= 2 * $pe")"
             row "   $label: h4r, per refusal" "$(calc "$pr" 1) µs, $(calc "$pr / $pe" 2)x the echo" "<= 1x" "$(verdict "$pr <= $pe")"
         done
