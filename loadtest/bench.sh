@@ -258,6 +258,18 @@ cpu_ticks() {
     echo "$t"
 }
 
+# thread_ticks PID: user + system CPU of each of the process's threads by thread name, in clock
+# ticks, as a JSON object (otpgate: "otpgate-smpp" is the engine's thread, "tokio-rt-worker"
+# the HTTP front's).
+thread_ticks() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        printf '%s\t%s\n' "$(cat "$t/comm" 2>/dev/null)" \
+            "$(sed 's/^.*) //' "$t/stat" 2>/dev/null | awk '{ print $12 + $13 }')"
+    done | jq -R -s 'split("\n") | map(select(length > 0) | split("\t"))
+        | reduce .[] as $r ({}; .[$r[0]] += ($r[1] | tonumber? // 0))' 2>/dev/null || echo '{}'
+}
+
 # sim_count URL FIELD: one simulator counter (0 without a simulator).
 sim_count() {
     [ "$1" = - ] && { echo 0; return; }
@@ -293,22 +305,23 @@ wrk_ms() {
 wrk_run() {
     local name=$1 url=$2 script=$3 sim=$4
     shift 4
-    local p0 r0 c0 pw p1 r1 c1 w="$RUN/$name-wrk.log"
+    local p0 r0 c0 pw p1 r1 c1 w="$RUN/$name-wrk.log" th0 th1
     timeout 30 wrk -t1 -c"$CONC" -d3s -s "$ROOT/loadtest/wrk/$script" "$url" >/dev/null 2>&1 || true
     [ "$sim" = - ] || wait_quiet "$sim" 60
-    p0=$(sim_count "$sim" parts) r0=$(sim_count "$sim" receipts_acked) c0=$(cpu_ticks "$@")
+    p0=$(sim_count "$sim" parts) r0=$(sim_count "$sim" receipts_acked) c0=$(cpu_ticks "$@") th0=$(thread_ticks "$1")
     log "wrk $name: wrk -t1 -c$CONC -d${SECS}s $url"
     timeout $((SECS + 60)) wrk -t1 -c"$CONC" -d"${SECS}s" --timeout 10s --latency \
         -s "$ROOT/loadtest/wrk/$script" "$url" >"$w" 2>&1 || die "wrk $name failed: $(tail -n 5 "$w")"
     pw=$(sim_count "$sim" parts)
-    # The bind's own capacity, measured on the same bind right after the run: while a full send
-    # queue drains with no HTTP load, the SMSC gets all the bind can carry (overload rows).
+    # The bind's own capacity (overload rows, WRK_CAPACITY=1), measured on the same bind right
+    # after the run: while a full send queue drains with no HTTP load, the SMSC gets all the
+    # bind can carry.
     local t0 t1 pd=$pw
     t0=$(date +%s.%N)
-    [ "$sim" = - ] || { sleep 1; pd=$(sim_count "$sim" parts); }
+    [ "$sim" = - ] || [ "${WRK_CAPACITY:-0}" != 1 ] || { sleep 1; pd=$(sim_count "$sim" parts); }
     t1=$(date +%s.%N)
     [ "$sim" = - ] || wait_quiet "$sim" 60
-    c1=$(cpu_ticks "$@") p1=$(sim_count "$sim" parts) r1=$(sim_count "$sim" receipts_acked)
+    c1=$(cpu_ticks "$@") p1=$(sim_count "$sim" parts) r1=$(sim_count "$sim" receipts_acked) th1=$(thread_ticks "$1")
     local requests non2xx elapsed
     requests=$(awk '/ requests in / { print $1 }' "$w")
     elapsed=$(awk '/ requests in / { v = $4; sub(/s,$/, "", v); print v }' "$w")
@@ -317,12 +330,14 @@ wrk_run() {
         --argjson non2xx "${non2xx:-0}" --argjson p50 "$(wrk_ms "$w" 50)" --argjson p99 "$(wrk_ms "$w" 99)" \
         --argjson p90 "$(wrk_ms "$w" 90)" --argjson cpu_s "$(calc "($c1 - $c0) / $HZ" 3)" \
         --argjson parts_in_run $((pw - p0)) --argjson parts $((p1 - p0)) --argjson receipts $((r1 - r0)) \
-        --argjson drain_per_s "$(calc "($pd - $pw) / ($t1 - $t0)" 1)" \
+        --argjson drain_per_s "$(if [ "$pd" = "$pw" ]; then echo null; else calc "($pd - $pw) / ($t1 - $t0)" 1; fi)" \
+        --argjson th0 "$th0" --argjson th1 "$th1" --argjson hz "$HZ" \
         '{client: "wrk -t1", requests: $requests, elapsed_s: $elapsed, non2xx: $non2xx,
           ok: ($requests - $non2xx), latency_ms: {p50: $p50, p90: $p90, p99: $p99},
           smsc: {parts_in_run: $parts_in_run, parts_per_s: (if $elapsed > 0 then $parts_in_run / $elapsed else 0 end),
                  parts: $parts, receipts_acked: $receipts, drain_per_s: $drain_per_s},
-          server_cpu_s: $cpu_s}' >"$OUT/$name.json"
+          server_cpu_s: $cpu_s,
+          server_cpu_s_by_thread: ($th1 | with_entries(.value = ((.value - ($th0[.key] // 0)) / $hz)))}' >"$OUT/$name.json"
 }
 
 # wrk_otpgate NAME SIM_ARGS: otpgate on the memory store, one bind, under wrk.
@@ -403,12 +418,12 @@ if command -v wrk >/dev/null; then
     # 503 queue_full. Admitted creates per second should stay at the SMSC's capacity.
     if want h4; then
         log "h4. otpgate overloaded (SMSC at 20 ms) under wrk"
-        wrk_otpgate h_overload --latency 20ms --receipt-delay 0
+        WRK_CAPACITY=1 wrk_otpgate h_overload --latency 20ms --receipt-delay 0
         i=0
         for other in ${BENCH_BASELINE:-}; do
             i=$((i + 1))
             log "h4b$i. other otpgate build ($other) overloaded under wrk"
-            GW_BIN=$other wrk_otpgate "h_overload_baseline$i" --latency 20ms --receipt-delay 0
+            GW_BIN=$other WRK_CAPACITY=1 wrk_otpgate "h_overload_baseline$i" --latency 20ms --receipt-delay 0
         done
         log "h4r. otpgate refusing (send queue full) under wrk"
         wrk_refusing h_refusing
@@ -634,6 +649,10 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         [ "$(wq "$1" .smsc.parts)" != 0 ] &&
             row "   at the SMSC, receipts acked" "$(calc "$(wq "$1" .smsc.parts_per_s)" 0)/s  ($(wq "$1" .smsc.parts) parts, $(wq "$1" .smsc.receipts_acked) receipts)" "" ""
         row "   CPU per message" "$(calc "$(per_msg "$1")" 1) µs ($(wq "$1" .server_cpu_s) s)" "" ""
+        # otpgate's split: its engine's thread against the HTTP front's workers
+        [ "$(wq "$1" '.server_cpu_s_by_thread["otpgate-smpp"] // 0')" != 0 ] &&
+            row "   of it, engine thread / HTTP workers" "$(calc "$(wq "$1" '.server_cpu_s_by_thread["otpgate-smpp"] / .smsc.parts * 1e6')" 1) / $(calc "$(wq "$1" '.server_cpu_s_by_thread["tokio-rt-worker"] / .smsc.parts * 1e6')" 1) µs" "" ""
+        return 0
     }
     has h_otpgate && wrow h_otpgate "h1. otpgate POST /otp, wrk -c$CONC"
     i=0

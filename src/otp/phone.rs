@@ -7,6 +7,7 @@
 
 mod e164;
 mod library;
+mod matcher;
 mod national;
 mod number_type;
 mod regions;

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
 use regex::{Regex, RegexBuilder};
 
+use super::matcher::Matcher;
 use super::{NumberType, Phone, PhoneError};
 
 /// Longest national number the fast paths answer for: the library accepts 17 digits, but from
@@ -23,7 +24,7 @@ pub(super) const MAX_CODE_DIGITS: usize = 3;
 /// The pattern of a descriptor, with the library's matching rule: a possible length, then a
 /// match that starts at the first digit (the library's `find(..).start() == 0`).
 pub(super) struct Pattern {
-    re: Regex,
+    re: Matcher,
     lengths: Box<[u16]>,
 }
 
@@ -44,7 +45,7 @@ fn len16(s: &str) -> u16 {
 impl Pattern {
     fn new(d: &Descriptor) -> Option<Self> {
         Some(Self {
-            re: anchored(d.national_number().as_str())?,
+            re: Matcher::new(anchored(d.national_number().as_str())?),
             lengths: d.possible_length().into(),
         })
     }
@@ -72,7 +73,7 @@ pub(super) struct Region {
     pub(super) prefix_for_parsing: Option<Regex>,
     pub(super) transform: Option<&'static str>,
     pub(super) international_prefix: Option<Regex>,
-    leading_digits: Option<Regex>,
+    leading_digits: Option<Matcher>,
     pub(super) general: Pattern,
     general_local_lengths: Box<[u16]>,
     /// The types the library's `number_type` tests before fixed line and mobile, in its order.
@@ -112,7 +113,7 @@ impl Region {
             prefix_for_parsing: optional(meta.national_prefix_for_parsing().map(|r| r.as_str()))?,
             transform: meta.national_prefix_transform_rule(),
             international_prefix: optional(meta.international_prefix().map(|r| r.as_str()))?,
-            leading_digits: optional(meta.leading_digits().map(|r| r.as_str()))?,
+            leading_digits: optional(meta.leading_digits().map(|r| r.as_str()))?.map(Matcher::new),
             general: Pattern::new(d.general())?,
             general_local_lengths: d.general().possible_local_length().into(),
             special: special
@@ -342,4 +343,81 @@ pub(super) fn phone(region: &Region, code: u16, national: &str, kind: NumberType
         calling_code: code,
         kind,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Region {
+        fn matchers(&self) -> impl Iterator<Item = &Matcher> {
+            let patterns = [
+                Some(&self.general),
+                self.fixed_line.as_ref(),
+                self.mobile.as_ref(),
+            ];
+            patterns
+                .into_iter()
+                .flatten()
+                .chain(self.special.iter().map(|(_, p)| p))
+                .map(|p| &p.re)
+                .chain(self.leading_digits.as_ref())
+        }
+    }
+
+    /// Every pattern of every region the fast paths compile: its DFA answers as its `Regex`
+    /// on the region's example numbers, each of their prefixes, and each with a digit
+    /// appended or its last digit changed; and nearly every pattern has its DFA.
+    #[test]
+    fn each_pattern_answers_as_its_regex() {
+        let (mut patterns, mut with_dfa, mut checked) = (0usize, 0usize, 0usize);
+        let (mut bytes, mut largest) = (0usize, 0usize);
+        let started = std::time::Instant::now();
+        for code in 0..1000u16 {
+            let Some(Code::Regions(slots)) = table().code(code) else {
+                continue;
+            };
+            for slot in slots {
+                let Some(region) = slot.region() else {
+                    continue;
+                };
+                let d = slot.meta.descriptors();
+                let examples = [Some(d.general()), d.fixed_line(), d.mobile(), d.toll_free()];
+                let mut inputs = Vec::new();
+                for example in examples.iter().flatten().filter_map(|d| d.example()) {
+                    for end in 1..=example.len() {
+                        inputs.push(example[..end].to_owned());
+                    }
+                    for digit in ['0', '5', '9'] {
+                        inputs.push(format!("{example}{digit}"));
+                        inputs.push(format!("{}{digit}", &example[..example.len() - 1]));
+                    }
+                }
+                for m in region.matchers() {
+                    patterns += 1;
+                    if let Some(b) = m.dfa_bytes() {
+                        with_dfa += 1;
+                        bytes += b;
+                        largest = largest.max(b);
+                    }
+                    for input in &inputs {
+                        checked += 1;
+                        assert_eq!(
+                            m.is_match(input),
+                            m.regex_is_match(input),
+                            "{input} in {}",
+                            slot.meta.id()
+                        );
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "{patterns} patterns, {with_dfa} with a DFA ({bytes} bytes, the largest {largest}), \
+             {checked} inputs, {:?}",
+            started.elapsed()
+        );
+        assert!(patterns > 1000, "{patterns}");
+        assert!(with_dfa * 100 >= patterns * 98, "{with_dfa} of {patterns}");
+    }
 }
