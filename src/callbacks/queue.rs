@@ -519,7 +519,7 @@ impl CallbackQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otp::model::{DeliveryStatus, OtpStatus};
+    use crate::otp::model::{DeliveryStatus, OtpStatus, Timestamp};
 
     fn view(n: u32) -> OtpView {
         OtpView {
@@ -534,13 +534,13 @@ mod tests {
             attempts: 0,
             ttl: 600,
             otp_callback_url: None,
-            date_created: String::new(),
-            date_expires: String::new(),
+            date_created: Timestamp(0),
+            date_expires: Timestamp(0),
             language: None,
             encoding: "GSM7",
             delivery_status: DeliveryStatus::Sent,
-            date_status_changed: String::new(),
-            date_delivery_status_changed: String::new(),
+            date_status_changed: Timestamp(0),
+            date_delivery_status_changed: Timestamp(0),
             smpp_error: None,
             date_verified: None,
             date_cancelled: None,

@@ -2,8 +2,7 @@
 
 use std::num::NonZeroU16;
 
-use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
+use serde::{Serialize, Serializer};
 
 use super::identity::TenantTag;
 use super::pin::{PinHash, PinType};
@@ -330,20 +329,20 @@ pub struct OtpView {
     pub attempts: u8,
     pub ttl: u16,
     pub otp_callback_url: Option<String>,
-    pub date_created: String,
-    pub date_expires: String,
+    pub date_created: Timestamp,
+    pub date_expires: Timestamp,
     pub language: Option<String>,
     pub encoding: &'static str,
     pub delivery_status: DeliveryStatus,
-    pub date_status_changed: String,
-    pub date_delivery_status_changed: String,
+    pub date_status_changed: Timestamp,
+    pub date_delivery_status_changed: Timestamp,
     pub smpp_error: Option<String>,
     /// When the status became VERIFIED / CANCELLED (null otherwise).
-    pub date_verified: Option<String>,
-    pub date_cancelled: Option<String>,
+    pub date_verified: Option<Timestamp>,
+    pub date_cancelled: Option<Timestamp>,
     /// When an SMSC first accepted the SMS, and when its receipt said DELIVERED.
-    pub date_sent: Option<String>,
-    pub date_delivered: Option<String>,
+    pub date_sent: Option<Timestamp>,
+    pub date_delivered: Option<Timestamp>,
     /// Resends so far (`POST /otp/{otpId}/resend`).
     pub resends: u8,
     /// The sender ID that went out: the request's `from` (or the default sender), or the
@@ -353,11 +352,48 @@ pub struct OtpView {
     pub warnings: Vec<String>,
 }
 
-pub fn rfc3339(unix_secs: u32) -> String {
-    time::OffsetDateTime::from_unix_timestamp(i64::from(unix_secs))
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+/// An instant of the API in whole seconds since the Unix epoch, written in RFC 3339 in UTC
+/// (`2026-12-04T13:05:00Z`). A view holds up to eight: written into a buffer on the stack as
+/// the view is serialized, not each formatted into a `String` by `time`'s general formatter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub u32);
+
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SSZ` (a `u32` of seconds ends in 2106: four digits of year).
+    fn write(self, out: &mut [u8; 20]) -> &str {
+        let t = time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i64::from(self.0));
+        let (year, month, day) = t.to_calendar_date();
+        let (hour, minute, second) = t.to_hms();
+        let year = u16::try_from(year).unwrap_or(0);
+        let fields: [(u16, usize, usize); 6] = [
+            (year, 0, 4),
+            (u16::from(u8::from(month)), 5, 2),
+            (u16::from(day), 8, 2),
+            (u16::from(hour), 11, 2),
+            (u16::from(minute), 14, 2),
+            (u16::from(second), 17, 2),
+        ];
+        *out = *b"0000-00-00T00:00:00Z";
+        for (mut value, at, width) in fields {
+            for slot in out.iter_mut().skip(at).take(width).rev() {
+                *slot = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        std::str::from_utf8(out).unwrap_or("1970-01-01T00:00:00Z")
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.write(&mut [0; 20]))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.write(&mut [0; 20]))
+    }
 }
 
 impl OtpView {
@@ -365,10 +401,10 @@ impl OtpView {
         let extra = r.extra.as_deref();
         let cc = std::str::from_utf8(&r.country).unwrap_or("ZZ");
         let status = r.status_at_time(now);
-        let at = |secs: u16| rfc3339(r.created.saturating_add(u32::from(secs)));
+        let at = |secs: u16| Timestamp(r.created.saturating_add(u32::from(secs)));
         // a pending OTP past its expiry has been expired since its expiry time
         let status_changed = if status != r.status {
-            rfc3339(r.expires())
+            Timestamp(r.expires())
         } else {
             at(r.status_at)
         };
@@ -390,8 +426,8 @@ impl OtpView {
             attempts: r.attempts,
             ttl: r.ttl,
             otp_callback_url: extra.and_then(|e| e.callback_url.as_deref().map(str::to_owned)),
-            date_created: rfc3339(r.created),
-            date_expires: rfc3339(r.expires()),
+            date_created: Timestamp(r.created),
+            date_expires: Timestamp(r.expires()),
             language: r.language().map(str::to_owned),
             encoding: r.encoding().as_str(),
             delivery_status: r.delivery,
@@ -462,7 +498,21 @@ mod tests {
     }
 
     #[test]
-    fn dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    fn dates_as_rfc3339_in_utc() {
+        use time::format_description::well_known::Rfc3339;
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp(u32::MAX).to_string(), "2106-02-07T06:28:15Z");
+        assert_eq!(
+            serde_json::to_string(&Timestamp(1_796_389_500)).unwrap(),
+            "\"2026-12-04T13:05:00Z\""
+        );
+        // the general formatter's answer, about every day across the range
+        for secs in (0..=u32::MAX).step_by(99_991) {
+            let general = time::OffsetDateTime::from_unix_timestamp(i64::from(secs))
+                .unwrap()
+                .format(&Rfc3339)
+                .unwrap();
+            assert_eq!(Timestamp(secs).to_string(), general);
+        }
     }
 }
