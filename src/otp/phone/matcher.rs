@@ -51,7 +51,7 @@ impl Matcher {
         self.re.is_match(text)
     }
 
-    /// Bytes of the DFA (0 without one).
+    /// Bytes of the DFA, `None` without one.
     #[cfg(test)]
     pub(super) fn dfa_bytes(&self) -> Option<usize> {
         self.dfa.as_ref().map(|d| d.memory_usage())
