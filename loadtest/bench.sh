@@ -316,10 +316,12 @@ wrk_run() {
     # The bind's own capacity (overload rows, WRK_CAPACITY=1), measured on the same bind right
     # after the run: while a full send queue drains with no HTTP load, the SMSC gets all the
     # bind can carry.
-    local t0 t1 pd=$pw
-    t0=$(date +%s.%N)
-    [ "$sim" = - ] || [ "${WRK_CAPACITY:-0}" != 1 ] || { sleep 1; pd=$(sim_count "$sim" parts); }
-    t1=$(date +%s.%N)
+    local t0 capacity=null
+    if [ "$sim" != - ] && [ "${WRK_CAPACITY:-0}" = 1 ]; then
+        t0=$(date +%s.%N)
+        sleep 1
+        capacity=$(calc "($(sim_count "$sim" parts) - $pw) / ($(date +%s.%N) - $t0)" 1)
+    fi
     [ "$sim" = - ] || wait_quiet "$sim" 60
     c1=$(cpu_ticks "$@") p1=$(sim_count "$sim" parts) r1=$(sim_count "$sim" receipts_acked) th1=$(thread_ticks "$1")
     local requests non2xx elapsed
@@ -330,7 +332,7 @@ wrk_run() {
         --argjson non2xx "${non2xx:-0}" --argjson p50 "$(wrk_ms "$w" 50)" --argjson p99 "$(wrk_ms "$w" 99)" \
         --argjson p90 "$(wrk_ms "$w" 90)" --argjson cpu_s "$(calc "($c1 - $c0) / $HZ" 3)" \
         --argjson parts_in_run $((pw - p0)) --argjson parts $((p1 - p0)) --argjson receipts $((r1 - r0)) \
-        --argjson drain_per_s "$(if [ "$pd" = "$pw" ]; then echo null; else calc "($pd - $pw) / ($t1 - $t0)" 1; fi)" \
+        --argjson drain_per_s "$capacity" \
         --argjson th0 "$th0" --argjson th1 "$th1" --argjson hz "$HZ" \
         '{client: "wrk -t1", requests: $requests, elapsed_s: $elapsed, non2xx: $non2xx,
           ok: ($requests - $non2xx), latency_ms: {p50: $p50, p90: $p90, p99: $p99},

@@ -6,7 +6,9 @@
 
 use regex::Regex;
 use regex_automata::dfa::{dense, Automaton, StartKind};
-use regex_automata::{nfa::thompson, util::syntax, Anchored, Input};
+use regex_automata::{util::syntax, Anchored, Input};
+
+use super::regions::anchored;
 
 /// A pattern's compiled DFA stays under this: the largest of the metadata takes under 20 KiB,
 /// all of them together about 2 MB (a region's patterns are compiled when a number of that
@@ -19,14 +21,14 @@ pub(super) struct Matcher {
 }
 
 impl Matcher {
-    /// `re` and the same pattern as a DFA, when it builds within the limit. `re` must be
-    /// anchored at the start and built with `ignore_whitespace` (see [`super::regions::anchored`]).
-    pub(super) fn new(re: Regex) -> Self {
+    /// A pattern of the metadata, as [`anchored`] compiles it and as the same text's DFA
+    /// when it builds within the limit; `None` when the `Regex` does not build.
+    pub(super) fn new(source: &str) -> Option<Self> {
+        let re = anchored(source)?;
         let dfa = dense::Builder::new()
             // ASCII classes (`\d` is 0-9): the Unicode ones make each DFA about a hundred times
             // bigger, and the DFA only sees ASCII (below).
             .syntax(syntax::Config::new().ignore_whitespace(true).unicode(false))
-            .thompson(thompson::Config::new())
             .configure(
                 dense::Config::new()
                     .start_kind(StartKind::Anchored)
@@ -35,7 +37,7 @@ impl Matcher {
             )
             .build(re.as_str())
             .ok();
-        Self { dfa, re }
+        Some(Self { dfa, re })
     }
 
     /// `Regex::is_match`: a match starting at the first byte (the pattern is anchored).

@@ -45,7 +45,7 @@ fn len16(s: &str) -> u16 {
 impl Pattern {
     fn new(d: &Descriptor) -> Option<Self> {
         Some(Self {
-            re: Matcher::new(anchored(d.national_number().as_str())?),
+            re: Matcher::new(d.national_number().as_str())?,
             lengths: d.possible_length().into(),
         })
     }
@@ -113,7 +113,10 @@ impl Region {
             prefix_for_parsing: optional(meta.national_prefix_for_parsing().map(|r| r.as_str()))?,
             transform: meta.national_prefix_transform_rule(),
             international_prefix: optional(meta.international_prefix().map(|r| r.as_str()))?,
-            leading_digits: optional(meta.leading_digits().map(|r| r.as_str()))?.map(Matcher::new),
+            leading_digits: match meta.leading_digits() {
+                Some(re) => Some(Matcher::new(re.as_str())?),
+                None => None,
+            },
             general: Pattern::new(d.general())?,
             general_local_lengths: d.general().possible_local_length().into(),
             special: special
