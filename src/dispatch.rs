@@ -298,6 +298,13 @@ pub struct NotRecorded;
 pub trait DeliverySink: Send + Sync + 'static {
     /// Takes `update` without waiting; updates are recorded in the order they are given.
     fn on_update(&self, update: DeliveryUpdate);
+    /// Takes a send's `Charged` and the fate it comes just before (`Submitted`, `Rejected` or
+    /// `Failed`), without waiting: together, so that a store can record a charge and its
+    /// `Submitted` in one step. The default takes them one after the other.
+    fn on_fate(&self, charged: DeliveryUpdate, fate: DeliveryUpdate) {
+        self.on_update(charged);
+        self.on_update(fate);
+    }
     /// Takes `update` and resolves once it is recorded (after every update given before it),
     /// or with [`NotRecorded`] when it could not be. The default records through `on_update`,
     /// which is enough for an in-process sink.

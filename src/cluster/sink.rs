@@ -75,26 +75,51 @@ impl DeliverySink for SettlingSink {
             }
             _ => {}
         }
-        let settled = match &update {
-            DeliveryUpdate::Submitted { otp_id, .. }
-            | DeliveryUpdate::Rejected { otp_id, .. }
-            | DeliveryUpdate::Failed { otp_id, .. } => Some(otp_id.clone()),
-            _ => None,
-        };
+        let settled = fate_of(&update);
         if let Some(otp_id) = &settled {
             if let Some(charge) = self.stash().remove(otp_id) {
                 q.sink.on_update(charge);
             }
         }
         q.sink.on_update(update);
-        if let Some(held) = settled.and_then(|id| q.held.take(&id)) {
-            q.outcome(Outcome::Settle(held));
+        self.settle(settled);
+    }
+
+    fn on_fate(&self, charged: DeliveryUpdate, fate: DeliveryUpdate) {
+        if self.queue.stopping.load(Ordering::Acquire) {
+            // while stopping, each update has its own rules (above)
+            self.on_update(charged);
+            self.on_update(fate);
+            return;
         }
+        let settled = fate_of(&fate);
+        self.queue.sink.on_fate(charged, fate);
+        self.settle(settled);
     }
 
     fn record(&self, update: DeliveryUpdate) -> BoxFuture<'_, Result<(), NotRecorded>> {
         // receipts: nothing to settle
         self.queue.sink.record(update)
+    }
+}
+
+impl SettlingSink {
+    /// Once the fate of OTP `otp_id` is reported: its queue entry settled.
+    fn settle(&self, otp_id: Option<String>) {
+        let q = &self.queue;
+        if let Some(held) = otp_id.and_then(|id| q.held.take(&id)) {
+            q.outcome(Outcome::Settle(held));
+        }
+    }
+}
+
+/// The OTP whose fate `update` is, if it is one.
+fn fate_of(update: &DeliveryUpdate) -> Option<String> {
+    match update {
+        DeliveryUpdate::Submitted { otp_id, .. }
+        | DeliveryUpdate::Rejected { otp_id, .. }
+        | DeliveryUpdate::Failed { otp_id, .. } => Some(otp_id.clone()),
+        _ => None,
     }
 }
 

@@ -79,6 +79,18 @@ impl DeliverySink for StoreSink {
         }
     }
 
+    fn on_fate(&self, charged: DeliveryUpdate, fate: DeliveryUpdate) {
+        if self.lanes.is_some() {
+            // one lane (one OTP's key), one after the other: the lane applies them together
+            self.on_update(charged);
+            self.on_update(fate);
+            return;
+        }
+        if let Some(Err(e)) = self.apply.apply_fate(charged, fate).now_or_never() {
+            tracing::error!(error = %e, "delivery update not recorded");
+        }
+    }
+
     fn record_now(
         &self,
         update: DeliveryUpdate,

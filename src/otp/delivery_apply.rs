@@ -11,10 +11,10 @@ use otpgate_codec::dlr::message_id_variants;
 use super::clock::Clock;
 use super::credit::Credit;
 use super::delivery_counters::DeliveryCounters;
-use super::model::{DeliveryStatus, OtpId};
-use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, Store, StoreError};
+use super::model::{DeliveryStatus, OtpId, Record};
+use super::store::{DeliveryChange, HeldReceipt, ReceiptMatch, SendCharge, Store, StoreError};
 use super::text::Encoding;
-use crate::dispatch::{DeliveryUpdate, NotRecorded, ReceiptOutcome};
+use crate::dispatch::{DeliveryUpdate, NotRecorded, ReceiptOutcome, SentAs};
 use crate::telemetry::names;
 
 /// Tries of one update against an unavailable store before it is given up (and counted).
@@ -31,6 +31,15 @@ fn truncated(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+/// A send's charge as priced for the store, and what settling it needs after.
+struct Priced<'a> {
+    /// The SMSC that took the send, when one did.
+    smsc: Option<&'a str>,
+    /// `[otp] price_per_part` when it was priced.
+    fallback: u64,
+    charge: SendCharge,
 }
 
 /// What applies updates to the store (shared by the inline path and the lanes).
@@ -56,12 +65,40 @@ impl Apply {
     }
 
     pub(super) async fn apply_retrying(&self, update: DeliveryUpdate) -> Result<(), NotRecorded> {
+        self.retrying(&update, || self.apply(update.clone())).await
+    }
+
+    /// [`Apply::apply_fate`], each store step retried on its own.
+    pub(super) async fn apply_fate_retrying(
+        &self,
+        charged: DeliveryUpdate,
+        fate: DeliveryUpdate,
+    ) -> Result<(), NotRecorded> {
+        let pair = (&charged, &fate);
+        if self.retrying(&pair, || self.apply_together(pair)).await? {
+            return Ok(());
+        }
+        let first = self.apply_retrying(charged).await;
+        let second = self.apply_retrying(fate).await;
+        first.and(second)
+    }
+
+    /// Runs `step` until it succeeds, at most [`TRIES`] times, backing off between tries.
+    async fn retrying<T, F, Fut>(
+        &self,
+        what: &(dyn std::fmt::Debug + Sync),
+        step: F,
+    ) -> Result<T, NotRecorded>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
         let mut delay = RETRY_BASE;
         for attempt in 1..=TRIES {
-            match self.apply(update.clone()).await {
-                Ok(()) => return Ok(()),
+            match step().await {
+                Ok(done) => return Ok(done),
                 Err(e) if attempt == TRIES => {
-                    tracing::error!(error = %e, ?update, "delivery update lost: the store stayed unavailable");
+                    tracing::error!(error = %e, update = ?what, "delivery update lost: the store stayed unavailable");
                     metrics::counter!(names::DELIVERY_UPDATES_LOST).increment(1);
                 }
                 Err(e) => {
@@ -96,15 +133,8 @@ impl Apply {
                 let Some(id) = OtpId::parse(&otp_id) else {
                     return Ok(());
                 };
-                // after indexing: a receipt that came first was held, and is applied now
-                let (known, held) = self.store.submitted(&id, &smsc, message_ids, now).await?;
-                for held in held {
-                    if known {
-                        self.apply_receipt(&id, held, now).await?;
-                    } else {
-                        metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);
-                    }
-                }
+                let taken = self.store.submitted(&id, &smsc, message_ids, now).await?;
+                self.apply_held(&id, taken, now).await?;
             }
             DeliveryUpdate::Rejected {
                 otp_id,
@@ -132,30 +162,10 @@ impl Apply {
                 let Some(id) = OtpId::parse(&otp_id) else {
                     return Ok(());
                 };
-                let sent_as = sent_as.and_then(|sent| {
-                    let encoding = Encoding::from_name(sent.encoding)?;
-                    Some((encoding, u8::try_from(sent.parts).unwrap_or(u8::MAX)))
-                });
-                let fallback = self.fallback_price.load(Ordering::Relaxed);
-                let price = price_per_part.unwrap_or(fallback);
-                let charge = u64::from(parts).saturating_mul(price);
-                // the reservation is the estimate the send replaces (counted in the parts the
-                // SMSC that took it sent)
-                let before = match self.credit.get() {
-                    Some(_) => self.store.get(&id).await?,
-                    None => None,
-                };
-                self.store.charged(&id, charge, parts, sent_as, now).await?;
-                if let (Some(credit), Some(mut b)) = (self.credit.get(), before) {
-                    if let Some((_, parts)) = sent_as {
-                        b.parts = parts;
-                    }
-                    let reserved = b.pending_micros(fallback);
-                    credit.settle(b.tenant, b.created, reserved, charge).await?;
-                }
-                if let Some(smsc) = smsc {
-                    self.counters.charged(&smsc, parts.into(), charge);
-                }
+                let priced = self.priced(smsc.as_deref(), parts, price_per_part, sent_as.as_ref());
+                let before = self.before_charge(&id).await?;
+                self.store.charged(&id, priced.charge, now).await?;
+                self.after_charge(&priced, before).await?;
             }
             DeliveryUpdate::Failed { otp_id, reason } => {
                 let Some(id) = OtpId::parse(&otp_id) else {
@@ -190,6 +200,141 @@ impl Apply {
                 if self.store.receipt(&smsc, &variants, held, now).await? == ReceiptMatch::Held {
                     tracing::debug!(%smsc, %message_id, "receipt held: its message id is not known yet");
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A send's `Charged` and the fate reported right after it: a `Submitted` of the same OTP
+    /// is recorded with its charge in one store step where the store has one (the engine
+    /// reports this pair for every message sent), anything else one update after the other.
+    pub(super) async fn apply_fate(
+        &self,
+        charged: DeliveryUpdate,
+        fate: DeliveryUpdate,
+    ) -> Result<(), StoreError> {
+        if self.apply_together((&charged, &fate)).await? {
+            return Ok(());
+        }
+        self.apply(charged).await?;
+        self.apply(fate).await
+    }
+
+    /// Applies a `Charged` and the `Submitted` of the same OTP after it in one store step:
+    /// false, and nothing done, when they are not such a pair or the store has no such step.
+    async fn apply_together(
+        &self,
+        (charged, fate): (&DeliveryUpdate, &DeliveryUpdate),
+    ) -> Result<bool, StoreError> {
+        let (
+            DeliveryUpdate::Charged {
+                otp_id,
+                smsc: charged_by,
+                parts,
+                price_per_part,
+                sent_as,
+            },
+            DeliveryUpdate::Submitted {
+                otp_id: submitted_id,
+                smsc,
+                message_ids,
+            },
+        ) = (charged, fate)
+        else {
+            return Ok(false);
+        };
+        let id = match OtpId::parse(otp_id) {
+            Some(id) if otp_id == submitted_id && self.store.charges_with_submit() => id,
+            _ => return Ok(false),
+        };
+        let now = self.clock.unix_secs();
+        let priced = self.priced(
+            charged_by.as_deref(),
+            *parts,
+            *price_per_part,
+            sent_as.as_ref(),
+        );
+        let before = self.before_charge(&id).await?;
+        let taken = self
+            .store
+            .charged_and_submitted(&id, priced.charge, smsc, message_ids, now)
+            .await?;
+        self.after_charge(&priced, before).await?;
+        self.apply_held(&id, taken, now).await?;
+        Ok(true)
+    }
+
+    /// A `Charged`'s figures priced: the parts at their SMSC's price, else at the fallback.
+    fn priced<'a>(
+        &self,
+        smsc: Option<&'a str>,
+        parts: u32,
+        price_per_part: Option<u64>,
+        sent_as: Option<&SentAs>,
+    ) -> Priced<'a> {
+        let sent_as = sent_as.and_then(|sent| {
+            let encoding = Encoding::from_name(sent.encoding)?;
+            Some((encoding, u8::try_from(sent.parts).unwrap_or(u8::MAX)))
+        });
+        let fallback = self.fallback_price.load(Ordering::Relaxed);
+        let price = price_per_part.unwrap_or(fallback);
+        Priced {
+            smsc,
+            fallback,
+            charge: SendCharge {
+                charge: u64::from(parts).saturating_mul(price),
+                parts,
+                sent_as,
+            },
+        }
+    }
+
+    /// The record before a charge, when a tenant's credit is settled by it: its reservation
+    /// is the estimate the send replaces.
+    async fn before_charge(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
+        match self.credit.get() {
+            Some(_) => self.store.get(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Once a charge is recorded: the credit reserved for the send settled (counted in the
+    /// parts the SMSC that took it sent), the charge counted.
+    async fn after_charge(
+        &self,
+        priced: &Priced<'_>,
+        before: Option<Record>,
+    ) -> Result<(), StoreError> {
+        let charge = priced.charge;
+        if let (Some(credit), Some(mut b)) = (self.credit.get(), before) {
+            if let Some((_, parts)) = charge.sent_as {
+                b.parts = parts;
+            }
+            let reserved = b.pending_micros(priced.fallback);
+            credit
+                .settle(b.tenant, b.created, reserved, charge.charge)
+                .await?;
+        }
+        if let Some(smsc) = &priced.smsc {
+            self.counters
+                .charged(smsc, charge.parts.into(), charge.charge);
+        }
+        Ok(())
+    }
+
+    /// After a `Submitted` indexed its ids: the receipts that came first and were held,
+    /// applied now (`known`: whether the OTP is still stored).
+    async fn apply_held(
+        &self,
+        id: &OtpId,
+        (known, held): (bool, Vec<HeldReceipt>),
+        now: u32,
+    ) -> Result<(), StoreError> {
+        for held in held {
+            if known {
+                self.apply_receipt(id, held, now).await?;
+            } else {
+                metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);
             }
         }
         Ok(())

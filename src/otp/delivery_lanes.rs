@@ -155,6 +155,17 @@ impl Lanes {
     }
 }
 
+/// Whether `second` is the `Submitted` that `first`, a `Charged`, comes just before.
+fn is_charge_and_submit(first: &DeliveryUpdate, second: &DeliveryUpdate) -> bool {
+    matches!(
+        (first, second),
+        (
+            DeliveryUpdate::Charged { otp_id: a, .. },
+            DeliveryUpdate::Submitted { otp_id: b, .. },
+        ) if a == b
+    )
+}
+
 fn hash_of(value: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();
     value.hash(&mut h);
@@ -208,8 +219,19 @@ async fn run_lane(apply: Arc<Apply>, mut rx: mpsc::Receiver<Job>) {
         }
         let apply = &apply;
         futures::future::join_all(groups.into_iter().map(|group| async move {
-            for (update, done) in group {
-                let outcome = apply.apply_retrying(update).await;
+            let mut group = group.into_iter().peekable();
+            while let Some((update, done)) = group.next() {
+                // a send's charge and its Submitted: one store step where the store has one
+                let outcome = match group.next_if(|(next, _)| is_charge_and_submit(&update, next)) {
+                    Some((submitted, then)) => {
+                        let outcome = apply.apply_fate_retrying(update, submitted).await;
+                        if let Some(then) = then {
+                            let _ = then.send(outcome);
+                        }
+                        outcome
+                    }
+                    None => apply.apply_retrying(update).await,
+                };
                 if let Some(done) = done {
                     let _ = done.send(outcome);
                 }

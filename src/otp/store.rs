@@ -93,6 +93,24 @@ pub enum DeliveryChange {
     },
 }
 
+/// One send settled, as [`DeliveryChange::Charged`] records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendCharge {
+    pub charge: u64,
+    pub parts: u32,
+    pub sent_as: Option<(Encoding, u8)>,
+}
+
+impl SendCharge {
+    pub fn change(self) -> DeliveryChange {
+        DeliveryChange::Charged {
+            charge: self.charge,
+            parts: self.parts,
+            sent_as: self.sent_as,
+        }
+    }
+}
+
 /// A delivery receipt as the store keeps it while its message id is not indexed yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldReceipt {
@@ -222,20 +240,30 @@ pub trait OtpStore: Send + Sync + 'static {
     ) -> Result<Vec<HeldReceipt>, StoreError>;
     /// A send's charge ([`DeliveryChange::Charged`]) for a caller that needs no record back:
     /// whether the OTP is still stored. A shared store then answers less.
-    async fn charged(
+    async fn charged(&self, id: &OtpId, charge: SendCharge, now: u32) -> Result<bool, StoreError> {
+        Ok(self
+            .apply_delivery(id, charge.change(), now)
+            .await?
+            .is_some())
+    }
+    /// Whether [`OtpStore::charged_and_submitted`] is one atomic step here.
+    fn charges_with_submit(&self) -> bool {
+        false
+    }
+    /// A send's charge and the `Submitted` it comes just before (the engine reports them back
+    /// to back for every message sent): [`OtpStore::charged`] then
+    /// [`OtpStore::submitted`]'s answer, in one atomic step where
+    /// [`OtpStore::charges_with_submit`] says so, else the two steps one after the other.
+    async fn charged_and_submitted(
         &self,
         id: &OtpId,
-        charge: u64,
-        parts: u32,
-        sent_as: Option<(Encoding, u8)>,
+        charge: SendCharge,
+        smsc: &str,
+        message_ids: &[String],
         now: u32,
-    ) -> Result<bool, StoreError> {
-        let change = DeliveryChange::Charged {
-            charge,
-            parts,
-            sent_as,
-        };
-        Ok(self.apply_delivery(id, change, now).await?.is_some())
+    ) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+        self.charged(id, charge, now).await?;
+        self.submitted(id, smsc, message_ids.to_vec(), now).await
     }
     /// A `Submitted`: records it (as [`OtpStore::apply_delivery`]) then takes the receipts
     /// held for its ids (as [`OtpStore::take_held`]). Whether the OTP is still stored, and

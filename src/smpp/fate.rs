@@ -18,10 +18,11 @@ use super::status::status_reason;
 use crate::dispatch::{DeliveryUpdate, SentAs};
 
 impl Shared {
-    /// What the SMSC accepted of a finished message, reported ahead of its fate so that the
-    /// fate's status change already shows the cost: the parts accepted on its current SMSC
-    /// (earlier copies left behind by a failover were counted as not charged when it moved).
-    fn report_charged(&self, msg: &Message) {
+    /// What the SMSC accepted of a finished message, reported with its fate (just before it)
+    /// so that the fate's status change already shows the cost: the parts accepted on its
+    /// current SMSC (earlier copies left behind by a failover were counted as not charged
+    /// when it moved).
+    fn charged(&self, msg: &Message) -> DeliveryUpdate {
         let (smsc, accepted, prepared) = {
             let s = msg.state();
             (
@@ -40,52 +41,52 @@ impl Shared {
                 price_for(&s.cfg.prices, &msg.sms.destination),
             )
         });
-        self.sink.on_update(DeliveryUpdate::Charged {
+        DeliveryUpdate::Charged {
             otp_id: msg.sms.otp_id.clone(),
             smsc: priced.as_ref().map(|(name, _)| name.clone()),
             parts: u32::try_from(accepted).unwrap_or(u32::MAX),
             price_per_part: priced.and_then(|(_, price)| price),
             sent_as,
-        });
+        }
     }
 
     pub fn report_submitted(&self, msg: &Message, smsc: usize, message_ids: Vec<String>) {
         if !msg.finish() {
             return;
         }
-        self.report_charged(msg);
-        self.sink.on_update(DeliveryUpdate::Submitted {
+        let submitted = DeliveryUpdate::Submitted {
             otp_id: msg.sms.otp_id.clone(),
             smsc: self.smsc_name(smsc),
             message_ids,
-        });
+        };
+        self.sink.on_fate(self.charged(msg), submitted);
     }
 
     pub fn report_rejected(&self, msg: &Message, smsc: usize, status: CommandStatus) {
         if !msg.finish() {
             return;
         }
-        self.report_charged(msg);
         let name = self.smsc_name(smsc);
         tracing::warn!(smsc = %name, otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), %status, "message rejected");
-        self.sink.on_update(DeliveryUpdate::Rejected {
+        let rejected = DeliveryUpdate::Rejected {
             otp_id: msg.sms.otp_id.clone(),
             smsc: name,
             command_status: status.0,
             reason: status_reason(status),
-        });
+        };
+        self.sink.on_fate(self.charged(msg), rejected);
     }
 
     pub fn report_failed(&self, msg: &Message, reason: &str) {
         if !msg.finish() {
             return;
         }
-        self.report_charged(msg);
         tracing::warn!(otp_id = %msg.sms.otp_id, to = %mask(&msg.sms.destination), reason, "message failed");
-        self.sink.on_update(DeliveryUpdate::Failed {
+        let failed = DeliveryUpdate::Failed {
             otp_id: msg.sms.otp_id.clone(),
             reason: reason.to_string(),
-        });
+        };
+        self.sink.on_fate(self.charged(msg), failed);
     }
 
     /// A part failed transiently (`reason`: a bounded label) on `smsc`: send it again after a

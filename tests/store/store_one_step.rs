@@ -4,7 +4,7 @@
 
 use crate::support::store::{record, Fixture};
 use otpgate::otp::model::{DeliveryStatus, OtpId, OtpStatus};
-use otpgate::otp::store::{HeldReceipt, ReceiptMatch};
+use otpgate::otp::store::{HeldReceipt, ReceiptMatch, SendCharge};
 use otpgate_codec::dlr::message_id_variants;
 
 fn receipt(status: Option<DeliveryStatus>, error: Option<&str>) -> HeldReceipt {
@@ -27,6 +27,18 @@ async fn new_otp(f: &Fixture, phone: u64) -> (OtpId, u32) {
 async fn give(f: &Fixture, smsc: &str, mid: &str, r: HeldReceipt, now: u32) -> ReceiptMatch {
     let forms: Vec<String> = message_id_variants(mid).collect();
     f.store.receipt(smsc, &forms, r, now).await.unwrap()
+}
+
+fn charge(
+    charge: u64,
+    parts: u32,
+    sent_as: Option<(otpgate::otp::text::Encoding, u8)>,
+) -> SendCharge {
+    SendCharge {
+        charge,
+        parts,
+        sent_as,
+    }
 }
 
 async fn delivery(f: &Fixture, id: &OtpId) -> DeliveryStatus {
@@ -183,11 +195,15 @@ async fn a_charge_is_recorded_without_the_record_back(f: Fixture) {
     f.store.insert(id, r).await.unwrap();
     let known = f
         .store
-        .charged(&id, 70_000, 3, Some((Encoding::Ucs2, 3)), now)
+        .charged(&id, charge(70_000, 3, Some((Encoding::Ucs2, 3))), now)
         .await
         .unwrap();
     assert!(known);
-    assert!(f.store.charged(&id, 5_000, 0, None, now).await.unwrap());
+    assert!(f
+        .store
+        .charged(&id, charge(5_000, 0, None), now)
+        .await
+        .unwrap());
     let r = f.store.get(&id).await.unwrap().unwrap();
     let cost = r.extra.as_deref().and_then(|e| e.cost);
     assert_eq!(cost.map(|c| (c.charged, c.pending)), Some((75_000, 0)));
@@ -205,12 +221,110 @@ async fn a_charge_is_recorded_without_the_record_back(f: Fixture) {
         "{usage:?}"
     );
     let gone = OtpId::random();
-    assert!(!f.store.charged(&gone, 1, 1, None, now).await.unwrap());
+    assert!(!f
+        .store
+        .charged(&gone, charge(1, 1, None), now)
+        .await
+        .unwrap());
     let after = f.store.usage(tenant, today, today).await.unwrap();
     assert_eq!(after, usage, "a charge of a gone OTP is not counted");
 }
 
+/// A send's charge with its `Submitted` (`charged_and_submitted`: one step on the in-memory
+/// store and a single Redis, the two steps on a cluster) records what `charged` then
+/// `submitted` record: the cost, the split, SENT with one change, the ids indexed, the held
+/// receipts taken, the usage counted.
+async fn a_charge_with_its_submit_records_what_the_two_steps_record(f: Fixture) {
+    use otpgate::otp::identity::TenantTag;
+    use otpgate::otp::text::Encoding;
+    use otpgate::otp::usage::day_of;
+    let tenant = TenantTag::of("one-step-charge-submit");
+    let now = f.clock.unix_secs();
+    let (stepwise, together) = (OtpId::random(), OtpId::random());
+    for (id, phone) in [(stepwise, 33612345696), (together, 33612345697)] {
+        let mut r = record(phone, now, 600, 5, 7);
+        r.tenant = tenant;
+        f.store.insert(id, r).await.unwrap();
+    }
+    let delivered = receipt(Some(DeliveryStatus::Delivered), None);
+    for mid in ["7b", "7c"] {
+        assert_eq!(
+            give(&f, "sim", mid, delivered.clone(), now).await,
+            ReceiptMatch::Held
+        );
+    }
+    let sent = charge(20_000, 2, Some((Encoding::Ucs2, 2)));
+    assert!(f.store.charged(&stepwise, sent, now).await.unwrap());
+    let by_steps = f
+        .store
+        .submitted(&stepwise, "sim", vec!["7B".into()], now + 1)
+        .await
+        .unwrap();
+    let in_one = f
+        .store
+        .charged_and_submitted(&together, sent, "sim", &["7C".into()], now + 1)
+        .await
+        .unwrap();
+    assert_eq!(by_steps, (true, vec![delivered.clone()]));
+    assert_eq!(in_one, by_steps);
+    let seen = |r: otpgate::otp::model::Record| {
+        let cost = r.extra.as_deref().and_then(|e| e.cost);
+        (
+            r.delivery,
+            r.sent_at(),
+            r.encoding(),
+            r.parts,
+            cost.map(|c| (c.charged, c.pending)),
+        )
+    };
+    let expected = (
+        DeliveryStatus::Sent,
+        Some(1),
+        Encoding::Ucs2,
+        2,
+        Some((20_000, 0)),
+    );
+    for (id, mid) in [(stepwise, "7b"), (together, "7c")] {
+        assert_eq!(
+            seen(f.store.get(&id).await.unwrap().unwrap()),
+            expected,
+            "{id}"
+        );
+        assert_eq!(
+            f.changes.of(id),
+            vec![(OtpStatus::Pending, DeliveryStatus::Sent)]
+        );
+        assert_eq!(
+            f.store.find_by_message_id("sim", mid).await.unwrap(),
+            Some(id)
+        );
+    }
+    let today = day_of(now);
+    let usage = f.store.usage(tenant, today, today).await.unwrap();
+    let day = usage.first().map(|(_, u)| *u).unwrap_or_default();
+    assert_eq!(
+        (day.created, day.parts, day.cost_micros),
+        (2, 4, 40_000),
+        "{usage:?}"
+    );
+
+    // a gone OTP: nothing recorded, nothing counted, its held receipts taken (unmatched)
+    let gone = OtpId::random();
+    assert_eq!(
+        give(&f, "sim", "7d", delivered.clone(), now).await,
+        ReceiptMatch::Held
+    );
+    let answer = f
+        .store
+        .charged_and_submitted(&gone, sent, "sim", &["7d".into()], now)
+        .await
+        .unwrap();
+    assert_eq!(answer, (false, vec![delivered]));
+    assert_eq!(f.store.usage(tenant, today, today).await.unwrap(), usage);
+}
+
 suite!(
+    a_charge_with_its_submit_records_what_the_two_steps_record,
     a_charge_is_recorded_without_the_record_back,
     a_submit_indexes_and_takes_the_receipts_held_for_it,
     a_receipt_is_found_and_applied_at_once,

@@ -29,7 +29,7 @@ use super::pin::PinHash;
 use super::store::{
     CancelError, ChangeObserver, DeliveryChange, HeldReceipt, IdemKey, IdemReply, IdemReserve,
     IdempotencyStore, NumberLimit, NumberLimitStore, NumberScope, OtpStore, ReceiptHold,
-    ReceiptMatch, ResendError, StoreError, VerifyError,
+    ReceiptMatch, ResendError, SendCharge, StoreError, VerifyError,
 };
 use super::usage::{day_of, DayUsage, UsageBook, UsageEvent, UsageStore, DEFAULT_RETENTION_DAYS};
 use crate::telemetry::names;
@@ -436,82 +436,106 @@ impl MemoryStore {
 
     fn apply_delivery_now(&self, id: &OtpId, change: DeliveryChange, now: u32) -> Option<Record> {
         self.with_otp(id, |h, e| {
-            let r = &mut e.record;
-            let at = r.since_created(now);
-            match change {
-                DeliveryChange::Submitted { smsc, message_ids } => {
-                    let smsc = self.smscs.number(&smsc);
-                    let changed = r.delivery == DeliveryStatus::Queued;
-                    if changed {
-                        r.delivery = DeliveryStatus::Sent;
-                        r.delivery_at = at;
-                    }
-                    r.set_sent_at(at);
-                    for m in &message_ids {
-                        match self.message_ids.add(smsc, &index_key(m), h, e.messages) {
-                            Ok(head) => e.messages = head,
-                            Err(_) => tracing::warn!(
-                                "message id index full: a receipt will not be matched"
-                            ),
-                        }
-                    }
-                    if changed {
-                        self.notify(id, r);
-                    }
-                    r.clone()
-                }
-                DeliveryChange::SentAs { encoding, parts } => {
+            self.change_locked(id, h, e, &change, now);
+            e.record.clone()
+        })
+    }
+
+    /// Records a `Submitted` on OTP `id` (handle `h`), its shard locked: SENT, and its
+    /// message ids indexed for their receipts.
+    fn submitted_locked(
+        &self,
+        id: &OtpId,
+        h: Handle,
+        e: &mut OtpEntry,
+        smsc: &str,
+        message_ids: &[String],
+        now: u32,
+    ) {
+        let smsc = self.smscs.number(smsc);
+        let r = &mut e.record;
+        let at = r.since_created(now);
+        let changed = r.delivery == DeliveryStatus::Queued;
+        if changed {
+            r.delivery = DeliveryStatus::Sent;
+            r.delivery_at = at;
+        }
+        r.set_sent_at(at);
+        for m in message_ids {
+            match self.message_ids.add(smsc, &index_key(m), h, e.messages) {
+                Ok(head) => e.messages = head,
+                Err(_) => tracing::warn!("message id index full: a receipt will not be matched"),
+            }
+        }
+        if changed {
+            self.notify(id, r);
+        }
+    }
+
+    /// Records `change` on OTP `id` (handle `h`), its shard locked.
+    fn change_locked(
+        &self,
+        id: &OtpId,
+        h: Handle,
+        e: &mut OtpEntry,
+        change: &DeliveryChange,
+        now: u32,
+    ) {
+        let r = &mut e.record;
+        match *change {
+            DeliveryChange::Submitted {
+                ref smsc,
+                ref message_ids,
+            } => self.submitted_locked(id, h, e, smsc, message_ids, now),
+            DeliveryChange::SentAs { encoding, parts } => {
+                r.parts = parts;
+                r.set_encoding(encoding);
+            }
+            DeliveryChange::Cost { charge, pending } => {
+                let cost = r.extra_mut().cost.get_or_insert_default();
+                cost.charged = cost.charged.saturating_add(charge);
+                cost.pending = pending;
+            }
+            DeliveryChange::Charged {
+                charge,
+                parts: accepted,
+                sent_as,
+            } => {
+                if let Some((encoding, parts)) = sent_as {
                     r.parts = parts;
                     r.set_encoding(encoding);
-                    r.clone()
                 }
-                DeliveryChange::Cost { charge, pending } => {
-                    let cost = r.extra_mut().cost.get_or_insert_default();
-                    cost.charged = cost.charged.saturating_add(charge);
-                    cost.pending = pending;
-                    r.clone()
+                let charged = UsageEvent::Charged {
+                    parts: accepted.into(),
+                    cost_micros: charge,
+                };
+                self.usage.count(r.tenant, day_of(now), charged);
+                let cost = r.extra_mut().cost.get_or_insert_default();
+                cost.charged = cost.charged.saturating_add(charge);
+                cost.pending = 0;
+            }
+            DeliveryChange::Status {
+                status, ref error, ..
+            } => {
+                // a later "delivered" receipt of one part does not hide another part's failure
+                let keep_failure = status == DeliveryStatus::Delivered
+                    && matches!(
+                        r.delivery,
+                        DeliveryStatus::Undelivered | DeliveryStatus::Rejected
+                    );
+                let changed = !keep_failure && r.delivery != status;
+                if changed {
+                    r.delivery = status;
+                    r.delivery_at = r.since_created(now);
                 }
-                DeliveryChange::Charged {
-                    charge,
-                    parts: accepted,
-                    sent_as,
-                } => {
-                    if let Some((encoding, parts)) = sent_as {
-                        r.parts = parts;
-                        r.set_encoding(encoding);
-                    }
-                    let charged = UsageEvent::Charged {
-                        parts: accepted.into(),
-                        cost_micros: charge,
-                    };
-                    self.usage.count(r.tenant, day_of(now), charged);
-                    let cost = r.extra_mut().cost.get_or_insert_default();
-                    cost.charged = cost.charged.saturating_add(charge);
-                    cost.pending = 0;
-                    r.clone()
+                if let Some(e) = error {
+                    r.extra_mut().smpp_error = Some(e.as_str().into());
                 }
-                DeliveryChange::Status { status, error, .. } => {
-                    // a later "delivered" receipt of one part does not hide another part's failure
-                    let keep_failure = status == DeliveryStatus::Delivered
-                        && matches!(
-                            r.delivery,
-                            DeliveryStatus::Undelivered | DeliveryStatus::Rejected
-                        );
-                    let changed = !keep_failure && r.delivery != status;
-                    if changed {
-                        r.delivery = status;
-                        r.delivery_at = at;
-                    }
-                    if let Some(e) = error {
-                        r.extra_mut().smpp_error = Some(e.into());
-                    }
-                    if changed {
-                        self.notify(id, r);
-                    }
-                    r.clone()
+                if changed {
+                    self.notify(id, r);
                 }
             }
-        })
+        }
     }
 }
 
@@ -598,6 +622,50 @@ impl OtpStore for MemoryStore {
         now: u32,
     ) -> Result<Option<Record>, StoreError> {
         Ok(self.apply_delivery_now(id, change, now))
+    }
+
+    async fn charged(&self, id: &OtpId, charge: SendCharge, now: u32) -> Result<bool, StoreError> {
+        let change = charge.change();
+        Ok(self
+            .with_otp(id, |h, e| self.change_locked(id, h, e, &change, now))
+            .is_some())
+    }
+
+    fn charges_with_submit(&self) -> bool {
+        true
+    }
+
+    /// Under one lock of the OTP's shard.
+    async fn charged_and_submitted(
+        &self,
+        id: &OtpId,
+        charge: SendCharge,
+        smsc: &str,
+        message_ids: &[String],
+        now: u32,
+    ) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+        let known = self
+            .with_otp(id, |h, e| {
+                self.change_locked(id, h, e, &charge.change(), now);
+                self.submitted_locked(id, h, e, smsc, message_ids, now);
+            })
+            .is_some();
+        Ok((known, self.take_held_now(smsc, message_ids)))
+    }
+
+    async fn submitted(
+        &self,
+        id: &OtpId,
+        smsc: &str,
+        message_ids: Vec<String>,
+        now: u32,
+    ) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+        let known = self
+            .with_otp(id, |h, e| {
+                self.submitted_locked(id, h, e, smsc, &message_ids, now)
+            })
+            .is_some();
+        Ok((known, self.take_held_now(smsc, &message_ids)))
     }
 
     async fn find_by_message_id(

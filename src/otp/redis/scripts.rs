@@ -207,30 +207,40 @@ return out('ok', 0)
 /// ARGV: now, charge (micro-units), parts and encoding code (both '' when no SMSC took it).
 /// `SENT_AS` and `COST` with nothing pending, in one step.
 pub static CHARGED: LazyLock<Script> =
-    LazyLock::new(|| script(&format!("{CHARGED_BODY}return out('ok', 0)\n")));
+    LazyLock::new(|| script(&format!("{}return out('ok', 0)\n", charged_body(2))));
 
 /// `CHARGED` answering only the record's tenant fields (`tg`, or `tn` of the older format)
 /// instead of the whole record: what counting the usage needs.
 pub static CHARGED_QUIET: LazyLock<Script> = LazyLock::new(|| {
     script(&format!(
-        "{CHARGED_BODY}{}",
-        r#"
-local t = redis.call('HMGET', k, 'tg', 'tn')
-local f = {}
-if t[1] then f[#f + 1] = 'tg'; f[#f + 1] = t[1] end
-if t[2] then f[#f + 1] = 'tn'; f[#f + 1] = t[2] end
-return {'ok', 0, f, ''}
-"#
+        "{}{TENANT_FIELDS}return {{'ok', 0, tenant, ''}}\n",
+        charged_body(2)
     ))
 });
 
-const CHARGED_BODY: &str = r#"
-if ARGV[3] ~= '' then
-  redis.call('HSET', k, 'pa', ARGV[3], 'en', ARGV[4], 'cp', 0)
+/// A send's charge on the record, its arguments from `ARGV[first]` on: the charge
+/// (micro-units), then parts and encoding code (both '' when no SMSC took it).
+pub(super) fn charged_body(first: usize) -> String {
+    let (charge, parts, encoding) = (first, first + 1, first + 2);
+    format!(
+        r#"
+if ARGV[{parts}] ~= '' then
+  redis.call('HSET', k, 'pa', ARGV[{parts}], 'en', ARGV[{encoding}], 'cp', 0)
 else
   redis.call('HSET', k, 'cp', 0)
 end
-redis.call('HINCRBY', k, 'co', ARGV[2])
+redis.call('HINCRBY', k, 'co', ARGV[{charge}])
+"#
+    )
+}
+
+/// Sets `tenant` to the record's tenant fields (`tg`, or `tn` of the older format), flat:
+/// what counting the usage needs.
+pub(super) const TENANT_FIELDS: &str = r#"
+local t = redis.call('HMGET', k, 'tg', 'tn')
+local tenant = {}
+if t[1] then tenant[#tenant + 1] = 'tg'; tenant[#tenant + 1] = t[1] end
+if t[2] then tenant[#tenant + 1] = 'tn'; tenant[#tenant + 1] = t[2] end
 "#;
 
 /// ARGV: now. Marks a pending OTP past its expiry EXPIRED.

@@ -13,10 +13,10 @@ use redis::Script;
 
 use super::held::{decode, encode, PER_ID};
 use super::record::{self, delivery_code, to_fields, ID_END};
-use super::scripts::{PRELUDE, STATUS_BODY, SUBMITTED_BODY};
+use super::scripts::{charged_body, PRELUDE, STATUS_BODY, SUBMITTED_BODY, TENANT_FIELDS};
 use super::{index_key, RedisStore};
 use crate::otp::model::{OtpId, Record};
-use crate::otp::store::{HeldReceipt, ReceiptMatch, StoreError};
+use crate::otp::store::{HeldReceipt, ReceiptMatch, SendCharge, StoreError};
 use crate::otp::usage::day_of;
 use crate::telemetry::names;
 
@@ -43,10 +43,15 @@ return 1
 /// the held lists of every form of the ids. ARGV: now, smsc, ids each ended by a newline,
 /// otp id, count of index entries, retention seconds. `{code, changed, HGETALL when changed,
 /// receipts held}`: the held lists are taken even when the OTP is gone (then unmatched).
-static SUBMITTED: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(&format!(
-        "{}local k = KEYS[1]\n{PRELUDE}{SUBMITTED_BODY}{}",
-        r#"
+static SUBMITTED: LazyLock<Script> = LazyLock::new(|| submitted_script(false));
+
+/// `SUBMITTED` after the send's charge, in one step. ARGV: those of `SUBMITTED`, then the
+/// charge (micro-units), parts and encoding code (both '' when no SMSC took it). Answers as
+/// `SUBMITTED`, then the record's tenant fields (empty when it is gone).
+static CHARGED_SUBMITTED: LazyLock<Script> = LazyLock::new(|| submitted_script(true));
+
+fn submitted_script(charged: bool) -> Script {
+    let take_held = r#"
 local held = {}
 local n = tonumber(ARGV[5])
 for i = 3 + n, #KEYS do
@@ -57,17 +62,24 @@ for i = 3 + n, #KEYS do
     for _, r in ipairs(l) do held[#held + 1] = r end
   end
 end
-local nf = {'nf', 0, {}, held}
-"#,
-        r#"
+local nf = {'nf', 0, {}, held, {}}
+"#;
+    let (charge, tenant) = if charged {
+        (charged_body(7), TENANT_FIELDS)
+    } else {
+        (String::new(), "local tenant = {}\n")
+    };
+    let index = r#"
 local keep = cr + ttl + tonumber(ARGV[6]) - now
 if keep < 1 then keep = 1 end
 for i = 3, 2 + n do redis.call('SET', KEYS[i], ARGV[4], 'EX', keep) end
-if changed == 1 then return {'ok', 1, redis.call('HGETALL', k), held} end
-return {'ok', 0, {}, held}
-"#
+if changed == 1 then return {'ok', 1, redis.call('HGETALL', k), held, tenant} end
+return {'ok', 0, {}, held, tenant}
+"#;
+    Script::new(&format!(
+        "{take_held}local k = KEYS[1]\n{PRELUDE}{charge}{SUBMITTED_BODY}{tenant}{index}"
     ))
-});
+}
 
 /// KEYS: the index entry of the id's first form, its held list, the held lists' due set,
 /// then the other entries to try (other forms, the older index). ARGV: now, status code
@@ -112,8 +124,9 @@ return {'ok', 0, {}, id}
     ))
 });
 
-/// What the `Submitted` script answers: code, changed, HGETALL when changed, receipts held.
-type SubmittedReply = (String, i64, Vec<Vec<u8>>, Vec<String>);
+/// What the `Submitted` scripts answer: code, changed, HGETALL when changed, receipts held,
+/// the tenant's fields (after a charge).
+type SubmittedReply = (String, i64, Vec<Vec<u8>>, Vec<String>, Vec<Vec<u8>>);
 /// What the receipt script answers: code, flag, HGETALL when changed, text.
 type ReceiptReply = (String, i64, Vec<Vec<u8>>, String);
 
@@ -141,16 +154,23 @@ impl RedisStore {
         Ok(self.redis.script::<i64>(&inv).await? == 1)
     }
 
-    /// [`OtpStore::submitted`](crate::otp::store::OtpStore::submitted) in one script.
+    /// [`OtpStore::submitted`](crate::otp::store::OtpStore::submitted) in one script, after
+    /// the send's `charge` when given (as
+    /// [`OtpStore::charged_and_submitted`](crate::otp::store::OtpStore::charged_and_submitted)).
     pub(super) async fn submitted_in_one(
         &self,
         id: &OtpId,
         smsc: &str,
         message_ids: &[String],
+        charge: Option<SendCharge>,
         now: u32,
     ) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+        let script = match charge {
+            Some(_) => &CHARGED_SUBMITTED,
+            None => &SUBMITTED,
+        };
         let mut joined = String::new();
-        let mut inv = SUBMITTED.key(self.otp_key(id));
+        let mut inv = script.key(self.otp_key(id));
         inv.key(self.held_due_key());
         for m in message_ids {
             let clean = record::clean_id(m);
@@ -168,10 +188,20 @@ impl RedisStore {
             .arg(id.to_string())
             .arg(message_ids.len())
             .arg(self.retain_s());
-        let (code, changed, flat, held): SubmittedReply = self.redis.script(&inv).await?;
+        if let Some(c) = charge {
+            inv.arg(c.charge);
+            match c.sent_as {
+                Some((encoding, parts)) => inv.arg(parts).arg(record::encoding_code(encoding)),
+                None => inv.arg("").arg(""),
+            };
+        }
+        let (code, changed, flat, held, tenant): SubmittedReply = self.redis.script(&inv).await?;
         let held = held.iter().filter_map(|s| decode(s)).collect();
         if code == "nf" {
             return Ok((false, held));
+        }
+        if let Some(c) = charge {
+            self.count_charge(tenant, c, now).await;
         }
         if changed != 0 {
             self.notify(id, &self.decode(flat)?);

@@ -16,9 +16,8 @@ use crate::otp::pin::PinHash;
 use crate::otp::store::{
     receipt_in_steps, submitted_in_steps, CancelError, DeliveryChange, HeldReceipt, IdemKey,
     IdemReply, IdemReserve, IdempotencyStore, NumberLimit, NumberLimitStore, NumberScope, OtpStore,
-    ReceiptMatch, ResendError, StoreError, VerifyError,
+    ReceiptMatch, ResendError, SendCharge, StoreError, VerifyError,
 };
-use crate::otp::text::Encoding;
 use crate::otp::usage::{day_of, UsageEvent};
 use crate::otp::window::fixed_window;
 
@@ -312,17 +311,10 @@ impl OtpStore for RedisStore {
         self.take_held_redis(smsc, message_ids).await
     }
 
-    async fn charged(
-        &self,
-        id: &OtpId,
-        charge: u64,
-        parts: u32,
-        sent_as: Option<(Encoding, u8)>,
-        now: u32,
-    ) -> Result<bool, StoreError> {
+    async fn charged(&self, id: &OtpId, charge: SendCharge, now: u32) -> Result<bool, StoreError> {
         let mut inv = scripts::CHARGED_QUIET.key(self.otp_key(id));
-        inv.arg(now).arg(charge);
-        match sent_as {
+        inv.arg(now).arg(charge.charge);
+        match charge.sent_as {
             Some((encoding, parts)) => inv.arg(parts).arg(record::encoding_code(encoding)),
             None => inv.arg("").arg(""),
         };
@@ -330,21 +322,30 @@ impl OtpStore for RedisStore {
         if code == "nf" {
             return Ok(false);
         }
-        // The usage hash is in another slot than the record (a cluster cannot run one script
-        // on both), and its tenant is known from the record: after it.
-        if parts > 0 || charge > 0 {
-            match record::tenant_from_flat(tenant_fields, &self.legacy_tenants) {
-                Ok(tenant) => {
-                    let charged = UsageEvent::Charged {
-                        parts: parts.into(),
-                        cost_micros: charge,
-                    };
-                    self.count_usage(tenant, day_of(now), charged).await;
-                }
-                Err(e) => tracing::warn!(error = %e, "usage not counted"),
-            }
-        }
+        self.count_charge(tenant_fields, charge, now).await;
         Ok(true)
+    }
+
+    /// A single server runs both in one script; a cluster's keys are in different slots.
+    fn charges_with_submit(&self) -> bool {
+        !self.redis.is_cluster()
+    }
+
+    /// One round trip on a single server; on a cluster, the steps one after the other.
+    async fn charged_and_submitted(
+        &self,
+        id: &OtpId,
+        charge: SendCharge,
+        smsc: &str,
+        message_ids: &[String],
+        now: u32,
+    ) -> Result<(bool, Vec<HeldReceipt>), StoreError> {
+        if self.redis.is_cluster() {
+            self.charged(id, charge, now).await?;
+            return submitted_in_steps(self, id, smsc, message_ids.to_vec(), now).await;
+        }
+        self.submitted_in_one(id, smsc, message_ids, Some(charge), now)
+            .await
     }
 
     /// One round trip on a single server; on a cluster, the steps one after the other.
@@ -358,7 +359,8 @@ impl OtpStore for RedisStore {
         if self.redis.is_cluster() {
             return submitted_in_steps(self, id, smsc, message_ids, now).await;
         }
-        self.submitted_in_one(id, smsc, &message_ids, now).await
+        self.submitted_in_one(id, smsc, &message_ids, None, now)
+            .await
     }
 
     /// One round trip on a single server; on a cluster, the steps one after the other.
@@ -483,5 +485,31 @@ impl NumberLimitStore for RedisStore {
                 retry_after: Duration::from_secs(wait),
             }
         })
+    }
+}
+
+impl RedisStore {
+    /// Counts a recorded `charge` in the usage of the record's tenant (`tenant_fields`, from
+    /// the record). The usage hash is in another slot than the record (a cluster cannot run
+    /// one script on both), and its tenant is known from the record: after it.
+    pub(super) async fn count_charge(
+        &self,
+        tenant_fields: Vec<Vec<u8>>,
+        charge: SendCharge,
+        now: u32,
+    ) {
+        if charge.parts == 0 && charge.charge == 0 {
+            return;
+        }
+        match record::tenant_from_flat(tenant_fields, &self.legacy_tenants) {
+            Ok(tenant) => {
+                let charged = UsageEvent::Charged {
+                    parts: charge.parts.into(),
+                    cost_micros: charge.charge,
+                };
+                self.count_usage(tenant, day_of(now), charged).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "usage not counted"),
+        }
     }
 }
