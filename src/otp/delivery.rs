@@ -80,14 +80,23 @@ impl DeliverySink for StoreSink {
     }
 
     fn on_fate(&self, charged: DeliveryUpdate, fate: DeliveryUpdate) {
-        if self.lanes.is_some() {
-            // one lane (one OTP's key), one after the other: the lane applies them together
-            self.on_update(charged);
-            self.on_update(fate);
+        let Some(lanes) = &self.lanes else {
+            match self.apply.apply_fate(charged, fate).now_or_never() {
+                Some(Ok(())) => {}
+                Some(Err(e)) => tracing::error!(error = %e, "delivery update not recorded"),
+                None => {
+                    tracing::error!("delivery update not recorded: the store did not answer inline")
+                }
+            }
             return;
-        }
-        if let Some(Err(e)) = self.apply.apply_fate(charged, fate).now_or_never() {
-            tracing::error!(error = %e, "delivery update not recorded");
+        };
+        if let Err(NotQueued { closed }) = lanes.try_send_fate(charged, fate) {
+            // two updates
+            metrics::counter!(names::DELIVERY_QUEUE_OVERFLOW).increment(2);
+            tracing::error!(
+                closed,
+                "delivery updates dropped: the delivery queue is full"
+            );
         }
     }
 

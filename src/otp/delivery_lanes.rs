@@ -36,8 +36,23 @@ pub(super) enum Job {
         update: DeliveryUpdate,
         done: Option<oneshot::Sender<Result<(), NotRecorded>>>,
     },
+    /// A send's `Charged` and its fate, reported together (see [`Lanes::try_send_fate`]).
+    Fate {
+        key: u64,
+        charged: DeliveryUpdate,
+        fate: DeliveryUpdate,
+    },
     /// Resolves once every job queued in this lane before it was applied.
     Flush(oneshot::Sender<()>),
+}
+
+/// What a lane applies for one key, in order.
+enum Step {
+    One(
+        DeliveryUpdate,
+        Option<oneshot::Sender<Result<(), NotRecorded>>>,
+    ),
+    Fate(DeliveryUpdate, DeliveryUpdate),
 }
 
 /// Why a job was not queued: its lane was full or closed.
@@ -122,6 +137,22 @@ impl Lanes {
         })
     }
 
+    /// Queues a send's `Charged` and its fate as one job without waiting, so that the lane
+    /// takes them together: a `Submitted` and its charge are then one store step where the
+    /// store has one.
+    pub(super) fn try_send_fate(
+        &self,
+        charged: DeliveryUpdate,
+        fate: DeliveryUpdate,
+    ) -> Result<(), NotQueued> {
+        // a fate is keyed by its OTP, as its charge is
+        let key = self.key_of(&fate);
+        let job = Job::Fate { key, charged, fate };
+        self.lane(key).try_send(job).map_err(|e| NotQueued {
+            closed: matches!(e, mpsc::error::TrySendError::Closed(_)),
+        })
+    }
+
     /// Queues `update`, waiting for room; the receiver resolves once it is applied. Gives the
     /// update back when its lane is closed.
     pub(super) async fn send(
@@ -139,7 +170,7 @@ impl Lanes {
             Ok(()) => Ok(rx),
             Err(mpsc::error::SendError(Job::Update { update, .. })) => Err(update),
             // only updates are sent here
-            Err(mpsc::error::SendError(Job::Flush(_))) => Ok(rx),
+            Err(mpsc::error::SendError(Job::Flush(_) | Job::Fate { .. })) => Ok(rx),
         }
     }
 
@@ -153,17 +184,6 @@ impl Lanes {
         });
         futures::future::join_all(waits).await;
     }
-}
-
-/// Whether `second` is the `Submitted` that `first`, a `Charged`, comes just before.
-fn is_charge_and_submit(first: &DeliveryUpdate, second: &DeliveryUpdate) -> bool {
-    matches!(
-        (first, second),
-        (
-            DeliveryUpdate::Charged { otp_id: a, .. },
-            DeliveryUpdate::Submitted { otp_id: b, .. },
-        ) if a == b
-    )
 }
 
 fn hash_of(value: impl Hash) -> u64 {
@@ -202,38 +222,37 @@ async fn run_lane(apply: Arc<Apply>, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         // the batch's updates by key, in the order given; flushes answered after all of them
-        let mut groups: Vec<Vec<(DeliveryUpdate, Option<oneshot::Sender<_>>)>> = Vec::new();
+        let mut groups: Vec<Vec<Step>> = Vec::new();
         let mut group_of: HashMap<u64, usize> = HashMap::new();
         let mut flushes = Vec::new();
+        let mut add = |key: u64, step: Step| {
+            let g = *group_of.entry(key).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[g].push(step);
+        };
         for job in batch.drain(..) {
             match job {
-                Job::Update { key, update, done } => {
-                    let g = *group_of.entry(key).or_insert_with(|| {
-                        groups.push(Vec::new());
-                        groups.len() - 1
-                    });
-                    groups[g].push((update, done));
-                }
+                Job::Update { key, update, done } => add(key, Step::One(update, done)),
+                Job::Fate { key, charged, fate } => add(key, Step::Fate(charged, fate)),
                 Job::Flush(done) => flushes.push(done),
             }
         }
         let apply = &apply;
         futures::future::join_all(groups.into_iter().map(|group| async move {
-            let mut group = group.into_iter().peekable();
-            while let Some((update, done)) = group.next() {
-                // a send's charge and its Submitted: one store step where the store has one
-                let outcome = match group.next_if(|(next, _)| is_charge_and_submit(&update, next)) {
-                    Some((submitted, then)) => {
-                        let outcome = apply.apply_fate_retrying(update, submitted).await;
-                        if let Some(then) = then {
-                            let _ = then.send(outcome);
+            for step in group {
+                match step {
+                    Step::One(update, done) => {
+                        let outcome = apply.apply_retrying(update).await;
+                        if let Some(done) = done {
+                            let _ = done.send(outcome);
                         }
-                        outcome
                     }
-                    None => apply.apply_retrying(update).await,
-                };
-                if let Some(done) = done {
-                    let _ = done.send(outcome);
+                    Step::Fate(charged, fate) => {
+                        // counted and logged where it failed; nobody waits for it
+                        let _ = apply.apply_fate_retrying(charged, fate).await;
+                    }
                 }
             }
         }))

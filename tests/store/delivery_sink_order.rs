@@ -1,6 +1,7 @@
 //! The delivery sink in front of each store: many OTPs' updates given at once, interleaved, are
 //! applied concurrently yet in order per OTP (a receipt after the `Submitted` of its id and
-//! after the OTP's other updates), and a flush waits for all of them.
+//! after the OTP's other updates), and a flush waits for all of them; a send's charge and its
+//! `Submitted` given together as the engine gives them (`on_fate`) or one by one alike.
 
 use std::sync::Arc;
 
@@ -12,7 +13,8 @@ use otpgate::otp::StoreSink;
 // within the fixtures' `max_live`
 const OTPS: u64 = 150;
 
-async fn updates_of_each_otp_stay_in_order(f: Fixture) {
+/// `together`: each OTP's charge and `Submitted` given through `on_fate`.
+async fn updates_of_each_otp_stay_in_order(f: Fixture, together: bool) {
     let now = f.clock.unix_secs();
     let mut ids = Vec::new();
     for n in 0..OTPS {
@@ -60,7 +62,11 @@ async fn updates_of_each_otp_stay_in_order(f: Fixture) {
         ids.iter().enumerate().map(|(n, id)| story(n, id)).collect();
     for step in 0..4 {
         for s in &stories {
-            sink.on_update(s[step].clone());
+            match (together, step) {
+                (true, 0) => sink.on_fate(s[0].clone(), s[1].clone()),
+                (true, 1) => {}
+                _ => sink.on_update(s[step].clone()),
+            }
         }
     }
     sink.flush().await;
@@ -83,17 +89,24 @@ async fn updates_of_each_otp_stay_in_order(f: Fixture) {
 
 #[tokio::test]
 async fn memory() {
-    updates_of_each_otp_stay_in_order(crate::support::store::memory()).await;
+    updates_of_each_otp_stay_in_order(crate::support::store::memory(), false).await;
+    updates_of_each_otp_stay_in_order(crate::support::store::memory(), true).await;
 }
 
 #[tokio::test]
 #[ignore = "needs redis-server (OTPGATE_REDIS_URL, set by .ci/install.d/50-redis.sh)"]
 async fn redis() {
-    updates_of_each_otp_stay_in_order(crate::support::store::redis("sink_order").await).await;
+    let f = crate::support::store::redis("sink_order").await;
+    updates_of_each_otp_stay_in_order(f, false).await;
+    let f = crate::support::store::redis("sink_order_fate").await;
+    updates_of_each_otp_stay_in_order(f, true).await;
 }
 
 #[tokio::test]
 #[ignore = "needs a Redis Cluster (OTPGATE_REDIS_CLUSTER_NODES, set by .ci/install.d/51-redis-cluster.sh)"]
 async fn redis_cluster() {
-    updates_of_each_otp_stay_in_order(crate::support::store::cluster("sink_order").await).await;
+    let f = crate::support::store::cluster("sink_order").await;
+    updates_of_each_otp_stay_in_order(f, false).await;
+    let f = crate::support::store::cluster("sink_order_fate").await;
+    updates_of_each_otp_stay_in_order(f, true).await;
 }
