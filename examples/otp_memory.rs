@@ -1,7 +1,8 @@
 //! Measures the memory of the in-memory store per live OTP, indexes included: a counting
 //! global allocator tracks the bytes held after inserting N OTPs (default 1 000 000; pass
-//! another count as the first argument), then after their SMS was submitted (one SMSC message
-//! id indexed per OTP), then after a second part with a 36-character id.
+//! another count as the first argument), then after their SMS was sent as the engine reports
+//! it (its charge, nothing at the default prices, and its `Submitted`: one SMSC message id
+//! indexed per OTP), then after a second part with a 36-character id.
 //!
 //! Run: `cargo run --example otp_memory -- 1000000`
 //! (The store's futures are ready at once: `block_on` drives them without a runtime.)
@@ -14,7 +15,7 @@ use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 
 use otpgate::otp::model::{OtpId, Record};
 use otpgate::otp::pin::PinHash;
-use otpgate::otp::store::{DeliveryChange, NumberLimitStore, NumberScope, OtpStore};
+use otpgate::otp::store::{DeliveryChange, NumberLimitStore, NumberScope, OtpStore, SendCharge};
 use otpgate::otp::tenant::LimitKey;
 use otpgate::otp::{Clock, MemoryStore};
 
@@ -68,12 +69,14 @@ fn main() {
     }
     let queued = held() - before - ids_bytes;
     let rss_queued = resident();
+    let free = SendCharge {
+        charge: 0,
+        parts: 1,
+        sent_as: None,
+    };
     for (i, id) in ids.iter().enumerate() {
-        let change = DeliveryChange::Submitted {
-            smsc: "sim".into(),
-            message_ids: vec![format!("{:08x}", 0x1000_0000 + i)],
-        };
-        let _ = block_on(store.apply_delivery(id, change, now));
+        let message_ids = [format!("{:08x}", 0x1000_0000 + i)];
+        let _ = block_on(store.charged_and_submitted(id, free, "sim", &message_ids, now));
     }
     let submitted = held() - before - ids_bytes;
     for id in &ids {
@@ -99,7 +102,7 @@ fn main() {
         );
     }
     println!(
-        "submitted (plus one 8-character hexadecimal message id indexed): {:.1} bytes per OTP",
+        "sent: charged and submitted (plus one 8-character hexadecimal message id indexed): {:.1} bytes per OTP",
         submitted as f64 / n as f64
     );
     println!(

@@ -97,7 +97,8 @@ pub struct Extra {
     /// expired") instead of 2029, and still counts as a wrong try. Only the last is kept.
     pub replaced_pin: Option<PinHash>,
     /// What the OTP costs, once it differs from `parts x [otp] price_per_part` (a route price,
-    /// or a send settled): `None` keeps that figure.
+    /// or a send charged something): `None` keeps that figure until the send is settled, then
+    /// 0 (see [`Record::estimate_micros`]).
     pub cost: Option<Cost>,
 }
 
@@ -292,20 +293,30 @@ impl Record {
         }
     }
 
-    /// The cost in micro-units: the stored [`Cost`], or `parts x fallback_per_part`.
+    /// The cost in micro-units: the stored [`Cost`], or [`Record::estimate_micros`].
     pub fn cost_micros(&self, fallback_per_part: u64) -> u64 {
         match self.extra.as_deref().and_then(|e| e.cost) {
             Some(c) => c.total(),
-            None => u64::from(self.parts).saturating_mul(fallback_per_part),
+            None => self.estimate_micros(fallback_per_part),
         }
     }
 
     /// The estimate of the send not settled yet, in micro-units: the stored [`Cost`]'s, or
-    /// `parts x fallback_per_part` when none is stored.
+    /// [`Record::estimate_micros`] when none is stored.
     pub fn pending_micros(&self, fallback_per_part: u64) -> u64 {
         match self.extra.as_deref().and_then(|e| e.cost) {
             Some(c) => c.pending,
-            None => u64::from(self.parts).saturating_mul(fallback_per_part),
+            None => self.estimate_micros(fallback_per_part),
+        }
+    }
+
+    /// The cost of an OTP without a stored [`Cost`] (every send settled so far was charged
+    /// nothing): its send's estimate, `parts x fallback_per_part`, while that send is not
+    /// settled (deliveryStatus QUEUED: a send's charge is recorded with its fate), else 0.
+    pub fn estimate_micros(&self, fallback_per_part: u64) -> u64 {
+        match self.delivery {
+            DeliveryStatus::Queued => u64::from(self.parts).saturating_mul(fallback_per_part),
+            _ => 0,
         }
     }
 
@@ -417,9 +428,11 @@ impl OtpView {
             phone_number: format!("+{}", r.phone),
             country_iso: cc.to_owned(),
             status,
-            cost: match extra.and_then(|e| e.cost) {
-                Some(c) => c.total() as f64 / 1e6,
-                None => f64::from(r.parts) * price_per_part,
+            cost: match (extra.and_then(|e| e.cost), r.delivery) {
+                (Some(c), _) => c.total() as f64 / 1e6,
+                // as `Record::estimate_micros`, at the configured price
+                (None, DeliveryStatus::Queued) => f64::from(r.parts) * price_per_part,
+                (None, _) => 0.0,
             },
             parts: r.parts,
             max_attempts: r.max_attempts,

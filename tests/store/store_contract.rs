@@ -770,6 +770,64 @@ async fn cost_adds_charges_and_keeps_one_estimate(f: Fixture) {
     assert!(f.store.get(&gone).await.unwrap().is_none());
 }
 
+/// A send charged nothing (no price anywhere, or refused) costs nothing once its fate is
+/// recorded; a send that was charged keeps its charge through a later free one. (A resend's
+/// estimate is the service's: see the resend tests of the API.)
+async fn a_send_charged_nothing_costs_nothing_once_settled(f: Fixture) {
+    let free = |parts| DeliveryChange::Charged {
+        charge: 0,
+        parts,
+        sent_as: None,
+    };
+    let (sent, now) = new_otp(&f, 33612345680, 5).await;
+    let r = f.store.get(&sent).await.unwrap().unwrap();
+    assert_eq!(
+        (r.cost_micros(50_000), r.pending_micros(50_000)),
+        (50_000, 50_000)
+    );
+    f.store.apply_delivery(&sent, free(1), now).await.unwrap();
+    let submitted = DeliveryChange::Submitted {
+        smsc: "sim".into(),
+        message_ids: vec!["c0ffee".into()],
+    };
+    f.store.apply_delivery(&sent, submitted, now).await.unwrap();
+    let r = f.store.get(&sent).await.unwrap().unwrap();
+    assert_eq!((r.cost_micros(50_000), r.pending_micros(50_000)), (0, 0));
+    let view = otpgate::otp::model::OtpView::new(sent, &r, now, 0.05);
+    assert_eq!(view.cost, 0.0);
+
+    let (refused, _) = new_otp(&f, 33612345681, 5).await;
+    f.store
+        .apply_delivery(&refused, free(0), now)
+        .await
+        .unwrap();
+    let rejected = DeliveryChange::Status {
+        status: DeliveryStatus::Rejected,
+        smsc: Some("sim".into()),
+        error: Some("0x00000045: submit failed".into()),
+    };
+    f.store
+        .apply_delivery(&refused, rejected, now)
+        .await
+        .unwrap();
+    let r = f.store.get(&refused).await.unwrap().unwrap();
+    assert_eq!(r.cost_micros(50_000), 0);
+
+    let (charged, _) = new_otp(&f, 33612345682, 5).await;
+    let paid = DeliveryChange::Charged {
+        charge: 30_000,
+        parts: 1,
+        sent_as: None,
+    };
+    f.store.apply_delivery(&charged, paid, now).await.unwrap();
+    f.store
+        .apply_delivery(&charged, free(1), now)
+        .await
+        .unwrap();
+    let r = f.store.get(&charged).await.unwrap().unwrap();
+    assert_eq!(r.cost_micros(50_000), 30_000);
+}
+
 /// A settled send in one step: its charge adds to the cost and clears the estimate, and the
 /// split of the SMSC that took it (when one did) replaces the estimate's; the PIN's spec and
 /// the delivery status stay.
@@ -967,5 +1025,6 @@ suite!(
     held_receipts_are_shed_beyond_the_cap_and_expire,
     cost_adds_charges_and_keeps_one_estimate,
     a_charge_and_its_split_are_one_change,
+    a_send_charged_nothing_costs_nothing_once_settled,
     usage_is_counted_per_tenant_and_day,
 );

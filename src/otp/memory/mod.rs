@@ -510,9 +510,13 @@ impl MemoryStore {
                     cost_micros: charge,
                 };
                 self.usage.count(r.tenant, day_of(now), charged);
-                let cost = r.extra_mut().cost.get_or_insert_default();
-                cost.charged = cost.charged.saturating_add(charge);
-                cost.pending = 0;
+                // A send settled at no cost, on an OTP charged nothing so far, moves no figure
+                // (see `Record::estimate_micros`): no cost stored, no `Extra` allocated for it.
+                if charge != 0 || r.extra.as_deref().is_some_and(|e| e.cost.is_some()) {
+                    let cost = r.extra_mut().cost.get_or_insert_default();
+                    cost.charged = cost.charged.saturating_add(charge);
+                    cost.pending = 0;
+                }
             }
             DeliveryChange::Status {
                 status, ref error, ..
@@ -848,6 +852,27 @@ mod tests {
 
     fn expire_all_due(store: &MemoryStore, now: u32) {
         while store.expire_due(now) >= expiry::BATCH {}
+    }
+
+    /// A send charged nothing, then its `Submitted`: the record keeps no `Extra` (it would
+    /// double what a live OTP holds), its figures as a stored zero cost would give them.
+    #[test]
+    fn a_send_charged_nothing_allocates_no_extra() {
+        let (store, _) = store();
+        let id = OtpId::random();
+        block_on(store.insert(id, record(33_612_345_678, 600))).unwrap();
+        let free = SendCharge {
+            charge: 0,
+            parts: 1,
+            sent_as: None,
+        };
+        let ids = ["1f".to_owned()];
+        let taken = block_on(store.charged_and_submitted(&id, free, "sim", &ids, T0)).unwrap();
+        assert_eq!(taken, (true, Vec::new()));
+        let r = block_on(store.get(&id)).unwrap().unwrap();
+        assert!(r.extra.is_none());
+        assert_eq!(r.delivery, DeliveryStatus::Sent);
+        assert_eq!((r.cost_micros(50_000), r.pending_micros(50_000)), (0, 0));
     }
 
     #[test]
