@@ -15,7 +15,6 @@ use super::tenant::Tenant;
 use super::text::{analyze_text, render, Encoding};
 use super::tlv_values::tlv_values;
 use crate::dispatch::OutboundSms;
-use crate::telemetry::names;
 
 /// A create every limit admitted (and counted), with what was decided on the way.
 struct Admitted {
@@ -226,9 +225,7 @@ impl OtpService {
             self.release_credit(tenant.tag(), now, reserved).await;
             return Err(dispatch_refused(&e));
         }
-        metrics::counter!(names::OTPS_CREATED, "tenant" => tenant.metric_label().to_owned(),
-            "encoding" => encoding.as_str())
-        .increment(1);
+        tenant.count_created(encoding);
         let bits = req.pin_type.entropy_bits(req.pin_length);
         if bits < WEAK_PIN_BITS {
             view.warnings.push(format!(

@@ -3,7 +3,7 @@
 //! rate limit (a token bucket), counted in this process or, behind
 //! [`TenantRate`], shared by every node.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,8 +15,10 @@ use super::identity::TenantTag;
 use super::phone::{NumberType, NumberTypes};
 use super::settings::TenantConfig;
 use super::store_error::StoreError;
+use super::text::Encoding;
 use super::token_index::{TokenEntry, TokenIndex, TokenKey};
 use crate::dispatch::SmscChoice;
+use crate::telemetry::names;
 
 /// The rate-limit state reported in `X-Rate-Limit-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,10 @@ pub struct Tenant {
     number_types: NumberTypes,
     /// Built once: every message of the tenant shares it.
     smscs: Option<Arc<SmscChoice>>,
+    /// `otpgate_otps_created_total` of this tenant by encoding (in [`Encoding`]'s order),
+    /// each looked up on first use and kept: a lookup by labels allocates the tenant's label
+    /// and takes the registry's lock on every create.
+    created: [OnceLock<metrics::Counter>; 3],
 }
 
 impl Tenant {
@@ -62,6 +68,20 @@ impl Tenant {
     /// [`TenantConfig::metric_label`]).
     pub fn metric_label(&self) -> &str {
         &self.metric_label
+    }
+
+    /// Counts an OTP created for this tenant, its SMS in `encoding`.
+    pub fn count_created(&self, encoding: Encoding) {
+        let slot = match encoding {
+            Encoding::Gsm7 => &self.created[0],
+            Encoding::Ucs2 => &self.created[1],
+            Encoding::Latin1 => &self.created[2],
+        };
+        slot.get_or_init(|| {
+            metrics::counter!(names::OTPS_CREATED, "tenant" => self.metric_label.clone(),
+                "encoding" => encoding.as_str())
+        })
+        .increment(1);
     }
 
     /// What records, idempotency keys and callbacks of this tenant carry.
@@ -204,6 +224,7 @@ impl Tenants {
                             preference: c.route_preference.clone(),
                         })
                     }),
+                    created: Default::default(),
                 };
                 let full = t.burst();
                 t.bucket.get_mut().unwrap_or_else(|p| p.into_inner()).tokens = full;
