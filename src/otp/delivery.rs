@@ -1,6 +1,7 @@
 //! The engine's reports, applied to the store: the OTP core's [`DeliverySink`]. It needs only
 //! the store, so it can be built before the engine and handed to it.
 
+use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use super::clock::Clock;
 use super::credit::Credit;
 use super::delivery_apply::Apply;
 use super::delivery_lanes::{Lanes, NotQueued};
-use super::store::Store;
+use super::store::{Store, StoreError};
 use crate::dispatch::{DeliverySink, DeliveryUpdate, NotRecorded};
 use crate::telemetry::names;
 
@@ -81,13 +82,8 @@ impl DeliverySink for StoreSink {
 
     fn on_fate(&self, charged: DeliveryUpdate, fate: DeliveryUpdate) {
         let Some(lanes) = &self.lanes else {
-            match self.apply.apply_fate(charged, fate).now_or_never() {
-                Some(Ok(())) => {}
-                Some(Err(e)) => tracing::error!(error = %e, "delivery update not recorded"),
-                None => {
-                    tracing::error!("delivery update not recorded: the store did not answer inline")
-                }
-            }
+            // logged where it failed, as in `on_update`
+            let _ = inline(self.apply.apply_fate(charged, fate));
             return;
         };
         if let Err(NotQueued { closed }) = lanes.try_send_fate(charged, fate) {
@@ -127,16 +123,21 @@ impl DeliverySink for StoreSink {
 impl StoreSink {
     /// Applies `update` at once (an in-process store's futures are ready when first polled).
     fn apply_inline(&self, update: DeliveryUpdate) -> Result<(), NotRecorded> {
-        match self.apply.apply(update).now_or_never() {
-            Some(Ok(())) => Ok(()),
-            Some(Err(e)) => {
-                tracing::error!(error = %e, "delivery update not recorded");
-                Err(NotRecorded)
-            }
-            None => {
-                tracing::error!("delivery update not recorded: the store did not answer inline");
-                Err(NotRecorded)
-            }
+        inline(self.apply.apply(update))
+    }
+}
+
+/// The outcome of `applied`, an in-process store's work, ready when first polled.
+fn inline(applied: impl Future<Output = Result<(), StoreError>>) -> Result<(), NotRecorded> {
+    match applied.now_or_never() {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "delivery update not recorded");
+            Err(NotRecorded)
+        }
+        None => {
+            tracing::error!("delivery update not recorded: the store did not answer inline");
+            Err(NotRecorded)
         }
     }
 }

@@ -42,6 +42,14 @@ struct Priced<'a> {
     charge: SendCharge,
 }
 
+/// A send's charge and its `Submitted`, recorded in one store step.
+struct Together<'a> {
+    id: OtpId,
+    priced: Priced<'a>,
+    smsc: &'a str,
+    message_ids: &'a [String],
+}
+
 /// What applies updates to the store (shared by the inline path and the lanes).
 pub(super) struct Apply {
     store: Arc<dyn Store>,
@@ -74,13 +82,24 @@ impl Apply {
         charged: DeliveryUpdate,
         fate: DeliveryUpdate,
     ) -> Result<(), NotRecorded> {
-        let pair = (&charged, &fate);
-        if self.retrying(&pair, || self.apply_together(pair)).await? {
-            return Ok(());
-        }
-        let first = self.apply_retrying(charged).await;
-        let second = self.apply_retrying(fate).await;
-        first.and(second)
+        let Some(pair) = self.together(&charged, &fate) else {
+            let first = self.apply_retrying(charged).await;
+            let second = self.apply_retrying(fate).await;
+            return first.and(second);
+        };
+        let what = (&charged, &fate);
+        let now = self.clock.unix_secs();
+        // each part retried on its own: a later part's failure never records the charge again
+        let (before, taken) = self
+            .retrying(&what, || self.record_together(&pair, now))
+            .await?;
+        let settled = self
+            .retrying(&what, || self.after_charge(&pair.priced, before.clone()))
+            .await;
+        let applied = self
+            .retrying(&what, || self.apply_held(&pair.id, taken.clone(), now))
+            .await;
+        settled.and(applied)
     }
 
     /// Runs `step` until it succeeds, at most [`TRIES`] times, backing off between tries.
@@ -213,19 +232,23 @@ impl Apply {
         charged: DeliveryUpdate,
         fate: DeliveryUpdate,
     ) -> Result<(), StoreError> {
-        if self.apply_together((&charged, &fate)).await? {
-            return Ok(());
-        }
-        self.apply(charged).await?;
-        self.apply(fate).await
+        let Some(pair) = self.together(&charged, &fate) else {
+            self.apply(charged).await?;
+            return self.apply(fate).await;
+        };
+        let now = self.clock.unix_secs();
+        let (before, taken) = self.record_together(&pair, now).await?;
+        self.after_charge(&pair.priced, before).await?;
+        self.apply_held(&pair.id, taken, now).await
     }
 
-    /// Applies a `Charged` and the `Submitted` of the same OTP after it in one store step:
-    /// false, and nothing done, when they are not such a pair or the store has no such step.
-    async fn apply_together(
+    /// A `Charged` and the `Submitted` of the same OTP after it, when the store records them
+    /// in one step; `None` when they are not such a pair or the store has no such step.
+    fn together<'a>(
         &self,
-        (charged, fate): (&DeliveryUpdate, &DeliveryUpdate),
-    ) -> Result<bool, StoreError> {
+        charged: &'a DeliveryUpdate,
+        fate: &'a DeliveryUpdate,
+    ) -> Option<Together<'a>> {
         let (
             DeliveryUpdate::Charged {
                 otp_id,
@@ -241,27 +264,43 @@ impl Apply {
             },
         ) = (charged, fate)
         else {
-            return Ok(false);
+            return None;
         };
-        let id = match OtpId::parse(otp_id) {
-            Some(id) if otp_id == submitted_id && self.store.charges_with_submit() => id,
-            _ => return Ok(false),
-        };
-        let now = self.clock.unix_secs();
-        let priced = self.priced(
-            charged_by.as_deref(),
-            *parts,
-            *price_per_part,
-            sent_as.as_ref(),
-        );
-        let before = self.before_charge(&id).await?;
+        if otp_id != submitted_id || !self.store.charges_with_submit() {
+            return None;
+        }
+        Some(Together {
+            id: OtpId::parse(otp_id)?,
+            priced: self.priced(
+                charged_by.as_deref(),
+                *parts,
+                *price_per_part,
+                sent_as.as_ref(),
+            ),
+            smsc,
+            message_ids,
+        })
+    }
+
+    /// The store step of a charge and its `Submitted`, with the record as it was before when
+    /// the charge settles a credit: the receipts held for the ids, taken.
+    async fn record_together(
+        &self,
+        pair: &Together<'_>,
+        now: u32,
+    ) -> Result<(Option<Record>, (bool, Vec<HeldReceipt>)), StoreError> {
+        let before = self.before_charge(&pair.id).await?;
         let taken = self
             .store
-            .charged_and_submitted(&id, priced.charge, smsc, message_ids, now)
+            .charged_and_submitted(
+                &pair.id,
+                pair.priced.charge,
+                pair.smsc,
+                pair.message_ids,
+                now,
+            )
             .await?;
-        self.after_charge(&priced, before).await?;
-        self.apply_held(&id, taken, now).await?;
-        Ok(true)
+        Ok((before, taken))
     }
 
     /// A `Charged`'s figures priced: the parts at their SMSC's price, else at the fallback.
