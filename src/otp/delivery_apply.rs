@@ -398,3 +398,98 @@ impl Apply {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU32;
+
+    use super::*;
+    use crate::otp::credit::{CreditLedger, CreditLimit, MemoryLedger, OverCredit};
+    use crate::otp::identity::TenantTag;
+    use crate::otp::memory::MemoryStore;
+    use crate::otp::pin::PinHash;
+    use crate::otp::usage::day_of;
+
+    /// A ledger whose first adjustment fails, as a shared store that is briefly unavailable.
+    #[derive(Default)]
+    struct FirstAdjustFails {
+        inner: MemoryLedger,
+        adjusts: AtomicU32,
+    }
+
+    #[async_trait::async_trait]
+    impl CreditLedger for FirstAdjustFails {
+        async fn reserve(
+            &self,
+            tenant: TenantTag,
+            period: u32,
+            limit: u64,
+            amount: u64,
+        ) -> Result<Result<(), OverCredit>, StoreError> {
+            self.inner.reserve(tenant, period, limit, amount).await
+        }
+
+        async fn adjust(
+            &self,
+            tenant: TenantTag,
+            period: u32,
+            delta: i64,
+        ) -> Result<(), StoreError> {
+            if self.adjusts.fetch_add(1, Ordering::Relaxed) == 0 {
+                return Err(StoreError::Unavailable("the ledger is briefly away".into()));
+            }
+            self.inner.adjust(tenant, period, delta).await
+        }
+
+        async fn spent(&self, tenant: TenantTag, period: u32) -> Result<u64, StoreError> {
+            self.inner.spent(tenant, period).await
+        }
+    }
+
+    /// The credit's settlement fails once after a charge and its `Submitted` were recorded in
+    /// one step: only the settlement is tried again, so the charge is recorded, counted and
+    /// settled once.
+    #[tokio::test]
+    async fn a_failed_settlement_does_not_record_the_charge_again() {
+        let tenant = TenantTag::of("settles-once");
+        let clock = Arc::new(Clock::new());
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new(clock.clone(), 100, 300));
+        let ledger = Arc::new(FirstAdjustFails::default());
+        let apply = Apply::new(store.clone(), clock.clone());
+        let credit = Credit::new([(tenant, CreditLimit::Balance(1_000_000))], ledger.clone());
+        let _ = apply.credit.set(Arc::new(credit));
+        let now = clock.unix_secs();
+        let id = OtpId::random();
+        let record = Record {
+            tenant,
+            ..Record::pending(PinHash([7; 16]), 33_612_345_678, *b"FR", now, 600, 3)
+        };
+        store.insert(id, record).await.unwrap();
+        let charged = DeliveryUpdate::Charged {
+            otp_id: id.to_string(),
+            smsc: Some("sim".into()),
+            parts: 1,
+            price_per_part: Some(10_000),
+            sent_as: None,
+        };
+        let submitted = DeliveryUpdate::Submitted {
+            otp_id: id.to_string(),
+            smsc: "sim".into(),
+            message_ids: vec!["5eed".into()],
+        };
+        assert_eq!(apply.apply_fate_retrying(charged, submitted).await, Ok(()));
+        assert_eq!(
+            ledger.adjusts.load(Ordering::Relaxed),
+            2,
+            "settled on the second try"
+        );
+        assert_eq!(ledger.inner.spent(tenant, 0).await.unwrap(), 10_000);
+        let r = store.get(&id).await.unwrap().unwrap();
+        assert_eq!(r.delivery, DeliveryStatus::Sent);
+        let cost = r.extra.as_deref().and_then(|e| e.cost);
+        assert_eq!(cost.map(|c| (c.charged, c.pending)), Some((10_000, 0)));
+        let usage = store.usage(tenant, day_of(now), day_of(now)).await.unwrap();
+        let day = usage.first().map(|(_, u)| *u).unwrap_or_default();
+        assert_eq!((day.parts, day.cost_micros), (1, 10_000));
+    }
+}
