@@ -4,7 +4,10 @@
 
 use std::sync::LazyLock;
 
-use redis::Script;
+use redis::{Script, ScriptInvocation};
+
+use super::record::encoding_code;
+use crate::otp::store::SendCharge;
 
 /// Shared by the record scripts, once `k` names the OTP's hash and `nf` is the answer when
 /// it is gone (every record has `cr`): the status as of `now`, and setters.
@@ -232,6 +235,16 @@ end
 redis.call('HINCRBY', k, 'co', ARGV[{charge}])
 "#
     )
+}
+
+/// Adds the arguments [`charged_body`] reads: the charge, then parts and encoding code
+/// (both '' when no SMSC took it).
+pub(super) fn charge_args(inv: &mut ScriptInvocation<'_>, charge: SendCharge) {
+    inv.arg(charge.charge);
+    match charge.sent_as {
+        Some((encoding, parts)) => inv.arg(parts).arg(encoding_code(encoding)),
+        None => inv.arg("").arg(""),
+    };
 }
 
 /// Sets `tenant` to the record's tenant fields (`tg`, or `tn` of the older format), flat:

@@ -13,7 +13,9 @@ use redis::Script;
 
 use super::held::{decode, encode, PER_ID};
 use super::record::{self, delivery_code, to_fields, ID_END};
-use super::scripts::{charged_body, PRELUDE, STATUS_BODY, SUBMITTED_BODY, TENANT_FIELDS};
+use super::scripts::{
+    charge_args, charged_body, PRELUDE, STATUS_BODY, SUBMITTED_BODY, TENANT_FIELDS,
+};
 use super::{index_key, RedisStore};
 use crate::otp::model::{OtpId, Record};
 use crate::otp::store::{HeldReceipt, ReceiptMatch, SendCharge, StoreError};
@@ -189,11 +191,7 @@ impl RedisStore {
             .arg(message_ids.len())
             .arg(self.retain_s());
         if let Some(c) = charge {
-            inv.arg(c.charge);
-            match c.sent_as {
-                Some((encoding, parts)) => inv.arg(parts).arg(record::encoding_code(encoding)),
-                None => inv.arg("").arg(""),
-            };
+            charge_args(&mut inv, c);
         }
         let (code, changed, flat, held, tenant): SubmittedReply = self.redis.script(&inv).await?;
         let held = held.iter().filter_map(|s| decode(s)).collect();

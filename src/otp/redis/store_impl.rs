@@ -313,11 +313,8 @@ impl OtpStore for RedisStore {
 
     async fn charged(&self, id: &OtpId, charge: SendCharge, now: u32) -> Result<bool, StoreError> {
         let mut inv = scripts::CHARGED_QUIET.key(self.otp_key(id));
-        inv.arg(now).arg(charge.charge);
-        match charge.sent_as {
-            Some((encoding, parts)) => inv.arg(parts).arg(record::encoding_code(encoding)),
-            None => inv.arg("").arg(""),
-        };
+        inv.arg(now);
+        scripts::charge_args(&mut inv, charge);
         let (code, _, tenant_fields, _): ScriptReply = self.redis.script(&inv).await?;
         if code == "nf" {
             return Ok(false);
