@@ -1,8 +1,11 @@
 //! The fast path of phone validation for international input (`+` and digits): the same
 //! answer as `phonenumber::parse` + `is_valid` + the E.164 format, from the same metadata
 //! compiled once ([`super::regions`]). Anything this path cannot answer with certainty (a
-//! national prefix or carrier code to strip, a leading zero, an unusual character, a country
-//! code it does not know) returns `None` and the caller asks the library.
+//! national prefix or carrier code to strip, a leading zero, an unusual character, a calling
+//! code whose regions it cannot compile) returns `None` and the caller asks the library. A
+//! number that starts with no calling code at all is answered here: the library's own lookup
+//! of the code fails for it, and sending it there cost a hostile client's request several
+//! times a valid create.
 
 use super::regions::{region_of, table, Code, MAX_NSN, MIN_NSN};
 use super::{Phone, PhoneError};
@@ -31,7 +34,9 @@ pub(super) fn parse(input: &str) -> Option<Result<Phone, PhoneError>> {
         return None;
     }
     let table = table();
-    let (code, national) = table.split_code(digits)?;
+    let Some((code, national)) = table.split_code(digits) else {
+        return Some(Err(PhoneError::Invalid));
+    };
     if national.len() < MIN_NSN || national.len() > MAX_NSN || national.starts_with('0') {
         return None;
     }
@@ -170,6 +175,39 @@ mod tests {
             "invalid numbers compared: {}",
             t.invalid
         );
+    }
+
+    /// Random numbers after every three digits that start no calling code (none of their
+    /// first one, two or three digits is one in the metadata): all answered here, all
+    /// invalid, as the library says.
+    #[test]
+    fn numbers_without_a_calling_code_agree() {
+        let no_code = |p: &str| {
+            (1..=p.len()).all(|len| {
+                p.get(..len)
+                    .and_then(|d| d.parse::<u16>().ok())
+                    .is_some_and(|c| DATABASE.region(&c).is_none())
+            })
+        };
+        let prefixes: Vec<String> = (100u16..1000)
+            .map(|p| p.to_string())
+            .filter(|p| no_code(p))
+            .collect();
+        assert!(prefixes.len() > 50, "prefixes: {}", prefixes.len());
+        let mut t = Tally::default();
+        let mut rng = StdRng::seed_from_u64(0x0999);
+        for prefix in &prefixes {
+            for len in 0..=14usize {
+                let tail: String = (0..len)
+                    .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                    .collect();
+                let input = format!("+{prefix}{tail}");
+                assert!(parse(&input).is_some(), "{input} went to the library");
+                t.check(&input);
+            }
+        }
+        assert_eq!(t.valid, 0);
+        assert!(t.invalid > 500, "invalid numbers compared: {}", t.invalid);
     }
 
     /// Random numbers that follow a region's own leading digits: a valid example with its
