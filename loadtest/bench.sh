@@ -143,6 +143,18 @@ start_echo() {
     [ -n "$ECHO_ADDR" ] || die "echo-server did not start (see $log)"
 }
 
+# start_bare NAME: bare-gateway on one bind (window 64) to the simulator at SIM_PORT; sets
+# BARE_ADDR and BARE_PID once it listens.
+start_bare() {
+    local log="$RUN/$1-bare.log"
+    "$BIN/bare-gateway" --listen 127.0.0.1:0 --smsc "127.0.0.1:$SIM_PORT" >"$log" 2>&1 &
+    BARE_PID=$!
+    PIDS+=($!)
+    for _ in $(seq 100); do grep -q '^listening on' "$log" && break; sleep 0.1; done
+    BARE_ADDR=$(sed -n 's/^listening on //p' "$log")
+    [ -n "$BARE_ADDR" ] || die "bare-gateway did not start (see $log)"
+}
+
 # start_otpgate NAME TPS [TOML]: otpgate on one bind (window 64) to the simulator at SIM_PORT,
 # TOML appended to its configuration; sets GW_URL and GW_PID once a bind is up.
 start_otpgate() {
@@ -414,6 +426,13 @@ if command -v wrk >/dev/null; then
         start_echo h
         WRK_TOKEN="" wrk_run h_echo "http://$ECHO_ADDR/" post.lua - "$ECHO_PID"
         stop_all
+        # The floor of the SMPP side too: the same wire exchange as h1 (a submit_sm per
+        # request on one bind of window 64, its receipt answered), with nothing else.
+        log "h3f. bare HTTP-to-SMPP gateway under wrk"
+        start_sim h_bare --latency 0 --receipt-delay 0
+        start_bare h
+        WRK_TOKEN="" wrk_run h_bare "http://$BARE_ADDR/otp" post.lua "$SIM_URL" "$BARE_PID"
+        stop_all
     fi
     # Overload: the SMSC is the bottleneck (20 ms per answer on one bind of window 64: at most
     # 3200/s), wrk closed loop keeps offering more; the send queue fills and creates are refused
@@ -671,6 +690,11 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
         gr=$(wq h_otpgate .smsc.parts_per_s) er=$(wq h_echo '.ok / .elapsed_s')
         row "   otpgate at SMSC / echo rate" "$(calc "100 * $gr / $er" 1)%" ">= 50%" "$(verdict "$gr >= 0.5 * $er")"
     fi
+    has h_bare && wrow h_bare "h3f. bare HTTP-to-SMPP gateway, wrk"
+    if has h_bare && has h_echo; then
+        row "   floor / echo, CPU per message" "$(calc "$(per_msg h_bare) / $(per_msg h_echo)" 2)x" "" ""
+        has h_otpgate && row "   otpgate / floor, CPU per message" "$(calc "$(per_msg h_otpgate) / $(per_msg h_bare)" 2)x" "" ""
+    fi
     if has h_otpgate && has h_kannel; then
         row "   otpgate / Kannel, rate at SMSC" "$(calc "$(wq h_otpgate .smsc.parts_per_s) / $(wq h_kannel .smsc.parts_per_s)" 2)x" "" ""
         row "   Kannel / otpgate, CPU per message" "$(calc "$(per_msg h_kannel) / $(per_msg h_otpgate)" 2)x" "" ""
@@ -808,6 +832,8 @@ smsc() { echo "$(calc "$(q "$1" .smsc.steady_parts_per_s)" 0)/s steady ($(q "$1"
     echo "       The h4 admitted rate includes filling the send queue at the start of the run."
     echo "       The bind's capacity: the SMSC's rate in the second after wrk stops, the send queue"
     echo "       (10 000, over 3 s of sending) draining with no HTTP load on the machine."
+    echo "       h3f: bare-gateway, h1's setup and wire exchange (submit_sm, its answer, the receipt"
+    echo "       and its answer per request) with nothing else: the floor of a gateway here."
     echo "       h4r: SMSC answering in 5 s, send queue of 1000 full from the warm-up on: CPU per"
     echo "       refused create = the run's CPU less the admitted at the h1 cost, per refusal."
     echo "       pairs (BENCH_PAIRS=N): the h1 and h4r setups for every build and the echo, N rounds"

@@ -131,3 +131,57 @@ async fn refuses_remote_and_unbounded_targets() {
     let l = smpp_load("198.51.100.1:2775".parse().unwrap(), 1);
     assert!(matches!(smpp::run(l).await, Err(LoadError::Target(_))));
 }
+
+/// Stops the child process when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The benchmark's floor gateway does the wire exchange of an OTP: each `POST` becomes one
+/// submit_sm on its bind, and each receipt is acknowledged.
+#[tokio::test]
+async fn bare_gateway_sends_a_submit_sm_per_request_and_acks_receipts() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let sim = start(SimConfig::default()).await;
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_bare-gateway"))
+            .args(["--listen", "127.0.0.1:0", "--smsc"])
+            .arg(sim.local_addr().to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("bare-gateway starts"),
+    );
+    let stdout = child.0.stdout.take().expect("its stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let mut load = http_load(format!("http://{addr}/otp"), Pace::Concurrency(8));
+    load.bounds.requests = 300;
+    let r = http::run(load).await.unwrap();
+    assert_eq!((r.main.requests, r.main.ok), (300, 300));
+    assert_eq!(r.main.outcomes["201"], 300);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sim.counters().receipts_acked < 300 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let n = sim.counters();
+    assert_eq!((n.submit_sm, n.binds_transceiver), (300, 1));
+    assert_eq!((n.receipts_sent, n.receipts_acked), (300, 300));
+    assert_eq!(n.window_violations, 0);
+    assert_eq!(n.per_destination.len(), 300);
+}
