@@ -28,7 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::codec::Framed;
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(
     name = "bare-gateway",
     version,
@@ -208,7 +208,7 @@ async fn main() -> Result<()> {
     let addr = listener.local_addr()?;
     let limit = args.body_limit;
     let bind_task = {
-        let args = Args::parse();
+        let args = args.clone();
         if args.bind_thread {
             let (done, ended) = tokio::sync::oneshot::channel();
             std::thread::Builder::new()
