@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::language::{self, Chosen, TemplateSources};
 use super::model::{Cost, Extra, OtpId, OtpView, Record};
-use super::pin::{self, WEAK_PIN_BITS};
+use super::pin::{self, PinType, WEAK_PIN_BITS};
 use super::request::CreateRequest;
 use super::service::{blocked, dispatch_refused, OtpError, OtpService};
 use super::tenant::Tenant;
@@ -23,37 +23,60 @@ struct Admitted {
     default_sender: String,
     chosen: Chosen,
     country: String,
+    /// Its SMS as sized, with a PIN of zeros: the real one is drawn once the create is admitted.
+    sms: OutboundSms,
+    /// How that SMS goes out.
+    plan: SmsPlan,
+}
+
+/// How an SMS goes out on the SMSC that would be tried first for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct SmsPlan {
+    pub encoding: Encoding,
+    pub parts: usize,
+    /// That SMSC's price per part for the destination, if it has one.
+    pub price_per_part: Option<u64>,
 }
 
 impl OtpService {
-    /// The encoding and parts of `text` to `destination` as the SMSC that would be tried
-    /// first sends it (the default settings' when the dispatcher cannot tell), and that
-    /// SMSC's price per part for the destination, if it has one.
-    pub(super) fn plan_sms(
+    /// An SMS of `tenant` to `destination` (E.164) with `text`, as far as sizing it needs: the
+    /// rest is filled in when it is sent.
+    pub(super) fn sms_draft(
         &self,
         tenant: &Tenant,
-        destination: &str,
+        destination: String,
         text: String,
-    ) -> (Encoding, usize, Option<u64>) {
-        let probe = OutboundSms {
+    ) -> OutboundSms {
+        OutboundSms {
             otp_id: String::new(),
             tenant: tenant.name().to_owned(),
-            destination: destination.to_owned(),
+            destination,
             sender: String::new(),
             text,
             expires_at: self.clock.system_time(),
             tlv_values: Default::default(),
             smscs: tenant.smscs().cloned(),
-        };
-        match self.dispatcher.estimate(&probe) {
-            Some(e) => {
-                let encoding =
-                    Encoding::from_name(e.encoding).unwrap_or_else(|| analyze_text(&probe.text).0);
-                (encoding, e.parts, e.price_per_part)
-            }
+        }
+    }
+
+    /// The encoding and parts of `sms` as the SMSC that would be tried first sends it (the
+    /// default settings' when the dispatcher cannot tell), and that SMSC's price per part for
+    /// the destination, if it has one.
+    pub(super) fn plan_sms(&self, sms: &OutboundSms) -> SmsPlan {
+        match self.dispatcher.estimate(sms) {
+            Some(e) => SmsPlan {
+                encoding: Encoding::from_name(e.encoding)
+                    .unwrap_or_else(|| analyze_text(&sms.text).0),
+                parts: e.parts,
+                price_per_part: e.price_per_part,
+            },
             None => {
-                let (encoding, parts) = analyze_text(&probe.text);
-                (encoding, parts, None)
+                let (encoding, parts) = analyze_text(&sms.text);
+                SmsPlan {
+                    encoding,
+                    parts,
+                    price_per_part: None,
+                }
             }
         }
     }
@@ -122,10 +145,11 @@ impl OtpService {
         // Size the message with a PIN of the requested length before drawing the real one, as
         // the SMSC that would send it splits it.
         let probe = render(&chosen.template, &"0".repeat(req.pin_length.into()));
-        let (_, worst_parts, _) = self.plan_sms(tenant, &req.phone.e164(), probe);
-        if worst_parts > usize::from(self.otp.max_segments) {
+        let sms = self.sms_draft(tenant, req.phone.e164(), probe);
+        let plan = self.plan_sms(&sms);
+        if plan.parts > usize::from(self.otp.max_segments) {
             return Err(OtpError::TooManyParts {
-                parts: worst_parts,
+                parts: plan.parts,
                 max: self.otp.max_segments,
             });
         }
@@ -138,6 +162,8 @@ impl OtpService {
             chosen,
             default_sender: default_sender.to_owned(),
             country,
+            sms,
+            plan,
         })
     }
 
@@ -154,12 +180,24 @@ impl OtpService {
             default_sender,
             chosen,
             country,
+            mut sms,
+            plan,
         } = admitted;
         let default_sender = &default_sender;
         let id = OtpId::random();
         let pin = pin::generate(req.pin_type, req.pin_length);
-        let text = render(&chosen.template, &pin);
-        let (encoding, parts, route_price) = self.plan_sms(tenant, &req.phone.e164(), text.clone());
+        sms.text = render(&chosen.template, &pin);
+        // Every digit costs what `0` costs in every encoding (`a_numeric_pin_plans_as_its_zeros`):
+        // a numeric PIN keeps the plan of the zeros. Letters may not (a national table may
+        // shift them).
+        let SmsPlan {
+            encoding,
+            parts,
+            price_per_part: route_price,
+        } = match req.pin_type {
+            PinType::Numbers => plan,
+            PinType::Letters | PinType::Alphanumeric => self.plan_sms(&sms),
+        };
         // a route price makes the estimate differ from `parts x [otp] price_per_part`
         let cost = route_price.map(|price| Cost {
             charged: 0,
@@ -207,16 +245,10 @@ impl OtpService {
             self.release_credit(tenant.tag(), now, reserved).await;
             return Err(e.into());
         }
-        let sms = OutboundSms {
-            otp_id: view.otp_id.clone(),
-            tenant: tenant.name().to_owned(),
-            destination: req.phone.e164(),
-            sender,
-            text,
-            expires_at: self.clock.system_time() + Duration::from_secs(req.ttl.into()),
-            tlv_values: tlv_values(&tenant.config, chosen.language.as_deref()),
-            smscs: tenant.smscs().cloned(),
-        };
+        sms.otp_id.clone_from(&view.otp_id);
+        sms.sender = sender;
+        sms.expires_at = self.clock.system_time() + Duration::from_secs(req.ttl.into());
+        sms.tlv_values = tlv_values(&tenant.config, chosen.language.as_deref());
         if let Err(e) = self.dispatcher.dispatch(sms).await {
             if let Err(gone) = self.store.remove(&id).await {
                 // it stays PENDING until it expires; its SMS was never sent

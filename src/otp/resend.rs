@@ -7,8 +7,6 @@
 use crate::telemetry::names;
 use std::time::Duration;
 
-use crate::dispatch::OutboundSms;
-
 use super::model::DeliveryStatus;
 use super::model::{Cost, OtpId, OtpStatus, OtpView, Record};
 use super::phone::Phone;
@@ -43,10 +41,11 @@ impl OtpService {
             None => self.config_template(current.language()),
         };
         let destination = Phone::stored(current.phone, current.country).e164();
-        let (_, parts, route_price) =
-            self.plan_sms(tenant, &destination, render(template, &new_pin));
+        let mut sms = self.sms_draft(tenant, destination, render(template, &new_pin));
+        let plan = self.plan_sms(&sms);
+        let route_price = plan.price_per_part;
         let price = route_price.unwrap_or(Cost::micros(self.otp.price_per_part));
-        let estimate = price.saturating_mul(parts as u64);
+        let estimate = price.saturating_mul(plan.parts as u64);
         self.reserve_credit(tenant.tag(), current.created, estimate)
             .await?;
         let resent = self
@@ -79,17 +78,12 @@ impl OtpService {
         let phone = Phone::stored(record.phone, record.country);
         // the rules may have changed since the create
         let sender = self.outgoing_sender(tenant, phone.country_str(), sender.to_owned())?;
-        let sms = OutboundSms {
-            otp_id: id.to_string(),
-            tenant: tenant.name().to_owned(),
-            destination: phone.e164(),
-            sender,
-            text: render(template, &new_pin),
-            expires_at: self.clock.system_time()
-                + Duration::from_secs(u64::from(record.expires().saturating_sub(now))),
-            tlv_values: tlv_values(&tenant.config, record.language()),
-            smscs: tenant.smscs().cloned(),
-        };
+        sms.otp_id = id.to_string();
+        sms.sender = sender;
+        sms.text = render(template, &new_pin);
+        sms.expires_at = self.clock.system_time()
+            + Duration::from_secs(u64::from(record.expires().saturating_sub(now)));
+        sms.tlv_values = tlv_values(&tenant.config, record.language());
         let record = self
             .estimate_resend(&id, record, route_price.is_some(), estimate, now)
             .await;

@@ -110,6 +110,73 @@ mod tests {
         assert!(!valid_prefix("44") && !valid_prefix("+44a") && !valid_prefix(""));
     }
 
+    /// The create sizes its SMS with a PIN of zeros and keeps that plan for a numeric PIN:
+    /// any digits must give the same encoding and parts, whatever the SMSC's settings and the
+    /// template's script, at every length across part boundaries.
+    #[test]
+    fn a_numeric_pin_plans_as_its_zeros() {
+        let mut configs = vec![
+            SmscConfig::default(),
+            SmscConfig {
+                concat: ConcatMethod::Udh16,
+                ..SmscConfig::default()
+            },
+        ];
+        for encoding in [TextEncoding::Gsm7, TextEncoding::Ucs2, TextEncoding::Latin1] {
+            configs.push(SmscConfig {
+                encoding,
+                ..SmscConfig::default()
+            });
+        }
+        for lang in NationalLanguage::ALL {
+            configs.push(SmscConfig {
+                national_languages: vec![lang],
+                ..SmscConfig::default()
+            });
+        }
+        configs.push(SmscConfig {
+            national_languages: NationalLanguage::ALL.to_vec(),
+            ..SmscConfig::default()
+        });
+        let templates = [
+            ("Your code is {{pin}}", 'a'),
+            ("Doğrulama kodunuz: {{pin}}", 'ş'),
+            ("O seu código é {{pin}}", 'ç'),
+            ("आपका कोड {{pin}} है", 'क'),
+            ("আপনার কোড {{pin}}", 'ক'),
+            ("உங்கள் குறியீடு {{pin}}", 'க'),
+            ("మీ కోడ్ {{pin}}", 'క'),
+            ("آپ کا کوڈ {{pin}}", 'ک'),
+            ("Κωδικός {{pin}}", 'Ω'),
+            ("验证码 {{pin}}", '码'),
+            ("{{pin}} 🔐", '€'),
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for cfg in &configs {
+            for (template, filler) in templates {
+                for pad in 0..330 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let len = 4 + (seed % 7) as usize;
+                    let digits: String = (0..len)
+                        .map(|i| char::from(b'0' + ((seed >> (4 * i)) % 10) as u8))
+                        .collect();
+                    let text = |pin: &str| {
+                        let mut t: String = std::iter::repeat_n(filler, pad).collect();
+                        t.push_str(&template.replace("{{pin}}", pin));
+                        t
+                    };
+                    assert_eq!(
+                        plan_text(&text(&"0".repeat(len)), cfg).ok(),
+                        plan_text(&text(&digits), cfg).ok(),
+                        "{template} padded with {pad} x {filler}, PIN {digits}, {cfg:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn parts_and_encoding_follow_the_smsc_settings() {
         let text = "a".repeat(300);

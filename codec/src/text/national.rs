@@ -284,6 +284,21 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    /// A numeric PIN costs what the zeros it was sized with cost (the create sizes its SMS
+    /// once, before drawing the PIN): every digit is in the default alphabet and in every
+    /// locking table, one septet each.
+    #[test]
+    fn every_locking_table_holds_the_ten_digits() {
+        for d in '0'..='9' {
+            assert!(DEFAULT.septet(d).is_some(), "{d} in the default alphabet");
+            for lang in NationalLanguage::ALL {
+                if let Some(lock) = lang.locking_table() {
+                    assert!(lock.septet(d).is_some(), "{d} in the {lang} locking table");
+                }
+            }
+        }
+    }
+
     /// Every table of every language, with its kind and language.
     fn all_tables() -> Vec<(&'static str, NationalLanguage, &'static Alphabet)> {
         let mut out = Vec::new();
