@@ -197,15 +197,22 @@ fn is_boundary(b: u8) -> bool {
     b.is_ascii_whitespace() || b == b',' || b == b';'
 }
 
-/// The first whitespace-delimited token of a value, as text.
-fn token(value: &[u8]) -> Option<String> {
+/// The first whitespace-delimited token of a value.
+fn token(value: &[u8]) -> Option<&[u8]> {
     let value = skip(value, |b| b.is_ascii_whitespace());
     let end = value
         .iter()
         .position(|b| b.is_ascii_whitespace())
         .unwrap_or(value.len());
-    let tok = value.get(..end).unwrap_or(&[]);
-    (!tok.is_empty()).then(|| String::from_utf8_lossy(tok).into_owned())
+    value.get(..end).filter(|tok| !tok.is_empty())
+}
+
+/// `bytes` as text, invalid UTF-8 replaced (a receipt is ASCII: checked, then copied).
+fn text_of(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Parses a receipt text. Keys are matched in any case and order, at the start or after
@@ -214,58 +221,64 @@ fn token(value: &[u8]) -> Option<String> {
 /// never itself a key: `id:sub:` has no id). Missing optional fields are `None`; `id` and
 /// `stat` are required. Never panics on any input.
 pub fn parse_receipt_text(data: &[u8]) -> Result<Receipt, ReceiptError> {
-    // Where each key's value starts, first occurrence wins; and where every key (repeats
-    // included) starts, since any key ends the value before it.
-    let mut found: [Option<usize>; 8] = [None; 8];
-    let mut key_starts: Vec<usize> = Vec::with_capacity(8);
+    // Where each key's value starts and ends (first occurrence wins): any key, repeats
+    // included, ends every value still open before it.
+    let mut found: [Option<(usize, usize)>; 8] = [None; 8];
     let mut at = 0usize;
-    let mut prev_boundary = true;
-    while let Some(&byte) = data.get(at) {
-        if prev_boundary {
-            if let Some((key, value)) = data.get(at..).and_then(match_key) {
-                let value_start = data.len().saturating_sub(value.len());
-                key_starts.push(at);
-                if let Some(slot @ None) = found.get_mut(key as usize) {
-                    *slot = Some(value_start);
+    while at < data.len() {
+        // `at` is the start of the text or follows a boundary (or a key's colon)
+        if let Some((key, value)) = data.get(at..).and_then(match_key) {
+            for (_, end) in found.iter_mut().flatten() {
+                if *end == usize::MAX {
+                    *end = at;
                 }
-                if key == Key::Text {
-                    break;
-                }
-                at = value_start;
-                prev_boundary = true;
-                continue;
             }
+            let value_start = data.len().saturating_sub(value.len());
+            if let Some(slot @ None) = found.get_mut(key as usize) {
+                *slot = Some((value_start, usize::MAX));
+            }
+            if key == Key::Text {
+                break;
+            }
+            at = value_start;
+            continue;
         }
-        prev_boundary = is_boundary(byte);
-        at = at.saturating_add(1);
+        // no key here: the next candidate follows the next boundary
+        let rest = data.get(at..).unwrap_or(&[]);
+        match rest.iter().position(|&b| is_boundary(b)) {
+            Some(i) => at = at.saturating_add(i).saturating_add(1),
+            None => break,
+        }
     }
     let value_of = |key: Key| -> Option<&[u8]> {
-        let start = (*found.get(key as usize)?)?;
-        let end = key_starts
-            .iter()
-            .copied()
-            .find(|&k| k >= start)
-            .unwrap_or(data.len());
-        data.get(start..end.max(start))
+        let (start, end) = (*found.get(key as usize)?)?;
+        data.get(start..end.min(data.len()).max(start))
     };
     let id = value_of(Key::Id)
         .and_then(token)
         .ok_or(ReceiptError::MissingField("id"))?;
-    let stat_text = value_of(Key::Stat)
+    let stat_token = value_of(Key::Stat)
         .and_then(token)
         .ok_or(ReceiptError::MissingField("stat"))?;
-    let stat = ReceiptState::from_stat(&stat_text).ok_or(ReceiptError::UnknownStat(stat_text))?;
-    let number = |key| value_of(key).and_then(token).and_then(|t| t.parse().ok());
-    let text = value_of(Key::Text).map(|v| String::from_utf8_lossy(v.trim_ascii()).into_owned());
+    let stat = std::str::from_utf8(stat_token)
+        .ok()
+        .and_then(ReceiptState::from_stat)
+        .ok_or_else(|| ReceiptError::UnknownStat(text_of(stat_token)))?;
+    let number = |key| {
+        value_of(key)
+            .and_then(token)
+            .and_then(|t| std::str::from_utf8(t).ok()?.parse().ok())
+    };
+    let string = |key| value_of(key).and_then(token).map(text_of);
     Ok(Receipt {
-        id,
+        id: text_of(id),
         sub: number(Key::Sub),
         dlvrd: number(Key::Dlvrd),
-        submit_date: value_of(Key::SubmitDate).and_then(token),
-        done_date: value_of(Key::DoneDate).and_then(token),
+        submit_date: string(Key::SubmitDate),
+        done_date: string(Key::DoneDate),
         stat,
-        err: value_of(Key::Err).and_then(token),
-        text,
+        err: string(Key::Err),
+        text: value_of(Key::Text).map(|v| text_of(v.trim_ascii())),
         network_error: None,
     })
 }
