@@ -31,8 +31,14 @@ pub struct Phone {
 }
 
 impl Phone {
+    /// `+` and the digits (written by `itoa`: a create writes it several times).
     pub fn e164(&self) -> String {
-        format!("+{}", self.digits)
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(self.digits);
+        let mut out = String::with_capacity(1 + digits.len());
+        out.push('+');
+        out.push_str(digits);
+        out
     }
 
     pub fn country_str(&self) -> &str {

@@ -77,22 +77,36 @@ fn relative(left: Duration) -> String {
     let (d, rest) = (secs / 86_400, secs % 86_400);
     let (h, rest) = (rest / 3_600, rest % 3_600);
     let (m, s) = (rest / 60, rest % 60);
-    format!("0000{d:02}{h:02}{m:02}{s:02}000R")
+    smpp_time([0, 0, d, h, m, s], 0, 'R')
 }
 
 /// `YYMMDDhhmmsst00+` in UTC.
 fn absolute(at: SystemTime) -> String {
     let t = time::OffsetDateTime::from(at);
-    format!(
-        "{:02}{:02}{:02}{:02}{:02}{:02}{}00+",
-        t.year().rem_euclid(100),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond() / 100
-    )
+    let fields = [
+        u64::from(t.year().rem_euclid(100).unsigned_abs()),
+        u64::from(u8::from(t.month())),
+        u64::from(t.day()),
+        u64::from(t.hour()),
+        u64::from(t.minute()),
+        u64::from(t.second()),
+    ];
+    smpp_time(fields, t.millisecond() / 100, '+')
+}
+
+/// An SMPP time: six fields of two digits (each below 100), tenths, `00` and `kind` (every
+/// submit_sm carries one: written digit by digit, not through `format!`).
+fn smpp_time(fields: [u64; 6], tenths: u16, kind: char) -> String {
+    let digit = |v: u64| char::from(b'0' + (v % 10) as u8);
+    let mut out = String::with_capacity(16);
+    for v in fields {
+        out.push(digit(v / 10));
+        out.push(digit(v));
+    }
+    out.push(digit(u64::from(tenths)));
+    out.push_str("00");
+    out.push(kind);
+    out
 }
 
 /// A phone number for logs: everything but the last 3 digits masked.
@@ -133,6 +147,8 @@ mod tests {
         let v = |s| validity_period(ValidityFormat::Relative, now + Duration::from_secs(s), now);
         assert_eq!(v(600).unwrap(), "000000001000000R");
         assert_eq!(v(90_061).unwrap(), "000001010101000R");
+        // at most 99 days, 23:59:59
+        assert_eq!(v(200 * 86_400).unwrap(), "000099235959000R");
         assert_eq!(v(0), None);
         assert_eq!(
             validity_period(ValidityFormat::Relative, now, now + Duration::from_secs(5)),
@@ -148,6 +164,17 @@ mod tests {
         assert_eq!(
             validity_period(ValidityFormat::Absolute, at, now).unwrap(),
             "240305140709300+"
+        );
+        // 2009-12-31 23:59:59.999 UTC: every field at its widest
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_262_303_999_999);
+        assert_eq!(
+            validity_period(
+                ValidityFormat::Absolute,
+                at,
+                now - Duration::from_secs(1 << 30)
+            )
+            .unwrap(),
+            "091231235959900+"
         );
     }
 
