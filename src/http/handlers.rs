@@ -32,13 +32,9 @@ fn json_reply(status: StatusCode, body: String) -> Response {
     res
 }
 
-/// `value` as a JSON reply, serialised straight into a buffer sized for an OTP object.
-fn serialized_reply<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
-    let mut body = Vec::with_capacity(512);
-    if serde_json::to_writer(&mut body, value).is_err() {
-        body.clear();
-    }
-    let mut res = (status, body).into_response();
+/// An OTP object as a JSON reply.
+fn view_reply(status: StatusCode, view: &OtpView) -> Response {
+    let mut res = (status, view.to_json()).into_response();
     res.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -245,7 +241,7 @@ pub async fn create(State(app): State<Arc<App>>, req: Request) -> Reply {
 
 async fn create_reply(app: &App, tenant: &Tenant, value: &Value) -> Response {
     match create_view(app, tenant, value).await {
-        Ok(view) => serialized_reply(StatusCode::CREATED, &view),
+        Ok(view) => view_reply(StatusCode::CREATED, &view),
         Err(e) => e.into_response(),
     }
 }
@@ -285,10 +281,7 @@ async fn create_view(app: &App, tenant: &Tenant, value: &Value) -> Result<OtpVie
 pub async fn get(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Path<String>) -> Reply {
     let tenant = auth::tenant(&app.tenants, &headers)?;
     let view = app.service.get(tenant, &id).await?;
-    Ok(json_reply(
-        StatusCode::OK,
-        serde_json::to_string(&view).unwrap_or_default(),
-    ))
+    Ok(view_reply(StatusCode::OK, &view))
 }
 
 /// `POST /otp/{otpId}` and `POST /otp/{otpId}/verify`.
@@ -327,10 +320,7 @@ pub async fn resend(
     let tenant = auth::tenant(&app.tenants, &headers)?;
     let rate = take_token(&app, tenant).await?;
     let view = app.service.resend(tenant, &id).await?;
-    let mut res = json_reply(
-        StatusCode::OK,
-        serde_json::to_string(&view).unwrap_or_default(),
-    );
+    let mut res = view_reply(StatusCode::OK, &view);
     add_rate_headers(&mut res, rate);
     Ok(res)
 }

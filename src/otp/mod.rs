@@ -33,6 +33,7 @@ pub mod text;
 pub mod tlv_values;
 pub mod token_index;
 pub mod usage;
+mod view_json;
 pub mod window;
 
 pub use clock::Clock;

@@ -77,6 +77,19 @@ pub enum DeliveryStatus {
     Failed,
 }
 
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "QUEUED",
+            DeliveryStatus::Sent => "SENT",
+            DeliveryStatus::Delivered => "DELIVERED",
+            DeliveryStatus::Undelivered => "UNDELIVERED",
+            DeliveryStatus::Rejected => "REJECTED",
+            DeliveryStatus::Failed => "FAILED",
+        }
+    }
+}
+
 /// The rarely-present fields, boxed so that a plain OTP carries one null pointer for them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extra {
@@ -371,7 +384,7 @@ pub struct Timestamp(pub u32);
 
 impl Timestamp {
     /// `YYYY-MM-DDTHH:MM:SSZ` (a `u32` of seconds ends in 2106: four digits of year).
-    fn write(self, out: &mut [u8; 20]) -> &str {
+    pub(super) fn write(self, out: &mut [u8; 20]) -> &str {
         let t = time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i64::from(self.0));
         let (year, month, day) = t.to_calendar_date();
         let (hour, minute, second) = t.to_hms();
@@ -425,7 +438,7 @@ impl OtpView {
             track_id: extra
                 .and_then(|e| e.track_id)
                 .map(|t| uuid::Uuid::from_bytes(t).hyphenated().to_string()),
-            phone_number: format!("+{}", r.phone),
+            phone_number: super::phone::e164_text(r.phone),
             country_iso: cc.to_owned(),
             status,
             cost: match (extra.and_then(|e| e.cost), r.delivery) {

@@ -30,15 +30,19 @@ pub struct Phone {
     pub kind: NumberType,
 }
 
+/// `+` and `digits` (written by `itoa`: a create writes a number three times).
+pub fn e164_text(digits: u64) -> String {
+    let mut text = itoa::Buffer::new();
+    let text = text.format(digits);
+    let mut out = String::with_capacity(1 + text.len());
+    out.push('+');
+    out.push_str(text);
+    out
+}
+
 impl Phone {
-    /// `+` and the digits (written by `itoa`: a create writes it several times).
     pub fn e164(&self) -> String {
-        let mut digits = itoa::Buffer::new();
-        let digits = digits.format(self.digits);
-        let mut out = String::with_capacity(1 + digits.len());
-        out.push('+');
-        out.push_str(digits);
-        out
+        e164_text(self.digits)
     }
 
     pub fn country_str(&self) -> &str {
