@@ -7,6 +7,7 @@
 use axum::http::HeaderMap;
 
 use super::error::ApiError;
+use super::header_names::IDEMPOTENCY_KEY;
 use super::App;
 use crate::otp::service::dispatch_refused;
 
@@ -14,7 +15,7 @@ use crate::otp::service::dispatch_refused;
 /// with an `Idempotency-Key` takes the full path: it may be the retry of an admitted create,
 /// whose stored reply is replayed whatever the queue holds.
 pub fn refuse_early(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
-    if headers.contains_key("idempotency-key") {
+    if headers.contains_key(IDEMPOTENCY_KEY) {
         return Ok(());
     }
     match app.service.dispatcher().refuses_any() {

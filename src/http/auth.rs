@@ -3,11 +3,12 @@
 use axum::http::HeaderMap;
 
 use super::error::ApiError;
+use super::header_names::X_API_KEY;
 use crate::otp::tenant::{Tenant, Tenants};
 
 /// The token of a request, if it carries one.
 fn token(headers: &HeaderMap) -> Option<&str> {
-    if let Some(v) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers.get(X_API_KEY).and_then(|v| v.to_str().ok()) {
         return Some(v.trim());
     }
     let auth = headers

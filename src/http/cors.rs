@@ -15,6 +15,10 @@ use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::error::{codes, ApiError};
+use super::header_names::{
+    IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, X_API_KEY, X_RATE_LIMIT_LIMIT, X_RATE_LIMIT_REMAINING,
+    X_RATE_LIMIT_RESET, X_REQUEST_ID,
+};
 use super::settings::HttpConfig;
 use super::App;
 
@@ -22,19 +26,19 @@ use super::App;
 const ALLOWED_HEADERS: [HeaderName; 5] = [
     header::AUTHORIZATION,
     header::CONTENT_TYPE,
-    HeaderName::from_static("idempotency-key"),
-    HeaderName::from_static("x-api-key"),
-    HeaderName::from_static("x-request-id"),
+    IDEMPOTENCY_KEY,
+    X_API_KEY,
+    X_REQUEST_ID,
 ];
 
 /// Answer headers a page may read beyond the CORS-safelisted ones.
 const EXPOSED_HEADERS: [HeaderName; 6] = [
-    HeaderName::from_static("x-rate-limit-limit"),
-    HeaderName::from_static("x-rate-limit-remaining"),
-    HeaderName::from_static("x-rate-limit-reset"),
+    X_RATE_LIMIT_LIMIT,
+    X_RATE_LIMIT_REMAINING,
+    X_RATE_LIMIT_RESET,
     header::RETRY_AFTER,
-    HeaderName::from_static("x-request-id"),
-    HeaderName::from_static("idempotent-replayed"),
+    X_REQUEST_ID,
+    IDEMPOTENT_REPLAYED,
 ];
 
 /// Whether `origin` is written as a browser sends it: `scheme://host[:port]`, `http` or

@@ -22,6 +22,7 @@ use axum::response::Response;
 use bytes::Bytes;
 
 use super::error::ApiError;
+use super::header_names::{IDEMPOTENCY_KEY, X_REQUEST_ID};
 use super::{auth, routes, Front};
 use crate::dispatch::DispatchError;
 use crate::otp::service::dispatch_unavailable;
@@ -67,7 +68,7 @@ impl EarlyRefusal {
             return None;
         }
         let headers = req.headers();
-        if headers.contains_key("idempotency-key") || headers.contains_key(header::ORIGIN) {
+        if headers.contains_key(IDEMPOTENCY_KEY) || headers.contains_key(header::ORIGIN) {
             return None;
         }
         let app = self.front.current();
@@ -80,7 +81,7 @@ impl EarlyRefusal {
         auth::tenant(&app.tenants, headers).ok()?;
         let prepared = self.prepared_for(&refusal);
         let request_id = headers
-            .get("x-request-id")
+            .get(X_REQUEST_ID)
             .and_then(routes::sane_request_id)
             .unwrap_or_else(routes::new_request_id);
         let mut res = Response::new(Body::from(prepared.body.clone()));
@@ -93,7 +94,7 @@ impl EarlyRefusal {
         if let Some(v) = &prepared.retry_after_header {
             h.insert(header::RETRY_AFTER, v.clone());
         }
-        h.insert("x-request-id", request_id);
+        h.insert(X_REQUEST_ID, request_id);
         self.blocked.increment(1);
         self.requests.increment(1);
         self.duration.record(started.elapsed().as_secs_f64());

@@ -15,6 +15,10 @@ use super::auth;
 use super::body::read_json;
 use super::create_body;
 use super::error::{codes, ApiError};
+use super::header_names::{
+    IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, X_RATE_LIMIT_LIMIT, X_RATE_LIMIT_REMAINING,
+    X_RATE_LIMIT_RESET,
+};
 use super::App;
 use crate::callbacks::ssrf;
 use crate::otp::store::{IdemKey, IdemReply, IdemReserve};
@@ -46,9 +50,9 @@ fn add_rate_headers(res: &mut Response, info: Option<RateInfo>) {
     if let Some(info) = info {
         let h = res.headers_mut();
         for (name, v) in [
-            ("x-rate-limit-limit", u64::from(info.limit)),
-            ("x-rate-limit-remaining", u64::from(info.remaining)),
-            ("x-rate-limit-reset", info.reset_s),
+            (X_RATE_LIMIT_LIMIT, u64::from(info.limit)),
+            (X_RATE_LIMIT_REMAINING, u64::from(info.remaining)),
+            (X_RATE_LIMIT_RESET, info.reset_s),
         ] {
             h.insert(name, HeaderValue::from(v));
         }
@@ -57,7 +61,7 @@ fn add_rate_headers(res: &mut Response, info: Option<RateInfo>) {
 
 /// The `Idempotency-Key` header: 1-255 visible ASCII characters.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get("idempotency-key") else {
+    let Some(v) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
     let s = v.to_str().unwrap_or("");
@@ -170,7 +174,7 @@ pub async fn create(State(app): State<Arc<App>>, req: Request) -> Reply {
                 let body = String::from_utf8_lossy(&stored.body).into_owned();
                 let mut res = json_reply(status, body);
                 res.headers_mut()
-                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                    .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
                 add_rate_headers(&mut res, rate);
                 return Ok(res);
             }

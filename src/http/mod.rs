@@ -11,6 +11,7 @@ pub mod create_body;
 pub mod early_refusal;
 pub mod error;
 mod handlers;
+mod header_names;
 mod idle_io;
 pub mod listener;
 pub mod metrics;

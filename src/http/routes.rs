@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::{codes, ApiError};
+use super::header_names::X_REQUEST_ID;
 use super::metrics::RequestMetrics;
 use super::{cors, handlers, ops, Front};
 
@@ -128,7 +129,7 @@ async fn envelope(State(envelope): State<Envelope>, req: Request, next: Next) ->
     let app = envelope.front.load();
     let request_id = req
         .headers()
-        .get("x-request-id")
+        .get(X_REQUEST_ID)
         .and_then(sane_request_id)
         .unwrap_or_else(new_request_id);
     let route = route_label(&req);
@@ -169,7 +170,7 @@ async fn envelope(State(envelope): State<Envelope>, req: Request, next: Next) ->
             res.headers_mut().insert(header::ALLOW, a);
         }
     }
-    res.headers_mut().insert("x-request-id", request_id);
+    res.headers_mut().insert(X_REQUEST_ID, request_id);
     let status = res.status().as_u16();
     envelope
         .metrics
