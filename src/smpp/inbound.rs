@@ -11,7 +11,7 @@ use super::config::ms;
 use super::metrics;
 use super::receipts::receipt_update;
 use super::session::{Session, SessionEnd};
-use super::status::{classify, status_label, StatusClass};
+use super::status::{classify, StatusClass};
 use super::window::Pending;
 use crate::dispatch::NotRecorded;
 
@@ -184,7 +184,7 @@ impl Session {
         let smsc = self.smsc.clone();
         let name = smsc.cfg.name.as_str();
         let took = now.saturating_duration_since(sent_at).as_secs_f64();
-        self.metrics.submit(status_label(status), took);
+        self.metrics.submit(status, took);
         self.metrics.window_in_use(self.window.in_use());
         let me = self.smsc.index;
         let settings = &self.shared.settings;

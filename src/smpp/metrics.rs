@@ -5,6 +5,9 @@
 
 use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
 use otpgate_codec::dlr::ReceiptState;
+use otpgate_codec::pdu::CommandStatus;
+
+use super::status::status_label;
 
 pub use crate::telemetry::names::{
     BIND_FAILURES, BIND_UP, MO, PARTS_NOT_CHARGED, QUEUE_CAPACITY, QUEUE_DEPTH, QUEUE_FULL,
@@ -37,7 +40,7 @@ impl BindMetrics {
         Self {
             smsc: smsc.to_string(),
             window_in_use: gauge!(WINDOW_IN_USE, "smsc" => smsc.to_string(), "bind" => bind.to_string()),
-            submit_ok: counter!(SUBMIT_TOTAL, "smsc" => smsc.to_string(), "status" => "ok"),
+            submit_ok: counter!(SUBMIT_TOTAL, "smsc" => smsc.to_string(), "status" => status_label(CommandStatus::ESME_ROK)),
             submit_duration: histogram!(SUBMIT_DURATION, "smsc" => smsc.to_string()),
             receipts: Default::default(),
             receipt_delay: None,
@@ -79,11 +82,12 @@ impl BindMetrics {
         self.window_in_use.set(in_use as f64);
     }
 
-    pub fn submit(&self, status: &'static str, secs: f64) {
-        if status == "ok" {
+    /// A submit_sm answered with `status` (its name the label) after `secs`.
+    pub fn submit(&self, status: CommandStatus, secs: f64) {
+        if status.is_ok() {
             self.submit_ok.increment(1);
         } else {
-            submit(&self.smsc, status);
+            submit(&self.smsc, status_label(status));
         }
         self.submit_duration.record(secs);
     }
