@@ -380,41 +380,50 @@ pub fn format_receipt_text(r: &Receipt) -> String {
 ///
 /// The forms are made as they are asked for: a caller after the first form alone (an index
 /// key) or that stops at the first match pays for one string, not for the number formatting.
-pub fn message_id_variants(id: &str) -> MessageIdVariants {
+pub fn message_id_variants(id: &str) -> MessageIdVariants<'_> {
     let trimmed = id.trim();
     let stripped = trimmed.trim_start_matches('0');
-    let first = if stripped.is_empty() && !trimmed.is_empty() {
-        "0".to_owned()
+    let digits = if stripped.is_empty() && !trimmed.is_empty() {
+        "0"
     } else {
-        stripped.to_ascii_lowercase()
+        stripped
     };
-    let numeric = first.len() <= MAX_VARIANT_ID && !first.is_empty();
-    let parsed = |radix: u32| {
-        (numeric && first.bytes().all(|b| (b as char).is_digit(radix)))
-            .then(|| u128::from_str_radix(&first, radix).ok())
-            .flatten()
-    };
-    let (as_hex, as_decimal) = (parsed(16), parsed(10));
     MessageIdVariants {
-        first: Some(first),
-        as_hex,
-        as_decimal,
+        first: Some(digits.to_ascii_lowercase()),
+        digits,
+        readings: None,
         step: 0,
     }
 }
 
 /// The forms of [`message_id_variants`], in order.
 #[derive(Debug)]
-pub struct MessageIdVariants {
+pub struct MessageIdVariants<'a> {
     first: Option<String>,
-    /// The normalised id read as hex, when it reads so (its decimal form is the second).
-    as_hex: Option<u128>,
-    /// The normalised id read as decimal, when it reads so (its hex form is the third).
-    as_decimal: Option<u128>,
+    /// The id trimmed and without leading zeros, in its own case: what the numeric forms read.
+    digits: &'a str,
+    /// The id read as hex and as decimal, when it reads so: worked out once a second form is
+    /// asked for (its decimal form, then its hex form).
+    readings: Option<(Option<u128>, Option<u128>)>,
     step: u8,
 }
 
-impl Iterator for MessageIdVariants {
+impl MessageIdVariants<'_> {
+    fn readings(&mut self) -> (Option<u128>, Option<u128>) {
+        let digits = self.digits;
+        *self.readings.get_or_insert_with(|| {
+            let numeric = digits.len() <= MAX_VARIANT_ID && !digits.is_empty();
+            let parsed = |radix: u32| {
+                (numeric && digits.bytes().all(|b| (b as char).is_digit(radix)))
+                    .then(|| u128::from_str_radix(digits, radix).ok())
+                    .flatten()
+            };
+            (parsed(16), parsed(10))
+        })
+    }
+}
+
+impl Iterator for MessageIdVariants<'_> {
     type Item = String;
 
     fn next(&mut self) -> Option<String> {
@@ -424,18 +433,19 @@ impl Iterator for MessageIdVariants {
                 1 => return self.first.take(),
                 // the decimal form of the hex reading is the id itself when the id is decimal
                 // with the same value under both readings (a single digit)
-                2 => match self.as_hex {
-                    Some(h) if self.as_decimal != Some(h) => return Some(h.to_string()),
+                2 => match self.readings() {
+                    (Some(h), as_decimal) if as_decimal != Some(h) => return Some(h.to_string()),
                     _ => {}
                 },
                 3 => {
-                    let Some(d) = self.as_decimal else { continue };
+                    let (as_hex, as_decimal) = self.readings();
+                    let Some(d) = as_decimal else { continue };
                     let hex = format!("{d:x}");
                     // the same as the id (a single digit) or as the second form, the decimal
                     // text of the hex reading: neither has leading zeros, so the same text is
                     // all decimal digits and reads as that number
-                    let same_as_first = self.as_hex == Some(d);
-                    let same_as_second = self.as_hex.is_some_and(|h| {
+                    let same_as_first = as_hex == Some(d);
+                    let same_as_second = as_hex.is_some_and(|h| {
                         hex.bytes().all(|b| b.is_ascii_digit())
                             && hex.parse::<u128>().ok() == Some(h)
                     });
