@@ -5,11 +5,16 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use foldhash::fast::RandomState;
 use otpgate_codec::dlr::message_id_variants;
 use tokio::time::Instant;
 
-/// Id to acceptance time, and the ids in acceptance order (for eviction).
-type Clock = (HashMap<String, Instant>, VecDeque<(Instant, String)>);
+/// Id to acceptance time (hashed by foldhash: the ids come from the SMSC, the seed is random),
+/// and the ids in acceptance order (for eviction).
+type Clock = (
+    HashMap<String, Instant, RandomState>,
+    VecDeque<(Instant, String)>,
+);
 
 /// Message ids accepted recently, with when: at most `capacity`, oldest forgotten first, none
 /// older than a day.
@@ -23,7 +28,7 @@ const MAX_AGE: Duration = Duration::from_secs(86_400);
 impl ReceiptClock {
     pub fn new(capacity: usize) -> Self {
         Self {
-            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            inner: Mutex::new((HashMap::default(), VecDeque::new())),
             capacity,
         }
     }
