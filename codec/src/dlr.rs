@@ -221,6 +221,63 @@ fn text_of(bytes: &[u8]) -> String {
 /// never itself a key: `id:sub:` has no id). Missing optional fields are `None`; `id` and
 /// `stat` are required. Never panics on any input.
 pub fn parse_receipt_text(data: &[u8]) -> Result<Receipt, ReceiptError> {
+    match parse_appendix_b(data) {
+        Some(receipt) => Ok(receipt),
+        None => parse_any_layout(data),
+    }
+}
+
+/// A receipt text laid out as SMPP 3.4 Appendix B writes it (every key in lowercase and in
+/// order, one space before each, `text:` last or absent), read in one pass: most SMSCs send
+/// that, and it reads as [`parse_any_layout`] reads it. `None` for anything else (another
+/// order or case, other spacing, a value holding a boundary or a colon, an unknown state):
+/// the general parser reads it.
+fn parse_appendix_b(data: &[u8]) -> Option<Receipt> {
+    const FIELDS: [&[u8]; 7] = [
+        b"id:",
+        b" sub:",
+        b" dlvrd:",
+        b" submit date:",
+        b" done date:",
+        b" stat:",
+        b" err:",
+    ];
+    let mut rest = data;
+    let mut values: [&[u8]; 7] = [&[]; 7];
+    for (value, key) in values.iter_mut().zip(FIELDS) {
+        rest = rest.strip_prefix(key)?;
+        let end = rest
+            .iter()
+            .position(|&b| is_boundary(b) || b == b':')
+            .unwrap_or(rest.len());
+        let (token, after) = rest.split_at(end);
+        if token.is_empty() {
+            return None;
+        }
+        *value = token;
+        rest = after;
+    }
+    let text = match rest {
+        [] => None,
+        _ => Some(text_of(rest.strip_prefix(b" text:")?.trim_ascii())),
+    };
+    let [id, sub, dlvrd, submit_date, done_date, stat, err] = values;
+    let number = |t: &[u8]| std::str::from_utf8(t).ok()?.parse().ok();
+    Some(Receipt {
+        stat: ReceiptState::from_stat(std::str::from_utf8(stat).ok()?)?,
+        id: text_of(id),
+        sub: number(sub),
+        dlvrd: number(dlvrd),
+        submit_date: Some(text_of(submit_date)),
+        done_date: Some(text_of(done_date)),
+        err: Some(text_of(err)),
+        text,
+        network_error: None,
+    })
+}
+
+/// [`parse_receipt_text`] for any layout.
+fn parse_any_layout(data: &[u8]) -> Result<Receipt, ReceiptError> {
     // Where each key's value starts and ends (first occurrence wins): any key, repeats
     // included, ends every value still open before it.
     let mut found: [Option<(usize, usize)>; 8] = [None; 8];
@@ -456,5 +513,85 @@ impl Iterator for MessageIdVariants<'_> {
                 _ => return None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Values as SMSCs write them, and values that look like keys, states or separators.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            30 => "[0-9A-Fa-f]{1,20}",
+            10 => "[0-9]{3}",
+            1 => Just("DELIVRD".to_string()),
+            1 => Just("undeliv".to_string()),
+            1 => Just("sub".to_string()),
+            1 => Just("submit".to_string()),
+            1 => Just("date".to_string()),
+            1 => Just("text".to_string()),
+            1 => Just("stat:x".to_string()),
+            1 => Just("a,b".to_string()),
+            1 => Just("".to_string()),
+            1 => "[ -~]{0,8}",
+            1 => "\\PC{0,4}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// The one-pass reading gives what the general parser gives for every text it reads.
+        #[test]
+        fn appendix_b_reads_as_any_layout(
+            values in prop::collection::vec(value(), 7),
+            text in prop::option::of("[ -~]{0,30}"),
+            stat in prop_oneof![
+                Just("DELIVRD".to_string()),
+                Just("EXPIRED".to_string()),
+                Just("UNDELIV".to_string()),
+                Just("ENROUTE".to_string()),
+                "[A-Za-z_]{0,9}",
+            ],
+            use_stat in any::<bool>(),
+        ) {
+            let stat = if use_stat { stat } else { values[5].clone() };
+            let mut t = format!(
+                "id:{} sub:{} dlvrd:{} submit date:{} done date:{} stat:{} err:{}",
+                values[0], values[1], values[2], values[3], values[4], stat, values[6]
+            );
+            if let Some(x) = &text {
+                t.push_str(" text:");
+                t.push_str(x);
+            }
+            let fast = parse_appendix_b(t.as_bytes());
+            let general = parse_any_layout(t.as_bytes());
+            if let Some(fast) = fast {
+                prop_assert_eq!(Ok(fast), general, "{}", t);
+            }
+        }
+    }
+
+    #[test]
+    fn the_appendix_b_layout_takes_the_one_pass_reading() {
+        let t = b"id:0a1B sub:001 dlvrd:001 submit date:2612042135 done date:2612042136 stat:DELIVRD err:000 text:Your code";
+        let r = parse_appendix_b(t).unwrap();
+        assert_eq!(r.id, "0a1B");
+        assert_eq!((r.sub, r.dlvrd), (Some(1), Some(1)));
+        assert_eq!(r.stat, ReceiptState::Delivered);
+        assert_eq!(r.text.as_deref(), Some("Your code"));
+        assert_eq!(Ok(r), parse_any_layout(t));
+        // another order, case or spacing: the general parser's
+        assert!(parse_appendix_b(b"stat:DELIVRD id:1").is_none());
+        assert!(parse_appendix_b(
+            b"ID:1 sub:001 dlvrd:001 submit date:1 done date:1 stat:DELIVRD err:0"
+        )
+        .is_none());
+        assert!(parse_appendix_b(
+            b"id:1  sub:001 dlvrd:001 submit date:1 done date:1 stat:DELIVRD err:0"
+        )
+        .is_none());
     }
 }
