@@ -385,17 +385,16 @@ pub struct Timestamp(pub u32);
 impl Timestamp {
     /// `YYYY-MM-DDTHH:MM:SSZ` (a `u32` of seconds ends in 2106: four digits of year).
     pub(super) fn write(self, out: &mut [u8; 20]) -> &str {
-        let t = time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i64::from(self.0));
-        let (year, month, day) = t.to_calendar_date();
-        let (hour, minute, second) = t.to_hms();
-        let year = u16::try_from(year).unwrap_or(0);
-        let fields: [(u16, usize, usize); 6] = [
+        let secs = u64::from(self.0);
+        let (year, month, day) = civil_from_days(secs / 86_400);
+        let time_of_day = secs % 86_400;
+        let fields: [(u64, usize, usize); 6] = [
             (year, 0, 4),
-            (u16::from(u8::from(month)), 5, 2),
-            (u16::from(day), 8, 2),
-            (u16::from(hour), 11, 2),
-            (u16::from(minute), 14, 2),
-            (u16::from(second), 17, 2),
+            (month, 5, 2),
+            (day, 8, 2),
+            (time_of_day / 3_600, 11, 2),
+            (time_of_day % 3_600 / 60, 14, 2),
+            (time_of_day % 60, 17, 2),
         ];
         *out = *b"0000-00-00T00:00:00Z";
         for (mut value, at, width) in fields {
@@ -406,6 +405,26 @@ impl Timestamp {
         }
         std::str::from_utf8(out).unwrap_or("1970-01-01T00:00:00Z")
     }
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (year, month, day): H. Hinnant's
+/// `civil_from_days` for days that are not negative. An OTP object writes up to eight dates.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 impl std::fmt::Display for Timestamp {
@@ -478,6 +497,40 @@ impl OtpView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every instant a `u32` holds is written as `time` formats it: the epoch, its last
+    /// second, leap days and century years, and a walk across the whole range.
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let by_time = |secs: u32| {
+            let t = time::OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i64::from(secs));
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        };
+        let edges = [
+            0,
+            1,
+            86_399,
+            86_400,
+            951_782_400,   // 2000-02-29
+            951_868_799,   // 2000-02-29T23:59:59
+            1_709_164_800, // 2024-02-29
+            4_107_542_399, // 2100-02-28T23:59:59 (2100 is not a leap year)
+            4_107_542_400, // 2100-03-01
+            u32::MAX,
+        ];
+        let walk = (0..=u32::MAX / 7_919).map(|i| (i * 7_919).saturating_add(i % 86_400));
+        for secs in edges.into_iter().chain(walk) {
+            assert_eq!(Timestamp(secs).to_string(), by_time(secs), "{secs}");
+        }
+    }
 
     #[test]
     fn record_is_compact() {
