@@ -92,34 +92,39 @@ pub fn generate(kind: PinType, len: u8) -> String {
 /// Keyed PIN hashing.
 #[derive(Clone)]
 pub struct PinHasher {
-    key: Vec<u8>,
+    /// HMAC-SHA256 keyed once: each hash starts from a copy (keying hashes two blocks).
+    keyed: Hmac<Sha256>,
 }
 
 impl PinHasher {
     pub fn new(secret: &[u8]) -> Self {
-        Self {
-            key: secret.to_vec(),
-        }
+        // HMAC takes keys of any length: a key is never refused
+        let keyed = Hmac::<Sha256>::new_from_slice(secret)
+            .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()));
+        Self { keyed }
     }
 
     /// A random 32-byte key, for a node that was given no secret.
     pub fn random() -> Self {
         use rand::RngCore;
-        let mut key = vec![0u8; 32];
+        let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
-        Self { key }
+        Self::new(&key)
     }
 
     /// Hash of `pin` for the OTP `otp_id`. The id is mixed in so equal PINs of two OTPs have
     /// unrelated hashes. Letters are compared case-insensitively (users type `abc` for `ABC`).
     pub fn hash(&self, otp_id: &[u8; 16], pin: &str) -> PinHash {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.key) {
-            Ok(m) => m,
-            Err(_) => return PinHash([0; PIN_HASH_LEN]), // HMAC takes keys of any length
-        };
+        let mut mac = self.keyed.clone();
         mac.update(otp_id);
-        for b in pin.trim().bytes() {
-            mac.update(&[b.to_ascii_uppercase()]);
+        // the PIN uppercased, a buffer at a time
+        let mut upper = [0u8; 64];
+        for chunk in pin.trim().as_bytes().chunks(upper.len()) {
+            let upper = upper.get_mut(..chunk.len()).unwrap_or_default();
+            for (u, b) in upper.iter_mut().zip(chunk) {
+                *u = b.to_ascii_uppercase();
+            }
+            mac.update(upper);
         }
         let full = mac.finalize().into_bytes();
         let mut out = [0u8; PIN_HASH_LEN];
@@ -147,6 +152,35 @@ mod tests {
                 let pin = generate(kind, len);
                 assert_eq!(pin.len(), usize::from(len));
                 assert!(pin.bytes().all(|b| kind.alphabet().contains(&b)));
+            }
+        }
+    }
+
+    /// The hash of the PIN `pin` for `id` as stored hashes were made: HMAC-SHA256 keyed with
+    /// the secret over the id and the PIN uppercased, truncated (a hash stored by one
+    /// version verifies on the next).
+    fn reference_hash(secret: &[u8], id: &[u8; 16], pin: &str) -> [u8; PIN_HASH_LEN] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        mac.update(id);
+        mac.update(pin.trim().to_ascii_uppercase().as_bytes());
+        let full = mac.finalize().into_bytes();
+        full[..PIN_HASH_LEN].try_into().unwrap()
+    }
+
+    #[test]
+    fn hashes_are_hmac_sha256_of_id_and_uppercased_pin() {
+        for secret in [&b""[..], b"0123456789abcdef", &[0x5a; 100]] {
+            let h = PinHasher::new(secret);
+            for (i, pin) in ["1234", " ab12 ", "", &"x".repeat(150), "Zz9"]
+                .iter()
+                .enumerate()
+            {
+                let id = [i as u8; 16];
+                assert_eq!(
+                    h.hash(&id, pin).0,
+                    reference_hash(secret, &id, pin),
+                    "{pin}"
+                );
             }
         }
     }
