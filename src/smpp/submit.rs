@@ -33,7 +33,7 @@ pub enum PrepareError {
 /// messages to one number get different references, in bounded memory.
 pub struct References {
     counters: Vec<AtomicU16>,
-    hasher: std::collections::hash_map::RandomState,
+    hasher: foldhash::fast::RandomState,
 }
 
 const REFERENCE_BUCKETS: usize = 4096;
