@@ -480,6 +480,20 @@ impl MessageIdVariants<'_> {
     }
 }
 
+/// `n` in lowercase hex without leading zeros (`format!("{n:x}")` without the formatter).
+fn lower_hex(n: u128) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let nibbles = 128u32.saturating_sub(n.leading_zeros()).div_ceil(4).max(1);
+    (0..nibbles)
+        .rev()
+        .filter_map(|i: u32| {
+            let nibble = n.checked_shr(i.saturating_mul(4)).unwrap_or(0) & 0xf;
+            DIGITS.get(nibble as usize)
+        })
+        .map(|&d| char::from(d))
+        .collect()
+}
+
 impl Iterator for MessageIdVariants<'_> {
     type Item = String;
 
@@ -491,13 +505,15 @@ impl Iterator for MessageIdVariants<'_> {
                 // the decimal form of the hex reading is the id itself when the id is decimal
                 // with the same value under both readings (a single digit)
                 2 => match self.readings() {
-                    (Some(h), as_decimal) if as_decimal != Some(h) => return Some(h.to_string()),
+                    (Some(h), as_decimal) if as_decimal != Some(h) => {
+                        return Some(itoa::Buffer::new().format(h).to_owned())
+                    }
                     _ => {}
                 },
                 3 => {
                     let (as_hex, as_decimal) = self.readings();
                     let Some(d) = as_decimal else { continue };
-                    let hex = format!("{d:x}");
+                    let hex = lower_hex(d);
                     // the same as the id (a single digit) or as the second form, the decimal
                     // text of the hex reading: neither has leading zeros, so the same text is
                     // all decimal digits and reads as that number
@@ -571,6 +587,24 @@ mod tests {
             if let Some(fast) = fast {
                 prop_assert_eq!(Ok(fast), general, "{}", t);
             }
+        }
+    }
+
+    #[test]
+    fn lower_hex_is_the_formatters() {
+        for n in [
+            0u128,
+            1,
+            9,
+            10,
+            15,
+            16,
+            255,
+            4096,
+            u64::MAX as u128,
+            u128::MAX,
+        ] {
+            assert_eq!(lower_hex(n), format!("{n:x}"));
         }
     }
 
