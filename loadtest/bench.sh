@@ -26,6 +26,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=loadtest/h1-config.sh
+. "$ROOT/loadtest/h1-config.sh"
 OUT=${BENCH_OUT:-$ROOT/target/bench}
 BIN=$ROOT/target/release
 CONC=${BENCH_CONC:-64}
@@ -160,37 +162,7 @@ start_bare() {
 start_otpgate() {
     local name=$1 tps=$2 extra=${3:-} port bin=${GW_BIN:-$BIN/otpgate}
     port=$(free_port)
-    cat >"$RUN/$name.toml" <<EOF
-# Written by loadtest/bench.sh for one benchmark run.
-[http]
-listen = "127.0.0.1:$port"
-max_in_flight = 10000
-
-[[tenants]]
-name = "bench"
-token = "bench-token"
-rate_limit_per_s = 0
-
-[[smsc]]
-name = "sim"
-host = "127.0.0.1"
-port = $SIM_PORT
-system_id = "test"
-password = "secret"
-binds = 1
-window = 64
-tps = $tps
-
-[limits]
-per_number = 0
-
-[security]
-pin_secret = "bench-only-secret-0123456789abcdef"
-
-[log]
-level = "warn"
-$extra
-EOF
+    h1_config "$port" "$SIM_PORT" "$tps" "$extra" >"$RUN/$name.toml"
     "$bin" serve --config "$RUN/$name.toml" >"$RUN/$name-otpgate.log" 2>&1 &
     GW_PID=$!
     PIDS+=($!)

@@ -17,6 +17,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=loadtest/h1-config.sh
+. "$ROOT/loadtest/h1-config.sh"
 BIN=$ROOT/target/release
 SECS=${INSTR_SECS:-10}
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/otpgate-instructions.XXXXXX")
@@ -45,30 +47,7 @@ count() {
         --receipt-delay 0 >"$dir/sim.log" 2>&1 &
     sim=$!
     PIDS+=("$sim")
-    cat >"$dir/gw.toml" <<EOF
-[http]
-listen = "127.0.0.1:$gwp"
-max_in_flight = 10000
-[[tenants]]
-name = "bench"
-token = "bench-token"
-rate_limit_per_s = 0
-[[smsc]]
-name = "sim"
-host = "127.0.0.1"
-port = $simp
-system_id = "test"
-password = "secret"
-binds = 1
-window = 64
-tps = 0
-[limits]
-per_number = 0
-[security]
-pin_secret = "bench-only-secret-0123456789abcdef"
-[log]
-level = "warn"
-EOF
+    h1_config "$gwp" "$simp" 0 >"$dir/gw.toml"
     (cd "$dir" && exec valgrind --tool=callgrind --separate-threads=yes --dump-line=no \
         --callgrind-out-file="$dir/cg.out" "$gw" serve --config "$dir/gw.toml") >"$dir/gw.log" 2>&1 &
     g=$!

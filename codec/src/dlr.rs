@@ -207,6 +207,11 @@ fn token(value: &[u8]) -> Option<&[u8]> {
     value.get(..end).filter(|tok| !tok.is_empty())
 }
 
+/// A token read as a number (`sub`, `dlvrd`), `None` when it is not one.
+fn number_of(token: &[u8]) -> Option<u32> {
+    std::str::from_utf8(token).ok()?.parse().ok()
+}
+
 /// `bytes` as text, invalid UTF-8 replaced (a receipt is ASCII: checked, then copied).
 fn text_of(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
@@ -262,12 +267,11 @@ fn parse_appendix_b(data: &[u8]) -> Option<Receipt> {
         _ => Some(text_of(rest.strip_prefix(b" text:")?.trim_ascii())),
     };
     let [id, sub, dlvrd, submit_date, done_date, stat, err] = values;
-    let number = |t: &[u8]| std::str::from_utf8(t).ok()?.parse().ok();
     Some(Receipt {
         stat: ReceiptState::from_stat(std::str::from_utf8(stat).ok()?)?,
         id: text_of(id),
-        sub: number(sub),
-        dlvrd: number(dlvrd),
+        sub: number_of(sub),
+        dlvrd: number_of(dlvrd),
         submit_date: Some(text_of(submit_date)),
         done_date: Some(text_of(done_date)),
         err: Some(text_of(err)),
@@ -321,11 +325,7 @@ fn parse_any_layout(data: &[u8]) -> Result<Receipt, ReceiptError> {
         .ok()
         .and_then(ReceiptState::from_stat)
         .ok_or_else(|| ReceiptError::UnknownStat(text_of(stat_token)))?;
-    let number = |key| {
-        value_of(key)
-            .and_then(token)
-            .and_then(|t| std::str::from_utf8(t).ok()?.parse().ok())
-    };
+    let number = |key| value_of(key).and_then(token).and_then(number_of);
     let string = |key| value_of(key).and_then(token).map(text_of);
     Ok(Receipt {
         id: text_of(id),
@@ -482,16 +482,11 @@ impl MessageIdVariants<'_> {
 
 /// `n` in lowercase hex without leading zeros (`format!("{n:x}")` without the formatter).
 fn lower_hex(n: u128) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let nibbles = 128u32.saturating_sub(n.leading_zeros()).div_ceil(4).max(1);
-    (0..nibbles)
-        .rev()
-        .filter_map(|i: u32| {
-            let nibble = n.checked_shr(i.saturating_mul(4)).unwrap_or(0) & 0xf;
-            DIGITS.get(nibble as usize)
-        })
-        .map(|&d| char::from(d))
-        .collect()
+    let full = hex::encode(n.to_be_bytes());
+    match full.trim_start_matches('0') {
+        "" => "0".to_owned(),
+        digits => digits.to_owned(),
+    }
 }
 
 impl Iterator for MessageIdVariants<'_> {
