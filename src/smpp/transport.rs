@@ -2,6 +2,7 @@
 //! PDUs by the codec; the sending side writes one PDU within a timeout.
 
 use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -104,6 +105,16 @@ impl Link {
     /// Queues `pdu` for writing without flushing (the buffer is flushed when it fills, and by
     /// [`Link::flush`]): consecutive submit_sm leave in few writes.
     pub async fn feed(&mut self, pdu: Pdu) -> Result<(), LinkError> {
+        // Most PDUs fit in the buffer as it is: queued without a write, so without the
+        // timer a timeout sets up (two PDUs per OTP go this way).
+        let ready = SinkExt::<Pdu>::poll_ready_unpin(
+            &mut self.writer,
+            &mut Context::from_waker(Waker::noop()),
+        );
+        if let Poll::Ready(ready) = ready {
+            ready?;
+            return self.writer.start_send_unpin(pdu).map_err(LinkError::from);
+        }
         tokio::time::timeout(self.write_timeout, self.writer.feed(pdu))
             .await
             .map_err(|_| LinkError::WriteTimeout)?
