@@ -6,8 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use otpgate_codec::dlr::message_id_variants;
-
 use super::clock::Clock;
 use super::credit::Credit;
 use super::delivery_counters::DeliveryCounters;
@@ -204,8 +202,8 @@ impl Apply {
                 error,
             } => {
                 self.counters.receipt(outcome);
-                let variants: Vec<String> = message_id_variants(&message_id).collect();
-                if variants.first().is_none_or(|v| v.is_empty()) {
+                // the canonical form is empty exactly when the id is blank
+                if message_id.trim().is_empty() {
                     metrics::counter!(names::RECEIPTS_UNMATCHED).increment(1);
                     return Ok(());
                 }
@@ -216,7 +214,12 @@ impl Apply {
                 };
                 // found and applied, or held: counted as unmatched by the store if its hold
                 // time ends first
-                if self.store.receipt(&smsc, &variants, held, now).await? == ReceiptMatch::Held {
+                if self
+                    .store
+                    .receipt_for(&smsc, &message_id, held, now)
+                    .await?
+                    == ReceiptMatch::Held
+                {
                     tracing::debug!(%smsc, %message_id, "receipt held: its message id is not known yet");
                 }
             }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use otpgate_codec::dlr::message_id_variants;
 
 use super::identity::LimitKey;
 use super::identity::TenantTag;
@@ -288,6 +289,19 @@ pub trait OtpStore: Send + Sync + 'static {
         now: u32,
     ) -> Result<ReceiptMatch, StoreError> {
         receipt_in_steps(self, smsc, variants, receipt, now).await
+    }
+    /// [`OtpStore::receipt`] for a message id as the receipt carried it, its forms
+    /// (`otpgate_codec::dlr::message_id_variants`) made here. A store that looks the first
+    /// form up before the others overrides it to make the others only when that one fails.
+    async fn receipt_for(
+        &self,
+        smsc: &str,
+        message_id: &str,
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> Result<ReceiptMatch, StoreError> {
+        let variants: Vec<String> = message_id_variants(message_id).collect();
+        self.receipt(smsc, &variants, receipt, now).await
     }
     /// The latest OTP created for this number that is still stored.
     async fn latest_for_phone(&self, phone: u64) -> Result<Option<OtpId>, StoreError>;

@@ -168,23 +168,27 @@ impl MemoryStore {
         id.filter(|_| self.message_ids.find(smsc, message_id) == Some(h))
     }
 
-    fn find_or_hold_now(
+    /// A receipt from `smsc` whose message id reads as `first` (the canonical form) or one of
+    /// `others`: the OTP found, or else a copy of `receipt` held under `first`. The other forms
+    /// are made only when `first` is not found.
+    fn find_or_hold_now<S: AsRef<str>>(
         &self,
         smsc: &str,
-        variants: &[String],
-        receipt: HeldReceipt,
+        first: &str,
+        others: impl Iterator<Item = S>,
+        receipt: &HeldReceipt,
         now: u32,
     ) -> ReceiptMatch {
         let n = self.smscs.number(smsc);
         // under the held receipts' lock: a `take_held` cannot run between the look and the hold
         let mut held = self.held.lock();
-        let exact = variants.first().and_then(|v| self.find_message(n, v));
+        let exact = self.find_message(n, first);
         // Another form matches only an OTP still waiting for its receipt: once ids are reused
         // across forms (hex "a" and decimal "10"), a receipt whose own id is not indexed yet
         // must not land on an older OTP that was already told its fate.
         let other = || {
-            variants.iter().skip(1).find_map(|v| {
-                let id = self.find_message(n, v)?;
+            others.into_iter().find_map(|v| {
+                let id = self.find_message(n, v.as_ref())?;
                 let open = self.with_otp(&id, |_, e| e.record.delivery == DeliveryStatus::Sent);
                 open.unwrap_or(false).then_some(id)
             })
@@ -192,12 +196,9 @@ impl MemoryStore {
         if let Some(id) = exact.or_else(other) {
             return ReceiptMatch::Found(id);
         }
-        let Some(first) = variants.first() else {
-            return ReceiptMatch::Held;
-        };
         let was_empty = held.len() == 0;
         let deadline = now.saturating_add(self.hold.hold_s);
-        let shed = held.hold(n, first, receipt, deadline, self.hold.max);
+        let shed = held.hold(n, first, receipt.clone(), deadline, self.hold.max);
         let len = held.len();
         drop(held);
         if shed > 0 {
@@ -687,7 +688,33 @@ impl OtpStore for MemoryStore {
         receipt: HeldReceipt,
         now: u32,
     ) -> Result<ReceiptMatch, StoreError> {
-        Ok(self.find_or_hold_now(smsc, variants, receipt, now))
+        let Some(first) = variants.first() else {
+            return Ok(ReceiptMatch::Held);
+        };
+        Ok(self.find_or_hold_now(smsc, first, variants.iter().skip(1), &receipt, now))
+    }
+
+    /// In one call (no future per step), the forms after the first made only when it is not
+    /// found: nearly every receipt is found under its first form.
+    async fn receipt_for(
+        &self,
+        smsc: &str,
+        message_id: &str,
+        receipt: HeldReceipt,
+        now: u32,
+    ) -> Result<ReceiptMatch, StoreError> {
+        let mut forms = message_id_variants(message_id);
+        let first = forms.next().unwrap_or_default();
+        let found = self.find_or_hold_now(smsc, &first, forms, &receipt, now);
+        if let (ReceiptMatch::Found(id), Some(status)) = (&found, receipt.status) {
+            let change = DeliveryChange::Status {
+                status,
+                smsc: None,
+                error: receipt.error,
+            };
+            self.apply_delivery_now(id, change, now);
+        }
+        Ok(found)
     }
 
     async fn take_held(
