@@ -9,6 +9,8 @@
 //! and reporting `6699` (or the reverse, or `00001a2b`) is thus matched without any per-SMSC
 //! setting.
 
+use std::borrow::Cow;
+
 use crate::pdu::{SubmitSm, Tlv, TlvList, ESM_UDHI};
 
 /// SMPP 3.4 5.2.12, esm_class bits 5-2 of a deliver_sm: SMSC delivery receipt.
@@ -438,18 +440,34 @@ pub fn format_receipt_text(r: &Receipt) -> String {
 /// The forms are made as they are asked for: a caller after the first form alone (an index
 /// key) or that stops at the first match pays for one string, not for the number formatting.
 pub fn message_id_variants(id: &str) -> MessageIdVariants<'_> {
-    let trimmed = id.trim();
-    let stripped = trimmed.trim_start_matches('0');
-    let digits = if stripped.is_empty() && !trimmed.is_empty() {
-        "0"
-    } else {
-        stripped
-    };
+    let digits = without_leading_zeros(id);
     MessageIdVariants {
         first: Some(digits.to_ascii_lowercase()),
         digits,
         readings: None,
         step: 0,
+    }
+}
+
+/// The first of [`message_id_variants`], borrowed when the id needs no lowercasing (a decimal
+/// id, or one the SMSC writes in lowercase): the key of an index that only needs that form.
+pub fn canonical_message_id(id: &str) -> Cow<'_, str> {
+    let digits = without_leading_zeros(id);
+    if digits.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(digits.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(digits)
+    }
+}
+
+/// `id` trimmed, leading zeros stripped (`0` for all zeros), in its own case.
+fn without_leading_zeros(id: &str) -> &str {
+    let trimmed = id.trim();
+    let stripped = trimmed.trim_start_matches('0');
+    if stripped.is_empty() && !trimmed.is_empty() {
+        "0"
+    } else {
+        stripped
     }
 }
 
@@ -582,6 +600,19 @@ mod tests {
             if let Some(fast) = fast {
                 prop_assert_eq!(Ok(fast), general, "{}", t);
             }
+        }
+    }
+
+    proptest! {
+        /// The canonical id is the first form, borrowed unless it had to be lowercased.
+        #[test]
+        fn the_canonical_id_is_the_first_form(id in "[ 0-9a-fA-Fx]{0,12}|\\PC{0,6}") {
+            let canonical = canonical_message_id(&id);
+            prop_assert_eq!(Some(canonical.to_string()), message_id_variants(&id).next());
+            prop_assert_eq!(
+                matches!(canonical, Cow::Owned(_)),
+                id.trim().trim_start_matches('0').bytes().any(|b| b.is_ascii_uppercase())
+            );
         }
     }
 

@@ -2,25 +2,27 @@
 //! message id was accepted, forgotten oldest first.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use foldhash::fast::RandomState;
-use otpgate_codec::dlr::message_id_variants;
+use otpgate_codec::dlr::{canonical_message_id, message_id_variants};
 use tokio::time::Instant;
 
-/// Id to acceptance time (hashed by foldhash: the ids come from the SMSC, the seed is random),
-/// and the ids in acceptance order (for eviction).
-type Clock = (
-    HashMap<String, Instant, RandomState>,
-    VecDeque<(Instant, String)>,
-);
+/// An id's canonical form hashed by a foldhash of random seed (the ids come from the SMSC):
+/// no string kept per message. Two ids of one hash would only swap their delays in a metric.
+type Key = u64;
+
+/// Key to acceptance time, and the keys in acceptance order (for eviction).
+type Clock = (HashMap<Key, Instant, RandomState>, VecDeque<(Instant, Key)>);
 
 /// Message ids accepted recently, with when: at most `capacity`, oldest forgotten first, none
 /// older than a day.
 pub struct ReceiptClock {
     inner: Mutex<Clock>,
     capacity: usize,
+    keys: RandomState,
 }
 
 const MAX_AGE: Duration = Duration::from_secs(86_400);
@@ -30,6 +32,7 @@ impl ReceiptClock {
         Self {
             inner: Mutex::new((HashMap::default(), VecDeque::new())),
             capacity,
+            keys: RandomState::default(),
         }
     }
 
@@ -37,9 +40,9 @@ impl ReceiptClock {
         if self.capacity == 0 {
             return;
         }
-        let Some(key) = message_id_variants(message_id).next() else {
-            return;
-        };
+        let key = self
+            .keys
+            .hash_one(canonical_message_id(message_id).as_ref());
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let (map, order) = &mut *g;
         while order.len() >= self.capacity
@@ -56,14 +59,22 @@ impl ReceiptClock {
                 None => break,
             }
         }
-        map.insert(key.clone(), now);
+        map.insert(key, now);
         order.push_back((now, key));
     }
 
     /// When the message a receipt names was accepted (its id in any hex/decimal form).
     pub fn take(&self, receipt_id: &str) -> Option<Instant> {
+        let first = self
+            .keys
+            .hash_one(canonical_message_id(receipt_id).as_ref());
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        message_id_variants(receipt_id).find_map(|v| g.0.remove(&v))
+        // the other forms only when the first is not known (nearly never)
+        g.0.remove(&first).or_else(|| {
+            message_id_variants(receipt_id)
+                .skip(1)
+                .find_map(|v| g.0.remove(&self.keys.hash_one(v.as_str())))
+        })
     }
 }
 
