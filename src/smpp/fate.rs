@@ -41,11 +41,15 @@ impl Shared {
                 price_for(&s.cfg.prices, &msg.sms.destination),
             )
         });
+        let (smsc, price_per_part) = match priced {
+            Some((name, price)) => (Some(name), price),
+            None => (None, None),
+        };
         DeliveryUpdate::Charged {
             otp_id: msg.sms.otp_id.clone(),
-            smsc: priced.as_ref().map(|(name, _)| name.clone()),
+            smsc,
             parts: u32::try_from(accepted).unwrap_or(u32::MAX),
-            price_per_part: priced.and_then(|(_, price)| price),
+            price_per_part,
             sent_as,
         }
     }
