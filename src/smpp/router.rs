@@ -151,12 +151,11 @@ impl Router {
             return Some(i);
         }
         for group in &r.groups {
-            let live: Vec<(usize, u32)> = group
+            let live = group
                 .iter()
                 .copied()
-                .filter(|(i, _)| usable(*i) && healthy(*i))
-                .collect();
-            if let Some(i) = weighted(&live) {
+                .filter(|(i, _)| usable(*i) && healthy(*i));
+            if let Some(i) = weighted(live) {
                 return Some(i);
             }
         }
@@ -169,21 +168,29 @@ impl Router {
     }
 }
 
-/// Weighted random choice; weight 0 members only when no other is there.
-fn weighted(members: &[(usize, u32)]) -> Option<usize> {
-    let total: u64 = members.iter().map(|(_, w)| u64::from(*w)).sum();
-    if total == 0 {
-        return members.first().map(|(i, _)| *i);
+/// Weighted random choice; weight 0 members only when no other is there. Walks `members`
+/// twice rather than collecting them: a choice is made for every create and every send.
+fn weighted(members: impl Iterator<Item = (usize, u32)> + Clone) -> Option<usize> {
+    let (first, count, total) = members
+        .clone()
+        .fold((None, 0usize, 0u64), |(first, count, total), (i, w)| {
+            (first.or(Some(i)), count + 1, total + u64::from(w))
+        });
+    // one member, or none with a weight: no draw
+    if count <= 1 || total == 0 {
+        return first;
     }
     let mut x = rand::rng().random_range(0..total);
+    let mut last = first;
     for (i, w) in members {
-        let w = u64::from(*w);
+        let w = u64::from(w);
         if x < w {
-            return Some(*i);
+            return Some(i);
         }
         x -= w;
+        last = Some(i);
     }
-    members.last().map(|(i, _)| *i)
+    last
 }
 
 #[cfg(test)]
