@@ -11,9 +11,22 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(ct) = headers.get(header::CONTENT_TYPE) else {
         return Ok(()); // curl -d without -H: read it as JSON
     };
-    let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    let ct = ct.to_str().unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
-    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
+    // compared without case, without a lowercase copy
+    let has_prefix = |p: &str| {
+        mime.get(..p.len())
+            .is_some_and(|m| m.eq_ignore_ascii_case(p))
+    };
+    let has_suffix = |p: &str| {
+        mime.len() >= p.len()
+            && mime
+                .get(mime.len() - p.len()..)
+                .is_some_and(|m| m.eq_ignore_ascii_case(p))
+    };
+    if mime.eq_ignore_ascii_case("application/json")
+        || (has_prefix("application/") && has_suffix("+json"))
+    {
         Ok(())
     } else {
         Err(ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE))
@@ -54,4 +67,52 @@ pub async fn read_json(
     let value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::invalid_body(format!("malformed JSON: {e}")))?;
     Ok((value, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    /// What the check accepted when it lowercased a copy of the header first.
+    fn accepted_by_a_lowercase_copy(ct: &str) -> bool {
+        let ct = ct.to_ascii_lowercase();
+        let mime = ct.split(';').next().unwrap_or("").trim();
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+    }
+
+    #[test]
+    fn json_types_are_told_apart_without_case() {
+        for ct in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;",
+            "application/vnd.api+json",
+            "APPLICATION/problem+JSON",
+            "application/+json",
+            "application/jso",
+            "application/json5",
+            "text/json",
+            "+json",
+            "application/",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "",
+            "applicatioN/Ä+json",
+            "é",
+        ] {
+            let mut headers = HeaderMap::new();
+            let Ok(value) = HeaderValue::from_bytes(ct.as_bytes()) else {
+                continue;
+            };
+            let text = value.to_str().unwrap_or("").to_owned();
+            headers.insert(header::CONTENT_TYPE, value);
+            assert_eq!(
+                json_content_type(&headers).is_ok(),
+                accepted_by_a_lowercase_copy(&text),
+                "{ct:?}"
+            );
+        }
+        assert!(json_content_type(&HeaderMap::new()).is_ok());
+    }
 }
