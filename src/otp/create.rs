@@ -16,13 +16,16 @@ use super::text::{analyze_text, render, Encoding};
 use super::tlv_values::tlv_values;
 use crate::dispatch::OutboundSms;
 
+/// The zeros a PIN is sized with (a PIN has at most 10 characters; a longer one is made).
+const ZEROS: &str = "00000000000000000000000000000000";
+
 /// A create every limit admitted (and counted), with what was decided on the way.
 struct Admitted {
     now: u32,
     sender: String,
-    default_sender: String,
+    /// Whether `sender` is not the default one (a resend then finds it with the OTP).
+    own_sender: bool,
     chosen: Chosen,
-    country: String,
     /// Its SMS as sized, with a PIN of zeros: the real one is drawn once the create is admitted.
     sms: OutboundSms,
     /// How that SMS goes out.
@@ -111,10 +114,10 @@ impl OtpService {
         tenant: &Tenant,
         req: &CreateRequest,
     ) -> Result<Admitted, OtpError> {
-        let country = req.phone.country_str().to_owned();
-        if !tenant.country_allowed(&country) {
+        let country = req.phone.country_str();
+        if !tenant.country_allowed(country) {
             blocked("country");
-            return Err(OtpError::CountryNotAllowed(country));
+            return Err(OtpError::CountryNotAllowed(country.to_owned()));
         }
         let kind = req.phone.kind;
         if !tenant.number_type_allowed(kind) {
@@ -131,7 +134,8 @@ impl OtpService {
             return Err(OtpError::SenderNotAllowed(sender));
         }
         // what the destination country's carriers take: this sender goes out and is stored
-        let sender = self.outgoing_sender(tenant, &country, sender)?;
+        let sender = self.outgoing_sender(tenant, country, sender)?;
+        let own_sender = sender != default_sender;
         let chosen = language::choose(
             &TemplateSources {
                 request_by_language: &req.templates,
@@ -140,11 +144,15 @@ impl OtpService {
                 config_generic: &self.otp.default_template,
             },
             req.language.as_deref(),
-            language::main_language_at(&country, req.phone.digits),
+            language::main_language_at(country, req.phone.digits),
         );
         // Size the message with a PIN of the requested length before drawing the real one, as
         // the SMSC that would send it splits it.
-        let probe = render(&chosen.template, &"0".repeat(req.pin_length.into()));
+        let zeros = usize::from(req.pin_length);
+        let probe = match ZEROS.get(..zeros) {
+            Some(zeros) => render(&chosen.template, zeros),
+            None => render(&chosen.template, &"0".repeat(zeros)),
+        };
         let sms = self.sms_draft(tenant, req.phone.e164(), probe);
         let plan = self.plan_sms(&sms);
         if plan.parts > usize::from(self.otp.max_segments) {
@@ -155,13 +163,13 @@ impl OtpService {
         }
 
         let now = self.clock.unix_secs();
-        self.admit_sms(tenant, &req.phone, now).await?;
+        self.admit_sms(tenant, &req.phone, &sms.destination, now)
+            .await?;
         Ok(Admitted {
             now,
             sender,
+            own_sender,
             chosen,
-            default_sender: default_sender.to_owned(),
-            country,
             sms,
             plan,
         })
@@ -177,13 +185,11 @@ impl OtpService {
         let Admitted {
             now,
             sender,
-            default_sender,
+            own_sender,
             chosen,
-            country,
             mut sms,
             plan,
         } = admitted;
-        let default_sender = &default_sender;
         let id = OtpId::random();
         let pin = pin::generate(req.pin_type, req.pin_length);
         sms.text = render(&chosen.template, &pin);
@@ -206,7 +212,7 @@ impl OtpService {
         // what a resend needs and cannot find in the configuration
         let own_template = (chosen.template != self.config_template(chosen.language.as_deref()))
             .then(|| chosen.template.as_str().into());
-        let own_sender = (sender != *default_sender).then(|| sender.as_str().into());
+        let own_sender = own_sender.then(|| sender.as_str().into());
         let extra = (req.track_id.is_some()
             || req.callback_url.is_some()
             || own_template.is_some()
@@ -264,7 +270,7 @@ impl OtpService {
                 "the PIN has {bits:.1} bits of entropy (under {WEAK_PIN_BITS}): use a longer PIN or a larger pinType"
             ));
         }
-        tracing::info!(otp_id = %view.otp_id, tenant = tenant.name(), country = %country, parts, "otp created");
+        tracing::info!(otp_id = %view.otp_id, tenant = tenant.name(), country = req.phone.country_str(), parts, "otp created");
         Ok(view)
     }
 }

@@ -31,8 +31,9 @@ impl OtpService {
             blocked("resend_limit");
             return Err(OtpError::ResendLimit { max });
         }
-        self.admit_sms(tenant, &Phone::stored(current.phone, current.country), now)
-            .await?;
+        let phone = Phone::stored(current.phone, current.country);
+        let destination = phone.e164();
+        self.admit_sms(tenant, &phone, &destination, now).await?;
         let (kind, len) = current.pin();
         let new_pin = pin::generate(kind, len);
         // the resend's estimate, held on the tenant's credit like a create's
@@ -40,7 +41,6 @@ impl OtpService {
             Some(t) => t,
             None => self.config_template(current.language()),
         };
-        let destination = Phone::stored(current.phone, current.country).e164();
         let mut sms = self.sms_draft(tenant, destination, render(template, &new_pin));
         let plan = self.plan_sms(&sms);
         let route_price = plan.price_per_part;

@@ -266,18 +266,16 @@ impl OtpService {
     }
 
     /// The pumping guard and the per-number limits for one SMS (a create or a resend) of
-    /// `tenant` to `phone` at `now`: counts it, or refuses it.
+    /// `tenant` to `phone` (`e164`, as its SMS is addressed) at `now`: counts it, or refuses it.
     pub(super) async fn admit_sms(
         &self,
         tenant: &Tenant,
         phone: &Phone,
+        e164: &str,
         now: u32,
     ) -> Result<(), OtpError> {
         // before any limit counts it: an SMS that can never go is not an attempt
-        if !self
-            .dispatcher
-            .covers(&phone.e164(), tenant.smscs().map(|c| &**c))
-        {
+        if !self.dispatcher.covers(e164, tenant.smscs().map(|c| &**c)) {
             blocked("no_allowed_route");
             return Err(OtpError::NoAllowedRoute);
         }
