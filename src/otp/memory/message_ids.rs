@@ -65,15 +65,22 @@ impl Hash for KeyRef<'_> {
     }
 }
 
+/// `id` read as lowercase hex digits (at most 16: no overflow), checked and read in one pass.
+fn lowercase_hex(id: &str) -> Option<u64> {
+    id.bytes().try_fold(0u64, |n, b| {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        n.checked_mul(16)?.checked_add(u64::from(digit))
+    })
+}
+
 impl<'a> KeyRef<'a> {
     fn of(smsc: u16, id: &'a str) -> Self {
-        let canonical_hex = (1..=16).contains(&id.len())
-            && (id == "0" || !id.starts_with('0'))
-            && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        match canonical_hex
-            .then(|| u64::from_str_radix(id, 16).ok())
-            .flatten()
-        {
+        let canonical_hex = (1..=16).contains(&id.len()) && (id == "0" || !id.starts_with('0'));
+        match canonical_hex.then(|| lowercase_hex(id)).flatten() {
             Some(n) => KeyRef::Hex(smsc, n),
             None => KeyRef::Text(smsc, id),
         }
@@ -184,11 +191,47 @@ mod tests {
     fn keys_are_exact() {
         assert!(matches!(KeyRef::of(0, "1a2b"), KeyRef::Hex(0, 0x1a2b)));
         assert!(matches!(KeyRef::of(0, "0"), KeyRef::Hex(0, 0)));
-        for text in ["01a", "1A2B", "", "12345678901234567", "id-7", "g1"] {
+        assert!(matches!(
+            KeyRef::of(0, "ffffffffffffffff"),
+            KeyRef::Hex(0, u64::MAX)
+        ));
+        for text in [
+            "01a",
+            "1A2B",
+            "",
+            "12345678901234567",
+            "id-7",
+            "g1",
+            "+1",
+            "1 ",
+        ] {
             assert!(
                 matches!(KeyRef::of(0, text), KeyRef::Text(0, t) if t == text),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn hex_is_read_as_from_str_radix_reads_lowercase_digits() {
+        for id in [
+            "0",
+            "9",
+            "a",
+            "f",
+            "10",
+            "7fffffff",
+            "deadbeef",
+            "ffffffffffffffff",
+            "g",
+            "A",
+        ] {
+            let library = id
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                .then(|| u64::from_str_radix(id, 16).ok())
+                .flatten();
+            assert_eq!(lowercase_hex(id), library, "{id}");
         }
     }
 
