@@ -4,7 +4,7 @@
 //! admitted), then the OTP is stored and its SMS handed to the engine.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::language::{self, Chosen, TemplateSources};
 use super::model::{Cost, Extra, OtpId, OtpView, Record};
@@ -56,7 +56,8 @@ impl OtpService {
             destination,
             sender: String::new(),
             text,
-            expires_at: self.clock.system_time(),
+            // set when it is sent
+            expires_at: UNIX_EPOCH,
             tlv_values: Default::default(),
             smscs: tenant.smscs().cloned(),
         }
@@ -243,7 +244,7 @@ impl OtpService {
                 req.max_attempts,
             )
         };
-        let mut view = self.view(tenant, id, &record);
+        let mut view = self.view_at(tenant, id, &record, now);
         // the estimate is held on the tenant's credit until the send is settled
         let reserved = record.cost_micros(Cost::micros(self.otp.price_per_part));
         self.reserve_credit(tenant.tag(), now, reserved).await?;

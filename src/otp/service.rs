@@ -219,7 +219,12 @@ impl OtpService {
     }
 
     pub(super) fn view(&self, tenant: &Tenant, id: OtpId, r: &Record) -> OtpView {
-        let mut view = OtpView::new(id, r, self.clock.unix_secs(), self.otp.price_per_part);
+        self.view_at(tenant, id, r, self.clock.unix_secs())
+    }
+
+    /// [`OtpService::view`] as at `now` (a create's own instant: no second clock read).
+    pub(super) fn view_at(&self, tenant: &Tenant, id: OtpId, r: &Record, now: u32) -> OtpView {
+        let mut view = OtpView::new(id, r, now, self.otp.price_per_part);
         if view.from.is_empty() {
             self.default_sender(tenant).clone_into(&mut view.from);
         }
