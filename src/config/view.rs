@@ -105,6 +105,7 @@ pub(super) fn masked_json(c: &Config) -> Value {
             "failover_after_attempts": e.failover_after_attempts,
             "failover_after_ms": e.failover_after_ms,
             "no_route_after_ms": e.no_route_after_ms,
+            "submit_gather_ms": e.submit_gather_ms,
         },
         "otp": {
             "default_sender": c.otp.default_sender,

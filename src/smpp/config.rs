@@ -338,6 +338,10 @@ pub struct EngineSettings {
     /// Receipts (deliver_sm) being recorded at once on one bind; at this many the bind stops
     /// reading until one is recorded and answered.
     pub receipts_in_flight: usize,
+    /// Dense traffic: when a message comes within this long of a bind's last pass, the bind
+    /// waits out the rest of it so that what else comes leaves in the same write (0: each at
+    /// once). A quiet bind sends at once.
+    pub submit_gather_ms: u64,
 }
 
 impl Default for EngineSettings {
@@ -368,12 +372,16 @@ impl Default for EngineSettings {
             max_pdu_len: 4096,
             receipt_clock_capacity: 100_000,
             receipts_in_flight: 64,
+            submit_gather_ms: 1,
         }
     }
 }
 
 /// Bound of `receipts_in_flight`: each one holds a parsed deliver_sm in memory.
 pub const MAX_RECEIPTS_IN_FLIGHT: usize = 4096;
+
+/// Bound of `submit_gather_ms`: a message waits at most this long (and a timer tick) for others.
+pub const MAX_SUBMIT_GATHER_MS: u64 = 20;
 
 /// Receipts later than a day are not waited for.
 pub const MAX_QUERY_AFTER_S: u64 = 86_400;

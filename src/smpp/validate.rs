@@ -3,6 +3,7 @@
 
 use super::config::{
     EngineSettings, SettingError, SmscConfig, MAX_QUERY_AFTER_S, MAX_RECEIPTS_IN_FLIGHT,
+    MAX_SUBMIT_GATHER_MS,
 };
 
 fn check(ok: bool, field: String, message: &str) -> Result<(), SettingError> {
@@ -123,6 +124,11 @@ pub fn validate(smscs: &[SmscConfig], engine: &EngineSettings) -> Result<(), Set
         "must be between 1 and 4096",
     )?;
     check(
+        e.submit_gather_ms <= MAX_SUBMIT_GATHER_MS,
+        f("submit_gather_ms"),
+        "must be at most 20",
+    )?;
+    check(
         e.max_consecutive_timeouts >= 1,
         f("max_consecutive_timeouts"),
         "must be at least 1",
@@ -214,5 +220,15 @@ mod tests {
             };
             assert_eq!(field(&[], &e).as_deref(), Some("engine.receipts_in_flight"));
         }
+        let e = EngineSettings {
+            submit_gather_ms: MAX_SUBMIT_GATHER_MS + 1,
+            ..EngineSettings::default()
+        };
+        assert_eq!(field(&[], &e).as_deref(), Some("engine.submit_gather_ms"));
+        let e = EngineSettings {
+            submit_gather_ms: 0,
+            ..EngineSettings::default()
+        };
+        assert_eq!(field(&[], &e), None);
     }
 }
