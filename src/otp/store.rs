@@ -120,6 +120,18 @@ pub struct HeldReceipt {
     pub error: Option<String>,
 }
 
+impl HeldReceipt {
+    /// The change a final receipt makes to the OTP it was found for; `None` for an
+    /// intermediate one.
+    pub fn final_change(self) -> Option<DeliveryChange> {
+        Some(DeliveryChange::Status {
+            status: self.status?,
+            smsc: None,
+            error: self.error,
+        })
+    }
+}
+
 /// What became of a receipt given to [`OtpStore::find_or_hold`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReceiptMatch {
@@ -348,12 +360,7 @@ pub async fn receipt_in_steps<S: OtpStore + ?Sized>(
     let found = store
         .find_or_hold(smsc, variants, receipt.clone(), now)
         .await?;
-    if let (ReceiptMatch::Found(id), Some(status)) = (&found, receipt.status) {
-        let change = DeliveryChange::Status {
-            status,
-            smsc: None,
-            error: receipt.error,
-        };
+    if let (ReceiptMatch::Found(id), Some(change)) = (&found, receipt.final_change()) {
         store.apply_delivery(id, change, now).await?;
     }
     Ok(found)

@@ -706,12 +706,7 @@ impl OtpStore for MemoryStore {
         let mut forms = message_id_variants(message_id);
         let first = forms.next().unwrap_or_default();
         let found = self.find_or_hold_now(smsc, &first, forms, &receipt, now);
-        if let (ReceiptMatch::Found(id), Some(status)) = (&found, receipt.status) {
-            let change = DeliveryChange::Status {
-                status,
-                smsc: None,
-                error: receipt.error,
-            };
+        if let (ReceiptMatch::Found(id), Some(change)) = (&found, receipt.final_change()) {
             self.apply_delivery_now(id, change, now);
         }
         Ok(found)
