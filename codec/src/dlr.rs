@@ -440,10 +440,9 @@ pub fn format_receipt_text(r: &Receipt) -> String {
 /// The forms are made as they are asked for: a caller after the first form alone (an index
 /// key) or that stops at the first match pays for one string, not for the number formatting.
 pub fn message_id_variants(id: &str) -> MessageIdVariants<'_> {
-    let digits = without_leading_zeros(id);
     MessageIdVariants {
-        first: Some(digits.to_ascii_lowercase()),
-        digits,
+        first: Some(canonical_message_id(id).into_owned()),
+        digits: without_leading_zeros(id),
         readings: None,
         step: 0,
     }

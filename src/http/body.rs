@@ -19,10 +19,10 @@ fn json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
             .is_some_and(|m| m.eq_ignore_ascii_case(p))
     };
     let has_suffix = |p: &str| {
-        mime.len() >= p.len()
-            && mime
-                .get(mime.len() - p.len()..)
-                .is_some_and(|m| m.eq_ignore_ascii_case(p))
+        mime.len()
+            .checked_sub(p.len())
+            .and_then(|start| mime.get(start..))
+            .is_some_and(|m| m.eq_ignore_ascii_case(p))
     };
     if mime.eq_ignore_ascii_case("application/json")
         || (has_prefix("application/") && has_suffix("+json"))
