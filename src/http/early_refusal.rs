@@ -63,7 +63,6 @@ impl EarlyRefusal {
     /// The 503 of a create the engine would refuse now, or `None` when `req` takes the
     /// ordinary path.
     pub fn answer<B>(&self, req: &Request<B>) -> Option<Response> {
-        let started = Instant::now();
         if req.method() != Method::POST || req.uri().path() != routes::OTP {
             return None;
         }
@@ -78,6 +77,8 @@ impl EarlyRefusal {
         // the engine's verdict first (an atomic read): an admitted create pays no second
         // token check here
         let refusal = app.service.dispatcher().refuses_any()?;
+        // timed from here: every create passes the checks above, only a refusal the rest
+        let started = Instant::now();
         auth::tenant(&app.tenants, headers).ok()?;
         let prepared = self.prepared_for(&refusal);
         let request_id = headers

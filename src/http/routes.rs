@@ -108,13 +108,40 @@ fn route_label(req: &Request) -> &'static str {
         .unwrap_or("unmatched")
 }
 
-/// A fresh request id: a random (v4) UUID from the thread's generator, formatted without
-/// allocating.
+/// A fresh request id in the form of a random (v4) UUID, formatted without allocating. It
+/// names a request in logs and answers; it is not a secret, so it is not drawn from the CSPRNG
+/// per request (a draw cost as much as the rest of a refused create's answer).
 pub(super) fn new_request_id() -> HeaderValue {
-    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let id = uuid::Builder::from_random_bytes(request_id_bytes()).into_uuid();
     let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
     HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
         .unwrap_or(HeaderValue::from_static("-"))
+}
+
+/// The low 62 bits: what the UUID's variant bits leave of its second half.
+const LOW_62: u64 = (1 << 62) - 1;
+
+/// 16 bytes no other call returns: the high half is a random key drawn once per thread (from
+/// the CSPRNG), the low half the thread's count of ids through a bijection of 62 bits (times
+/// an odd number, a shift folded in, a random key added by xor), so a thread never repeats one
+/// within 2^62 ids and two threads differ by their keys. The UUID's version and variant bits,
+/// set over these bytes, fall on the high half's key and on the two bits above the 62.
+fn request_id_bytes() -> [u8; 16] {
+    thread_local! {
+        static IDS: std::cell::Cell<(u64, u64, u64)> =
+            std::cell::Cell::new((rand::random(), rand::random::<u64>() & LOW_62, 0));
+    }
+    IDS.with(|ids| {
+        let (high, low_key, count) = ids.get();
+        ids.set((high, low_key, count.wrapping_add(1)));
+        let mut low = count.wrapping_mul(0x9e37_79b9_7f4a_7c15) & LOW_62;
+        low ^= low >> 29;
+        low ^= low_key;
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&high.to_be_bytes());
+        bytes[8..].copy_from_slice(&low.to_be_bytes());
+        bytes
+    })
 }
 
 /// What the envelope of every request needs: the snapshot in force and the request metrics.
@@ -177,4 +204,36 @@ async fn envelope(State(envelope): State<Envelope>, req: Request, next: Next) ->
         .record(route, method, status, started.elapsed().as_secs_f64());
     span.in_scope(|| tracing::debug!(status, "request answered"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::new_request_id;
+
+    #[test]
+    fn request_ids_are_v4_uuids_that_no_thread_repeats() {
+        let per_thread: Vec<Vec<String>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..50_000)
+                            .map(|_| new_request_id().to_str().unwrap_or_default().to_owned())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            threads.into_iter().filter_map(|t| t.join().ok()).collect()
+        });
+        assert_eq!(per_thread.len(), 4);
+        let mut seen = HashSet::new();
+        for id in per_thread.iter().flatten() {
+            let uuid = uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(uuid.get_version_num(), 4, "{id}");
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122, "{id}");
+            assert!(seen.insert(id.clone()), "{id} given twice");
+        }
+        assert_eq!(seen.len(), 200_000);
+    }
 }
