@@ -19,12 +19,17 @@ fn token_of<'a>(
     api_key: Option<&'a HeaderValue>,
     authorization: Option<&'a HeaderValue>,
 ) -> Option<&'a str> {
+    // A header value read as text is visible ASCII, spaces and tabs: trimming its ASCII
+    // whitespace is trimming all of it.
     if let Some(v) = api_key.and_then(|v| v.to_str().ok()) {
-        return Some(v.trim());
+        return Some(v.trim_ascii());
     }
-    let auth = authorization?.to_str().ok()?;
-    let (scheme, rest) = auth.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+    let auth = authorization?.to_str().ok()?.trim_ascii();
+    let space = auth.bytes().position(|b| b == b' ')?;
+    let (scheme, rest) = (auth.get(..space)?, auth.get(space + 1..)?);
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim_ascii())
 }
 
 /// The tenant of the request, or 401 `invalid_api_key`.
@@ -64,10 +69,56 @@ mod tests {
         assert_eq!(token_of(None, Some(&bearer)), Some("tok"));
         assert_eq!(token_of(None, Some(&basic)), None);
         assert_eq!(token_of(None, None), None);
+        let tabbed = HeaderValue::from_static("\tBearer\t tok\t");
+        assert_eq!(
+            token_of(None, Some(&tabbed)),
+            None,
+            "the scheme ends at a space"
+        );
+        let spaced = HeaderValue::from_static(" Bearer \ttok\t ");
+        assert_eq!(token_of(None, Some(&spaced)), Some("tok"));
+        assert_eq!(
+            token_of(None, Some(&HeaderValue::from_static("Bearer"))),
+            None
+        );
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, bearer.clone());
         assert_eq!(token(&headers), Some("tok"));
         headers.insert(X_API_KEY, key);
         assert_eq!(token(&headers), Some("key"));
+    }
+
+    /// The reading before it went by bytes (Unicode trimming, a char search).
+    fn token_by_chars<'a>(
+        api_key: Option<&'a HeaderValue>,
+        authorization: Option<&'a HeaderValue>,
+    ) -> Option<&'a str> {
+        if let Some(v) = api_key.and_then(|v| v.to_str().ok()) {
+            return Some(v.trim());
+        }
+        let auth = authorization?.to_str().ok()?;
+        let (scheme, rest) = auth.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_token_is_read_as_the_char_reading_read_it(
+            key in proptest::option::of("[ \t!-~]{0,12}"),
+            auth in proptest::option::of((
+                "[ \t]{0,2}(Bearer|bEaReR|Basic|Bearerx|)",
+                "[ \t]{0,3}",
+                "[ \t!-~]{0,8}",
+            )),
+        ) {
+            let key = key.and_then(|k| HeaderValue::from_str(&k).ok());
+            let auth = auth.and_then(|(scheme, gap, rest)| {
+                HeaderValue::from_str(&format!("{scheme}{gap}{rest}")).ok()
+            });
+            proptest::prop_assert_eq!(
+                token_of(key.as_ref(), auth.as_ref()),
+                token_by_chars(key.as_ref(), auth.as_ref())
+            );
+        }
     }
 }
