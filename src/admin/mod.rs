@@ -136,5 +136,13 @@ pub async fn serve(
         tracing::info!(%addr, "admin API listening");
     }
     let router = routes::router(admin);
-    crate::http::listener::serve(listener, router, None, http, None, shutdown).await
+    crate::http::listener::serve(
+        listener,
+        router,
+        crate::http::listener::Shortcuts::default(),
+        http,
+        None,
+        shutdown,
+    )
+    .await
 }

@@ -41,6 +41,7 @@ use tower::Service;
 use super::early_refusal::EarlyRefusal;
 use super::idle_io::IdleIo;
 use super::per_address::{AddressSlot, PerAddress};
+use super::routes::DirectCreate;
 use super::settings::HttpConfig;
 use super::tls::TlsCerts;
 use crate::telemetry::names::HTTP_TLS_HANDSHAKE_FAILURES;
@@ -52,8 +53,7 @@ use super::SHUTDOWN_GRACE;
 struct Shared {
     builder: auto::Builder<TokioExecutor>,
     router: Router,
-    /// The API's cheap refusals (none on the admin listener).
-    early: Option<EarlyRefusal>,
+    shortcuts: Shortcuts,
     stop: CancellationToken,
     idle: Duration,
     no_request: Duration,
@@ -63,11 +63,20 @@ struct Shared {
     handshake: Duration,
 }
 
+/// The API's ways around its router (none on the admin listener).
+#[derive(Default)]
+pub struct Shortcuts {
+    /// The cheap refusals of creates.
+    pub early: Option<EarlyRefusal>,
+    /// Creates taken without the router.
+    pub direct: Option<DirectCreate>,
+}
+
 /// Serves `router` on `listener` (over TLS with `tls`) until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    early: Option<EarlyRefusal>,
+    shortcuts: Shortcuts,
     config: &HttpConfig,
     tls: Option<Arc<TlsCerts>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -75,7 +84,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         builder: connection_builder(config),
         router,
-        early,
+        shortcuts,
         stop: CancellationToken::new(),
         idle: Duration::from_millis(config.idle_timeout_ms),
         no_request: Duration::from_millis(config.header_read_timeout_ms),
@@ -256,6 +265,15 @@ impl Drop for InProgress {
     }
 }
 
+/// How a request is answered.
+enum Way {
+    /// At once, by an early refusal.
+    Answered(axum::response::Response),
+    /// By a create taken without the router.
+    Direct(DirectCreate),
+    Router(Router),
+}
+
 /// Serves one connection (HTTP/1.1 or HTTP/2, as the client speaks) until it ends.
 async fn serve_connection<I>(io: I, shared: Arc<Shared>, held: Held)
 where
@@ -266,13 +284,20 @@ where
     let counted = activity.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let guard = InProgress::new(&counted);
+        let shortcuts = &on_service.shortcuts;
         // answered on the spot, before the envelope and the router
-        let early = on_service.early.as_ref().and_then(|e| e.answer(&req));
-        let mut router = on_service.router.clone();
+        let way = match shortcuts.early.as_ref().and_then(|e| e.answer(&req)) {
+            Some(res) => Way::Answered(res),
+            None => match shortcuts.direct.as_ref().filter(|d| d.takes(&req)) {
+                Some(direct) => Way::Direct(direct.clone()),
+                None => Way::Router(on_service.router.clone()),
+            },
+        };
         async move {
-            let res = match early {
-                Some(res) => Ok(res),
-                None => router.call(req).await,
+            let res = match way {
+                Way::Answered(res) => Ok(res),
+                Way::Direct(direct) => Ok(direct.answer(req.map(axum::body::Body::new)).await),
+                Way::Router(mut router) => router.call(req).await,
             };
             drop(guard);
             res

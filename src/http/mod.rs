@@ -214,9 +214,12 @@ pub async fn serve(
     crate::telemetry::install();
     let http = state.config.http.clone();
     drop(state);
-    let router = routes::router(front.clone());
+    let (router, direct) = routes::router_and_direct_create(front.clone());
     // after `telemetry::install`: it takes its metric handles now
-    let early = early_refusal::EarlyRefusal::new(front);
+    let shortcuts = listener::Shortcuts {
+        early: Some(early_refusal::EarlyRefusal::new(front)),
+        direct,
+    };
     let fd_limit = listener::raise_fd_limit();
     if tls.is_some() {
         tls::register_metrics();
@@ -226,7 +229,7 @@ pub async fn serve(
         tracing::info!(%addr, scheme, ?fd_limit, max_connections = http.max_connections, "HTTP API listening");
     }
     listener::warn_if_metrics_open(&listener, &http);
-    let result = listener::serve(listener, router, Some(early), &http, tls, shutdown).await;
+    let result = listener::serve(listener, router, shortcuts, &http, tls, shutdown).await;
     tracing::info!("HTTP API stopped");
     result.map_err(HttpError::from)
 }

@@ -43,8 +43,18 @@ const ROUTE_METHODS: [(&str, &[&str]); 8] = [
 
 /// All routes of the API on `app`.
 pub fn router(front: Front) -> Router {
+    router_and_direct_create(front).0
+}
+
+/// All routes of the API on `app`, and the way `POST /otp` is taken without the router when
+/// nothing but the envelope stands between the router and the create handler (no CORS layers).
+pub fn router_and_direct_create(front: Front) -> (Router, Option<DirectCreate>) {
     let app = front.load();
     let metrics = Arc::new(RequestMetrics::register(&ROUTE_METHODS));
+    let envelope = Envelope {
+        front: front.clone(),
+        metrics,
+    };
     let mut router = Router::new()
         .route(OTP, post(handlers::create))
         .route(
@@ -61,21 +71,48 @@ pub fn router(front: Front) -> Router {
         .route(OPENAPI, get(ops::openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
+    let mut direct = Some(DirectCreate {
+        envelope: envelope.clone(),
+    });
     // Inside the envelope: preflights are counted and carry a request id too.
     if let Some(cors) = cors::layer(&app.config.http) {
         router = router
             .layer(cors)
             .layer(middleware::from_fn_with_state(front.clone(), cors::narrow));
+        // the CORS layers answer every request (a `Vary` at least): through the router
+        direct = None;
     }
-    router
-        .layer(middleware::from_fn_with_state(
-            Envelope {
-                front: front.clone(),
-                metrics,
-            },
-            envelope,
-        ))
-        .with_state(front)
+    let router = router
+        .layer(middleware::from_fn_with_state(envelope, self::envelope))
+        .with_state(front);
+    (router, direct)
+}
+
+/// `POST /otp` taken by the connection without the router: the envelope around the create
+/// handler, as the router would run them. Under load most requests are creates, and the
+/// router's layers cost a create a boxed service clone, boxed futures and request extensions
+/// each: 16 allocations and about 4 500 instructions per create (`loadtest/instructions.sh`).
+#[derive(Clone)]
+pub struct DirectCreate {
+    envelope: Envelope,
+}
+
+impl DirectCreate {
+    /// Whether `req` is a create (`POST /otp`, a query or not).
+    pub fn takes<B>(&self, req: &axum::http::Request<B>) -> bool {
+        req.method() == axum::http::Method::POST && req.uri().path() == OTP
+    }
+
+    /// The create's answer, in the request envelope.
+    pub async fn answer(&self, req: Request) -> Response {
+        let app =
+            <Arc<super::App> as axum::extract::FromRef<Front>>::from_ref(&self.envelope.front);
+        self.envelope
+            .around(req, OTP, |req| async move {
+                handlers::create(State(app), req).await.into_response()
+            })
+            .await
+    }
 }
 
 async fn not_found() -> Response {
@@ -152,58 +189,69 @@ struct Envelope {
 }
 
 async fn envelope(State(envelope): State<Envelope>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let app = envelope.front.load();
-    let request_id = req
-        .headers()
-        .get(X_REQUEST_ID)
-        .and_then(sane_request_id)
-        .unwrap_or_else(new_request_id);
     let route = route_label(&req);
-    let method = super::metrics::method_label(req.method().as_str());
-    let span = tracing::info_span!("http", request_id = %request_id.to_str().unwrap_or("-"), method = %req.method(), %route);
-    let _permit = app.in_flight.try_acquire().ok();
-    let mut res = if _permit.is_none() {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            codes::OVERLOADED,
-            "too many requests in progress",
-        )
-        .retry_after(Duration::from_secs(app.config.http.retry_after_s))
-        .into_response()
-    } else {
-        let timeout = Duration::from_millis(app.config.http.request_timeout_ms);
-        let fut = tracing::Instrument::instrument(next.run(req), span.clone());
-        match tokio::time::timeout(timeout, fut).await {
-            Ok(res) => res,
-            Err(_) => ApiError::new(
+    envelope.around(req, route, |req| next.run(req)).await
+}
+
+impl Envelope {
+    /// `inner`'s answer to `req` (of `route`), with the request id, the in-flight limit, the
+    /// timeout, the JSON error shape and the metrics of every request.
+    async fn around<F, Fut>(&self, req: Request, route: &'static str, inner: F) -> Response
+    where
+        F: FnOnce(Request) -> Fut,
+        Fut: std::future::Future<Output = Response>,
+    {
+        let started = Instant::now();
+        let app = self.front.load();
+        let request_id = req
+            .headers()
+            .get(X_REQUEST_ID)
+            .and_then(sane_request_id)
+            .unwrap_or_else(new_request_id);
+        let method = super::metrics::method_label(req.method().as_str());
+        let span = tracing::info_span!("http", request_id = %request_id.to_str().unwrap_or("-"), method = %req.method(), %route);
+        let _permit = app.in_flight.try_acquire().ok();
+        let mut res = if _permit.is_none() {
+            ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "server_error",
-                codes::TIMEOUT,
-                "the request took too long",
+                codes::OVERLOADED,
+                "too many requests in progress",
             )
             .retry_after(Duration::from_secs(app.config.http.retry_after_s))
-            .into_response(),
+            .into_response()
+        } else {
+            let timeout = Duration::from_millis(app.config.http.request_timeout_ms);
+            let fut = tracing::Instrument::instrument(inner(req), span.clone());
+            match tokio::time::timeout(timeout, fut).await {
+                Ok(res) => res,
+                Err(_) => ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    codes::TIMEOUT,
+                    "the request took too long",
+                )
+                .retry_after(Duration::from_secs(app.config.http.retry_after_s))
+                .into_response(),
+            }
+        };
+        // Errors produced by a layer without a body get the JSON error shape.
+        if (res.status().is_client_error() || res.status().is_server_error())
+            && !res.headers().contains_key(header::CONTENT_TYPE)
+        {
+            let allow = res.headers().get(header::ALLOW).cloned();
+            res = ApiError::for_status(res.status()).into_response();
+            if let Some(a) = allow {
+                res.headers_mut().insert(header::ALLOW, a);
+            }
         }
-    };
-    // Errors produced by a layer without a body get the JSON error shape.
-    if (res.status().is_client_error() || res.status().is_server_error())
-        && !res.headers().contains_key(header::CONTENT_TYPE)
-    {
-        let allow = res.headers().get(header::ALLOW).cloned();
-        res = ApiError::for_status(res.status()).into_response();
-        if let Some(a) = allow {
-            res.headers_mut().insert(header::ALLOW, a);
-        }
+        res.headers_mut().insert(X_REQUEST_ID, request_id);
+        let status = res.status().as_u16();
+        self.metrics
+            .record(route, method, status, started.elapsed().as_secs_f64());
+        span.in_scope(|| tracing::debug!(status, "request answered"));
+        res
     }
-    res.headers_mut().insert(X_REQUEST_ID, request_id);
-    let status = res.status().as_u16();
-    envelope
-        .metrics
-        .record(route, method, status, started.elapsed().as_secs_f64());
-    span.in_scope(|| tracing::debug!(status, "request answered"));
-    res
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::server::{error_of, test_config, Server};
+use crate::support::server::{error_of, test_config, Server, TOKEN};
 use otpgate::dispatch::DispatchError;
 use serde_json::json;
 
@@ -309,5 +309,89 @@ async fn engine_refusal_is_503_and_keeps_nothing() {
         s.create(json!({"phoneNumber": "+33612345678"})).await.0,
         201
     );
+    s.stop().await;
+}
+
+/// A create is answered by the connection without the router: the request envelope (request
+/// id, in-flight limit, timeout, JSON errors) is still around it.
+#[tokio::test]
+async fn a_create_keeps_the_request_envelope() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut c = test_config();
+    c.http.max_in_flight = 1;
+    c.http.request_timeout_ms = 1500;
+    let s = Server::start(c).await;
+    // A create whose body never comes holds the one place in flight.
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /otp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\nX-Request-Id: stalled-1\r\n\r\n\
+         {{\"phoneNumber\""
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let crowded = loop {
+        let res = s
+            .post("/otp")
+            .header("x-request-id", "crowded-1")
+            .json(&json!({"phoneNumber": "+33612345678"}))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 503 {
+            break res;
+        }
+        assert_eq!(
+            res.status(),
+            201,
+            "only refused once the stalled create is in flight"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stalled create never held its place"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(crowded.headers()["x-request-id"], "crowded-1");
+    assert_eq!(crowded.headers()["content-type"], "application/json");
+    assert!(crowded.headers().contains_key("retry-after"));
+    assert_eq!(error_of(&crowded.json().await.unwrap()).1, 1014);
+
+    // The stalled create runs out of time: a 503 of its own, its id kept.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the stalled create was never answered");
+    let answer = String::from_utf8_lossy(&answer).to_lowercase();
+    assert!(answer.starts_with("http/1.1 503"), "{answer}");
+    assert!(answer.contains("x-request-id: stalled-1"), "{answer}");
+    assert!(
+        answer.contains("content-type: application/json"),
+        "{answer}"
+    );
+
+    // Its place is free again; a bad body is a JSON error with a request id of its own.
+    let res = s
+        .post("/otp")
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["x-request-id"].len(), 36);
+    error_of(&res.json().await.unwrap());
+    let (status, body) = s.create(json!({"phoneNumber": "+33612345679"})).await;
+    assert_eq!(status, 201, "{body}");
     s.stop().await;
 }
