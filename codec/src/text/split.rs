@@ -311,12 +311,9 @@ pub fn split(text: &str, opts: &SplitOptions) -> Result<SplitMessage, TextError>
     })
 }
 
-/// Byte ranges of `text` (start, end, units) for each part.
+/// Byte ranges of `text` (start, end, units) for each part of a message of several.
 fn cut(text: &str, coder: &Coder, cap: usize, m: &Measure) -> Vec<(usize, usize, usize)> {
     let one_byte_units = text.is_ascii() && !m.doubles && !matches!(coder, Coder::Ucs2);
-    if m.segments <= 1 {
-        return vec![(0, text.len(), m.total)];
-    }
     let mut out = Vec::with_capacity(m.segments);
     if one_byte_units {
         let mut start = 0usize;
@@ -361,11 +358,6 @@ fn build(
     cap: usize,
 ) -> Result<Vec<Part>, TextError> {
     let coder = Coder::of(enc);
-    let ranges = cut(text, &coder, cap, m);
-    let total = u8::try_from(ranges.len()).map_err(|_| TextError::TooManyParts {
-        parts: ranges.len(),
-        max: MAX_PARTS,
-    })?;
     let (single_shift, locking_shift) = match *enc {
         Encoding::Gsm7National {
             language,
@@ -377,12 +369,6 @@ fn build(
         ),
         _ => (None, None),
     };
-    let concat_ie = |seq: u8| match opts.concat {
-        _ if total <= 1 => None,
-        Concat::Udh8 => Some((opts.reference & 0xFF, total, seq, false)),
-        Concat::Udh16 => Some((opts.reference, total, seq, true)),
-        Concat::Sar | Concat::Payload => None,
-    };
     let bad = || {
         let (ch, position) = first_missing(text, &coder);
         TextError::Unrepresentable {
@@ -393,28 +379,31 @@ fn build(
     };
     let packed = opts.packed_gsm7 && matches!(coder, Coder::Gsm(_));
     let per_unit = if matches!(coder, Coder::Ucs2) { 2 } else { 1 };
-    let mut buf = Vec::with_capacity(
-        m.total
-            .saturating_mul(per_unit)
-            .saturating_add(usize::from(total).saturating_mul(16)),
-    );
     let mut septets: Vec<u8> = Vec::new();
-    // (start, udh_end, end, units) of each part in `buf`.
-    let mut spans = Vec::with_capacity(ranges.len());
-
-    for ((from, to, units), seq) in ranges.into_iter().zip(1u8..) {
+    // Writes the part `from..to` of `text`, number `seq` of `total`, at the end of `buf`:
+    // where its UDH ends.
+    let mut write_part = |buf: &mut Vec<u8>,
+                          (from, to): (usize, usize),
+                          (seq, total): (u8, u8)|
+     -> Result<usize, TextError> {
         let start = buf.len();
+        let concat = match opts.concat {
+            _ if total <= 1 => None,
+            Concat::Udh8 => Some((opts.reference & 0xFF, total, seq, false)),
+            Concat::Udh16 => Some((opts.reference, total, seq, true)),
+            Concat::Sar | Concat::Payload => None,
+        };
         UdhSpec {
-            concat: concat_ie(seq),
+            concat,
             single_shift,
             locking_shift,
         }
-        .write(&mut buf);
+        .write(buf);
         let udh_end = buf.len();
         let sub = text.get(from..to).ok_or_else(bad)?;
         match coder {
             Coder::Gsm(cs) => {
-                let target = if packed { &mut septets } else { &mut buf };
+                let target = if packed { &mut septets } else { &mut *buf };
                 if sub.is_ascii() && !m.doubles {
                     target.extend(sub.bytes().map(|b| cs.locking.septet_of_byte(b)));
                 } else {
@@ -424,17 +413,53 @@ fn build(
                 }
                 if packed {
                     let fill = packing::fill_bits(udh_end.saturating_sub(start));
-                    packing::pack_into(&septets, fill, &mut buf);
+                    packing::pack_into(&septets, fill, buf);
                     septets.clear();
                 }
             }
-            Coder::Ucs2 => ucs2::push_str(sub, &mut buf),
+            Coder::Ucs2 => ucs2::push_str(sub, buf),
             Coder::Latin1 => {
                 for ch in sub.chars() {
                     buf.push(latin1::octet(ch).ok_or_else(bad)?);
                 }
             }
         }
+        Ok(udh_end)
+    };
+
+    if m.segments <= 1 {
+        // One part, the usual OTP: its buffer is its payload when it has no UDH, not a slice
+        // of it (a slice shares the buffer: one more allocation), and no list of ranges.
+        let mut buf = Vec::with_capacity(m.total.saturating_mul(per_unit).saturating_add(16));
+        let udh_end = write_part(&mut buf, (0, text.len()), (1, 1))?;
+        let (udh, payload) = if udh_end == 0 {
+            (None, Bytes::from(buf))
+        } else {
+            let all = Bytes::from(buf);
+            (Some(all.slice(..udh_end)), all.slice(udh_end..))
+        };
+        return Ok(vec![Part {
+            udh,
+            payload,
+            sar: None,
+            units: m.total,
+        }]);
+    }
+    let ranges = cut(text, &coder, cap, m);
+    let total = u8::try_from(ranges.len()).map_err(|_| TextError::TooManyParts {
+        parts: ranges.len(),
+        max: MAX_PARTS,
+    })?;
+    let mut buf = Vec::with_capacity(
+        m.total
+            .saturating_mul(per_unit)
+            .saturating_add(usize::from(total).saturating_mul(16)),
+    );
+    // (start, udh_end, end, units) of each part in `buf`.
+    let mut spans = Vec::with_capacity(ranges.len());
+    for ((from, to, units), seq) in ranges.into_iter().zip(1u8..) {
+        let start = buf.len();
+        let udh_end = write_part(&mut buf, (from, to), (seq, total))?;
         spans.push((start, udh_end, buf.len(), units));
     }
 
