@@ -130,6 +130,55 @@ pub struct Receipt {
     pub network_error: Option<(u8, u16)>,
 }
 
+/// A delivery receipt as read, its texts borrowed from the PDU where they can be: the engine
+/// reads a receipt's id, state and error, and copying every field of it cost four allocations
+/// per receipt. The fields are [`Receipt`]'s.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptRef<'a> {
+    pub id: Cow<'a, str>,
+    pub sub: Option<u32>,
+    pub dlvrd: Option<u32>,
+    pub submit_date: Option<Cow<'a, str>>,
+    pub done_date: Option<Cow<'a, str>>,
+    pub stat: ReceiptState,
+    pub err: Option<Cow<'a, str>>,
+    pub text: Option<Cow<'a, str>>,
+    pub network_error: Option<(u8, u16)>,
+}
+
+impl ReceiptRef<'_> {
+    /// The receipt with texts of its own.
+    pub fn into_owned(self) -> Receipt {
+        Receipt {
+            id: self.id.into_owned(),
+            sub: self.sub,
+            dlvrd: self.dlvrd,
+            submit_date: self.submit_date.map(Cow::into_owned),
+            done_date: self.done_date.map(Cow::into_owned),
+            stat: self.stat,
+            err: self.err.map(Cow::into_owned),
+            text: self.text.map(Cow::into_owned),
+            network_error: self.network_error,
+        }
+    }
+
+    /// The receipt holding its texts, free of what it was read from.
+    fn detached(self) -> ReceiptRef<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        ReceiptRef {
+            id: own(self.id),
+            sub: self.sub,
+            dlvrd: self.dlvrd,
+            submit_date: self.submit_date.map(own),
+            done_date: self.done_date.map(own),
+            stat: self.stat,
+            err: self.err.map(own),
+            text: self.text.map(own),
+            network_error: self.network_error,
+        }
+    }
+}
+
 /// Why a receipt text could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReceiptError {
@@ -214,12 +263,18 @@ fn number_of(token: &[u8]) -> Option<u32> {
     std::str::from_utf8(token).ok()?.parse().ok()
 }
 
-/// `bytes` as text, invalid UTF-8 replaced (a receipt is ASCII: checked, then copied).
-fn text_of(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+/// `text` without its leading and trailing whitespace, borrowed when it was.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
     }
+}
+
+/// `bytes` as text, invalid UTF-8 replaced (a receipt is ASCII: borrowed as it is).
+fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 /// Parses a receipt text. Keys are matched in any case and order, at the start or after
@@ -228,6 +283,11 @@ fn text_of(bytes: &[u8]) -> String {
 /// never itself a key: `id:sub:` has no id). Missing optional fields are `None`; `id` and
 /// `stat` are required. Never panics on any input.
 pub fn parse_receipt_text(data: &[u8]) -> Result<Receipt, ReceiptError> {
+    parse_receipt_text_ref(data).map(ReceiptRef::into_owned)
+}
+
+/// [`parse_receipt_text`], its texts borrowed from `data`.
+pub fn parse_receipt_text_ref(data: &[u8]) -> Result<ReceiptRef<'_>, ReceiptError> {
     match parse_appendix_b(data) {
         Some(receipt) => Ok(receipt),
         None => parse_any_layout(data),
@@ -239,7 +299,7 @@ pub fn parse_receipt_text(data: &[u8]) -> Result<Receipt, ReceiptError> {
 /// that, and it reads as [`parse_any_layout`] reads it. `None` for anything else (another
 /// order or case, other spacing, a value holding a boundary or a colon, an unknown state):
 /// the general parser reads it.
-fn parse_appendix_b(data: &[u8]) -> Option<Receipt> {
+fn parse_appendix_b(data: &[u8]) -> Option<ReceiptRef<'_>> {
     const FIELDS: [&[u8]; 7] = [
         b"id:",
         b" sub:",
@@ -269,7 +329,7 @@ fn parse_appendix_b(data: &[u8]) -> Option<Receipt> {
         _ => Some(text_of(rest.strip_prefix(b" text:")?.trim_ascii())),
     };
     let [id, sub, dlvrd, submit_date, done_date, stat, err] = values;
-    Some(Receipt {
+    Some(ReceiptRef {
         stat: ReceiptState::from_stat(std::str::from_utf8(stat).ok()?)?,
         id: text_of(id),
         sub: number_of(sub),
@@ -283,7 +343,7 @@ fn parse_appendix_b(data: &[u8]) -> Option<Receipt> {
 }
 
 /// [`parse_receipt_text`] for any layout.
-fn parse_any_layout(data: &[u8]) -> Result<Receipt, ReceiptError> {
+fn parse_any_layout(data: &[u8]) -> Result<ReceiptRef<'_>, ReceiptError> {
     // Where each key's value starts and ends (first occurrence wins): any key, repeats
     // included, ends every value still open before it.
     let mut found: [Option<(usize, usize)>; 8] = [None; 8];
@@ -326,10 +386,10 @@ fn parse_any_layout(data: &[u8]) -> Result<Receipt, ReceiptError> {
     let stat = std::str::from_utf8(stat_token)
         .ok()
         .and_then(ReceiptState::from_stat)
-        .ok_or_else(|| ReceiptError::UnknownStat(text_of(stat_token)))?;
+        .ok_or_else(|| ReceiptError::UnknownStat(text_of(stat_token).into_owned()))?;
     let number = |key| value_of(key).and_then(token).and_then(number_of);
     let string = |key| value_of(key).and_then(token).map(text_of);
-    Ok(Receipt {
+    Ok(ReceiptRef {
         id: text_of(id),
         sub: number(Key::Sub),
         dlvrd: number(Key::Dlvrd),
@@ -349,10 +409,15 @@ fn parse_any_layout(data: &[u8]) -> Result<Receipt, ReceiptError> {
 /// receipted_message_id, message_state and network_error_code TLVs win over it. `None` when
 /// neither text nor TLVs give both an id and a state.
 pub fn receipt_from_deliver_sm(sm: &SubmitSm) -> Option<Receipt> {
+    receipt_ref_from_deliver_sm(sm).map(ReceiptRef::into_owned)
+}
+
+/// [`receipt_from_deliver_sm`], its texts borrowed from `sm` where they can be.
+pub fn receipt_ref_from_deliver_sm(sm: &SubmitSm) -> Option<ReceiptRef<'_>> {
     let tlvs = sm.tlvs.as_slice();
     let tlv_id = tlvs
         .receipted_message_id()
-        .map(|id| id.to_str_lossy().trim().to_owned())
+        .map(|id| trimmed(id.to_str_lossy()))
         .filter(|id| !id.is_empty());
     let is_receipt_type = matches!(
         sm.esm_class & ESM_TYPE_MASK,
@@ -372,9 +437,13 @@ pub fn receipt_from_deliver_sm(sm: &SubmitSm) -> Option<Receipt> {
     let parsed = if sm.data_coding == 0x08 {
         crate::text::decode_short_message(0x08, 0, body)
             .ok()
-            .and_then(|d| parse_receipt_text(d.text.as_bytes()).ok())
+            .and_then(|d| {
+                parse_receipt_text_ref(d.text.as_bytes())
+                    .ok()
+                    .map(ReceiptRef::detached)
+            })
     } else {
-        parse_receipt_text(body).ok()
+        parse_receipt_text_ref(body).ok()
     };
     let tlv_state = tlvs
         .message_state()
@@ -388,8 +457,8 @@ pub fn receipt_from_deliver_sm(sm: &SubmitSm) -> Option<Receipt> {
     });
     let mut receipt = match parsed {
         Some(r) => r,
-        None => Receipt {
-            id: String::new(),
+        None => ReceiptRef {
+            id: Cow::Borrowed(""),
             sub: None,
             dlvrd: None,
             submit_date: None,
@@ -548,6 +617,24 @@ impl Iterator for MessageIdVariants<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_ascii_receipt_is_read_without_copying_its_texts() {
+        let text = b"id:0A1b2C sub:001 dlvrd:001 submit date:2512031200 done date:2512031201 \
+                     stat:DELIVRD err:000 text:hello";
+        let r = parse_receipt_text_ref(text).expect("a receipt");
+        let borrowed = |c: &Option<Cow<'_, str>>| matches!(c, Some(Cow::Borrowed(_)));
+        assert!(matches!(r.id, Cow::Borrowed("0A1b2C")), "{r:?}");
+        assert!(borrowed(&r.submit_date) && borrowed(&r.done_date), "{r:?}");
+        assert!(borrowed(&r.err) && borrowed(&r.text), "{r:?}");
+        assert_eq!(
+            r.clone().into_owned(),
+            parse_receipt_text(text).expect("a receipt")
+        );
+        let odd = b"stat:DELIVRD  id:x\xff";
+        let r = parse_receipt_text_ref(odd).expect("a receipt");
+        assert_eq!(r.id, "x\u{fffd}", "invalid UTF-8 replaced, as before");
+    }
 
     /// Values as SMSCs write them, and values that look like keys, states or separators.
     fn value() -> impl Strategy<Value = String> {

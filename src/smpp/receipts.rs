@@ -2,7 +2,7 @@
 //! records through the `DeliverySink` (before it acknowledges them), mobile-originated
 //! messages counted.
 
-use otpgate_codec::dlr::{receipt_from_deliver_sm, ReceiptState};
+use otpgate_codec::dlr::{receipt_ref_from_deliver_sm, ReceiptState};
 use otpgate_codec::pdu::DeliverSm;
 
 use super::metrics::{self, BindMetrics};
@@ -42,7 +42,7 @@ pub(super) fn receipt_update(
     bind_metrics: &mut BindMetrics,
     sm: &DeliverSm,
 ) -> Option<DeliveryUpdate> {
-    let Some(r) = receipt_from_deliver_sm(sm) else {
+    let Some(r) = receipt_ref_from_deliver_sm(sm) else {
         metrics::mo(&smsc.cfg.name);
         return None;
     };
@@ -56,7 +56,7 @@ pub(super) fn receipt_update(
     let error = error_of(r.err.as_deref(), r.network_error);
     Some(DeliveryUpdate::Receipt {
         smsc: smsc.cfg.name.clone(),
-        message_id: r.id,
+        message_id: r.id.into_owned(),
         outcome: outcome(r.stat),
         error,
     })
