@@ -517,6 +517,17 @@ pub fn message_id_variants(id: &str) -> MessageIdVariants<'_> {
     }
 }
 
+/// [`message_id_variants`] after the first, for a lookup that has tried
+/// [`canonical_message_id`] already: the first form is not made again.
+pub fn message_id_other_forms(id: &str) -> MessageIdVariants<'_> {
+    MessageIdVariants {
+        first: None,
+        digits: without_leading_zeros(id),
+        readings: None,
+        step: 0,
+    }
+}
+
 /// The first of [`message_id_variants`], borrowed when the id needs no lowercasing (a decimal
 /// id, or one the SMSC writes in lowercase): the key of an index that only needs that form.
 pub fn canonical_message_id(id: &str) -> Cow<'_, str> {
@@ -582,7 +593,11 @@ impl Iterator for MessageIdVariants<'_> {
         loop {
             self.step = self.step.saturating_add(1);
             match self.step {
-                1 => return self.first.take(),
+                1 => {
+                    if let Some(first) = self.first.take() {
+                        return Some(first);
+                    }
+                }
                 // the decimal form of the hex reading is the id itself when the id is decimal
                 // with the same value under both readings (a single digit)
                 2 => match self.readings() {
@@ -699,6 +714,14 @@ mod tests {
                 matches!(canonical, Cow::Owned(_)),
                 id.trim().trim_start_matches('0').bytes().any(|b| b.is_ascii_uppercase())
             );
+        }
+
+        /// The other forms are the forms after the first.
+        #[test]
+        fn the_other_forms_follow_the_first(id in "[ 0-9a-fA-Fx]{0,12}|\\PC{0,6}") {
+            let other: Vec<String> = message_id_other_forms(&id).collect();
+            let all: Vec<String> = message_id_variants(&id).skip(1).collect();
+            prop_assert_eq!(other, all);
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use foldhash::fast::RandomState;
-use otpgate_codec::dlr::{canonical_message_id, message_id_variants};
+use otpgate_codec::dlr::{canonical_message_id, message_id_other_forms};
 use tokio::time::Instant;
 
 /// An id's canonical form hashed by a foldhash of random seed (the ids come from the SMSC):
@@ -71,8 +71,7 @@ impl ReceiptClock {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         // the other forms only when the first is not known (nearly never)
         g.0.remove(&first).or_else(|| {
-            message_id_variants(receipt_id)
-                .skip(1)
+            message_id_other_forms(receipt_id)
                 .find_map(|v| g.0.remove(&self.keys.hash_one(v.as_str())))
         })
     }

@@ -8,6 +8,7 @@ mod message_ids;
 mod phones;
 mod slab;
 
+use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use foldhash::fast::RandomState;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use otpgate_codec::dlr::message_id_variants;
+use otpgate_codec::dlr::{canonical_message_id, message_id_other_forms, message_id_variants};
 
 use self::expiry::{ExpiryQueue, ExpiryTask};
 use self::held::HeldReceipts;
@@ -82,8 +83,8 @@ fn leave_pending(pending: &AtomicUsize) {
 /// The key a submitted message id is indexed under: its canonical form (lowercase, without
 /// leading zeros). A receipt is looked up by each of its `message_id_variants`, the first of
 /// which is this same canonical form, so hex/decimal disagreements still match.
-fn index_key(raw: &str) -> String {
-    message_id_variants(raw).next().unwrap_or_default()
+fn index_key(raw: &str) -> Cow<'_, str> {
+    canonical_message_id(raw)
 }
 
 impl MemoryStore {
@@ -703,9 +704,9 @@ impl OtpStore for MemoryStore {
         receipt: HeldReceipt,
         now: u32,
     ) -> Result<ReceiptMatch, StoreError> {
-        let mut forms = message_id_variants(message_id);
-        let first = forms.next().unwrap_or_default();
-        let found = self.find_or_hold_now(smsc, &first, forms, &receipt, now);
+        let first = canonical_message_id(message_id);
+        let others = message_id_other_forms(message_id);
+        let found = self.find_or_hold_now(smsc, &first, others, &receipt, now);
         if let (ReceiptMatch::Found(id), Some(change)) = (&found, receipt.final_change()) {
             self.apply_delivery_now(id, change, now);
         }
