@@ -511,9 +511,7 @@ pub fn format_receipt_text(r: &Receipt) -> String {
 pub fn message_id_variants(id: &str) -> MessageIdVariants<'_> {
     MessageIdVariants {
         first: Some(canonical_message_id(id).into_owned()),
-        digits: without_leading_zeros(id),
-        readings: None,
-        step: 0,
+        ..message_id_other_forms(id)
     }
 }
 

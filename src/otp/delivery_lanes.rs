@@ -14,7 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
-use otpgate_codec::dlr::message_id_variants;
+use otpgate_codec::dlr::canonical_message_id;
 use tokio::sync::{mpsc, oneshot};
 
 use super::delivery_apply::Apply;
@@ -194,8 +194,7 @@ fn hash_of(value: impl Hash) -> u64 {
 
 /// A message id of `smsc` as a receipt and its `Submitted` both name it (canonical form).
 fn id_hash(smsc: &str, message_id: &str) -> u64 {
-    let canonical = message_id_variants(message_id).next().unwrap_or_default();
-    hash_of((smsc, canonical))
+    hash_of((smsc, canonical_message_id(message_id)))
 }
 
 /// Message id -> order key of the OTP that submitted it, bounded (oldest first out).

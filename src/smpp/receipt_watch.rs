@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use otpgate_codec::dlr::message_id_variants;
+use otpgate_codec::dlr::{canonical_message_id, message_id_variants};
 use otpgate_codec::pdu::Address;
 use tokio::time::Instant;
 
@@ -76,9 +76,7 @@ impl ReceiptWatch {
         if !self.enabled() {
             return 0;
         }
-        let Some(key) = message_id_variants(message_id).next() else {
-            return 0;
-        };
+        let key = canonical_message_id(message_id).into_owned();
         let mut g = self.lock();
         let inner = &mut *g;
         let mut forgotten = 0;

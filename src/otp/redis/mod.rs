@@ -31,11 +31,12 @@ mod single;
 mod store_impl;
 mod usage;
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use otpgate_codec::dlr::message_id_variants;
+use otpgate_codec::dlr::canonical_message_id;
 use sha2::{Digest, Sha256};
 
 use super::clock::Clock;
@@ -300,6 +301,6 @@ impl RedisStore {
 }
 
 /// The key a submitted message id is indexed under (as the memory store does).
-fn index_key(raw: &str) -> String {
-    message_id_variants(raw).next().unwrap_or_default()
+fn index_key(raw: &str) -> Cow<'_, str> {
+    canonical_message_id(raw)
 }
