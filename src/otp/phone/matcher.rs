@@ -17,7 +17,46 @@ const DFA_BYTES: usize = 1 << 20;
 
 pub(super) struct Matcher {
     dfa: Option<dense::DFA<Vec<u32>>>,
+    /// Bit `10 * a + b` set when a text starting with the digits `a`, `b` can match, as the
+    /// DFA says after those two bytes: most of a region's patterns are tried on a number
+    /// and refused on its first digits, and this refuses them without a search.
+    two_digits: u128,
     re: Regex,
+}
+
+/// The DFA's answer after the two digits `a`, `b` of a longer text: `false` when no text
+/// that starts with them matches. A DFA's match state is seen one byte late, so a match of
+/// the empty text or of `a` alone shows in the state after `b`, which is then not dead.
+fn may_match_after(dfa: &dense::DFA<Vec<u32>>, a: u8, b: u8) -> bool {
+    let Ok(start) = dfa.start_state_forward(&Input::new("00").anchored(Anchored::Yes)) else {
+        return true;
+    };
+    let after_a = dfa.next_state(start, a);
+    if dfa.is_match_state(after_a) || dfa.is_quit_state(after_a) {
+        return true;
+    }
+    if dfa.is_dead_state(after_a) {
+        return false;
+    }
+    !dfa.is_dead_state(dfa.next_state(after_a, b))
+}
+
+fn two_digits_of(dfa: Option<&dense::DFA<Vec<u32>>>) -> u128 {
+    let Some(dfa) = dfa else {
+        return u128::MAX;
+    };
+    let mut mask = 0u128;
+    for (a, b) in (b'0'..=b'9').flat_map(|a| (b'0'..=b'9').map(move |b| (a, b))) {
+        if may_match_after(dfa, a, b) {
+            mask |= 1 << two_digit_bit(a, b);
+        }
+    }
+    mask
+}
+
+/// The bit of the digits `a`, `b` in [`Matcher::two_digits`].
+fn two_digit_bit(a: u8, b: u8) -> u32 {
+    u32::from(a - b'0') * 10 + u32::from(b - b'0')
 }
 
 impl Matcher {
@@ -37,11 +76,21 @@ impl Matcher {
             )
             .build(re.as_str())
             .ok();
-        Some(Self { dfa, re })
+        let two_digits = two_digits_of(dfa.as_ref());
+        Some(Self {
+            dfa,
+            two_digits,
+            re,
+        })
     }
 
     /// `Regex::is_match`: a match starting at the first byte (the pattern is anchored).
     pub(super) fn is_match(&self, text: &str) -> bool {
+        if let [a @ b'0'..=b'9', b @ b'0'..=b'9', _, ..] = text.as_bytes() {
+            if self.two_digits & (1 << two_digit_bit(*a, *b)) == 0 {
+                return false;
+            }
+        }
         if let Some(dfa) = self.dfa.as_ref().filter(|_| text.is_ascii()) {
             let input = Input::new(text).anchored(Anchored::Yes).earliest(true);
             // A DFA without quit bytes or word boundaries never gives up; if it did, the

@@ -369,8 +369,9 @@ mod tests {
     }
 
     /// Every pattern of every region the fast paths compile: its DFA answers as its `Regex`
-    /// on the region's example numbers, each of their prefixes, and each with a digit
-    /// appended or its last digit changed; and nearly every pattern has its DFA.
+    /// on the region's example numbers, each of their prefixes, each with a digit appended
+    /// or its last digit changed, and each with any two first digits; and nearly every
+    /// pattern has its DFA.
     #[test]
     fn each_pattern_answers_as_its_regex() {
         let (mut patterns, mut with_dfa, mut checked) = (0usize, 0usize, 0usize);
@@ -394,6 +395,13 @@ mod tests {
                     for digit in ['0', '5', '9'] {
                         inputs.push(format!("{example}{digit}"));
                         inputs.push(format!("{}{digit}", &example[..example.len() - 1]));
+                    }
+                    // every first two digits before the example's rest: the refusal by
+                    // them must agree with the search
+                    if let Some(rest) = example.get(2..) {
+                        for first in 0..100 {
+                            inputs.push(format!("{first:02}{rest}"));
+                        }
                     }
                 }
                 for m in region.matchers() {
