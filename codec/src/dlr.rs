@@ -274,7 +274,7 @@ fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
 
 /// `bytes` as text, invalid UTF-8 replaced (a receipt is ASCII: borrowed as it is).
 fn text_of(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    crate::pdu::lossy(bytes)
 }
 
 /// Parses a receipt text. Keys are matched in any case and order, at the start or after

@@ -122,7 +122,17 @@ impl COctetString {
     }
     /// The text, with any non-UTF-8 byte replaced (for logs and JSON, never for matching).
     pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(self.as_bytes())
+        lossy(self.as_bytes())
+    }
+}
+
+/// `String::from_utf8_lossy`, with valid text (nearly every field an SMSC sends) borrowed
+/// after `str::from_utf8`'s check alone, which reads ASCII a word at a time: the lossy
+/// reading walks its chunks a byte at a time, several times slower on a receipt's fields.
+pub(crate) fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -253,5 +263,19 @@ mod tests {
         assert_eq!(len, 12);
         assert!(buf[12..].iter().all(|&b| b == 0));
         assert!(COctetString::from_window(&window, COctetString::INLINE_CAP + 1).is_none());
+    }
+
+    proptest::proptest! {
+        /// `lossy` reads as `String::from_utf8_lossy` does, and borrows valid text.
+        #[test]
+        fn lossy_reads_as_the_std_reading(bytes in proptest::collection::vec(
+            proptest::prop_oneof![0x20u8..0x7f, proptest::num::u8::ANY], 0..64)) {
+            let ours = lossy(&bytes);
+            proptest::prop_assert_eq!(&ours, &String::from_utf8_lossy(&bytes));
+            proptest::prop_assert_eq!(
+                matches!(ours, std::borrow::Cow::Borrowed(_)),
+                std::str::from_utf8(&bytes).is_ok()
+            );
+        }
     }
 }

@@ -22,6 +22,8 @@ pub use json::{decode_hex_pdu, pdu_to_json, tag_by_name, tag_name, HexDecodeErro
 pub use tlv::{tag, Tlv, TlvList};
 pub use types::*;
 
+pub(crate) use c_octet::lossy;
+
 /// Size of the PDU header: command_length, command_id, command_status, sequence_number.
 pub const HEADER_LEN: usize = 16;
 /// The interface_version otpgate binds with.
