@@ -1,7 +1,9 @@
 //! The router and the middleware every request passes: request id, in-flight limit, timeout,
 //! metrics, and JSON bodies for the errors a layer produces bare (404, 405...).
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -222,10 +224,23 @@ impl Envelope {
             .into_response()
         } else {
             let timeout = Duration::from_millis(app.config.http.request_timeout_ms);
-            let fut = tracing::Instrument::instrument(inner(req), span.clone());
-            match tokio::time::timeout(timeout, fut).await {
-                Ok(res) => res,
-                Err(_) => ApiError::new(
+            // What `Instrument` and `tokio::time::timeout` do, without moving the handler's
+            // future into them: it is made in place here, and a create's is about 3.6 KB,
+            // copied whole at each move.
+            let handler = inner(req);
+            tokio::pin!(handler);
+            let deadline = tokio::time::sleep(timeout);
+            tokio::pin!(deadline);
+            let answered = std::future::poll_fn(|cx| {
+                if let Poll::Ready(res) = span.in_scope(|| handler.as_mut().poll(cx)) {
+                    return Poll::Ready(Some(res));
+                }
+                deadline.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            match answered {
+                Some(res) => res,
+                None => ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "server_error",
                     codes::TIMEOUT,

@@ -127,8 +127,7 @@ impl COctetString {
 }
 
 /// `String::from_utf8_lossy`, with valid text (nearly every field an SMSC sends) borrowed
-/// after `str::from_utf8`'s check alone, which reads ASCII a word at a time: the lossy
-/// reading walks its chunks a byte at a time, several times slower on a receipt's fields.
+/// after `str::from_utf8`'s check alone, without the lossy reading's chunk iterator.
 pub(crate) fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
