@@ -158,12 +158,33 @@ static MAIN_LANGUAGE: &[(&str, &str)] = &[
 /// Canadian area codes of Quebec, where French is the main language.
 const QUEBEC_AREA_CODES: &[u16] = &[263, 354, 367, 418, 438, 450, 468, 514, 579, 581, 819, 873];
 
+/// [`MAIN_LANGUAGE`] by [`letters_index`]: every create looks its country up, and the table's
+/// order is by region, for its readers.
+static MAIN_LANGUAGE_BY_LETTERS: std::sync::LazyLock<[Option<&'static str>; 26 * 26]> =
+    std::sync::LazyLock::new(|| {
+        let mut by_letters = [None; 26 * 26];
+        for (country, language) in MAIN_LANGUAGE {
+            if let Some(slot) = letters_index(country).and_then(|i| by_letters.get_mut(i)) {
+                slot.get_or_insert(*language);
+            }
+        }
+        by_letters
+    });
+
+/// The place of a country code of two upper-case letters among all such pairs.
+fn letters_index(country: &str) -> Option<usize> {
+    let [first @ b'A'..=b'Z', second @ b'A'..=b'Z'] = country.as_bytes() else {
+        return None;
+    };
+    Some(usize::from(first - b'A') * 26 + usize::from(second - b'A'))
+}
+
 /// The main language of `country` (ISO 3166 alpha-2, upper case), `None` when not in the table.
 pub fn main_language_of(country: &str) -> Option<&'static str> {
-    MAIN_LANGUAGE
-        .iter()
-        .find(|(c, _)| *c == country)
-        .map(|(_, l)| *l)
+    MAIN_LANGUAGE_BY_LETTERS
+        .get(letters_index(country)?)
+        .copied()
+        .flatten()
 }
 
 /// The main language at the destination: its region's where the number tells the region
@@ -309,6 +330,27 @@ mod tests {
             assert!(seen.insert(cc), "{cc} twice");
             assert!(valid_code(lang) && normalize(lang) == *lang, "{cc}: {lang}");
         }
+    }
+
+    /// The lookup by letters answers as a search of the table, for every pair of letters
+    /// and for what is not one.
+    #[test]
+    fn the_lookup_by_letters_answers_as_the_table() {
+        let search = |country: &str| {
+            MAIN_LANGUAGE
+                .iter()
+                .find(|(c, _)| *c == country)
+                .map(|(_, l)| *l)
+        };
+        let letters = || b'A'..=b'Z';
+        for pair in letters().flat_map(|a| letters().map(move |b| [a, b])) {
+            let country = std::str::from_utf8(&pair).unwrap_or_default();
+            assert_eq!(main_language_of(country), search(country), "{country}");
+        }
+        for odd in ["", "G", "gb", "Gb", "GBR", "G1", "\u{e9}A", "[A"] {
+            assert_eq!(main_language_of(odd), None, "{odd}");
+        }
+        assert!(MAIN_LANGUAGE.iter().all(|(c, _)| letters_index(c).is_some()));
     }
 
     #[test]
