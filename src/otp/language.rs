@@ -350,7 +350,9 @@ mod tests {
         for odd in ["", "G", "gb", "Gb", "GBR", "G1", "\u{e9}A", "[A"] {
             assert_eq!(main_language_of(odd), None, "{odd}");
         }
-        assert!(MAIN_LANGUAGE.iter().all(|(c, _)| letters_index(c).is_some()));
+        assert!(MAIN_LANGUAGE
+            .iter()
+            .all(|(c, _)| letters_index(c).is_some()));
     }
 
     #[test]
