@@ -4,18 +4,15 @@
 //! Under overload a refusal then costs about what a bare HTTP exchange costs, and the CPU
 //! stays with the messages being sent.
 
-use axum::http::HeaderMap;
-
 use super::error::ApiError;
-use super::header_names::IDEMPOTENCY_KEY;
 use super::App;
 use crate::otp::service::dispatch_refused;
 
 /// `Err` with the 503 the engine's refusal gives, when it refuses every SMS now. A request
 /// with an `Idempotency-Key` takes the full path: it may be the retry of an admitted create,
 /// whose stored reply is replayed whatever the queue holds.
-pub fn refuse_early(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
-    if headers.contains_key(IDEMPOTENCY_KEY) {
+pub fn refuse_early(app: &App, has_idempotency_key: bool) -> Result<(), ApiError> {
+    if has_idempotency_key {
         return Ok(());
     }
     match app.service.dispatcher().refuses_any() {

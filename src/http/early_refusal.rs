@@ -17,12 +17,13 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use axum::body::Body;
-use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 
 use super::error::ApiError;
-use super::header_names::{IDEMPOTENCY_KEY, X_API_KEY, X_REQUEST_ID};
+use super::header_names::X_REQUEST_ID;
+use super::request_headers::RequestHeaders;
 use super::{auth, routes, Front};
 use crate::dispatch::DispatchError;
 use crate::otp::service::dispatch_unavailable;
@@ -66,7 +67,11 @@ impl EarlyRefusal {
         if req.method() != Method::POST || req.uri().path() != routes::OTP {
             return None;
         }
-        let headers = RefusalHeaders::of(req.headers())?;
+        let headers = RequestHeaders::of(req.headers());
+        // the retry of an admitted create gets its stored reply; CORS adds its headers
+        if headers.idempotency_key.is_some() || headers.origin.is_some() {
+            return None;
+        }
         let app = self.front.current();
         if app.in_flight.available_permits() == 0 {
             return None;
@@ -113,36 +118,6 @@ impl EarlyRefusal {
     }
 }
 
-/// The headers a refusal reads, found in one pass over the request's: a lookup by name hashes
-/// the name, and a request carries a handful of headers.
-#[derive(Default)]
-struct RefusalHeaders<'a> {
-    api_key: Option<&'a HeaderValue>,
-    authorization: Option<&'a HeaderValue>,
-    request_id: Option<&'a HeaderValue>,
-}
-
-impl<'a> RefusalHeaders<'a> {
-    /// `None` when the request carries a header the refusal would not answer the same way
-    /// (`Idempotency-Key`, `Origin`). Of a header given twice, the first counts (as
-    /// `HeaderMap::get` takes it).
-    fn of(headers: &'a HeaderMap) -> Option<Self> {
-        let mut seen = Self::default();
-        for (name, value) in headers {
-            if name == header::AUTHORIZATION {
-                seen.authorization.get_or_insert(value);
-            } else if name == X_API_KEY {
-                seen.api_key.get_or_insert(value);
-            } else if name == X_REQUEST_ID {
-                seen.request_id.get_or_insert(value);
-            } else if name == IDEMPOTENCY_KEY || name == header::ORIGIN {
-                return None;
-            }
-        }
-        Some(seen)
-    }
-}
-
 impl Prepared {
     fn of(refusal: &DispatchError) -> Self {
         // Built as the handler builds it; counted per answer instead (see `answer`).
@@ -158,47 +133,6 @@ impl Prepared {
             status: error.status,
             body: Bytes::from(error.body()),
             retry_after_header,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::http::{header, HeaderMap, HeaderValue};
-
-    use super::RefusalHeaders;
-    use crate::http::header_names::{IDEMPOTENCY_KEY, X_API_KEY, X_REQUEST_ID};
-
-    fn value(s: &'static str) -> HeaderValue {
-        HeaderValue::from_static(s)
-    }
-
-    #[test]
-    fn the_headers_found_in_one_pass_are_those_get_finds() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, value("otp.example"));
-        headers.append(header::AUTHORIZATION, value("Bearer first"));
-        headers.append(header::AUTHORIZATION, value("Bearer second"));
-        headers.append(X_REQUEST_ID, value("id-1"));
-        headers.append(X_REQUEST_ID, value("id-2"));
-        headers.insert(header::CONTENT_TYPE, value("application/json"));
-        let seen = RefusalHeaders::of(&headers).expect("nothing that takes the ordinary path");
-        assert_eq!(seen.authorization, headers.get(header::AUTHORIZATION));
-        assert_eq!(seen.request_id, headers.get(X_REQUEST_ID));
-        assert_eq!(seen.api_key, None);
-        headers.append(X_API_KEY, value("key"));
-        let seen = RefusalHeaders::of(&headers).expect("an api key is answered early too");
-        assert_eq!(seen.api_key, Some(&value("key")));
-    }
-
-    #[test]
-    fn an_idempotency_key_or_an_origin_takes_the_ordinary_path() {
-        for name in [IDEMPOTENCY_KEY, header::ORIGIN] {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::AUTHORIZATION, value("Bearer t"));
-            headers.insert(name.clone(), value("x"));
-            headers.insert(X_REQUEST_ID, value("id"));
-            assert!(RefusalHeaders::of(&headers).is_none(), "{name}");
         }
     }
 }

@@ -16,9 +16,9 @@ use super::body::read_json;
 use super::create_body;
 use super::error::{codes, ApiError};
 use super::header_names::{
-    IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, X_RATE_LIMIT_LIMIT, X_RATE_LIMIT_REMAINING,
-    X_RATE_LIMIT_RESET,
+    IDEMPOTENT_REPLAYED, X_RATE_LIMIT_LIMIT, X_RATE_LIMIT_REMAINING, X_RATE_LIMIT_RESET,
 };
+use super::request_headers::RequestHeaders;
 use super::App;
 use crate::callbacks::ssrf;
 use crate::otp::store::{IdemKey, IdemReply, IdemReserve};
@@ -60,8 +60,8 @@ fn add_rate_headers(res: &mut Response, info: Option<RateInfo>) {
 }
 
 /// The `Idempotency-Key` header: 1-255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get(IDEMPOTENCY_KEY) else {
+fn idempotency_key(header: Option<&HeaderValue>) -> Result<Option<String>, ApiError> {
+    let Some(v) = header else {
         return Ok(None);
     };
     let s = v.to_str().unwrap_or("");
@@ -133,12 +133,13 @@ async fn take_token(app: &App, tenant: &Tenant) -> Result<Option<RateInfo>, ApiE
 /// of every create.
 pub async fn create(State(app): State<Arc<App>>, req: Request) -> Reply {
     let (parts, body) = req.into_parts();
-    let headers = parts.headers;
-    let tenant = auth::tenant(&app.tenants, &headers)?;
-    admission::refuse_early(&app, &headers)?;
+    let headers = RequestHeaders::of(&parts.headers);
+    let tenant = auth::tenant_by(&app.tenants, headers.api_key, headers.authorization)
+        .ok_or_else(ApiError::unauthorized)?;
+    admission::refuse_early(&app, headers.idempotency_key.is_some())?;
     let rate = take_token(&app, tenant).await?;
     let (value, _) = read_json(&headers, body, app.config.http.body_limit_bytes, false).await?;
-    let key = idempotency_key(&headers)?;
+    let key = idempotency_key(headers.idempotency_key)?;
     let Some(key) = key else {
         let mut res = create_reply(&app, tenant, &value).await;
         add_rate_headers(&mut res, rate);
@@ -296,7 +297,13 @@ pub async fn verify(
     body: Body,
 ) -> Reply {
     let tenant = auth::tenant(&app.tenants, &headers)?;
-    let (value, _) = read_json(&headers, body, app.config.http.body_limit_bytes, true).await?;
+    let (value, _) = read_json(
+        &RequestHeaders::of(&headers),
+        body,
+        app.config.http.body_limit_bytes,
+        true,
+    )
+    .await?;
     if !value.is_object() && !value.is_null() {
         return Err(ApiError::invalid_body("the body must be a JSON object"));
     }

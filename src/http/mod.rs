@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod openapi;
 mod ops;
 mod per_address;
+mod request_headers;
 mod routes;
 pub mod settings;
 pub mod tls;
