@@ -22,7 +22,8 @@
 # measured in the same run beside this one (rows h1b1, h1b2...), BENCH_ONE_WORKER=1 to add h1w
 # (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_PAIRS=N for N shuffled
 # rounds of the h1 and h4r setups of every build and the echo (medians), BENCH_NO_BUILD=1 to use the
-# release binaries as they are, GW_BIN=PATH another otpgate binary in every row.
+# release binaries as they are, GW_BIN=PATH another otpgate binary in every row, BENCH_PGO=1 to
+# measure the profile-guided build (packaging/pgo-build.sh) with the plain one as h1b1.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -201,6 +202,14 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     log "building (release)"
     (cd "$ROOT" && cargo build --release -p otpgate -p otpgate-loadtest) >&2
+fi
+# BENCH_PGO=1: the otpgate rows measure the profile-guided build, the plain one beside it
+if [ "${BENCH_PGO:-0}" = 1 ]; then
+    log "building with profile-guided optimisation (packaging/pgo-build.sh, about 15 min)"
+    bash "$ROOT/packaging/pgo-build.sh" >"$RUN/pgo-build.log" 2>&1 ||
+        die "packaging/pgo-build.sh failed (see $RUN/pgo-build.log)"
+    BENCH_BASELINE="$BIN/otpgate ${BENCH_BASELINE:-}"
+    GW_BIN="$ROOT/target/$(rustc -vV | awk '/^host:/ {print $2}')/release/otpgate"
 fi
 
 # Kannel: install the Debian package when missing and allowed.
