@@ -68,8 +68,7 @@ impl EarlyRefusal {
             return None;
         }
         let headers = RequestHeaders::of(req.headers());
-        // the retry of an admitted create gets its stored reply; CORS adds its headers
-        if headers.idempotency_key.is_some() || headers.origin.is_some() {
+        if answered_otherwise(&headers) {
             return None;
         }
         let app = self.front.current();
@@ -118,6 +117,13 @@ impl EarlyRefusal {
     }
 }
 
+/// Whether the handler would answer a create with these headers otherwise: the retry of an
+/// admitted create (`Idempotency-Key`) gets its stored reply, and the CORS layers add their
+/// headers to an answer to an `Origin`.
+fn answered_otherwise(headers: &RequestHeaders<'_>) -> bool {
+    headers.idempotency_key.is_some() || headers.origin.is_some()
+}
+
 impl Prepared {
     fn of(refusal: &DispatchError) -> Self {
         // Built as the handler builds it; counted per answer instead (see `answer`).
@@ -133,6 +139,33 @@ impl Prepared {
             status: error.status,
             body: Bytes::from(error.body()),
             retry_after_header,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    use super::answered_otherwise;
+    use crate::http::header_names::{IDEMPOTENCY_KEY, X_API_KEY, X_REQUEST_ID};
+    use crate::http::request_headers::RequestHeaders;
+
+    #[test]
+    fn an_idempotency_key_or_an_origin_takes_the_ordinary_path() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
+        headers.insert(X_API_KEY, HeaderValue::from_static("k"));
+        headers.insert(X_REQUEST_ID, HeaderValue::from_static("id"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert!(!answered_otherwise(&RequestHeaders::of(&headers)));
+        for name in [IDEMPOTENCY_KEY, header::ORIGIN] {
+            let mut with = headers.clone();
+            with.insert(name.clone(), HeaderValue::from_static("x"));
+            assert!(answered_otherwise(&RequestHeaders::of(&with)), "{name}");
         }
     }
 }
