@@ -86,12 +86,13 @@ impl Matcher {
 
     /// `Regex::is_match`: a match starting at the first byte (the pattern is anchored).
     pub(super) fn is_match(&self, text: &str) -> bool {
-        if let [a @ b'0'..=b'9', b @ b'0'..=b'9', _, ..] = text.as_bytes() {
-            if self.two_digits & (1 << two_digit_bit(*a, *b)) == 0 {
-                return false;
-            }
-        }
         if let Some(dfa) = self.dfa.as_ref().filter(|_| text.is_ascii()) {
+            // what the DFA would find after the first two digits
+            if let [a @ b'0'..=b'9', b @ b'0'..=b'9', _, ..] = text.as_bytes() {
+                if self.two_digits & (1 << two_digit_bit(*a, *b)) == 0 {
+                    return false;
+                }
+            }
             let input = Input::new(text).anchored(Anchored::Yes).earliest(true);
             // A DFA without quit bytes or word boundaries never gives up; if it did, the
             // `Regex` answers.
