@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use axum::body::Body;
-use axum::http::{header, HeaderValue, Method, Request, StatusCode};
+use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 
@@ -64,7 +64,7 @@ impl EarlyRefusal {
     /// The 503 of a create the engine would refuse now, or `None` when `req` takes the
     /// ordinary path.
     pub fn answer<B>(&self, req: &Request<B>) -> Option<Response> {
-        if req.method() != Method::POST || req.uri().path() != routes::OTP {
+        if !routes::is_create(req) {
             return None;
         }
         let headers = RequestHeaders::of(req.headers());

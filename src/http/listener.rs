@@ -41,7 +41,7 @@ use tower::Service;
 use super::early_refusal::EarlyRefusal;
 use super::idle_io::IdleIo;
 use super::per_address::{AddressSlot, PerAddress};
-use super::routes::DirectCreate;
+use super::routes::{is_create, DirectCreate};
 use super::settings::HttpConfig;
 use super::tls::TlsCerts;
 use crate::telemetry::names::HTTP_TLS_HANDSHAKE_FAILURES;
@@ -288,7 +288,7 @@ where
         // answered on the spot, before the envelope and the router
         let way = match shortcuts.early.as_ref().and_then(|e| e.answer(&req)) {
             Some(res) => Way::Answered(res),
-            None => match shortcuts.direct.as_ref().filter(|d| d.takes(&req)) {
+            None => match shortcuts.direct.as_ref().filter(|_| is_create(&req)) {
                 Some(direct) => Way::Direct(direct.clone()),
                 None => Way::Router(on_service.router.clone()),
             },

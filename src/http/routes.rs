@@ -99,12 +99,13 @@ pub struct DirectCreate {
     envelope: Envelope,
 }
 
-impl DirectCreate {
-    /// Whether `req` is a create (`POST /otp`, a query or not).
-    pub fn takes<B>(&self, req: &axum::http::Request<B>) -> bool {
-        req.method() == axum::http::Method::POST && req.uri().path() == OTP
-    }
+/// Whether `req` is a create (`POST /otp`, a query or not): what the connection's shortcuts
+/// take.
+pub fn is_create<B>(req: &axum::http::Request<B>) -> bool {
+    req.method() == axum::http::Method::POST && req.uri().path() == OTP
+}
 
+impl DirectCreate {
     /// The create's answer, in the request envelope.
     pub async fn answer(&self, req: Request) -> Response {
         let app =
@@ -201,7 +202,7 @@ impl Envelope {
     async fn around<F, Fut>(&self, req: Request, route: &'static str, inner: F) -> Response
     where
         F: FnOnce(Request) -> Fut,
-        Fut: std::future::Future<Output = Response>,
+        Fut: Future<Output = Response>,
     {
         let started = Instant::now();
         let app = self.front.load();
