@@ -11,7 +11,7 @@ use otpgate::config;
 /// mimalloc instead of glibc's malloc: measured cheaper per OTP (docs/performance.md).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: otpgate_alloc::MiMalloc = otpgate_alloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
