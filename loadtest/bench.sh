@@ -23,7 +23,8 @@
 # (otpgate on one runtime worker thread, TOKIO_WORKER_THREADS=1), BENCH_PAIRS=N for N shuffled
 # rounds of the h1 and h4r setups of every build and the echo (medians), BENCH_NO_BUILD=1 to use the
 # release binaries as they are, GW_BIN=PATH another otpgate binary in every row, BENCH_PGO=1 to
-# measure the profile-guided build (packaging/pgo-build.sh) with the plain one as h1b1.
+# measure the profile-guided build (packaging/pgo-build.sh; PGO_BOLT=1 as well for its BOLT
+# layout) with the plain one as h1b1.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
