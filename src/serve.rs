@@ -23,6 +23,7 @@ use crate::otp::redis::Target;
 use crate::reload::{self, Reloader};
 use crate::smpp::thread::EngineThread;
 use crate::smpp::{EngineError, SmppEngine, SmscConfig};
+use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -395,6 +396,10 @@ async fn serve_front(
         callbacks.run(),
         tracing::info_span!("callbacks"),
     ));
+    let mut upkeep_stop = stop_rx.clone();
+    let upkeep_handle = tokio::spawn(telemetry::keep_up(telemetry::UPKEEP_EVERY, async move {
+        let _ = upkeep_stop.wait_for(|s| *s).await;
+    }));
     let mut expiry_stop = stop_rx;
     let expiry_handle = tokio::spawn(prepared.store.clone().housekeeping(Box::pin(async move {
         let _ = expiry_stop.wait_for(|s| *s).await;
@@ -403,6 +408,7 @@ async fn serve_front(
     let _ = stop_tx.send(true);
     let _ = reload_handle.await;
     let _ = expiry_handle.await;
+    let _ = upkeep_handle.await;
     let _ = callbacks_handle.await;
     result.map_err(ServeError::from)
 }

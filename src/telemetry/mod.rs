@@ -9,7 +9,9 @@
 pub mod names;
 pub mod process;
 
+use std::future::Future;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use metrics::{describe_counter, describe_gauge, describe_histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -75,6 +77,31 @@ pub fn render() -> String {
             text
         }
         None => String::new(),
+    }
+}
+
+/// How often [`keep_up`] folds the histograms' samples into their buckets in `serve`.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Folds the recorded histogram samples into their buckets every `every` until `stop`. The
+/// recorder keeps each sample (8 bytes, three per OTP) until an upkeep; without one between
+/// scrapes, or with no scraper at all, they piled up without bound. Each fold runs on the
+/// blocking pool: a second of a busy node's samples takes a few milliseconds, which the
+/// requests queued behind it on a runtime worker would wait for.
+pub async fn keep_up(every: Duration, stop: impl Future<Output = ()>) {
+    let Some(handle) = install() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = tick.tick() => {
+                let _ = tokio::task::spawn_blocking(|| handle.run_upkeep()).await;
+            }
+        }
     }
 }
 
