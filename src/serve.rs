@@ -396,14 +396,16 @@ async fn serve_front(
         callbacks.run(),
         tracing::info_span!("callbacks"),
     ));
-    let mut upkeep_stop = stop_rx.clone();
-    let upkeep_handle = tokio::spawn(telemetry::keep_up(telemetry::UPKEEP_EVERY, async move {
-        let _ = upkeep_stop.wait_for(|s| *s).await;
-    }));
-    let mut expiry_stop = stop_rx;
-    let expiry_handle = tokio::spawn(prepared.store.clone().housekeeping(Box::pin(async move {
-        let _ = expiry_stop.wait_for(|s| *s).await;
-    })));
+    let upkeep_handle = tokio::spawn(telemetry::keep_up(
+        telemetry::UPKEEP_EVERY,
+        stopped(stop_rx.clone()),
+    ));
+    let expiry_handle = tokio::spawn(
+        prepared
+            .store
+            .clone()
+            .housekeeping(Box::pin(stopped(stop_rx))),
+    );
     let result = http::serve(front, listener, tls, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = reload_handle.await;
@@ -411,6 +413,11 @@ async fn serve_front(
     let _ = upkeep_handle.await;
     let _ = callbacks_handle.await;
     result.map_err(ServeError::from)
+}
+
+/// Resolves once `stop` turns true (or its sender is gone): the end of a background task.
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// The `SIGHUP`s to come, listened to from now on (before the listener answers, so that a
