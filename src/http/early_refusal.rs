@@ -62,11 +62,9 @@ impl EarlyRefusal {
     }
 
     /// The 503 of a create the engine would refuse now, or `None` when `req` takes the
-    /// ordinary path.
+    /// ordinary path. `req` is a create ([`routes::is_create`], which the connection checks
+    /// once for both of its shortcuts).
     pub fn answer<B>(&self, req: &Request<B>) -> Option<Response> {
-        if !routes::is_create(req) {
-            return None;
-        }
         let headers = RequestHeaders::of(req.headers());
         if answered_otherwise(&headers) {
             return None;

@@ -285,13 +285,16 @@ where
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let guard = InProgress::new(&counted);
         let shortcuts = &on_service.shortcuts;
-        // answered on the spot, before the envelope and the router
-        let way = match shortcuts.early.as_ref().and_then(|e| e.answer(&req)) {
-            Some(res) => Way::Answered(res),
-            None => match shortcuts.direct.as_ref().filter(|_| is_create(&req)) {
-                Some(direct) => Way::Direct(direct.clone()),
-                None => Way::Router(on_service.router.clone()),
-            },
+        // a create is answered on the spot when the engine would refuse it, else without the
+        // router; anything else goes through the router
+        let way = if !is_create(&req) {
+            Way::Router(on_service.router.clone())
+        } else if let Some(res) = shortcuts.early.as_ref().and_then(|e| e.answer(&req)) {
+            Way::Answered(res)
+        } else if let Some(direct) = &shortcuts.direct {
+            Way::Direct(direct.clone())
+        } else {
+            Way::Router(on_service.router.clone())
         };
         async move {
             let res = match way {
