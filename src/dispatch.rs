@@ -131,6 +131,12 @@ pub trait Dispatcher: Send + Sync + 'static {
     fn dispatch(&self, sms: OutboundSms) -> BoxFuture<'_, Result<(), DispatchError>> {
         Box::pin(std::future::ready(self.try_dispatch(sms)))
     }
+    /// What `dispatch` resolves to, at once, when queueing needs no waiting (the engine's
+    /// queue in this process): a create spares the boxed future of the call. Else `sms` is
+    /// given back, for `dispatch`.
+    fn dispatch_now(&self, sms: OutboundSms) -> Result<Result<(), DispatchError>, OutboundSms> {
+        Err(sms)
+    }
     /// Why any new SMS would be refused now, whatever it is, when that is known at once (the
     /// send queue is full, the engine is shutting down): the HTTP front then refuses a create
     /// before doing any of its work. `None` when an SMS may be taken (`try_dispatch` and

@@ -120,9 +120,11 @@ impl Drop for IdemGuard<'_> {
 /// Takes one of `tenant`'s rate tokens for an SMS (a create or a resend): the figures for
 /// the `X-Rate-Limit-*` headers, or the 429 refusal.
 async fn take_token(app: &App, tenant: &Tenant) -> Result<Option<RateInfo>, ApiError> {
-    app.rate
-        .take(tenant)
-        .await
+    let taken = match app.rate.take_now(tenant) {
+        Some(taken) => taken,
+        None => app.rate.take(tenant).await,
+    };
+    taken
         .map_err(OtpError::from)?
         .map_err(|(info, retry_after)| {
             ApiError::from(OtpError::TenantLimited { info, retry_after })

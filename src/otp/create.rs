@@ -248,7 +248,11 @@ impl OtpService {
         // the estimate is held on the tenant's credit until the send is settled
         let reserved = record.cost_micros(Cost::micros(self.otp.price_per_part));
         self.reserve_credit(tenant.tag(), now, reserved).await?;
-        if let Err(e) = self.store.insert(id, record).await {
+        let inserted = match self.store.insert_now(id, record) {
+            Ok(inserted) => inserted,
+            Err(record) => self.store.insert(id, record).await,
+        };
+        if let Err(e) = inserted {
             self.release_credit(tenant.tag(), now, reserved).await;
             return Err(e.into());
         }
@@ -256,7 +260,11 @@ impl OtpService {
         sms.sender = sender;
         sms.expires_at = self.clock.system_time() + Duration::from_secs(req.ttl.into());
         sms.tlv_values = tlv_values(&tenant.config, chosen.language.as_deref());
-        if let Err(e) = self.dispatcher.dispatch(sms).await {
+        let dispatched = match self.dispatcher.dispatch_now(sms) {
+            Ok(dispatched) => dispatched,
+            Err(sms) => self.dispatcher.dispatch(sms).await,
+        };
+        if let Err(e) = dispatched {
             if let Err(gone) = self.store.remove(&id).await {
                 // it stays PENDING until it expires; its SMS was never sent
                 tracing::warn!(otp_id = %id, error = %gone, "could not forget an OTP whose SMS was refused");

@@ -21,6 +21,17 @@ pub trait PumpingGuard: Send + Sync + 'static {
         phone: &Phone,
         now: u32,
     ) -> Result<Result<(), Blocked>, StoreError>;
+    /// [`admit`](Self::admit) at once, when that needs no waiting (counters in this process):
+    /// a create spares the boxed future of the call. `None` sends the caller to `admit`.
+    fn admit_now(
+        &self,
+        tenant: LimitKey,
+        phone: &Phone,
+        now: u32,
+    ) -> Option<Result<Result<(), Blocked>, StoreError>> {
+        let _ = (tenant, phone, now);
+        None
+    }
     /// Counts a verified OTP for the conversion ratio of its prefix.
     async fn verified(&self, tenant: LimitKey, phone: &Phone, now: u32) -> Result<(), StoreError>;
 }
@@ -34,6 +45,15 @@ impl PumpingGuard for AbuseGuard {
         now: u32,
     ) -> Result<Result<(), Blocked>, StoreError> {
         Ok(AbuseGuard::admit(self, tenant, phone, now))
+    }
+
+    fn admit_now(
+        &self,
+        tenant: LimitKey,
+        phone: &Phone,
+        now: u32,
+    ) -> Option<Result<Result<(), Blocked>, StoreError>> {
+        Some(Ok(AbuseGuard::admit(self, tenant, phone, now)))
     }
 
     async fn verified(&self, tenant: LimitKey, phone: &Phone, now: u32) -> Result<(), StoreError> {

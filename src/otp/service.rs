@@ -234,6 +234,29 @@ impl OtpService {
     /// The per-number create limits, which creates and resends count against alike: the
     /// tenant's own (`[limits] per_number`), then, when on, the one across tenants
     /// (`[limits] per_number_global`). Counts one SMS to `phone` at `now`, or refuses it.
+    /// The store's `hit_number_limit`, without its boxed future when the store answers at
+    /// once.
+    async fn hit_number_limit(
+        &self,
+        scope: NumberScope,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Result<NumberLimit, StoreError> {
+        match self
+            .store
+            .hit_number_limit_now(scope, phone, limit, window_s, now)
+        {
+            Some(verdict) => verdict,
+            None => {
+                self.store
+                    .hit_number_limit(scope, phone, limit, window_s, now)
+                    .await
+            }
+        }
+    }
+
     pub(super) async fn number_gate(
         &self,
         tenant: &Tenant,
@@ -243,7 +266,6 @@ impl OtpService {
         let l = &self.limits;
         let own = NumberScope::Tenant(tenant.limit_key());
         let verdict = self
-            .store
             .hit_number_limit(own, phone, l.per_number, l.per_number_window_s, now)
             .await?;
         if let NumberLimit::Limited { retry_after } = verdict {
@@ -251,7 +273,6 @@ impl OtpService {
             return Err(OtpError::NumberLimited { retry_after });
         }
         let global = self
-            .store
             .hit_number_limit(
                 NumberScope::Global,
                 phone,
@@ -284,7 +305,11 @@ impl OtpService {
             blocked("no_allowed_route");
             return Err(OtpError::NoAllowedRoute);
         }
-        if let Err(b) = self.abuse.admit(tenant.limit_key(), phone, now).await? {
+        let admitted = match self.abuse.admit_now(tenant.limit_key(), phone, now) {
+            Some(admitted) => admitted,
+            None => self.abuse.admit(tenant.limit_key(), phone, now).await,
+        };
+        if let Err(b) = admitted? {
             blocked(b.reason());
             tracing::info!(
                 tenant = tenant.name(),

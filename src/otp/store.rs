@@ -197,6 +197,13 @@ pub enum NumberLimit {
 pub trait OtpStore: Send + Sync + 'static {
     /// Stores a new OTP and makes it its phone number's latest.
     async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError>;
+    /// [`insert`](Self::insert) at once, when that needs no waiting (a store in this
+    /// process): a create spares the boxed future of the call. Else the record is given back,
+    /// for `insert`.
+    fn insert_now(&self, id: OtpId, record: Record) -> Result<Result<(), StoreError>, Record> {
+        let _ = id;
+        Err(record)
+    }
     /// Forgets an OTP whose SMS was never queued.
     async fn remove(&self, id: &OtpId) -> Result<Option<Record>, StoreError>;
     async fn get(&self, id: &OtpId) -> Result<Option<Record>, StoreError>;
@@ -408,6 +415,20 @@ pub trait NumberLimitStore: Send + Sync + 'static {
         window_s: u32,
         now: u32,
     ) -> Result<NumberLimit, StoreError>;
+    /// [`hit_number_limit`](Self::hit_number_limit) at once, when that needs no waiting (a
+    /// store in this process): a create spares the boxed future of the call. `None` sends the
+    /// caller to `hit_number_limit`.
+    fn hit_number_limit_now(
+        &self,
+        scope: NumberScope,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Option<Result<NumberLimit, StoreError>> {
+        let _ = (scope, phone, limit, window_s, now);
+        None
+    }
 }
 
 /// Everything one engine keeps: OTP state, idempotency keys, per-number limits and usage per

@@ -293,6 +293,10 @@ impl Dispatcher for EngineHandle {
         Ok(())
     }
 
+    fn dispatch_now(&self, sms: OutboundSms) -> Result<Result<(), DispatchError>, OutboundSms> {
+        Ok(self.try_dispatch(sms))
+    }
+
     fn refuses_any(&self) -> Option<DispatchError> {
         let shared = &self.inner.shared;
         if shared.is_shutting_down() {

@@ -161,6 +161,41 @@ impl MemoryStore {
         self.held.earliest()
     }
 
+    /// Stores a new OTP and makes it its phone number's latest.
+    fn insert_record(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
+        if self.otps.len() >= self.max_live {
+            return Err(StoreError::Full(self.max_live));
+        }
+        let (phone, expires) = (record.phone, record.expires());
+        let (tenant, created) = (record.tenant, record.created);
+        let pending = record.status == OtpStatus::Pending;
+        let (mut shard, hash, found) = self.otps.locate(id, |e| e.id == id);
+        if found.is_some() {
+            return Err(StoreError::Duplicate);
+        }
+        let entry = OtpEntry {
+            id,
+            record,
+            messages: Handle::NONE,
+        };
+        let h = shard
+            .insert(hash, entry)
+            .map_err(|_| StoreError::Full(self.max_live))?;
+        if pending {
+            self.pending.fetch_add(1, Ordering::Relaxed);
+        }
+        self.usage
+            .count(tenant, day_of(created), UsageEvent::Created);
+        let keep = expires.saturating_add(self.retain_s);
+        // under the shard lock, so that the handle still names this OTP
+        if let Ok(Some(entry)) = self.phones.set_latest(phone, h, keep) {
+            self.queue.push_phone(keep, entry);
+        }
+        drop(shard);
+        self.queue.push_otp(expires, h);
+        Ok(())
+    }
+
     /// The OTP canonical id `message_id` of SMSC number `smsc` leads to.
     fn find_message(&self, smsc: u16, message_id: &str) -> Option<OtpId> {
         let h = self.message_ids.find(smsc, message_id)?;
@@ -547,38 +582,12 @@ impl MemoryStore {
 
 #[async_trait::async_trait]
 impl OtpStore for MemoryStore {
+    fn insert_now(&self, id: OtpId, record: Record) -> Result<Result<(), StoreError>, Record> {
+        Ok(self.insert_record(id, record))
+    }
+
     async fn insert(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
-        if self.otps.len() >= self.max_live {
-            return Err(StoreError::Full(self.max_live));
-        }
-        let (phone, expires) = (record.phone, record.expires());
-        let (tenant, created) = (record.tenant, record.created);
-        let pending = record.status == OtpStatus::Pending;
-        let (mut shard, hash, found) = self.otps.locate(id, |e| e.id == id);
-        if found.is_some() {
-            return Err(StoreError::Duplicate);
-        }
-        let entry = OtpEntry {
-            id,
-            record,
-            messages: Handle::NONE,
-        };
-        let h = shard
-            .insert(hash, entry)
-            .map_err(|_| StoreError::Full(self.max_live))?;
-        if pending {
-            self.pending.fetch_add(1, Ordering::Relaxed);
-        }
-        self.usage
-            .count(tenant, day_of(created), UsageEvent::Created);
-        let keep = expires.saturating_add(self.retain_s);
-        // under the shard lock, so that the handle still names this OTP
-        if let Ok(Some(entry)) = self.phones.set_latest(phone, h, keep) {
-            self.queue.push_phone(keep, entry);
-        }
-        drop(shard);
-        self.queue.push_otp(expires, h);
-        Ok(())
+        self.insert_record(id, record)
     }
 
     async fn remove(&self, id: &OtpId) -> Result<Option<Record>, StoreError> {
@@ -822,20 +831,46 @@ impl NumberLimitStore for MemoryStore {
         window_s: u32,
         now: u32,
     ) -> Result<NumberLimit, StoreError> {
+        Ok(self.count_number(scope, phone, limit, window_s, now))
+    }
+
+    fn hit_number_limit_now(
+        &self,
+        scope: NumberScope,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> Option<Result<NumberLimit, StoreError>> {
+        Some(Ok(self.count_number(scope, phone, limit, window_s, now)))
+    }
+}
+
+impl MemoryStore {
+    /// Counts one create for `phone` in `scope` unless `limit` creates happened in the
+    /// sliding window.
+    fn count_number(
+        &self,
+        scope: NumberScope,
+        phone: u64,
+        limit: u32,
+        window_s: u32,
+        now: u32,
+    ) -> NumberLimit {
         if limit == 0 {
-            return Ok(NumberLimit::Allowed);
+            return NumberLimit::Allowed;
         }
         // a full phone table (tens of millions of numbers) limits nobody rather than everybody
         let Ok((verdict, new_entry)) =
             self.phones
                 .hit(phones::counter_key(scope, phone), limit, window_s, now)
         else {
-            return Ok(NumberLimit::Allowed);
+            return NumberLimit::Allowed;
         };
         if let Some((h, at)) = new_entry {
             self.queue.push_phone(at, h);
         }
-        Ok(verdict)
+        verdict
     }
 }
 
