@@ -60,7 +60,7 @@ pub fn validity_period(
     format: ValidityFormat,
     expires_at: SystemTime,
     now: SystemTime,
-) -> Option<String> {
+) -> Option<SmppTime> {
     let left = expires_at.duration_since(now).ok()?;
     if left < Duration::from_secs(1) {
         return None;
@@ -72,16 +72,16 @@ pub fn validity_period(
 }
 
 /// `YYMMDDhhmmss000R`: years and months 0, days up to 99, whole seconds rounded down.
-fn relative(left: Duration) -> String {
+fn relative(left: Duration) -> SmppTime {
     let secs = left.as_secs().min(99 * 86_400 + 86_399);
     let (d, rest) = (secs / 86_400, secs % 86_400);
     let (h, rest) = (rest / 3_600, rest % 3_600);
     let (m, s) = (rest / 60, rest % 60);
-    smpp_time([0, 0, d, h, m, s], 0, 'R')
+    smpp_time([0, 0, d, h, m, s], 0, b'R')
 }
 
 /// `YYMMDDhhmmsst00+` in UTC.
-fn absolute(at: SystemTime) -> String {
+fn absolute(at: SystemTime) -> SmppTime {
     let t = time::OffsetDateTime::from(at);
     let fields = [
         u64::from(t.year().rem_euclid(100).unsigned_abs()),
@@ -91,22 +91,44 @@ fn absolute(at: SystemTime) -> String {
         u64::from(t.minute()),
         u64::from(t.second()),
     ];
-    smpp_time(fields, t.millisecond() / 100, '+')
+    smpp_time(fields, t.millisecond() / 100, b'+')
 }
 
-/// An SMPP time: six fields of two digits (each below 100), tenths, `00` and `kind` (every
-/// submit_sm carries one: written digit by digit, not through `format!`).
-fn smpp_time(fields: [u64; 6], tenths: u16, kind: char) -> String {
-    let digit = |v: u64| char::from(b'0' + (v % 10) as u8);
-    let mut out = String::with_capacity(16);
-    for v in fields {
-        out.push(digit(v / 10));
-        out.push(digit(v));
+/// An SMPP time (`YYMMDDhhmmsstnnp`), 16 ASCII characters, kept on the stack: every
+/// submit_sm carries one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SmppTime([u8; 16]);
+
+impl SmppTime {
+    pub fn as_str(&self) -> &str {
+        // only ASCII digits and `R`/`+` are ever written
+        std::str::from_utf8(&self.0).unwrap_or("")
     }
-    out.push(digit(u64::from(tenths)));
-    out.push_str("00");
-    out.push(kind);
-    out
+}
+
+impl std::fmt::Debug for SmppTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for SmppTime {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// An SMPP time: six fields of two digits (each below 100), tenths, `00` and `kind` (written
+/// digit by digit, not through `format!`).
+fn smpp_time(fields: [u64; 6], tenths: u16, kind: u8) -> SmppTime {
+    let digit = |v: u64| b'0' + (v % 10) as u8;
+    let mut out = [0u8; 16];
+    let (pairs, tail) = out.split_at_mut(12);
+    for (pair, v) in pairs.chunks_exact_mut(2).zip(fields) {
+        pair.copy_from_slice(&[digit(v / 10), digit(v)]);
+    }
+    tail.copy_from_slice(&[digit(u64::from(tenths)), b'0', b'0', kind]);
+    SmppTime(out)
 }
 
 /// A phone number for logs: everything but the last 3 digits masked.

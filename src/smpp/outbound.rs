@@ -2,7 +2,6 @@
 //! its SMSC's queue and prepared for it, then each part as a submit_sm with its validity
 //! period written at the moment it goes, a window permit and a throttle token spent.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use otpgate_codec::pdu::{Body, Pdu};
@@ -10,7 +9,7 @@ use tokio::time::Instant;
 
 use super::address::validity_period;
 use super::message::PartSel;
-use super::session::{Current, Session, SessionEnd};
+use super::session::{Current, PartsLeft, Session, SessionEnd};
 use super::submit::prepare;
 use super::window::Pending;
 
@@ -54,21 +53,17 @@ impl Session {
             let Some(prepared) = st.prepared.clone() else {
                 continue;
             };
-            let wanted: Vec<u16> = match &work.sel {
+            let remaining = match &work.sel {
                 PartSel::Parts { generation, parts } if !fresh => {
                     if *generation != st.generation {
                         continue;
                     }
-                    parts.clone()
+                    let open = |i: &u16| st.ids.get(usize::from(*i)).is_some_and(Option::is_none);
+                    PartsLeft::Listed(parts.iter().copied().filter(open).collect())
                 }
-                _ => (0..prepared.parts.len())
-                    .filter_map(|i| u16::try_from(i).ok())
-                    .collect(),
+                // prepared just now: every part is still to send
+                _ => PartsLeft::All(0..u16::try_from(st.ids.len()).unwrap_or(u16::MAX)),
             };
-            let remaining: VecDeque<u16> = wanted
-                .into_iter()
-                .filter(|&i| st.ids.get(usize::from(i)).is_some_and(|id| id.is_none()))
-                .collect();
             if remaining.is_empty() {
                 continue;
             }
@@ -112,7 +107,7 @@ impl Session {
             self.current = None;
             return Ok(());
         };
-        sm.validity_period = validity.into();
+        sm.validity_period = validity.as_str().into();
         let Some(permit) = self.permit.take() else {
             return Ok(());
         };

@@ -48,7 +48,38 @@ pub(super) struct Current {
     pub(super) msg: Arc<Message>,
     pub(super) generation: u32,
     pub(super) prepared: Arc<Prepared>,
-    pub(super) remaining: VecDeque<u16>,
+    pub(super) remaining: PartsLeft,
+}
+
+/// The parts of the current message still to send, in order: every part of a freshly
+/// prepared message (a range, nothing allocated: the case of almost every OTP), or the parts
+/// a retry asked for.
+pub(super) enum PartsLeft {
+    All(std::ops::Range<u16>),
+    Listed(VecDeque<u16>),
+}
+
+impl PartsLeft {
+    pub(super) fn pop_front(&mut self) -> Option<u16> {
+        match self {
+            PartsLeft::All(range) => range.next(),
+            PartsLeft::Listed(parts) => parts.pop_front(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        match self {
+            PartsLeft::All(range) => range.is_empty(),
+            PartsLeft::Listed(parts) => parts.is_empty(),
+        }
+    }
+
+    pub(super) fn into_vec(self) -> Vec<u16> {
+        match self {
+            PartsLeft::All(range) => range.collect(),
+            PartsLeft::Listed(parts) => parts.into(),
+        }
+    }
 }
 
 /// What the submit side waits for.
@@ -371,7 +402,7 @@ impl Session {
                 self.smsc.queue.push(Work::parts(
                     cur.msg,
                     cur.generation,
-                    cur.remaining.into_iter().collect(),
+                    cur.remaining.into_vec(),
                 ));
             }
         }
