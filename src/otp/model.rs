@@ -388,21 +388,35 @@ impl Timestamp {
         let secs = u64::from(self.0);
         let (year, month, day) = civil_from_days(secs / 86_400);
         let time_of_day = secs % 86_400;
-        let fields: [(u64, usize, usize); 6] = [
-            (year, 0, 4),
-            (month, 5, 2),
-            (day, 8, 2),
-            (time_of_day / 3_600, 11, 2),
-            (time_of_day % 3_600 / 60, 14, 2),
-            (time_of_day % 60, 17, 2),
+        let (hour, minute, second) = (
+            time_of_day / 3_600,
+            time_of_day % 3_600 / 60,
+            time_of_day % 60,
+        );
+        // each digit by a division by a constant (a multiplication), no loop
+        let d = |v: u64| b'0' + (v % 10) as u8;
+        *out = [
+            d(year / 1_000),
+            d(year / 100),
+            d(year / 10),
+            d(year),
+            b'-',
+            d(month / 10),
+            d(month),
+            b'-',
+            d(day / 10),
+            d(day),
+            b'T',
+            d(hour / 10),
+            d(hour),
+            b':',
+            d(minute / 10),
+            d(minute),
+            b':',
+            d(second / 10),
+            d(second),
+            b'Z',
         ];
-        *out = *b"0000-00-00T00:00:00Z";
-        for (mut value, at, width) in fields {
-            for slot in out.iter_mut().skip(at).take(width).rev() {
-                *slot = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        }
         std::str::from_utf8(out).unwrap_or("1970-01-01T00:00:00Z")
     }
 }
