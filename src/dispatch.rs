@@ -63,6 +63,13 @@ impl std::fmt::Debug for OutboundSms {
 /// engine's wall time too.
 pub trait WallClock: Send + Sync + 'static {
     fn now(&self) -> SystemTime;
+    /// The wall time at `instant` of the runtime's clock, read a moment ago: what a caller
+    /// that already holds the instant passes, sparing a read of the clock. The default reads
+    /// the clock.
+    fn at(&self, instant: tokio::time::Instant) -> SystemTime {
+        let _ = instant;
+        self.now()
+    }
 }
 
 /// The operating system's clock.

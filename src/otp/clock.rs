@@ -49,6 +49,12 @@ impl Clock {
         self.base_unix + (self.instant() - self.base)
     }
 
+    /// Time since the UNIX epoch at `instant` of tokio's clock (without the offset): the
+    /// same as `unix()` read at that instant.
+    pub fn unix_at(&self, instant: Instant) -> Duration {
+        self.base_unix + (instant + self.offset()).saturating_duration_since(self.base)
+    }
+
     /// Whole seconds since the UNIX epoch (fits u32 until 2106).
     pub fn unix_secs(&self) -> u32 {
         u32::try_from(self.unix().as_secs()).unwrap_or(u32::MAX)
@@ -80,5 +86,9 @@ impl Clock {
 impl crate::dispatch::WallClock for Clock {
     fn now(&self) -> SystemTime {
         self.system_time()
+    }
+
+    fn at(&self, instant: Instant) -> SystemTime {
+        UNIX_EPOCH + self.unix_at(instant)
     }
 }

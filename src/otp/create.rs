@@ -258,7 +258,8 @@ impl OtpService {
         }
         sms.otp_id.clone_from(&view.otp_id);
         sms.sender = sender;
-        sms.expires_at = self.clock.system_time() + Duration::from_secs(req.ttl.into());
+        // the OTP's own expiry, in whole seconds as stored: no second read of the clock
+        sms.expires_at = UNIX_EPOCH + Duration::from_secs(u64::from(now) + u64::from(req.ttl));
         sms.tlv_values = tlv_values(&tenant.config, chosen.language.as_deref());
         let dispatched = match self.dispatcher.dispatch_now(sms) {
             Ok(dispatched) => dispatched,

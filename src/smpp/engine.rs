@@ -281,7 +281,7 @@ impl Dispatcher for EngineHandle {
             return Err(DispatchError::QueueFull { retry_after });
         }
         let msg = Arc::new(Message::new(shared.next_order(), sms, smsc));
-        if msg.is_expired(shared.wall.now()) {
+        if msg.is_expired(shared.wall.at(now)) {
             shared.depth.release_reserved();
             shared.report_failed(&msg, "expired before it could be sent");
             return Ok(());

@@ -19,7 +19,7 @@ impl Session {
         let me = self.smsc.index;
         while let Some(work) = self.smsc.queue.pop() {
             let msg = work.msg;
-            if msg.is_expired(self.shared.wall.now()) {
+            if msg.is_expired(self.shared.wall.at(now)) {
                 self.shared
                     .report_failed(&msg, "expired before it could be sent");
                 continue;
@@ -100,7 +100,7 @@ impl Session {
         let Some(validity) = validity_period(
             self.smsc.cfg.validity,
             msg.sms.expires_at,
-            self.shared.wall.now(),
+            self.shared.wall.at(now),
         ) else {
             self.shared
                 .report_failed(&msg, "expired before it could be sent");
