@@ -140,9 +140,12 @@ pub trait Dispatcher: Send + Sync + 'static {
     }
     /// What `dispatch` resolves to, at once, when queueing needs no waiting (the engine's
     /// queue in this process): a create spares the boxed future of the call. Else `sms` is
-    /// given back, for `dispatch`.
-    fn dispatch_now(&self, sms: OutboundSms) -> Result<Result<(), DispatchError>, OutboundSms> {
-        Err(sms)
+    /// given back (boxed: the way that waits pays for it), for `dispatch`.
+    fn dispatch_now(
+        &self,
+        sms: OutboundSms,
+    ) -> Result<Result<(), DispatchError>, Box<OutboundSms>> {
+        Err(Box::new(sms))
     }
     /// Why any new SMS would be refused now, whatever it is, when that is known at once (the
     /// send queue is full, the engine is shutting down): the HTTP front then refuses a create

@@ -263,7 +263,7 @@ impl OtpService {
         sms.tlv_values = tlv_values(&tenant.config, chosen.language.as_deref());
         let dispatched = match self.dispatcher.dispatch_now(sms) {
             Ok(dispatched) => dispatched,
-            Err(sms) => self.dispatcher.dispatch(sms).await,
+            Err(sms) => self.dispatcher.dispatch(*sms).await,
         };
         if let Err(e) = dispatched {
             if let Err(gone) = self.store.remove(&id).await {

@@ -293,7 +293,10 @@ impl Dispatcher for EngineHandle {
         Ok(())
     }
 
-    fn dispatch_now(&self, sms: OutboundSms) -> Result<Result<(), DispatchError>, OutboundSms> {
+    fn dispatch_now(
+        &self,
+        sms: OutboundSms,
+    ) -> Result<Result<(), DispatchError>, Box<OutboundSms>> {
         Ok(self.try_dispatch(sms))
     }
 
