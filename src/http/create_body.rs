@@ -19,17 +19,53 @@ fn bad(code: u16, field: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_param", code, message).with_field(field)
 }
 
-/// A field, `None` when absent or null.
-fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.get(name).filter(|v| !v.is_null())
+/// The body's fields, each `None` when absent or null: found in one pass over the object's
+/// keys, where a search of its tree per field name cost eleven searches per create.
+#[derive(Default)]
+struct Fields<'a> {
+    phone_number: Option<&'a Value>,
+    country_iso: Option<&'a Value>,
+    from: Option<&'a Value>,
+    template: Option<&'a Value>,
+    language: Option<&'a Value>,
+    track_id: Option<&'a Value>,
+    ttl: Option<&'a Value>,
+    max_attempts: Option<&'a Value>,
+    pin_type: Option<&'a Value>,
+    pin_length: Option<&'a Value>,
+    otp_callback_url: Option<&'a Value>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(obj: &'a Map<String, Value>) -> Self {
+        let mut f = Fields::default();
+        for (name, value) in obj.iter().filter(|(_, v)| !v.is_null()) {
+            let slot = match name.as_str() {
+                "phoneNumber" => &mut f.phone_number,
+                "countryIso" => &mut f.country_iso,
+                "from" => &mut f.from,
+                "template" => &mut f.template,
+                "language" => &mut f.language,
+                "trackId" => &mut f.track_id,
+                "ttl" => &mut f.ttl,
+                "maxAttempts" => &mut f.max_attempts,
+                "pinType" => &mut f.pin_type,
+                "pinLength" => &mut f.pin_length,
+                "otpCallbackUrl" => &mut f.otp_callback_url,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        f
+    }
 }
 
 fn string<'a>(
-    obj: &'a Map<String, Value>,
+    field: Option<&'a Value>,
     name: &str,
     code: u16,
 ) -> Result<Option<&'a str>, ApiError> {
-    match field(obj, name) {
+    match field {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
         Some(_) => Err(bad(code, name, format!("{name} must be a string"))),
@@ -38,13 +74,13 @@ fn string<'a>(
 
 /// An integer field: codes are (wrong type, below min, above max).
 fn integer(
-    obj: &Map<String, Value>,
+    field: Option<&Value>,
     name: &str,
     codes: (u16, u16, u16),
     range: (i64, i64),
     default: i64,
 ) -> Result<i64, ApiError> {
-    let Some(v) = field(obj, name) else {
+    let Some(v) = field else {
         return Ok(default);
     };
     let n = v
@@ -92,12 +128,13 @@ pub async fn parse(
     let obj = v
         .as_object()
         .ok_or_else(|| ApiError::invalid_body("the body must be a JSON object"))?;
+    let fields = Fields::of(obj);
     // sms.cx: 2001 phoneNumber empty or not set
-    let number = string(obj, "phoneNumber", 2001)?
+    let number = string(fields.phone_number, "phoneNumber", 2001)?
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| bad(2001, "phoneNumber", "phoneNumber is required"))?;
     // sms.cx: 2002 countryIso missing (a national number needs it), 2003 invalid
-    let country = string(obj, "countryIso", 2003)?.filter(|c| !c.is_empty());
+    let country = string(fields.country_iso, "countryIso", 2003)?.filter(|c| !c.is_empty());
     let phone = phones.parse(number, country).await.map_err(|e| match e {
         PhoneError::NeedsCountry => bad(2002, "countryIso", e.to_string()),
         PhoneError::CountryFormat | PhoneError::CountryUnknown => {
@@ -116,7 +153,7 @@ pub async fn parse(
     })?;
 
     // sms.cx: 2004 from empty, 2005 from not valid
-    let sender = string(obj, "from", 2005)?;
+    let sender = string(fields.from, "from", 2005)?;
     if let Some(s) = sender {
         if s.is_empty() {
             return Err(bad(2004, "from", "from is empty"));
@@ -124,7 +161,7 @@ pub async fn parse(
         parse_sender(s).map_err(|e| bad(2005, "from", e.to_string()))?;
     }
 
-    let template = string(obj, "template", 2006)?;
+    let template = string(fields.template, "template", 2006)?;
     if let Some(t) = template {
         check_template(t, "template")?;
     }
@@ -149,13 +186,13 @@ pub async fn parse(
         check_template(t, k)?;
         templates.insert(language::normalize(code), t.to_owned());
     }
-    let language = match string(obj, "language", 2006)? {
+    let language = match string(fields.language, "language", 2006)? {
         Some(l) if language::valid_code(l) => Some(language::normalize(l)),
         Some(_) => return Err(bad(2006, "language", "language is not a language code")),
         None => None,
     };
 
-    let track_id = match string(obj, "trackId", 2018)? {
+    let track_id = match string(fields.track_id, "trackId", 2018)? {
         Some(t) => Some(
             uuid::Uuid::try_parse(t)
                 .ok()
@@ -167,20 +204,20 @@ pub async fn parse(
     };
 
     let ttl = integer(
-        obj,
+        fields.ttl,
         "ttl",
         (2007, 2008, 2009),
         (60, 1800),
         i64::from(cfg.default_ttl_s),
     )?;
     let max_attempts = integer(
-        obj,
+        fields.max_attempts,
         "maxAttempts",
         (2010, 2011, 2012),
         (1, 10),
         i64::from(cfg.default_max_attempts),
     )?;
-    let pin_type = match string(obj, "pinType", 2013)? {
+    let pin_type = match string(fields.pin_type, "pinType", 2013)? {
         // sms.cx: 2013 pinType empty (or not a string), 2014 not one of the three
         Some("") => return Err(bad(2013, "pinType", "pinType is empty")),
         Some(s) => PinType::parse(s).ok_or_else(|| {
@@ -193,14 +230,14 @@ pub async fn parse(
         None => cfg.default_pin_type,
     };
     let pin_length = integer(
-        obj,
+        fields.pin_length,
         "pinLength",
         (2015, 2016, 2017),
         (4, 10),
         i64::from(cfg.default_pin_length),
     )?;
 
-    let callback_url = match string(obj, "otpCallbackUrl", 2019)? {
+    let callback_url = match string(fields.otp_callback_url, "otpCallbackUrl", 2019)? {
         Some(u) => {
             let parsed = url::Url::parse(u)
                 .ok()
