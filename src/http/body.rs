@@ -3,6 +3,8 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode};
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -12,6 +14,10 @@ fn json_content_type(content_type: Option<&HeaderValue>) -> Result<(), ApiError>
     let Some(ct) = content_type else {
         return Ok(()); // curl -d without -H: read it as JSON
     };
+    // what nearly every client sends, compared whole before any parsing
+    if ct.as_bytes() == b"application/json" {
+        return Ok(());
+    }
     let ct = ct.to_str().unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
     // compared without case, without a lowercase copy
@@ -34,6 +40,34 @@ fn json_content_type(content_type: Option<&HeaderValue>) -> Result<(), ApiError>
     }
 }
 
+/// The bytes of `body`, refused with 413 past `limit`. A body that comes in one frame (a
+/// create's, nearly always) is taken as it came, without the collector's list of frames.
+async fn body_bytes(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let unreadable = || ApiError::invalid_body("the request body could not be read");
+    let mut first: Option<Bytes> = None;
+    let mut joined = BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| unreadable())?.into_data() else {
+            continue; // trailers
+        };
+        total = total.saturating_add(data.len());
+        if total > limit {
+            return Err(ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE));
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    joined.extend_from_slice(&earlier);
+                }
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| joined.freeze()))
+}
+
 /// Reads at most `limit` bytes of `body` and parses them as JSON. An empty body reads as
 /// `null` when `allow_empty`.
 pub async fn read_json(
@@ -49,15 +83,7 @@ pub async fn read_json(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE));
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large || e.to_string().contains("length limit") {
-            ApiError::for_status(StatusCode::PAYLOAD_TOO_LARGE)
-        } else {
-            ApiError::invalid_body("the request body could not be read")
-        }
-    })?;
+    let bytes = body_bytes(body, limit).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         if allow_empty {
             return Ok((Value::Null, bytes));
