@@ -38,7 +38,10 @@ fn json_reply(status: StatusCode, body: String) -> Response {
 
 /// An OTP object as a JSON reply.
 fn view_reply(status: StatusCode, view: &OtpView) -> Response {
-    let mut res = (status, view.to_json()).into_response();
+    // made here, not by `(status, bytes).into_response()`, which first writes a
+    // `Content-Type` of its own that this one then replaces
+    let mut res = Response::new(Body::from(view.to_json()));
+    *res.status_mut() = status;
     res.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -134,16 +137,22 @@ async fn take_token(app: &App, tenant: &Tenant) -> Result<Option<RateInfo>, ApiE
 /// `POST /otp`. The request whole, not a `HeaderMap` extractor: that one clones every header
 /// of every create.
 pub async fn create(State(app): State<Arc<App>>, req: Request) -> Reply {
+    create_with(&app, req).await
+}
+
+/// `POST /otp` on `app` as borrowed: the connection's direct create takes no reference of its
+/// own to the snapshot (a count both workers write).
+pub async fn create_with(app: &App, req: Request) -> Reply {
     let (parts, body) = req.into_parts();
     let headers = RequestHeaders::of(&parts.headers);
     let tenant = auth::tenant_by(&app.tenants, headers.api_key, headers.authorization)
         .ok_or_else(ApiError::unauthorized)?;
-    admission::refuse_early(&app, headers.idempotency_key.is_some())?;
-    let rate = take_token(&app, tenant).await?;
+    admission::refuse_early(app, headers.idempotency_key.is_some())?;
+    let rate = take_token(app, tenant).await?;
     let (value, _) = read_json(&headers, body, app.config.http.body_limit_bytes, false).await?;
     let key = idempotency_key(headers.idempotency_key)?;
     let Some(key) = key else {
-        let mut res = create_reply(&app, tenant, &value).await;
+        let mut res = create_reply(app, tenant, &value).await;
         add_rate_headers(&mut res, rate);
         return Ok(res);
     };
@@ -208,11 +217,11 @@ pub async fn create(State(app): State<Arc<App>>, req: Request) -> Reply {
         }
     }
     let mut guard = IdemGuard {
-        app: &app,
+        app,
         key: idem,
         done: false,
     };
-    let mut res = create_reply(&app, tenant, &value).await;
+    let mut res = create_reply(app, tenant, &value).await;
     if res.status() == StatusCode::CREATED {
         let (parts, body) = res.into_parts();
         let bytes = axum::body::to_bytes(body, usize::MAX)

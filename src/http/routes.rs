@@ -108,11 +108,12 @@ pub fn is_create<B>(req: &axum::http::Request<B>) -> bool {
 impl DirectCreate {
     /// The create's answer, in the request envelope.
     pub async fn answer(&self, req: Request) -> Response {
-        let app =
-            <Arc<super::App> as axum::extract::FromRef<Front>>::from_ref(&self.envelope.front);
+        // one look at the snapshot for the envelope and the handler, without a reference
+        // count of its own (as the router's `State` would take)
+        let app = self.envelope.front.current();
         self.envelope
-            .around(req, OTP, |req| async move {
-                handlers::create(State(app), req).await.into_response()
+            .around(&app, req, OTP, |req| async {
+                handlers::create_with(&app, req).await.into_response()
             })
             .await
     }
@@ -193,19 +194,25 @@ struct Envelope {
 
 async fn envelope(State(envelope): State<Envelope>, req: Request, next: Next) -> Response {
     let route = route_label(&req);
-    envelope.around(req, route, |req| next.run(req)).await
+    let app = envelope.front.load();
+    envelope.around(&app, req, route, |req| next.run(req)).await
 }
 
 impl Envelope {
-    /// `inner`'s answer to `req` (of `route`), with the request id, the in-flight limit, the
-    /// timeout, the JSON error shape and the metrics of every request.
-    async fn around<F, Fut>(&self, req: Request, route: &'static str, inner: F) -> Response
+    /// `inner`'s answer to `req` (of `route`) on `app`, with the request id, the in-flight
+    /// limit, the timeout, the JSON error shape and the metrics of every request.
+    async fn around<F, Fut>(
+        &self,
+        app: &super::App,
+        req: Request,
+        route: &'static str,
+        inner: F,
+    ) -> Response
     where
         F: FnOnce(Request) -> Fut,
         Fut: Future<Output = Response>,
     {
         let started = Instant::now();
-        let app = self.front.load();
         let request_id = req
             .headers()
             .get(X_REQUEST_ID)
