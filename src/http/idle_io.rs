@@ -12,16 +12,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 /// A stream whose reads and writes fail with `TimedOut` when they make no progress for
-/// `idle`. A write's clock starts when it first has to wait; a read's too, and it restarts
-/// whenever a write progresses (hyper keeps a read pending while it sends an answer, and a
-/// long download is not an idle connection).
+/// `idle` (to a quarter more: see [`Watch`]). A read's progress is a read that completes or
+/// a write that progresses (hyper keeps a read pending while it sends an answer, and a long
+/// download is not an idle connection); a write's, a write that progresses.
 pub struct IdleIo<S> {
     inner: S,
     idle: Duration,
-    read_waiting_since: Option<Instant>,
-    write_waiting_since: Option<Instant>,
-    read_timer: Option<Pin<Box<Sleep>>>,
-    write_timer: Option<Pin<Box<Sleep>>>,
+    read: Watch,
+    write: Watch,
 }
 
 impl<S> IdleIo<S> {
@@ -29,40 +27,53 @@ impl<S> IdleIo<S> {
         Self {
             inner,
             idle,
-            read_waiting_since: None,
-            write_waiting_since: None,
-            read_timer: None,
-            write_timer: None,
+            read: Watch::default(),
+            write: Watch::default(),
         }
     }
 }
 
-/// `Ready(Err(TimedOut))` once `since + idle` has passed; registers the task's waker for
-/// that moment otherwise. The timer moves only when it fires before the deadline: a keep-alive
-/// connection's read waits after every request, and moving the timer each time costs a trip
-/// through the runtime's timer wheel per request.
-fn stalled(
-    timer: &mut Option<Pin<Box<Sleep>>>,
-    since: &mut Option<Instant>,
-    idle: Duration,
-    cx: &mut Context<'_>,
-) -> Poll<io::Error> {
-    let deadline = *since.get_or_insert_with(Instant::now) + idle;
-    let sleep = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-    if sleep.deadline() > deadline {
-        sleep.as_mut().reset(deadline);
+/// Ticks of a watch in `idle`.
+const TICKS: u8 = 4;
+
+/// One direction's watch, without a read of the clock per request: a timer made when the
+/// direction first waits ticks every `idle / TICKS` from then on, and the direction fails once
+/// `TICKS` ticks in a row saw no progress: between `idle` and `idle` and a quarter after its
+/// last progress. Progress is a flag set as it happens; the clock is read once per tick.
+#[derive(Default)]
+struct Watch {
+    timer: Option<Pin<Box<Sleep>>>,
+    progressed: bool,
+    quiet_ticks: u8,
+}
+
+impl Watch {
+    fn progress(&mut self) {
+        self.progressed = true;
     }
-    loop {
-        match sleep.as_mut().poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(()) if sleep.deadline() < deadline => sleep.as_mut().reset(deadline),
-            Poll::Ready(()) => {
+
+    /// `Ready(TimedOut)` once `TICKS` ticks in a row passed without progress; registers the
+    /// task's waker for the next tick otherwise.
+    fn stalled(&mut self, idle: Duration, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let tick = idle / u32::from(TICKS);
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(tick)));
+        while timer.as_mut().poll(cx).is_ready() {
+            if std::mem::take(&mut self.progressed) {
+                self.quiet_ticks = 0;
+            } else {
+                self.quiet_ticks = self.quiet_ticks.saturating_add(1);
+            }
+            if self.quiet_ticks >= TICKS {
                 return Poll::Ready(io::Error::new(
                     io::ErrorKind::TimedOut,
                     "connection made no progress within idle_timeout_ms",
-                ))
+                ));
             }
+            timer.as_mut().reset(Instant::now() + tick);
         }
+        Poll::Pending
     }
 }
 
@@ -75,16 +86,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for IdleIo<S> {
         let this = self.get_mut();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(r) => {
-                this.read_waiting_since = None;
+                this.read.progress();
                 Poll::Ready(r)
             }
-            Poll::Pending => stalled(
-                &mut this.read_timer,
-                &mut this.read_waiting_since,
-                this.idle,
-                cx,
-            )
-            .map(Err),
+            Poll::Pending => this.read.stalled(this.idle, cx).map(Err),
         }
     }
 }
@@ -97,19 +102,13 @@ impl<S: AsyncWrite + Unpin> IdleIo<S> {
     ) -> Poll<io::Result<usize>> {
         match polled {
             Poll::Ready(r) => {
-                self.write_waiting_since = None;
-                if matches!(r, Ok(n) if n > 0) && self.read_waiting_since.is_some() {
-                    self.read_waiting_since = Some(Instant::now());
+                if matches!(r, Ok(n) if n > 0) {
+                    self.write.progress();
+                    self.read.progress();
                 }
                 Poll::Ready(r)
             }
-            Poll::Pending => stalled(
-                &mut self.write_timer,
-                &mut self.write_waiting_since,
-                self.idle,
-                cx,
-            )
-            .map(Err),
+            Poll::Pending => self.write.stalled(self.idle, cx).map(Err),
         }
     }
 }
@@ -145,5 +144,87 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for IdleIo<S> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt};
+
+    const IDLE: Duration = Duration::from_secs(8);
+
+    /// `waited` is what a watch allows: `idle`, to a quarter more.
+    fn within_the_watch(waited: Duration) -> bool {
+        waited >= IDLE && waited <= IDLE + IDLE / u32::from(TICKS)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_without_progress_fails_within_idle_and_a_quarter() {
+        let (_client, server) = duplex(64);
+        let mut io = IdleIo::new(server, IDLE);
+        let start = Instant::now();
+        let err = io.read(&mut [0u8; 8]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(within_the_watch(start.elapsed()), "{:?}", start.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_that_keep_coming_keep_it_alive_until_they_stop() {
+        let (mut client, server) = duplex(64);
+        let mut io = IdleIo::new(server, IDLE);
+        let start = Instant::now();
+        let mut buf = [0u8; 8];
+        // a byte every half of `idle` (and at odd moments of the ticks) for ten times `idle`
+        for i in 0..20u32 {
+            let writer = async {
+                tokio::time::sleep(IDLE / 2 + Duration::from_millis(u64::from(i * 37))).await;
+                client.write_all(b"x").await.unwrap();
+            };
+            let (read, ()) = tokio::join!(io.read(&mut buf), writer);
+            assert_eq!(read.unwrap(), 1, "read {i}");
+        }
+        assert!(start.elapsed() >= IDLE * 10);
+        let last = Instant::now();
+        let err = io.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(within_the_watch(last.elapsed()), "{:?}", last.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_the_peer_never_reads_fails_within_idle_and_a_quarter() {
+        let (_client, server) = duplex(16);
+        let mut io = IdleIo::new(server, IDLE);
+        io.write_all(&[0; 16]).await.unwrap();
+        let start = Instant::now();
+        let err = io.write_all(b"more").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(within_the_watch(start.elapsed()), "{:?}", start.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_waits_while_answers_go_out() {
+        let (mut client, server) = duplex(16);
+        let mut io = IdleIo::new(server, IDLE);
+        let (mut rd, mut wr) = tokio::io::split(&mut io);
+        // the server sends for three times `idle`, a chunk each half `idle`, while its read
+        // waits: the read must not fail
+        let writer = async {
+            for _ in 0..6 {
+                tokio::time::sleep(IDLE / 2).await;
+                wr.write_all(&[1; 8]).await.unwrap();
+            }
+        };
+        let reader = async {
+            let mut got = 0;
+            while got < 48 {
+                got += client.read(&mut [0u8; 16]).await.unwrap();
+            }
+        };
+        let read = async { rd.read(&mut [0u8; 8]).await };
+        tokio::select! {
+            r = read => panic!("the read ended while answers went out: {r:?}"),
+            ((), ()) = async { tokio::join!(writer, reader) } => {}
+        }
     }
 }
