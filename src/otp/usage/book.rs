@@ -3,7 +3,7 @@
 //! [`FLUSH_EVERY`] and at shutdown when one is set, and read back at start.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -74,9 +74,10 @@ pub struct UsageBook {
     retention_days: u32,
     /// `usage.json` in `[store] state_dir`, when set.
     file: Option<PathBuf>,
-    /// Changes counted, and how many of them the last write held.
-    changes: AtomicU64,
-    written: AtomicU64,
+    /// Something was counted since the last write began. A flag, set only when not set
+    /// already: a count per change would be one more count that every create and every
+    /// receipt writes, from every thread.
+    unwritten: AtomicBool,
     /// One writer at a time (the periodic one and the shutdown's).
     writing: Mutex<()>,
 }
@@ -88,8 +89,7 @@ impl UsageBook {
             days: DashMap::new(),
             retention_days: retention_days.max(1),
             file: None,
-            changes: AtomicU64::new(0),
-            written: AtomicU64::new(0),
+            unwritten: AtomicBool::new(false),
             writing: Mutex::new(()),
         }
     }
@@ -120,7 +120,14 @@ impl UsageBook {
             Some(cells) => cells.apply(event),
             None => self.days.entry((tenant, day)).or_default().apply(event),
         }
-        self.changes.fetch_add(1, Ordering::Relaxed);
+        self.mark_unwritten();
+    }
+
+    fn mark_unwritten(&self) {
+        // after the change itself (Release): a write that takes the flag reads the change
+        if !self.unwritten.load(Ordering::Relaxed) {
+            self.unwritten.store(true, Ordering::Release);
+        }
     }
 
     /// `tenant`'s counters of each day from `first` to `last` that has any, oldest first.
@@ -141,7 +148,7 @@ impl UsageBook {
         let before = self.days.len();
         self.days.retain(|(_, day), _| *day >= oldest);
         if self.days.len() != before {
-            self.changes.fetch_add(1, Ordering::Relaxed);
+            self.mark_unwritten();
         }
         self.days.len()
     }
@@ -153,8 +160,8 @@ impl UsageBook {
             return Ok(());
         };
         let _one_writer = self.writing.lock().unwrap_or_else(|e| e.into_inner());
-        let changes = self.changes.load(Ordering::Relaxed);
-        if changes == self.written.load(Ordering::Relaxed) {
+        // taken before the counters are read: a change after this marks the next write
+        if !self.unwritten.swap(false, Ordering::Acquire) {
             return Ok(());
         }
         let mut rows: Vec<(TenantTag, u32, DayUsage)> = self
@@ -164,8 +171,11 @@ impl UsageBook {
             .filter(|(_, _, u)| !u.is_zero())
             .collect();
         rows.sort_by_key(|(tenant, day, _)| (tenant.get(), *day));
-        file::write(path, &rows)?;
-        self.written.store(changes, Ordering::Relaxed);
+        if let Err(e) = file::write(path, &rows) {
+            // written at the next turn
+            self.mark_unwritten();
+            return Err(e);
+        }
         Ok(())
     }
 
