@@ -26,9 +26,9 @@ pub struct HttpConfig {
     pub max_connections: usize,
     /// Largest request header (and read buffer) per connection, in bytes (at least 8192).
     pub max_header_bytes: usize,
-    /// A connection whose reads and writes make no progress for this long is closed (a
-    /// client that stops reading its answers, or stops sending). Above `request_timeout_ms`,
-    /// so that a slow handler is not mistaken for a stalled client.
+    /// A connection whose reads and writes make no progress for this long (to a quarter
+    /// more) is closed (a client that stops reading its answers, or stops sending). Above
+    /// `request_timeout_ms`, so that a slow handler is not mistaken for a stalled client.
     pub idle_timeout_ms: u64,
     /// A connection older than this is closed once its request in progress is answered
     /// (`Connection: close`); 0 = no limit.
