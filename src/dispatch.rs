@@ -140,11 +140,14 @@ pub trait Dispatcher: Send + Sync + 'static {
     }
     /// What `dispatch` resolves to, at once, when queueing needs no waiting (the engine's
     /// queue in this process): a create spares the boxed future of the call. Else `sms` is
-    /// given back (boxed: the way that waits pays for it), for `dispatch`.
+    /// given back (boxed: the way that waits pays for it), for `dispatch`. `pick`: what the
+    /// estimate of this SMS picked, taken again while it holds.
     fn dispatch_now(
         &self,
         sms: OutboundSms,
+        pick: Option<SmscPick>,
     ) -> Result<Result<(), DispatchError>, Box<OutboundSms>> {
+        let _ = pick;
         Err(Box::new(sms))
     }
     /// Why any new SMS would be refused now, whatever it is, when that is known at once (the
@@ -210,6 +213,11 @@ pub struct RouteSmscs {
     pub smscs: Vec<String>,
 }
 
+/// The SMSC an estimate picked: opaque to all but the dispatcher that made it, which takes it
+/// again only while it still holds (the same SMSCs in force, that one healthy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmscPick(pub u64);
+
 /// The encoding (`GSM7`, `UCS2`, `LATIN1`) and the number of parts of an SMS as one SMSC
 /// split it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +231,9 @@ pub struct SentAs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendEstimate {
     pub smsc: String,
+    /// The SMSC picked, for the dispatch of this SMS to take again (`Dispatcher::dispatch_now`)
+    /// rather than choose anew; `None` when the dispatcher does not say.
+    pub pick: Option<SmscPick>,
     /// `GSM7`, `UCS2` or `LATIN1`.
     pub encoding: &'static str,
     pub parts: usize,

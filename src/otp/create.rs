@@ -14,7 +14,7 @@ use super::service::{blocked, dispatch_refused, OtpError, OtpService};
 use super::tenant::Tenant;
 use super::text::{analyze_text, render, Encoding};
 use super::tlv_values::tlv_values;
-use crate::dispatch::OutboundSms;
+use crate::dispatch::{OutboundSms, SmscPick};
 
 /// The zeros a PIN is sized with (a PIN has at most 10 characters; a longer one is made).
 const ZEROS: &str = "00000000000000000000000000000000";
@@ -39,6 +39,8 @@ pub(super) struct SmsPlan {
     pub parts: usize,
     /// That SMSC's price per part for the destination, if it has one.
     pub price_per_part: Option<u64>,
+    /// That SMSC, for the dispatch to take again.
+    pub pick: Option<SmscPick>,
 }
 
 impl OtpService {
@@ -73,6 +75,7 @@ impl OtpService {
                     .unwrap_or_else(|| analyze_text(&sms.text).0),
                 parts: e.parts,
                 price_per_part: e.price_per_part,
+                pick: e.pick,
             },
             None => {
                 let (encoding, parts) = analyze_text(&sms.text);
@@ -80,6 +83,7 @@ impl OtpService {
                     encoding,
                     parts,
                     price_per_part: None,
+                    pick: None,
                 }
             }
         }
@@ -201,6 +205,7 @@ impl OtpService {
             encoding,
             parts,
             price_per_part: route_price,
+            pick,
         } = match req.pin_type {
             PinType::Numbers => plan,
             PinType::Letters | PinType::Alphanumeric => self.plan_sms(&sms),
@@ -261,7 +266,7 @@ impl OtpService {
         // the OTP's own expiry, in whole seconds as stored: no second read of the clock
         sms.expires_at = UNIX_EPOCH + Duration::from_secs(u64::from(now) + u64::from(req.ttl));
         sms.tlv_values = tlv_values(&tenant.config, chosen.language.as_deref());
-        let dispatched = match self.dispatcher.dispatch_now(sms) {
+        let dispatched = match self.dispatcher.dispatch_now(sms, pick) {
             Ok(dispatched) => dispatched,
             Err(sms) => self.dispatcher.dispatch(*sms).await,
         };

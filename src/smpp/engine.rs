@@ -22,7 +22,7 @@ use super::supervisor::Supervisor;
 use super::validate::validate;
 use crate::dispatch::{
     DeliverySink, DispatchError, Dispatcher, OutboundSms, Readiness, RouteSmscs, SendEstimate,
-    SmscChoice, SmscHealth, SystemClock, WallClock,
+    SmscChoice, SmscHealth, SmscPick, SystemClock, WallClock,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -267,37 +267,15 @@ impl EngineHandle {
 
 impl Dispatcher for EngineHandle {
     fn try_dispatch(&self, sms: OutboundSms) -> Result<(), DispatchError> {
-        let shared = &self.inner.shared;
-        let retry_after = shared.retry_after();
-        if shared.is_shutting_down() {
-            return Err(DispatchError::ShuttingDown { retry_after });
-        }
-        let now = Instant::now();
-        let choice = sms.smscs.as_deref();
-        let (_, smsc) = shared
-            .choose(&sms.destination, choice, None, now, false)
-            .ok_or(DispatchError::NoRoute { retry_after })?;
-        if !shared.depth.try_reserve() {
-            return Err(DispatchError::QueueFull { retry_after });
-        }
-        let msg = Arc::new(Message::new(shared.next_order(), sms, smsc));
-        if msg.is_expired(shared.wall.at(now)) {
-            shared.depth.release_reserved();
-            shared.report_failed(&msg, "expired before it could be sent");
-            return Ok(());
-        }
-        match shared.smsc(smsc) {
-            Some(s) => s.queue.push_reserved(Work::fresh(msg)),
-            None => shared.depth.release_reserved(),
-        }
-        Ok(())
+        self.dispatch_picked(sms, None)
     }
 
     fn dispatch_now(
         &self,
         sms: OutboundSms,
+        pick: Option<SmscPick>,
     ) -> Result<Result<(), DispatchError>, Box<OutboundSms>> {
-        Ok(self.try_dispatch(sms))
+        Ok(self.dispatch_picked(sms, pick))
     }
 
     fn refuses_any(&self) -> Option<DispatchError> {
@@ -313,13 +291,15 @@ impl Dispatcher for EngineHandle {
 
     fn estimate(&self, sms: &OutboundSms) -> Option<SendEstimate> {
         let shared = &self.inner.shared;
-        // within the tenant's SMSCs, preferred first, as `try_dispatch` picks
+        // within the tenant's SMSCs, preferred first, as `try_dispatch` picks; the pick lets
+        // the dispatch of this SMS take the same SMSC
         let choice = sms.smscs.as_deref();
-        let (_, smsc) = shared.choose(&sms.destination, choice, None, Instant::now(), false)?;
+        let (smsc, pick) = shared.choose_pick(&sms.destination, choice, Instant::now())?;
         let smsc = shared.smsc(smsc)?;
         let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
         Some(SendEstimate {
             smsc: smsc.cfg.name.clone(),
+            pick: Some(pick),
             encoding: plan.encoding,
             parts: plan.parts,
             price_per_part: price_for(&smsc.cfg.prices, &sms.destination),
@@ -353,6 +333,7 @@ impl Dispatcher for EngineHandle {
         let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
         Some(SendEstimate {
             smsc: smsc.cfg.name.clone(),
+            pick: None,
             encoding: plan.encoding,
             parts: plan.parts,
             price_per_part: price_for(&smsc.cfg.prices, &sms.destination),
@@ -401,5 +382,47 @@ impl Dispatcher for EngineHandle {
             reasons,
             uncovered_routes,
         }
+    }
+}
+
+impl EngineHandle {
+    /// Queues `sms` on the SMSC `pick` names while it holds (what its estimate chose), else
+    /// on the one chosen now.
+    fn dispatch_picked(
+        &self,
+        sms: OutboundSms,
+        pick: Option<SmscPick>,
+    ) -> Result<(), DispatchError> {
+        let shared = &self.inner.shared;
+        let retry_after = shared.retry_after();
+        if shared.is_shutting_down() {
+            return Err(DispatchError::ShuttingDown { retry_after });
+        }
+        let now = Instant::now();
+        let picked = pick.and_then(|p| shared.take_pick(p, now));
+        let smsc = match picked {
+            Some(smsc) => smsc,
+            None => {
+                let choice = sms.smscs.as_deref();
+                shared
+                    .choose(&sms.destination, choice, None, now, false)
+                    .ok_or(DispatchError::NoRoute { retry_after })?
+                    .1
+            }
+        };
+        if !shared.depth.try_reserve() {
+            return Err(DispatchError::QueueFull { retry_after });
+        }
+        let msg = Arc::new(Message::new(shared.next_order(), sms, smsc));
+        if msg.is_expired(shared.wall.at(now)) {
+            shared.depth.release_reserved();
+            shared.report_failed(&msg, "expired before it could be sent");
+            return Ok(());
+        }
+        match shared.smsc(smsc) {
+            Some(s) => s.queue.push_reserved(Work::fresh(msg)),
+            None => shared.depth.release_reserved(),
+        }
+        Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! state.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use super::receipt_clock::ReceiptClock;
 use super::receipt_watch::ReceiptWatch;
 use super::router::{Allowed, Router, MAX_SMSCS};
 use super::submit::References;
-use crate::dispatch::{DeliverySink, RouteSmscs, SmscChoice, WallClock};
+use crate::dispatch::{DeliverySink, RouteSmscs, SmscChoice, SmscPick, WallClock};
 
 pub struct Smsc {
     /// Its slot in the [`SmscSet`]: what messages, retries and the router name it by. An
@@ -65,7 +65,12 @@ impl Smsc {
 pub struct SmscSet {
     pub slots: Vec<Option<Arc<Smsc>>>,
     pub router: Router,
+    /// Tells this set from every other of the process (an `SmscPick` holds only within it).
+    generation: u32,
 }
+
+/// The generation of the next set made.
+static SET_GENERATION: AtomicU32 = AtomicU32::new(0);
 
 impl SmscSet {
     /// `slots`, routed by `routing` (each slot's routes, priority and weight).
@@ -75,7 +80,12 @@ impl SmscSet {
             Some(c) => (c.routes.as_slice(), c.priority, c.weight),
             None => (none, 0, 0),
         }));
-        Self { slots, router }
+        let generation = SET_GENERATION.fetch_add(1, Ordering::Relaxed);
+        Self {
+            slots,
+            router,
+            generation,
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Smsc>> {
@@ -315,6 +325,36 @@ impl Shared {
             .lookup_within(destination, mask_of(&set, choice))?;
         let smsc = self.pick_in(&set, route, choice, exclude, now, require_healthy)?;
         Some((route, smsc))
+    }
+
+    /// [`choose`](Self::choose) of any SMSC, with the pick that names it for
+    /// [`take_pick`](Self::take_pick).
+    pub fn choose_pick(
+        &self,
+        destination: &str,
+        choice: Option<&SmscChoice>,
+        now: Instant,
+    ) -> Option<(usize, SmscPick)> {
+        let set = self.set.load();
+        let route = set
+            .router
+            .lookup_within(destination, mask_of(&set, choice))?;
+        let smsc = self.pick_in(&set, route, choice, None, now, false)?;
+        let index = u32::try_from(smsc).ok()?;
+        Some((
+            smsc,
+            SmscPick(u64::from(set.generation) << 32 | u64::from(index)),
+        ))
+    }
+
+    /// The SMSC `pick` names while it holds: the set that made it still in force, that SMSC
+    /// healthy. Else `None`, and the caller chooses anew.
+    pub fn take_pick(&self, pick: SmscPick, now: Instant) -> Option<usize> {
+        let set = self.set.load();
+        let (generation, index) = (pick.0 >> 32, pick.0 & u64::from(u32::MAX));
+        let index = usize::try_from(index).ok()?;
+        (generation == u64::from(set.generation) && self.healthy_in(&set, index, now))
+            .then_some(index)
     }
 
     /// Another SMSC for `msg` than `exclude`, healthy, on its route in the set in force.
