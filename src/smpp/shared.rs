@@ -442,3 +442,52 @@ fn pick_with(
     set.router
         .pick(route, exclude, allowed, healthy, recent, require_healthy)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::{DeliveryUpdate, SystemClock};
+
+    struct NoSink;
+
+    impl DeliverySink for NoSink {
+        fn on_update(&self, _: DeliveryUpdate) {}
+    }
+
+    fn configs() -> Vec<SmscConfig> {
+        ["a", "b"]
+            .into_iter()
+            .map(|name| SmscConfig {
+                name: name.into(),
+                ..SmscConfig::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pick_is_taken_again_only_in_its_own_set_and_while_its_smsc_is_healthy() {
+        let smscs = configs();
+        let shared = Shared::new(
+            smscs.clone(),
+            EngineSettings::default(),
+            Arc::new(NoSink),
+            Arc::new(SystemClock),
+        );
+        let now = Instant::now();
+        let (index, pick) = shared.choose_pick("+447400100000", None, now).unwrap();
+        assert_eq!(shared.take_pick(pick, now), Some(index));
+
+        // no bind ever came up: past the start's grace the SMSC is not healthy
+        let late = now + shared.failover_after() + Duration::from_secs(1);
+        assert_eq!(shared.take_pick(pick, late), None);
+
+        // the same SMSCs again (a reload): a pick of the set before is not taken
+        let routing: Vec<Option<&SmscConfig>> = smscs.iter().map(Some).collect();
+        let slots = shared.set.load().slots.clone();
+        shared.set.store(Arc::new(SmscSet::new(slots, &routing)));
+        assert_eq!(shared.take_pick(pick, now), None);
+        let (again, new_pick) = shared.choose_pick("+447400100000", None, now).unwrap();
+        assert_ne!(new_pick, pick);
+        assert_eq!(shared.take_pick(new_pick, now), Some(again));
+    }
+}
