@@ -2,8 +2,6 @@
 //! the window (or to a query_sm: see `query`), enquire_link answered, deliver_sm answered once
 //! its receipt is recorded, unbind answered, malformed PDUs answered with generic_nack.
 
-use tokio::time::Instant;
-
 use otpgate_codec::framing::Frame;
 use otpgate_codec::pdu::{Body, CommandStatus, DeliverSm, DeliverSmResp, Pdu};
 
@@ -118,7 +116,10 @@ impl Session {
         sm: DeliverSm,
         resp: Body,
     ) -> Result<(), SessionEnd> {
-        let Some(update) = receipt_update(&self.shared, &self.smsc, &mut self.metrics, &sm) else {
+        let received = self.last_rx;
+        let Some(update) =
+            receipt_update(&self.shared, &self.smsc, &mut self.metrics, &sm, received)
+        else {
             return self
                 .link
                 .feed(answer(seq, CommandStatus::ESME_ROK, resp))
@@ -169,7 +170,8 @@ impl Session {
             }
             return;
         };
-        let now = Instant::now();
+        // when the bind read this response (its batch): a read of the clock fewer per answer
+        let now = self.last_rx;
         let Pending {
             msg,
             generation,

@@ -4,6 +4,7 @@
 
 use otpgate_codec::dlr::{receipt_ref_from_deliver_sm, ReceiptState};
 use otpgate_codec::pdu::DeliverSm;
+use tokio::time::Instant;
 
 use super::metrics::{self, BindMetrics};
 use super::shared::{Shared, Smsc};
@@ -35,12 +36,14 @@ fn error_of(err: Option<&str>, network: Option<(u8, u16)>) -> Option<String> {
 
 /// What a deliver_sm says, counted on the way: the update to record, `None` for a
 /// mobile-originated message (counted, nothing to record). Called on the bind's own task, with
-/// its metric handles, before the receipt is recorded and then acknowledged.
+/// its metric handles, before the receipt is recorded and then acknowledged. `received`: when
+/// the bind read it (the delay to the receipt ends there).
 pub(super) fn receipt_update(
     shared: &Shared,
     smsc: &Smsc,
     bind_metrics: &mut BindMetrics,
     sm: &DeliverSm,
+    received: Instant,
 ) -> Option<DeliveryUpdate> {
     let Some(r) = receipt_ref_from_deliver_sm(sm) else {
         metrics::mo(&smsc.cfg.name);
@@ -49,7 +52,7 @@ pub(super) fn receipt_update(
     bind_metrics.receipt(r.stat);
     if r.stat.is_final() {
         if let Some(at) = shared.receipt_clock.take(&r.id) {
-            bind_metrics.receipt_delay(at.elapsed().as_secs_f64());
+            bind_metrics.receipt_delay(received.saturating_duration_since(at).as_secs_f64());
         }
         smsc.watch.settle(&r.id);
     }

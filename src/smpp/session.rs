@@ -105,6 +105,8 @@ pub struct Session {
     pub(super) current: Option<Current>,
     pub(super) permit: Option<OwnedSemaphorePermit>,
     pub(super) paused_until: Option<Instant>,
+    /// When the last frame (or batch of frames) was read: the time of the responses and
+    /// receipts in it.
     pub(super) last_rx: Instant,
     /// The outstanding enquire_link: sequence number and deadline.
     pub(super) enquire: Option<(u32, Instant)>,
@@ -377,6 +379,7 @@ impl Session {
                         return Ok::<(), SessionEnd>(());
                     }
                 }
+                self.last_rx = Instant::now();
                 self.on_frame(frame).await?;
                 self.link.flush().await?;
             }
