@@ -2,6 +2,7 @@
 //! retention pruned, written to `[store] state_dir` (`usage.json`) every
 //! [`FLUSH_EVERY`] and at shutdown when one is set, and read back at start.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,10 +68,26 @@ impl Cells {
     }
 }
 
+/// The id of the next book made.
+static NEXT_BOOK: AtomicU64 = AtomicU64::new(0);
+
+/// A (book, tenant, day) and its cells.
+type Counted = ((u64, TenantTag, u32), Arc<Cells>);
+
+thread_local! {
+    /// The (book, tenant, day) this thread counted last, and its cells: the next count for the
+    /// same one (one tenant's creates, nearly always) takes no lock of the shared map, whose
+    /// shard lock every thread writes. A day pruned meanwhile (past the retention) loses what
+    /// is counted into it, as a pruned day does.
+    static LAST_COUNTED: RefCell<Option<Counted>> = const { RefCell::new(None) };
+}
+
 /// Counters per (tenant, UTC day): at most the tenants x the retention's days, once pruned.
 #[derive(Debug)]
 pub struct UsageBook {
-    days: DashMap<(TenantTag, u32), Cells>,
+    days: DashMap<(TenantTag, u32), Arc<Cells>>,
+    /// Tells this book from every other of the process, for [`LAST_COUNTED`].
+    id: u64,
     retention_days: u32,
     /// `usage.json` in `[store] state_dir`, when set.
     file: Option<PathBuf>,
@@ -87,6 +104,7 @@ impl UsageBook {
     pub fn new(retention_days: u32) -> Self {
         Self {
             days: DashMap::new(),
+            id: NEXT_BOOK.fetch_add(1, Ordering::Relaxed),
             retention_days: retention_days.max(1),
             file: None,
             unwritten: AtomicBool::new(false),
@@ -102,7 +120,7 @@ impl UsageBook {
         let oldest = oldest_kept(day_of(now), book.retention_days);
         for (tenant, day, usage) in file::read(&path)? {
             if day >= oldest {
-                book.days.insert((tenant, day), Cells::of(&usage));
+                book.days.insert((tenant, day), Arc::new(Cells::of(&usage)));
             }
         }
         book.file = Some(path);
@@ -115,10 +133,23 @@ impl UsageBook {
 
     /// Counts `event` for `tenant` on `day`.
     pub fn count(&self, tenant: TenantTag, day: u32, event: UsageEvent) {
-        // the day's entry exists but for the first event of a tenant each day: a shared lock
-        match self.days.get(&(tenant, day)) {
-            Some(cells) => cells.apply(event),
-            None => self.days.entry((tenant, day)).or_default().apply(event),
+        let key = (self.id, tenant, day);
+        let counted = LAST_COUNTED.with(|last| match &*last.borrow() {
+            Some((seen, cells)) if *seen == key => {
+                cells.apply(event);
+                true
+            }
+            _ => false,
+        });
+        if !counted {
+            // the day's entry exists but for the first event of a tenant each day: a shared
+            // lock, then this thread keeps the day's cells
+            let cells = match self.days.get(&(tenant, day)) {
+                Some(cells) => cells.clone(),
+                None => self.days.entry((tenant, day)).or_default().clone(),
+            };
+            cells.apply(event);
+            LAST_COUNTED.with(|last| *last.borrow_mut() = Some((key, cells)));
         }
         self.mark_unwritten();
     }
@@ -214,6 +245,46 @@ mod tests {
 
     fn tenant_b() -> TenantTag {
         TenantTag::of("b")
+    }
+
+    #[test]
+    fn counts_of_two_books_and_two_tenants_on_one_thread_stay_apart() {
+        let (one, two) = (UsageBook::new(3), UsageBook::new(3));
+        let day = 20_000;
+        for _ in 0..3 {
+            one.count(A, day, UsageEvent::Created);
+            one.count(A, day, UsageEvent::Created);
+            two.count(A, day, UsageEvent::Created);
+            one.count(tenant_b(), day, UsageEvent::Verified);
+            one.count(A, day + 1, UsageEvent::Created);
+        }
+        let created = |b: &UsageBook, t, d| b.read(t, d, d).first().map_or(0, |(_, u)| u.created);
+        assert_eq!(created(&one, A, day), 6);
+        assert_eq!(created(&one, A, day + 1), 3);
+        assert_eq!(created(&two, A, day), 3);
+        assert_eq!(created(&two, A, day + 1), 0);
+        assert_eq!(one.read(tenant_b(), day, day)[0].1.verified, 3);
+        assert!(two.read(tenant_b(), day, day).is_empty());
+    }
+
+    #[test]
+    fn counts_from_many_threads_add_up() {
+        let book = UsageBook::new(3);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for i in 0..1_000 {
+                        let tenant = if i % 3 == 0 { tenant_b() } else { A };
+                        book.count(tenant, 20_000, UsageEvent::Created);
+                    }
+                });
+            }
+        });
+        let total: u64 = [A, tenant_b()]
+            .into_iter()
+            .map(|t| book.read(t, 20_000, 20_000)[0].1.created)
+            .sum();
+        assert_eq!(total, 4_000);
     }
 
     #[test]
