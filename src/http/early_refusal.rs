@@ -65,17 +65,14 @@ impl EarlyRefusal {
     /// ordinary path. `req` is a create ([`routes::is_create`], which the connection checks
     /// once for both of its shortcuts).
     pub fn answer<B>(&self, req: &Request<B>) -> Option<Response> {
-        let headers = RequestHeaders::of(req.headers());
-        if answered_otherwise(&headers) {
-            return None;
-        }
+        // the engine's verdict first (an atomic read): an admitted create pays for nothing
+        // else here, neither the look at its headers nor the token check
         let app = self.front.current();
-        if app.in_flight.available_permits() == 0 {
+        let refusal = app.service.dispatcher().refuses_any()?;
+        let headers = RequestHeaders::of(req.headers());
+        if answered_otherwise(&headers) || app.in_flight.available_permits() == 0 {
             return None;
         }
-        // the engine's verdict first (an atomic read): an admitted create pays no second
-        // token check here
-        let refusal = app.service.dispatcher().refuses_any()?;
         // timed from here: every create passes the checks above, only a refusal the rest
         let started = Instant::now();
         auth::tenant_by(&app.tenants, headers.api_key, headers.authorization)?;
