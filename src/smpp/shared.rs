@@ -320,10 +320,23 @@ impl Shared {
         require_healthy: bool,
     ) -> Option<(usize, usize)> {
         let set = self.set.load();
+        self.choose_in(&set, destination, choice, exclude, now, require_healthy)
+    }
+
+    /// [`choose`](Self::choose) in `set`.
+    fn choose_in(
+        &self,
+        set: &SmscSet,
+        destination: &str,
+        choice: Option<&SmscChoice>,
+        exclude: Option<usize>,
+        now: Instant,
+        require_healthy: bool,
+    ) -> Option<(usize, usize)> {
         let route = set
             .router
-            .lookup_within(destination, mask_of(&set, choice))?;
-        let smsc = self.pick_in(&set, route, choice, exclude, now, require_healthy)?;
+            .lookup_within(destination, mask_of(set, choice))?;
+        let smsc = self.pick_in(set, route, choice, exclude, now, require_healthy)?;
         Some((route, smsc))
     }
 
@@ -336,10 +349,7 @@ impl Shared {
         now: Instant,
     ) -> Option<(usize, SmscPick)> {
         let set = self.set.load();
-        let route = set
-            .router
-            .lookup_within(destination, mask_of(&set, choice))?;
-        let smsc = self.pick_in(&set, route, choice, None, now, false)?;
+        let (_, smsc) = self.choose_in(&set, destination, choice, None, now, false)?;
         let index = u32::try_from(smsc).ok()?;
         Some((
             smsc,
