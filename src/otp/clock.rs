@@ -46,7 +46,7 @@ impl Clock {
 
     /// Time since the UNIX epoch.
     pub fn unix(&self) -> Duration {
-        self.base_unix + (self.instant() - self.base)
+        self.unix_at(Instant::now())
     }
 
     /// Time since the UNIX epoch at `instant` of tokio's clock (without the offset): the
