@@ -539,8 +539,15 @@ pub fn canonical_message_id(id: &str) -> Cow<'_, str> {
 
 /// `id` trimmed, leading zeros stripped (`0` for all zeros), in its own case.
 fn without_leading_zeros(id: &str) -> &str {
-    let trimmed = id.trim();
-    let stripped = trimmed.trim_start_matches('0');
+    // An id that starts and ends with a printable ASCII character has nothing to trim: the
+    // common case, checked without the Unicode whitespace tables.
+    let trimmed = match id.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => id,
+        [only] if only.is_ascii_graphic() => id,
+        _ => id.trim(),
+    };
+    let zeros = trimmed.bytes().take_while(|&b| b == b'0').count();
+    let stripped = trimmed.get(zeros..).unwrap_or_default();
     if stripped.is_empty() && !trimmed.is_empty() {
         "0"
     } else {
@@ -703,6 +710,18 @@ mod tests {
     }
 
     proptest! {
+        /// The id trimmed of any Unicode whitespace and stripped of its leading zeros, as the
+        /// general trim reads it: ASCII and other whitespace, zeros, letters, any character.
+        #[test]
+        fn an_id_is_trimmed_and_stripped_as_the_general_trim_reads_it(
+            id in "[ \t\u{a0}\u{2003}\u{3000}0-9a-fA-F\u{e9}]{0,10}|\\PC{0,6}"
+        ) {
+            let trimmed = id.trim();
+            let stripped = trimmed.trim_start_matches('0');
+            let expected = if stripped.is_empty() && !trimmed.is_empty() { "0" } else { stripped };
+            prop_assert_eq!(without_leading_zeros(&id), expected);
+        }
+
         /// The canonical id is the first form, borrowed unless it had to be lowercased.
         #[test]
         fn the_canonical_id_is_the_first_form(id in "[ 0-9a-fA-Fx]{0,12}|\\PC{0,6}") {

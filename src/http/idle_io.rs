@@ -11,6 +11,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
+use super::wake_gate::Gated;
+
 /// A stream whose reads and writes fail with `TimedOut` when they make no progress for
 /// `idle` (to a quarter more: see [`Watch`]). A read's progress is a read that completes or
 /// a write that progresses (hyper keeps a read pending while it sends an answer, and a long
@@ -40,9 +42,10 @@ const TICKS: u8 = 4;
 /// direction first waits ticks every `idle / TICKS` from then on, and the direction fails once
 /// `TICKS` ticks in a row saw no progress: between `idle` and `idle` and a quarter after its
 /// last progress. Progress is a flag set as it happens; the clock is read once per tick.
+/// The timer is gated: polled again only once it fired, not on every read that waits.
 #[derive(Default)]
 struct Watch {
-    timer: Option<Pin<Box<Sleep>>>,
+    timer: Option<Gated<Sleep>>,
     progressed: bool,
     quiet_ticks: u8,
 }
@@ -58,8 +61,8 @@ impl Watch {
         let tick = idle / u32::from(TICKS);
         let timer = self
             .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(tick)));
-        while timer.as_mut().poll(cx).is_ready() {
+            .get_or_insert_with(|| Gated::new(tokio::time::sleep(tick)));
+        while Pin::new(&mut *timer).poll(cx).is_ready() {
             if std::mem::take(&mut self.progressed) {
                 self.quiet_ticks = 0;
             } else {
@@ -71,7 +74,7 @@ impl Watch {
                     "connection made no progress within idle_timeout_ms",
                 ));
             }
-            timer.as_mut().reset(Instant::now() + tick);
+            timer.inner_mut().reset(Instant::now() + tick);
         }
         Poll::Pending
     }

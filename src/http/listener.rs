@@ -44,6 +44,7 @@ use super::per_address::{AddressSlot, PerAddress};
 use super::routes::{is_create, DirectCreate};
 use super::settings::HttpConfig;
 use super::tls::TlsCerts;
+use super::wake_gate::Gated;
 use crate::telemetry::names::HTTP_TLS_HANDSHAKE_FAILURES;
 
 /// How long requests in progress may take to finish once shutdown starts.
@@ -308,23 +309,22 @@ where
     });
     let conn = shared.builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
-    let old = async {
-        match shared.max_age {
+    // The connection's timers and stop token are gated: polled again only once they woke
+    // (each poll of a waiting one is an atomic write), not on every wake of this task.
+    let max_age = shared.max_age;
+    let mut old = Gated::new(async move {
+        match max_age {
             Some(age) => tokio::time::sleep(age).await,
             None => std::future::pending().await,
         }
-    };
-    tokio::pin!(old);
+    });
     // Fires every `no_request` at most; closes the connection only when no request has been
     // in progress for that long.
-    let no_request = tokio::time::sleep(shared.no_request);
-    tokio::pin!(no_request);
+    let mut no_request = Gated::new(tokio::time::sleep(shared.no_request));
     // Made once: a fresh one per wake would register with the token each time. On a token of
-    // its own: every wake of this task polls it, and a waiting token's poll takes its waiter
-    // list's lock, which on the shared token every connection of every worker would take.
-    let connection_stop = shared.stop.child_token();
-    let stopped = connection_stop.cancelled();
-    tokio::pin!(stopped);
+    // its own: a waiting token's poll takes its waiter list's lock, which on the shared token
+    // every connection of every worker would take.
+    let mut stopped = Gated::new(shared.stop.child_token().cancelled_owned());
     let mut closing = false;
     // Armed once the connection is told to close: an HTTP/2 client that never acknowledges
     // the goodbye (nor lets its streams end) does not keep the connection.
@@ -337,6 +337,8 @@ where
                 .reset(tokio::time::Instant::now() + shared.close_grace);
         }
         tokio::select! {
+            // the connection first: the others are polled only when it waits
+            biased;
             r = conn.as_mut() => break r,
             () = &mut give_up, if closing => {
                 tracing::debug!("HTTP connection closed: it did not finish closing in time");
@@ -349,8 +351,8 @@ where
                         conn.as_mut().graceful_shutdown();
                         closing = true;
                     }
-                    Some(deadline) => no_request.as_mut().reset(deadline),
-                    None => no_request.as_mut().reset(now + shared.no_request),
+                    Some(deadline) => no_request.inner_mut().reset(deadline),
+                    None => no_request.inner_mut().reset(now + shared.no_request),
                 }
             }
             () = &mut old, if !closing => {

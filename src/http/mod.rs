@@ -22,6 +22,7 @@ mod request_headers;
 mod routes;
 pub mod settings;
 pub mod tls;
+mod wake_gate;
 
 use std::future::Future;
 use std::sync::Arc;

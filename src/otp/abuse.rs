@@ -6,8 +6,8 @@
 //! Prefix velocity and conversion are counted per tenant (one tenant's traffic neither
 //! throttles nor reveals itself to another); the country caps are one deployment-wide budget.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -116,7 +116,12 @@ pub struct AbuseGuard {
     caps: CountryCaps,
     prefixes: DashMap<(LimitKey, u64), PrefixEntry>,
     countries: DashMap<[u8; 2], DayCount>,
-    admitted: AtomicU64,
+}
+
+thread_local! {
+    /// Creates this thread admitted, for pruning every 4096th: a count of its own, where one
+    /// shared by the HTTP workers was written by both on every create.
+    static ADMITTED: Cell<u32> = const { Cell::new(0) };
 }
 
 impl AbuseGuard {
@@ -126,7 +131,6 @@ impl AbuseGuard {
             cfg,
             prefixes: DashMap::new(),
             countries: DashMap::new(),
-            admitted: AtomicU64::new(0),
         }
     }
 
@@ -152,11 +156,18 @@ impl AbuseGuard {
             }
         }
         let key = (tenant, phone.prefix(c.prefix_digits));
-        if self.prefixes.len() >= c.max_tracked_prefixes && !self.prefixes.contains_key(&key) {
-            self.prune(now);
-        }
         {
-            let mut e = self.prefixes.entry(key).or_default();
+            // A prefix tracked already is taken under its shard's lock alone: the count of
+            // every prefix locks each shard in turn, and is read only for a new one.
+            let mut e = match self.prefixes.get_mut(&key) {
+                Some(e) => e,
+                None => {
+                    if self.prefixes.len() >= c.max_tracked_prefixes {
+                        self.prune(now);
+                    }
+                    self.prefixes.entry(key).or_default()
+                }
+            };
             let (pw, cw) = (c.prefix_window_s, c.conversion_window_s);
             e.creates.roll(now, pw);
             e.conv_created.roll(now, cw);
@@ -188,7 +199,11 @@ impl AbuseGuard {
             }
             d.count = d.count.saturating_add(1);
         }
-        if self.admitted.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+        if ADMITTED.with(|n| {
+            let count = n.get().wrapping_add(1);
+            n.set(count);
+            count % 4096 == 0
+        }) {
             self.prune(now);
         }
         Ok(())

@@ -295,15 +295,18 @@ impl Dispatcher for EngineHandle {
         // the dispatch of this SMS take the same SMSC
         let choice = sms.smscs.as_deref();
         let (smsc, pick) = shared.choose_pick(&sms.destination, choice, Instant::now())?;
-        let smsc = shared.smsc(smsc)?;
-        let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
-        Some(SendEstimate {
-            smsc: smsc.cfg.name.clone(),
-            pick: Some(pick),
-            encoding: plan.encoding,
-            parts: plan.parts,
-            price_per_part: price_for(&smsc.cfg.prices, &sms.destination),
-        })
+        shared
+            .with_smsc(smsc, |smsc| {
+                let plan = plan_text(&sms.text, &smsc.cfg).ok()?;
+                Some(SendEstimate {
+                    smsc: smsc.cfg.name.clone(),
+                    pick: Some(pick),
+                    encoding: plan.encoding,
+                    parts: plan.parts,
+                    price_per_part: price_for(&smsc.cfg.prices, &sms.destination),
+                })
+            })
+            .flatten()
     }
 
     fn covers(&self, destination: &str, smscs: Option<&SmscChoice>) -> bool {
@@ -419,9 +422,11 @@ impl EngineHandle {
             shared.report_failed(&msg, "expired before it could be sent");
             return Ok(());
         }
-        match shared.smsc(smsc) {
-            Some(s) => s.queue.push_reserved(Work::fresh(msg)),
-            None => shared.depth.release_reserved(),
+        if shared
+            .with_smsc(smsc, |s| s.queue.push_reserved(Work::fresh(msg)))
+            .is_none()
+        {
+            shared.depth.release_reserved();
         }
         Ok(())
     }

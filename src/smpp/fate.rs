@@ -35,12 +35,16 @@ impl Shared {
             encoding: p.encoding,
             parts: u32::try_from(p.parts.len()).unwrap_or(u32::MAX),
         });
-        let priced = self.smsc(smsc).filter(|_| accepted > 0).map(|s| {
-            (
-                s.cfg.name.clone(),
-                price_for(&s.cfg.prices, &msg.sms.destination),
-            )
-        });
+        let priced = (accepted > 0)
+            .then(|| {
+                self.with_smsc(smsc, |s| {
+                    (
+                        s.cfg.name.clone(),
+                        price_for(&s.cfg.prices, &msg.sms.destination),
+                    )
+                })
+            })
+            .flatten();
         let (smsc, price_per_part) = match priced {
             Some((name, price)) => (Some(name), price),
             None => (None, None),

@@ -2,7 +2,7 @@
 //! throttling or a lost link goes ahead of newer ones and the parts of one message stay
 //! together), woken through a `Notify`, with the engine-wide depth kept in one counter.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -59,8 +59,44 @@ impl Depth {
     }
 }
 
+/// A queue's works: fresh messages in the order their dispatches queued them (an append, where
+/// a search of an ordered map on every create missed the cache at each level), and the works
+/// that came back ordered by dispatch order. The next work is the one of the lower order at
+/// the front of either.
+#[derive(Default)]
+struct Items {
+    fresh: VecDeque<Work>,
+    back: BTreeMap<(u64, u64), Work>,
+}
+
+impl Items {
+    fn len(&self) -> usize {
+        self.fresh.len() + self.back.len()
+    }
+
+    fn pop(&mut self) -> Option<Work> {
+        let back_first = match (self.fresh.front(), self.back.first_key_value()) {
+            (Some(fresh), Some(((order, _), _))) => *order < fresh.msg.order,
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if back_first {
+            self.back.pop_first().map(|(_, w)| w)
+        } else {
+            self.fresh.pop_front()
+        }
+    }
+
+    /// Every work, by dispatch order.
+    fn into_ordered(self) -> Vec<Work> {
+        let mut all: Vec<Work> = self.back.into_values().chain(self.fresh).collect();
+        all.sort_by_key(|w| w.msg.order);
+        all
+    }
+}
+
 pub struct SmscQueue {
-    items: Mutex<BTreeMap<(u64, u64), Work>>,
+    items: Mutex<Items>,
     notify: Notify,
     /// Binds in `wait_nonempty`: a push wakes them only when there are some (a bind that is
     /// busy takes the queue's works when it next looks, without a wake-up).
@@ -72,7 +108,7 @@ pub struct SmscQueue {
 impl SmscQueue {
     pub fn new(depth: Arc<Depth>) -> Self {
         Self {
-            items: Mutex::new(BTreeMap::new()),
+            items: Mutex::new(Items::default()),
             notify: Notify::new(),
             waiting: AtomicUsize::new(0),
             depth,
@@ -80,17 +116,13 @@ impl SmscQueue {
         }
     }
 
-    fn items(&self) -> MutexGuard<'_, BTreeMap<(u64, u64), Work>> {
+    fn items(&self) -> MutexGuard<'_, Items> {
         self.items.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A new message whose room `Depth::try_reserve` already took.
     pub fn push_reserved(&self, work: Work) {
-        let key = (
-            work.msg.order,
-            self.tiebreak.fetch_add(1, Ordering::Relaxed),
-        );
-        self.items().insert(key, work);
+        self.items().fresh.push_back(work);
         self.wake_waiting();
     }
 
@@ -111,7 +143,9 @@ impl SmscQueue {
             let mut items = self.items();
             let order = work.msg.order;
             let mut work = Some(work);
-            for (_, queued) in items.range_mut((order, 0)..=(order, u64::MAX)) {
+            // what came back of a message merges with what of it waits (a fresh message waits
+            // whole: nothing of it was sent to come back)
+            for (_, queued) in items.back.range_mut((order, 0)..=(order, u64::MAX)) {
                 if let Some(w) = work.take() {
                     if let Err(back) = queued.merge(w) {
                         work = Some(back);
@@ -120,7 +154,7 @@ impl SmscQueue {
             }
             if let Some(w) = work {
                 let key = (order, self.tiebreak.fetch_add(1, Ordering::Relaxed));
-                items.insert(key, w);
+                items.back.insert(key, w);
                 self.depth.add();
             }
         }
@@ -128,7 +162,7 @@ impl SmscQueue {
     }
 
     pub fn pop(&self) -> Option<Work> {
-        let w = self.items().pop_first().map(|(_, w)| w);
+        let w = self.items().pop();
         if w.is_some() {
             self.depth.sub(1);
         }
@@ -140,7 +174,7 @@ impl SmscQueue {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items().is_empty()
+        self.items().len() == 0
     }
 
     /// Waits until the queue holds something (another waiter may take it first).
@@ -166,18 +200,26 @@ impl SmscQueue {
     pub fn drain(&self) -> Vec<Work> {
         let taken = std::mem::take(&mut *self.items());
         self.depth.sub(taken.len());
-        taken.into_values().collect()
+        taken.into_ordered()
     }
 
     /// Takes out the works whose message expired or was finished elsewhere.
     pub fn take_expired(&self, now: SystemTime) -> Vec<Work> {
+        let gone = |w: &Work| w.msg.is_expired(now) || w.msg.is_finished();
         let mut items = self.items();
         let keys: Vec<(u64, u64)> = items
+            .back
             .iter()
-            .filter(|(_, w)| w.msg.is_expired(now) || w.msg.is_finished())
+            .filter(|(_, w)| gone(w))
             .map(|(k, _)| *k)
             .collect();
-        let taken: Vec<Work> = keys.iter().filter_map(|k| items.remove(k)).collect();
+        let mut taken: Vec<Work> = keys.iter().filter_map(|k| items.back.remove(k)).collect();
+        if items.fresh.iter().any(gone) {
+            let (out, kept): (VecDeque<Work>, VecDeque<Work>) =
+                std::mem::take(&mut items.fresh).into_iter().partition(gone);
+            items.fresh = kept;
+            taken.extend(out);
+        }
         drop(items);
         self.depth.sub(taken.len());
         taken
@@ -227,6 +269,55 @@ mod tests {
             .collect();
         assert_eq!(order, vec![1, 2, 3]);
         assert_eq!(depth.get(), 0);
+    }
+
+    #[test]
+    fn fresh_and_returned_works_leave_by_dispatch_order() {
+        let depth = Arc::new(Depth::new(10));
+        let q = SmscQueue::new(depth.clone());
+        let (m1, m2, m3, m4) = (msg(1), msg(2), msg(3), msg(4));
+        for m in [&m1, &m2, &m3] {
+            assert!(depth.try_reserve());
+            q.push_reserved(Work::fresh(m.clone()));
+        }
+        assert_eq!(q.pop().unwrap().msg.order, 1);
+        assert_eq!(q.pop().unwrap().msg.order, 2);
+        // 1 and 2 come back (2 first) while 3 waits, then 4 is dispatched
+        q.push(Work::parts(m2.clone(), 0, vec![0]));
+        q.push(Work::parts(m1.clone(), 0, vec![0]));
+        assert!(depth.try_reserve());
+        q.push_reserved(Work::fresh(m4.clone()));
+        assert_eq!(q.len(), 4);
+        assert_eq!(depth.get(), 4);
+        assert_eq!(q.pop().unwrap().msg.order, 1);
+        // what is left drains in dispatch order, fresh and returned together
+        let drained: Vec<u64> = q.drain().iter().map(|w| w.msg.order).collect();
+        assert_eq!(drained, vec![2, 3, 4]);
+        assert_eq!(depth.get(), 0);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn expired_works_leave_from_fresh_and_returned_alike() {
+        let depth = Arc::new(Depth::new(10));
+        let q = SmscQueue::new(depth.clone());
+        let (m1, m2, m3) = (msg(1), msg(2), msg(3));
+        for m in [&m1, &m2, &m3] {
+            assert!(depth.try_reserve());
+            q.push_reserved(Work::fresh(m.clone()));
+        }
+        let first = q.pop().unwrap();
+        q.push(first);
+        assert!(m1.finish() && m3.finish());
+        let taken: Vec<u64> = q
+            .take_expired(SystemTime::now())
+            .iter()
+            .map(|w| w.msg.order)
+            .collect();
+        assert_eq!(taken, vec![1, 3]);
+        assert_eq!(depth.get(), 1);
+        assert_eq!(q.pop().unwrap().msg.order, 2);
+        assert!(q.pop().is_none());
     }
 
     #[test]

@@ -216,6 +216,13 @@ impl Shared {
         self.set.load().get(index).cloned()
     }
 
+    /// `f` of the SMSC at `index` in the set in force, without a counted reference to it: the
+    /// per-message paths (estimate, dispatch, charge) of both HTTP workers and the engine would
+    /// otherwise all write its reference count.
+    pub fn with_smsc<R>(&self, index: usize, f: impl FnOnce(&Smsc) -> R) -> Option<R> {
+        self.set.load().get(index).map(|s| f(s))
+    }
+
     /// The SMSC called `name` in the set in force (no copy of the set).
     pub fn smsc_named(&self, name: &str) -> Option<Arc<Smsc>> {
         let set = self.set.load();

@@ -55,7 +55,9 @@ pub struct Pending {
 pub struct Window {
     semaphore: Arc<Semaphore>,
     size: usize,
-    pending: HashMap<u32, Pending>,
+    /// By foldhash: the keys are sequence numbers this session chose (a response to another
+    /// is only looked up), so a keyed hash buys nothing on the path of every submit_sm.
+    pending: HashMap<u32, Pending, foldhash::fast::RandomState>,
     deadlines: VecDeque<(Instant, u32)>,
 }
 
@@ -65,7 +67,7 @@ impl Window {
         Self {
             semaphore: Arc::new(Semaphore::new(size)),
             size,
-            pending: HashMap::with_capacity(size),
+            pending: HashMap::with_capacity_and_hasher(size, Default::default()),
             deadlines: VecDeque::with_capacity(size),
         }
     }

@@ -15,14 +15,14 @@ use tokio::net::TcpListener;
 /// The metrics are the process's: the tests that count refusals run one at a time.
 static COUNTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// An engine whose only SMSC answers in 5 s, with a send queue of `capacity` and a window of
-/// `window`: the queue fills after `capacity + window` creates and stays full.
-async fn slow_smsc_stack(capacity: u64, window: u64) -> (sim::SimHandle, Stack) {
+/// An engine whose only SMSC answers after `latency`, with a send queue of `capacity` and a
+/// window of `window`: the queue fills after `capacity + window` creates and stays full until
+/// the first answers come (so `latency` must outlast what a test checks on the full queue,
+/// on a machine as loaded as CI's).
+async fn slow_smsc_stack(capacity: u64, window: u64, latency: Duration) -> (sim::SimHandle, Stack) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = sim::spawn(listener, SimConfig::default()).await.unwrap();
-    sim.set_latency(Latency::Fixed {
-        value: Duration::from_secs(5),
-    });
+    sim.set_latency(Latency::Fixed { value: latency });
     let toml = format!(
         "{}{}\n[engine]\nqueue_capacity = {capacity}\n",
         base_toml(),
@@ -57,7 +57,10 @@ async fn post_with_key(client: &reqwest::Client, base: &str, key: &str) -> reqwe
 async fn a_full_queue_refuses_creates_before_reading_them() {
     let _counting = COUNTING.lock().await;
     let (capacity, window) = (20u64, 4u64);
-    let (sim, stack) = slow_smsc_stack(capacity, window).await;
+    // the window's answers come after 15 s, and only then the queue drains: the checks on the
+    // full queue (about thirty requests) must end before, under load too
+    let latency = Duration::from_secs(15);
+    let (sim, stack) = slow_smsc_stack(capacity, window, latency).await;
     let base = stack.base.clone();
     let client = reqwest::Client::new();
 
@@ -127,7 +130,7 @@ async fn a_full_queue_refuses_creates_before_reading_them() {
         }
         assert_eq!(a.body["error"]["reason"], "queue_full", "{a:?}");
         assert!(
-            since.elapsed() < Duration::from_secs(20),
+            since.elapsed() < latency + Duration::from_secs(20),
             "the queue never drained"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -181,7 +184,7 @@ async fn refused(req: reqwest::RequestBuilder) -> Refusal {
 async fn the_connections_refusal_is_the_handlers() {
     let _counting = COUNTING.lock().await;
     let (capacity, window) = (10u64, 2u64);
-    let (_sim, stack) = slow_smsc_stack(capacity, window).await;
+    let (_sim, stack) = slow_smsc_stack(capacity, window, Duration::from_secs(5)).await;
     let base = stack.base.clone();
     let client = reqwest::Client::new();
     let mut n = 1;
