@@ -23,7 +23,7 @@
 //! On shutdown, idle connections close at once and requests in progress finish.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -217,33 +217,41 @@ async fn handshake_then_serve(
     }
 }
 
-/// A connection's requests: how many are in progress and when the last one ended, read by
-/// the no-request timer when it fires (plain atomics: nothing wakes the connection's task per
-/// request).
+/// A connection's requests: how many are in progress and whether one ended since the
+/// no-request timer last looked, read by that timer when it ticks (plain atomics: nothing
+/// wakes the connection's task per request, and no request reads the clock).
 struct Activity {
-    opened: tokio::time::Instant,
     in_progress: AtomicUsize,
-    /// Microseconds from `opened` to the end of the last request.
-    last_end_us: AtomicU64,
+    ended: AtomicBool,
+    /// Ticks in a row that saw no request (touched by the connection's task alone).
+    quiet_ticks: AtomicU8,
 }
+
+/// Ticks of the no-request timer in `no_request`: a connection closes between `no_request`
+/// and a quarter more after its last request ended (or after it opened).
+const NO_REQUEST_TICKS: u8 = 4;
 
 impl Activity {
     fn new() -> Self {
         Self {
-            opened: tokio::time::Instant::now(),
             in_progress: AtomicUsize::new(0),
-            last_end_us: AtomicU64::new(0),
+            ended: AtomicBool::new(false),
+            quiet_ticks: AtomicU8::new(0),
         }
     }
 
-    /// When the no-request timer may close the connection: `None` while a request is in
-    /// progress, else `no_request` after the last one ended (or after the connection opened).
-    fn idle_deadline(&self, no_request: Duration) -> Option<tokio::time::Instant> {
-        if self.in_progress.load(Ordering::Acquire) > 0 {
-            return None;
-        }
-        let since_open = Duration::from_micros(self.last_end_us.load(Ordering::Acquire));
-        Some(self.opened + since_open + no_request)
+    /// One tick of the no-request timer: whether the connection has been without a request
+    /// for `NO_REQUEST_TICKS` ticks in a row now.
+    fn idle_after_tick(&self) -> bool {
+        let busy = self.in_progress.load(Ordering::Acquire) > 0
+            || self.ended.swap(false, Ordering::AcqRel);
+        let quiet = if busy {
+            0
+        } else {
+            self.quiet_ticks.load(Ordering::Relaxed).saturating_add(1)
+        };
+        self.quiet_ticks.store(quiet, Ordering::Relaxed);
+        quiet >= NO_REQUEST_TICKS
     }
 }
 
@@ -259,9 +267,9 @@ impl InProgress {
 
 impl Drop for InProgress {
     fn drop(&mut self) {
-        let us = u64::try_from(self.0.opened.elapsed().as_micros()).unwrap_or(u64::MAX);
-        // the end is recorded before the count falls, so a timer reading 0 sees it
-        self.0.last_end_us.fetch_max(us, Ordering::AcqRel);
+        // the end is marked before the count falls, so a tick reading 0 sees it (a store,
+        // not a read-modify-write)
+        self.0.ended.store(true, Ordering::Release);
         self.0.in_progress.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -318,9 +326,10 @@ where
             None => std::future::pending().await,
         }
     });
-    // Fires every `no_request` at most; closes the connection only when no request has been
-    // in progress for that long.
-    let mut no_request = Gated::new(tokio::time::sleep(shared.no_request));
+    // Ticks every quarter of `no_request`; closes the connection once no request has been
+    // in progress for as many ticks in a row as make `no_request`.
+    let tick = shared.no_request / u32::from(NO_REQUEST_TICKS);
+    let mut no_request = Gated::new(tokio::time::sleep(tick));
     // Made once: a fresh one per wake would register with the token each time. On a token of
     // its own: a waiting token's poll takes its waiter list's lock, which on the shared token
     // every connection of every worker would take.
@@ -345,14 +354,11 @@ where
                 break Ok(());
             }
             () = &mut no_request, if !closing => {
-                let now = tokio::time::Instant::now();
-                match activity.idle_deadline(shared.no_request) {
-                    Some(deadline) if deadline <= now => {
-                        conn.as_mut().graceful_shutdown();
-                        closing = true;
-                    }
-                    Some(deadline) => no_request.inner_mut().reset(deadline),
-                    None => no_request.inner_mut().reset(now + shared.no_request),
+                if activity.idle_after_tick() {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                } else {
+                    no_request.inner_mut().reset(tokio::time::Instant::now() + tick);
                 }
             }
             () = &mut old, if !closing => {
@@ -398,5 +404,29 @@ pub fn raise_fd_limit() -> Option<u64> {
                 .ok()
                 .map(|(soft, _)| soft)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_idle_after_as_many_quiet_ticks_as_make_no_request() {
+        let activity = Arc::new(Activity::new());
+        // the answer of the last of `n` ticks
+        let idle_after = |n: u8| (0..n).fold(None, |_, _| Some(activity.idle_after_tick()));
+        assert_eq!(idle_after(NO_REQUEST_TICKS - 1), Some(false));
+        // a request that began and ended between two ticks starts the count again
+        drop(InProgress::new(&activity));
+        assert!(!activity.idle_after_tick());
+        assert_eq!(idle_after(NO_REQUEST_TICKS - 1), Some(false));
+        assert!(activity.idle_after_tick());
+        // a request in progress keeps it busy however many ticks pass
+        let held = InProgress::new(&activity);
+        assert_eq!(idle_after(3 * NO_REQUEST_TICKS), Some(false));
+        drop(held);
+        assert_eq!(idle_after(NO_REQUEST_TICKS), Some(false));
+        assert!(activity.idle_after_tick());
     }
 }

@@ -168,8 +168,14 @@ impl OtpService {
         }
 
         let now = self.clock.unix_secs();
-        self.admit_sms(tenant, &req.phone, &sms.destination, now)
-            .await?;
+        self.admit_sms(
+            tenant,
+            &req.phone,
+            &sms.destination,
+            now,
+            plan.pick.is_some(),
+        )
+        .await?;
         Ok(Admitted {
             now,
             sender,

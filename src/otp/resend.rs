@@ -33,7 +33,8 @@ impl OtpService {
         }
         let phone = Phone::stored(current.phone, current.country);
         let destination = phone.e164();
-        self.admit_sms(tenant, &phone, &destination, now).await?;
+        self.admit_sms(tenant, &phone, &destination, now, false)
+            .await?;
         let (kind, len) = current.pin();
         let new_pin = pin::generate(kind, len);
         // the resend's estimate, held on the tenant's credit like a create's

@@ -293,15 +293,18 @@ impl OtpService {
 
     /// The pumping guard and the per-number limits for one SMS (a create or a resend) of
     /// `tenant` to `phone` (`e164`, as its SMS is addressed) at `now`: counts it, or refuses it.
+    /// `routed`: the dispatcher already picked an SMSC of the tenant's for it (its estimate),
+    /// so a route is known to exist.
     pub(super) async fn admit_sms(
         &self,
         tenant: &Tenant,
         phone: &Phone,
         e164: &str,
         now: u32,
+        routed: bool,
     ) -> Result<(), OtpError> {
         // before any limit counts it: an SMS that can never go is not an attempt
-        if !self.dispatcher.covers(e164, tenant.smscs().map(|c| &**c)) {
+        if !routed && !self.dispatcher.covers(e164, tenant.smscs().map(|c| &**c)) {
             blocked("no_allowed_route");
             return Err(OtpError::NoAllowedRoute);
         }

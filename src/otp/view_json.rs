@@ -3,6 +3,8 @@
 //! key escaped, each value through the `Serializer` calls). The bytes are serde_json's for the
 //! same view (`the_same_bytes_as_serde_json` compares them on generated views).
 
+use std::cell::Cell;
+
 use super::model::{OtpView, Timestamp};
 
 /// Whether `s` can be written between quotes as it is (serde_json escapes nothing else).
@@ -21,6 +23,14 @@ fn string(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// One of the API's own names (a status, an encoding): nothing in them needs escaping.
+fn name(out: &mut Vec<u8>, s: &'static str) {
+    debug_assert!(plain(s), "{s}");
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
 fn optional(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => string(out, s),
@@ -30,6 +40,15 @@ fn optional(out: &mut Vec<u8>, s: Option<&str>) {
 
 fn number(out: &mut Vec<u8>, n: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// A date and its text.
+type Written = Option<(Timestamp, [u8; 20])>;
+
+thread_local! {
+    /// The two dates this thread wrote last: a new OTP's creation and its expiry, which the
+    /// next views written in the same second have too.
+    static WRITTEN: Cell<[Written; 2]> = const { Cell::new([None; 2]) };
 }
 
 /// A view's dates, each written once: a new OTP's creation, status and delivery status
@@ -43,15 +62,26 @@ impl Dates {
     fn write(&mut self, out: &mut Vec<u8>, t: Timestamp) {
         let text = match &self.last {
             Some((seen, text)) if *seen == t => text,
-            _ => {
-                let mut text = [0; 20];
-                t.write(&mut text);
-                &self.last.insert((t, text)).1
-            }
+            _ => &self.last.insert((t, Self::text_of(t))).1,
         };
         out.push(b'"');
         out.extend_from_slice(text);
         out.push(b'"');
+    }
+
+    /// `t` as text, from the thread's last two when it is one of them.
+    fn text_of(t: Timestamp) -> [u8; 20] {
+        let mut written = WRITTEN.get();
+        if let Some((_, text)) = written.iter().flatten().find(|(seen, _)| *seen == t) {
+            return *text;
+        }
+        let mut text = [0; 20];
+        t.write(&mut text);
+        // the older of the two makes room
+        written[1] = written[0];
+        written[0] = Some((t, text));
+        WRITTEN.set(written);
+        text
     }
 
     fn optional(&mut self, out: &mut Vec<u8>, t: Option<Timestamp>) {
@@ -76,7 +106,7 @@ impl OtpView {
         out.extend_from_slice(b",\"countryIso\":");
         string(&mut out, &self.country_iso);
         out.extend_from_slice(b",\"status\":");
-        string(&mut out, self.status.as_str());
+        name(&mut out, self.status.as_str());
         out.extend_from_slice(b",\"cost\":");
         // serde_json's own float form (and `null` for what JSON cannot hold)
         if serde_json::to_writer(&mut out, &self.cost).is_err() {
@@ -99,9 +129,9 @@ impl OtpView {
         out.extend_from_slice(b",\"language\":");
         optional(&mut out, self.language.as_deref());
         out.extend_from_slice(b",\"encoding\":");
-        string(&mut out, self.encoding);
+        name(&mut out, self.encoding);
         out.extend_from_slice(b",\"deliveryStatus\":");
-        string(&mut out, self.delivery_status.as_str());
+        name(&mut out, self.delivery_status.as_str());
         out.extend_from_slice(b",\"dateStatusChanged\":");
         dates.write(&mut out, self.date_status_changed);
         out.extend_from_slice(b",\"dateDeliveryStatusChanged\":");
