@@ -19,8 +19,9 @@ pub struct HttpConfig {
     pub retry_after_s: u64,
     /// Base of the `uri` field of error replies.
     pub error_doc_url: String,
-    /// A connection must send a request's whole header within this time, and an idle
-    /// keep-alive connection is closed after it (slow-client protection).
+    /// A connection must send a request's whole header within this time, and a connection
+    /// without a request in progress for this long (to a quarter more) is closed
+    /// (slow-client protection).
     pub header_read_timeout_ms: u64,
     /// Most connections open at once; further clients wait in the listen backlog.
     pub max_connections: usize,
