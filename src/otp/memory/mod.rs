@@ -7,10 +7,10 @@ mod held;
 mod message_ids;
 mod phones;
 mod slab;
+mod spread;
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
@@ -23,6 +23,7 @@ use self::held::HeldReceipts;
 use self::message_ids::{MessageIndex, SmscNumbers};
 use self::phones::PhoneIndex;
 use self::slab::{Handle, Keyed, Locked, Slab};
+use self::spread::SpreadCount;
 use super::clock::Clock;
 use super::idempotency::IdempotencyTable;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
@@ -58,7 +59,8 @@ pub struct MemoryStore {
     hold: ReceiptHold,
     idem: IdempotencyTable,
     queue: ExpiryQueue,
-    pending: AtomicUsize,
+    /// OTPs PENDING now: counted in cells per thread (see [`spread`]).
+    pending: SpreadCount,
     max_live: usize,
     retain_s: u32,
     clock: Arc<Clock>,
@@ -76,8 +78,8 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
-fn leave_pending(pending: &AtomicUsize) {
-    let _ = pending.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+fn leave_pending(pending: &SpreadCount) {
+    pending.add(-1);
 }
 
 /// The key a submitted message id is indexed under: its canonical form (lowercase, without
@@ -100,7 +102,7 @@ impl MemoryStore {
             hold: ReceiptHold::default(),
             idem: IdempotencyTable::default(),
             queue: ExpiryQueue::default(),
-            pending: AtomicUsize::new(0),
+            pending: SpreadCount::default(),
             max_live,
             retain_s,
             clock,
@@ -163,7 +165,7 @@ impl MemoryStore {
 
     /// Stores a new OTP and makes it its phone number's latest.
     fn insert_record(&self, id: OtpId, record: Record) -> Result<(), StoreError> {
-        if self.otps.len() >= self.max_live {
+        if self.otps.holds_at_least(self.max_live) {
             return Err(StoreError::Full(self.max_live));
         }
         let (phone, expires) = (record.phone, record.expires());
@@ -182,7 +184,7 @@ impl MemoryStore {
             .insert(hash, entry)
             .map_err(|_| StoreError::Full(self.max_live))?;
         if pending {
-            self.pending.fetch_add(1, Ordering::Relaxed);
+            self.pending.add(1);
         }
         self.usage
             .count(tenant, day_of(created), UsageEvent::Created);
@@ -272,7 +274,7 @@ impl MemoryStore {
     }
 
     /// Sets the status; false (and nothing touched) when it is already `status`.
-    fn set_status(pending: &AtomicUsize, r: &mut Record, status: OtpStatus, now: u32) -> bool {
+    fn set_status(pending: &SpreadCount, r: &mut Record, status: OtpStatus, now: u32) -> bool {
         if r.status == status {
             return false;
         }
@@ -762,7 +764,7 @@ impl OtpStore for MemoryStore {
     }
 
     fn pending(&self) -> usize {
-        self.pending.load(Ordering::Relaxed)
+        self.pending.get()
     }
 }
 
@@ -878,7 +880,7 @@ impl MemoryStore {
 mod tests {
     use super::*;
     use futures::executor::block_on;
-    use std::sync::atomic::AtomicU32;
+    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
     const T0: u32 = 1_800_000_000;
     /// The first tenant's counters, kept in the number's own entry.

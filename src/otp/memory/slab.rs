@@ -3,7 +3,7 @@
 //! value's [`Handle`] (shard and slot) stays valid until the value is removed, so other tables
 //! point at it in 4 bytes instead of repeating its key.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use std::hash::BuildHasher;
@@ -62,9 +62,23 @@ pub trait Keyed {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlabFull;
 
+/// Values a shard adds or takes before it reports them to the slab's running total: the total
+/// is then within `SHARDS x (REPORT_EVERY - 1)` of the exact count, which the shards hold. One
+/// count written by every insert of both HTTP workers (and the engine, for message ids) moved
+/// its cache line between them at each.
+const REPORT_EVERY: isize = 32;
+
 pub struct Slab<T> {
-    shards: Box<[Mutex<Shard<T>>]>,
+    shards: Box<[ShardSlot<T>]>,
     hasher: RandomState,
+    /// What the shards reported of their counts.
+    reported: AtomicIsize,
+}
+
+/// A shard and its exact count, together: the count is written under the shard's lock (a
+/// store, no read-modify-write) and read without it.
+struct ShardSlot<T> {
+    shard: Mutex<Shard<T>>,
     len: AtomicUsize,
 }
 
@@ -72,12 +86,21 @@ struct Shard<T> {
     chunks: Vec<Vec<Option<T>>>,
     free: Vec<u32>,
     index: HashTable<u32>,
+    /// Values added (or taken, below zero) since this shard last reported to `reported`.
+    unreported: isize,
 }
 
 impl<T> std::fmt::Debug for Slab<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Slab")
-            .field("len", &self.len.load(Ordering::Relaxed))
+            .field(
+                "len",
+                &self
+                    .shards
+                    .iter()
+                    .map(|s| s.len.load(Ordering::Relaxed))
+                    .sum::<usize>(),
+            )
             .finish()
     }
 }
@@ -86,23 +109,40 @@ impl<T: Keyed> Default for Slab<T> {
     fn default() -> Self {
         Self {
             shards: (0..SHARDS)
-                .map(|_| {
-                    Mutex::new(Shard {
+                .map(|_| ShardSlot {
+                    shard: Mutex::new(Shard {
                         chunks: Vec::new(),
                         free: Vec::new(),
                         index: HashTable::new(),
-                    })
+                        unreported: 0,
+                    }),
+                    len: AtomicUsize::new(0),
                 })
                 .collect(),
             hasher: RandomState::default(),
-            len: AtomicUsize::new(0),
+            reported: AtomicIsize::new(0),
         }
     }
 }
 
 impl<T: Keyed> Slab<T> {
+    /// The values held (each shard's count, read without its lock).
     pub fn len(&self) -> usize {
-        self.len.load(Ordering::Relaxed)
+        self.shards
+            .iter()
+            .map(|s| s.len.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Whether the slab holds `n` values or more: from the running total while it is clearly
+    /// short of `n`, else from the shards' exact counts.
+    pub fn holds_at_least(&self, n: usize) -> bool {
+        let slack = (SHARDS as isize).saturating_mul(REPORT_EVERY - 1);
+        let within = self.reported.load(Ordering::Relaxed).saturating_add(slack);
+        if within < isize::try_from(n).unwrap_or(isize::MAX) {
+            return false;
+        }
+        self.len() >= n
     }
 
     /// The shard of a key hash: middle bits, because the index itself uses the low bits
@@ -136,6 +176,7 @@ impl<T: Keyed> Slab<T> {
 
     fn lock_shard(&self, shard: usize) -> Locked<'_, T> {
         let guard = self.shards[shard]
+            .shard
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         Locked {
@@ -221,7 +262,7 @@ impl<T: Keyed> Locked<'_, T> {
         shard.index.insert_unique(hash, slot, |&s| {
             slot_ref(chunks, s).map_or(0, |v| v.key_hash(&slab.hasher))
         });
-        slab.len.fetch_add(1, Ordering::Relaxed);
+        self.count(1);
         Ok(Handle::new(self.shard, slot))
     }
 
@@ -240,8 +281,26 @@ impl<T: Keyed> Locked<'_, T> {
         let (chunk, at) = position(slot);
         let value = shard.chunks.get_mut(chunk)?.get_mut(at)?.take()?;
         shard.free.push(slot);
-        slab.len.fetch_sub(1, Ordering::Relaxed);
+        self.count(-1);
         Some(value)
+    }
+
+    /// One value added (`1`) or taken (`-1`), the shard locked.
+    fn count(&mut self, change: isize) {
+        let len = &self.slab.shards[self.shard].len;
+        // the lock is held: no other write can come between the load and the store
+        len.store(
+            len.load(Ordering::Relaxed).saturating_add_signed(change),
+            Ordering::Relaxed,
+        );
+        let shard = &mut *self.guard;
+        shard.unreported += change;
+        if shard.unreported.abs() >= REPORT_EVERY {
+            self.slab
+                .reported
+                .fetch_add(shard.unreported, Ordering::Relaxed);
+            shard.unreported = 0;
+        }
     }
 }
 
@@ -320,6 +379,32 @@ mod tests {
                 "key {k}"
             );
         }
+    }
+
+    #[test]
+    fn holds_at_least_is_exact_at_every_count_while_shards_report_in_batches() {
+        let slab = Slab::<Entry>::default();
+        let slack = SHARDS * (REPORT_EVERY as usize - 1);
+        let mut handles = Vec::new();
+        // up past the running total's slack and back down to nothing, one value at a time
+        for k in 0..(2 * slack as u64) {
+            let len = k as usize;
+            assert!(slab.holds_at_least(len), "{len} held");
+            assert!(!slab.holds_at_least(len + 1), "{} not held", len + 1);
+            handles.push(put(&slab, k, 0));
+        }
+        assert_eq!(slab.len(), 2 * slack);
+        while let Some(h) = handles.pop() {
+            assert!(slab.lock_handle(h).remove(h).is_some());
+            let len = handles.len();
+            assert_eq!(slab.len(), len);
+            assert!(
+                slab.holds_at_least(len) && !slab.holds_at_least(len + 1),
+                "{len}"
+            );
+        }
+        assert!(slab.holds_at_least(0));
+        assert!(!slab.holds_at_least(1));
     }
 
     #[test]
