@@ -23,19 +23,22 @@ use bytes::Bytes;
 
 use super::error::ApiError;
 use super::header_names::X_REQUEST_ID;
+use super::metrics::{request_counter, request_duration};
 use super::request_headers::RequestHeaders;
 use super::{auth, routes, Front};
 use crate::dispatch::DispatchError;
 use crate::otp::service::dispatch_unavailable;
-use crate::telemetry::names::{BLOCKED, HTTP_DURATION, HTTP_REQUESTS};
+use crate::telemetry::names::BLOCKED;
+use crate::telemetry::spread::{SpreadCounter, SpreadHistogram};
 
 /// Answers the refusals of creates on a connection's behalf (shared by every connection).
 pub struct EarlyRefusal {
     front: Front,
     /// The answer of the last cause seen, rebuilt when the cause or its delay changes.
     prepared: ArcSwapOption<Prepared>,
-    requests: metrics::Counter,
-    duration: metrics::Histogram,
+    /// The handler's own series of POST /otp (5xx), kept per thread as the handler keeps them.
+    requests: Arc<SpreadCounter>,
+    duration: Arc<SpreadHistogram>,
     blocked: metrics::Counter,
 }
 
@@ -54,9 +57,8 @@ impl EarlyRefusal {
         Self {
             front,
             prepared: ArcSwapOption::empty(),
-            requests: metrics::counter!(HTTP_REQUESTS, "route" => routes::OTP, "method" => "POST",
-                "status" => "5xx"),
-            duration: metrics::histogram!(HTTP_DURATION, "route" => routes::OTP, "method" => "POST"),
+            requests: request_counter(routes::OTP, "POST", "5xx"),
+            duration: request_duration(routes::OTP, "POST"),
             blocked: metrics::counter!(BLOCKED, "reason" => "dispatch"),
         }
     }

@@ -1,7 +1,10 @@
 //! The HTTP front's own metrics: requests by route template, method and status class, their
 //! durations, and refusals by rate limits. Names and buckets live in `telemetry::names`.
 
+use std::sync::Arc;
+
 use crate::telemetry::names::{HTTP_DURATION, HTTP_REQUESTS, RATE_LIMITED};
+use crate::telemetry::spread::{self, SpreadCounter, SpreadHistogram};
 
 /// A request refused by a rate or abuse limit (HTTP 429), by `reason`.
 pub fn rate_limited(reason: &'static str) {
@@ -32,12 +35,13 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
-/// The request counters (by status class) and duration histogram of one route and method.
+/// The request counters (by status class) and duration histogram of one route and method,
+/// kept per thread (both workers move them at every request: [`spread`]).
 struct RouteHandles {
     route: &'static str,
     method: &'static str,
-    by_class: [metrics::Counter; 3],
-    duration: metrics::Histogram,
+    by_class: [Arc<SpreadCounter>; 3],
+    duration: Arc<SpreadHistogram>,
 }
 
 /// The handles of every route template and method the router declares, taken once (a lookup
@@ -56,16 +60,16 @@ impl RequestMetrics {
         for (route, methods) in routes {
             for method in *methods {
                 let by_class = KEPT_CLASSES.map(|status| {
-                    let c = metrics::counter!(HTTP_REQUESTS, "route" => *route,
-                        "method" => *method, "status" => status);
-                    c.increment(0);
-                    c
+                    metrics::counter!(HTTP_REQUESTS, "route" => *route,
+                        "method" => *method, "status" => status)
+                    .increment(0);
+                    request_counter(route, method, status)
                 });
                 handles.push(RouteHandles {
                     route,
                     method,
                     by_class,
-                    duration: metrics::histogram!(HTTP_DURATION, "route" => *route, "method" => *method),
+                    duration: request_duration(route, method),
                 });
             }
         }
@@ -95,6 +99,20 @@ impl RequestMetrics {
             }
         }
     }
+}
+
+/// `otpgate_http_requests_total{route, method, status}`, kept per thread: the series every
+/// writer of it must move through this handle.
+pub fn request_counter(route: &str, method: &str, status: &str) -> Arc<SpreadCounter> {
+    spread::counter(
+        HTTP_REQUESTS,
+        &[("route", route), ("method", method), ("status", status)],
+    )
+}
+
+/// `otpgate_http_request_duration_seconds{route, method}`, kept per thread.
+pub fn request_duration(route: &str, method: &str) -> Arc<SpreadHistogram> {
+    spread::histogram(HTTP_DURATION, &[("route", route), ("method", method)])
 }
 
 /// The status classes whose series exist from the start (the API answers no 1xx or 3xx).

@@ -19,6 +19,7 @@ use super::text::Encoding;
 use super::token_index::{TokenEntry, TokenIndex, TokenKey};
 use crate::dispatch::SmscChoice;
 use crate::telemetry::names;
+use crate::telemetry::spread::{self, SpreadCounter};
 
 /// The rate-limit state reported in `X-Rate-Limit-*` headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +52,7 @@ pub struct Tenant {
     /// `otpgate_otps_created_total` of this tenant by encoding (in [`Encoding`]'s order),
     /// each looked up on first use and kept: a lookup by labels allocates the tenant's label
     /// and takes the registry's lock on every create.
-    created: [OnceLock<metrics::Counter>; 3],
+    created: [OnceLock<Arc<SpreadCounter>>; 3],
 }
 
 impl Tenant {
@@ -77,9 +78,15 @@ impl Tenant {
             Encoding::Ucs2 => &self.created[1],
             Encoding::Latin1 => &self.created[2],
         };
+        // kept per thread: both HTTP workers count every create (`telemetry::spread`)
         slot.get_or_init(|| {
-            metrics::counter!(names::OTPS_CREATED, "tenant" => self.metric_label.clone(),
-                "encoding" => encoding.as_str())
+            spread::counter(
+                names::OTPS_CREATED,
+                &[
+                    ("tenant", &self.metric_label),
+                    ("encoding", encoding.as_str()),
+                ],
+            )
         })
         .increment(1);
     }

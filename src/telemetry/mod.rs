@@ -8,6 +8,7 @@
 
 pub mod names;
 pub mod process;
+pub mod spread;
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -71,6 +72,7 @@ pub fn render() -> String {
     match install() {
         Some(h) => {
             metrics::counter!(LOG_DROPPED).absolute(crate::logging::dropped_lines());
+            spread::fold();
             h.run_upkeep();
             let mut text = h.render();
             process::render(&mut text);
@@ -99,7 +101,11 @@ pub async fn keep_up(every: Duration, stop: impl Future<Output = ()>) {
         tokio::select! {
             () = &mut stop => return,
             _ = tick.tick() => {
-                let _ = tokio::task::spawn_blocking(|| handle.run_upkeep()).await;
+                let _ = tokio::task::spawn_blocking(|| {
+                    spread::fold();
+                    handle.run_upkeep();
+                })
+                .await;
             }
         }
     }
