@@ -9,7 +9,7 @@
 //! would hide what another writer added.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use metrics::{Counter, Histogram, Label};
@@ -19,9 +19,44 @@ use thread_local::ThreadLocal;
 /// upkeep runs (an embedding program that never calls [`fold`]).
 const MOST_KEPT: usize = 4096;
 
+/// A count that each thread keeps in a cell of its own, summed when read: for a count changed
+/// by several threads at every OTP and read only now and then (a gauge, a scrape).
+#[derive(Default)]
+pub struct SpreadCount {
+    cells: ThreadLocal<AtomicIsize>,
+}
+
+impl SpreadCount {
+    /// Adds `n` (below zero: takes) in this thread's cell: a load and a store, no
+    /// read-modify-write, since no other thread writes it.
+    pub fn add(&self, n: isize) {
+        let cell = self.cells.get_or_default();
+        cell.store(
+            cell.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The sum of every thread's cell (a thread's own may be below zero: it took what
+    /// another added), never below zero.
+    pub fn get(&self) -> usize {
+        let sum = self
+            .cells
+            .iter()
+            .fold(0isize, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)));
+        usize::try_from(sum).unwrap_or(0)
+    }
+}
+
+impl std::fmt::Debug for SpreadCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SpreadCount").field(&self.get()).finish()
+    }
+}
+
 /// A counter of per-thread cells, whose sum the recorder's counter takes at each [`fold`].
 pub struct SpreadCounter {
-    cells: ThreadLocal<AtomicU64>,
+    count: SpreadCount,
     target: Counter,
 }
 
@@ -32,22 +67,13 @@ impl std::fmt::Debug for SpreadCounter {
 }
 
 impl SpreadCounter {
-    /// Adds `n` in this thread's cell (a load and a store: no other thread writes it).
     pub fn increment(&self, n: u64) {
-        let cell = self.cells.get_or_default();
-        cell.store(
-            cell.load(Ordering::Relaxed).wrapping_add(n),
-            Ordering::Relaxed,
-        );
+        self.count.add(isize::try_from(n).unwrap_or(isize::MAX));
     }
 
     fn fold(&self) {
-        let sum = self
-            .cells
-            .iter()
-            .fold(0u64, |sum, c| sum.wrapping_add(c.load(Ordering::Relaxed)));
         // the recorder keeps the larger: a fold never takes a count back
-        self.target.absolute(sum);
+        self.target.absolute(self.count.get() as u64);
     }
 }
 
@@ -122,7 +148,7 @@ pub fn counter(name: &'static str, labels: &[(&'static str, &str)]) -> Arc<Sprea
         .entry(key(name, labels))
         .or_insert_with(|| {
             Arc::new(SpreadCounter {
-                cells: ThreadLocal::new(),
+                count: SpreadCount::default(),
                 target: metrics::counter!(name, labels_of(labels)),
             })
         })
@@ -164,6 +190,27 @@ pub fn fold() {
 mod tests {
     use super::*;
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    #[test]
+    fn threads_add_and_take_what_others_added() {
+        let count = Arc::new(SpreadCount::default());
+        let adders: Vec<_> = (0..4)
+            .map(|_| {
+                let count = count.clone();
+                std::thread::spawn(move || (0..1000).for_each(|_| count.add(1)))
+            })
+            .collect();
+        adders.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(count.get(), 4000);
+        let taker = {
+            let count = count.clone();
+            std::thread::spawn(move || (0..1500).for_each(|_| count.add(-1)))
+        };
+        taker.join().unwrap();
+        assert_eq!(count.get(), 2500);
+        count.add(-2500);
+        assert_eq!(count.get(), 0);
+    }
 
     #[test]
     fn counts_and_samples_of_every_thread_reach_the_recorder_at_a_fold() {

@@ -7,7 +7,6 @@ mod held;
 mod message_ids;
 mod phones;
 mod slab;
-mod spread;
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -23,7 +22,6 @@ use self::held::HeldReceipts;
 use self::message_ids::{MessageIndex, SmscNumbers};
 use self::phones::PhoneIndex;
 use self::slab::{Handle, Keyed, Locked, Slab};
-use self::spread::SpreadCount;
 use super::clock::Clock;
 use super::idempotency::IdempotencyTable;
 use super::model::{DeliveryStatus, OtpId, OtpStatus, Record};
@@ -35,6 +33,7 @@ use super::store::{
 };
 use super::usage::{day_of, DayUsage, UsageBook, UsageEvent, UsageStore, DEFAULT_RETENTION_DAYS};
 use crate::telemetry::names;
+use crate::telemetry::spread::SpreadCount;
 
 /// One stored OTP: its id, its record and the head of its chain of SMSC message ids.
 #[derive(Debug)]
@@ -59,7 +58,7 @@ pub struct MemoryStore {
     hold: ReceiptHold,
     idem: IdempotencyTable,
     queue: ExpiryQueue,
-    /// OTPs PENDING now: counted in cells per thread (see [`spread`]).
+    /// OTPs PENDING now: counted in cells per thread (both workers add, the engine takes).
     pending: SpreadCount,
     max_live: usize,
     retain_s: u32,
