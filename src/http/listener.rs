@@ -23,7 +23,7 @@
 //! On shutdown, idle connections close at once and requests in progress finish.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -223,8 +223,6 @@ async fn handshake_then_serve(
 struct Activity {
     in_progress: AtomicUsize,
     ended: AtomicBool,
-    /// Ticks in a row that saw no request (touched by the connection's task alone).
-    quiet_ticks: AtomicU8,
 }
 
 /// Ticks of the no-request timer in `no_request`: a connection closes between `no_request`
@@ -236,22 +234,16 @@ impl Activity {
         Self {
             in_progress: AtomicUsize::new(0),
             ended: AtomicBool::new(false),
-            quiet_ticks: AtomicU8::new(0),
         }
     }
 
-    /// One tick of the no-request timer: whether the connection has been without a request
-    /// for `NO_REQUEST_TICKS` ticks in a row now.
-    fn idle_after_tick(&self) -> bool {
+    /// One tick of the no-request timer, `quiet` the ticks in a row before it that saw no
+    /// request: whether the connection has been without one for `NO_REQUEST_TICKS` now.
+    fn idle_after_tick(&self, quiet: &mut u8) -> bool {
         let busy = self.in_progress.load(Ordering::Acquire) > 0
             || self.ended.swap(false, Ordering::AcqRel);
-        let quiet = if busy {
-            0
-        } else {
-            self.quiet_ticks.load(Ordering::Relaxed).saturating_add(1)
-        };
-        self.quiet_ticks.store(quiet, Ordering::Relaxed);
-        quiet >= NO_REQUEST_TICKS
+        *quiet = if busy { 0 } else { quiet.saturating_add(1) };
+        *quiet >= NO_REQUEST_TICKS
     }
 }
 
@@ -330,6 +322,7 @@ where
     // in progress for as many ticks in a row as make `no_request`.
     let tick = shared.no_request / u32::from(NO_REQUEST_TICKS);
     let mut no_request = Gated::new(tokio::time::sleep(tick));
+    let mut quiet_ticks = 0;
     // Made once: a fresh one per wake would register with the token each time. On a token of
     // its own: a waiting token's poll takes its waiter list's lock, which on the shared token
     // every connection of every worker would take.
@@ -354,7 +347,7 @@ where
                 break Ok(());
             }
             () = &mut no_request, if !closing => {
-                if activity.idle_after_tick() {
+                if activity.idle_after_tick(&mut quiet_ticks) {
                     conn.as_mut().graceful_shutdown();
                     closing = true;
                 } else {
@@ -414,19 +407,27 @@ mod tests {
     #[test]
     fn a_connection_is_idle_after_as_many_quiet_ticks_as_make_no_request() {
         let activity = Arc::new(Activity::new());
+        // the connection's count of quiet ticks, as its task keeps it
+        let quiet = std::cell::Cell::new(0);
+        let tick = || {
+            let mut q = quiet.get();
+            let idle = activity.idle_after_tick(&mut q);
+            quiet.set(q);
+            idle
+        };
         // the answer of the last of `n` ticks
-        let idle_after = |n: u8| (0..n).fold(None, |_, _| Some(activity.idle_after_tick()));
+        let idle_after = |n: u8| (0..n).fold(None, |_, _| Some(tick()));
         assert_eq!(idle_after(NO_REQUEST_TICKS - 1), Some(false));
         // a request that began and ended between two ticks starts the count again
         drop(InProgress::new(&activity));
-        assert!(!activity.idle_after_tick());
+        assert!(!tick());
         assert_eq!(idle_after(NO_REQUEST_TICKS - 1), Some(false));
-        assert!(activity.idle_after_tick());
+        assert!(tick());
         // a request in progress keeps it busy however many ticks pass
         let held = InProgress::new(&activity);
         assert_eq!(idle_after(3 * NO_REQUEST_TICKS), Some(false));
         drop(held);
         assert_eq!(idle_after(NO_REQUEST_TICKS), Some(false));
-        assert!(activity.idle_after_tick());
+        assert!(tick());
     }
 }

@@ -51,44 +51,32 @@ thread_local! {
     static WRITTEN: Cell<[Written; 2]> = const { Cell::new([None; 2]) };
 }
 
-/// A view's dates, each written once: a new OTP's creation, status and delivery status
-/// dates are the same second.
-#[derive(Default)]
-struct Dates {
-    last: Option<(Timestamp, [u8; 20])>,
+/// `t` as text, from the thread's last two dates when it is one of them (a new OTP's
+/// creation, status and delivery status dates are the same second, and the next views of
+/// that second have them too).
+fn date(out: &mut Vec<u8>, t: Timestamp) {
+    let mut written = WRITTEN.get();
+    let text = match written.iter().flatten().find(|(seen, _)| *seen == t) {
+        Some((_, text)) => *text,
+        None => {
+            let mut text = [0; 20];
+            t.write(&mut text);
+            // the older of the two makes room
+            written[1] = written[0];
+            written[0] = Some((t, text));
+            WRITTEN.set(written);
+            text
+        }
+    };
+    out.push(b'"');
+    out.extend_from_slice(&text);
+    out.push(b'"');
 }
 
-impl Dates {
-    fn write(&mut self, out: &mut Vec<u8>, t: Timestamp) {
-        let text = match &self.last {
-            Some((seen, text)) if *seen == t => text,
-            _ => &self.last.insert((t, Self::text_of(t))).1,
-        };
-        out.push(b'"');
-        out.extend_from_slice(text);
-        out.push(b'"');
-    }
-
-    /// `t` as text, from the thread's last two when it is one of them.
-    fn text_of(t: Timestamp) -> [u8; 20] {
-        let mut written = WRITTEN.get();
-        if let Some((_, text)) = written.iter().flatten().find(|(seen, _)| *seen == t) {
-            return *text;
-        }
-        let mut text = [0; 20];
-        t.write(&mut text);
-        // the older of the two makes room
-        written[1] = written[0];
-        written[0] = Some((t, text));
-        WRITTEN.set(written);
-        text
-    }
-
-    fn optional(&mut self, out: &mut Vec<u8>, t: Option<Timestamp>) {
-        match t {
-            Some(t) => self.write(out, t),
-            None => out.extend_from_slice(b"null"),
-        }
+fn optional_date(out: &mut Vec<u8>, t: Option<Timestamp>) {
+    match t {
+        Some(t) => date(out, t),
+        None => out.extend_from_slice(b"null"),
     }
 }
 
@@ -96,7 +84,6 @@ impl OtpView {
     /// The view as the API's JSON object (serde_json's bytes for it).
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(640);
-        let mut dates = Dates::default();
         out.extend_from_slice(b"{\"otpId\":");
         string(&mut out, &self.otp_id);
         out.extend_from_slice(b",\"trackId\":");
@@ -123,9 +110,9 @@ impl OtpView {
         out.extend_from_slice(b",\"otpCallbackUrl\":");
         optional(&mut out, self.otp_callback_url.as_deref());
         out.extend_from_slice(b",\"dateCreated\":");
-        dates.write(&mut out, self.date_created);
+        date(&mut out, self.date_created);
         out.extend_from_slice(b",\"dateExpires\":");
-        dates.write(&mut out, self.date_expires);
+        date(&mut out, self.date_expires);
         out.extend_from_slice(b",\"language\":");
         optional(&mut out, self.language.as_deref());
         out.extend_from_slice(b",\"encoding\":");
@@ -133,19 +120,19 @@ impl OtpView {
         out.extend_from_slice(b",\"deliveryStatus\":");
         name(&mut out, self.delivery_status.as_str());
         out.extend_from_slice(b",\"dateStatusChanged\":");
-        dates.write(&mut out, self.date_status_changed);
+        date(&mut out, self.date_status_changed);
         out.extend_from_slice(b",\"dateDeliveryStatusChanged\":");
-        dates.write(&mut out, self.date_delivery_status_changed);
+        date(&mut out, self.date_delivery_status_changed);
         out.extend_from_slice(b",\"smppError\":");
         optional(&mut out, self.smpp_error.as_deref());
         out.extend_from_slice(b",\"dateVerified\":");
-        dates.optional(&mut out, self.date_verified);
+        optional_date(&mut out, self.date_verified);
         out.extend_from_slice(b",\"dateCancelled\":");
-        dates.optional(&mut out, self.date_cancelled);
+        optional_date(&mut out, self.date_cancelled);
         out.extend_from_slice(b",\"dateSent\":");
-        dates.optional(&mut out, self.date_sent);
+        optional_date(&mut out, self.date_sent);
         out.extend_from_slice(b",\"dateDelivered\":");
-        dates.optional(&mut out, self.date_delivered);
+        optional_date(&mut out, self.date_delivered);
         out.extend_from_slice(b",\"resends\":");
         number(&mut out, self.resends);
         out.extend_from_slice(b",\"from\":");

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use metrics::{Counter, Histogram, Label};
 use thread_local::ThreadLocal;
@@ -120,7 +120,7 @@ struct Kept {
     histograms: HashMap<String, Arc<SpreadHistogram>>,
 }
 
-static KEPT: Mutex<Option<Kept>> = Mutex::new(None);
+static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
 
 fn key(name: &str, labels: &[(&'static str, &str)]) -> String {
     let mut key = name.to_owned();
@@ -140,47 +140,54 @@ fn labels_of(labels: &[(&'static str, &str)]) -> Vec<Label> {
         .collect()
 }
 
+/// The series `name{labels}` of the list `list` picks, made by `make` the first time.
+fn kept<T>(
+    list: impl FnOnce(&mut Kept) -> &mut HashMap<String, Arc<T>>,
+    name: &str,
+    labels: &[(&'static str, &str)],
+    make: impl FnOnce(Vec<Label>) -> T,
+) -> Arc<T> {
+    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    list(&mut kept)
+        .entry(key(name, labels))
+        .or_insert_with(|| Arc::new(make(labels_of(labels))))
+        .clone()
+}
+
 /// The counter `name{labels}`, kept per thread.
 pub fn counter(name: &'static str, labels: &[(&'static str, &str)]) -> Arc<SpreadCounter> {
-    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-    kept.get_or_insert_with(Kept::default)
-        .counters
-        .entry(key(name, labels))
-        .or_insert_with(|| {
-            Arc::new(SpreadCounter {
-                count: SpreadCount::default(),
-                target: metrics::counter!(name, labels_of(labels)),
-            })
-        })
-        .clone()
+    kept(
+        |k| &mut k.counters,
+        name,
+        labels,
+        |labels| SpreadCounter {
+            count: SpreadCount::default(),
+            target: metrics::counter!(name, labels),
+        },
+    )
 }
 
 /// The histogram `name{labels}`, its samples kept per thread until a fold.
 pub fn histogram(name: &'static str, labels: &[(&'static str, &str)]) -> Arc<SpreadHistogram> {
-    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-    kept.get_or_insert_with(Kept::default)
-        .histograms
-        .entry(key(name, labels))
-        .or_insert_with(|| {
-            Arc::new(SpreadHistogram {
-                cells: ThreadLocal::new(),
-                target: metrics::histogram!(name, labels_of(labels)),
-            })
-        })
-        .clone()
+    kept(
+        |k| &mut k.histograms,
+        name,
+        labels,
+        |labels| SpreadHistogram {
+            cells: ThreadLocal::new(),
+            target: metrics::histogram!(name, labels),
+        },
+    )
 }
 
 /// Hands every kept count and sample to the recorder: before each render and upkeep.
 pub fn fold() {
     let (counters, histograms): (Vec<_>, Vec<_>) = {
         let kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
-        match kept.as_ref() {
-            Some(k) => (
-                k.counters.values().cloned().collect(),
-                k.histograms.values().cloned().collect(),
-            ),
-            None => return,
-        }
+        (
+            kept.counters.values().cloned().collect(),
+            kept.histograms.values().cloned().collect(),
+        )
     };
     counters.iter().for_each(|c| c.fold());
     histograms.iter().for_each(|h| h.fold());
