@@ -309,35 +309,42 @@ fn parse_appendix_b(data: &[u8]) -> Option<ReceiptRef<'_>> {
         b" stat:",
         b" err:",
     ];
+    // Checked as UTF-8 once, here, rather than once per value: every boundary below is an
+    // ASCII byte, so each value is a slice of `text` on character boundaries.
+    let text = std::str::from_utf8(data).ok()?;
     let mut rest = data;
-    let mut values: [&[u8]; 7] = [&[]; 7];
+    let mut values: [&str; 7] = [""; 7];
     for (value, key) in values.iter_mut().zip(FIELDS) {
         rest = rest.strip_prefix(key)?;
         let end = rest
             .iter()
             .position(|&b| is_boundary(b) || b == b':')
             .unwrap_or(rest.len());
-        let (token, after) = rest.split_at(end);
-        if token.is_empty() {
+        if end == 0 {
             return None;
         }
-        *value = token;
-        rest = after;
+        let start = data.len() - rest.len();
+        *value = text.get(start..start + end)?;
+        rest = rest.get(end..)?;
     }
-    let text = match rest {
+    let message = match rest {
         [] => None,
-        _ => Some(text_of(rest.strip_prefix(b" text:")?.trim_ascii())),
+        _ => {
+            let after = rest.strip_prefix(b" text:")?;
+            let start = data.len() - after.len();
+            Some(Cow::Borrowed(text.get(start..)?.trim_ascii()))
+        }
     };
     let [id, sub, dlvrd, submit_date, done_date, stat, err] = values;
     Some(ReceiptRef {
-        stat: ReceiptState::from_stat(std::str::from_utf8(stat).ok()?)?,
-        id: text_of(id),
-        sub: number_of(sub),
-        dlvrd: number_of(dlvrd),
-        submit_date: Some(text_of(submit_date)),
-        done_date: Some(text_of(done_date)),
-        err: Some(text_of(err)),
-        text,
+        stat: ReceiptState::from_stat(stat)?,
+        id: Cow::Borrowed(id),
+        sub: sub.parse().ok(),
+        dlvrd: dlvrd.parse().ok(),
+        submit_date: Some(Cow::Borrowed(submit_date)),
+        done_date: Some(Cow::Borrowed(done_date)),
+        err: Some(Cow::Borrowed(err)),
+        text: message,
         network_error: None,
     })
 }
