@@ -323,15 +323,15 @@ fn parse_appendix_b(data: &[u8]) -> Option<ReceiptRef<'_>> {
         if end == 0 {
             return None;
         }
-        let start = data.len() - rest.len();
-        *value = text.get(start..start + end)?;
+        let start = data.len().saturating_sub(rest.len());
+        *value = text.get(start..start.saturating_add(end))?;
         rest = rest.get(end..)?;
     }
     let message = match rest {
         [] => None,
         _ => {
             let after = rest.strip_prefix(b" text:")?;
-            let start = data.len() - after.len();
+            let start = data.len().saturating_sub(after.len());
             Some(Cow::Borrowed(text.get(start..)?.trim_ascii()))
         }
     };
