@@ -2,9 +2,10 @@
 //! (HTTP/2 with prior knowledge) or, with `[http] tls_cert`/`tls_key`, over TLS (HTTP/2 or
 //! HTTP/1.1 by ALPN). Hardened against slow, stalled and greedy clients, whatever the protocol:
 //! - a TLS handshake must finish within `tls_handshake_timeout_ms`;
-//! - a connection without a request in progress for `header_read_timeout_ms` is closed (an
-//!   HTTP/1.1 request's whole header must also arrive within it; an HTTP/2 client whose
-//!   headers never complete has no request in progress);
+//! - a connection without a request in progress for `header_read_timeout_ms` (to a quarter
+//!   more) is closed: no request is in progress until its header is read, so a header that
+//!   never completes is bounded by it too, over HTTP/1.1 or HTTP/2 (HTTP/1.1 waits for a
+//!   header begun: it is cut a quarter later);
 //! - a read or a write that makes no progress for `idle_timeout_ms` fails and closes the
 //!   connection ([`IdleIo`]): a client that never reads its answers would otherwise keep its
 //!   slot for ever;
@@ -164,8 +165,10 @@ fn connection_builder(config: &HttpConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(config.header_read_timeout_ms))
+        // The connection's no-request timer bounds a header's arrival (no request is in
+        // progress until its header is read); hyper's own would arm a runtime timer at each
+        // request (a read of the clock, an allocation, the timer wheel's lock).
+        .header_read_timeout(None)
         .max_buf_size(config.max_header_bytes)
         // Flushing pipelined answers together would let the write buffer grow past
         // `max_buf_size`; off, hyper stops taking requests while its answers are not read.
@@ -240,10 +243,17 @@ impl Activity {
     /// One tick of the no-request timer, `quiet` the ticks in a row before it that saw no
     /// request: whether the connection has been without one for `NO_REQUEST_TICKS` now.
     fn idle_after_tick(&self, quiet: &mut u8) -> bool {
-        let busy = self.in_progress.load(Ordering::Acquire) > 0
-            || self.ended.swap(false, Ordering::AcqRel);
-        *quiet = if busy { 0 } else { quiet.saturating_add(1) };
+        *quiet = if self.busy_since_tick() {
+            0
+        } else {
+            quiet.saturating_add(1)
+        };
         *quiet >= NO_REQUEST_TICKS
+    }
+
+    /// Whether a request is in progress or ended since the last tick.
+    fn busy_since_tick(&self) -> bool {
+        self.in_progress.load(Ordering::Acquire) > 0 || self.ended.swap(false, Ordering::AcqRel)
     }
 }
 
@@ -323,6 +333,9 @@ where
     let tick = shared.no_request / u32::from(NO_REQUEST_TICKS);
     let mut no_request = Gated::new(tokio::time::sleep(tick));
     let mut quiet_ticks = 0;
+    // Told to close for want of a request: HTTP/1.1 still waits for a header it has begun to
+    // read, so one more tick with no request in progress ends the connection.
+    let mut closed_for_no_request = false;
     // Made once: a fresh one per wake would register with the token each time. On a token of
     // its own: a waiting token's poll takes its waiter list's lock, which on the shared token
     // every connection of every worker would take.
@@ -346,13 +359,22 @@ where
                 tracing::debug!("HTTP connection closed: it did not finish closing in time");
                 break Ok(());
             }
-            () = &mut no_request, if !closing => {
+            () = &mut no_request, if !closing || closed_for_no_request => {
+                if closed_for_no_request {
+                    if !activity.busy_since_tick() {
+                        tracing::debug!("HTTP connection closed: a request header never ended");
+                        break Ok(());
+                    }
+                    // a request got in before the close: it finishes as any other would
+                    closed_for_no_request = false;
+                    continue;
+                }
                 if activity.idle_after_tick(&mut quiet_ticks) {
                     conn.as_mut().graceful_shutdown();
                     closing = true;
-                } else {
-                    no_request.inner_mut().reset(tokio::time::Instant::now() + tick);
+                    closed_for_no_request = true;
                 }
+                no_request.inner_mut().reset(tokio::time::Instant::now() + tick);
             }
             () = &mut old, if !closing => {
                 conn.as_mut().graceful_shutdown();

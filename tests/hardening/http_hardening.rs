@@ -1,6 +1,6 @@
 //! Hostile clients of the HTTP front, over real TCP on loopback: clients that pipeline
 //! requests and never read the answers, too many connections from one address, connections
-//! that never go idle, `/metrics` behind its token; and callback URLs (which may carry a
+//! that never go idle, headers that never end, `/metrics` behind its token; and callback URLs (which may carry a
 //! receiver's token) kept out of the logs.
 
 use std::net::{IpAddr, SocketAddr};
@@ -286,6 +286,66 @@ async fn a_busy_keep_alive_connection_is_closed_once_it_reaches_its_max_age() {
         closed,
         "a connection 1 s old answered {requests} requests over {:?} without closing",
         started.elapsed()
+    );
+    s.stop().await;
+}
+
+/// Sends the start of a request header, then a header line every 200 ms for up to `for_at_most`
+/// (never the end of the header): how long until the server closed the connection, `None`
+/// when it did not within that.
+async fn trickle_header(c: &mut TcpStream, for_at_most: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    if c.write_all(b"POST /otp HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .is_err()
+    {
+        return Some(started.elapsed());
+    }
+    let mut n = 0u32;
+    while started.elapsed() < for_at_most {
+        if closed_within(c, Duration::from_millis(200)).await {
+            return Some(started.elapsed());
+        }
+        n += 1;
+        if c.write_all(format!("X-Trickle-{n}: 1\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            return Some(started.elapsed());
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_that_never_ends_is_closed_after_the_header_timeout() {
+    install_log_capture();
+    let s = Server::start(config_with_http(
+        "header_read_timeout_ms = 1000
+",
+    ))
+    .await;
+    // the timeout runs from the connection's start, or from the end of its last request
+    // (keep-alive): told to close between 1 s and a quarter more, cut a quarter later as its
+    // header never ends (1.25-1.5 s), with slack for a loaded machine; not long before (each
+    // line written is progress a read timeout would count)
+    let mut fresh = TcpStream::connect(addr_of(&s)).await.unwrap();
+    let closed = trickle_header(&mut fresh, Duration::from_secs(6)).await;
+    println!("a trickled header on a new connection: closed after {closed:?}");
+    assert!(
+        closed.is_some_and(|d| d >= Duration::from_millis(900)),
+        "a trickled header on a new connection: closed after {closed:?}"
+    );
+    let mut kept = TcpStream::connect(addr_of(&s)).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(read_response(&mut kept).await.is_some(), "healthz answered");
+    let closed = trickle_header(&mut kept, Duration::from_secs(6)).await;
+    println!("a trickled header after a keep-alive request: closed after {closed:?}");
+    assert!(
+        closed.is_some_and(|d| d >= Duration::from_millis(900)),
+        "a trickled header after a keep-alive request: closed after {closed:?}"
     );
     s.stop().await;
 }
