@@ -271,11 +271,13 @@ impl Tenants {
     /// whatever the number of tenants. A suspended tenant, or a rotated token past its
     /// overlap, opens nothing.
     pub fn by_token(&self, token: &str) -> Option<&Tenant> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        };
         self.list
-            .get(self.by_token.find_at(token, now)?)
+            .get(self.by_token.find_then(token, now)?)
             .filter(|t| !t.config.suspended)
     }
 
