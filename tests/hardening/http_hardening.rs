@@ -1,7 +1,7 @@
 //! Hostile clients of the HTTP front, over real TCP on loopback: clients that pipeline
 //! requests and never read the answers, too many connections from one address, connections
-//! that never go idle, headers that never end, `/metrics` behind its token; and callback URLs (which may carry a
-//! receiver's token) kept out of the logs.
+//! that never go idle, headers that never end, `/metrics` behind its token; and callback URLs
+//! (which may carry a receiver's token) kept out of the logs.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -320,11 +320,7 @@ async fn trickle_header(c: &mut TcpStream, for_at_most: Duration) -> Option<Dura
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_header_that_never_ends_is_closed_after_the_header_timeout() {
     install_log_capture();
-    let s = Server::start(config_with_http(
-        "header_read_timeout_ms = 1000
-",
-    ))
-    .await;
+    let s = Server::start(config_with_http("header_read_timeout_ms = 1000\n")).await;
     // the timeout runs from the connection's start, or from the end of its last request
     // (keep-alive): told to close between 1 s and a quarter more, cut a quarter later as its
     // header never ends (1.25-1.5 s), with slack for a loaded machine; not long before (each
