@@ -59,12 +59,7 @@ impl RequestMetrics {
         let mut handles = Vec::new();
         for (route, methods) in routes {
             for method in *methods {
-                let by_class = KEPT_CLASSES.map(|status| {
-                    metrics::counter!(HTTP_REQUESTS, "route" => *route,
-                        "method" => *method, "status" => status)
-                    .increment(0);
-                    request_counter(route, method, status)
-                });
+                let by_class = KEPT_CLASSES.map(|status| request_counter(route, method, status));
                 handles.push(RouteHandles {
                     route,
                     method,

@@ -154,15 +154,19 @@ fn kept<T>(
         .clone()
 }
 
-/// The counter `name{labels}`, kept per thread.
+/// The counter `name{labels}`, kept per thread; exported (at 0) from the first call on.
 pub fn counter(name: &'static str, labels: &[(&'static str, &str)]) -> Arc<SpreadCounter> {
     kept(
         |k| &mut k.counters,
         name,
         labels,
-        |labels| SpreadCounter {
-            count: SpreadCount::default(),
-            target: metrics::counter!(name, labels),
+        |labels| {
+            let target = metrics::counter!(name, labels);
+            target.increment(0);
+            SpreadCounter {
+                count: SpreadCount::default(),
+                target,
+            }
         },
     )
 }

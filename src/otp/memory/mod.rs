@@ -77,10 +77,6 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
-fn leave_pending(pending: &SpreadCount) {
-    pending.add(-1);
-}
-
 /// The key a submitted message id is indexed under: its canonical form (lowercase, without
 /// leading zeros). A receipt is looked up by each of its `message_id_variants`, the first of
 /// which is this same canonical form, so hex/decimal disagreements still match.
@@ -278,7 +274,7 @@ impl MemoryStore {
             return false;
         }
         if r.status == OtpStatus::Pending {
-            leave_pending(pending);
+            pending.add(-1);
             if status == OtpStatus::Expired {
                 metrics::counter!(crate::telemetry::names::OTPS_EXPIRED).increment(1);
             }
@@ -293,7 +289,7 @@ impl MemoryStore {
     fn unlink(&self, shard: &mut Locked<'_, OtpEntry>, h: Handle) -> Option<OtpEntry> {
         let e = shard.remove(h)?;
         if e.record.status == OtpStatus::Pending {
-            leave_pending(&self.pending);
+            self.pending.add(-1);
         }
         self.phones.clear_latest(e.record.phone, h);
         self.message_ids.drop_chain(e.messages);
